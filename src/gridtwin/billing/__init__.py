@@ -1,0 +1,20 @@
+"""Billing: interval data or register readings + tariff -> itemised bills, comparisons."""
+
+from gridtwin.billing._bill import Bill, BillLine, bill_for, lines_frame
+from gridtwin.billing._engine import bill, default_periods
+from gridtwin.billing._plan import Customers, month_periods
+from gridtwin.billing._result import BillingResult, LineSpec, round_half_up
+
+__all__ = [
+    "Bill",
+    "BillLine",
+    "BillingResult",
+    "Customers",
+    "LineSpec",
+    "bill",
+    "bill_for",
+    "default_periods",
+    "lines_frame",
+    "month_periods",
+    "round_half_up",
+]

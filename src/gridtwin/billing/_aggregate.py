@@ -1,0 +1,179 @@
+"""Aggregate interval energy into the quantities bills need, in one matrix product.
+
+Every bill quantity that is linear in the interval energy (kWh per band per segment or
+month slice; indexed-price amounts) is a column of a (n_steps x n_columns) weight matrix
+``W``; all meters are aggregated at once by ``energy @ W``. Maxima (demand, the period's
+maximum power) use ``maximum.reduceat`` over slice boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from gridtwin.billing._plan import BillingPlan
+from gridtwin.calendar import BandAssignment
+from gridtwin.errors import InputError
+from gridtwin.tariffs._schema import IndexedEnergyCharge, energy_unit_factor
+from gridtwin.timeseries import utc_ns
+
+__all__ = ["FLAT", "Aggregates", "Layout", "build_layout"]
+
+FLAT = "__flat__"
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class Layout:
+    """Which column of the weight matrix holds which quantity (built once per run)."""
+
+    by_slice: bool
+    n_units: int
+    band_codes: dict[str, npt.NDArray[np.int64]]
+    bands: dict[str, tuple[str, ...]]
+    energy_cols: dict[str, int]  # schedule -> first column (units x bands block)
+    indexed_cols: dict[tuple[str, int], int]  # (component id, segment) -> column
+    weights: FloatArray  # (n_steps, n_columns)
+
+
+def _series_prices(comp: IndexedEnergyCharge, series: Mapping[str, pd.Series],
+                   start_utc: pd.DatetimeIndex, currency: str) -> FloatArray:
+    """Price per kWh [currency/kWh] of each interval for an indexed component."""
+    if comp.series not in series:
+        msg = (f"component {comp.id} needs the price series {comp.series!r}; supply it "
+               f"(e.g. --series {comp.series}=prices.csv); given: {sorted(series)}")
+        raise InputError(msg)
+    s = series[comp.series]
+    if not isinstance(s.index, pd.DatetimeIndex) or s.index.tz is None:
+        msg = f"price series {comp.series!r} needs a tz-aware DatetimeIndex of period starts"
+        raise InputError(msg)
+    s = s.sort_index()
+    s_ns = utc_ns(pd.DatetimeIndex(s.index))
+    pos = np.searchsorted(s_ns, utc_ns(start_utc), side="right") - 1
+    if pos.min() < 0 or np.isnan(s.to_numpy(dtype=float)[pos]).any():
+        first = start_utc[int(np.argmax(pos < 0))] if pos.min() < 0 else None
+        msg = (f"price series {comp.series!r} does not cover every billed interval"
+               + (f" (first uncovered: {first.isoformat()})" if first is not None else
+                  " (it has NaN values)"))
+        raise InputError(msg)
+    if len(s) > 1:
+        step_series = pd.Timedelta(int(np.median(np.diff(s_ns))))
+        if start_utc[-1] >= s.index[-1] + step_series:
+            msg = f"price series {comp.series!r} ends before the last billed interval"
+            raise InputError(msg)
+    raw = s.to_numpy(dtype=float)[pos]
+    series_f = energy_unit_factor(comp.series_unit, currency)
+    spread_f = energy_unit_factor(comp.spread_unit, currency)
+    return np.asarray((raw * series_f * comp.multiplier + comp.spread * spread_f)
+                      * comp.losses_factor, dtype=np.float64)
+
+
+def build_layout(plan: BillingPlan, assignments: Mapping[str, BandAssignment],
+                 by_slice: bool, indexed: list[tuple[IndexedEnergyCharge, int]],
+                 series: Mapping[str, pd.Series], start_utc: pd.DatetimeIndex) -> Layout:
+    """Build the weight matrix for a plan."""
+    n_steps = len(plan.step_slice)
+    seg_of_slice = np.array([s.segment for s in plan.slices], dtype=np.int64)
+    valid = plan.step_slice >= 0
+    unit = np.where(valid, plan.step_slice if by_slice
+                    else seg_of_slice[np.maximum(plan.step_slice, 0)], -1)
+    n_units = len(plan.slices) if by_slice else len(plan.segments)
+    codes = {FLAT: np.zeros(n_steps, dtype=np.int64)}
+    bands: dict[str, tuple[str, ...]] = {FLAT: ("all",)}
+    for name, a in assignments.items():
+        codes[name], bands[name] = a.codes, a.bands
+    n_cols = sum(n_units * len(b) for b in bands.values()) + len(indexed)
+    weights = np.zeros((n_steps, n_cols))
+    rows = np.nonzero(valid)[0]
+    energy_cols: dict[str, int] = {}
+    col = 0
+    for name in codes:
+        energy_cols[name] = col
+        nb = len(bands[name])
+        weights[rows, col + unit[rows] * nb + codes[name][rows]] = 1.0
+        col += n_units * nb
+    indexed_cols: dict[tuple[str, int], int] = {}
+    seg_of_step = np.where(valid, seg_of_slice[np.maximum(plan.step_slice, 0)], -1)
+    price_cache: dict[str, FloatArray] = {}
+    for comp, seg in indexed:
+        if comp.id not in price_cache:
+            price_cache[comp.id] = _series_prices(comp, series, start_utc,
+                                                  plan.tariff.currency)
+        in_seg = seg_of_step == seg
+        weights[in_seg, col] = price_cache[comp.id][in_seg]
+        indexed_cols[(comp.id, seg)] = col
+        col += 1
+    return Layout(by_slice, n_units, codes, bands, energy_cols, indexed_cols, weights)
+
+
+class Aggregates:
+    """Aggregated quantities of all meters of a run."""
+
+    def __init__(self, plan: BillingPlan, layout: Layout, energy_kwh: FloatArray) -> None:
+        self.plan = plan
+        self.layout = layout
+        self._energy = energy_kwh
+        self.columns = energy_kwh @ layout.weights  # (m, n_columns): the one big product
+        self._seg_of_slice = np.array([s.segment for s in plan.slices], dtype=np.int64)
+        self._bounds = plan.slice_bounds()
+
+    @property
+    def n_meters(self) -> int:
+        """Number of meters."""
+        return int(self._energy.shape[0])
+
+    def _block(self, schedule: str) -> FloatArray:
+        lay = self.layout
+        nb = len(lay.bands[schedule])
+        start = lay.energy_cols[schedule]
+        return self.columns[:, start:start + lay.n_units * nb].reshape(-1, lay.n_units, nb)
+
+    def segment_energy(self, segment: int, schedule: str | None) -> FloatArray:
+        """kWh per band of a segment, shape (m, n_bands)."""
+        block = self._block(schedule or FLAT)
+        if not self.layout.by_slice:
+            return block[:, segment, :]
+        ids = [i for i, s in enumerate(self.plan.slices) if s.segment == segment]
+        return np.asarray(block[:, ids, :].sum(axis=1), dtype=np.float64)
+
+    def slice_energy(self, slice_id: int, schedule: str | None) -> FloatArray:
+        """kWh per band of a month slice, shape (m, n_bands)."""
+        if not self.layout.by_slice:
+            msg = "internal: slice quantities were not aggregated for this plan"
+            raise RuntimeError(msg)
+        return self._block(schedule or FLAT)[:, slice_id, :]
+
+    def bands(self, schedule: str | None) -> tuple[str, ...]:
+        """Band names of a schedule (``("all",)`` for none)."""
+        return self.layout.bands[schedule or FLAT]
+
+    def indexed_amount(self, component_id: str, segment: int) -> FloatArray:
+        """Amount of an indexed-energy component in a segment [currency], shape (m,)."""
+        return self.columns[:, self.layout.indexed_cols[(component_id, segment)]]
+
+    def slice_max_kw(self, slice_id: int, schedule: str | None = None,
+                     bands: tuple[str, ...] | None = None) -> FloatArray:
+        """Maximum average power [kW] of any interval of a slice (in ``bands``)."""
+        first, last = self._bounds[slice_id]
+        block = self._energy[:, first:last]
+        if bands is not None and schedule is not None:
+            names = self.layout.bands[schedule]
+            wanted = [names.index(b) for b in bands]
+            keep = np.isin(self.layout.band_codes[schedule][first:last], wanted)
+            keep &= self.plan.step_slice[first:last] == slice_id
+            if not keep.any():
+                return np.zeros(self.n_meters)
+            block = block[:, keep]
+        hours = self.plan.step / pd.Timedelta(hours=1)
+        return np.asarray(np.nanmax(block, axis=1) / hours, dtype=np.float64)
+
+    def period_max_kw(self) -> FloatArray:
+        """Maximum average interval power of each period [kW], shape (m, n_periods)."""
+        out = np.zeros((self.n_meters, len(self.plan.periods)))
+        for k, sl in enumerate(self.plan.slices):
+            out[:, sl.period] = np.maximum(out[:, sl.period], self.slice_max_kw(k))
+        return out

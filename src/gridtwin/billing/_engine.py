@@ -1,0 +1,191 @@
+"""The billing run: interval data + tariff + customers -> itemised bills for every meter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from gridtwin.billing._aggregate import Aggregates, build_layout
+from gridtwin.billing._components import EVALUATORS, EvalContext, LineOut
+from gridtwin.billing._plan import (
+    BillingPlan,
+    PropValue,
+    build_plan,
+    month_periods,
+    resolve_customers,
+)
+from gridtwin.billing._result import BillingResult
+from gridtwin.calendar import BandAssignment
+from gridtwin.errors import DataQualityError, InputError
+from gridtwin.tariffs._loader import Tariff
+from gridtwin.tariffs._schema import (
+    DemandCharge,
+    EnergyCharge,
+    ExciseTax,
+    IndexedEnergyCharge,
+)
+from gridtwin.timeseries import IntervalData
+
+__all__ = ["bill", "default_periods"]
+
+
+def default_periods(tariff: Tariff, data: IntervalData,
+                    freq: str = "month") -> list[tuple[dt.date, dt.date]]:
+    """Billing periods covering the whole local days of the data.
+
+    ``freq`` is ``"month"`` (calendar months, partial at the ends) or ``"whole"`` (one
+    period for all the data).
+    """
+    tz = tariff.timezone
+    first = data.start_utc[0].tz_convert(tz)
+    last_end = data.end_utc.tz_convert(tz)
+    start = first.date() if first == first.normalize() else first.date() + dt.timedelta(days=1)
+    end = last_end.date()
+    if end <= start:
+        msg = f"{data.source}: the data do not cover one whole local day in {tz}"
+        raise InputError(msg)
+    if freq == "whole":
+        return [(start, end)]
+    if freq == "month":
+        return month_periods(start, end)
+    msg = f"unknown billing frequency {freq!r}; use 'month' or 'whole'"
+    raise InputError(msg)
+
+
+def _check_values(data: IntervalData, allow_gaps: bool) -> None:
+    energy = data.energy_kwh
+    if not allow_gaps and np.isnan(energy).any():
+        data.check_complete()
+    negative = energy < 0
+    if negative.any():
+        r, c = (int(x[0]) for x in np.nonzero(negative))
+        msg = (f"{data.source}: negative consumption {energy[r, c]} kWh for meter "
+               f"{data.meter_ids[r]} at {data.start_utc[c].isoformat()}; this engine bills "
+               "consumption (import). Net export before billing or bill import and export "
+               "separately.")
+        raise DataQualityError(msg)
+
+
+def _needs(plan: BillingPlan) -> tuple[set[str], bool, list[tuple[IndexedEnergyCharge, int]]]:
+    """Schedules used, whether month-slice quantities are needed, indexed components."""
+    schedules: set[str] = set()
+    by_slice = False
+    indexed: list[tuple[IndexedEnergyCharge, int]] = []
+    for seg in plan.segments:
+        for version in seg.versions:
+            for item in (*version.components, *version.taxes):
+                if isinstance(item, EnergyCharge | DemandCharge) and item.schedule:
+                    schedules.add(item.schedule)
+                if isinstance(item, EnergyCharge) and item.tiers and item.tier_period == "month":
+                    by_slice = True
+                if isinstance(item, ExciseTax) and item.exemption is not None:
+                    by_slice = True
+                if isinstance(item, IndexedEnergyCharge):
+                    indexed.append((item, seg.index))
+    return schedules, by_slice, indexed
+
+
+def _main_schedule(tariff: Tariff, used: set[str]) -> str | None:
+    for version in tariff.doc.versions:
+        for c in version.components:
+            if isinstance(c, EnergyCharge) and c.schedule:
+                return c.schedule
+    if tariff.calendar is not None and tariff.calendar.schedule_names():
+        return tariff.calendar.schedule_names()[0]
+    return sorted(used)[0] if used else None
+
+
+def _evaluate(plan: BillingPlan, agg: Aggregates, ctx: EvalContext) -> list[LineOut]:
+    for seg in plan.segments:
+        docs = plan.tariff.documents()
+        for doc, version in zip(docs, seg.versions, strict=True):
+            ctx.doc_id = doc.id
+            for comp in version.components:
+                ctx.lines.extend(EVALUATORS[comp.kind](ctx, seg, comp))
+        for doc, version in zip(docs, seg.versions, strict=True):
+            ctx.doc_id = doc.id
+            for tax in version.taxes:
+                ctx.lines.extend(EVALUATORS[tax.kind](ctx, seg, tax))
+    return ctx.lines
+
+
+def bill(tariff: Tariff, data: IntervalData, *,
+         periods: Sequence[tuple[dt.date, dt.date]] | None = None,
+         customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
+         series: Mapping[str, pd.Series] | None = None,
+         allow_gaps: bool = False) -> BillingResult:
+    """Bill every meter of ``data`` under ``tariff``.
+
+    Parameters
+    ----------
+    tariff : Tariff
+        A loaded tariff (:func:`gridtwin.tariffs.get_tariff`).
+    data : IntervalData
+        Interval energy [kWh] of one or many meters, UTC period-start index.
+    periods : list of (date, date), optional
+        Billing periods ``[start, end)`` in the tariff's local dates; default: calendar
+        months of the data.
+    customers : mapping, optional
+        Customer properties the tariff reads (one value, or one per meter).
+    series : mapping of name -> pandas.Series, optional
+        Price series for indexed components (tz-aware period-start index).
+    allow_gaps : bool
+        Bill despite missing intervals; the bills then say how many are missing (the
+        missing energy is not invented).
+
+    Returns
+    -------
+    BillingResult
+        Lines, per-meter quantities and amounts, consumption by band, maximum power.
+
+    Raises
+    ------
+    InputError, DataQualityError, TariffValidityError
+        Bad data, missing customer properties, periods outside the data or the tariff.
+    """
+    _check_values(data, allow_gaps)
+    if periods is None:
+        periods = default_periods(tariff, data)
+    plan = build_plan(tariff, data.start_utc, data.step, list(periods))
+    cust = resolve_customers(tariff, data.n_meters, customers or {})
+    schedules, by_slice, indexed = _needs(plan)
+    main = _main_schedule(tariff, schedules)
+    if main is not None:
+        schedules.add(main)
+    assert_cal = tariff.calendar
+    assignments: dict[str, BandAssignment] = {}
+    if schedules and assert_cal is not None:
+        assignments = {s: assert_cal.assign(data.start_utc, data.step, s) for s in schedules}
+    layout = build_layout(plan, assignments, by_slice, indexed, series or {}, data.start_utc)
+    energy = data.energy_kwh
+    missing = np.isnan(energy)
+    if allow_gaps and missing.any():
+        energy = np.where(missing, 0.0, energy)
+    agg = Aggregates(plan, layout, energy)
+    lines = _evaluate(plan, agg, EvalContext(plan, agg, cust))
+    n_p = len(plan.periods)
+    bands = agg.bands(main)
+    by_band = np.zeros((data.n_meters, n_p, len(bands)))
+    for seg in plan.segments:
+        by_band[:, seg.period, :] += agg.segment_energy(seg.index, main)
+    missing_count = np.zeros((data.n_meters, n_p), dtype=np.int64)
+    if missing.any():
+        for k, sl in enumerate(plan.slices):
+            missing_count[:, sl.period] += missing[:, plan.step_slice == k].sum(axis=1)
+    result = BillingResult(
+        tariff=tariff, meter_ids=data.meter_ids, periods=plan.periods,
+        lines=[ln.spec for ln in lines],
+        quantity=np.stack([ln.quantity for ln in lines], axis=1) if lines
+        else np.zeros((data.n_meters, 0)),
+        amount=np.stack([ln.amount for ln in lines], axis=1) if lines
+        else np.zeros((data.n_meters, 0)),
+        applies=np.stack([ln.quantity != 0 for ln in lines], axis=1) if lines
+        else np.zeros((data.n_meters, 0), dtype=bool),
+        energy_by_band_kwh=by_band, bands=bands, max_power_kw=agg.period_max_kw(),
+        missing_intervals=missing_count)
+    if tariff.doc.provisional:
+        result.notes.append(f"Provisional tariff data: {tariff.doc.provisional}")
+    return result
