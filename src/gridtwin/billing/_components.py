@@ -147,12 +147,11 @@ def _energy(ctx: EvalContext, seg: Segment, comp: EnergyCharge) -> list[LineOut]
     mask = ctx.customers.matches(comp.applies_if)
     if comp.tiers is not None:
         return _energy_tiers(ctx, seg, comp, factor, mask)
-    q = ctx.agg.segment_energy(seg.index, comp.schedule)
+    key = comp.schedule_key
+    q = ctx.agg.segment_energy(seg.index, key)
     out = []
-    bands = ctx.agg.bands(comp.schedule)
-    for b, band in enumerate(bands):
-        rate = comp.rates[band] if isinstance(comp.rates, dict) else comp.rates
-        price = float(rate or 0.0) * factor  # rates is set when tiers is not (schema)
+    for b, band in enumerate(ctx.agg.bands(key)):
+        price = comp.rate_for(band) * factor
         spec = ctx.spec(seg, comp, quantity_unit="kWh", price_unit=f"{ctx.currency}/kWh",
                         unit_price=price, band=band if comp.schedule else None)
         qb = np.where(mask, q[:, b], 0.0)

@@ -77,7 +77,9 @@ def _needs(plan: BillingPlan) -> tuple[set[str], bool, list[tuple[IndexedEnergyC
     for seg in plan.segments:
         for version in seg.versions:
             for item in (*version.components, *version.taxes):
-                if isinstance(item, EnergyCharge | DemandCharge) and item.schedule:
+                if isinstance(item, EnergyCharge) and item.schedule_key:
+                    schedules.add(item.schedule_key)
+                if isinstance(item, DemandCharge) and item.schedule:
                     schedules.add(item.schedule)
                 if isinstance(item, EnergyCharge) and item.tiers and item.tier_period == "month":
                     by_slice = True
@@ -91,8 +93,8 @@ def _needs(plan: BillingPlan) -> tuple[set[str], bool, list[tuple[IndexedEnergyC
 def _main_schedule(tariff: Tariff, used: set[str]) -> str | None:
     for version in tariff.doc.versions:
         for c in version.components:
-            if isinstance(c, EnergyCharge) and c.schedule:
-                return c.schedule
+            if isinstance(c, EnergyCharge) and c.schedule_key:
+                return c.schedule_key
     if tariff.calendar is not None and tariff.calendar.schedule_names():
         return tariff.calendar.schedule_names()[0]
     return sorted(used)[0] if used else None
@@ -155,10 +157,10 @@ def bill(tariff: Tariff, data: IntervalData, *,
     main = _main_schedule(tariff, schedules)
     if main is not None:
         schedules.add(main)
-    assert_cal = tariff.calendar
+    cal = tariff.calendar
     assignments: dict[str, BandAssignment] = {}
-    if schedules and assert_cal is not None:
-        assignments = {s: assert_cal.assign(data.start_utc, data.step, s) for s in schedules}
+    if schedules and cal is not None:
+        assignments = {s: cal.assign_key(data.start_utc, data.step, s) for s in schedules}
     layout = build_layout(plan, assignments, by_slice, indexed, series or {}, data.start_utc)
     energy = data.energy_kwh
     missing = np.isnan(energy)
@@ -182,7 +184,8 @@ def bill(tariff: Tariff, data: IntervalData, *,
         else np.zeros((data.n_meters, 0)),
         amount=np.stack([ln.amount for ln in lines], axis=1) if lines
         else np.zeros((data.n_meters, 0)),
-        applies=np.stack([ln.quantity != 0 for ln in lines], axis=1) if lines
+        applies=np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1)
+        if lines
         else np.zeros((data.n_meters, 0), dtype=bool),
         energy_by_band_kwh=by_band, bands=bands, max_power_kw=agg.period_max_kw(),
         missing_intervals=missing_count)

@@ -23,7 +23,8 @@ from gridtwin.tariffs._loader import Tariff
 from gridtwin.tariffs._schema import Condition, TariffVersion
 from gridtwin.timeseries import utc_ns
 
-__all__ = ["BillingPlan", "Customers", "Slice", "build_plan", "month_periods"]
+__all__ = ["BillingPlan", "Customers", "Slice", "build_plan", "month_periods",
+           "segment_periods"]
 
 BoolArray = npt.NDArray[np.bool_]
 PropValue = str | bool | float | int
@@ -204,12 +205,10 @@ def _local_midnight_utc(day: dt.date, tz: str) -> pd.Timestamp:
     return pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
 
 
-def build_plan(tariff: Tariff, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
-               periods: Sequence[tuple[dt.date, dt.date]]) -> BillingPlan:
-    """Cut billing periods into segments and slices and map each interval to a slice."""
-    tz = tariff.timezone
+def segment_periods(tariff: Tariff, periods: Sequence[tuple[dt.date, dt.date]]
+                    ) -> tuple[list[Segment], list[Slice]]:
+    """Cut billing periods at version changes (segments) and month starts (slices)."""
     valid_from, valid_to = tariff.validity()
-    data_start, data_end = start_utc[0], start_utc[-1] + step
     segments: list[Segment] = []
     slices: list[Slice] = []
     for p, (start, end) in enumerate(periods):
@@ -224,11 +223,6 @@ def build_plan(tariff: Tariff, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
                    f"{tariff.id} ({valid_from}..{valid_to or 'open'}); choose another "
                    "period or a tariff version that covers it")
             raise TariffValidityError(msg)
-        p_start, p_end = _local_midnight_utc(start, tz), _local_midnight_utc(end, tz)
-        if p_start < data_start or p_end > data_end:
-            msg = (f"billing period {start}..{end} ({tz}) is not covered by the data "
-                   f"({data_start.isoformat()}..{data_end.isoformat()})")
-            raise InputError(msg)
         cuts = _cut_points(tariff, start, end)
         for a, b in itertools.pairwise(cuts):
             versions = tuple(tariff.version_at(d, a) for d in tariff.documents())
@@ -241,6 +235,21 @@ def build_plan(tariff: Tariff, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
             slices.append(Slice(p, len(segments) - 1, a, b))
             segments[-1] = Segment(seg.index, seg.period, seg.start, b, seg.versions,
                                    (*seg.slices, len(slices) - 1))
+    return segments, slices
+
+
+def build_plan(tariff: Tariff, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
+               periods: Sequence[tuple[dt.date, dt.date]]) -> BillingPlan:
+    """Cut billing periods into segments and slices and map each interval to a slice."""
+    tz = tariff.timezone
+    data_start, data_end = start_utc[0], start_utc[-1] + step
+    segments, slices = segment_periods(tariff, periods)
+    for start, end in periods:
+        p_start, p_end = _local_midnight_utc(start, tz), _local_midnight_utc(end, tz)
+        if p_start < data_start or p_end > data_end:
+            msg = (f"billing period {start}..{end} ({tz}) is not covered by the data "
+                   f"({data_start.isoformat()}..{data_end.isoformat()})")
+            raise InputError(msg)
     bounds = pd.DatetimeIndex([_local_midnight_utc(s.start, tz) for s in slices]
                               + [_local_midnight_utc(slices[-1].end, tz)])
     step_slice = _map_steps(start_utc, step, bounds, slices, tz)

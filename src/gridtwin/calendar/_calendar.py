@@ -244,6 +244,21 @@ class Calendar:
             lut[lut < 0] = spec.bands.index(spec.default)
         return lut
 
+    def assign_key(self, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
+                   key: str) -> BandAssignment:
+        """Like :meth:`assign`; ``"name@season"`` crosses bands with seasons.
+
+        The crossed bands are named ``"season/band"`` (e.g. ``"winter/peak"``).
+        """
+        name, _, suffix = key.partition("@")
+        plain = self.assign(start_utc, step, name)
+        if suffix != "season":
+            return plain
+        _, season = self.local_parts(start_utc)
+        nb = len(plain.bands)
+        names = tuple(f"{s}/{b}" for s in self.season_names for b in plain.bands)
+        return BandAssignment(codes=season * nb + plain.codes, bands=names)
+
     def assign(self, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
                schedule: str) -> BandAssignment:
         """Band of each interval ``[start, start + step)`` under ``schedule``.

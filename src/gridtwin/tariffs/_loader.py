@@ -133,6 +133,34 @@ def _check_condition(cond: Condition | None, doc: TariffDocument, where: str) ->
             raise TariffSchemaError(msg)
 
 
+def _check_rates(item: EnergyCharge, calendar: Calendar, bands: tuple[str, ...],
+                 where: str) -> None:
+    """Rates name every band (and, if seasonal, every season) and nothing else."""
+    rates = item.rates if isinstance(item.rates, dict) else {}
+    tables: dict[str, dict[str, float]] = {}
+    if item.seasonal:
+        seasons = calendar.season_names
+        if set(rates) != set(seasons):
+            msg = (f"{where}: seasonal rates must name exactly the seasons {list(seasons)}, "
+                   f"found {list(rates)}")
+            raise TariffSchemaError(msg)
+        for season, table in rates.items():
+            if not isinstance(table, dict):
+                msg = f"{where}: rates.{season} must map band -> price"
+                raise TariffSchemaError(msg)
+            tables[season] = table
+    else:
+        tables[""] = {k: v for k, v in rates.items() if not isinstance(v, dict)}
+    for season, table in tables.items():
+        at = f"rates.{season}" if season else "rates"
+        missing = [b for b in bands if b not in table]
+        unknown = [b for b in table if b not in bands]
+        if missing or unknown:
+            msg = (f"{where}: {at} must give a price for each band of schedule "
+                   f"{item.schedule} {list(bands)}; missing {missing}, unknown {unknown}")
+            raise TariffSchemaError(msg)
+
+
 def _check_references(doc: TariffDocument, calendar: Calendar | None, path: str,
                       props: dict[str, Any]) -> None:
     """Cross-field checks: schedules, bands, units' currency, properties."""
@@ -167,11 +195,7 @@ def _check_references(doc: TariffDocument, calendar: Calendar | None, path: str,
                 raise TariffSchemaError(msg_0) from None
             named: list[str] = []
             if isinstance(item, EnergyCharge) and isinstance(item.rates, dict):
-                named = list(item.rates)
-                missing = [b for b in bands if b not in item.rates]
-                if missing:
-                    msg = f"{where}: rates miss band(s) {missing} of schedule {schedule}"
-                    raise TariffSchemaError(msg)
+                _check_rates(item, calendar, bands, where)
             if isinstance(item, DemandCharge) and item.bands:
                 named = list(item.bands)
             unknown = [b for b in named if b not in bands]

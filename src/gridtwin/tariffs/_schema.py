@@ -148,7 +148,8 @@ class Tier(_Strict):
 class EnergyCharge(_ComponentBase):
     """A price per kWh, flat, per band of a schedule, or in blocks (tiers).
 
-    ``rates`` is either one number or a mapping band -> price. ``tiers`` (with one flat
+    ``rates`` is one number, a mapping band -> price, or a mapping season -> band -> price
+    (prices that depend on the calendar's season as well as the band). ``tiers`` (with one flat
     price per tier) apply to the consumption of each ``tier_period``; ``up_to_kwh`` of a
     ``day`` period is multiplied by the days in the period.
     """
@@ -156,7 +157,7 @@ class EnergyCharge(_ComponentBase):
     kind: Literal["energy"]
     unit: EnergyUnit
     schedule: str | None = None
-    rates: float | dict[str, float] | None = None
+    rates: float | dict[str, float] | dict[str, dict[str, float]] | None = None
     tiers: tuple[Tier, ...] | None = None
     tier_period: Literal["month", "billing_period", "day"] = "month"
 
@@ -178,6 +179,30 @@ class EnergyCharge(_ComponentBase):
                 msg = f"component {self.id}: tier limits must increase"
                 raise ValueError(msg)
         return self
+
+    @property
+    def seasonal(self) -> bool:
+        """True when ``rates`` is season -> band -> price."""
+        return isinstance(self.rates, dict) and any(isinstance(v, dict)
+                                                    for v in self.rates.values())
+
+    @property
+    def schedule_key(self) -> str | None:
+        """Key of the band assignment this charge reads (``schedule@season`` if seasonal)."""
+        if self.schedule is None:
+            return None
+        return f"{self.schedule}@season" if self.seasonal else self.schedule
+
+    def rate_for(self, band: str) -> float:
+        """Price of one band (``season/band`` for seasonal rates) in the file's unit."""
+        if not isinstance(self.rates, dict):
+            return float(self.rates or 0.0)
+        if self.seasonal:
+            season, _, name = band.partition("/")
+            table = self.rates[season]
+            return float(table[name]) if isinstance(table, dict) else float(table)
+        value = self.rates[band]
+        return float(value) if not isinstance(value, dict) else 0.0
 
 
 class IndexedEnergyCharge(_ComponentBase):
