@@ -1,0 +1,115 @@
+"""Tariff files: validation errors name the file and field; inheritance; library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridtwin.errors import TariffSchemaError
+from gridtwin.tariffs import builtin_tariff_ids, get_tariff, load_tariff
+from tests.billing.util import comp, tariff
+
+
+def test_every_builtin_tariff_loads_and_cites_a_source() -> None:
+    ids = builtin_tariff_ids(include_sets=True)
+    assert {"bench-tou3", "il-tou-2015", "il-vat"} <= set(ids)
+    for tid in ids:
+        t = get_tariff(tid)
+        assert t.doc.source.title
+        assert t.doc.versions[0].valid_from
+
+
+def test_unknown_field_is_named() -> None:
+    with pytest.raises(TariffSchemaError, match=r"test.yaml: versions.0.components.0.energy.ratez"):
+        tariff([comp("e", "energy", unit="EUR/kWh", ratez=0.1)])
+
+
+def test_wrong_type_is_named() -> None:
+    with pytest.raises(TariffSchemaError, match=r"components.0.fixed.amount"):
+        tariff([comp("f", "fixed", "other", amount="ten", per="month")])
+
+
+def test_currency_of_units_must_match() -> None:
+    with pytest.raises(TariffSchemaError, match="agorot/kWh' is in ILS"):
+        tariff([comp("e", "energy", unit="agorot/kWh", rates=1.0)])
+
+
+def test_schedule_and_band_references_are_checked() -> None:
+    with pytest.raises(TariffSchemaError, match="has no band schedule 'nope'"):
+        tariff([comp("e", "energy", unit="EUR/kWh", schedule="nope", rates={"VT": 1.0})])
+    with pytest.raises(TariffSchemaError, match=r"missing \['NT'\]"):
+        tariff([comp("e", "energy", unit="EUR/kWh", schedule="vtnt", rates={"VT": 1.0})])
+
+
+def test_conditions_must_use_declared_properties() -> None:
+    with pytest.raises(TariffSchemaError, match="does not declare under `properties`"):
+        tariff([comp("e", "energy", unit="EUR/kWh", rates=0.1,
+                     applies_if={"equals": {"resident": True}})])
+
+
+def test_overlapping_versions_are_refused() -> None:
+    versions = [{"valid_from": "2020-01-01", "components": []},
+                {"valid_from": "2021-01-01", "components": []}]
+    with pytest.raises(TariffSchemaError, match="give versions\\[0\\] a valid_to"):
+        tariff([], versions=versions)
+
+
+def test_inherit_changes_unknown_id_is_named() -> None:
+    versions = [{"valid_from": "2020-01-01", "valid_to": "2021-01-01",
+                 "components": [comp("e", "energy", unit="EUR/kWh", rates=0.1)]},
+                {"valid_from": "2021-01-01", "inherit": True, "changes": {"x": {"rates": 1}}}]
+    with pytest.raises(TariffSchemaError, match=r"unknown component id\(s\) \['x'\]"):
+        tariff([], versions=versions)
+
+
+def test_tiers_must_end_open_and_increase() -> None:
+    with pytest.raises(TariffSchemaError, match="only the last tier"):
+        tariff([comp("e", "energy", unit="EUR/kWh",
+                     tiers=[{"up_to_kwh": 10, "rate": 0.1}, {"up_to_kwh": 20, "rate": 0.2}])])
+
+
+def test_load_file_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema: gridtwin.tariff/1\nid: [unclosed\n", encoding="utf-8")
+    with pytest.raises(TariffSchemaError, match=r"bad.yaml: not valid YAML"):
+        load_tariff(bad)
+    with pytest.raises(TariffSchemaError, match="cannot read file"):
+        load_tariff(tmp_path / "missing.yaml")
+    other = tmp_path / "t.json"
+    other.write_text("{}", encoding="utf-8")
+    with pytest.raises(TariffSchemaError, match="unknown file type"):
+        load_tariff(other)
+
+
+def test_toml_tariff(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text("""
+schema = "gridtwin.tariff/1"
+id = "toml-test"
+name = "TOML tariff"
+jurisdiction = "SK"
+currency = "EUR"
+calendar = "sk-urso"
+[source]
+title = "test"
+[[versions]]
+valid_from = 2020-01-01
+[[versions.components]]
+id = "e"
+kind = "energy"
+section = "energy"
+label = "Energy"
+unit = "EUR/MWh"
+rates = 41.5221
+""", encoding="utf-8")
+    t = load_tariff(path)
+    assert t.id == "toml-test"
+    assert t.timezone == "Europe/Bratislava"
+
+
+def test_yaml_off_is_a_string_not_a_boolean(tmp_path: Path) -> None:
+    # YAML 1.1 would read `off` as False; band names like off/on must stay strings
+    t = get_tariff("bench-tou3")
+    assert t.calendar is not None
+    assert t.calendar.bands("tou3") == ("off", "mid", "peak")
