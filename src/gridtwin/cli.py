@@ -126,7 +126,7 @@ def _bill_chunked(tariff_id: str, data: IntervalData, chunk: int, **kw: Any) -> 
         lines=first.lines, quantity=_cat([p.quantity for p in parts]),
         amount=_cat([p.amount for p in parts]), applies=_cat([p.applies for p in parts]),
         energy_by_band_kwh=_cat([p.energy_by_band_kwh for p in parts]), bands=first.bands,
-        max_power_kw=_cat([p.max_power_kw for p in parts]),
+        max_power_source=lambda: _cat([p.max_power_kw for p in parts]),
         missing_intervals=_cat([p.missing_intervals for p in parts]), notes=first.notes)
 
 

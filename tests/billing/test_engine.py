@@ -207,7 +207,8 @@ def test_negative_consumption_is_refused_with_meter_and_time() -> None:
     data = flat_data("2021-01-01", "2021-01-02", 0.25)
     energy = data.energy_kwh.copy()
     energy[0, 5] = -0.1
-    with pytest.raises(DataQualityError, match=r"negative consumption .* meter m0 at 2021-01-01T00:15"):
+    with pytest.raises(DataQualityError,
+                       match=r"negative consumption .* meter m0 at 2021-01-01T00:15"):
         bill(t, type(data)(data.start_utc, energy, data.meter_ids))
 
 

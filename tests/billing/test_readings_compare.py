@@ -32,7 +32,7 @@ def test_f123_readings_billed_on_f1_f23_prices() -> None:
     b = bill_for(r, 0)
     amounts = {ln.band: float(ln.amount) for ln in b.lines if ln.component_id == "pe"}
     assert amounts == {"F1": 20.0, "F23": 20.0}
-    fixed = [ln for ln in b.lines if ln.component_id == "pcv"][0]
+    fixed = next(ln for ln in b.lines if ln.component_id == "pcv")
     assert float(fixed.amount) == pytest.approx(round(59 * 73.0 / 365, 2))
     assert b.energy_by_band_kwh == {"F1": 100.0, "F23": 200.0}
     assert any("ESTIMATED" in n for n in b.notes)

@@ -115,6 +115,8 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
             continue
         amount = round_half_up(float(presented[li]), digits)
         qty = float(result.quantity[m, li])
+        if spec.tax_rate is not None:  # the printed base: sum of the printed base lines
+            qty = float(round_half_up(float(presented[list(spec.base_lines)].sum()), digits))
         price = spec.unit_price
         if price is None and qty:
             price = float(result.amount[m, li]) / qty
@@ -123,7 +125,12 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
                               price, spec.price_unit, amount, spec.is_tax, spec.explanation))
         subtotals[spec.section] += amount
         if spec.tax_rate is not None:
-            tax_bases[spec.component_id] = round_half_up(qty, digits)
+            key = spec.component_id
+            if key in tax_bases or any(o.component_id == key and
+                                       o.segment_start != spec.segment_start
+                                       for o in result.lines if o.period == period):
+                key = f"{key} {spec.segment_start}..{spec.segment_end}"
+            tax_bases[key] = round_half_up(qty, digits)
     p_from, p_to = result.periods[period]
     total = sum((ln.amount for ln in lines), Decimal("0.00"))
     notes = list(result.notes)

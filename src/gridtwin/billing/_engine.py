@@ -55,18 +55,24 @@ def default_periods(tariff: Tariff, data: IntervalData,
     raise InputError(msg)
 
 
-def _check_values(data: IntervalData, allow_gaps: bool) -> None:
+def _check_values(data: IntervalData, allow_gaps: bool) -> bool:
+    """Refuse negative values (and gaps unless allowed); return True if there are gaps."""
     energy = data.energy_kwh
-    if not allow_gaps and np.isnan(energy).any():
-        data.check_complete()
-    negative = energy < 0
-    if negative.any():
+    lowest = float(energy.min()) if energy.size else 0.0  # one pass; NaN propagates
+    has_gaps = bool(np.isnan(lowest))
+    if has_gaps:
+        if not allow_gaps:
+            data.check_complete()
+        lowest = float(np.nanmin(energy))
+    if lowest < 0:
+        negative = energy < 0
         r, c = (int(x[0]) for x in np.nonzero(negative))
         msg = (f"{data.source}: negative consumption {energy[r, c]} kWh for meter "
                f"{data.meter_ids[r]} at {data.start_utc[c].isoformat()}; this engine bills "
                "consumption (import). Net export before billing or bill import and export "
                "separately.")
         raise DataQualityError(msg)
+    return has_gaps
 
 
 def _needs(plan: BillingPlan) -> tuple[set[str], bool, list[tuple[IndexedEnergyCharge, int]]]:
@@ -148,7 +154,7 @@ def bill(tariff: Tariff, data: IntervalData, *,
     InputError, DataQualityError, TariffValidityError
         Bad data, missing customer properties, periods outside the data or the tariff.
     """
-    _check_values(data, allow_gaps)
+    has_gaps = _check_values(data, allow_gaps)
     if periods is None:
         periods = default_periods(tariff, data)
     plan = build_plan(tariff, data.start_utc, data.step, list(periods))
@@ -163,8 +169,8 @@ def bill(tariff: Tariff, data: IntervalData, *,
         assignments = {s: cal.assign_key(data.start_utc, data.step, s) for s in schedules}
     layout = build_layout(plan, assignments, by_slice, indexed, series or {}, data.start_utc)
     energy = data.energy_kwh
-    missing = np.isnan(energy)
-    if allow_gaps and missing.any():
+    missing = np.isnan(energy) if has_gaps else None
+    if missing is not None:
         energy = np.where(missing, 0.0, energy)
     agg = Aggregates(plan, layout, energy)
     lines = _evaluate(plan, agg, EvalContext(plan, agg, cust))
@@ -174,7 +180,7 @@ def bill(tariff: Tariff, data: IntervalData, *,
     for seg in plan.segments:
         by_band[:, seg.period, :] += agg.segment_energy(seg.index, main)
     missing_count = np.zeros((data.n_meters, n_p), dtype=np.int64)
-    if missing.any():
+    if missing is not None:
         for k, sl in enumerate(plan.slices):
             missing_count[:, sl.period] += missing[:, plan.step_slice == k].sum(axis=1)
     result = BillingResult(
@@ -187,7 +193,7 @@ def bill(tariff: Tariff, data: IntervalData, *,
         applies=np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1)
         if lines
         else np.zeros((data.n_meters, 0), dtype=bool),
-        energy_by_band_kwh=by_band, bands=bands, max_power_kw=agg.period_max_kw(),
+        energy_by_band_kwh=by_band, bands=bands, max_power_source=agg.period_max_kw,
         missing_intervals=missing_count)
     if tariff.doc.provisional:
         result.notes.append(f"Provisional tariff data: {tariff.doc.provisional}")

@@ -115,6 +115,9 @@ class Customers:
         for name, wanted in cond.equals.items():
             accepted = wanted if isinstance(wanted, list) else [wanted]
             mask &= np.isin(self._values[name], np.asarray(accepted))
+        for name, refused in cond.not_equals.items():
+            values = refused if isinstance(refused, list) else [refused]
+            mask &= ~np.isin(self._values[name], np.asarray(values))
         for name, bound in cond.max.items():
             mask &= self.numeric(name) <= bound
         for name, bound in cond.min.items():

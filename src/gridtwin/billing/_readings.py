@@ -131,7 +131,8 @@ def bill_band_totals(tariff: Tariff, energy_kwh_by_band: Mapping[str, float],
         amount=np.stack([ln.amount for ln in lines], axis=1),
         applies=np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1),
         energy_by_band_kwh=by_band[np.newaxis, np.newaxis, :], bands=bands,
-        max_power_kw=np.full((1, 1), np.nan), missing_intervals=np.zeros((1, 1), dtype=np.int64))
+        max_power_source=lambda: np.full((1, 1), np.nan),
+        missing_intervals=np.zeros((1, 1), dtype=np.int64))
     result.notes.append("Billed from register readings: consumption spread over months by days.")
     if estimated:
         result.notes.append("ESTIMATED: at least one reading is an estimate (lettura stimata).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -73,9 +74,17 @@ class BillingResult:
     applies: npt.NDArray[np.bool_]
     energy_by_band_kwh: FloatArray  # (m, periods, bands) of the main schedule
     bands: tuple[str, ...]
-    max_power_kw: FloatArray  # (m, periods)
+    max_power_source: Callable[[], FloatArray]  # computes (m, periods) on first use
     missing_intervals: npt.NDArray[np.int64]  # (m, periods)
     notes: list[str] = field(default_factory=list)
+    _max_power: FloatArray | None = field(default=None, repr=False)
+
+    @property
+    def max_power_kw(self) -> FloatArray:
+        """Maximum average interval power of each meter and period [kW] (lazy)."""
+        if self._max_power is None:
+            self._max_power = self.max_power_source()
+        return self._max_power
 
     @property
     def currency(self) -> str:

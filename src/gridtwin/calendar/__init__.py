@@ -8,6 +8,7 @@ from gridtwin.calendar._library import (
     load_calendar,
 )
 from gridtwin.calendar._model import CalendarSpec
+from gridtwin.calendar._table import calendar_with_schedule, schedule_from_table
 
 __all__ = [
     "BandAssignment",
@@ -15,6 +16,8 @@ __all__ = [
     "CalendarSpec",
     "builtin_calendar_ids",
     "calendar_from_dict",
+    "calendar_with_schedule",
     "get_calendar",
     "load_calendar",
+    "schedule_from_table",
 ]

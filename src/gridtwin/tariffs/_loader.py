@@ -126,7 +126,7 @@ class Tariff:
 def _check_condition(cond: Condition | None, doc: TariffDocument, where: str) -> None:
     if cond is None:
         return
-    for prop in [*cond.equals, *cond.max, *cond.min]:
+    for prop in [*cond.equals, *cond.not_equals, *cond.max, *cond.min]:
         if prop not in doc.properties:
             msg = (f"{where}: applies_if reads property {prop!r}, which the tariff does not "
                    f"declare under `properties` (declared: {sorted(doc.properties)})")

@@ -91,10 +91,13 @@ class Condition(_Strict):
     """Applicability of a component: all given clauses must hold for the customer.
 
     ``equals`` maps property -> required value (or list of accepted values);
+    ``not_equals`` maps property -> refused value (or list of refused values);
     ``max``/``min`` map numeric property -> inclusive bound.
     """
 
     equals: dict[str, str | bool | float | list[str | bool | float]] = Field(default_factory=dict)
+    not_equals: dict[str, str | bool | float | list[str | bool | float]] = Field(
+        default_factory=dict)
     max: dict[str, float] = Field(default_factory=dict)
     min: dict[str, float] = Field(default_factory=dict)
 
