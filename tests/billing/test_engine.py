@@ -143,7 +143,7 @@ def test_indexed_energy_with_hourly_series_and_spread() -> None:
     assert r.totals()[0, 0] == pytest.approx(expected, rel=1e-12)
     with pytest.raises(InputError, match="needs the price series 'PUN'"):
         bill(t, data, periods=[(D(2024, 1, 1), D(2024, 1, 3))])
-    with pytest.raises(InputError, match="ends before the last billed interval"):
+    with pytest.raises(InputError, match="does not cover every billed interval"):
         bill(t, data, periods=[(D(2024, 1, 1), D(2024, 1, 3))], series={"PUN": prices[:24]})
 
 

@@ -40,9 +40,30 @@ class Layout:
     weights: FloatArray  # (n_steps, n_columns)
 
 
+def _series_end(index: pd.DatetimeIndex, tz: str) -> pd.Timestamp:
+    """End of the last value of a price series: its step after the last timestamp.
+
+    A series of month starts (steps of 28 to 31 days) ends one calendar month after its
+    last timestamp, counted in the tariff's local time zone ``tz``; a single value holds
+    from its timestamp on.
+    """
+    last = pd.Timestamp(index[-1]).tz_convert(tz)
+    if len(index) < 2:  # one value: a constant price from its timestamp on
+        return pd.Timestamp.max.tz_localize("UTC")
+    steps_days = np.diff(utc_ns(index)) / 86_400e9
+    if steps_days.min() >= 27.9 and steps_days.max() <= 31.1:
+        return last + pd.DateOffset(months=1)
+    return last + pd.Timedelta(int(np.median(np.diff(utc_ns(index)))))
+
+
 def _series_prices(comp: IndexedEnergyCharge, series: Mapping[str, pd.Series],
-                   start_utc: pd.DatetimeIndex, currency: str) -> FloatArray:
-    """Price per kWh [currency/kWh] of each interval for an indexed component."""
+                   start_utc: pd.DatetimeIndex, billed: npt.NDArray[np.bool_],
+                   currency: str, tz: str) -> FloatArray:
+    """Price per kWh [currency/kWh] of each interval for an indexed component.
+
+    Each value holds from its timestamp to the next one; only billed intervals must be
+    covered. Unbilled intervals get price 0 (their weight column is zero anyway).
+    """
     if comp.series not in series:
         msg = (f"component {comp.id} needs the price series {comp.series!r}; supply it "
                f"(e.g. --series {comp.series}=prices.csv); given: {sorted(series)}")
@@ -52,20 +73,23 @@ def _series_prices(comp: IndexedEnergyCharge, series: Mapping[str, pd.Series],
         msg = f"price series {comp.series!r} needs a tz-aware DatetimeIndex of period starts"
         raise InputError(msg)
     s = s.sort_index()
+    values = s.to_numpy(dtype=float)
     s_ns = utc_ns(pd.DatetimeIndex(s.index))
-    pos = np.searchsorted(s_ns, utc_ns(start_utc), side="right") - 1
-    if pos.min() < 0 or np.isnan(s.to_numpy(dtype=float)[pos]).any():
-        first = start_utc[int(np.argmax(pos < 0))] if pos.min() < 0 else None
-        msg = (f"price series {comp.series!r} does not cover every billed interval"
-               + (f" (first uncovered: {first.isoformat()})" if first is not None else
-                  " (it has NaN values)"))
+    t_ns = utc_ns(start_utc)
+    pos = np.searchsorted(s_ns, t_ns, side="right") - 1
+    end_ns = utc_ns(pd.DatetimeIndex([_series_end(pd.DatetimeIndex(s.index), tz)]))[0]
+    uncovered = billed & ((pos < 0) | (t_ns >= end_ns))
+    if uncovered.any():
+        first = start_utc[int(np.argmax(uncovered))]
+        msg = (f"price series {comp.series!r} does not cover every billed interval (first "
+               f"uncovered: {first.isoformat()}; series from {s.index[0].isoformat()} to "
+               f"{_series_end(pd.DatetimeIndex(s.index), tz).isoformat()})")
         raise InputError(msg)
-    if len(s) > 1:
-        step_series = pd.Timedelta(int(np.median(np.diff(s_ns))))
-        if start_utc[-1] >= s.index[-1] + step_series:
-            msg = f"price series {comp.series!r} ends before the last billed interval"
-            raise InputError(msg)
-    raw = s.to_numpy(dtype=float)[pos]
+    raw = np.where(billed, values[np.clip(pos, 0, len(values) - 1)], 0.0)
+    if np.isnan(raw).any():
+        first = start_utc[int(np.argmax(np.isnan(raw)))]
+        msg = f"price series {comp.series!r} has no value (NaN) for {first.isoformat()}"
+        raise InputError(msg)
     series_f = energy_unit_factor(comp.series_unit, currency)
     spread_f = energy_unit_factor(comp.spread_unit, currency)
     return np.asarray((raw * series_f * comp.multiplier + comp.spread * spread_f)
@@ -103,8 +127,8 @@ def build_layout(plan: BillingPlan, assignments: Mapping[str, BandAssignment],
     price_cache: dict[str, FloatArray] = {}
     for comp, seg in indexed:
         if comp.id not in price_cache:
-            price_cache[comp.id] = _series_prices(comp, series, start_utc,
-                                                  plan.tariff.currency)
+            price_cache[comp.id] = _series_prices(comp, series, start_utc, valid,
+                                                  plan.tariff.currency, plan.tariff.timezone)
         in_seg = seg_of_step == seg
         weights[in_seg, col] = price_cache[comp.id][in_seg]
         indexed_cols[(comp.id, seg)] = col

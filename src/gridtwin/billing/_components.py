@@ -270,7 +270,7 @@ def _excise(ctx: EvalContext, seg: Segment, comp: ExciseTax) -> list[LineOut]:
         relief = ctx.customers.matches(ex.applies_if)
         clawback_kwh = np.full(ctx.agg.n_meters, ex.clawback_from_kwh_per_month)
         if ex.clawback_from_kwh_per_month_low_power is not None and ex.low_power_kw:
-            low = ctx.customers.numeric("contracted_kw") <= ex.low_power_kw
+            low = ctx.customers.numeric(ex.power_property) <= ex.low_power_kw
             clawback_kwh = np.where(low, ex.clawback_from_kwh_per_month_low_power,
                                     clawback_kwh)
         taxable = np.zeros(ctx.agg.n_meters)

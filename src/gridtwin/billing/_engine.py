@@ -195,6 +195,11 @@ def bill(tariff: Tariff, data: IntervalData, *,
         else np.zeros((data.n_meters, 0), dtype=bool),
         energy_by_band_kwh=by_band, bands=bands, max_power_source=agg.period_max_kw,
         missing_intervals=missing_count)
-    if tariff.doc.provisional:
-        result.notes.append(f"Provisional tariff data: {tariff.doc.provisional}")
+    result.notes.extend(provisional_notes(tariff))
     return result
+
+
+def provisional_notes(tariff: Tariff) -> list[str]:
+    """The provisional notes of a tariff and of the component sets it includes."""
+    return [f"Provisional tariff data ({d.id}): {d.provisional}"
+            for d in tariff.documents() if d.provisional]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from gridtwin.billing._aggregate import FLAT, Aggregates
 from gridtwin.billing._components import EvalContext
-from gridtwin.billing._engine import _evaluate, _main_schedule
+from gridtwin.billing._engine import _evaluate, _main_schedule, provisional_notes
 from gridtwin.billing._plan import BillingPlan, PropValue, resolve_customers, segment_periods
 from gridtwin.billing._result import BillingResult
 from gridtwin.calendar._model import DerivedSchedule
@@ -136,6 +136,5 @@ def bill_band_totals(tariff: Tariff, energy_kwh_by_band: Mapping[str, float],
     result.notes.append("Billed from register readings: consumption spread over months by days.")
     if estimated:
         result.notes.append("ESTIMATED: at least one reading is an estimate (lettura stimata).")
-    if tariff.doc.provisional:
-        result.notes.append(f"Provisional tariff data: {tariff.doc.provisional}")
+    result.notes.extend(provisional_notes(tariff))
     return result

@@ -294,6 +294,8 @@ class ExciseExemption(_Strict):
     clawback_from_kwh_per_month_low_power: float | None = Field(
         default=None, description="threshold for supplies up to `low_power_kw`")
     low_power_kw: float | None = None
+    power_property: str = Field(default="contracted_kw",
+                                description="customer property holding the contracted kW")
 
 
 class ExciseTax(_ComponentBase):
