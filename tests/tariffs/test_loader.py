@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtwin.errors import TariffSchemaError
+from gridtwin.errors import InputError, TariffSchemaError
 from gridtwin.tariffs import builtin_tariff_ids, get_tariff, load_tariff
 from tests.billing.util import comp, tariff
 
@@ -113,3 +113,34 @@ def test_yaml_off_is_a_string_not_a_boolean(tmp_path: Path) -> None:
     t = get_tariff("bench-tou3")
     assert t.calendar is not None
     assert t.calendar.bands("tou3") == ("off", "mid", "peak")
+
+
+def test_calendar_reference_with_a_switching_table(tmp_path: Path) -> None:
+    import datetime as dt
+    import shutil
+
+    import yaml
+
+    from gridtwin.billing import bill
+    from tests.billing.util import flat_data
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "sk"
+    shutil.copy(examples / "hdo_switching_example.csv", tmp_path / "hdo.csv")
+    inline = load_tariff(examples / "example_two_band_tariff.yaml")
+    data = yaml.safe_load((examples / "example_two_band_tariff.yaml").read_text("utf-8"))
+    data["calendar"] = {"base": "sk-urso", "schedule_tables": {"hdo_example": "hdo.csv"}}
+    path = tmp_path / "two_band.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    by_table = load_tariff(path)
+    assert by_table.calendar is not None
+    assert "hdo_example" in by_table.calendar.schedule_names()
+    meters = flat_data("2021-03-01", "2021-04-01", 0.1)
+    period = [(dt.date(2021, 3, 1), dt.date(2021, 4, 1))]
+    props = {"customer_class": "household"}
+    a = bill(inline, meters, periods=period, customers=props).totals()
+    b = bill(by_table, meters, periods=period, customers=props).totals()
+    assert a == pytest.approx(b, rel=1e-12)
+    data["calendar"]["schedule_tables"] = {"hdo_example": "missing.csv"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises((InputError, TariffSchemaError), match=r"missing\.csv"):
+        load_tariff(path)

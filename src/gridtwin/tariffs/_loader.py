@@ -12,10 +12,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gridtwin.calendar import Calendar, calendar_from_dict, get_calendar
+from gridtwin.calendar import (
+    Calendar,
+    calendar_from_dict,
+    calendar_with_schedule,
+    get_calendar,
+    schedule_from_table,
+)
 from gridtwin.calendar._library import read_data_file, validation_message
 from gridtwin.errors import CalendarError, TariffSchemaError, TariffValidityError
 from gridtwin.tariffs._schema import (
+    CalendarRef,
     Condition,
     DemandCharge,
     EnergyCharge,
@@ -211,6 +218,13 @@ def _build_calendar(doc: TariffDocument, path: str) -> Calendar | None:
     try:
         if isinstance(doc.calendar, str):
             return get_calendar(doc.calendar)
+        if isinstance(doc.calendar, CalendarRef):
+            calendar = get_calendar(doc.calendar.base)
+            here = Path(path).parent
+            for name, table in doc.calendar.schedule_tables.items():
+                schedule = schedule_from_table(here / table)
+                calendar = calendar_with_schedule(calendar, name, schedule)
+            return calendar
         return calendar_from_dict(doc.calendar.model_dump(), f"{path}: calendar")
     except CalendarError as exc:
         msg = f"{path}: calendar: {exc}"

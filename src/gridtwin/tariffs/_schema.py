@@ -341,6 +341,18 @@ class TariffVersion(_Strict):
         return self
 
 
+class CalendarRef(_Strict):
+    """A built-in calendar plus band schedules read from switching tables (CSV files).
+
+    ``schedule_tables`` maps a schedule name to a CSV path, relative to the tariff file
+    (columns ``day_type, band, start, end`` and optionally ``season``): the distributor's
+    VT/NT switching times, for instance.
+    """
+
+    base: str
+    schedule_tables: dict[str, str] = Field(default_factory=dict)
+
+
 class TariffDocument(_Strict):
     """A tariff (or a shared component set) with its versions."""
 
@@ -354,7 +366,7 @@ class TariffDocument(_Strict):
     customer_class: tuple[str, ...] = ()
     description: str | None = None
     source: Source
-    calendar: str | CalendarSpec | None = None
+    calendar: str | CalendarRef | CalendarSpec | None = None
     properties: dict[str, PropertySpec] = Field(default_factory=dict)
     includes: tuple[str, ...] = ()
     eligibility: dict[str, Any] = Field(default_factory=dict)
