@@ -112,3 +112,14 @@ def test_demo_runs() -> None:
     out = runner.invoke(app, ["demo"])
     assert out.exit_code == 0, out.output
     assert "TOTAL" in out.output
+
+
+def test_bill_lines_to_parquet(data_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "lines.parquet"
+    out = runner.invoke(app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file),
+                              "--output", str(target)])
+    assert out.exit_code == 0, out.output
+    frame = pd.read_parquet(target)
+    assert set(frame["meter_id"]) == {"m0", "m1"}
+    assert frame["amount_presented"].sum() == pytest.approx(frame["amount"].sum(), abs=0.05)
+    assert not (tmp_path / "lines.parquet.tmp").exists()

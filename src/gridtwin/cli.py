@@ -84,6 +84,15 @@ def _read_series(items: list[str]) -> dict[str, pd.Series]:
 
 def _emit(result: BillingResult, fmt: Format, output: Path | None, meter: str | None) -> None:
     meters = [result.meter_ids.index(meter)] if meter else range(len(result.meter_ids))
+    if output is not None and output.suffix.lower() in (".parquet", ".pq"):
+        frame = lines_frame(result)
+        if meter:
+            frame = frame[frame["meter_id"] == meter]
+        tmp = output.with_name(output.name + ".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(output)  # nothing half-written
+        console().print(f"wrote {len(frame)} bill lines to {output}")
+        return
     if fmt == "csv":
         frame = lines_frame(result)
         if meter:
@@ -242,7 +251,8 @@ def bill_cmd(
     timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
     meter: Annotated[str | None, typer.Option(help="Only this meter.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
-    output: Annotated[Path | None, typer.Option(help="Write to a file.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="Write to a file (.parquet: the table of all bill lines).")] = None,
     allow_gaps: Annotated[bool, typer.Option(help="Bill despite gaps (marked).")] = False,
 ) -> None:
     """Bill interval data (or register readings) under a tariff: itemised bills."""
