@@ -635,3 +635,26 @@ def test_missing_resident_property_is_a_clear_error() -> None:
         bill(get_tariff("it-tutela-vulnerabili-2025"), data,
              periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
              customers={"resident": True, "contracted_kw": 3.0, "residente": True})
+
+
+def test_vat_22_percent_for_other_uses() -> None:
+    """IVA is 10 % for domestic uses and 22 % for other uses, on the same base."""
+    start = pd.Timestamp("2025-04-01").tz_localize("Europe/Rome").tz_convert("UTC")
+    end = pd.Timestamp("2025-05-01").tz_localize("Europe/Rome").tz_convert("UTC")
+    idx = pd.date_range(start, end, freq="15min", inclusive="left")
+    data = IntervalData(idx, np.full((1, len(idx)), 0.1), ("m",))
+    tariff = get_tariff("it-offerta-fissa-monoraria-0136")
+    period = [(dt.date(2025, 4, 1), dt.date(2025, 5, 1))]
+    results = {}
+    for use in ("domestic", "other"):
+        b = bill_for(bill(tariff, data, periods=period, customers={
+            "resident": False, "contracted_kw": 4.5, "vat_use": use}), 0)
+        taxes = {ln.component_id: ln for ln in b.lines if ln.section == "taxes"}
+        results[use] = taxes
+    assert "iva" in results["domestic"]
+    assert "iva_22" not in results["domestic"]
+    assert "iva_22" in results["other"]
+    assert "iva" not in results["other"]
+    base = results["domestic"]["iva"].quantity
+    assert results["other"]["iva_22"].quantity == pytest.approx(base)
+    assert float(results["other"]["iva_22"].amount) == pytest.approx(round(base * 0.22, 2))

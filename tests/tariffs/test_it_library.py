@@ -105,7 +105,7 @@ def test_properties_are_declared_with_descriptions(doc_id: str) -> None:
 
 def test_tariffs_read_the_set_properties() -> None:
     for tariff_id in TARIFFS:
-        assert set(get_tariff(tariff_id).doc.properties) == {"resident", "contracted_kw"}
+        assert set(get_tariff(tariff_id).doc.properties) == {"resident", "contracted_kw", "vat_use"}
 
 
 def _components(doc_id: str, day: dt.date) -> dict[str, object]:
