@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.progress import Progress
@@ -140,8 +141,6 @@ def _bill_chunked(tariff_id: str, data: IntervalData, chunk: int, **kw: Any) -> 
 
 
 def _cat(arrays: list[Any]) -> Any:
-    import numpy as np
-
     return np.concatenate(arrays, axis=0)
 
 
