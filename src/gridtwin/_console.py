@@ -67,13 +67,13 @@ def comparison_table(c: Comparison) -> Table:
     return table
 
 
-def frame_table(frame: pd.DataFrame, title: str = "") -> Table:
-    """Any small DataFrame as a rich table."""
+def frame_table(frame: pd.DataFrame, title: str = "", digits: int = 2) -> Table:
+    """Any small DataFrame as a rich table (floats with ``digits`` decimals)."""
     table = Table(title=title)
     for col in frame.columns:
         table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
     for _, row in frame.iterrows():
-        table.add_row(*[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row])
     return table
 
 
