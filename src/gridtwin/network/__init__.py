@@ -10,6 +10,7 @@ pandapower is the data model and the reference; power-grid-model solves the time
     result.summary()
 """
 
+from gridtwin.network._cim import load_cgmes
 from gridtwin.network._model import (
     PROFILE_FIELDS,
     NetworkInfo,
@@ -44,6 +45,7 @@ __all__ = [
     "build_pgm_network",
     "from_net",
     "info",
+    "load_cgmes",
     "load_matpower",
     "load_pandapower_json",
     "load_simbench",

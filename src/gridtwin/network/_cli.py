@@ -16,6 +16,7 @@ from rich.table import Table
 
 from gridtwin._console import console
 from gridtwin.errors import GridTwinError, InputError
+from gridtwin.network._cim import CGMES_SUFFIXES, load_cgmes
 from gridtwin.network._model import (
     NetworkModel,
     info,
@@ -34,7 +35,7 @@ network_app = typer.Typer(help="The network twin: grid summary, validation, time
 SimbenchOpt = Annotated[str | None, typer.Option(
     "--simbench", help="SimBench code, e.g. 1-LV-semiurb4--0-sw (grid + its 2016 profiles).")]
 NetOpt = Annotated[Path | None, typer.Option(
-    "--net", help="pandapower JSON net (pandapower.to_json).")]
+    "--net", help="pandapower JSON net (pandapower.to_json) or a CGMES zip/xml.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table or json.")]
 
 
@@ -52,6 +53,8 @@ def _load(simbench_code: str | None, net_file: Path | None, profiles: bool = Tru
     if simbench_code is not None and net_file is None:
         return load_simbench(simbench_code, profiles=profiles)
     if net_file is not None and simbench_code is None:
+        if net_file.suffix.lower() in CGMES_SUFFIXES:
+            return load_cgmes(net_file)
         return load_pandapower_json(net_file)
     msg = "give exactly one of --simbench CODE or --net FILE.json"
     raise InputError(msg)
