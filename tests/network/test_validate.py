@@ -158,3 +158,19 @@ def test_report_frame_and_message() -> None:
     with pytest.raises(InputError, match=r"12 error\(s\)(.|\n)*and 2 more"):
         report.raise_if_errors()
     assert str(Issue("ext_grid", None, None, "none")) == "ext_grid: none"
+
+
+def test_line_between_voltage_levels_is_an_error() -> None:
+    import pandapower as pp
+
+    from gridtwin.network import from_net, validate
+
+    net = pp.create_empty_network()
+    hv, lv = pp.create_bus(net, 20.0), pp.create_bus(net, 0.4)
+    pp.create_ext_grid(net, hv)
+    line = pp.create_line_from_parameters(net, hv, lv, length_km=1.0, r_ohm_per_km=0.1,
+                                          x_ohm_per_km=0.1, c_nf_per_km=0.0, max_i_ka=0.1)
+    report = validate(from_net(net))
+    hits = [i for i in report.errors if i.table == "line" and i.index == line]
+    assert hits
+    assert "20 kV and 0.4 kV" in hits[0].message

@@ -229,6 +229,14 @@ def _check_lines(c: _Collector, net: Any) -> None:
     for idx in line.index[ins & ~(imax > 0)]:
         c.warn("line", idx, "max_i_ka", "no usable rating (max_i_ka * df); its loading will "
                                         "be NaN")
+    vn = net.bus["vn_kv"]
+    known = line["from_bus"].isin(vn.index) & line["to_bus"].isin(vn.index)
+    v_from = vn.reindex(line["from_bus"]).to_numpy()
+    v_to = vn.reindex(line["to_bus"]).to_numpy()
+    differ = ins & known.to_numpy() & ~np.isclose(v_from, v_to, rtol=1e-6)
+    for idx, a, b in zip(line.index[differ], v_from[differ], v_to[differ], strict=True):
+        c.error("line", idx, "to_bus", f"joins buses of {a:g} kV and {b:g} kV; a line cannot "
+                                       "change voltage: model it as a transformer")
     _check_std_types(c, net, "line")
 
 
