@@ -24,6 +24,7 @@ from gridtwin.billing import (
     lines_frame,
 )
 from gridtwin.errors import GridTwinError, InputError
+from gridtwin.heatnet._cli import norms_app
 from gridtwin.network._cli_studies import network_app
 from gridtwin.tariffs import builtin_tariff_ids, get_tariff
 from gridtwin.timeseries import IntervalData
@@ -33,6 +34,7 @@ app = typer.Typer(help="gridtwin: digital twin of electricity distribution and s
 tariffs_app = typer.Typer(help="Built-in and user tariffs.", no_args_is_help=True)
 app.add_typer(tariffs_app, name="tariffs")
 app.add_typer(network_app, name="network")
+app.add_typer(norms_app, name="norms")
 
 Format = Literal["table", "json", "csv"]
 FORMAT_HELP = "Output format: table, json or csv."
