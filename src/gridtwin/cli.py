@@ -26,6 +26,7 @@ from gridtwin.billing import (
 from gridtwin.errors import GridTwinError, InputError
 from gridtwin.heatnet._cli import norms_app
 from gridtwin.network._cli_studies import network_app
+from gridtwin.quality._cli import quality_app
 from gridtwin.tariffs import builtin_tariff_ids, get_tariff
 from gridtwin.timeseries import IntervalData
 
@@ -35,6 +36,7 @@ tariffs_app = typer.Typer(help="Built-in and user tariffs.", no_args_is_help=Tru
 app.add_typer(tariffs_app, name="tariffs")
 app.add_typer(network_app, name="network")
 app.add_typer(norms_app, name="norms")
+app.add_typer(quality_app, name="quality")
 
 Format = Literal["table", "json", "csv"]
 FORMAT_HELP = "Output format: table, json or csv."
