@@ -89,9 +89,12 @@ class CheckReport:
             candidates.append((float(row["max_loading_percent"]) / 100.0,
                                f"trafo {row['trafo']} at {row['max_loading_percent']:.0f} %"))
         if len(self.voltage):
-            i = int(self.voltage["worst_vm_pu"].sub(1.0).abs().idxmax())
+            # deviation from the standard's reference voltage U0, in units of the 10 % band
+            rel = (self.voltage["worst_vm_pu"] - self.voltage["u0_pu"]).abs() \
+                / self.voltage["u0_pu"]
+            i = int(rel.idxmax())
             row = self.voltage.loc[i]
-            dev = abs(float(row["worst_vm_pu"]) - 1.0) / 0.10
+            dev = float(rel.loc[i]) / 0.10
             candidates.append((dev, f"bus {row['bus']} at {row['worst_vm_pu']:.3f} pu"))
         return max(candidates)[1] if candidates else "none"
 
