@@ -26,11 +26,18 @@ from gridtwin.network._model import (
     static_profiles,
 )
 from gridtwin.network._pgm import PgmNetwork, build_pgm_network
-from gridtwin.network._results import PowerFlowResult, PowerFlowSummary, read_parquet
-from gridtwin.network._timeseries import DEFAULT_CHUNK_STEPS, simulate
+from gridtwin.network._results import (
+    PowerFlowResult,
+    PowerFlowStatistics,
+    PowerFlowSummary,
+    StatisticsSpec,
+    read_parquet,
+)
+from gridtwin.network._timeseries import CHUNK_BUDGET_BYTES, DEFAULT_CHUNK_STEPS, simulate
 from gridtwin.network._validate import UNSUPPORTED_TABLES, Issue, ValidationReport, validate
 
 __all__ = [
+    "CHUNK_BUDGET_BYTES",
     "DEFAULT_CHUNK_STEPS",
     "PROFILE_FIELDS",
     "UNSUPPORTED_TABLES",
@@ -39,8 +46,10 @@ __all__ = [
     "NetworkModel",
     "PgmNetwork",
     "PowerFlowResult",
+    "PowerFlowStatistics",
     "PowerFlowSummary",
     "Profiles",
+    "StatisticsSpec",
     "ValidationReport",
     "build_pgm_network",
     "from_net",

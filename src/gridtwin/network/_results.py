@@ -1,4 +1,5 @@
-"""Power-flow results over time: arrays, frames, long-format Parquet and a summary.
+"""Power-flow results over time: arrays, frames, long-format Parquet, a summary, and
+per-element statistics that can be accumulated chunk by chunk (streaming).
 
 Conventions follow pandapower's ``res_*`` tables: ``vm_pu``, ``va_degree`` (including
 transformer phase shifts), line ``i_ka`` is the larger of both ends and
@@ -7,12 +8,22 @@ current based, ``max(i_hv_ka * vn_hv_kv, i_lv_ka * vn_lv_kv) * sqrt(3) / sn_mva 
 / df * 100`` (pandapower's default ``trafo_loading="current"``). Steps that did not
 converge hold NaN everywhere (``p_loss_mw`` included) and ``converged=False``. Buses that
 are not energised hold NaN voltages.
+
+Two result types:
+
+* :class:`PowerFlowResult` keeps every quantity of every step (``T x n`` arrays): right for
+  small grids and short spans.
+* :class:`PowerFlowStatistics` keeps, per element, running statistics (extremes with the
+  step they occurred, steps outside voltage bands or above loading limits) plus a few
+  per-step network series; its memory does not grow with ``T x n``. It is what
+  ``simulate(..., keep="summary")`` returns for large grids, usually together with the full
+  results streamed to Parquet.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,15 +37,35 @@ import pyarrow.parquet as pq
 from gridtwin.errors import InputError
 from gridtwin.timeseries import utc_ns
 
-__all__ = ["PARQUET_FORMAT_VERSION", "PowerFlowResult", "PowerFlowSummary", "read_parquet"]
+__all__ = [
+    "PARQUET_FORMAT_VERSION",
+    "PowerFlowResult",
+    "PowerFlowStatistics",
+    "PowerFlowSummary",
+    "StatisticsSpec",
+    "read_parquet",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+#: One chunk of results: field name (``vm_pu`` ..., ``p_loss_mw``) -> ``(steps, n[, 3])``.
+ChunkArrays = Mapping[str, FloatArray]
+#: (element, quantity, ids, 2-D array ``steps x len(ids)``) of one long-format series.
+Series = tuple[str, str, IntArray, FloatArray]
 
 PARQUET_FORMAT_VERSION = 1
 PHASES = ("a", "b", "c")
 NETWORK_ID = -1
+#: Rows per Parquet row group when streaming (bounds the memory of one write).
+PARQUET_GROUP_ROWS = 1 << 21
+_META_KEY = b"gridtwin.powerflow"
+# dictionary-encode the repetitive key columns only (values are random floats)
+_WRITE_OPTIONS: dict[str, Any] = {
+    "use_dictionary": ["time_utc", "element", "element_id", "quantity"],
+    "compression": "snappy",
+    "write_statistics": ["time_utc", "element_id"],
+}
 
 #: (field, element, quantity, ids field, per-phase in unbalanced results)
 _LAYOUT: tuple[tuple[str, str, str, str, bool], ...] = (
@@ -49,6 +80,9 @@ _LAYOUT: tuple[tuple[str, str, str, str, bool], ...] = (
     ("ext_grid_p_mw", "ext_grid", "p_mw", "ext_grid_ids", False),
     ("ext_grid_q_mvar", "ext_grid", "q_mvar", "ext_grid_ids", False),
 )
+#: The per-step array fields of a result (besides ``converged``).
+RESULT_FIELDS: tuple[str, ...] = (*(row[0] for row in _LAYOUT), "p_loss_mw")
+_ID_FIELDS = ("bus_ids", "line_ids", "trafo_ids", "ext_grid_ids")
 
 
 def _phase_name(quantity: str, phase: str) -> str:
@@ -117,6 +151,176 @@ def _extreme(arr: FloatArray, ids: IntArray, time: pd.DatetimeIndex, use_max: bo
     flat = np.nanargmax(arr) if use_max else np.nanargmin(arr)
     pos = np.unravel_index(int(flat), arr.shape)
     return float(arr[pos]), int(ids[pos[1]]), pd.Timestamp(time[int(pos[0])])
+
+
+def _network_totals(p_loss_mw: FloatArray, converged: BoolArray,
+                    step_duration: pd.Timedelta) -> tuple[float, float]:
+    """Largest loss [MW] and energy lost [MWh] over converged steps."""
+    loss = p_loss_mw[converged]
+    step_h = step_duration / pd.Timedelta(hours=1)
+    return (float(np.max(loss)) if loss.size else float("nan"),
+            float(np.sum(loss) * step_h))
+
+
+# --------------------------------------------------------------------- long format
+
+
+def iter_series(arrays: ChunkArrays, converged: BoolArray, ids: Mapping[str, IntArray],
+                symmetric: bool) -> Iterator[Series]:
+    """The long-format series of a block of steps, in file order.
+
+    Parameters
+    ----------
+    arrays : mapping
+        Field name -> array with the steps first (see :data:`RESULT_FIELDS`).
+    converged : numpy.ndarray of bool
+        Per step.
+    ids : mapping
+        ``bus_ids``, ``line_ids``, ``trafo_ids``, ``ext_grid_ids``.
+    symmetric : bool
+        Balanced result (unbalanced per-phase fields are split into ``_a``/``_b``/``_c``).
+    """
+    for name, element, quantity, ids_name, per_phase in _LAYOUT:
+        arr = arrays[name]
+        if per_phase and not symmetric:
+            for k, ph in enumerate(PHASES):
+                yield element, _phase_name(quantity, ph), ids[ids_name], arr[:, :, k]
+        else:
+            yield element, quantity, ids[ids_name], arr
+    net_ids = np.array([NETWORK_ID], dtype=np.int64)
+    yield "network", "p_loss_mw", net_ids, arrays["p_loss_mw"][:, None]
+    yield "network", "converged", net_ids, converged[:, None].astype(np.float64)
+
+
+def long_table(time_utc: pd.DatetimeIndex, series: Iterable[Series]) -> pa.Table:
+    """Long-format Arrow table (``time_utc, element, element_id, quantity, value``)."""
+    times = utc_ns(time_utc)
+    parts_t, parts_e, parts_id, parts_q, parts_v = [], [], [], [], []
+    for element, quantity, ids, block in series:
+        n = block.size
+        parts_t.append(np.repeat(times, len(ids)))
+        parts_id.append(np.tile(ids, len(times)))
+        parts_v.append(block.reshape(-1))
+        parts_e.append((element, n))
+        parts_q.append((quantity, n))
+
+    def dictionary(parts: list[tuple[str, int]]) -> pa.DictionaryArray:
+        names = sorted({p[0] for p in parts})
+        codes = np.concatenate([np.full(n, names.index(v), dtype=np.int32)
+                                for v, n in parts])
+        return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names))
+
+    return pa.table({
+        "time_utc": pa.array(np.concatenate(parts_t), type=pa.timestamp("ns", tz="UTC")),
+        "element": dictionary(parts_e),
+        "element_id": pa.array(np.concatenate(parts_id), type=pa.int64()),
+        "quantity": dictionary(parts_q),
+        "value": pa.array(np.concatenate(parts_v), type=pa.float64()),
+    })
+
+
+def file_metadata(*, name: str, symmetric: bool, notes: Sequence[str],
+                  step_duration: pd.Timedelta, ids: Mapping[str, IntArray]) -> dict[str, Any]:
+    """The ``gridtwin.powerflow`` metadata of a result file (JSON-able)."""
+    meta: dict[str, Any] = {"format_version": PARQUET_FORMAT_VERSION, "name": name,
+                            "symmetric": symmetric, "notes": list(notes),
+                            "step_duration_s": step_duration.total_seconds()}
+    for key in _ID_FIELDS:
+        meta[key] = np.asarray(ids[key]).tolist()
+    return meta
+
+
+class ParquetStream:
+    """Writes a long-format result file block by block; the file appears when complete.
+
+    Rows go to ``<path>.partial``; :meth:`close` stores the final metadata (notes known
+    only at the end, e.g. failed steps) and renames the file, :meth:`abort` deletes it.
+    The metadata given at opening is also stored in the Arrow schema; the file's
+    key-value metadata holds the final version (what :func:`read_parquet` reads).
+
+    Parameters
+    ----------
+    path : str or Path
+        Target file.
+    metadata : dict
+        :func:`file_metadata` as known at the start.
+    ids : mapping
+        Element ids of the columns (``bus_ids`` ...).
+    symmetric : bool
+        Balanced result.
+    """
+
+    def __init__(self, path: str | Path, metadata: Mapping[str, Any],
+                 ids: Mapping[str, IntArray], symmetric: bool) -> None:
+        self.target = Path(path)
+        self.tmp = self.target.with_name(self.target.name + ".partial")
+        self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
+        self.symmetric = symmetric
+        phases = 1 if symmetric else 3
+        self.rows_per_step = sum(
+            len(self.ids[ids_name]) * (phases if per_phase else 1)
+            for _n, _e, _q, ids_name, per_phase in _LAYOUT) + 2
+        empty = {name: _empty_chunk(name, self.ids, symmetric) for name in RESULT_FIELDS}
+        self.schema = long_table(pd.DatetimeIndex([], tz="UTC"), iter_series(
+            empty, np.zeros(0, dtype=bool), self.ids, symmetric)).schema
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            str(self.tmp), self.schema.with_metadata(_encode(metadata)), **_WRITE_OPTIONS)
+
+    def write(self, time_utc: pd.DatetimeIndex, arrays: ChunkArrays, converged: BoolArray,
+              group_steps: int | None = None) -> None:
+        """Append a block of steps (row groups of about :data:`PARQUET_GROUP_ROWS` rows)."""
+        if self._writer is None:
+            msg = f"{self.target}: the Parquet stream is closed"
+            raise InputError(msg)
+        n = len(time_utc)
+        step = group_steps or max(1, PARQUET_GROUP_ROWS // max(self.rows_per_step, 1))
+        for start in range(0, n, step):
+            sl = slice(start, min(start + step, n))
+            part = {name: arrays[name][sl] for name in RESULT_FIELDS}
+            table = long_table(time_utc[sl], iter_series(part, converged[sl], self.ids,
+                                                         self.symmetric))
+            self._writer.write_table(table.cast(self.schema),
+                                     row_group_size=max(table.num_rows, 1))
+
+    def close(self, metadata: Mapping[str, Any]) -> Path:
+        """Store the final metadata, close and move the file into place."""
+        if self._writer is None:
+            return self.target
+        try:
+            self._writer.add_key_value_metadata(_encode(metadata))
+            self._writer.close()
+            self._writer = None
+            self.tmp.replace(self.target)
+        except BaseException:
+            self.abort()
+            raise
+        return self.target
+
+    def abort(self) -> None:
+        """Close and delete the partial file."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            finally:
+                self.tmp.unlink(missing_ok=True)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _encode(metadata: Mapping[str, Any]) -> dict[bytes, bytes]:
+    return {_META_KEY: json.dumps(dict(metadata)).encode()}
+
+
+def _empty_chunk(name: str, ids: Mapping[str, IntArray], symmetric: bool) -> FloatArray:
+    if name == "p_loss_mw":
+        return np.zeros(0)
+    _n, _e, _q, ids_name, per_phase = next(row for row in _LAYOUT if row[0] == name)
+    ph = (3,) if per_phase and not symmetric else ()
+    return np.zeros((0, len(ids[ids_name]), *ph))
+
+
+# --------------------------------------------------------------------- full result
 
 
 @dataclass(frozen=True)
@@ -194,19 +398,16 @@ class PowerFlowResult:
         """Number of steps."""
         return len(self.time_utc)
 
-    def _series(self) -> Iterator[tuple[str, str, IntArray, FloatArray]]:
+    def _ids(self) -> dict[str, IntArray]:
+        return {key: getattr(self, key) for key in _ID_FIELDS}
+
+    def _arrays(self, start: int = 0, stop: int | None = None) -> dict[str, FloatArray]:
+        sl = slice(start, stop)
+        return {name: getattr(self, name)[sl] for name in RESULT_FIELDS}
+
+    def _series(self) -> Iterator[Series]:
         """(element, quantity, ids, 2-D array) for every stored quantity."""
-        for name, element, quantity, ids_name, per_phase in _LAYOUT:
-            arr: FloatArray = getattr(self, name)
-            ids: IntArray = getattr(self, ids_name)
-            if per_phase and not self.symmetric:
-                for k, ph in enumerate(PHASES):
-                    yield element, _phase_name(quantity, ph), ids, arr[:, :, k]
-            else:
-                yield element, quantity, ids, arr
-        net_ids = np.array([NETWORK_ID], dtype=np.int64)
-        yield "network", "p_loss_mw", net_ids, self.p_loss_mw[:, None]
-        yield "network", "converged", net_ids, self.converged[:, None].astype(np.float64)
+        return iter_series(self._arrays(), self.converged, self._ids(), self.symmetric)
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """Wide frames: ``"bus.vm_pu"`` -> DataFrame (time x bus ids) ..., plus ``"network"``.
@@ -234,8 +435,7 @@ class PowerFlowResult:
         lmax = _extreme(self.line_loading_percent, self.line_ids, self.time_utc, use_max=True)
         tmax = _extreme(self.trafo_loading_percent, self.trafo_ids, self.time_utc, use_max=True)
         failed = np.flatnonzero(~self.converged)
-        step_h = self.step_duration / pd.Timedelta(hours=1)
-        loss = self.p_loss_mw[self.converged]
+        p_loss_max, energy = _network_totals(self.p_loss_mw, self.converged, self.step_duration)
         return PowerFlowSummary(
             steps=self.n_steps, converged_steps=int(self.converged.sum()),
             first_failed_utc=pd.Timestamp(self.time_utc[failed[0]]) if len(failed) else None,
@@ -245,44 +445,26 @@ class PowerFlowResult:
             line_loading_max_time_utc=lmax[2],
             trafo_loading_max_percent=tmax[0], trafo_loading_max_trafo=tmax[1],
             trafo_loading_max_time_utc=tmax[2],
-            p_loss_max_mw=float(np.max(loss)) if loss.size else float("nan"),
-            energy_loss_mwh=float(np.sum(loss) * step_h))
+            p_loss_max_mw=p_loss_max, energy_loss_mwh=energy)
 
-    def _metadata(self) -> dict[bytes, bytes]:
-        meta = {"format_version": PARQUET_FORMAT_VERSION, "name": self.name,
-                "symmetric": self.symmetric, "notes": list(self.notes),
-                "step_duration_s": self.step_duration.total_seconds(),
-                "bus_ids": self.bus_ids.tolist(), "line_ids": self.line_ids.tolist(),
-                "trafo_ids": self.trafo_ids.tolist(),
-                "ext_grid_ids": self.ext_grid_ids.tolist()}
-        return {b"gridtwin.powerflow": json.dumps(meta).encode()}
+    def statistics(self, spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
+        """Per-element statistics of this result, as ``simulate(..., keep="summary")``
+        would have accumulated them (see :class:`PowerFlowStatistics`)."""
+        acc = StatisticsAccumulator(spec or StatisticsSpec(), self._ids(), self.symmetric,
+                                    self.n_steps)
+        acc.add(0, self._arrays(), self.converged)
+        return acc.finish(self.time_utc, name=self.name, notes=self.notes,
+                          step_duration=self.step_duration)
+
+    def _metadata(self) -> dict[str, Any]:
+        return file_metadata(name=self.name, symmetric=self.symmetric, notes=self.notes,
+                             step_duration=self.step_duration, ids=self._ids())
 
     def chunk_table(self, start: int, stop: int) -> pa.Table:
         """Long-format Arrow table of steps ``[start, stop)`` (see :meth:`write_parquet`)."""
-        times = utc_ns(self.time_utc[start:stop])
-        parts_t, parts_e, parts_id, parts_q, parts_v = [], [], [], [], []
-        for element, quantity, ids, arr in self._series():
-            block = arr[start:stop]
-            n = block.size
-            parts_t.append(np.repeat(times, len(ids)))
-            parts_id.append(np.tile(ids, len(times)))
-            parts_v.append(block.reshape(-1))
-            parts_e.append((element, n))
-            parts_q.append((quantity, n))
-
-        def dictionary(parts: list[tuple[str, int]]) -> pa.DictionaryArray:
-            names = sorted({p[0] for p in parts})
-            codes = np.concatenate([np.full(n, names.index(v), dtype=np.int32)
-                                    for v, n in parts])
-            return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names))
-
-        return pa.table({
-            "time_utc": pa.array(np.concatenate(parts_t), type=pa.timestamp("ns", tz="UTC")),
-            "element": dictionary(parts_e),
-            "element_id": pa.array(np.concatenate(parts_id), type=pa.int64()),
-            "quantity": dictionary(parts_q),
-            "value": pa.array(np.concatenate(parts_v), type=pa.float64()),
-        })
+        return long_table(self.time_utc[start:stop],
+                          iter_series(self._arrays(start, stop), self.converged[start:stop],
+                                      self._ids(), self.symmetric))
 
     def write_parquet(self, path: str | Path, chunk_steps: int = 2048) -> Path:
         """Write all results as long-format Parquet, one row group per chunk of steps.
@@ -303,29 +485,373 @@ class PowerFlowResult:
         if chunk_steps < 1:
             msg = f"chunk_steps must be >= 1; got {chunk_steps}"
             raise InputError(msg)
-        target = Path(path)
-        tmp = target.with_name(target.name + ".partial")
-        schema = self.chunk_table(0, 0).schema.with_metadata(self._metadata())
+        meta = self._metadata()
+        stream = ParquetStream(path, meta, self._ids(), self.symmetric)
         try:
-            with pq.ParquetWriter(str(tmp), schema) as writer:
-                for start in range(0, self.n_steps, chunk_steps):
-                    table = self.chunk_table(start, min(start + chunk_steps, self.n_steps))
-                    writer.write_table(table.cast(schema))
-            tmp.replace(target)
+            for start in range(0, self.n_steps, chunk_steps):
+                stop = min(start + chunk_steps, self.n_steps)
+                stream.write(self.time_utc[start:stop], self._arrays(start, stop),
+                             self.converged[start:stop], group_steps=chunk_steps)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            stream.abort()
             raise
-        return target
+        return stream.close(meta)
+
+
+# --------------------------------------------------------------------- statistics
+
+
+@dataclass(frozen=True)
+class StatisticsSpec:
+    """What :class:`PowerFlowStatistics` counts besides the extremes.
+
+    Attributes
+    ----------
+    voltage_bands_pu : tuple of (float, float)
+        Voltage bands ``(low, high)`` [pu of the bus's nominal voltage]; per band and bus
+        the steps with a voltage below ``low`` and above ``high`` are counted (any phase
+        in unbalanced runs). Default ±10 % (EN 50160 / GOST 32144 wide band on the
+        grid's own base).
+    loading_limits_percent : tuple of float
+        Loading limits [%]; per limit and line / transformer the steps with a loading
+        strictly above it are counted.
+    trafo_series : bool
+        Also keep every transformer's loading at every step (``T x n_trafo``; needed for
+        the IEC 60076-7 thermal model, small because there are few transformers).
+    """
+
+    voltage_bands_pu: tuple[tuple[float, float], ...] = ((0.9, 1.1),)
+    loading_limits_percent: tuple[float, ...] = (100.0,)
+    trafo_series: bool = True
+
+    def __post_init__(self) -> None:
+        bands = tuple((float(lo), float(hi)) for lo, hi in self.voltage_bands_pu)
+        for lo, hi in bands:
+            if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 <= lo < hi):
+                msg = f"voltage band ({lo}, {hi}) pu: need 0 <= low < high, both finite"
+                raise InputError(msg)
+        limits = tuple(float(x) for x in self.loading_limits_percent)
+        if not all(np.isfinite(x) and x >= 0.0 for x in limits):
+            msg = f"loading limits must be finite and >= 0 %; got {limits}"
+            raise InputError(msg)
+        object.__setattr__(self, "voltage_bands_pu", bands)
+        object.__setattr__(self, "loading_limits_percent", limits)
+
+
+@dataclass(frozen=True)
+class PowerFlowStatistics:
+    """Per-element statistics of a time-series power flow, accumulated step chunk by chunk.
+
+    Returned by ``simulate(..., keep="summary")`` (and by
+    :meth:`PowerFlowResult.statistics`). Per-element arrays have one entry per element
+    (``(n_bands, n)`` / ``(n_limits, n)`` for the counts), whatever the number of steps;
+    only the network series (``converged``, ``p_loss_mw``, ``ext_grid_*`` and, with
+    :attr:`StatisticsSpec.trafo_series`, ``trafo_loading_percent``) have one row per step.
+    Failed steps and de-energised buses (NaN in a full result) are left out of every
+    statistic. A ``*_step`` array gives the position in ``time_utc`` of the first step
+    at which the extreme occurred (-1 when the element never had a value); the extreme
+    itself is NaN then.
+
+    Attributes
+    ----------
+    time_utc : pandas.DatetimeIndex
+        UTC period start of each simulated step.
+    bus_ids, line_ids, trafo_ids, ext_grid_ids : numpy.ndarray of int64
+        pandapower indices, in the order of the per-element arrays.
+    spec : StatisticsSpec
+        Voltage bands and loading limits counted.
+    converged : numpy.ndarray of bool, shape (T,)
+        Whether each step converged.
+    p_loss_mw : numpy.ndarray, shape (T,)
+        Total active loss of lines and transformers [MW] (NaN where not converged).
+    ext_grid_p_mw, ext_grid_q_mvar : numpy.ndarray, shape (T, n_ext_grid)
+        Power supplied by each ext_grid [MW], [Mvar].
+    trafo_loading_percent : numpy.ndarray, shape (T, n_trafo), or None
+        Transformer loading at every step [%] (``spec.trafo_series``).
+    vm_min_pu, vm_max_pu : numpy.ndarray, shape (n_bus,)
+        Lowest / highest voltage of each bus [pu] (over phases when unbalanced).
+    vm_min_step, vm_max_step : numpy.ndarray of int64, shape (n_bus,)
+        When (position in ``time_utc``).
+    vm_mean_pu : numpy.ndarray, shape (n_bus,)
+        Mean voltage over the steps with a value [pu] (mean of the phases when
+        unbalanced).
+    vm_valid_steps : numpy.ndarray of int64, shape (n_bus,)
+        Steps at which the bus had a voltage (converged and energised).
+    vm_steps_below, vm_steps_above : numpy.ndarray of int64, shape (n_bands, n_bus)
+        Steps with a voltage below ``low`` / above ``high`` of each band (any phase).
+    line_loading_max_percent : numpy.ndarray, shape (n_line,)
+        Highest loading of each line [%]; ``line_loading_max_step`` when.
+    line_i_max_ka : numpy.ndarray, shape (n_line,)
+        Highest current of each line [kA] (larger end, largest phase).
+    line_steps_above : numpy.ndarray of int64, shape (n_limits, n_line)
+        Steps with a loading above each limit.
+    trafo_loading_max_percent, trafo_loading_max_step, trafo_steps_above : numpy.ndarray
+        The same for transformers.
+    symmetric : bool
+        Balanced (True) or unbalanced calculation.
+    name : str
+        Grid name.
+    notes : tuple of str
+        Remarks (validation warnings, failed-step messages).
+    step_duration : pandas.Timedelta
+        Length of one profile step (for energies and hours).
+    """
+
+    time_utc: pd.DatetimeIndex
+    bus_ids: IntArray
+    line_ids: IntArray
+    trafo_ids: IntArray
+    ext_grid_ids: IntArray
+    spec: StatisticsSpec
+    converged: BoolArray
+    p_loss_mw: FloatArray
+    ext_grid_p_mw: FloatArray
+    ext_grid_q_mvar: FloatArray
+    trafo_loading_percent: FloatArray | None
+    vm_min_pu: FloatArray
+    vm_min_step: IntArray
+    vm_max_pu: FloatArray
+    vm_max_step: IntArray
+    vm_mean_pu: FloatArray
+    vm_valid_steps: IntArray
+    vm_steps_below: IntArray
+    vm_steps_above: IntArray
+    line_loading_max_percent: FloatArray
+    line_loading_max_step: IntArray
+    line_i_max_ka: FloatArray
+    line_steps_above: IntArray
+    trafo_loading_max_percent: FloatArray
+    trafo_loading_max_step: IntArray
+    trafo_steps_above: IntArray
+    symmetric: bool = True
+    name: str = "grid"
+    notes: tuple[str, ...] = field(default=())
+    step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps."""
+        return len(self.time_utc)
+
+    @classmethod
+    def from_result(cls, result: PowerFlowResult,
+                    spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
+        """The statistics of a full (in-memory) result."""
+        return result.statistics(spec)
+
+    def time_at(self, steps: IntArray) -> pd.DatetimeIndex:
+        """Timestamps of step positions (``*_step`` arrays); NaT for -1."""
+        pos = np.asarray(steps, dtype=np.int64)
+        out = self.time_utc[np.where(pos >= 0, pos, 0)] if len(self.time_utc) else \
+            pd.DatetimeIndex(np.full(pos.shape, np.datetime64("NaT", "ns")), tz="UTC")
+        return pd.DatetimeIndex(out.where(pos >= 0), name="time_utc")
+
+    def summary(self) -> PowerFlowSummary:
+        """The same :class:`PowerFlowSummary` as the full result's ``summary()``."""
+        vmin = self._pick(self.vm_min_pu, self.vm_min_step, self.bus_ids, use_max=False)
+        vmax = self._pick(self.vm_max_pu, self.vm_max_step, self.bus_ids, use_max=True)
+        lmax = self._pick(self.line_loading_max_percent, self.line_loading_max_step,
+                          self.line_ids, use_max=True)
+        tmax = self._pick(self.trafo_loading_max_percent, self.trafo_loading_max_step,
+                          self.trafo_ids, use_max=True)
+        failed = np.flatnonzero(~self.converged)
+        p_loss_max, energy = _network_totals(self.p_loss_mw, self.converged, self.step_duration)
+        return PowerFlowSummary(
+            steps=self.n_steps, converged_steps=int(self.converged.sum()),
+            first_failed_utc=pd.Timestamp(self.time_utc[failed[0]]) if len(failed) else None,
+            vm_min_pu=vmin[0], vm_min_bus=vmin[1], vm_min_time_utc=vmin[2],
+            vm_max_pu=vmax[0], vm_max_bus=vmax[1], vm_max_time_utc=vmax[2],
+            line_loading_max_percent=lmax[0], line_loading_max_line=lmax[1],
+            line_loading_max_time_utc=lmax[2],
+            trafo_loading_max_percent=tmax[0], trafo_loading_max_trafo=tmax[1],
+            trafo_loading_max_time_utc=tmax[2],
+            p_loss_max_mw=p_loss_max, energy_loss_mwh=energy)
+
+    def _pick(self, values: FloatArray, steps: IntArray, ids: IntArray, use_max: bool) -> tuple[
+            float, int | None, pd.Timestamp | None]:
+        """The extreme over elements; ties go to the earliest step, then the first column
+        (the order a row-major scan of the full ``T x n`` array would find)."""
+        ok = steps >= 0
+        if not ok.any():
+            return float("nan"), None, None
+        best = values[ok].max() if use_max else values[ok].min()
+        cand = np.flatnonzero(ok & (values == best))
+        j = int(cand[np.argmin(steps[cand])])
+        return float(values[j]), int(ids[j]), pd.Timestamp(self.time_utc[int(steps[j])])
+
+    def _hours(self, steps: IntArray) -> FloatArray:
+        return np.asarray(steps * (self.step_duration / pd.Timedelta(hours=1)), dtype=float)
+
+    def bus_table(self) -> pd.DataFrame:
+        """Per bus (index ``bus``): extremes with their time, mean, valid steps, and per band
+        ``steps_below_<low>_pu`` / ``steps_above_<high>_pu``."""
+        cols: dict[str, Any] = {
+            "vm_min_pu": self.vm_min_pu, "vm_min_time_utc": self.time_at(self.vm_min_step),
+            "vm_max_pu": self.vm_max_pu, "vm_max_time_utc": self.time_at(self.vm_max_step),
+            "vm_mean_pu": self.vm_mean_pu, "valid_steps": self.vm_valid_steps}
+        for k, (lo, hi) in enumerate(self.spec.voltage_bands_pu):
+            cols[f"steps_below_{lo:g}_pu"] = self.vm_steps_below[k]
+            cols[f"steps_above_{hi:g}_pu"] = self.vm_steps_above[k]
+        return pd.DataFrame(cols, index=pd.Index(self.bus_ids, name="bus"))
+
+    def line_table(self) -> pd.DataFrame:
+        """Per line (index ``line``): highest loading and current with time, and per limit
+        ``steps_above_<limit>_percent`` and ``hours_above_<limit>_percent``."""
+        cols: dict[str, Any] = {
+            "loading_max_percent": self.line_loading_max_percent,
+            "loading_max_time_utc": self.time_at(self.line_loading_max_step),
+            "i_max_ka": self.line_i_max_ka}
+        for k, lim in enumerate(self.spec.loading_limits_percent):
+            cols[f"steps_above_{lim:g}_percent"] = self.line_steps_above[k]
+            cols[f"hours_above_{lim:g}_percent"] = self._hours(self.line_steps_above[k])
+        return pd.DataFrame(cols, index=pd.Index(self.line_ids, name="line"))
+
+    def trafo_table(self) -> pd.DataFrame:
+        """Per transformer (index ``trafo``): highest loading with time, and per limit
+        ``steps_above_<limit>_percent`` and ``hours_above_<limit>_percent``."""
+        cols: dict[str, Any] = {
+            "loading_max_percent": self.trafo_loading_max_percent,
+            "loading_max_time_utc": self.time_at(self.trafo_loading_max_step)}
+        for k, lim in enumerate(self.spec.loading_limits_percent):
+            cols[f"steps_above_{lim:g}_percent"] = self.trafo_steps_above[k]
+            cols[f"hours_above_{lim:g}_percent"] = self._hours(self.trafo_steps_above[k])
+        return pd.DataFrame(cols, index=pd.Index(self.trafo_ids, name="trafo"))
+
+
+def _running_extreme(cur: FloatArray, cur_step: IntArray, block: FloatArray, offset: int,
+                     use_max: bool) -> None:
+    """Fold a ``(steps, n)`` block into running extremes; NaN never wins, and an equal
+    later value does not replace an earlier one."""
+    if block.shape[0] == 0 or block.shape[1] == 0:
+        return
+    v = np.fmax.reduce(block, axis=0) if use_max else np.fmin.reduce(block, axis=0)
+    better = np.flatnonzero((v > cur) if use_max else (v < cur))  # NaN compares False
+    if better.size == 0:
+        return
+    sub = block[:, better]  # no all-NaN column here: its extreme is a number
+    k = np.nanargmax(sub, axis=0) if use_max else np.nanargmin(sub, axis=0)
+    cur[better] = v[better]
+    cur_step[better] = offset + k
+
+
+class StatisticsAccumulator:
+    """Builds a :class:`PowerFlowStatistics` from consecutive blocks of steps.
+
+    Parameters
+    ----------
+    spec : StatisticsSpec
+        Bands and limits to count.
+    ids : mapping
+        ``bus_ids``, ``line_ids``, ``trafo_ids``, ``ext_grid_ids``.
+    symmetric : bool
+        Balanced result (unbalanced blocks carry a phase axis).
+    n_steps : int
+        Total number of steps (sizes the network series).
+    """
+
+    def __init__(self, spec: StatisticsSpec, ids: Mapping[str, IntArray], symmetric: bool,
+                 n_steps: int) -> None:
+        self.spec = spec
+        self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
+        self.symmetric = symmetric
+        nb, nl = len(self.ids["bus_ids"]), len(self.ids["line_ids"])
+        nt, ne = len(self.ids["trafo_ids"]), len(self.ids["ext_grid_ids"])
+        n_band, n_lim = len(spec.voltage_bands_pu), len(spec.loading_limits_percent)
+        self.converged = np.zeros(n_steps, dtype=bool)
+        self.p_loss_mw = np.full(n_steps, np.nan)
+        self.ext_grid_p_mw = np.full((n_steps, ne), np.nan)
+        self.ext_grid_q_mvar = np.full((n_steps, ne), np.nan)
+        self.trafo_series = np.full((n_steps, nt), np.nan) if spec.trafo_series else None
+        self.vm_min, self.vm_min_step = np.full(nb, np.inf), np.full(nb, -1, dtype=np.int64)
+        self.vm_max, self.vm_max_step = np.full(nb, -np.inf), np.full(nb, -1, dtype=np.int64)
+        self.vm_sum, self.vm_n = np.zeros(nb), np.zeros(nb, dtype=np.int64)
+        self.vm_below = np.zeros((n_band, nb), dtype=np.int64)
+        self.vm_above = np.zeros((n_band, nb), dtype=np.int64)
+        self.line_max, self.line_step = np.full(nl, -np.inf), np.full(nl, -1, dtype=np.int64)
+        self.line_i_max = np.full(nl, -np.inf)
+        self.line_above = np.zeros((n_lim, nl), dtype=np.int64)
+        self.trafo_max, self.trafo_step = np.full(nt, -np.inf), np.full(nt, -1, dtype=np.int64)
+        self.trafo_above = np.zeros((n_lim, nt), dtype=np.int64)
+
+    def add(self, offset: int, arrays: ChunkArrays, converged: BoolArray) -> None:
+        """Fold in the steps ``offset .. offset + len(converged) - 1``."""
+        n = len(converged)
+        sl = slice(offset, offset + n)
+        self.converged[sl] = converged
+        self.p_loss_mw[sl] = arrays["p_loss_mw"]
+        self.ext_grid_p_mw[sl] = arrays["ext_grid_p_mw"]
+        self.ext_grid_q_mvar[sl] = arrays["ext_grid_q_mvar"]
+        if self.trafo_series is not None:
+            self.trafo_series[sl] = arrays["trafo_loading_percent"]
+        vm = arrays["vm_pu"]
+        if self.symmetric:
+            vmin = vmax = vmean = vm
+            i_line = arrays["line_i_ka"]
+        else:
+            vmin, vmax = np.fmin.reduce(vm, axis=2), np.fmax.reduce(vm, axis=2)
+            vmean = vm.mean(axis=2)
+            i_line = np.fmax.reduce(arrays["line_i_ka"], axis=2)
+        _running_extreme(self.vm_min, self.vm_min_step, vmin, offset, use_max=False)
+        _running_extreme(self.vm_max, self.vm_max_step, vmax, offset, use_max=True)
+        self.vm_n += (~np.isnan(vmean)).sum(axis=0)
+        self.vm_sum += np.nansum(vmean, axis=0)
+        for k, (lo, hi) in enumerate(self.spec.voltage_bands_pu):
+            self.vm_below[k] += (vmin < lo).sum(axis=0)
+            self.vm_above[k] += (vmax > hi).sum(axis=0)
+        line = arrays["line_loading_percent"]
+        _running_extreme(self.line_max, self.line_step, line, offset, use_max=True)
+        _running_extreme(self.line_i_max, np.zeros(i_line.shape[1], dtype=np.int64), i_line,
+                         offset, use_max=True)
+        trafo = arrays["trafo_loading_percent"]
+        _running_extreme(self.trafo_max, self.trafo_step, trafo, offset, use_max=True)
+        for k, lim in enumerate(self.spec.loading_limits_percent):
+            self.line_above[k] += (line > lim).sum(axis=0)
+            self.trafo_above[k] += (trafo > lim).sum(axis=0)
+
+    def finish(self, time_utc: pd.DatetimeIndex, *, name: str, notes: Sequence[str],
+               step_duration: pd.Timedelta) -> PowerFlowStatistics:
+        """The statistics (extremes never reached become NaN with step -1)."""
+
+        def final(values: FloatArray, steps: IntArray) -> FloatArray:
+            return np.where(steps >= 0, values, np.nan)
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(self.vm_n > 0, self.vm_sum / np.maximum(self.vm_n, 1), np.nan)
+        return PowerFlowStatistics(
+            time_utc=pd.DatetimeIndex(time_utc, name="time_utc"),
+            bus_ids=self.ids["bus_ids"], line_ids=self.ids["line_ids"],
+            trafo_ids=self.ids["trafo_ids"], ext_grid_ids=self.ids["ext_grid_ids"],
+            spec=self.spec, converged=self.converged, p_loss_mw=self.p_loss_mw,
+            ext_grid_p_mw=self.ext_grid_p_mw, ext_grid_q_mvar=self.ext_grid_q_mvar,
+            trafo_loading_percent=self.trafo_series,
+            vm_min_pu=final(self.vm_min, self.vm_min_step), vm_min_step=self.vm_min_step,
+            vm_max_pu=final(self.vm_max, self.vm_max_step), vm_max_step=self.vm_max_step,
+            vm_mean_pu=mean, vm_valid_steps=self.vm_n,
+            vm_steps_below=self.vm_below, vm_steps_above=self.vm_above,
+            line_loading_max_percent=final(self.line_max, self.line_step),
+            line_loading_max_step=self.line_step,
+            line_i_max_ka=np.where(np.isneginf(self.line_i_max), np.nan, self.line_i_max),
+            line_steps_above=self.line_above,
+            trafo_loading_max_percent=final(self.trafo_max, self.trafo_step),
+            trafo_loading_max_step=self.trafo_step, trafo_steps_above=self.trafo_above,
+            symmetric=self.symmetric, name=name, notes=tuple(notes),
+            step_duration=step_duration)
+
+
+# --------------------------------------------------------------------- reading
 
 
 def read_parquet(path: str | Path) -> PowerFlowResult:
-    """Read a file written by :meth:`PowerFlowResult.write_parquet` back into a result."""
+    """Read a file written by :meth:`PowerFlowResult.write_parquet` (or streamed by
+    ``simulate(..., output=...)``) back into a full result."""
     p = Path(path)
     if not p.is_file():
         msg = f"{p}: no such file"
         raise InputError(msg)
     pf = pq.ParquetFile(str(p))
-    raw = (pf.schema_arrow.metadata or {}).get(b"gridtwin.powerflow")
+    raw = (pf.metadata.metadata or {}).get(_META_KEY)
+    if raw is None:
+        raw = (pf.schema_arrow.metadata or {}).get(_META_KEY)
     if raw is None:
         msg = f"{p}: not a gridtwin power-flow result (no gridtwin.powerflow metadata)"
         raise InputError(msg)
@@ -342,8 +868,7 @@ def read_parquet(path: str | Path) -> PowerFlowResult:
     key = pd.Series(np.char.add(np.char.add(element.astype(str), "."), quantity.astype(str)))
     groups = key.groupby(key).indices
     symmetric = bool(meta["symmetric"])
-    ids = {name: np.asarray(meta[name], dtype=np.int64)
-           for name in ("bus_ids", "line_ids", "trafo_ids", "ext_grid_ids")}
+    ids = {name: np.asarray(meta[name], dtype=np.int64) for name in _ID_FIELDS}
 
     def grid(element_name: str, quantity_name: str, id_list: IntArray) -> FloatArray:
         out = np.full((len(times), len(id_list)), np.nan)
