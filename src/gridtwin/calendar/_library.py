@@ -2,71 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from gridtwin._datafile import read_data_file, validation_message
 from gridtwin.calendar._calendar import Calendar
 from gridtwin.calendar._model import CalendarSpec
 from gridtwin.errors import CalendarError
 
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """SafeLoader where only true/false are booleans (YAML 1.2): `off`, `no` stay strings."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"))
-
-__all__ = ["builtin_calendar_ids", "calendar_from_dict", "get_calendar", "load_calendar",
-           "read_data_file", "validation_message"]
-
-
-def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
-    """Read a YAML or TOML mapping; raise ``error`` naming the file on any problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read file ({exc.strerror})"
-        raise error(msg) from exc
-    try:
-        if path.suffix.lower() == ".toml":
-            data: Any = tomllib.loads(text)
-        elif path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.load(text, Loader=_Yaml12Loader)
-        else:
-            msg = f"{path}: unknown file type {path.suffix!r}; use .yaml, .yml or .toml"
-            raise error(msg)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        msg = f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}"
-        raise error(msg) from exc
-    if not isinstance(data, dict):
-        msg = f"{path}: the file must hold a mapping at top level, found {type(data).__name__}"
-        raise error(msg)
-    return data
-
-
-def validation_message(where: str, exc: ValidationError) -> str:
-    """Turn a pydantic error into 'file: field.path: reason' lines."""
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "<top level>"
-        reason = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            reason = "unknown field (check the spelling against the schema)"
-        lines.append(f"{where}: {loc}: {reason}")
-    return "\n".join(lines)
+__all__ = ["builtin_calendar_ids", "calendar_from_dict", "get_calendar", "load_calendar"]
 
 
 def calendar_from_dict(data: dict[str, Any], where: str = "<calendar>") -> Calendar:

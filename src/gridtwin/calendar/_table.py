@@ -44,8 +44,8 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import ValidationError
 
+from gridtwin._datafile import validation_message
 from gridtwin.calendar._calendar import Calendar
-from gridtwin.calendar._library import validation_message
 from gridtwin.calendar._model import (
     RESERVED_DAY_TYPES,
     BandRule,

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from gridtwin.calendar._library import read_data_file, validation_message
+from gridtwin._datafile import read_data_file, validation_message
 from gridtwin.errors import InputError
 from gridtwin.heatnet.pumps import (
     Curve,

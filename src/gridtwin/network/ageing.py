@@ -54,9 +54,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gridtwin.calendar._library import read_data_file, validation_message
+from gridtwin._datafile import load_validated
 from gridtwin.errors import DataQualityError, InputError
 from gridtwin.timeseries import utc_ns
 
@@ -258,12 +258,7 @@ def load_thermal_table(path: str | Path) -> ThermalTable:
     InputError
         The file cannot be read or does not validate (file, field and reason named).
     """
-    p = Path(path)
-    data = read_data_file(p, InputError)
-    try:
-        return ThermalTable.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(validation_message(str(p), exc)) from exc
+    return load_validated(path, ThermalTable)
 
 
 @cache

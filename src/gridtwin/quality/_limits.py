@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from gridtwin.calendar._library import read_data_file, validation_message
+from gridtwin._datafile import read_data_file, validation_message
 from gridtwin.errors import InputError
 
 __all__ = [

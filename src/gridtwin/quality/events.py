@@ -59,7 +59,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from gridtwin.calendar._library import read_data_file, validation_message
+from gridtwin._datafile import read_data_file, validation_message
 from gridtwin.errors import DataQualityError, InputError
 from gridtwin.quality._evaluation import _check_timezone, _parse_week_start, _period_bounds
 from gridtwin.timeseries import utc_ns

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gridtwin._datafile import read_data_file, validation_message
 from gridtwin.calendar import (
     Calendar,
     calendar_from_dict,
@@ -19,7 +20,6 @@ from gridtwin.calendar import (
     get_calendar,
     schedule_from_table,
 )
-from gridtwin.calendar._library import read_data_file, validation_message
 from gridtwin.errors import CalendarError, TariffSchemaError, TariffValidityError
 from gridtwin.tariffs._schema import (
     CalendarRef,
