@@ -22,6 +22,7 @@ sysdeps:
 
 test: $(STAMP) sysdeps
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 tests
 

@@ -37,8 +37,7 @@ from __future__ import annotations
 
 import os
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "NUMBA_NUM_THREADS")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 for _var in THREAD_VARS:  # before numpy is imported, here and in every subprocess
     os.environ[_var] = "1"
 
@@ -94,8 +93,9 @@ def _cache_path(cache_dir: Path, code: str) -> Path:
     return cache_dir / f"{code}-simbench{simbench.__version__}-v{CACHE_FORMAT}"
 
 
-def load_model(code: str, cache_dir: str | None, refresh: bool = False) -> tuple[Any, dict[
-        str, Any]]:
+def load_model(
+    code: str, cache_dir: str | None, refresh: bool = False
+) -> tuple[Any, dict[str, Any]]:
     """A SimBench grid with its profiles, from the cache when possible.
 
     The cache holds the pandapower net (pickle; only ever read from our own cache
@@ -148,8 +148,9 @@ def _write_cache(path: Path, model: Any) -> None:
         fields.append(name)
     with (tmp / "net.pkl").open("wb") as fh:
         pickle.dump(model.net, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    (tmp / "meta.json").write_text(json.dumps({"n_steps": prof.n_steps, "fields": fields}),
-                                   encoding="utf-8")
+    (tmp / "meta.json").write_text(
+        json.dumps({"n_steps": prof.n_steps, "fields": fields}), encoding="utf-8"
+    )
     shutil.rmtree(path, ignore_errors=True)
     tmp.replace(path)
 
@@ -166,8 +167,13 @@ def timed(fn: Callable[[], Any], reps: int) -> tuple[dict[str, Any], Any]:
         out = fn()
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
-    return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus),
-            "walls_s": walls, "cpus_s": cpus, "reps": reps}, out
+    return {
+        "wall_s": statistics.median(walls),
+        "cpu_s": statistics.median(cpus),
+        "walls_s": walls,
+        "cpus_s": cpus,
+        "reps": reps,
+    }, out
 
 
 def proc_status() -> dict[str, int]:
@@ -209,19 +215,30 @@ def worker_gridtwin(p: dict[str, Any]) -> dict[str, Any]:
     n = p["steps"] or model.profiles.n_steps
     sel = slice(0, n)
     simulate(model, steps=slice(0, 96))  # warm-up (imports, first-touch), not timed
-    out: dict[str, Any] = {"engine": "gridtwin", "code": p["code"], "steps": n,
-                           "n_bus": len(model.net.bus), "load": load, "methods": {}}
+    out: dict[str, Any] = {
+        "engine": "gridtwin",
+        "code": p["code"],
+        "steps": n,
+        "n_bus": len(model.net.bus),
+        "load": load,
+        "methods": {},
+    }
     for method in p["methods"]:
+
         def run(m: Any = method) -> Any:
             return simulate(model, steps=sel, method=m)
 
         t, res = timed(run, p["reps"])
         s = res.summary()
-        t.update(converged_steps=s.converged_steps, vm_min_pu=s.vm_min_pu,
-                 line_loading_max_percent=s.line_loading_max_percent,
-                 us_per_step=1e6 * t["cpu_s"] / n,
-                 vm_file=save_array(p["out_dir"], f"gridtwin-{p['code']}-{method}",
-                                    res.vm_pu[:p["compare"]]))
+        t.update(
+            converged_steps=s.converged_steps,
+            vm_min_pu=s.vm_min_pu,
+            line_loading_max_percent=s.line_loading_max_percent,
+            us_per_step=1e6 * t["cpu_s"] / n,
+            vm_file=save_array(
+                p["out_dir"], f"gridtwin-{p['code']}-{method}", res.vm_pu[: p["compare"]]
+            ),
+        )
         out["methods"][method] = t
     out["peak_rss_bytes"] = proc_status().get("VmHWM")
     return out
@@ -253,8 +270,9 @@ def worker_pgm(p: dict[str, Any]) -> dict[str, Any]:
         return np.asarray(vals * table["scaling"].to_numpy(dtype=float) * 1e6)
 
     update: dict[Any, Any] = {}
-    ld = initialize_array(DatasetType.update, ComponentType.sym_load,
-                          (n, len(g.input_data[ComponentType.sym_load])))
+    ld = initialize_array(
+        DatasetType.update, ComponentType.sym_load, (n, len(g.input_data[ComponentType.sym_load]))
+    )
     ld["id"] = g.input_data[ComponentType.sym_load]["id"]
     ld["p_specified"] = frame("load_p_mw", net.load)
     ld["q_specified"] = frame("load_q_mvar", net.load)
@@ -266,30 +284,49 @@ def worker_pgm(p: dict[str, Any]) -> dict[str, Any]:
         sg["q_specified"] = frame("sgen_q_mvar", net.sgen)
         update[ComponentType.sym_gen] = sg
     prep_s = time.perf_counter() - t0
-    spec: dict[Any, Any] = {ComponentType.node: ["u_pu", "u_angle", "energized"],
-            ComponentType.source: ["p", "q"],
-            ComponentType.line: ["i_from", "i_to", "p_from", "p_to", "loading"],
-            ComponentType.transformer: ["i_from", "i_to", "p_from", "p_to", "loading"]}
+    spec: dict[Any, Any] = {
+        ComponentType.node: ["u_pu", "u_angle", "energized"],
+        ComponentType.source: ["p", "q"],
+        ComponentType.line: ["i_from", "i_to", "p_from", "p_to", "loading"],
+        ComponentType.transformer: ["i_from", "i_to", "p_from", "p_to", "loading"],
+    }
     spec = {k: v for k, v in spec.items() if k in g.input_data}
-    methods = {"newton_raphson": CalculationMethod.newton_raphson,
-               "iterative_current": CalculationMethod.iterative_current}
+    methods = {
+        "newton_raphson": CalculationMethod.newton_raphson,
+        "iterative_current": CalculationMethod.iterative_current,
+    }
     warm = {k: v[:96] for k, v in update.items()}
     pgm.calculate_power_flow(update_data=warm, output_component_types=spec)
-    out: dict[str, Any] = {"engine": "power-grid-model", "code": p["code"], "steps": n,
-                           "threading": p["threading"], "prepare_s": prep_s, "load": load,
-                           "methods": {}}
+    out: dict[str, Any] = {
+        "engine": "power-grid-model",
+        "code": p["code"],
+        "steps": n,
+        "threading": p["threading"],
+        "prepare_s": prep_s,
+        "load": load,
+        "methods": {},
+    }
     for method in p["methods"]:
+
         def run(m: str = method) -> Any:
             return pgm.calculate_power_flow(
-                update_data=update, output_component_types=spec, threading=p["threading"],
-                calculation_method=methods[m], error_tolerance=1e-10, max_iterations=30)
+                update_data=update,
+                output_component_types=spec,
+                threading=p["threading"],
+                calculation_method=methods[m],
+                error_tolerance=1e-10,
+                max_iterations=30,
+            )
 
         t, res = timed(run, p["reps"])
         node = res[ComponentType.node]
-        vm = np.where(node["energized"][:p["compare"]].astype(bool),
-                      node["u_pu"][:p["compare"]], np.nan)
-        t.update(us_per_step=1e6 * t["wall_s" if p["threading"] != -1 else "cpu_s"] / n,
-                 vm_file=save_array(p["out_dir"], f"pgm-{p['code']}-{method}", vm))
+        vm = np.where(
+            node["energized"][: p["compare"]].astype(bool), node["u_pu"][: p["compare"]], np.nan
+        )
+        t.update(
+            us_per_step=1e6 * t["wall_s" if p["threading"] != -1 else "cpu_s"] / n,
+            vm_file=save_array(p["out_dir"], f"pgm-{p['code']}-{method}", vm),
+        )
         out["methods"][method] = t
     return out
 
@@ -324,18 +361,36 @@ def worker_pandapower(p: dict[str, Any]) -> dict[str, Any]:
             data = frame.iloc[:n].reset_index(drop=True)
             cols = [int(c) for c in data.columns]
             data.columns = cols
-            ConstControl(net, element=table, variable=col, element_index=cols,
-                         data_source=DFData(data), profile_name=cols)
-        ow = OutputWriter(net, time_steps=range(n), output_path=None, log_variables=[
-            ("res_bus", "vm_pu"), ("res_line", "loading_percent"),
-            ("res_trafo", "loading_percent")])
+            ConstControl(
+                net,
+                element=table,
+                variable=col,
+                element_index=cols,
+                data_source=DFData(data),
+                profile_name=cols,
+            )
+        ow = OutputWriter(
+            net,
+            time_steps=range(n),
+            output_path=None,
+            log_variables=[
+                ("res_bus", "vm_pu"),
+                ("res_line", "loading_percent"),
+                ("res_trafo", "loading_percent"),
+            ],
+        )
         return net, ow
 
     pp.runpp(copy.deepcopy(net0))
     net, _ = prepare(4)
     run_timeseries(net, time_steps=range(4), verbose=False)  # numba JIT, not timed
-    out: dict[str, Any] = {"engine": "pandapower", "version": pp.__version__,
-                           "code": p["code"], "load": load, "runs": {}}
+    out: dict[str, Any] = {
+        "engine": "pandapower",
+        "version": pp.__version__,
+        "code": p["code"],
+        "load": load,
+        "runs": {},
+    }
     vm = None
     for n, reps in zip(p["steps_list"], p["reps_list"], strict=True):
         walls, cpus = [], []
@@ -346,9 +401,14 @@ def worker_pandapower(p: dict[str, Any]) -> dict[str, Any]:
             walls.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
             vm = _relabel(ow.output["res_bus.vm_pu"], net.bus.index).to_numpy()
-        out["runs"][str(n)] = {"steps": n, "reps": reps, "wall_s": statistics.median(walls),
-                               "cpu_s": statistics.median(cpus), "walls_s": walls,
-                               "ms_per_step": 1e3 * statistics.median(cpus) / n}
+        out["runs"][str(n)] = {
+            "steps": n,
+            "reps": reps,
+            "wall_s": statistics.median(walls),
+            "cpu_s": statistics.median(cpus),
+            "walls_s": walls,
+            "ms_per_step": 1e3 * statistics.median(cpus) / n,
+        }
     longest = max(p["steps_list"])
     r = out["runs"][str(longest)]
     out["extrapolated_from"] = longest
@@ -373,54 +433,92 @@ def worker_big(p: dict[str, Any]) -> dict[str, Any]:
     reset = reset_peak_rss()
     output = Path(p["out_dir"]) / "big.parquet" if p["parquet"] else None
     c0, t0 = time.process_time(), time.perf_counter()
-    stats = simulate(model, steps=slice(0, n), keep="summary", method=p["method"],
-                     threading=p["threading"], output=output)
+    stats = simulate(
+        model,
+        steps=slice(0, n),
+        keep="summary",
+        method=p["method"],
+        threading=p["threading"],
+        output=output,
+    )
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     after = proc_status()
     s = stats.summary()
     out: dict[str, Any] = {
-        "engine": "gridtwin-streaming", "code": p["code"], "steps": n,
-        "method": p["method"], "threading": p["threading"], "n_bus": len(model.net.bus),
-        "n_line": len(model.net.line), "n_load": len(model.net.load), "load": load,
-        "wall_s": wall, "cpu_s": cpu, "us_per_step": 1e6 * wall / n,
-        "rss_before_bytes": before.get("VmRSS"), "peak_rss_bytes": after.get("VmHWM"),
-        "peak_reset": reset, "converged_steps": s.converged_steps,
-        "vm_min_pu": s.vm_min_pu, "vm_max_pu": s.vm_max_pu,
+        "engine": "gridtwin-streaming",
+        "code": p["code"],
+        "steps": n,
+        "method": p["method"],
+        "threading": p["threading"],
+        "n_bus": len(model.net.bus),
+        "n_line": len(model.net.line),
+        "n_load": len(model.net.load),
+        "load": load,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "us_per_step": 1e6 * wall / n,
+        "rss_before_bytes": before.get("VmRSS"),
+        "peak_rss_bytes": after.get("VmHWM"),
+        "peak_reset": reset,
+        "converged_steps": s.converged_steps,
+        "vm_min_pu": s.vm_min_pu,
+        "vm_max_pu": s.vm_max_pu,
         "line_loading_max_percent": s.line_loading_max_percent,
         "energy_loss_mwh": s.energy_loss_mwh,
-        "retained_bytes": int(sum(v.nbytes for v in vars(stats).values()
-                                  if isinstance(v, np.ndarray))),
-        "profile_bytes": int(sum(f.to_numpy().nbytes
-                                 for f in model.profiles.frames().values())),
-        "full_result_bytes": int(n * 8 * (2 * len(model.net.bus) + 3 * len(model.net.line)
-                                          + 3 * len(model.net.trafo) + 2
-                                          * len(model.net.ext_grid) + 2)),
+        "retained_bytes": int(
+            sum(v.nbytes for v in vars(stats).values() if isinstance(v, np.ndarray))
+        ),
+        "profile_bytes": int(sum(f.to_numpy().nbytes for f in model.profiles.frames().values())),
+        "full_result_bytes": int(
+            n
+            * 8
+            * (
+                2 * len(model.net.bus)
+                + 3 * len(model.net.line)
+                + 3 * len(model.net.trafo)
+                + 2 * len(model.net.ext_grid)
+                + 2
+            )
+        ),
     }
     if output is not None:
         import pyarrow.parquet as pq
 
         meta = pq.ParquetFile(output).metadata
-        out.update(parquet_rows=meta.num_rows, parquet_row_groups=meta.num_row_groups,
-                   parquet_bytes=output.stat().st_size)
+        out.update(
+            parquet_rows=meta.num_rows,
+            parquet_row_groups=meta.num_row_groups,
+            parquet_bytes=output.stat().st_size,
+        )
         output.unlink()
     if p["compare"]:
         res = simulate(model, steps=slice(0, p["compare"]), method=p["method"])
-        out["vm_file"] = save_array(p["out_dir"], f"gridtwin-{p['code']}-{p['method']}",
-                                    res.vm_pu)
+        out["vm_file"] = save_array(p["out_dir"], f"gridtwin-{p['code']}-{p['method']}", res.vm_pu)
     return out
 
 
-WORKERS = {"gridtwin": worker_gridtwin, "pgm": worker_pgm, "pandapower": worker_pandapower,
-           "big": worker_big}
+WORKERS = {
+    "gridtwin": worker_gridtwin,
+    "pgm": worker_pgm,
+    "pandapower": worker_pandapower,
+    "big": worker_big,
+}
 
 
 def run_worker(name: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one engine in a fresh subprocess with one BLAS/OpenMP/numba thread."""
     env = dict(os.environ, **dict.fromkeys(THREAD_VARS, "1"))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name,
-           "--params", json.dumps(params)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        name,
+        "--params",
+        json.dumps(params),
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
     if proc.returncode != 0:
         msg = f"worker {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
         raise RuntimeError(msg)
@@ -447,9 +545,13 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    info: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(),
-                            "python": platform.python_version(), "numpy": np.__version__,
-                            "platform": platform.platform()}
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
     from importlib import metadata
 
     for dist in ("gridtwin", "pandapower", "power-grid-model", "simbench", "numba"):
@@ -458,8 +560,14 @@ def machine() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             info[dist.replace("-", "_")] = None
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=HERE, check=False, timeout=10)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            check=False,
+            timeout=10,
+        )
         info["git_head"] = rev.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         pass
@@ -489,94 +597,176 @@ def grid_rows(label: str, r: dict[str, Any], lv: bool) -> list[str]:
         if m not in g["methods"]:
             continue
         t = g["methods"][m]
-        rows.append(_row(f"  gridtwin simulate {SHORT[m]} (full result, loadings)",
-                         f"{t['cpu_s']:.2f} s ({t['wall_s']:.2f})",
-                         f"< {TARGET_LV_YEAR_S:g} s" if lv else "",
-                         status(t["cpu_s"] < TARGET_LV_YEAR_S) if lv else ""))
+        rows.append(
+            _row(
+                f"  gridtwin simulate {SHORT[m]} (full result, loadings)",
+                f"{t['cpu_s']:.2f} s ({t['wall_s']:.2f})",
+                f"< {TARGET_LV_YEAR_S:g} s" if lv else "",
+                status(t["cpu_s"] < TARGET_LV_YEAR_S) if lv else "",
+            )
+        )
     for m in METHODS:
         if m in b["methods"]:
             t = b["methods"][m]
-            rows.append(_row(f"  bare power-grid-model {SHORT[m]} (one batch call)",
-                             f"{t['cpu_s']:.2f} s ({t['wall_s']:.2f})"))
-    rows.append(_row(f"  pandapower run_timeseries ({pp_['extrapolated_from']} steps, "
-                     "extrapolated)", f"{pp_['year_s'] * n / YEAR_STEPS:.1f} s"))
+            rows.append(
+                _row(
+                    f"  bare power-grid-model {SHORT[m]} (one batch call)",
+                    f"{t['cpu_s']:.2f} s ({t['wall_s']:.2f})",
+                )
+            )
+    rows.append(
+        _row(
+            f"  pandapower run_timeseries ({pp_['extrapolated_from']} steps, extrapolated)",
+            f"{pp_['year_s'] * n / YEAR_STEPS:.1f} s",
+        )
+    )
     for m in METHODS:
         if m not in g["methods"]:
             continue
         sp = r["speedup_vs_pandapower"][m]
-        rows.append(_row(f"  speed-up gridtwin {SHORT[m]} vs pandapower", f"{sp:.0f}x",
-                         f">= {TARGET_SPEEDUP:g}x", status(sp >= TARGET_SPEEDUP)))
+        rows.append(
+            _row(
+                f"  speed-up gridtwin {SHORT[m]} vs pandapower",
+                f"{sp:.0f}x",
+                f">= {TARGET_SPEEDUP:g}x",
+                status(sp >= TARGET_SPEEDUP),
+            )
+        )
     for m in METHODS:
         if m in r["ratio_vs_pgm"]:
             q = r["ratio_vs_pgm"][m]
-            rows.append(_row(f"  gridtwin / bare PGM time, {SHORT[m]} (same method)",
-                             f"{q:.2f}", "<= 1", status(q <= 1.0)))
+            rows.append(
+                _row(
+                    f"  gridtwin / bare PGM time, {SHORT[m]} (same method)",
+                    f"{q:.2f}",
+                    "<= 1",
+                    status(q <= 1.0),
+                )
+            )
     if "ratio_ic_vs_pgm_nr" in r:
         q = r["ratio_ic_vs_pgm_nr"]
-        rows.append(_row("  gridtwin IC / bare PGM NR (PGM's default method)", f"{q:.2f}",
-                         "<= 1", status(q <= 1.0)))
+        rows.append(
+            _row(
+                "  gridtwin IC / bare PGM NR (PGM's default method)",
+                f"{q:.2f}",
+                "<= 1",
+                status(q <= 1.0),
+            )
+        )
     for key, dv in r["max_dvm_vs_pandapower"].items():
-        rows.append(_row(f"  max |dvm| {key} vs pandapower ({r['compared_steps']} steps)",
-                         f"{dv:.1e} pu", f"<= {TARGET_DVM_PU:g}", _status(dv <= TARGET_DVM_PU)))
+        rows.append(
+            _row(
+                f"  max |dvm| {key} vs pandapower ({r['compared_steps']} steps)",
+                f"{dv:.1e} pu",
+                f"<= {TARGET_DVM_PU:g}",
+                _status(dv <= TARGET_DVM_PU),
+            )
+        )
     return rows
 
 
 def big_rows(r: dict[str, Any]) -> list[str]:
     y = r["year"]
-    rows = [f"[big] {y['code']}, {y['n_bus']} buses, {y['n_load']} loads, {y['steps']:,} "
-            f"steps, 2 cores"]
+    rows = [
+        f"[big] {y['code']}, {y['n_bus']} buses, {y['n_load']} loads, {y['steps']:,} steps, 2 cores"
+    ]
     load = y["load"]
     if "simbench_load_s" in load:
-        rows.append(_row("  loading grid + profiles from SimBench CSV (not timed below)",
-                         f"{load['simbench_load_s']:.0f} s"))
+        rows.append(
+            _row(
+                "  loading grid + profiles from SimBench CSV (not timed below)",
+                f"{load['simbench_load_s']:.0f} s",
+            )
+        )
     if "cache_load_s" in load:
-        rows.append(_row("  loading from the cache (pickle + .npy)",
-                         f"{load['cache_load_s']:.1f} s"))
+        rows.append(
+            _row("  loading from the cache (pickle + .npy)", f"{load['cache_load_s']:.1f} s")
+        )
     ok = y["wall_s"] < TARGET_BIG_YEAR_S and y["steps"] == YEAR_STEPS
-    rows.append(_row(f"  gridtwin streaming {SHORT[y['method']]} (summary, no Parquet), wall",
-                     f"{y['wall_s']:.1f} s", f"< {TARGET_BIG_YEAR_S:g} s", _status(ok)))
+    rows.append(
+        _row(
+            f"  gridtwin streaming {SHORT[y['method']]} (summary, no Parquet), wall",
+            f"{y['wall_s']:.1f} s",
+            f"< {TARGET_BIG_YEAR_S:g} s",
+            _status(ok),
+        )
+    )
     rows.append(_row("  ... CPU time (both cores)", f"{y['cpu_s']:.1f} s"))
     inc = (y["peak_rss_bytes"] or 0) - (y["rss_before_bytes"] or 0)
-    rows.append(_row(f"  peak RSS (process; the input profiles alone "
-                     f"{y['profile_bytes'] / 1e9:.1f} GB)",
-                     f"{y['peak_rss_bytes'] / 1e9:.2f} GB"))
+    rows.append(
+        _row(
+            f"  peak RSS (process; the input profiles alone {y['profile_bytes'] / 1e9:.1f} GB)",
+            f"{y['peak_rss_bytes'] / 1e9:.2f} GB",
+        )
+    )
     rows.append(_row("  peak RSS increase during simulate (year)", f"{inc / 1e9:.2f} GB"))
     s = r.get("short")
     if s:
         inc_s = (s["peak_rss_bytes"] or 0) - (s["rss_before_bytes"] or 0)
-        rows.append(_row(f"  peak RSS increase, {s['steps']:,} steps + Parquet",
-                         f"{inc_s / 1e9:.2f} GB"))
-        rows.append(_row(f"  {s['steps']:,} steps with full results streamed to Parquet",
-                         f"{s['wall_s']:.1f} s",
-                         "", f"({s['parquet_rows'] / 1e6:.0f} M rows, "
-                             f"{s['parquet_bytes'] / 1e9:.2f} GB)"))
-        rows.append(_row("  ... extrapolated to the year",
-                         f"{s['wall_s'] / s['steps'] * YEAR_STEPS:.0f} s"))
-    rows.append(_row("  retained statistics (year) / full T x n result would be",
-                     f"{y['retained_bytes'] / 1e6:.0f} MB",
-                     "", f"/ {y['full_result_bytes'] / 1e9:.0f} GB"))
+        rows.append(
+            _row(f"  peak RSS increase, {s['steps']:,} steps + Parquet", f"{inc_s / 1e9:.2f} GB")
+        )
+        rows.append(
+            _row(
+                f"  {s['steps']:,} steps with full results streamed to Parquet",
+                f"{s['wall_s']:.1f} s",
+                "",
+                f"({s['parquet_rows'] / 1e6:.0f} M rows, {s['parquet_bytes'] / 1e9:.2f} GB)",
+            )
+        )
+        rows.append(
+            _row("  ... extrapolated to the year", f"{s['wall_s'] / s['steps'] * YEAR_STEPS:.0f} s")
+        )
+    rows.append(
+        _row(
+            "  retained statistics (year) / full T x n result would be",
+            f"{y['retained_bytes'] / 1e6:.0f} MB",
+            "",
+            f"/ {y['full_result_bytes'] / 1e9:.0f} GB",
+        )
+    )
     if "pgm" in r:
         b = r["pgm"]
         m = b["methods"][y["method"]]
-        rows.append(_row(f"  bare PGM {SHORT[y['method']]}, 2 threads, {b['steps']:,} steps -> "
-                         "year", f"{m['wall_s'] / b['steps'] * YEAR_STEPS:.0f} s"))
+        rows.append(
+            _row(
+                f"  bare PGM {SHORT[y['method']]}, 2 threads, {b['steps']:,} steps -> year",
+                f"{m['wall_s'] / b['steps'] * YEAR_STEPS:.0f} s",
+            )
+        )
         rows.append(_row("  gridtwin / bare PGM time", f"{r['ratio_vs_pgm']:.2f}"))
     if "pandapower" in r:
         pp_ = r["pandapower"]
-        rows.append(_row(f"  pandapower run_timeseries ({pp_['extrapolated_from']} steps) "
-                         "-> year, one core", f"{pp_['year_s']:.0f} s"))
-        rows.append(_row("  speed-up gridtwin (2 cores) vs pandapower (1 core)",
-                         f"{pp_['year_s'] / y['wall_s']:.0f}x"))
+        rows.append(
+            _row(
+                f"  pandapower run_timeseries ({pp_['extrapolated_from']} steps) -> year, one core",
+                f"{pp_['year_s']:.0f} s",
+            )
+        )
+        rows.append(
+            _row(
+                "  speed-up gridtwin (2 cores) vs pandapower (1 core)",
+                f"{pp_['year_s'] / y['wall_s']:.0f}x",
+            )
+        )
     if "max_dvm_vs_pandapower" in r:
         dv = r["max_dvm_vs_pandapower"]
-        rows.append(_row(f"  max |dvm| gridtwin vs pandapower ({r['compared_steps']} steps)",
-                         f"{dv:.1e} pu", f"<= {TARGET_DVM_PU:g}", _status(dv <= TARGET_DVM_PU)))
+        rows.append(
+            _row(
+                f"  max |dvm| gridtwin vs pandapower ({r['compared_steps']} steps)",
+                f"{dv:.1e} pu",
+                f"<= {TARGET_DVM_PU:g}",
+                _status(dv <= TARGET_DVM_PU),
+            )
+        )
     return rows
 
 
 def report(res: dict[str, Any]) -> str:
-    rows = [_row("measure (CPU s per grid-year, wall in brackets)", "value", "target",
-                 "status"), "-" * 92]
+    rows = [
+        _row("measure (CPU s per grid-year, wall in brackets)", "value", "target", "status"),
+        "-" * 92,
+    ]
     for label, r in res["grids"].items():
         rows += grid_rows(label, r, lv=label == "LV")
     if res.get("big"):
@@ -584,61 +774,111 @@ def report(res: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def bench_grid(code: str, n: int | None, pp_steps: list[int], pp_reps: list[int],
-               reps: int, cache_dir: str | None, out_dir: str, timeout: float) -> dict[
-        str, Any]:
+def bench_grid(
+    code: str,
+    n: int | None,
+    pp_steps: list[int],
+    pp_reps: list[int],
+    reps: int,
+    cache_dir: str | None,
+    out_dir: str,
+    timeout: float,
+) -> dict[str, Any]:
     compare = max(pp_steps)
-    base = {"code": code, "steps": n, "cache_dir": cache_dir, "out_dir": out_dir,
-            "compare": compare, "methods": list(METHODS), "reps": reps}
+    base = {
+        "code": code,
+        "steps": n,
+        "cache_dir": cache_dir,
+        "out_dir": out_dir,
+        "compare": compare,
+        "methods": list(METHODS),
+        "reps": reps,
+    }
     print(f"{code}: gridtwin ...", flush=True)
     g = run_worker("gridtwin", base, timeout)
     print(f"{code}: bare power-grid-model ...", flush=True)
     b = run_worker("pgm", {**base, "threading": -1}, timeout)
     print(f"{code}: pandapower {pp_steps} steps ...", flush=True)
-    pp_ = run_worker("pandapower", {**base, "steps_list": pp_steps, "reps_list": pp_reps},
-                     timeout)
+    pp_ = run_worker("pandapower", {**base, "steps_list": pp_steps, "reps_list": pp_reps}, timeout)
     n_steps = g["steps"]
     pp_time = pp_["year_s"] * n_steps / YEAR_STEPS
-    out: dict[str, Any] = {"gridtwin": g, "pgm": b, "pandapower": pp_,
-                           "compared_steps": compare, "speedup_vs_pandapower": {},
-                           "ratio_vs_pgm": {}, "max_dvm_vs_pandapower": {}}
+    out: dict[str, Any] = {
+        "gridtwin": g,
+        "pgm": b,
+        "pandapower": pp_,
+        "compared_steps": compare,
+        "speedup_vs_pandapower": {},
+        "ratio_vs_pgm": {},
+        "max_dvm_vs_pandapower": {},
+    }
     for m in METHODS:
         out["speedup_vs_pandapower"][m] = pp_time / g["methods"][m]["cpu_s"]
         out["ratio_vs_pgm"][m] = g["methods"][m]["cpu_s"] / b["methods"][m]["cpu_s"]
         out["max_dvm_vs_pandapower"][f"gridtwin {SHORT[m]}"] = max_dvm(
-            g["methods"][m]["vm_file"], pp_["vm_file"])
+            g["methods"][m]["vm_file"], pp_["vm_file"]
+        )
         out["max_dvm_vs_pandapower"][f"bare PGM {SHORT[m]}"] = max_dvm(
-            b["methods"][m]["vm_file"], pp_["vm_file"])
-    out["ratio_ic_vs_pgm_nr"] = (g["methods"]["iterative_current"]["cpu_s"]
-                                 / b["methods"]["newton_raphson"]["cpu_s"])
+            b["methods"][m]["vm_file"], pp_["vm_file"]
+        )
+    out["ratio_ic_vs_pgm_nr"] = (
+        g["methods"]["iterative_current"]["cpu_s"] / b["methods"]["newton_raphson"]["cpu_s"]
+    )
     return out
 
 
-def bench_big(args: argparse.Namespace, cache_dir: str | None, out_dir: str,
-              timeout: float) -> dict[str, Any]:
+def bench_big(
+    args: argparse.Namespace, cache_dir: str | None, out_dir: str, timeout: float
+) -> dict[str, Any]:
     n = args.big_steps
-    base = {"code": BIG_CODE, "cache_dir": cache_dir, "out_dir": out_dir,
-            "method": args.big_method, "threading": 0}
+    base = {
+        "code": BIG_CODE,
+        "cache_dir": cache_dir,
+        "out_dir": out_dir,
+        "method": args.big_method,
+        "threading": 0,
+    }
     print(f"{BIG_CODE}: gridtwin streaming, {n or YEAR_STEPS} steps ...", flush=True)
-    y = run_worker("big", {**base, "steps": n, "parquet": False, "compare": 96,
-                           "refresh": args.refresh_cache}, timeout)
+    y = run_worker(
+        "big",
+        {**base, "steps": n, "parquet": False, "compare": 96, "refresh": args.refresh_cache},
+        timeout,
+    )
     out: dict[str, Any] = {"year": y, "compared_steps": 96}
     short = min(args.big_short_steps, y["steps"])
     if short:
         print(f"{BIG_CODE}: gridtwin streaming {short} steps + Parquet ...", flush=True)
-        out["short"] = run_worker("big", {**base, "steps": short, "parquet": True,
-                                          "compare": 0}, timeout)
+        out["short"] = run_worker(
+            "big", {**base, "steps": short, "parquet": True, "compare": 0}, timeout
+        )
     print(f"{BIG_CODE}: bare power-grid-model {short or 1344} steps, 2 threads ...", flush=True)
-    out["pgm"] = run_worker("pgm", {"code": BIG_CODE, "steps": short or 1344,
-                                    "cache_dir": cache_dir, "out_dir": out_dir, "compare": 96,
-                                    "methods": [args.big_method], "reps": 1,
-                                    "threading": 0}, timeout)
+    out["pgm"] = run_worker(
+        "pgm",
+        {
+            "code": BIG_CODE,
+            "steps": short or 1344,
+            "cache_dir": cache_dir,
+            "out_dir": out_dir,
+            "compare": 96,
+            "methods": [args.big_method],
+            "reps": 1,
+            "threading": 0,
+        },
+        timeout,
+    )
     b = out["pgm"]["methods"][args.big_method]
     out["ratio_vs_pgm"] = (y["wall_s"] / y["steps"]) / (b["wall_s"] / out["pgm"]["steps"])
     print(f"{BIG_CODE}: pandapower 96 steps ...", flush=True)
-    out["pandapower"] = run_worker("pandapower", {"code": BIG_CODE, "cache_dir": cache_dir,
-                                                  "out_dir": out_dir, "steps_list": [96],
-                                                  "reps_list": [1]}, timeout)
+    out["pandapower"] = run_worker(
+        "pandapower",
+        {
+            "code": BIG_CODE,
+            "cache_dir": cache_dir,
+            "out_dir": out_dir,
+            "steps_list": [96],
+            "reps_list": [1],
+        },
+        timeout,
+    )
     out["max_dvm_vs_pandapower"] = max_dvm(y["vm_file"], out["pandapower"]["vm_file"])
     return out
 
@@ -659,16 +899,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grids", default="LV,MV", help="LV and/or MV")
     ap.add_argument("--big", action="store_true", help="also the 9,099-bus MV+LV grid-year")
     ap.add_argument("--big-steps", type=int, default=None, help="steps of the big run")
-    ap.add_argument("--big-short-steps", type=int, default=1344,
-                    help="steps of the big run with Parquet output (0 skips it)")
+    ap.add_argument(
+        "--big-short-steps",
+        type=int,
+        default=1344,
+        help="steps of the big run with Parquet output (0 skips it)",
+    )
     ap.add_argument("--big-method", default="iterative_current", choices=METHODS)
-    ap.add_argument("--cache-dir", default=None, help="SimBench cache (default: "
-                                                      "$XDG_CACHE_HOME/gridtwin/simbench)")
+    ap.add_argument(
+        "--cache-dir",
+        default=None,
+        help="SimBench cache (default: $XDG_CACHE_HOME/gridtwin/simbench)",
+    )
     ap.add_argument("--no-cache", action="store_true", help="always load from SimBench CSV")
-    ap.add_argument("--refresh-cache", action="store_true",
-                    help="reload the big grid from SimBench CSV (timed) and rewrite its cache")
-    ap.add_argument("--out", help="JSON result file (full runs default to "
-                                  "bench/results/grid-<date>.json)")
+    ap.add_argument(
+        "--refresh-cache",
+        action="store_true",
+        help="reload the big grid from SimBench CSV (timed) and rewrite its cache",
+    )
+    ap.add_argument(
+        "--out", help="JSON result file (full runs default to bench/results/grid-<date>.json)"
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -683,15 +934,23 @@ def main(argv: list[str] | None = None) -> int:
     codes = {"LV": LV_CODE, "MV": MV_CODE}
     res: dict[str, Any] = {
         "benchmark": "gridtwin simulate vs pandapower run_timeseries vs bare power-grid-model",
-        "date": dt.date.today().isoformat(), "quick": quick, "machine": machine(),
-        "targets": {"lv_year_s": TARGET_LV_YEAR_S, "speedup_vs_pandapower": TARGET_SPEEDUP,
-                    "big_year_s": TARGET_BIG_YEAR_S, "max_dvm_pu": TARGET_DVM_PU},
-        "grids": {}}
+        "date": dt.date.today().isoformat(),
+        "quick": quick,
+        "machine": machine(),
+        "targets": {
+            "lv_year_s": TARGET_LV_YEAR_S,
+            "speedup_vs_pandapower": TARGET_SPEEDUP,
+            "big_year_s": TARGET_BIG_YEAR_S,
+            "max_dvm_pu": TARGET_DVM_PU,
+        },
+        "grids": {},
+    }
     timeout = 900 if quick else 3600
     with tempfile.TemporaryDirectory(prefix="bench-grid-") as out_dir:
         for label in [x.strip() for x in args.grids.split(",") if x.strip()]:
-            res["grids"][label] = bench_grid(codes[label], n, pp_steps, pp_reps, reps,
-                                             cache_dir, out_dir, timeout)
+            res["grids"][label] = bench_grid(
+                codes[label], n, pp_steps, pp_reps, reps, cache_dir, out_dir, timeout
+            )
         if args.big:
             res["big"] = bench_big(args, cache_dir, out_dir, timeout)
         res = _strip_files(res)

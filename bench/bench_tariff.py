@@ -69,12 +69,16 @@ TARGET_AGREEMENT = 1e-6
 def urdb_record() -> dict[str, Any]:
     """The scenario as an OpenEI URDB (API v7/v8) record."""
     return {
-        "label": "bench-3band-tou", "name": "Benchmark 3-band TOU, 10.00/month fixed",
-        "utility": "gridtwin benchmark", "sector": "Residential", "startdate": 1514764800,
+        "label": "bench-3band-tou",
+        "name": "Benchmark 3-band TOU, 10.00/month fixed",
+        "utility": "gridtwin benchmark",
+        "sector": "Residential",
+        "startdate": 1514764800,
         "energyratestructure": [[{"rate": p, "unit": "kWh"}] for p in PRICES],
         "energyweekdayschedule": [list(WEEKDAY_PERIODS) for _ in range(12)],
         "energyweekendschedule": [[0] * 24 for _ in range(12)],
-        "fixedchargefirstmeter": FIXED_PER_MONTH, "fixedchargeunits": "$/month",
+        "fixedchargefirstmeter": FIXED_PER_MONTH,
+        "fixedchargeunits": "$/month",
     }
 
 
@@ -100,9 +104,11 @@ def _archetypes(seed: int) -> FloatArray:
     out = np.empty((8, N15))
     for k in range(8):
         morning, evening = rng.uniform(6.5, 9.0), rng.uniform(17.5, 21.0)
-        shape = (rng.uniform(0.15, 0.35)
-                 + rng.uniform(0.2, 0.6) * np.exp(-((hour - morning) ** 2) / rng.uniform(1, 4))
-                 + rng.uniform(0.4, 1.0) * np.exp(-((hour - evening) ** 2) / rng.uniform(2, 6)))
+        shape = (
+            rng.uniform(0.15, 0.35)
+            + rng.uniform(0.2, 0.6) * np.exp(-((hour - morning) ** 2) / rng.uniform(1, 4))
+            + rng.uniform(0.4, 1.0) * np.exp(-((hour - evening) ** 2) / rng.uniform(2, 6))
+        )
         if k >= 6:  # small business: a working-day plateau
             shape = shape + np.where(weekend, 0.0, 0.8) * ((hour >= 8) & (hour < 18))
         phase = 15 if k % 2 else 200  # winter (heating) or summer (cooling) maximum
@@ -128,8 +134,11 @@ def profiles(first: int, n: int, steps_per_hour: int = 4, seed: int = YEAR) -> F
     hash of its number.
     """
     ids = np.arange(first, first + n, dtype=np.uint64) + (np.uint64(seed) << np.uint64(40))
-    h1, h2, h3 = _mix(ids), _mix(ids ^ np.uint64(0x5851F42D4C957F2D)), _mix(
-        ids ^ np.uint64(0x14057B7EF767814F))
+    h1, h2, h3 = (
+        _mix(ids),
+        _mix(ids ^ np.uint64(0x5851F42D4C957F2D)),
+        _mix(ids ^ np.uint64(0x14057B7EF767814F)),
+    )
     kind = (h1 % np.uint64(8)).astype(np.int64)
     size = MEAN_KWH_15 * (0.3 + 2.7 * (h2 >> np.uint64(11)).astype(np.float64) / 2.0**53)
     bank = _noise_bank(seed)
@@ -138,7 +147,7 @@ def profiles(first: int, n: int, steps_per_hour: int = 4, seed: int = YEAR) -> F
     out = np.empty((n, N15))
     for i in range(n):
         row = out[i]
-        np.multiply(arche[kind[i]], bank[offset[i]:offset[i] + N15], out=row)
+        np.multiply(arche[kind[i]], bank[offset[i] : offset[i] + N15], out=row)
         row *= size[i]
     if steps_per_hour == 4:
         return out
@@ -148,8 +157,7 @@ def profiles(first: int, n: int, steps_per_hour: int = 4, seed: int = YEAR) -> F
     raise ValueError(msg)
 
 
-def make_chunk(chunk: int, chunk_size: int, n_total: int, steps_per_hour: int,
-               seed: int) -> Any:
+def make_chunk(chunk: int, chunk_size: int, n_total: int, steps_per_hour: int, seed: int) -> Any:
     """IntervalData of one chunk of meters (picklable with functools.partial)."""
     from gridtwin.timeseries import IntervalData
 
@@ -157,8 +165,9 @@ def make_chunk(chunk: int, chunk_size: int, n_total: int, steps_per_hour: int,
     n = min(chunk_size, n_total - first)
     kwh = profiles(first, n, steps_per_hour, seed)
     idx = _index(steps_per_hour)
-    return IntervalData(idx, kwh, tuple(f"M{first + i:07d}" for i in range(n)),
-                        source=f"synthetic chunk {chunk}")
+    return IntervalData(
+        idx, kwh, tuple(f"M{first + i:07d}" for i in range(n)), source=f"synthetic chunk {chunk}"
+    )
 
 
 @functools.cache
@@ -188,18 +197,25 @@ def worker_gridtwin(p: dict[str, Any]) -> dict[str, Any]:
     tariff = tariff_from_urdb(urdb_record())
     compile_s = time.perf_counter() - t0
     n, size, sph = p["meters"], p["chunk"], p["steps_per_hour"]
-    maker = functools.partial(make_chunk, chunk_size=size, n_total=n, steps_per_hour=sph,
-                              seed=p["seed"])
+    maker = functools.partial(
+        make_chunk, chunk_size=size, n_total=n, steps_per_hour=sph, seed=p["seed"]
+    )
     make_chunk(0, min(size, n), min(size, n), sph, p["seed"])  # warm caches (not timed)
     res = bill_chunks(tariff, maker, -(-n // size), processes=1)
     bill_s = sum(c.bill_s for c in res.chunks)
     annual = res.totals().sum(axis=1)
-    return {"engine": "gridtwin", "meters": res.n_meters, "chunk": size,
-            "compile_s": compile_s, "bill_s": bill_s,
-            "make_s": sum(c.make_s for c in res.chunks),
-            "per_s": res.n_meters / bill_s, "peak_rss_bytes": res.peak_rss_bytes(),
-            "annual_check": annual[:p["check"]].tolist(),
-            "annual_sum": float(annual.sum())}
+    return {
+        "engine": "gridtwin",
+        "meters": res.n_meters,
+        "chunk": size,
+        "compile_s": compile_s,
+        "bill_s": bill_s,
+        "make_s": sum(c.make_s for c in res.chunks),
+        "per_s": res.n_meters / bill_s,
+        "peak_rss_bytes": res.peak_rss_bytes(),
+        "annual_check": annual[: p["check"]].tolist(),
+        "annual_sum": float(annual.sum()),
+    }
 
 
 def worker_floor(p: dict[str, Any]) -> dict[str, Any]:
@@ -217,9 +233,16 @@ def worker_floor(p: dict[str, Any]) -> dict[str, Any]:
         total_s += time.perf_counter() - t1
         annual.append(bills)
     out = np.concatenate(annual)
-    return {"engine": "numpy-floor", "meters": n, "chunk": size, "compile_s": compile_s,
-            "bill_s": total_s, "per_s": n / total_s, "annual_check": out[:p["check"]].tolist(),
-            "annual_sum": float(out.sum())}
+    return {
+        "engine": "numpy-floor",
+        "meters": n,
+        "chunk": size,
+        "compile_s": compile_s,
+        "bill_s": total_s,
+        "per_s": n / total_s,
+        "annual_check": out[: p["check"]].tolist(),
+        "annual_sum": float(out.sum()),
+    }
 
 
 def worker_pysam(p: dict[str, Any]) -> dict[str, Any]:
@@ -235,8 +258,9 @@ def worker_pysam(p: dict[str, Any]) -> dict[str, Any]:
     rates = UtilityRateTools.URDBv8_to_ElectricityRates(copy.deepcopy(urdb_record()))
     model.ElectricityRates.assign(rates)
     model.ElectricityRates.rate_escalation = (0.0,)
-    model.Lifetime.assign({"analysis_period": 1, "inflation_rate": 0.0,
-                           "system_use_lifetime_output": 0})
+    model.Lifetime.assign(
+        {"analysis_period": 1, "inflation_rate": 0.0, "system_use_lifetime_output": 0}
+    )
     model.SystemOutput.degradation = (0.0,)
     model.SystemOutput.gen = (0.0,) * kwh.shape[1]
     compile_s = time.perf_counter() - t0
@@ -247,9 +271,15 @@ def worker_pysam(p: dict[str, Any]) -> dict[str, Any]:
         model.execute(0)
         annual.append(model.Outputs.utility_bill_wo_sys_year1)
     bill_s = time.perf_counter() - t1
-    return {"engine": "pysam-warm", "version": getattr(PySAM, "__version__", "?"),
-            "meters": n, "compile_s": compile_s, "bill_s": bill_s, "per_s": n / bill_s,
-            "annual_check": annual}
+    return {
+        "engine": "pysam-warm",
+        "version": getattr(PySAM, "__version__", "?"),
+        "meters": n,
+        "compile_s": compile_s,
+        "bill_s": bill_s,
+        "per_s": n / bill_s,
+        "annual_check": annual,
+    }
 
 
 def worker_itemised(p: dict[str, Any]) -> dict[str, Any]:
@@ -261,11 +291,17 @@ def worker_itemised(p: dict[str, Any]) -> dict[str, Any]:
     out_dir = Path(p["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=False)
     try:
-        maker = functools.partial(make_chunk, chunk_size=size, n_total=n, steps_per_hour=4,
-                                  seed=p["seed"])
+        maker = functools.partial(
+            make_chunk, chunk_size=size, n_total=n, steps_per_hour=4, seed=p["seed"]
+        )
         t0 = time.perf_counter()
-        res = bill_chunks(tariff_from_urdb(urdb_record()), maker, -(-n // size),
-                          processes=p["processes"], out_dir=out_dir)
+        res = bill_chunks(
+            tariff_from_urdb(urdb_record()),
+            maker,
+            -(-n // size),
+            processes=p["processes"],
+            out_dir=out_dir,
+        )
         wall = time.perf_counter() - t0
         files = sorted(out_dir.glob("*.parquet"))
         nbytes = sum(f.stat().st_size for f in files)
@@ -273,29 +309,50 @@ def worker_itemised(p: dict[str, Any]) -> dict[str, Any]:
     finally:
         if not p["keep"]:
             shutil.rmtree(out_dir, ignore_errors=True)
-    return {"engine": "gridtwin-itemised", "meters": res.n_meters, "chunk": size,
-            "processes": p["processes"], "wall_s": wall, "pool_wall_s": res.wall_s,
-            "make_s": sum(c.make_s for c in res.chunks),
-            "bill_s": sum(c.bill_s for c in res.chunks),
-            "write_s": sum(c.write_s for c in res.chunks),
-            "per_s": res.n_meters / wall, "lines": res.n_lines, "parquet_files": len(files),
-            "parquet_bytes": nbytes, "peak_rss_bytes": res.peak_rss_bytes(),
-            "worker_pids": len({c.pid for c in res.chunks}),
-            "annual_check": annual[:p["check"]].tolist(), "annual_sum": float(annual.sum()),
-            "out_dir": str(out_dir) if p["keep"] else None}
+    return {
+        "engine": "gridtwin-itemised",
+        "meters": res.n_meters,
+        "chunk": size,
+        "processes": p["processes"],
+        "wall_s": wall,
+        "pool_wall_s": res.wall_s,
+        "make_s": sum(c.make_s for c in res.chunks),
+        "bill_s": sum(c.bill_s for c in res.chunks),
+        "write_s": sum(c.write_s for c in res.chunks),
+        "per_s": res.n_meters / wall,
+        "lines": res.n_lines,
+        "parquet_files": len(files),
+        "parquet_bytes": nbytes,
+        "peak_rss_bytes": res.peak_rss_bytes(),
+        "worker_pids": len({c.pid for c in res.chunks}),
+        "annual_check": annual[: p["check"]].tolist(),
+        "annual_sum": float(annual.sum()),
+        "out_dir": str(out_dir) if p["keep"] else None,
+    }
 
 
-WORKERS = {"gridtwin": worker_gridtwin, "floor": worker_floor, "pysam": worker_pysam,
-           "itemised": worker_itemised}
+WORKERS = {
+    "gridtwin": worker_gridtwin,
+    "floor": worker_floor,
+    "pysam": worker_pysam,
+    "itemised": worker_itemised,
+}
 
 
 def run_worker(name: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one engine in a fresh subprocess with one BLAS/OpenMP thread."""
     env = dict(os.environ, **dict.fromkeys(THREAD_VARS, "1"))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name,
-           "--params", json.dumps(params)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        name,
+        "--params",
+        json.dumps(params),
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
     if proc.returncode != 0:
         msg = f"worker {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
         raise RuntimeError(msg)
@@ -319,9 +376,13 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    info: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(),
-                            "python": platform.python_version(), "numpy": np.__version__,
-                            "platform": platform.platform()}
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
     try:
         import gridtwin
 
@@ -329,8 +390,14 @@ def machine() -> dict[str, Any]:
     except ImportError:
         pass
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=HERE, check=False, timeout=10)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            check=False,
+            timeout=10,
+        )
         info["git_head"] = rev.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         pass
@@ -355,32 +422,65 @@ def report(res: dict[str, Any]) -> str:
     for label, r in res["resolutions"].items():
         g, s, f = r["gridtwin"], r["pysam"], r["floor"]
         main = label == "15min"
-        rows.append(_row(f"[{label}] gridtwin totals, 1 core, {g['meters']:,} m-y",
-                         f"{fmt_rate(g['per_s'])} m-y/s",
-                         f">= {TARGET_TOTALS_PER_S:,.0f}" if main else "",
-                         _status(g["per_s"] >= TARGET_TOTALS_PER_S) if main else ""))
-        rows.append(_row(f"[{label}] PySAM UR5 warm loop, 1 core, {s['meters']:,} m-y",
-                         f"{fmt_rate(s['per_s'])} m-y/s"))
-        rows.append(_row(f"[{label}] numpy floor (E @ p + fixed), 1 core",
-                         f"{fmt_rate(f['per_s'])} m-y/s"))
+        rows.append(
+            _row(
+                f"[{label}] gridtwin totals, 1 core, {g['meters']:,} m-y",
+                f"{fmt_rate(g['per_s'])} m-y/s",
+                f">= {TARGET_TOTALS_PER_S:,.0f}" if main else "",
+                _status(g["per_s"] >= TARGET_TOTALS_PER_S) if main else "",
+            )
+        )
+        rows.append(
+            _row(
+                f"[{label}] PySAM UR5 warm loop, 1 core, {s['meters']:,} m-y",
+                f"{fmt_rate(s['per_s'])} m-y/s",
+            )
+        )
+        rows.append(
+            _row(f"[{label}] numpy floor (E @ p + fixed), 1 core", f"{fmt_rate(f['per_s'])} m-y/s")
+        )
         rows.append(_row(f"[{label}] ratio gridtwin / PySAM", f"{r['ratio_vs_pysam']:.1f}x"))
-        rows.append(_row(f"[{label}] ratio gridtwin / numpy floor",
-                         f"{r['ratio_vs_floor']:.3f}"))
-        rows.append(_row(f"[{label}] max rel. diff of annual totals vs PySAM",
-                         f"{r['agreement_vs_pysam']:.2e}", "<= 1e-06",
-                         _status(r["agreement_vs_pysam"] <= TARGET_AGREEMENT)))
+        rows.append(_row(f"[{label}] ratio gridtwin / numpy floor", f"{r['ratio_vs_floor']:.3f}"))
+        rows.append(
+            _row(
+                f"[{label}] max rel. diff of annual totals vs PySAM",
+                f"{r['agreement_vs_pysam']:.2e}",
+                "<= 1e-06",
+                _status(r["agreement_vs_pysam"] <= TARGET_AGREEMENT),
+            )
+        )
     it = res.get("itemised")
     if it:
-        rows.append(_row(f"itemised {it['meters']:,} m-y, {it['processes']} processes, wall",
-                         f"{it['wall_s']:.1f} s", "< 60 s",
-                         _status(it["wall_s"] < TARGET_ITEMISED_S)))
-        rows.append(_row("itemised peak memory (sum of processes' max RSS)",
-                         f"{it['peak_rss_bytes'] / 1e9:.2f} GB", "< 4 GB",
-                         _status(it["peak_rss_bytes"] < TARGET_PEAK_BYTES)))
-        rows.append(_row("itemised lines written to Parquet",
-                         f"{it['lines']:,}", "", f"({it['parquet_bytes'] / 1e6:.0f} MB)"))
-        rows.append(_row("itemised CPU: generate / bill / lines+Parquet",
-                         f"{it['make_s']:.1f}/{it['bill_s']:.1f}/{it['write_s']:.1f} s"))
+        rows.append(
+            _row(
+                f"itemised {it['meters']:,} m-y, {it['processes']} processes, wall",
+                f"{it['wall_s']:.1f} s",
+                "< 60 s",
+                _status(it["wall_s"] < TARGET_ITEMISED_S),
+            )
+        )
+        rows.append(
+            _row(
+                "itemised peak memory (sum of processes' max RSS)",
+                f"{it['peak_rss_bytes'] / 1e9:.2f} GB",
+                "< 4 GB",
+                _status(it["peak_rss_bytes"] < TARGET_PEAK_BYTES),
+            )
+        )
+        rows.append(
+            _row(
+                "itemised lines written to Parquet",
+                f"{it['lines']:,}",
+                "",
+                f"({it['parquet_bytes'] / 1e6:.0f} MB)",
+            )
+        )
+        rows.append(
+            _row(
+                "itemised CPU: generate / bill / lines+Parquet",
+                f"{it['make_s']:.1f}/{it['bill_s']:.1f}/{it['write_s']:.1f} s",
+            )
+        )
     return "\n".join(rows)
 
 
@@ -395,10 +495,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", type=int, default=2, help="processes for (e)")
     ap.add_argument("--resolutions", default="15min,hourly", help="15min and/or hourly")
     ap.add_argument("--seed", type=int, default=YEAR)
-    ap.add_argument("--out", help="JSON result file (full runs default to "
-                                  "bench/results/tariff-<date>.json)")
-    ap.add_argument("--keep-lines", action="store_true",
-                    help="keep the Parquet line tables of (e) (bench/results/*.tmp)")
+    ap.add_argument(
+        "--out", help="JSON result file (full runs default to bench/results/tariff-<date>.json)"
+    )
+    ap.add_argument(
+        "--keep-lines",
+        action="store_true",
+        help="keep the Parquet line tables of (e) (bench/results/*.tmp)",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -414,13 +518,18 @@ def main(argv: list[str] | None = None) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     res: dict[str, Any] = {
         "benchmark": "gridtwin tariff engine vs PySAM Utilityrate5 vs numpy floor",
-        "date": dt.date.today().isoformat(), "quick": quick, "seed": args.seed,
+        "date": dt.date.today().isoformat(),
+        "quick": quick,
+        "seed": args.seed,
         "scenario": "2018 UTC, 3-band TOU 0.20/0.25/0.30 USD/kWh + 10 USD/month (URDB record)",
-        "machine": machine(), "resolutions": {},
-        "targets": {"totals_per_s_one_core": TARGET_TOTALS_PER_S,
-                    "itemised_100k_wall_s": TARGET_ITEMISED_S,
-                    "itemised_peak_bytes": TARGET_PEAK_BYTES,
-                    "agreement_rel": TARGET_AGREEMENT},
+        "machine": machine(),
+        "resolutions": {},
+        "targets": {
+            "totals_per_s_one_core": TARGET_TOTALS_PER_S,
+            "itemised_100k_wall_s": TARGET_ITEMISED_S,
+            "itemised_peak_bytes": TARGET_PEAK_BYTES,
+            "agreement_rel": TARGET_AGREEMENT,
+        },
     }
     timeout = 120 if quick else 1800
     for label in [r.strip() for r in args.resolutions.split(",") if r.strip()]:
@@ -433,7 +542,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{label}] numpy floor: {meters} meter-years ...", flush=True)
         f = run_worker("floor", {**base, "meters": meters, "chunk": chunk}, timeout)
         res["resolutions"][label] = {
-            "gridtwin": g, "pysam": s, "floor": f,
+            "gridtwin": g,
+            "pysam": s,
+            "floor": f,
             "ratio_vs_pysam": g["per_s"] / s["per_s"],
             "ratio_vs_floor": g["per_s"] / f["per_s"],
             "agreement_vs_pysam": max_rel_diff(g["annual_check"], s["annual_check"]),
@@ -442,10 +553,19 @@ def main(argv: list[str] | None = None) -> int:
         }
     if n_item:
         print(f"itemised: {n_item} meter-years on {args.processes} processes ...", flush=True)
-        it = run_worker("itemised", {
-            "meters": n_item, "chunk": item_chunk, "processes": args.processes,
-            "seed": args.seed, "check": n_sam, "keep": args.keep_lines,
-            "out_dir": str(RESULTS / f"itemised-{stamp}.tmp")}, timeout)
+        it = run_worker(
+            "itemised",
+            {
+                "meters": n_item,
+                "chunk": item_chunk,
+                "processes": args.processes,
+                "seed": args.seed,
+                "check": n_sam,
+                "keep": args.keep_lines,
+                "out_dir": str(RESULTS / f"itemised-{stamp}.tmp"),
+            },
+            timeout,
+        )
         res["itemised"] = it
         ref = res["resolutions"].get("15min", {}).get("pysam")
         if ref:

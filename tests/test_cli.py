@@ -35,8 +35,21 @@ def test_tariffs_list_and_show() -> None:
 
 
 def test_bill_json_and_csv(data_file: Path, tmp_path: Path) -> None:
-    out = runner.invoke(app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file),
-                              "--whole", "--format", "json", "--meter", "m1"])
+    out = runner.invoke(
+        app,
+        [
+            "bill",
+            "--tariff",
+            "bench-tou3",
+            "--data",
+            str(data_file),
+            "--whole",
+            "--format",
+            "json",
+            "--meter",
+            "m1",
+        ],
+    )
     assert out.exit_code == 0, out.output
     bills = json.loads(out.output)
     assert len(bills) == 1
@@ -44,8 +57,20 @@ def test_bill_json_and_csv(data_file: Path, tmp_path: Path) -> None:
     assert bills[0]["energy_kwh"] == pytest.approx(59 * 24)
     assert bills[0]["total"] == str(sum(float(ln["amount"]) for ln in bills[0]["lines"]))[:7]
     target = tmp_path / "lines.csv"
-    out = runner.invoke(app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file),
-                              "--format", "csv", "--output", str(target)])
+    out = runner.invoke(
+        app,
+        [
+            "bill",
+            "--tariff",
+            "bench-tou3",
+            "--data",
+            str(data_file),
+            "--format",
+            "csv",
+            "--output",
+            str(target),
+        ],
+    )
     assert out.exit_code == 0, out.output
     frame = pd.read_csv(target)
     assert set(frame["meter_id"]) == {"m0", "m1"}
@@ -53,8 +78,20 @@ def test_bill_json_and_csv(data_file: Path, tmp_path: Path) -> None:
 
 
 def test_bill_table_shows_explanations(data_file: Path) -> None:
-    out = runner.invoke(app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file),
-                              "--period", "2018-01-01:2018-02-01", "--meter", "m0"])
+    out = runner.invoke(
+        app,
+        [
+            "bill",
+            "--tariff",
+            "bench-tou3",
+            "--data",
+            str(data_file),
+            "--period",
+            "2018-01-01:2018-02-01",
+            "--meter",
+            "m0",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert "TOTAL" in out.output
     assert "band's price" in out.output
@@ -64,8 +101,18 @@ def test_bill_errors_exit_2_with_a_message(data_file: Path) -> None:
     out = runner.invoke(app, ["bill", "--tariff", "no-such-tariff", "--data", str(data_file)])
     assert out.exit_code == 2
     assert "unknown tariff 'no-such-tariff'" in out.output
-    out = runner.invoke(app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file),
-                              "--period", "2018-01-01-2018-02-01"])
+    out = runner.invoke(
+        app,
+        [
+            "bill",
+            "--tariff",
+            "bench-tou3",
+            "--data",
+            str(data_file),
+            "--period",
+            "2018-01-01-2018-02-01",
+        ],
+    )
     assert out.exit_code == 2
     assert "YYYY-MM-DD:YYYY-MM-DD" in out.output
     out = runner.invoke(app, ["bill", "--tariff", "bench-tou3"])
@@ -75,7 +122,8 @@ def test_bill_errors_exit_2_with_a_message(data_file: Path) -> None:
 
 def test_compare(data_file: Path, tmp_path: Path) -> None:
     other = tmp_path / "flat.yaml"
-    other.write_text("""
+    other.write_text(
+        """
 schema: gridtwin.tariff/1
 id: flat-usd
 name: Flat 0.24
@@ -86,9 +134,23 @@ versions:
   - valid_from: 2000-01-01
     components:
       - {id: e, kind: energy, section: energy, label: Energy, unit: USD/kWh, rates: 0.24}
-""", encoding="utf-8")
-    out = runner.invoke(app, ["compare", "--tariff", "bench-tou3", "--tariff", str(other),
-                              "--data", str(data_file), "--format", "json"])
+""",
+        encoding="utf-8",
+    )
+    out = runner.invoke(
+        app,
+        [
+            "compare",
+            "--tariff",
+            "bench-tou3",
+            "--tariff",
+            str(other),
+            "--data",
+            str(data_file),
+            "--format",
+            "json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)
     assert rows[0]["total"] <= rows[1]["total"]
@@ -96,8 +158,7 @@ versions:
 
 
 def test_revision_table_reproduces_the_seed() -> None:
-    out = runner.invoke(app, ["tariffs", "revision", "--level", "HV_general", "--format",
-                              "json"])
+    out = runner.invoke(app, ["tariffs", "revision", "--level", "HV_general", "--format", "json"])
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)
     first = rows[0]
@@ -116,8 +177,9 @@ def test_demo_runs() -> None:
 
 def test_bill_lines_to_parquet(data_file: Path, tmp_path: Path) -> None:
     target = tmp_path / "lines.parquet"
-    out = runner.invoke(app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file),
-                              "--output", str(target)])
+    out = runner.invoke(
+        app, ["bill", "--tariff", "bench-tou3", "--data", str(data_file), "--output", str(target)]
+    )
     assert out.exit_code == 0, out.output
     frame = pd.read_parquet(target)
     assert set(frame["meter_id"]) == {"m0", "m1"}

@@ -20,8 +20,13 @@ def _num(x: float, digits: int = 2) -> str:
 def bill_panel(b: Bill, explain: bool = True) -> Panel:
     """An itemised bill as a rich panel: sections, lines, subtotals, total, explanations."""
     table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
-    for col, justify in (("Item", "left"), ("Band", "left"), ("Quantity", "right"),
-                         ("Unit price", "right"), (f"Amount {b.currency}", "right")):
+    for col, justify in (
+        ("Item", "left"),
+        ("Band", "left"),
+        ("Quantity", "right"),
+        ("Unit price", "right"),
+        (f"Amount {b.currency}", "right"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     split = len({(ln.period_from, ln.period_to) for ln in b.lines}) > 1
     explanations: list[str] = []
@@ -35,17 +40,29 @@ def bill_panel(b: Bill, explain: bool = True) -> Panel:
             label = f"  {ln.label}"
             if split:
                 label += f" ({ln.period_from:%d.%m.%Y}–{ln.period_to:%d.%m.%Y})"
-            table.add_row(label, ln.band or "", f"{_num(ln.quantity, 3)} {ln.quantity_unit}",
-                          price, _num(float(ln.amount)))
+            table.add_row(
+                label,
+                ln.band or "",
+                f"{_num(ln.quantity, 3)} {ln.quantity_unit}",
+                price,
+                _num(float(ln.amount)),
+            )
             if ln.explanation and ln.explanation not in explanations:
                 explanations.append(f"{ln.label}: {ln.explanation}")
-        table.add_row("", "", "", "[italic]subtotal[/italic]",
-                      f"[italic]{_num(float(b.subtotals.get(section, 0)))}[/italic]")
+        table.add_row(
+            "",
+            "",
+            "",
+            "[italic]subtotal[/italic]",
+            f"[italic]{_num(float(b.subtotals.get(section, 0)))}[/italic]",
+        )
     table.add_row("[bold]TOTAL[/bold]", "", "", "", f"[bold]{b.total:,}[/bold]")
     bands = ", ".join(f"{k} {_num(v, 1)} kWh" for k, v in b.energy_by_band_kwh.items())
-    header = (f"[bold]{b.tariff_name}[/bold] ({b.tariff_id})\nmeter {b.meter_id} · "
-              f"{b.period_from} → {b.period_to} (end exclusive) · consumption "
-              f"{_num(b.energy_kwh, 1)} kWh ({bands}) · max power {_num(b.max_power_kw, 2)} kW")
+    header = (
+        f"[bold]{b.tariff_name}[/bold] ({b.tariff_id})\nmeter {b.meter_id} · "
+        f"{b.period_from} → {b.period_to} (end exclusive) · consumption "
+        f"{_num(b.energy_kwh, 1)} kWh ({bands}) · max power {_num(b.max_power_kw, 2)} kW"
+    )
     parts: list[object] = [header, table]
     if explain and explanations:
         parts.append("[dim]" + "\n".join(explanations) + "[/dim]")
@@ -61,9 +78,14 @@ def comparison_table(c: Comparison) -> Table:
     for col in ("#", "Tariff", "Name", "Total", "Extra vs best", "Saving vs worst"):
         table.add_column(col, justify="right" if col not in ("Tariff", "Name") else "left")
     for i, row in c.table.iterrows():
-        table.add_row(str(int(str(i)) + 1), str(row["tariff_id"]), str(row["name"]),
-                      _num(row["total"]), _num(row["extra_vs_best"]),
-                      _num(row["saving_vs_worst"]))
+        table.add_row(
+            str(int(str(i)) + 1),
+            str(row["tariff_id"]),
+            str(row["name"]),
+            _num(row["total"]),
+            _num(row["extra_vs_best"]),
+            _num(row["saving_vs_worst"]),
+        )
     return table
 
 

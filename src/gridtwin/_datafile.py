@@ -30,8 +30,8 @@ _Yaml12Loader.yaml_implicit_resolvers = {
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
@@ -70,8 +70,7 @@ def validation_message(where: str, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_validated(path: str | Path, model: type[_M],
-                   error: type[Exception] = InputError) -> _M:
+def load_validated(path: str | Path, model: type[_M], error: type[Exception] = InputError) -> _M:
     """Read a YAML/TOML file and validate it into ``model``; ``error`` names file and field."""
     p = Path(path)
     data = read_data_file(p, error)

@@ -30,8 +30,11 @@ from gridtwin.quality._cli import quality_app
 from gridtwin.tariffs import builtin_tariff_ids, get_tariff
 from gridtwin.timeseries import IntervalData
 
-app = typer.Typer(help="gridtwin: digital twin of electricity distribution and supply.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="gridtwin: digital twin of electricity distribution and supply.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 tariffs_app = typer.Typer(help="Built-in and user tariffs.", no_args_is_help=True)
 app.add_typer(tariffs_app, name="tariffs")
 app.add_typer(network_app, name="network")
@@ -106,8 +109,9 @@ def _emit(result: BillingResult, fmt: Format, output: Path | None, meter: str | 
             frame = frame[frame["meter_id"] == meter]
         text = frame.to_csv(index=False)
     elif fmt == "json":
-        bills = [bill_for(result, m, p).to_dict() for m in meters
-                 for p in range(len(result.periods))]
+        bills = [
+            bill_for(result, m, p).to_dict() for m in meters for p in range(len(result.periods))
+        ]
         text = json.dumps(bills, indent=2, ensure_ascii=False)
     else:
         con = console()
@@ -133,17 +137,24 @@ def _bill_chunked(tariff_id: str, data: IntervalData, chunk: int, **kw: Any) -> 
     with Progress(transient=True) as progress:
         task = progress.add_task("billing", total=data.n_meters)
         for s in range(0, data.n_meters, chunk):
-            part = data.select(list(data.meter_ids[s:s + chunk]))
+            part = data.select(list(data.meter_ids[s : s + chunk]))
             parts.append(bill(tariff, part, **kw))
             progress.advance(task, part.n_meters)
     first = parts[0]
     return BillingResult(
-        tariff=first.tariff, meter_ids=data.meter_ids, periods=first.periods,
-        lines=first.lines, quantity=_cat([p.quantity for p in parts]),
-        amount=_cat([p.amount for p in parts]), applies=_cat([p.applies for p in parts]),
-        energy_by_band_kwh=_cat([p.energy_by_band_kwh for p in parts]), bands=first.bands,
+        tariff=first.tariff,
+        meter_ids=data.meter_ids,
+        periods=first.periods,
+        lines=first.lines,
+        quantity=_cat([p.quantity for p in parts]),
+        amount=_cat([p.amount for p in parts]),
+        applies=_cat([p.applies for p in parts]),
+        energy_by_band_kwh=_cat([p.energy_by_band_kwh for p in parts]),
+        bands=first.bands,
         max_power_source=lambda: _cat([p.max_power_kw for p in parts]),
-        missing_intervals=_cat([p.missing_intervals for p in parts]), notes=first.notes)
+        missing_intervals=_cat([p.missing_intervals for p in parts]),
+        notes=first.notes,
+    )
 
 
 def _cat(arrays: list[Any]) -> Any:
@@ -160,21 +171,32 @@ def _run(fn: Any) -> None:
 
 
 @tariffs_app.command("list")
-def tariffs_list(fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
-                 sets: Annotated[bool, typer.Option(help="Also list component sets.")] = False,
-                 ) -> None:
+def tariffs_list(
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+    sets: Annotated[bool, typer.Option(help="Also list component sets.")] = False,
+) -> None:
     """List the built-in tariffs with their validity and source."""
+
     def body() -> None:
         rows = []
         for tid in builtin_tariff_ids(include_sets=sets):
             t = get_tariff(tid)
             start, end = t.validity()
-            rows.append({"id": tid, "kind": t.doc.kind, "jurisdiction": t.doc.jurisdiction,
-                         "currency": t.currency, "valid_from": str(start),
-                         "valid_to": str(end or "open"), "name": t.doc.name,
-                         "provisional": "yes" if t.doc.provisional else ""})
+            rows.append(
+                {
+                    "id": tid,
+                    "kind": t.doc.kind,
+                    "jurisdiction": t.doc.jurisdiction,
+                    "currency": t.currency,
+                    "valid_from": str(start),
+                    "valid_to": str(end or "open"),
+                    "name": t.doc.name,
+                    "provisional": "yes" if t.doc.provisional else "",
+                }
+            )
         frame = pd.DataFrame(rows)
         _print_frame(frame, fmt, "Built-in tariffs")
+
     _run(body)
 
 
@@ -188,10 +210,12 @@ def _print_frame(frame: pd.DataFrame, fmt: str, title: str) -> None:
 
 
 @tariffs_app.command("show")
-def tariffs_show(tariff: str,
-                 fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-                 ) -> None:
+def tariffs_show(
+    tariff: str,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
     """Show a tariff (built-in id or file): source, properties, versions and components."""
+
     def body() -> None:
         t = get_tariff(tariff)
         if fmt == "json":
@@ -205,12 +229,15 @@ def tariffs_show(tariff: str,
             if doc.provisional:
                 con.print(f"  [yellow]provisional: {doc.provisional}[/yellow]")
             for name, spec in doc.properties.items():
-                con.print(f"  property {name} ({spec.type}): {spec.description or ''} "
-                          f"allowed={spec.allowed} default={spec.default}")
+                con.print(
+                    f"  property {name} ({spec.type}): {spec.description or ''} "
+                    f"allowed={spec.allowed} default={spec.default}"
+                )
             for v in doc.versions:
                 con.print(f"  version {v.valid_from} → {v.valid_to or 'open'}")
                 for c in (*v.components, *v.taxes):
                     con.print(f"    - {c.id} [{c.kind}, {c.section}] {c.label}")
+
     _run(body)
 
 
@@ -218,8 +245,9 @@ def tariffs_show(tariff: str,
 def tariffs_revision(
     level: Annotated[str | None, typer.Option(help="Voltage level, e.g. LV_general.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
-    table: Annotated[str, typer.Option(
-        help="revision (TOU old/new), private-deal, or system-management")] = "revision",
+    table: Annotated[
+        str, typer.Option(help="revision (TOU old/new), private-deal, or system-management")
+    ] = "revision",
 ) -> None:
     """Israeli tariff analysis of 1.2.2015 (seed 003), to the published two decimals."""
     from gridtwin.tariffs import il_analysis as il
@@ -227,8 +255,7 @@ def tariffs_revision(
     def body() -> None:
         tables = il.load_tables_2015()
         if table == "revision":
-            frame = il.revision_table(tables.tou_old_agorot_per_kwh,
-                                      tables.tou_new_agorot_per_kwh)
+            frame = il.revision_table(tables.tou_old_agorot_per_kwh, tables.tou_new_agorot_per_kwh)
             if level:
                 frame = pd.DataFrame(frame.xs(level, level="voltage_level", drop_level=False))
         elif table == "private-deal":
@@ -239,6 +266,7 @@ def tariffs_revision(
             msg = f"--table {table!r}: use revision, private-deal or system-management"
             raise InputError(msg)
         _print_frame(il.present(frame).reset_index(), fmt, f"Israel 2015: {table}")
+
     _run(body)
 
 
@@ -248,16 +276,19 @@ def bill_cmd(
     data: Annotated[Path | None, typer.Option(help="Interval data (CSV/Parquet).")] = None,
     readings: Annotated[Path | None, typer.Option(help="Register readings CSV.")] = None,
     pod: Annotated[str | None, typer.Option(help="Point of delivery (with --readings).")] = None,
-    period: Annotated[list[str] | None, typer.Option(
-        help="Billing period START:END (local dates, end exclusive); repeatable.")] = None,
+    period: Annotated[
+        list[str] | None,
+        typer.Option(help="Billing period START:END (local dates, end exclusive); repeatable."),
+    ] = None,
     whole: Annotated[bool, typer.Option(help="One period for all the data.")] = False,
     prop: Annotated[list[str] | None, typer.Option(help="Customer property name=value.")] = None,
     series: Annotated[list[str] | None, typer.Option(help="Price series NAME=file.csv.")] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
     meter: Annotated[str | None, typer.Option(help="Only this meter.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
-    output: Annotated[Path | None, typer.Option(
-        help="Write to a file (.parquet: the table of all bill lines).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to a file (.parquet: the table of all bill lines).")
+    ] = None,
     allow_gaps: Annotated[bool, typer.Option(help="Bill despite gaps (marked).")] = False,
 ) -> None:
     """Bill interval data (or register readings) under a tariff: itemised bills."""
@@ -270,20 +301,33 @@ def bill_cmd(
             if pod is None or len(periods) != 1:
                 msg = "--readings needs --pod and exactly one --period START:END"
                 raise InputError(msg)
-            cons = consumption_by_register(read_register_readings(readings), *periods[0],
-                                           pod=pod)
-            result = bill_band_totals(get_tariff(tariff), cons.energy_kwh_by_band, periods[0],
-                                      pod=pod, customers=props, estimated=cons.estimated)
+            cons = consumption_by_register(read_register_readings(readings), *periods[0], pod=pod)
+            result = bill_band_totals(
+                get_tariff(tariff),
+                cons.energy_kwh_by_band,
+                periods[0],
+                pod=pod,
+                customers=props,
+                estimated=cons.estimated,
+            )
         elif data is not None:
             d = read_intervals(data, timezone=timezone)
             t = get_tariff(tariff)
             chosen = periods or default_periods(t, d, "whole" if whole else "month")
-            result = _bill_chunked(tariff, d, 2000, periods=chosen, customers=props,
-                                   series=_read_series(series or []), allow_gaps=allow_gaps)
+            result = _bill_chunked(
+                tariff,
+                d,
+                2000,
+                periods=chosen,
+                customers=props,
+                series=_read_series(series or []),
+                allow_gaps=allow_gaps,
+            )
         else:
             msg = "give --data FILE (interval data) or --readings FILE (register readings)"
             raise InputError(msg)
         _emit(result, fmt, output, meter)  # type: ignore[arg-type]
+
     _run(body)
 
 
@@ -305,14 +349,21 @@ def compare_cmd(
         d = read_intervals(data, timezone=timezone)
         m = d.meter_ids.index(meter) if meter else 0
         periods = [_parse_period(p) for p in period or []] or None
-        c = compare([get_tariff(t) for t in tariff], d, meter=m, periods=periods,
-                    customers=_parse_props(prop or []), series=_read_series(series or []))
+        c = compare(
+            [get_tariff(t) for t in tariff],
+            d,
+            meter=m,
+            periods=periods,
+            customers=_parse_props(prop or []),
+            series=_read_series(series or []),
+        )
         if fmt == "table":
             console().print(comparison_table(c))
             for n in c.notes:
                 console().print(f"[yellow]{n}[/yellow]")
         else:
             _print_frame(c.table, fmt, "comparison")
+
     _run(body)
 
 

@@ -27,8 +27,12 @@ DEMO_GRID = "1-LV-semiurb4--0-sw"
 
 # What the demo household is, where a tariff asks (a resident Italian family with the
 # usual 3 kW contract, an Israeli low-voltage consumer, a Slovak household).
-DEMO_PROPERTIES: dict[str, Any] = {"resident": True, "contracted_kw": 3.0,
-                                   "voltage_level": "LV", "customer_class": "household"}
+DEMO_PROPERTIES: dict[str, Any] = {
+    "resident": True,
+    "contracted_kw": 3.0,
+    "voltage_level": "LV",
+    "customer_class": "household",
+}
 
 
 def demo_year(tariff: Tariff, latest: int = 2025) -> int:
@@ -44,8 +48,9 @@ def demo_properties(tariff: Tariff) -> dict[str, Any]:
     """Demo customer properties for the properties a tariff reads."""
     out: dict[str, Any] = {}
     for name, spec in tariff.doc.properties.items():
-        if name in DEMO_PROPERTIES and (spec.allowed is None
-                                        or DEMO_PROPERTIES[name] in spec.allowed):
+        if name in DEMO_PROPERTIES and (
+            spec.allowed is None or DEMO_PROPERTIES[name] in spec.allowed
+        ):
             out[name] = DEMO_PROPERTIES[name]
         elif spec.default is None and spec.allowed:
             out[name] = spec.allowed[0]
@@ -76,23 +81,35 @@ def run_demo(con: Console) -> None:
     for tid in builtin_tariff_ids():
         tariff = get_tariff(tid)
         year = demo_year(tariff)
-        data = household_profiles(f"{year}-01-01", f"{year + 1}-01-01", tz=tariff.timezone,
-                                  annual_kwh=2700.0, seed=7)
-        result = bill(tariff, data, periods=[(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))],
-                      customers=demo_properties(tariff), series=series_for(tariff))
+        data = household_profiles(
+            f"{year}-01-01", f"{year + 1}-01-01", tz=tariff.timezone, annual_kwh=2700.0, seed=7
+        )
+        result = bill(
+            tariff,
+            data,
+            periods=[(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))],
+            customers=demo_properties(tariff),
+            series=series_for(tariff),
+        )
         con.print(bill_panel(bill_for(result, 0), explain=False))
         if tariff.doc.jurisdiction == "IT":
             by_year.setdefault((tariff.timezone, year), []).append(tariff)
     for (tz, year), offers in by_year.items():
         if len(offers) < 2:
             continue
-        data = household_profiles(f"{year}-01-01", f"{year + 1}-01-01", tz=tz,
-                                  annual_kwh=2700.0, seed=7)
+        data = household_profiles(
+            f"{year}-01-01", f"{year + 1}-01-01", tz=tz, annual_kwh=2700.0, seed=7
+        )
         series: dict[str, pd.Series] = {}
         for t in offers:
             series.update(series_for(t))
-        c = compare(offers, data, periods=[(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))],
-                    customers=DEMO_PROPERTIES, series=series)
+        c = compare(
+            offers,
+            data,
+            periods=[(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))],
+            customers=DEMO_PROPERTIES,
+            series=series,
+        )
         con.print(comparison_table(c))
     run_network_demo(con)
 
@@ -114,14 +131,20 @@ def run_network_demo(con: Console, code: str = DEMO_GRID) -> None:
     t0 = time.perf_counter()
     result = simulate(model)
     elapsed = time.perf_counter() - t0
-    con.print(f"power flow: {result.n_steps:,} steps in {elapsed:.2f} s, "
-              f"{int(result.converged.sum()):,} converged")
+    con.print(
+        f"power flow: {result.n_steps:,} steps in {elapsed:.2f} s, "
+        f"{int(result.converged.sum()):,} converged"
+    )
     report = check(model, result)
     spec = ElectrificationSpec(share=1.0, ev_kw=11.0, ev_share=0.5, heat_pump_share=0.8)
     future, change = electrify(model, spec)
     future_report = check(future, simulate(future))
     con.print(frame_table(report.feeders, "Feeders today (GOST 32144-2013)", digits=4))
-    con.print(frame_table(compare_checks(report, future_report),
-                          "Every apartment electrified (stove 6 kW, heat pumps, 11 kW chargers)",
-                          digits=4))
+    con.print(
+        frame_table(
+            compare_checks(report, future_report),
+            "Every apartment electrified (stove 6 kW, heat pumps, 11 kW chargers)",
+            digits=4,
+        )
+    )
     con.print(f"[dim]{change.notes[0]}; {report.notes[0]}[/dim]")

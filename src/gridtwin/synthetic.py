@@ -17,9 +17,16 @@ from gridtwin.timeseries import IntervalData
 __all__ = ["household_profiles"]
 
 
-def household_profiles(start: str, end: str, *, tz: str, n_meters: int = 1,
-                       annual_kwh: float | npt.ArrayLike = 2700.0, step: str = "15min",
-                       seed: int = 0) -> IntervalData:
+def household_profiles(
+    start: str,
+    end: str,
+    *,
+    tz: str,
+    n_meters: int = 1,
+    annual_kwh: float | npt.ArrayLike = 2700.0,
+    step: str = "15min",
+    seed: int = 0,
+) -> IntervalData:
     """Interval energy [kWh] of ``n_meters`` households between two local dates.
 
     Parameters
@@ -47,8 +54,12 @@ def household_profiles(start: str, end: str, *, tz: str, n_meters: int = 1,
     doy = local.dayofyear.to_numpy()
     morning = np.exp(-((hour - np.where(weekend, 9.5, 7.5)) ** 2) / 3.0)
     evening = np.exp(-((hour - 20.0) ** 2) / 6.0)
-    shape = 0.35 + 0.6 * morning + 1.0 * evening + np.where(weekend, 0.25, 0.0) * (
-        (hour > 10) & (hour < 18))
+    shape = (
+        0.35
+        + 0.6 * morning
+        + 1.0 * evening
+        + np.where(weekend, 0.25, 0.0) * ((hour > 10) & (hour < 18))
+    )
     shape = shape * (1.0 + 0.25 * np.cos(2 * np.pi * (doy - 15) / 365.25))
     step_h = pd.Timedelta(step) / pd.Timedelta(hours=1)
     targets = np.broadcast_to(np.asarray(annual_kwh, dtype=float), (n_meters,))

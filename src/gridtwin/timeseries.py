@@ -26,8 +26,9 @@ def utc_ns(index: pd.DatetimeIndex | pd.Index) -> npt.NDArray[np.int64]:
     return np.asarray(values.as_unit("ns").to_numpy().view(np.int64), dtype=np.int64)
 
 
-def regular_index(start: str | pd.Timestamp, periods: int, step: str | pd.Timedelta,
-                  tz: str = "UTC") -> pd.DatetimeIndex:
+def regular_index(
+    start: str | pd.Timestamp, periods: int, step: str | pd.Timedelta, tz: str = "UTC"
+) -> pd.DatetimeIndex:
     """Return a regular UTC index of interval starts.
 
     Parameters
@@ -82,21 +83,27 @@ class IntervalData:
             energy = energy[np.newaxis, :]
         object.__setattr__(self, "energy_kwh", energy)
         if energy.shape != (len(self.meter_ids), len(idx)):
-            msg = (f"{self.source}: energy has shape {energy.shape} but there are "
-                   f"{len(self.meter_ids)} meters and {len(idx)} timestamps")
+            msg = (
+                f"{self.source}: energy has shape {energy.shape} but there are "
+                f"{len(self.meter_ids)} meters and {len(idx)} timestamps"
+            )
             raise InputError(msg)
         if len(idx) >= 2:
             diffs = np.diff(utc_ns(idx))
             if np.any(diffs <= 0):
                 bad = int(np.argmax(diffs <= 0)) + 1
-                msg = (f"{self.source}: timestamps must be strictly increasing; "
-                       f"position {bad} ({idx[bad]}) is not after {idx[bad - 1]}")
+                msg = (
+                    f"{self.source}: timestamps must be strictly increasing; "
+                    f"position {bad} ({idx[bad]}) is not after {idx[bad - 1]}"
+                )
                 raise DataQualityError(msg)
             if np.any(diffs != diffs[0]):
                 bad = int(np.argmax(diffs != diffs[0])) + 1
-                msg = (f"{self.source}: the interval step must be constant; the step before "
-                       f"{idx[bad]} differs from {pd.Timedelta(int(diffs[0]))}. "
-                       "Mark missing intervals as NaN instead of leaving them out.")
+                msg = (
+                    f"{self.source}: the interval step must be constant; the step before "
+                    f"{idx[bad]} differs from {pd.Timedelta(int(diffs[0]))}. "
+                    "Mark missing intervals as NaN instead of leaving them out."
+                )
                 raise DataQualityError(msg)
         if len(set(self.meter_ids)) != len(self.meter_ids):
             msg = f"{self.source}: meter ids must be unique"
@@ -137,11 +144,14 @@ class IntervalData:
         rows, cols = np.nonzero(missing)
         examples = ", ".join(
             f"{self.meter_ids[r]} @ {self.start_utc[c].isoformat()}"
-            for r, c in zip(rows[:5], cols[:5], strict=True))
-        msg = (f"{self.source}: {int(missing.sum())} missing interval(s) in "
-               f"{len(set(rows.tolist()))} meter(s), e.g. {examples}. Gaps are never "
-               "zero-filled: supply the missing data or bill with allow_gaps=True, "
-               "which marks the bill incomplete.")
+            for r, c in zip(rows[:5], cols[:5], strict=True)
+        )
+        msg = (
+            f"{self.source}: {int(missing.sum())} missing interval(s) in "
+            f"{len(set(rows.tolist()))} meter(s), e.g. {examples}. Gaps are never "
+            "zero-filled: supply the missing data or bill with allow_gaps=True, "
+            "which marks the bill incomplete."
+        )
         raise DataQualityError(msg)
 
     def select(self, meter_ids: list[str]) -> IntervalData:
@@ -152,5 +162,6 @@ class IntervalData:
             msg = f"{self.source}: unknown meter id(s) {unknown[:5]}"
             raise InputError(msg)
         rows = [pos[m] for m in meter_ids]
-        return IntervalData(self.start_utc, self.energy_kwh[rows], tuple(meter_ids),
-                            self.source, self.notes)
+        return IntervalData(
+            self.start_utc, self.energy_kwh[rows], tuple(meter_ids), self.source, self.notes
+        )

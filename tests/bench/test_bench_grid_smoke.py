@@ -20,9 +20,22 @@ SCRIPT = ROOT / "bench" / "bench_grid.py"
 @pytest.mark.slow
 def test_quick_grid_benchmark_runs_and_agrees_with_pandapower(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out),
-                           "--cache-dir", str(tmp_path / "cache")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=1200, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--quick",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["quick"] is True

@@ -21,8 +21,14 @@ SCRIPT = ROOT / "bench" / "bench_tariff.py"
 def test_quick_benchmark_runs_and_totals_agree(tmp_path: Path) -> None:
     pytest.importorskip("PySAM.Utilityrate5")
     out = tmp_path / "quick.json"
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["quick"] is True

@@ -29,9 +29,11 @@ def make(chunk: int, size: int = 3) -> IntervalData:
 def test_in_process_chunks_equal_one_run() -> None:
     tariff = get_tariff("bench-tou3")
     res = bill_chunks(tariff, make, 3)
-    whole = IntervalData(make(0).start_utc,
-                         np.vstack([make(i).energy_kwh for i in range(3)]),
-                         tuple(m for i in range(3) for m in make(i).meter_ids))
+    whole = IntervalData(
+        make(0).start_utc,
+        np.vstack([make(i).energy_kwh for i in range(3)]),
+        tuple(m for i in range(3) for m in make(i).meter_ids),
+    )
     np.testing.assert_allclose(res.totals(), bill(tariff, whole).totals(), rtol=1e-12)
     assert res.meter_ids() == whole.meter_ids
     assert res.n_meters == 9
@@ -51,8 +53,9 @@ def test_pool_writes_line_tables(tmp_path: Path) -> None:
     frame = pd.concat([pd.read_parquet(f) for f in files])
     assert len(frame) == res.n_lines == 6 * 2 * 4  # meters x months x (3 bands + fixed)
     by_meter = frame.groupby("meter_id")["amount"].sum()
-    np.testing.assert_allclose(by_meter.loc[list(res.meter_ids())].to_numpy(),
-                               res.totals().sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        by_meter.loc[list(res.meter_ids())].to_numpy(), res.totals().sum(axis=1), rtol=1e-12
+    )
     assert res.peak_rss_bytes() > max(c.max_rss_bytes for c in res.chunks)
 
 

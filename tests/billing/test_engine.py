@@ -25,16 +25,16 @@ def test_year_days_proration_is_the_slovak_rule() -> None:
 
 
 def test_month_days_proration_charges_whole_months_exactly() -> None:
-    t = tariff([comp("fee", "fixed", "other", amount=10.0, per="month",
-                     proration="month_days")])
+    t = tariff([comp("fee", "fixed", "other", amount=10.0, per="month", proration="month_days")])
     data = flat_data("2024-01-01", "2024-03-16")
     r = bill(t, data, periods=[(D(2024, 1, 1), D(2024, 3, 16))])
     assert r.totals()[0, 0] == pytest.approx(10 + 10 + 10 * 15 / 31, rel=1e-12)
 
 
 def test_band_energy_and_night_band() -> None:
-    t = tariff([comp("e", "energy", unit="EUR/MWh", schedule="vtnt",
-                     rates={"VT": 100.0, "NT": 50.0})])
+    t = tariff(
+        [comp("e", "energy", unit="EUR/MWh", schedule="vtnt", rates={"VT": 100.0, "NT": 50.0})]
+    )
     data = flat_data("2021-06-01", "2021-06-02", 0.25)  # 1 kW all day
     r = bill(t, data, periods=[(D(2021, 6, 1), D(2021, 6, 2))])
     b = bill_for(r, 0)
@@ -65,8 +65,12 @@ def test_daily_tiers_scale_with_days() -> None:
 
 
 def test_demand_charge_uses_monthly_maximum_and_bands() -> None:
-    t = tariff([comp("d", "demand", "network", rate=5.0),
-                comp("dn", "demand", "network", rate=1.0, schedule="vtnt", bands=["NT"])])
+    t = tariff(
+        [
+            comp("d", "demand", "network", rate=5.0),
+            comp("dn", "demand", "network", rate=1.0, schedule="vtnt", bands=["NT"]),
+        ]
+    )
     data = flat_data("2021-06-01", "2021-08-01", 0.25)
     energy = data.energy_kwh.copy()
     local = data.start_utc.tz_convert("Europe/Bratislava")
@@ -81,22 +85,37 @@ def test_demand_charge_uses_monthly_maximum_and_bands() -> None:
 
 
 def test_power_charge_on_available_power_and_per_meter_properties() -> None:
-    t = tariff([comp("p", "power", "network", rate=24.0, per="year", basis="available")],
-               properties={"contracted_kw": {"type": "number", "unit": "kW"}})
+    t = tariff(
+        [comp("p", "power", "network", rate=24.0, per="year", basis="available")],
+        properties={"contracted_kw": {"type": "number", "unit": "kW"}},
+    )
     data = flat_data("2023-01-01", "2024-01-01", n_meters=2)
-    r = bill(t, data, periods=[(D(2023, 1, 1), D(2024, 1, 1))],
-             customers={"contracted_kw": [3.0, 6.0]})
+    r = bill(
+        t, data, periods=[(D(2023, 1, 1), D(2024, 1, 1))], customers={"contracted_kw": [3.0, 6.0]}
+    )
     np.testing.assert_allclose(r.totals()[:, 0], [3.3 * 24, 6.6 * 24])
 
 
 def test_conditions_select_lines_per_meter() -> None:
     props = {"resident": {"type": "bool"}}
-    t = tariff([comp("e", "energy", unit="EUR/kWh", rates=0.1),
-                comp("nonres", "fixed", "system", amount=36.5, per="year",
-                     applies_if={"equals": {"resident": False}})], properties=props)
+    t = tariff(
+        [
+            comp("e", "energy", unit="EUR/kWh", rates=0.1),
+            comp(
+                "nonres",
+                "fixed",
+                "system",
+                amount=36.5,
+                per="year",
+                applies_if={"equals": {"resident": False}},
+            ),
+        ],
+        properties=props,
+    )
     data = flat_data("2023-01-01", "2023-01-11", n_meters=2)
-    r = bill(t, data, periods=[(D(2023, 1, 1), D(2023, 1, 11))],
-             customers={"resident": [True, False]})
+    r = bill(
+        t, data, periods=[(D(2023, 1, 1), D(2023, 1, 11))], customers={"resident": [True, False]}
+    )
     assert [ln.component_id for ln in bill_for(r, 0).lines] == ["e"]
     assert [ln.component_id for ln in bill_for(r, 1).lines] == ["e", "nonres"]
     assert r.totals()[1, 0] - r.totals()[0, 0] == pytest.approx(1.0)
@@ -104,11 +123,15 @@ def test_conditions_select_lines_per_meter() -> None:
 
 def test_minimum_discount_and_vat_on_presented_lines() -> None:
     t = tariff(
-        [comp("e", "energy", unit="EUR/kWh", rates=0.1),
-         comp("min", "minimum", amount=30.0, of_sections=["energy"]),
-         comp("disc", "discount", "other", percent=10.0, of_components=["e", "min"])],
-        taxes=[comp("vat", "percent", "taxes", rate_percent=20.0,
-                    base_sections=["energy", "other"])])
+        [
+            comp("e", "energy", unit="EUR/kWh", rates=0.1),
+            comp("min", "minimum", amount=30.0, of_sections=["energy"]),
+            comp("disc", "discount", "other", percent=10.0, of_components=["e", "min"]),
+        ],
+        taxes=[
+            comp("vat", "percent", "taxes", rate_percent=20.0, base_sections=["energy", "other"])
+        ],
+    )
     data = flat_data("2023-04-01", "2023-05-01", 0.01)  # 28.8 kWh -> 2.88 EUR
     r = bill(t, data, periods=[(D(2023, 4, 1), D(2023, 5, 1))])
     b = bill_for(r, 0)
@@ -121,10 +144,13 @@ def test_minimum_discount_and_vat_on_presented_lines() -> None:
 
 
 def test_vat_is_computed_on_the_sum_of_rounded_lines() -> None:
-    t = tariff([comp("a", "fixed", "other", amount=0.005, per="day"),
-                comp("b", "fixed", "other", amount=0.005, per="day")],
-               taxes=[comp("vat", "percent", "taxes", rate_percent=10.0,
-                           base_sections=["other"])])
+    t = tariff(
+        [
+            comp("a", "fixed", "other", amount=0.005, per="day"),
+            comp("b", "fixed", "other", amount=0.005, per="day"),
+        ],
+        taxes=[comp("vat", "percent", "taxes", rate_percent=10.0, base_sections=["other"])],
+    )
     data = flat_data("2023-04-01", "2023-04-02")
     b = bill_for(bill(t, data, periods=[(D(2023, 4, 1), D(2023, 4, 2))]), 0)
     amounts = [str(ln.amount) for ln in b.lines]
@@ -133,8 +159,19 @@ def test_vat_is_computed_on_the_sum_of_rounded_lines() -> None:
 
 
 def test_indexed_energy_with_hourly_series_and_spread() -> None:
-    t = tariff([comp("pun", "indexed_energy", series="PUN", series_unit="EUR/MWh",
-                     multiplier=1.0, spread=0.028, spread_unit="EUR/kWh")])
+    t = tariff(
+        [
+            comp(
+                "pun",
+                "indexed_energy",
+                series="PUN",
+                series_unit="EUR/MWh",
+                multiplier=1.0,
+                spread=0.028,
+                spread_unit="EUR/kWh",
+            )
+        ]
+    )
     data = flat_data("2024-01-01", "2024-01-03", 0.25)
     hours = pd.date_range(data.start_utc[0], periods=48, freq="1h")
     prices = pd.Series(np.arange(48, dtype=float) * 10.0, index=hours)
@@ -149,9 +186,14 @@ def test_indexed_energy_with_hourly_series_and_spread() -> None:
 
 def test_versions_split_a_period_and_inherit_changes() -> None:
     versions = [
-        {"valid_from": "2018-01-01", "valid_to": "2018-07-01",
-         "components": [comp("e", "energy", unit="EUR/MWh", rates=3.21),
-                        comp("fee", "fixed", "other", amount=1.0, per="day")]},
+        {
+            "valid_from": "2018-01-01",
+            "valid_to": "2018-07-01",
+            "components": [
+                comp("e", "energy", unit="EUR/MWh", rates=3.21),
+                comp("fee", "fixed", "other", amount=1.0, per="day"),
+            ],
+        },
         {"valid_from": "2018-07-01", "inherit": True, "changes": {"e": {"rates": 3.27}}},
     ]
     t = tariff([], versions=versions)
@@ -165,9 +207,12 @@ def test_versions_split_a_period_and_inherit_changes() -> None:
 
 
 def test_multi_meter_batch_equals_one_by_one() -> None:
-    t = tariff([comp("e", "energy", unit="EUR/MWh", schedule="vtnt",
-                     rates={"VT": 100.0, "NT": 50.0}),
-                comp("fee", "fixed", "other", amount=0.65, per="month")])
+    t = tariff(
+        [
+            comp("e", "energy", unit="EUR/MWh", schedule="vtnt", rates={"VT": 100.0, "NT": 50.0}),
+            comp("fee", "fixed", "other", amount=0.65, per="month"),
+        ]
+    )
     rng = np.random.default_rng(3)
     base = flat_data("2020-01-01", "2020-04-01", n_meters=5)
     energy = rng.uniform(0, 1, size=base.energy_kwh.shape)
@@ -181,9 +226,11 @@ def test_multi_meter_batch_equals_one_by_one() -> None:
 def test_default_periods_are_calendar_months_of_whole_local_days() -> None:
     t = tariff([comp("e", "energy", unit="EUR/kWh", rates=0.1)])
     data = flat_data("2021-01-15", "2021-03-10")
-    assert default_periods(t, data) == [(D(2021, 1, 15), D(2021, 2, 1)),
-                                        (D(2021, 2, 1), D(2021, 3, 1)),
-                                        (D(2021, 3, 1), D(2021, 3, 10))]
+    assert default_periods(t, data) == [
+        (D(2021, 1, 15), D(2021, 2, 1)),
+        (D(2021, 2, 1), D(2021, 3, 1)),
+        (D(2021, 3, 1), D(2021, 3, 10)),
+    ]
     assert default_periods(t, data, "whole") == [(D(2021, 1, 15), D(2021, 3, 10))]
 
 
@@ -207,14 +254,20 @@ def test_negative_consumption_is_refused_with_meter_and_time() -> None:
     data = flat_data("2021-01-01", "2021-01-02", 0.25)
     energy = data.energy_kwh.copy()
     energy[0, 5] = -0.1
-    with pytest.raises(DataQualityError,
-                       match=r"negative consumption .* meter m0 at 2021-01-01T00:15"):
+    with pytest.raises(
+        DataQualityError, match=r"negative consumption .* meter m0 at 2021-01-01T00:15"
+    ):
         bill(t, type(data)(data.start_utc, energy, data.meter_ids))
 
 
 def test_periods_outside_validity_or_data_are_refused() -> None:
-    versions = [{"valid_from": "2017-01-01", "valid_to": "2022-01-01",
-                 "components": [comp("e", "energy", unit="EUR/kWh", rates=0.1)]}]
+    versions = [
+        {
+            "valid_from": "2017-01-01",
+            "valid_to": "2022-01-01",
+            "components": [comp("e", "energy", unit="EUR/kWh", rates=0.1)],
+        }
+    ]
     t = tariff([], versions=versions)
     data = flat_data("2021-12-01", "2022-02-01")
     with pytest.raises(TariffValidityError, match="outside the validity"):
@@ -222,14 +275,25 @@ def test_periods_outside_validity_or_data_are_refused() -> None:
     with pytest.raises(InputError, match="not covered by the data"):
         bill(t, data, periods=[(D(2021, 11, 1), D(2021, 12, 15))])
     with pytest.raises(InputError, match="overlaps the previous one"):
-        bill(t, data, periods=[(D(2021, 12, 1), D(2021, 12, 10)),
-                               (D(2021, 12, 5), D(2021, 12, 20))])
+        bill(
+            t, data, periods=[(D(2021, 12, 1), D(2021, 12, 10)), (D(2021, 12, 5), D(2021, 12, 20))]
+        )
 
 
 def test_customer_properties_are_checked() -> None:
     props = {"voltage_level": {"type": "str", "allowed": ["LV", "HV"]}}
-    t = tariff([comp("e", "energy", unit="EUR/kWh", rates=0.1,
-                     applies_if={"equals": {"voltage_level": "LV"}})], properties=props)
+    t = tariff(
+        [
+            comp(
+                "e",
+                "energy",
+                unit="EUR/kWh",
+                rates=0.1,
+                applies_if={"equals": {"voltage_level": "LV"}},
+            )
+        ],
+        properties=props,
+    )
     data = flat_data("2021-01-01", "2021-01-02")
     with pytest.raises(InputError, match="needs customer property 'voltage_level'"):
         bill(t, data)

@@ -52,8 +52,18 @@ PUN_SPREAD_EUR_PER_KWH, PUN_FEE_EUR_PER_MONTH = 0.028, 22.0
 TRIO_EUR_PER_KWH = {"F1": 0.148, "F2": 0.138, "F3": 0.120}
 TRIO_EUR_PER_MONTH = 12.0
 
-FIXED_HOLIDAYS = ((1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8),
-                  (12, 25), (12, 26))
+FIXED_HOLIDAYS = (
+    (1, 1),
+    (1, 6),
+    (4, 25),
+    (5, 1),
+    (6, 2),
+    (8, 15),
+    (11, 1),
+    (12, 8),
+    (12, 25),
+    (12, 26),
+)
 EASTER_MONDAY = {2024: dt.date(2024, 4, 1), 2025: dt.date(2025, 4, 21)}
 
 
@@ -76,12 +86,14 @@ def reference_bands(idx: pd.DatetimeIndex) -> np.ndarray:
     weekday, saturday = (dow <= 4) & ~holiday, (dow == 5) & ~holiday
     f1 = weekday & (hour >= 8) & (hour < 19)
     f2 = (weekday & ((hour == 7) | ((hour >= 19) & (hour < 23)))) | (
-        saturday & (hour >= 7) & (hour < 23))
+        saturday & (hour >= 7) & (hour < 23)
+    )
     return np.where(f1, "F1", np.where(f2, "F2", "F3"))
 
 
-def household(start: str, end: str, total_kwh: float | list[float], seed: int = 7,
-              step: pd.Timedelta = STEP) -> IntervalData:
+def household(
+    start: str, end: str, total_kwh: float | list[float], seed: int = 7, step: pd.Timedelta = STEP
+) -> IntervalData:
     """A realistic household shape (night base, morning and evening peaks, weekend days,
     winter rise, deterministic noise), scaled to exactly ``total_kwh`` per meter."""
     idx = local_index(start, end, step)
@@ -89,9 +101,12 @@ def household(start: str, end: str, total_kwh: float | list[float], seed: int = 
     hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
     weekend = local.dayofweek.to_numpy() >= 5
     doy = local.dayofyear.to_numpy()
-    shape = (0.30 + 0.55 * np.exp(-((hour - 7.5) ** 2) / 2.0)
-             + 1.0 * np.exp(-((hour - 20.5) ** 2) / 4.0)
-             + np.where(weekend & (hour > 10) & (hour < 17), 0.35, 0.0))
+    shape = (
+        0.30
+        + 0.55 * np.exp(-((hour - 7.5) ** 2) / 2.0)
+        + 1.0 * np.exp(-((hour - 20.5) ** 2) / 4.0)
+        + np.where(weekend & (hour > 10) & (hour < 17), 0.35, 0.0)
+    )
     shape = shape * (1.0 + 0.22 * np.cos(2.0 * np.pi * (doy - 15) / 365.0))
     totals = np.atleast_1d(np.asarray(total_kwh, dtype=float))
     rng = np.random.default_rng(seed)
@@ -107,8 +122,9 @@ def flat_months(year: int, monthly_kwh: list[list[float]]) -> IntervalData:
     idx = local_index(f"{year}-01-01", f"{year + 1}-01-01")
     month = idx.tz_convert(TZ).month.to_numpy()
     counts = np.bincount(month, minlength=13)
-    rows = [np.asarray(per_month, dtype=float)[month - 1] / counts[month]
-            for per_month in monthly_kwh]
+    rows = [
+        np.asarray(per_month, dtype=float)[month - 1] / counts[month] for per_month in monthly_kwh
+    ]
     return IntervalData(idx, np.vstack(rows), tuple(f"m{i}" for i in range(len(rows))))
 
 
@@ -117,8 +133,7 @@ def money(x: float | Decimal) -> Decimal:
     return Decimal(str(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def excise_taxable(c_kwh: float, resident: bool, contracted_kw: float,
-                   share: float = 1.0) -> float:
+def excise_taxable(c_kwh: float, resident: bool, contracted_kw: float, share: float = 1.0) -> float:
     """Taxable kWh of one month (TUA Tabella A, CIP 15/1993 claw-back), pro-rated share."""
     if not resident or contracted_kw > 3.0:
         return c_kwh
@@ -129,21 +144,25 @@ def excise_taxable(c_kwh: float, resident: bool, contracted_kw: float,
     return c_kwh - max(0.0, exempt - (c_kwh - clawback_from))
 
 
-def line_index(result: BillingResult, component_id: str, period: int | None = None
-               ) -> list[int]:
-    return [i for i, s in enumerate(result.lines) if s.component_id == component_id
-            and (period is None or s.period == period)]
+def line_index(result: BillingResult, component_id: str, period: int | None = None) -> list[int]:
+    return [
+        i
+        for i, s in enumerate(result.lines)
+        if s.component_id == component_id and (period is None or s.period == period)
+    ]
 
 
-def total_of(result: BillingResult, component_id: str, meter: int = 0,
-             what: str = "amount") -> float:
+def total_of(
+    result: BillingResult, component_id: str, meter: int = 0, what: str = "amount"
+) -> float:
     arr = result.amount if what == "amount" else result.quantity
     return float(sum(arr[meter, i] for i in line_index(result, component_id)))
 
 
 # --- 1. full-year bill of the ARERA reference customer, every line by hand -----------------
-def _expected_month(month: int, kwh: dict[str, float]) -> dict[tuple[str, str | None],
-                                                                tuple[float, float]]:
+def _expected_month(
+    month: int, kwh: dict[str, float]
+) -> dict[tuple[str, str | None], tuple[float, float]]:
     """(component, band) -> (quantity, unrounded amount) for one 2025 monthly bill."""
     days = pycal.monthrange(2025, month)[1]
     total = kwh["F1"] + kwh["F23"]
@@ -154,8 +173,10 @@ def _expected_month(month: int, kwh: dict[str, float]) -> dict[tuple[str, str | 
         ("dispacciamento", None): (total, total * DISPACCIAMENTO_EUR_PER_KWH),
         ("pcv", None): (days, PCV_EUR_PER_YEAR * days / 365),
         ("trasporto_quota_fissa", None): (days, TRASPORTO_FISSA_EUR_PER_YEAR * days / 365),
-        ("trasporto_quota_potenza", None):
-            (3.0, 3.0 * TRASPORTO_POTENZA_EUR_PER_KW_YEAR * days / 365),
+        ("trasporto_quota_potenza", None): (
+            3.0,
+            3.0 * TRASPORTO_POTENZA_EUR_PER_KW_YEAR * days / 365,
+        ),
         ("trasporto_quota_energia", None): (total, total * TRASPORTO_ENERGIA_EUR_PER_KWH),
         ("oneri_asos", None): (total, total * ASOS_EUR_PER_KWH),
         ("oneri_arim", None): (total, total * ARIM_EUR_PER_KWH),
@@ -172,13 +193,13 @@ def _expected_month(month: int, kwh: dict[str, float]) -> dict[tuple[str, str | 
 def reference_year() -> tuple[IntervalData, BillingResult]:
     data = household("2025-01-01", "2026-01-01", 2000.0)
     periods = month_periods(dt.date(2025, 1, 1), dt.date(2026, 1, 1))
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data, periods=periods,
-                  customers=RESIDENT_3KW)
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"), data, periods=periods, customers=RESIDENT_3KW
+    )
     return data, result
 
 
-def test_reference_profile_is_2000_kwh(reference_year: tuple[IntervalData, BillingResult]
-                                       ) -> None:
+def test_reference_profile_is_2000_kwh(reference_year: tuple[IntervalData, BillingResult]) -> None:
     data, _ = reference_year
     assert data.energy_kwh.sum() == pytest.approx(2000.0, rel=1e-12)
     assert len(data.start_utc) == 365 * 96
@@ -186,18 +207,24 @@ def test_reference_profile_is_2000_kwh(reference_year: tuple[IntervalData, Billi
 
 @pytest.mark.parametrize("month", range(1, 13))
 def test_reference_year_every_line_by_hand(
-        reference_year: tuple[IntervalData, BillingResult], month: int) -> None:
+    reference_year: tuple[IntervalData, BillingResult], month: int
+) -> None:
     data, result = reference_year
     period = month - 1
-    in_month = (data.start_utc.tz_convert(TZ).month == month)
+    in_month = data.start_utc.tz_convert(TZ).month == month
     bands = reference_bands(data.start_utc)
     e = data.energy_kwh[0]
-    kwh = {"F1": float(e[in_month & (bands == "F1")].sum()),
-           "F23": float(e[in_month & (bands != "F1")].sum())}
+    kwh = {
+        "F1": float(e[in_month & (bands == "F1")].sum()),
+        "F23": float(e[in_month & (bands != "F1")].sum()),
+    }
     expected = _expected_month(month, kwh)
 
-    got = {(s.component_id, s.band): (float(result.quantity[0, i]), float(result.amount[0, i]))
-           for i, s in enumerate(result.lines) if s.period == period and result.applies[0, i]}
+    got = {
+        (s.component_id, s.band): (float(result.quantity[0, i]), float(result.amount[0, i]))
+        for i, s in enumerate(result.lines)
+        if s.period == period and result.applies[0, i]
+    }
     iva = got.pop(("iva", None))
     assert set(got) == set(expected)
     for key, (qty, amount) in expected.items():
@@ -206,23 +233,26 @@ def test_reference_year_every_line_by_hand(
 
     # presented bill: each line rounded half-up, VAT on the presented base
     b = bill_for(result, 0, period)
-    assert (b.period_from, b.period_to) == (dt.date(2025, month, 1),
-                                            (dt.date(2025, month, 1) + dt.timedelta(days=32))
-                                            .replace(day=1))
+    assert (b.period_from, b.period_to) == (
+        dt.date(2025, month, 1),
+        (dt.date(2025, month, 1) + dt.timedelta(days=32)).replace(day=1),
+    )
     printed = {(ln.component_id, ln.band): ln.amount for ln in b.lines}
     for key, (_, amount) in expected.items():
         assert printed[key] == money(amount), key
-    base = sum((money(a) for (cid, _), (_, a) in expected.items()
-                if cid not in ("canone_rai",)), Decimal("0"))
-    assert iva[0] == pytest.approx(sum(a for (cid, _), (_, a) in expected.items()
-                                       if cid != "canone_rai"), rel=1e-12)
+    base = sum(
+        (money(a) for (cid, _), (_, a) in expected.items() if cid not in ("canone_rai",)),
+        Decimal("0"),
+    )
+    assert iva[0] == pytest.approx(
+        sum(a for (cid, _), (_, a) in expected.items() if cid != "canone_rai"), rel=1e-12
+    )
     assert b.tax_bases["iva"] == base
     assert printed[("iva", None)] == money(base * IVA)
 
     sections = {
         "energy": ["pe", "dispacciamento", "pcv"],
-        "network": ["trasporto_quota_fissa", "trasporto_quota_potenza",
-                    "trasporto_quota_energia"],
+        "network": ["trasporto_quota_fissa", "trasporto_quota_potenza", "trasporto_quota_energia"],
         "system": ["oneri_asos", "oneri_arim"],
         "taxes": ["accisa", "iva"],
         "other": ["canone_rai"],
@@ -238,15 +268,21 @@ def test_reference_year_every_line_by_hand(
 
 
 def test_printed_vat_base_is_the_sum_of_printed_base_lines(
-        reference_year: tuple[IntervalData, BillingResult]) -> None:
+    reference_year: tuple[IntervalData, BillingResult],
+) -> None:
     """The printed IVA base is what the printed IVA is 10 % of (in April 2025 the rounded
     unrounded base would differ from the sum of the printed lines by 0.01)."""
     _, result = reference_year
     for period in range(12):
         b = bill_for(result, 0, period)
-        base = sum((ln.amount for ln in b.lines
-                    if ln.section in ("energy", "network", "system")
-                    or ln.component_id == "accisa"), Decimal("0"))
+        base = sum(
+            (
+                ln.amount
+                for ln in b.lines
+                if ln.section in ("energy", "network", "system") or ln.component_id == "accisa"
+            ),
+            Decimal("0"),
+        )
         assert b.tax_bases["iva"] == base, period
 
 
@@ -257,12 +293,15 @@ def test_reference_year_totals(reference_year: tuple[IntervalData, BillingResult
     assert total_of(result, "canone_rai", what="quantity") == pytest.approx(10.0)
     assert total_of(result, "pcv") == pytest.approx(PCV_EUR_PER_YEAR, rel=1e-12)
     assert total_of(result, "trasporto_quota_potenza") == pytest.approx(
-        3 * TRASPORTO_POTENZA_EUR_PER_KW_YEAR, rel=1e-12)
+        3 * TRASPORTO_POTENZA_EUR_PER_KW_YEAR, rel=1e-12
+    )
     assert total_of(result, "oneri_quota_fissa") == 0.0
-    q1_prices = {result.lines[i].unit_price for i in line_index(result, "pe")
-                 if result.lines[i].period < 3}
-    later_prices = {result.lines[i].unit_price for i in line_index(result, "pe")
-                    if result.lines[i].period >= 3}
+    q1_prices = {
+        result.lines[i].unit_price for i in line_index(result, "pe") if result.lines[i].period < 3
+    }
+    later_prices = {
+        result.lines[i].unit_price for i in line_index(result, "pe") if result.lines[i].period >= 3
+    }
     assert q1_prices == set(PE_Q1.values())
     assert later_prices == set(PE_Q2_ON.values())
 
@@ -280,10 +319,12 @@ def _excise_run(start: str, end: str) -> tuple[BillingResult, list[tuple[float, 
     idx = local_index(start, end)
     energy = np.vstack([np.full(len(idx), c / len(idx)) for c, _, _ in cases])
     data = IntervalData(idx, energy, tuple(f"m{i}" for i in range(len(cases))))
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=[(dt.date.fromisoformat(start), dt.date.fromisoformat(end))],
-                  customers={"resident": [c[1] for c in cases],
-                             "contracted_kw": [c[2] for c in cases]})
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=[(dt.date.fromisoformat(start), dt.date.fromisoformat(end))],
+        customers={"resident": [c[1] for c in cases], "contracted_kw": [c[2] for c in cases]},
+    )
     return result, cases
 
 
@@ -291,8 +332,12 @@ def test_excise_whole_month_thresholds() -> None:
     result, cases = _excise_run("2025-01-01", "2025-02-01")
     (li,) = line_index(result, "accisa")
     taxable = result.quantity[:, li]
-    expected = {(True, 3.0): TAXABLE_RESIDENT_3KW, (True, 3.5): MONTHLY_C,
-                (False, 3.0): MONTHLY_C, (True, 1.5): TAXABLE_RESIDENT_1_5KW}
+    expected = {
+        (True, 3.0): TAXABLE_RESIDENT_3KW,
+        (True, 3.5): MONTHLY_C,
+        (False, 3.0): MONTHLY_C,
+        (True, 1.5): TAXABLE_RESIDENT_1_5KW,
+    }
     for m, (c, res, kw) in enumerate(cases):
         want = expected[(res, kw)][MONTHLY_C.index(c)]
         assert taxable[m] == pytest.approx(want, abs=1e-9), (c, res, kw)
@@ -316,42 +361,55 @@ def test_excise_partial_month_prorates_thresholds() -> None:
     share = 28 / 31
     for m, (c, res, kw) in enumerate(cases):
         assert result.quantity[m, li] == pytest.approx(
-            excise_taxable(c, res, kw, share), abs=1e-9), (c, res, kw)
-    resident_3kw = {c: result.quantity[m, li] for m, (c, res, kw) in enumerate(cases)
-                    if res and kw == 3.0}
+            excise_taxable(c, res, kw, share), abs=1e-9
+        ), (c, res, kw)
+    resident_3kw = {
+        c: result.quantity[m, li] for m, (c, res, kw) in enumerate(cases) if res and kw == 3.0
+    }
     assert resident_3kw[150] == pytest.approx(150 - 150 * 28 / 31)  # 14.516 kWh
     assert resident_3kw[221] == pytest.approx(221 - (150 * share - (221 - 220 * share)))
     assert resident_3kw[400] == pytest.approx(400)
 
 
-@pytest.mark.parametrize(("annual_kwh", "taxable_kwh"), [
-    (1800.0, 0.0),       # 150 kWh a month: all exempt
-    (1812.0, 12.0),      # 151 kWh a month: 1 kWh a month taxed
-    (2640.0, 840.0),     # 220 kWh a month: 70 kWh taxed, relief intact
-    (3600.0, 2760.0),    # 300 kWh a month: 230 kWh taxed
-    (4440.0, 4440.0),    # 370 kWh a month: relief gone
-    (5000.0, 5000.0),
-])
-def test_excise_annual_thresholds_flat_consumption(annual_kwh: float,
-                                                   taxable_kwh: float) -> None:
+@pytest.mark.parametrize(
+    ("annual_kwh", "taxable_kwh"),
+    [
+        (1800.0, 0.0),  # 150 kWh a month: all exempt
+        (1812.0, 12.0),  # 151 kWh a month: 1 kWh a month taxed
+        (2640.0, 840.0),  # 220 kWh a month: 70 kWh taxed, relief intact
+        (3600.0, 2760.0),  # 300 kWh a month: 230 kWh taxed
+        (4440.0, 4440.0),  # 370 kWh a month: relief gone
+        (5000.0, 5000.0),
+    ],
+)
+def test_excise_annual_thresholds_flat_consumption(annual_kwh: float, taxable_kwh: float) -> None:
     data = flat_months(2025, [[annual_kwh / 12] * 12])
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=[(dt.date(2025, 1, 1), dt.date(2026, 1, 1))],
-                  customers=RESIDENT_3KW)
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=[(dt.date(2025, 1, 1), dt.date(2026, 1, 1))],
+        customers=RESIDENT_3KW,
+    )
     assert total_of(result, "accisa", what="quantity") == pytest.approx(taxable_kwh, abs=1e-6)
-    assert total_of(result, "accisa") == pytest.approx(taxable_kwh * ACCISA_EUR_PER_KWH,
-                                                       abs=1e-8)
+    assert total_of(result, "accisa") == pytest.approx(taxable_kwh * ACCISA_EUR_PER_KWH, abs=1e-8)
 
 
 # --- 3. VAT base and canone RAI --------------------------------------------------------------
 def test_vat_base_includes_excise_excludes_rai() -> None:
     data = flat_months(2025, [[300.0] * 12])
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=[(dt.date(2025, 2, 1), dt.date(2025, 3, 1))], customers=RESIDENT_3KW)
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=[(dt.date(2025, 2, 1), dt.date(2025, 3, 1))],
+        customers=RESIDENT_3KW,
+    )
     (li_iva,) = line_index(result, "iva")
     by_id = {s.component_id: result.amount[0, i] for i, s in enumerate(result.lines)}
-    base = sum(result.amount[0, i] for i, s in enumerate(result.lines)
-               if s.section in ("energy", "network", "system"))
+    base = sum(
+        result.amount[0, i]
+        for i, s in enumerate(result.lines)
+        if s.section in ("energy", "network", "system")
+    )
     assert by_id["accisa"] > 0
     assert by_id["canone_rai"] == 9.0
     assert result.quantity[0, li_iva] == pytest.approx(base + by_id["accisa"], rel=1e-12)
@@ -359,25 +417,32 @@ def test_vat_base_includes_excise_excludes_rai() -> None:
 
     b = bill_for(result, 0, 0)
     printed = {ln.component_id: ln.amount for ln in b.lines if ln.band is None}
-    want_base = (b.subtotals["energy"] + b.subtotals["network"] + b.subtotals["system"]
-                 + printed["accisa"])
+    want_base = (
+        b.subtotals["energy"] + b.subtotals["network"] + b.subtotals["system"] + printed["accisa"]
+    )
     assert b.tax_bases["iva"] == want_base
     assert printed["iva"] == money(want_base * IVA)
     assert b.subtotals["other"] == Decimal("9.00")
 
 
-@pytest.mark.parametrize(("start", "end", "instalments"), [
-    ("2025-01-01", "2026-01-01", 10),
-    ("2025-01-01", "2025-03-01", 2),   # bimonthly Jan-Feb
-    ("2025-11-01", "2026-01-01", 0),   # bimonthly Nov-Dec
-    ("2025-01-15", "2025-03-15", 2),   # 1 Feb and 1 Mar are billed, 1 Jan is not
-    ("2025-10-01", "2025-12-01", 1),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "instalments"),
+    [
+        ("2025-01-01", "2026-01-01", 10),
+        ("2025-01-01", "2025-03-01", 2),  # bimonthly Jan-Feb
+        ("2025-11-01", "2026-01-01", 0),  # bimonthly Nov-Dec
+        ("2025-01-15", "2025-03-15", 2),  # 1 Feb and 1 Mar are billed, 1 Jan is not
+        ("2025-10-01", "2025-12-01", 1),
+    ],
+)
 def test_canone_rai_instalments_2025(start: str, end: str, instalments: int) -> None:
     data = flat_months(2025, [[200.0] * 12, [200.0] * 12])
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=[(dt.date.fromisoformat(start), dt.date.fromisoformat(end))],
-                  customers={"resident": [True, False], "contracted_kw": 3.0})
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=[(dt.date.fromisoformat(start), dt.date.fromisoformat(end))],
+        customers={"resident": [True, False], "contracted_kw": 3.0},
+    )
     assert total_of(result, "canone_rai", 0, "quantity") == instalments
     assert total_of(result, "canone_rai", 0) == pytest.approx(9.0 * instalments)
     assert total_of(result, "canone_rai", 1) == 0.0
@@ -386,9 +451,12 @@ def test_canone_rai_instalments_2025(start: str, end: str, instalments: int) -> 
 
 def test_canone_rai_monthly_bills_sum_to_90_eur() -> None:
     data = flat_months(2025, [[180.0] * 12])
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=month_periods(dt.date(2025, 1, 1), dt.date(2026, 1, 1)),
-                  customers=RESIDENT_3KW)
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=month_periods(dt.date(2025, 1, 1), dt.date(2026, 1, 1)),
+        customers=RESIDENT_3KW,
+    )
     per_month = [total_of_period(result, "canone_rai", p) for p in range(12)]
     assert per_month == [9.0] * 10 + [0.0, 0.0]
 
@@ -400,21 +468,40 @@ def total_of_period(result: BillingResult, component_id: str, period: int) -> fl
 def _test_tariff_2024() -> dict[str, object]:
     """A user tariff of 2024 that includes the built-in Italian tax set."""
     return {
-        "schema": "gridtwin.tariff/1", "id": "test-it-2024", "name": "test 2024",
-        "jurisdiction": "IT", "currency": "EUR", "language": "it",
-        "source": {"title": "test"}, "calendar": "it-arera-181-06",
+        "schema": "gridtwin.tariff/1",
+        "id": "test-it-2024",
+        "name": "test 2024",
+        "jurisdiction": "IT",
+        "currency": "EUR",
+        "language": "it",
+        "source": {"title": "test"},
+        "calendar": "it-arera-181-06",
         "includes": ["it-taxes-domestic"],
-        "versions": [{"valid_from": "2024-01-01", "valid_to": "2025-01-01", "components": [
-            {"id": "energia", "kind": "energy", "section": "energy", "label": "Energia",
-             "unit": "EUR/kWh", "rates": 0.10}]}],
+        "versions": [
+            {
+                "valid_from": "2024-01-01",
+                "valid_to": "2025-01-01",
+                "components": [
+                    {
+                        "id": "energia",
+                        "kind": "energy",
+                        "section": "energy",
+                        "label": "Energia",
+                        "unit": "EUR/kWh",
+                        "rates": 0.10,
+                    }
+                ],
+            }
+        ],
     }
 
 
 def test_canone_rai_2024_is_70_eur() -> None:
     tariff = tariff_from_dict(_test_tariff_2024())
     data = flat_months(2024, [[200.0] * 12])
-    result = bill(tariff, data, periods=[(dt.date(2024, 1, 1), dt.date(2025, 1, 1))],
-                  customers=RESIDENT_3KW)
+    result = bill(
+        tariff, data, periods=[(dt.date(2024, 1, 1), dt.date(2025, 1, 1))], customers=RESIDENT_3KW
+    )
     assert total_of(result, "canone_rai") == pytest.approx(70.0)
     assert {result.lines[i].unit_price for i in line_index(result, "canone_rai")} == {7.0}
     # 2024 is a leap year: the excise relief still works month by month
@@ -428,8 +515,19 @@ def pun_monthly() -> pd.Series:
     return pd.Series(frame["pun_eur_per_mwh"].to_numpy(dtype=float), index=index)
 
 
-PUN_2025_EUR_PER_MWH = [143.03, 150.36, 120.55, 99.85, 93.58, 111.78, 113.13, 108.8, 109.1,
-                        111.0, 117.1]
+PUN_2025_EUR_PER_MWH = [
+    143.03,
+    150.36,
+    120.55,
+    99.85,
+    93.58,
+    111.78,
+    113.13,
+    108.8,
+    109.1,
+    111.0,
+    117.1,
+]
 
 
 @pytest.fixture(scope="module")
@@ -440,15 +538,21 @@ def eleven_months() -> IntervalData:
 def test_indexed_offer_monthly_pun_by_hand(eleven_months: IntervalData) -> None:
     data = eleven_months
     periods = month_periods(dt.date(2025, 1, 1), dt.date(2025, 12, 1))
-    result = bill(get_tariff("it-offerta-pun-0028"), data, periods=periods,
-                  customers=RESIDENT_3KW, series={"PUN": pun_monthly()})
+    result = bill(
+        get_tariff("it-offerta-pun-0028"),
+        data,
+        periods=periods,
+        customers=RESIDENT_3KW,
+        series={"PUN": pun_monthly()},
+    )
     month = data.start_utc.tz_convert(TZ).month.to_numpy()
     for p, pun in enumerate(PUN_2025_EUR_PER_MWH):
         kwh = float(data.energy_kwh[0, month == p + 1].sum())
         (li,) = line_index(result, "energia_pun", p)
         assert result.quantity[0, li] == pytest.approx(kwh, rel=1e-12)
         assert result.amount[0, li] == pytest.approx(
-            kwh * (pun / 1000 + PUN_SPREAD_EUR_PER_KWH), rel=1e-12)
+            kwh * (pun / 1000 + PUN_SPREAD_EUR_PER_KWH), rel=1e-12
+        )
         (lf,) = line_index(result, "quota_fissa", p)
         assert result.amount[0, lf] == pytest.approx(PUN_FEE_EUR_PER_MONTH)
 
@@ -460,12 +564,17 @@ def test_indexed_offer_hourly_pun_by_hand() -> None:
     local_hour = hours.tz_convert(TZ).hour.to_numpy()
     prices = 100.0 + 60.0 * np.sin(np.pi * local_hour / 24.0) + 0.01 * np.arange(len(hours))
     series = pd.Series(prices, index=hours.tz_convert(TZ))
-    result = bill(get_tariff("it-offerta-pun-0028"), data,
-                  periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
-                  customers=RESIDENT_3KW, series={"PUN": series})
-    hour_of_interval = (np.arange(len(data.start_utc)) // 4)
-    want = float((data.energy_kwh[0] * (prices[hour_of_interval] / 1000
-                                        + PUN_SPREAD_EUR_PER_KWH)).sum())
+    result = bill(
+        get_tariff("it-offerta-pun-0028"),
+        data,
+        periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
+        customers=RESIDENT_3KW,
+        series={"PUN": series},
+    )
+    hour_of_interval = np.arange(len(data.start_utc)) // 4
+    want = float(
+        (data.energy_kwh[0] * (prices[hour_of_interval] / 1000 + PUN_SPREAD_EUR_PER_KWH)).sum()
+    )
     assert total_of(result, "energia_pun") == pytest.approx(want, rel=1e-12)
     flat = float(data.energy_kwh[0].sum()) * (prices.mean() / 1000 + PUN_SPREAD_EUR_PER_KWH)
     assert total_of(result, "energia_pun") != pytest.approx(flat, rel=1e-6)
@@ -473,8 +582,12 @@ def test_indexed_offer_hourly_pun_by_hand() -> None:
 
 def test_indexed_offer_needs_the_pun_series(eleven_months: IntervalData) -> None:
     with pytest.raises(InputError, match="PUN"):
-        bill(get_tariff("it-offerta-pun-0028"), eleven_months,
-             periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))], customers=RESIDENT_3KW)
+        bill(
+            get_tariff("it-offerta-pun-0028"),
+            eleven_months,
+            periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
+            customers=RESIDENT_3KW,
+        )
 
 
 def _energy_section_by_hand(tariff_id: str, data: IntervalData) -> float:
@@ -485,20 +598,33 @@ def _energy_section_by_hand(tariff_id: str, data: IntervalData) -> float:
     if tariff_id == "it-offerta-fissa-monoraria-0136":
         return float(e.sum()) * FISSA_EUR_PER_KWH + 11 * FISSA_EUR_PER_MONTH
     if tariff_id == "it-offerta-pun-0028":
-        return sum(float(e[month == m + 1].sum()) * (pun / 1000 + PUN_SPREAD_EUR_PER_KWH)
-                   for m, pun in enumerate(PUN_2025_EUR_PER_MWH)) + 11 * PUN_FEE_EUR_PER_MONTH
+        return (
+            sum(
+                float(e[month == m + 1].sum()) * (pun / 1000 + PUN_SPREAD_EUR_PER_KWH)
+                for m, pun in enumerate(PUN_2025_EUR_PER_MWH)
+            )
+            + 11 * PUN_FEE_EUR_PER_MONTH
+        )
     if tariff_id == "it-offerta-trioraria-esempio":
-        return sum(float(e[bands == b].sum()) * p for b, p in TRIO_EUR_PER_KWH.items()) \
+        return (
+            sum(float(e[bands == b].sum()) * p for b, p in TRIO_EUR_PER_KWH.items())
             + 11 * TRIO_EUR_PER_MONTH
+        )
     q1 = month <= 3
-    pe = sum(float(e[sel & (bands == "F1")].sum()) * prices["F1"]
-             + float(e[sel & (bands != "F1")].sum()) * prices["F23"]
-             for sel, prices in ((q1, PE_Q1), (~q1, PE_Q2_ON)))
+    pe = sum(
+        float(e[sel & (bands == "F1")].sum()) * prices["F1"]
+        + float(e[sel & (bands != "F1")].sum()) * prices["F23"]
+        for sel, prices in ((q1, PE_Q1), (~q1, PE_Q2_ON))
+    )
     return pe + float(e.sum()) * DISPACCIAMENTO_EUR_PER_KWH + PCV_EUR_PER_YEAR * 334 / 365
 
 
-OFFERS = ["it-tutela-vulnerabili-2025", "it-offerta-fissa-monoraria-0136",
-          "it-offerta-pun-0028", "it-offerta-trioraria-esempio"]
+OFFERS = [
+    "it-tutela-vulnerabili-2025",
+    "it-offerta-fissa-monoraria-0136",
+    "it-offerta-pun-0028",
+    "it-offerta-trioraria-esempio",
+]
 
 
 def test_offer_comparison(eleven_months: IntervalData) -> None:
@@ -506,35 +632,53 @@ def test_offer_comparison(eleven_months: IntervalData) -> None:
     periods = month_periods(dt.date(2025, 1, 1), dt.date(2025, 12, 1))
     totals, regulated = {}, {}
     for tariff_id in OFFERS:
-        result = bill(get_tariff(tariff_id), data, periods=periods, customers=RESIDENT_3KW,
-                      series={"PUN": pun_monthly()})
-        energy = sum(result.amount[0, i] for i, s in enumerate(result.lines)
-                     if s.section == "energy")
+        result = bill(
+            get_tariff(tariff_id),
+            data,
+            periods=periods,
+            customers=RESIDENT_3KW,
+            series={"PUN": pun_monthly()},
+        )
+        energy = sum(
+            result.amount[0, i] for i, s in enumerate(result.lines) if s.section == "energy"
+        )
         assert energy == pytest.approx(_energy_section_by_hand(tariff_id, data), rel=1e-12)
         totals[tariff_id] = float(result.presented_totals()[0].sum())
         bills = [bill_for(result, 0, p) for p in range(len(periods))]
         regulated[tariff_id] = tuple(
-            (b.subtotals["network"], b.subtotals["system"], b.subtotals.get("other"))
-            for b in bills)
+            (b.subtotals["network"], b.subtotals["system"], b.subtotals.get("other")) for b in bills
+        )
     # network, system charges and the canone are the same whatever the offer
     assert len(set(regulated.values())) == 1
     by_hand = sorted(OFFERS, key=lambda t: _energy_section_by_hand(t, data))
     assert sorted(OFFERS, key=totals.__getitem__) == by_hand
-    assert by_hand == ["it-tutela-vulnerabili-2025", "it-offerta-trioraria-esempio",
-                       "it-offerta-fissa-monoraria-0136", "it-offerta-pun-0028"]
+    assert by_hand == [
+        "it-tutela-vulnerabili-2025",
+        "it-offerta-trioraria-esempio",
+        "it-offerta-fissa-monoraria-0136",
+        "it-offerta-pun-0028",
+    ]
     # the monorario fixed price beats PUN + 0.028 whenever the kWh-weighted PUN exceeds
     # 0.136 - 0.028 - (22 - 18) x 11 / kWh
     kwh = float(data.energy_kwh.sum())
     month = data.start_utc.tz_convert(TZ).month.to_numpy()
-    weighted_pun = sum(float(data.energy_kwh[0, month == m + 1].sum()) * p / 1000
-                       for m, p in enumerate(PUN_2025_EUR_PER_MWH)) / kwh
+    weighted_pun = (
+        sum(
+            float(data.energy_kwh[0, month == m + 1].sum()) * p / 1000
+            for m, p in enumerate(PUN_2025_EUR_PER_MWH)
+        )
+        / kwh
+    )
     assert weighted_pun > FISSA_EUR_PER_KWH - PUN_SPREAD_EUR_PER_KWH - 4 * 11 / kwh
 
 
 # --- 5. properties: splitting a period -------------------------------------------------------
 PER_KWH_IDS = ("pe", "dispacciamento", "trasporto_quota_energia", "oneri_asos", "oneri_arim")
-FIXED_IDS = {"pcv": PCV_EUR_PER_YEAR, "trasporto_quota_fissa": TRASPORTO_FISSA_EUR_PER_YEAR,
-             "trasporto_quota_potenza": 3 * TRASPORTO_POTENZA_EUR_PER_KW_YEAR}
+FIXED_IDS = {
+    "pcv": PCV_EUR_PER_YEAR,
+    "trasporto_quota_fissa": TRASPORTO_FISSA_EUR_PER_YEAR,
+    "trasporto_quota_potenza": 3 * TRASPORTO_POTENZA_EUR_PER_KW_YEAR,
+}
 YEAR_START = dt.date(2025, 1, 1)
 _SPLIT_DATA: dict[str, IntervalData] = {}
 
@@ -548,7 +692,8 @@ def split_data() -> IntervalData:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(a=st.integers(0, 362), gap1=st.integers(1, 200), gap2=st.integers(1, 200))
 def test_split_period_keeps_per_kwh_lines_and_adds_fixed_by_days(
-        a: int, gap1: int, gap2: int) -> None:
+    a: int, gap1: int, gap2: int
+) -> None:
     start = YEAR_START + dt.timedelta(days=a)
     mid = min(start + dt.timedelta(days=gap1), dt.date(2025, 12, 31))
     end = min(mid + dt.timedelta(days=gap2), dt.date(2026, 1, 1))
@@ -569,16 +714,21 @@ def test_split_period_keeps_per_kwh_lines_and_adds_fixed_by_days(
 
 
 @settings(max_examples=25, deadline=None)
-@given(a=st.integers(0, 300), gap1=st.integers(1, 40), gap2=st.integers(1, 40))
+@given(a=st.integers(0, 284), gap1=st.integers(1, 40), gap2=st.integers(1, 40))
 def test_split_period_month_prorated_fee_is_additive(a: int, gap1: int, gap2: int) -> None:
-    """The offers' monthly fee accrues per day of each month (month_days)."""
+    """The offers' monthly fee accrues per day of each month (month_days).
+
+    The period stays inside 2025 (the data and the tariff's validity): 284 + 40 + 40 < 365.
+    """
     start = YEAR_START + dt.timedelta(days=a)
     mid, end = start + dt.timedelta(days=gap1), start + dt.timedelta(days=gap1 + gap2)
     tariff, data = get_tariff("it-offerta-fissa-monoraria-0136"), split_data()
     whole = bill(tariff, data, periods=[(start, end)], customers=RESIDENT_3KW)
     parts = bill(tariff, data, periods=[(start, mid), (mid, end)], customers=RESIDENT_3KW)
-    want = sum(FISSA_EUR_PER_MONTH / pycal.monthrange(d.year, d.month)[1]
-               for d in (start + dt.timedelta(days=k) for k in range((end - start).days)))
+    want = sum(
+        FISSA_EUR_PER_MONTH / pycal.monthrange(d.year, d.month)[1]
+        for d in (start + dt.timedelta(days=k) for k in range((end - start).days))
+    )
     assert total_of(whole, "quota_fissa") == pytest.approx(want, abs=1e-9)
     assert abs(total_of(whole, "quota_fissa") - total_of(parts, "quota_fissa")) <= 1e-9
     assert abs(total_of(whole, "energia") - total_of(parts, "energia")) <= 1e-9
@@ -588,8 +738,12 @@ def test_split_period_month_prorated_fee_is_additive(a: int, gap1: int, gap2: in
 def test_resident_and_power_select_lines() -> None:
     customers = {"resident": [True, True, False, True], "contracted_kw": [3.0, 4.5, 3.0, 1.5]}
     data = flat_months(2025, [[250.0] * 12] * 4)
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=[(dt.date(2025, 3, 1), dt.date(2025, 4, 1))], customers=customers)
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=[(dt.date(2025, 3, 1), dt.date(2025, 4, 1))],
+        customers=customers,
+    )
     applies = {s.component_id: result.applies[:, i] for i, s in enumerate(result.lines)}
     assert applies["oneri_quota_fissa"].tolist() == [False, False, True, False]
     assert applies["canone_rai"].tolist() == [True, True, False, True]
@@ -600,8 +754,7 @@ def test_resident_and_power_select_lines() -> None:
     assert power.tolist() == [3.0, 4.5, 3.0, 1.5]
     days = 31
     (lf,) = line_index(result, "oneri_quota_fissa")
-    assert result.amount[2, lf] == pytest.approx(
-        ONERI_FISSA_NON_RESIDENT_EUR_PER_YEAR * days / 365)
+    assert result.amount[2, lf] == pytest.approx(ONERI_FISSA_NON_RESIDENT_EUR_PER_YEAR * days / 365)
     # residents and non-residents pay the same per-kWh oneri in 2025 (see the set's note)
     (la,) = line_index(result, "oneri_asos")
     assert result.amount[:, la].tolist() == pytest.approx([250 * ASOS_EUR_PER_KWH] * 4)
@@ -609,9 +762,12 @@ def test_resident_and_power_select_lines() -> None:
 
 def test_non_resident_bill_has_no_rai_and_full_excise() -> None:
     data = flat_months(2025, [[100.0] * 12])
-    result = bill(get_tariff("it-offerta-fissa-monoraria-0136"), data,
-                  periods=[(dt.date(2025, 1, 1), dt.date(2025, 3, 1))],
-                  customers={"resident": False, "contracted_kw": 3.0})
+    result = bill(
+        get_tariff("it-offerta-fissa-monoraria-0136"),
+        data,
+        periods=[(dt.date(2025, 1, 1), dt.date(2025, 3, 1))],
+        customers={"resident": False, "contracted_kw": 3.0},
+    )
     b = bill_for(result, 0, 0)
     ids = {ln.component_id for ln in b.lines}
     assert "canone_rai" not in ids
@@ -624,17 +780,26 @@ def test_non_resident_bill_has_no_rai_and_full_excise() -> None:
 def test_missing_resident_property_is_a_clear_error() -> None:
     data = flat_months(2025, [[100.0] * 12])
     with pytest.raises(InputError, match=r"needs customer property 'resident'.*residence"):
-        bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-             periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
-             customers={"contracted_kw": 3.0})
+        bill(
+            get_tariff("it-tutela-vulnerabili-2025"),
+            data,
+            periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
+            customers={"contracted_kw": 3.0},
+        )
     with pytest.raises(InputError, match="contracted_kw"):
-        bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-             periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
-             customers={"resident": True})
+        bill(
+            get_tariff("it-tutela-vulnerabili-2025"),
+            data,
+            periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
+            customers={"resident": True},
+        )
     with pytest.raises(InputError, match="does not read customer property"):
-        bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-             periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
-             customers={"resident": True, "contracted_kw": 3.0, "residente": True})
+        bill(
+            get_tariff("it-tutela-vulnerabili-2025"),
+            data,
+            periods=[(dt.date(2025, 1, 1), dt.date(2025, 2, 1))],
+            customers={"resident": True, "contracted_kw": 3.0, "residente": True},
+        )
 
 
 def test_vat_22_percent_for_other_uses() -> None:
@@ -647,8 +812,15 @@ def test_vat_22_percent_for_other_uses() -> None:
     period = [(dt.date(2025, 4, 1), dt.date(2025, 5, 1))]
     results = {}
     for use in ("domestic", "other"):
-        b = bill_for(bill(tariff, data, periods=period, customers={
-            "resident": False, "contracted_kw": 4.5, "vat_use": use}), 0)
+        b = bill_for(
+            bill(
+                tariff,
+                data,
+                periods=period,
+                customers={"resident": False, "contracted_kw": 4.5, "vat_use": use},
+            ),
+            0,
+        )
         taxes = {ln.component_id: ln for ln in b.lines if ln.section == "taxes"}
         results[use] = taxes
     assert "iva" in results["domestic"]

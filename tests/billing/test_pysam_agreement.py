@@ -44,21 +44,33 @@ def _months(rows: list[list[int]]) -> list[list[int]]:
 
 
 BENCH_TOU3: dict[str, Any] = {
-    "label": "bench-3band-tou", "name": "Benchmark 3-band TOU", "startdate": 1514764800,
-    "energyratestructure": [[{"rate": 0.20, "unit": "kWh"}], [{"rate": 0.25, "unit": "kWh"}],
-                            [{"rate": 0.30, "unit": "kWh"}]],
+    "label": "bench-3band-tou",
+    "name": "Benchmark 3-band TOU",
+    "startdate": 1514764800,
+    "energyratestructure": [
+        [{"rate": 0.20, "unit": "kWh"}],
+        [{"rate": 0.25, "unit": "kWh"}],
+        [{"rate": 0.30, "unit": "kWh"}],
+    ],
     "energyweekdayschedule": _rows(WEEKDAY_3BAND),
     "energyweekendschedule": _rows([0] * 24),
-    "fixedchargefirstmeter": 10.0, "fixedchargeunits": "$/month",
+    "fixedchargefirstmeter": 10.0,
+    "fixedchargeunits": "$/month",
 }
 
 FLAT_TIERED: dict[str, Any] = {
     "label": "flat-tiered",
-    "energyratestructure": [[{"rate": 0.10, "max": 300, "unit": "kWh"},
-                             {"rate": 0.13, "adj": 0.01, "max": 700, "unit": "kWh"},
-                             {"rate": 0.22, "max": 10_000, "unit": "kWh"}]],
-    "energyweekdayschedule": _rows([0] * 24), "energyweekendschedule": _rows([0] * 24),
-    "fixedchargefirstmeter": 7.5, "fixedchargeunits": "$/month",
+    "energyratestructure": [
+        [
+            {"rate": 0.10, "max": 300, "unit": "kWh"},
+            {"rate": 0.13, "adj": 0.01, "max": 700, "unit": "kWh"},
+            {"rate": 0.22, "max": 10_000, "unit": "kWh"},
+        ]
+    ],
+    "energyweekdayschedule": _rows([0] * 24),
+    "energyweekendschedule": _rows([0] * 24),
+    "fixedchargefirstmeter": 7.5,
+    "fixedchargeunits": "$/month",
 }
 
 # Summer (Jun-Sep) peak 12-20 on weekdays, winter peak 17-21; the same block limits and
@@ -68,25 +80,44 @@ _WINTER = [2] * 17 + [3] * 4 + [2] * 3
 TOU_TIERED: dict[str, Any] = {
     "label": "tou-tiered",
     "energyratestructure": [
-        [{"rate": 0.12, "max": 400, "unit": "kWh"}, {"rate": 0.16, "max": 900, "unit": "kWh"},
-         {"rate": 0.21}],
-        [{"rate": 0.30, "max": 400, "unit": "kWh"}, {"rate": 0.34, "max": 900, "unit": "kWh"},
-         {"rate": 0.39}],
-        [{"rate": 0.11, "max": 400, "unit": "kWh"}, {"rate": 0.15, "max": 900, "unit": "kWh"},
-         {"rate": 0.20}],
-        [{"rate": 0.19, "adj": 0.01, "max": 400, "unit": "kWh"},
-         {"rate": 0.24, "max": 900, "unit": "kWh"}, {"rate": 0.29}],
+        [
+            {"rate": 0.12, "max": 400, "unit": "kWh"},
+            {"rate": 0.16, "max": 900, "unit": "kWh"},
+            {"rate": 0.21},
+        ],
+        [
+            {"rate": 0.30, "max": 400, "unit": "kWh"},
+            {"rate": 0.34, "max": 900, "unit": "kWh"},
+            {"rate": 0.39},
+        ],
+        [
+            {"rate": 0.11, "max": 400, "unit": "kWh"},
+            {"rate": 0.15, "max": 900, "unit": "kWh"},
+            {"rate": 0.20},
+        ],
+        [
+            {"rate": 0.19, "adj": 0.01, "max": 400, "unit": "kWh"},
+            {"rate": 0.24, "max": 900, "unit": "kWh"},
+            {"rate": 0.29},
+        ],
     ],
     "energyweekdayschedule": _months([_WINTER] * 5 + [_SUMMER] * 4 + [_WINTER] * 3),
     "energyweekendschedule": _months([[0] * 24] * 9 + [[2] * 24] * 3),
-    "fixedchargefirstmeter": 12.0, "fixedchargeunits": "$/month",
+    "fixedchargefirstmeter": 12.0,
+    "fixedchargeunits": "$/month",
 }
 
 DAILY_TIERED: dict[str, Any] = {
     "label": "daily-tiered",
-    "energyratestructure": [[{"rate": 0.09, "max": 10, "unit": "kWh daily"},
-                             {"rate": 0.17, "max": 20, "unit": "kWh daily"}, {"rate": 0.25}]],
-    "energyweekdayschedule": _rows([0] * 24), "energyweekendschedule": _rows([0] * 24),
+    "energyratestructure": [
+        [
+            {"rate": 0.09, "max": 10, "unit": "kWh daily"},
+            {"rate": 0.17, "max": 20, "unit": "kWh daily"},
+            {"rate": 0.25},
+        ]
+    ],
+    "energyweekdayschedule": _rows([0] * 24),
+    "energyweekendschedule": _rows([0] * 24),
 }
 
 DAY_FIXED_MINIMUM: dict[str, Any] = {
@@ -94,15 +125,21 @@ DAY_FIXED_MINIMUM: dict[str, Any] = {
     "energyratestructure": [[{"rate": 0.10}], [{"rate": 0.18}]],
     "energyweekdayschedule": _rows([0] * 16 + [1] * 5 + [0] * 3),
     "energyweekendschedule": _rows([0] * 24),
-    "fixedchargefirstmeter": 0.6, "fixedchargeunits": "$/day",
-    "mincharge": 45.0, "minchargeunits": "$/month",
+    "fixedchargefirstmeter": 0.6,
+    "fixedchargeunits": "$/day",
+    "mincharge": 45.0,
+    "minchargeunits": "$/month",
 }
 
 DAY_MINIMUM: dict[str, Any] = {
-    "label": "day-minimum", "energyratestructure": [[{"rate": 0.14}]],
-    "energyweekdayschedule": _rows([0] * 24), "energyweekendschedule": _rows([0] * 24),
-    "fixedchargefirstmeter": 120.0, "fixedchargeunits": "$/year",
-    "mincharge": 1.0, "minchargeunits": "$/day",
+    "label": "day-minimum",
+    "energyratestructure": [[{"rate": 0.14}]],
+    "energyweekdayschedule": _rows([0] * 24),
+    "energyweekendschedule": _rows([0] * 24),
+    "fixedchargefirstmeter": 120.0,
+    "fixedchargeunits": "$/year",
+    "mincharge": 1.0,
+    "minchargeunits": "$/day",
 }
 
 DEMAND: dict[str, Any] = {
@@ -113,10 +150,12 @@ DEMAND: dict[str, Any] = {
     "flatdemandstructure": [[{"rate": 4.0}], [{"rate": 6.5, "adj": 0.5}]],
     "flatdemandmonths": [0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0],
     "demandratestructure": [[{"rate": 0.0}], [{"rate": 9.0}], [{"rate": 3.0}]],
-    "demandweekdayschedule": _months([[0] * 12 + [1] * 6 + [0] * 6] * 6
-                                     + [[2] * 10 + [1] * 8 + [2] * 6] * 6),
+    "demandweekdayschedule": _months(
+        [[0] * 12 + [1] * 6 + [0] * 6] * 6 + [[2] * 10 + [1] * 8 + [2] * 6] * 6
+    ),
     "demandweekendschedule": _rows([0] * 24),
-    "fixedchargefirstmeter": 25.0, "fixedchargeunits": "$/month",
+    "fixedchargefirstmeter": 25.0,
+    "fixedchargeunits": "$/month",
 }
 
 
@@ -125,8 +164,9 @@ def profiles(n_meters: int, steps_per_hour: int, seed: int = 7) -> FloatArray:
     n = 8760 * 4
     hour = (np.arange(n) // 4) % 24 + (np.arange(n) % 4) / 4.0
     day = np.arange(n) // 96
-    shape = (0.2 + 0.5 * np.exp(-((hour - 8.0) ** 2) / 5.0)
-             + 0.8 * np.exp(-((hour - 19.0) ** 2) / 7.0))
+    shape = (
+        0.2 + 0.5 * np.exp(-((hour - 8.0) ** 2) / 5.0) + 0.8 * np.exp(-((hour - 19.0) ** 2) / 7.0)
+    )
     season = 1.0 + 0.35 * np.cos(2.0 * np.pi * (day - 200) / 365.0)
     rng = np.random.default_rng(seed)
     out = np.empty((n_meters, n))
@@ -153,8 +193,9 @@ def pysam_monthly(record: dict[str, Any], kwh: FloatArray) -> tuple[FloatArray, 
     # URDBv8_to_ElectricityRates shifts the schedule matrices in place: give it a copy
     model.ElectricityRates.assign(urt.URDBv8_to_ElectricityRates(copy.deepcopy(record)))
     model.ElectricityRates.rate_escalation = (0.0,)
-    model.Lifetime.assign({"analysis_period": 1, "inflation_rate": 0.0,
-                           "system_use_lifetime_output": 0})
+    model.Lifetime.assign(
+        {"analysis_period": 1, "inflation_rate": 0.0, "system_use_lifetime_output": 0}
+    )
     model.SystemOutput.degradation = (0.0,)
     model.SystemOutput.gen = (0.0,) * kwh.shape[1]
     annual, monthly = [], []
@@ -182,10 +223,12 @@ def kwh60(kwh15: FloatArray) -> FloatArray:
 
 
 @pytest.mark.parametrize("resolution", ["15min", "hourly"])
-@pytest.mark.parametrize("record", [BENCH_TOU3, FLAT_TIERED, TOU_TIERED, DAILY_TIERED,
-                                    DEMAND], ids=lambda r: r["label"])
-def test_monthly_and_annual_bills_agree(record: dict[str, Any], resolution: str,
-                                        kwh15: FloatArray, kwh60: FloatArray) -> None:
+@pytest.mark.parametrize(
+    "record", [BENCH_TOU3, FLAT_TIERED, TOU_TIERED, DAILY_TIERED, DEMAND], ids=lambda r: r["label"]
+)
+def test_monthly_and_annual_bills_agree(
+    record: dict[str, Any], resolution: str, kwh15: FloatArray, kwh60: FloatArray
+) -> None:
     kwh = kwh15 if resolution == "15min" else kwh60
     ours = gridtwin_monthly(record, kwh)
     annual, monthly = pysam_monthly(record, kwh)
@@ -195,8 +238,7 @@ def test_monthly_and_annual_bills_agree(record: dict[str, Any], resolution: str,
 
 def test_tiers_are_reached(kwh15: FloatArray) -> None:
     """The tiered cases really cross their blocks (otherwise they test little)."""
-    monthly_kwh = np.add.reduceat(kwh15, np.r_[0, np.cumsum(DAYS[:-1] * 96)].astype(int),
-                                  axis=1)
+    monthly_kwh = np.add.reduceat(kwh15, np.r_[0, np.cumsum(DAYS[:-1] * 96)].astype(int), axis=1)
     assert (monthly_kwh > 900).any()
     assert (monthly_kwh < 300).any()
     daily = monthly_kwh / DAYS

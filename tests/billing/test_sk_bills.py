@@ -36,8 +36,9 @@ def _d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def _data(start: str, end: str, kwh_per_step: float | np.ndarray = 1.0,
-          step: str = "1h") -> IntervalData:
+def _data(
+    start: str, end: str, kwh_per_step: float | np.ndarray = 1.0, step: str = "1h"
+) -> IntervalData:
     """Data from local midnight of ``start`` to local midnight of ``end`` (DST-aware)."""
     t0 = pd.Timestamp(start).tz_localize(TZ)
     t1 = pd.Timestamp(end).tz_localize(TZ)
@@ -46,8 +47,9 @@ def _data(start: str, end: str, kwh_per_step: float | np.ndarray = 1.0,
     return IntervalData(regular_index(t0, n, step), energy, ("om-1",))
 
 
-def _bill(tariff: str | Tariff, start: str, end: str, kwh: float | np.ndarray = 1.0,
-          **props: Any) -> tuple[BillingResult, Bill]:
+def _bill(
+    tariff: str | Tariff, start: str, end: str, kwh: float | np.ndarray = 1.0, **props: Any
+) -> tuple[BillingResult, Bill]:
     t = get_tariff(tariff) if isinstance(tariff, str) else tariff
     result = bill(t, _data(start, end, kwh), periods=[(_d(start), _d(end))], customers=props)
     return result, bill_for(result, 0)
@@ -55,8 +57,12 @@ def _bill(tariff: str | Tariff, start: str, end: str, kwh: float | np.ndarray = 
 
 def _amount(result: BillingResult, component: str, segment_start: str | None = None) -> float:
     """Unrounded amount of one component (in one segment) for meter 0."""
-    cols = [i for i, s in enumerate(result.lines) if s.component_id == component
-            and (segment_start is None or s.segment_start == _d(segment_start))]
+    cols = [
+        i
+        for i, s in enumerate(result.lines)
+        if s.component_id == component
+        and (segment_start is None or s.segment_start == _d(segment_start))
+    ]
     assert cols, f"no line {component} {segment_start}"
     return float(result.amount[0, cols].sum())
 
@@ -152,8 +158,10 @@ def test_dd2_household_bill_splits_at_the_njf_change() -> None:
     assert _amount(result, "njf_levy", "2018-07-01") == pytest.approx(744 * 0.00327, rel=1e-12)
     assert b.total == total
     # the concrete figures, for the record
-    assert [ln.amount for ln in b.lines if ln.component_id == "vat"] == [Decimal("3.35"),
-                                                                         Decimal("6.80")]
+    assert [ln.amount for ln in b.lines if ln.component_id == "vat"] == [
+        Decimal("3.35"),
+        Decimal("6.80"),
+    ]
 
 
 def test_levies_and_vat_are_optional() -> None:
@@ -161,8 +169,11 @@ def test_levies_and_vat_are_optional() -> None:
     _, no_levies = _bill(DD2, "2019-04-01", "2019-05-01", include_levies=False)
     _, bare = _bill(DD2, "2019-04-01", "2019-05-01", **NO_TAXES)
     ids = [{ln.component_id for ln in b.lines} for b in (with_all, no_levies, bare)]
-    assert ids == [{"monthly_fee", "energy", "njf_levy", "vat"},
-                   {"monthly_fee", "energy", "vat"}, {"monthly_fee", "energy"}]
+    assert ids == [
+        {"monthly_fee", "energy", "njf_levy", "vat"},
+        {"monthly_fee", "energy", "vat"},
+        {"monthly_fee", "energy"},
+    ]
     vat = _lines(no_levies, "vat")[0]
     assert vat.amount == _money((bare.total) * Decimal("0.2"))
 
@@ -182,7 +193,11 @@ def test_dmp2_small_business_bill_with_excise() -> None:
     levy = _money(743 * Decimal("0.00327"))
     excise = _money(743 * Decimal("0.00132"))
     assert [by_id[k].amount for k in ("monthly_fee", "energy", "njf_levy", "excise")] == [
-        fee, energy, levy, excise]
+        fee,
+        energy,
+        levy,
+        excise,
+    ]
     vat = _money((fee + energy + levy + excise) * Decimal("0.20"))
     assert by_id["vat"].amount == vat
     assert b.total == fee + energy + levy + excise + vat == Decimal("44.72")
@@ -213,8 +228,7 @@ def test_two_band_example_bills_vt_and_nt() -> None:
     """Mon 13 May to Mon 20 May 2019 at 1 kWh/h: NT = 5 x 10 h + 2 x 12 h = 74 kWh."""
     tariff = load_tariff(EXAMPLES / "example_two_band_tariff.yaml")
     data = _data("2019-05-13", "2019-05-20", 0.25, step="15min")
-    result = bill(tariff, data, periods=[(_d("2019-05-13"), _d("2019-05-20"))],
-                  customers=NO_TAXES)
+    result = bill(tariff, data, periods=[(_d("2019-05-13"), _d("2019-05-20"))], customers=NO_TAXES)
     b = bill_for(result, 0)
     energy = {ln.band: ln for ln in _lines(b, "energy")}
     assert energy["NT"].quantity == pytest.approx(74.0)
@@ -229,8 +243,11 @@ def test_two_band_example_with_the_table_built_calendar() -> None:
     """Same bill when the calendar comes from the CSV through calendar_with_schedule."""
     path = EXAMPLES / "example_two_band_tariff.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cal = calendar_with_schedule(get_calendar("sk-urso"), "hdo_example",
-                                 schedule_from_table(EXAMPLES / "hdo_switching_example.csv"))
+    cal = calendar_with_schedule(
+        get_calendar("sk-urso"),
+        "hdo_example",
+        schedule_from_table(EXAMPLES / "hdo_switching_example.csv"),
+    )
     raw["calendar"] = cal.spec.model_dump()
     from_table = tariff_from_dict(raw, str(path))
     inline = load_tariff(path)
@@ -250,7 +267,12 @@ def test_vat_19_percent_from_2025() -> None:
     assert vat[_d("2024-12-01")].unit_price == 20.0
     assert vat[_d("2025-01-01")].unit_price == 19.0
     assert vat[_d("2025-01-01")].label == "DPH 19 %"
-    base = sum((ln.amount for ln in b.lines
-                if ln.period_from == _d("2025-01-01") and ln.component_id != "vat"),
-               Decimal(0))
+    base = sum(
+        (
+            ln.amount
+            for ln in b.lines
+            if ln.period_from == _d("2025-01-01") and ln.component_id != "vat"
+        ),
+        Decimal(0),
+    )
     assert vat[_d("2025-01-01")].amount == _money(base * Decimal("0.19"))

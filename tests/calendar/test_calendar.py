@@ -17,18 +17,25 @@ Q = pd.Timedelta("15min")
 def local_day_index(day: str, tz: str, step: str = "15min") -> pd.DatetimeIndex:
     start = pd.Timestamp(day).tz_localize(tz)
     end = (pd.Timestamp(day) + pd.Timedelta(days=1)).tz_localize(tz)
-    return pd.date_range(start.tz_convert("UTC"), end.tz_convert("UTC"), freq=step,
-                         inclusive="left")
+    return pd.date_range(
+        start.tz_convert("UTC"), end.tz_convert("UTC"), freq=step, inclusive="left"
+    )
 
 
 def minimal(**over: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "id": "t", "name": "t", "timezone": "Europe/Rome", "source": "test",
-        "day_types": {"weekday": ["mon", "tue", "wed", "thu", "fri"],
-                      "weekend": ["sat", "sun"]},
-        "schedules": {"s": {"bands": ["a", "b"], "default": "a",
-                            "rules": [{"day_types": ["weekday"],
-                                       "bands": {"b": ["08:00-12:00"]}}]}},
+        "id": "t",
+        "name": "t",
+        "timezone": "Europe/Rome",
+        "source": "test",
+        "day_types": {"weekday": ["mon", "tue", "wed", "thu", "fri"], "weekend": ["sat", "sun"]},
+        "schedules": {
+            "s": {
+                "bands": ["a", "b"],
+                "default": "a",
+                "rules": [{"day_types": ["weekday"], "bands": {"b": ["08:00-12:00"]}}],
+            }
+        },
     }
     base.update(over)
     return base
@@ -41,8 +48,9 @@ def test_builtin_calendars_load() -> None:
         assert get_calendar(cid).schedule_names()
 
 
-@pytest.mark.parametrize(("day", "n_steps"), [("2025-03-30", 92), ("2025-10-26", 100),
-                                              ("2025-06-15", 96)])
+@pytest.mark.parametrize(
+    ("day", "n_steps"), [("2025-03-30", 92), ("2025-10-26", 100), ("2025-06-15", 96)]
+)
 def test_dst_days_are_normal_input(day: str, n_steps: int) -> None:
     cal = get_calendar("it-arera-181-06")
     idx = local_day_index(day, "Europe/Rome")
@@ -97,8 +105,11 @@ def test_seasonal_key_crosses_season_and_band() -> None:
     cal = get_calendar("il-tou-2015")
     idx = local_day_index("2015-01-06", "Asia/Jerusalem")
     a = cal.assign_key(idx, Q, "tou@season")
-    assert set(np.asarray(a.bands)[a.codes]) <= {"winter/off_peak", "winter/shoulder",
-                                                 "winter/peak"}
+    assert set(np.asarray(a.bands)[a.codes]) <= {
+        "winter/off_peak",
+        "winter/shoulder",
+        "winter/peak",
+    }
 
 
 def test_italian_calendar_excludes_san_francesco_and_patron_saints() -> None:
@@ -112,8 +123,15 @@ def test_italian_calendar_excludes_san_francesco_and_patron_saints() -> None:
 
 
 def test_hourly_data_straddling_a_band_boundary_is_refused() -> None:
-    data = minimal(schedules={"s": {"bands": ["a", "b"], "default": "a", "rules": [
-        {"day_types": ["weekday"], "bands": {"b": ["08:30-12:00"]}}]}})
+    data = minimal(
+        schedules={
+            "s": {
+                "bands": ["a", "b"],
+                "default": "a",
+                "rules": [{"day_types": ["weekday"], "bands": {"b": ["08:30-12:00"]}}],
+            }
+        }
+    )
     cal = calendar_from_dict(data)
     idx = local_day_index("2025-07-02", "Europe/Rome", "1h")
     with pytest.raises(InputError, match="straddle a band boundary"):
@@ -121,52 +139,110 @@ def test_hourly_data_straddling_a_band_boundary_is_refused() -> None:
 
 
 def test_wrapping_range_past_midnight() -> None:
-    data = minimal(schedules={"s": {"bands": ["VT", "NT"], "default": "VT", "rules": [
-        {"day_types": ["weekday", "weekend"], "bands": {"NT": ["22:00-06:00"]}}]}})
+    data = minimal(
+        schedules={
+            "s": {
+                "bands": ["VT", "NT"],
+                "default": "VT",
+                "rules": [{"day_types": ["weekday", "weekend"], "bands": {"NT": ["22:00-06:00"]}}],
+            }
+        }
+    )
     cal = calendar_from_dict(data)
     idx = local_day_index("2025-07-02", "Europe/Rome")
     assert cal.assign(idx, Q, "s").hours_by_band(Q) == {"VT": 16.0, "NT": 8.0}
 
 
-@pytest.mark.parametrize(("patch", "message"), [
-    ({"day_types": {"weekday": ["mon", "tue"], "weekend": ["sat", "sun"]}},
-     "must cover every weekday"),
-    ({"day_types": {"weekday": ["mon", "tue", "wed", "thu", "fri", "xyz"],
-                    "weekend": ["sat", "sun"]}}, "'xyz' is not one of"),
-    ({"schedules": {"s": {"bands": ["a"], "default": "a", "rules": [
-        {"day_types": ["weekday"], "bands": {"a": ["08:10-12:00"]}}]}}},
-     "15-minute boundary"),
-    ({"schedules": {"s": {"bands": ["a"], "default": "zz", "rules": []}}},
-     "default band 'zz'"),
-    ({"schedules": {"s": {"bands": ["a"], "default": "a", "rules": [
-        {"day_types": ["holidayz"], "bands": {"a": ["08:00-12:00"]}}]}}},
-     "unknown day type"),
-    ({"colour": "blue"}, "colour: unknown field"),
-])
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        (
+            {"day_types": {"weekday": ["mon", "tue"], "weekend": ["sat", "sun"]}},
+            "must cover every weekday",
+        ),
+        (
+            {
+                "day_types": {
+                    "weekday": ["mon", "tue", "wed", "thu", "fri", "xyz"],
+                    "weekend": ["sat", "sun"],
+                }
+            },
+            "'xyz' is not one of",
+        ),
+        (
+            {
+                "schedules": {
+                    "s": {
+                        "bands": ["a"],
+                        "default": "a",
+                        "rules": [{"day_types": ["weekday"], "bands": {"a": ["08:10-12:00"]}}],
+                    }
+                }
+            },
+            "15-minute boundary",
+        ),
+        ({"schedules": {"s": {"bands": ["a"], "default": "zz", "rules": []}}}, "default band 'zz'"),
+        (
+            {
+                "schedules": {
+                    "s": {
+                        "bands": ["a"],
+                        "default": "a",
+                        "rules": [{"day_types": ["holidayz"], "bands": {"a": ["08:00-12:00"]}}],
+                    }
+                }
+            },
+            "unknown day type",
+        ),
+        ({"colour": "blue"}, "colour: unknown field"),
+    ],
+)
 def test_invalid_calendars_name_the_field(patch: dict[str, object], message: str) -> None:
     with pytest.raises(CalendarError, match=message):
         calendar_from_dict(minimal(**patch), "cal.yaml")
 
 
 def test_overlapping_bands_are_an_error() -> None:
-    data = minimal(schedules={"s": {"bands": ["a", "b"], "default": "a", "rules": [
-        {"day_types": ["weekday"], "bands": {"a": ["08:00-12:00"], "b": ["11:00-13:00"]}}]}})
+    data = minimal(
+        schedules={
+            "s": {
+                "bands": ["a", "b"],
+                "default": "a",
+                "rules": [
+                    {
+                        "day_types": ["weekday"],
+                        "bands": {"a": ["08:00-12:00"], "b": ["11:00-13:00"]},
+                    }
+                ],
+            }
+        }
+    )
     cal = calendar_from_dict(data)
     with pytest.raises(CalendarError, match="overlaps another band"):
         cal.assign(local_day_index("2025-07-02", "Europe/Rome"), Q, "s")
 
 
 def test_uncovered_slot_without_default_is_an_error() -> None:
-    data = minimal(schedules={"s": {"bands": ["a"], "rules": [
-        {"day_types": ["weekday"], "bands": {"a": ["00:00-24:00"]}}]}})
+    data = minimal(
+        schedules={
+            "s": {
+                "bands": ["a"],
+                "rules": [{"day_types": ["weekday"], "bands": {"a": ["00:00-24:00"]}}],
+            }
+        }
+    )
     cal = calendar_from_dict(data)
     with pytest.raises(CalendarError, match="no band for season all, day type weekend"):
         cal.assign(local_day_index("2025-07-05", "Europe/Rome"), Q, "s")
 
 
 def test_seasons_must_cover_the_year_once() -> None:
-    data = minimal(seasons=[{"name": "w", "ranges": ["12-01..02-29"]},
-                            {"name": "s", "ranges": ["03-01..11-15"]}])
+    data = minimal(
+        seasons=[
+            {"name": "w", "ranges": ["12-01..02-29"]},
+            {"name": "s", "ranges": ["03-01..11-15"]},
+        ]
+    )
     cal = calendar_from_dict(data)
     with pytest.raises(CalendarError, match="11-16 belongs to no season"):
         cal.assign(local_day_index("2025-07-02", "Europe/Rome"), Q, "s")

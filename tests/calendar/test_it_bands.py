@@ -20,10 +20,24 @@ STEP = pd.Timedelta("15min")
 STEP_H = 0.25
 
 # ARERA's closed list: ten fixed dates plus Easter Monday (Lunedì dell'Angelo).
-FIXED_HOLIDAYS = ((1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8),
-                  (12, 25), (12, 26))
-EASTER_MONDAY = {2024: dt.date(2024, 4, 1), 2025: dt.date(2025, 4, 21),
-                 2026: dt.date(2026, 4, 6), 2027: dt.date(2027, 3, 29)}
+FIXED_HOLIDAYS = (
+    (1, 1),
+    (1, 6),
+    (4, 25),
+    (5, 1),
+    (6, 2),
+    (8, 15),
+    (11, 1),
+    (12, 8),
+    (12, 25),
+    (12, 26),
+)
+EASTER_MONDAY = {
+    2024: dt.date(2024, 4, 1),
+    2025: dt.date(2025, 4, 21),
+    2026: dt.date(2026, 4, 6),
+    2027: dt.date(2027, 3, 29),
+}
 
 
 def arera_holidays(year: int) -> set[dt.date]:
@@ -44,7 +58,8 @@ def reference_bands(start_utc: pd.DatetimeIndex) -> np.ndarray:
     saturday = (dow == 5) & ~holiday
     f1 = weekday & (hour >= 8) & (hour < 19)
     f2 = (weekday & ((hour == 7) | ((hour >= 19) & (hour < 23)))) | (
-        saturday & (hour >= 7) & (hour < 23))
+        saturday & (hour >= 7) & (hour < 23)
+    )
     return np.where(f1, "F1", np.where(f2, "F2", "F3"))
 
 
@@ -89,8 +104,7 @@ MONTHS_2025 = [
 
 
 @pytest.mark.parametrize(("start", "end", "f1_h", "f2_h", "f3_h"), MONTHS_2025)
-def test_month_hours_by_band(start: str, end: str, f1_h: float, f2_h: float,
-                             f3_h: float) -> None:
+def test_month_hours_by_band(start: str, end: str, f1_h: float, f2_h: float, f3_h: float) -> None:
     hours = engine_hours(start, end)
     assert hours == {"F1": f1_h, "F2": f2_h, "F3": f3_h}
     assert hours == reference_hours(start, end)
@@ -131,17 +145,20 @@ def test_every_interval_matches_reference_2025() -> None:
     assert mismatch.size == 0, f"first mismatch at {idx[mismatch[0]].tz_convert(TZ)}"
 
 
-@pytest.mark.parametrize("day", [
-    "2025-04-21",  # Easter Monday
-    "2025-04-25",  # Liberazione (Friday)
-    "2025-06-02",  # Festa della Repubblica (Monday)
-    "2025-08-15",  # Ferragosto (Friday)
-    "2025-11-01",  # Ognissanti (Saturday: F3 instead of F2 all day)
-    "2025-12-08",  # Immacolata (Monday)
-    "2025-12-26",  # Santo Stefano (Friday)
-    "2026-04-06",  # Easter Monday 2026
-    "2025-01-06",  # Epifania (Monday)
-])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2025-04-21",  # Easter Monday
+        "2025-04-25",  # Liberazione (Friday)
+        "2025-06-02",  # Festa della Repubblica (Monday)
+        "2025-08-15",  # Ferragosto (Friday)
+        "2025-11-01",  # Ognissanti (Saturday: F3 instead of F2 all day)
+        "2025-12-08",  # Immacolata (Monday)
+        "2025-12-26",  # Santo Stefano (Friday)
+        "2026-04-06",  # Easter Monday 2026
+        "2025-01-06",  # Epifania (Monday)
+    ],
+)
 def test_national_holidays_are_f3_all_day(day: str) -> None:
     d = dt.date.fromisoformat(day)
     idx = local_range(day, (d + dt.timedelta(days=1)).isoformat())
@@ -170,16 +187,26 @@ def test_san_francesco_2027_is_f1_under_181_06() -> None:
     assert _band_at("2027-10-04 07:30") == "F2"
     assert _band_at("2027-10-04 12:00") == "F1"
     assert _band_at("2027-10-04 12:00", "F1_F23") == "F1"
-    assert dt.date(2027, 10, 4) not in get_calendar("it-arera-181-06").holidays(
-        range(2027, 2028))
+    assert dt.date(2027, 10, 4) not in get_calendar("it-arera-181-06").holidays(range(2027, 2028))
 
 
-@pytest.mark.parametrize(("local", "band"), [
-    ("2025-01-07 07:59", "F2"), ("2025-01-07 08:00", "F1"), ("2025-01-07 18:59", "F1"),
-    ("2025-01-07 19:00", "F2"), ("2025-01-07 22:59", "F2"), ("2025-01-07 23:00", "F3"),
-    ("2025-01-07 06:59", "F3"), ("2025-01-11 06:59", "F3"), ("2025-01-11 07:00", "F2"),
-    ("2025-01-11 12:00", "F2"), ("2025-01-11 23:00", "F3"), ("2025-01-12 12:00", "F3"),
-])
+@pytest.mark.parametrize(
+    ("local", "band"),
+    [
+        ("2025-01-07 07:59", "F2"),
+        ("2025-01-07 08:00", "F1"),
+        ("2025-01-07 18:59", "F1"),
+        ("2025-01-07 19:00", "F2"),
+        ("2025-01-07 22:59", "F2"),
+        ("2025-01-07 23:00", "F3"),
+        ("2025-01-07 06:59", "F3"),
+        ("2025-01-11 06:59", "F3"),
+        ("2025-01-11 07:00", "F2"),
+        ("2025-01-11 12:00", "F2"),
+        ("2025-01-11 23:00", "F3"),
+        ("2025-01-12 12:00", "F3"),
+    ],
+)
 def test_band_boundaries(local: str, band: str) -> None:
     ts = pd.Timestamp(local).floor("15min")
     assert _band_at(str(ts)) == band

@@ -21,8 +21,10 @@ TZ = "Europe/Bratislava"
 STEP = pd.Timedelta("15min")
 HEADER = "day_type,band,start,end\n"
 # a complete table for the sk-urso day types (weekday, saturday, sunday)
-WEEKEND = ("saturday,NT,00:00,08:00\nsaturday,VT,08:00,24:00\n"
-           "sunday,NT,00:00,08:00\nsunday,VT,08:00,24:00\n")
+WEEKEND = (
+    "saturday,NT,00:00,08:00\nsaturday,VT,08:00,24:00\n"
+    "sunday,NT,00:00,08:00\nsunday,VT,08:00,24:00\n"
+)
 
 
 def _write(tmp_path: Path, body: str, name: str = "hdo.csv") -> Path:
@@ -32,13 +34,12 @@ def _write(tmp_path: Path, body: str, name: str = "hdo.csv") -> Path:
 
 
 def _example_calendar() -> Calendar:
-    return calendar_with_schedule(get_calendar("sk-urso"), "hdo",
-                                  schedule_from_table(EXAMPLE_CSV))
+    return calendar_with_schedule(get_calendar("sk-urso"), "hdo", schedule_from_table(EXAMPLE_CSV))
 
 
-def _local_day(cal: Calendar, day: str, schedule: str = "hdo") -> tuple[pd.DatetimeIndex,
-                                                                        np.ndarray,
-                                                                        tuple[str, ...]]:
+def _local_day(
+    cal: Calendar, day: str, schedule: str = "hdo"
+) -> tuple[pd.DatetimeIndex, np.ndarray, tuple[str, ...]]:
     start = pd.Timestamp(day).tz_localize(TZ)
     end = (pd.Timestamp(day) + pd.Timedelta(days=1)).tz_localize(TZ)
     n = int((end - start) / STEP)
@@ -73,8 +74,10 @@ def test_example_table_rules() -> None:
     assert spec.default is None
     assert spec.resolution_min == 15
     weekday = next(r for r in spec.rules if r.day_types == ("weekday",))
-    assert weekday.bands == {"NT": ("22:00-06:00", "13:00-15:00"),
-                             "VT": ("06:00-13:00", "15:00-22:00")}
+    assert weekday.bands == {
+        "NT": ("22:00-06:00", "13:00-15:00"),
+        "VT": ("06:00-13:00", "15:00-22:00"),
+    }
     assert weekday.seasons is None
     assert weekday.status == "unverified"
     assert weekday.source is not None
@@ -82,25 +85,41 @@ def test_example_table_rules() -> None:
     assert "lines 16, 17, 18, 19" in weekday.source
 
 
-@pytest.mark.parametrize(("day", "nt", "vt"), [
-    ("2019-05-15", 10.0, 14.0),  # Wednesday
-    ("2019-05-17", 10.0, 14.0),  # Friday
-    ("2019-05-18", 12.0, 12.0),  # Saturday
-    ("2019-05-19", 12.0, 12.0),  # Sunday
-])
+@pytest.mark.parametrize(
+    ("day", "nt", "vt"),
+    [
+        ("2019-05-15", 10.0, 14.0),  # Wednesday
+        ("2019-05-17", 10.0, 14.0),  # Friday
+        ("2019-05-18", 12.0, 12.0),  # Saturday
+        ("2019-05-19", 12.0, 12.0),  # Sunday
+    ],
+)
 def test_vt_nt_hours_per_day(day: str, nt: float, vt: float) -> None:
     assert _hours(_example_calendar(), day) == {"NT": nt, "VT": vt}
 
 
-@pytest.mark.parametrize(("local", "band"), [
-    ("2019-05-15 05:45", "NT"), ("2019-05-15 06:00", "VT"), ("2019-05-15 12:45", "VT"),
-    ("2019-05-15 13:00", "NT"), ("2019-05-15 14:45", "NT"), ("2019-05-15 15:00", "VT"),
-    ("2019-05-15 21:45", "VT"), ("2019-05-15 22:00", "NT"), ("2019-05-15 23:45", "NT"),
-    ("2019-05-15 00:00", "NT"),
-    # Friday night is weekday NT until midnight, then Saturday's own table applies
-    ("2019-05-17 23:45", "NT"), ("2019-05-18 06:45", "NT"), ("2019-05-18 07:00", "VT"),
-    ("2019-05-18 12:00", "NT"), ("2019-05-18 20:45", "VT"), ("2019-05-18 21:00", "NT"),
-])
+@pytest.mark.parametrize(
+    ("local", "band"),
+    [
+        ("2019-05-15 05:45", "NT"),
+        ("2019-05-15 06:00", "VT"),
+        ("2019-05-15 12:45", "VT"),
+        ("2019-05-15 13:00", "NT"),
+        ("2019-05-15 14:45", "NT"),
+        ("2019-05-15 15:00", "VT"),
+        ("2019-05-15 21:45", "VT"),
+        ("2019-05-15 22:00", "NT"),
+        ("2019-05-15 23:45", "NT"),
+        ("2019-05-15 00:00", "NT"),
+        # Friday night is weekday NT until midnight, then Saturday's own table applies
+        ("2019-05-17 23:45", "NT"),
+        ("2019-05-18 06:45", "NT"),
+        ("2019-05-18 07:00", "VT"),
+        ("2019-05-18 12:00", "NT"),
+        ("2019-05-18 20:45", "VT"),
+        ("2019-05-18 21:00", "NT"),
+    ],
+)
 def test_band_at_local_times(local: str, band: str) -> None:
     assert _band_at(_example_calendar(), local) == band
 
@@ -160,8 +179,11 @@ def test_frame_gives_the_same_schedule() -> None:
 
 
 def test_end_midnight_written_as_0000(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "weekday,VT,06:00,22:00\nweekday,NT,22:00,00:00\n"
-                  "weekday,NT,00:00,06:00\n" + WEEKEND)
+    path = _write(
+        tmp_path,
+        HEADER + "weekday,VT,06:00,22:00\nweekday,NT,22:00,00:00\n"
+        "weekday,NT,00:00,06:00\n" + WEEKEND,
+    )
     spec = schedule_from_table(path)
     assert spec.rules[0].bands["NT"] == ("22:00-24:00", "00:00-06:00")
 
@@ -179,10 +201,12 @@ def test_default_band_fills_uncovered_times(tmp_path: Path) -> None:
 
 
 def test_resolution(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "weekday,VT,06:10,22:00\nweekday,NT,22:00,06:10\n"
-                  + WEEKEND)
-    with pytest.raises(CalendarError, match=r"line 2, field `start`: 06:10 is not on the "
-                                            r"table's 15-minute grid"):
+    path = _write(tmp_path, HEADER + "weekday,VT,06:10,22:00\nweekday,NT,22:00,06:10\n" + WEEKEND)
+    with pytest.raises(
+        CalendarError,
+        match=r"line 2, field `start`: 06:10 is not on the "
+        r"table's 15-minute grid",
+    ):
         schedule_from_table(path)
     assert schedule_from_table(path, resolution_min=5).resolution_min == 5
     with pytest.raises(InputError, match="resolution_min=7"):
@@ -190,20 +214,31 @@ def test_resolution(tmp_path: Path) -> None:
 
 
 def test_seasons(tmp_path: Path) -> None:
-    cal = calendar_from_dict({
-        "id": "sk-seasons-test", "name": "test", "timezone": TZ, "source": "test",
-        "day_types": {"weekday": ["mon", "tue", "wed", "thu", "fri"],
-                      "weekend": ["sat", "sun"]},
-        "seasons": [{"name": "winter", "ranges": ["10-01..03-31"]},
-                    {"name": "summer", "ranges": ["04-01..09-30"]}],
-    })
-    body = ("day_type,band,start,end,season\n"
-            "weekday,NT,22:00,06:00,\n"  # every season
-            "weekday,VT,06:00,22:00,summer\n"
-            "weekday,VT,06:00,12:00,winter\n"
-            "weekday,NT,12:00,14:00,winter\n"
-            "weekday,VT,14:00,22:00,winter\n"
-            "weekend,NT,00:00,24:00,\n")
+    cal = calendar_from_dict(
+        {
+            "id": "sk-seasons-test",
+            "name": "test",
+            "timezone": TZ,
+            "source": "test",
+            "day_types": {
+                "weekday": ["mon", "tue", "wed", "thu", "fri"],
+                "weekend": ["sat", "sun"],
+            },
+            "seasons": [
+                {"name": "winter", "ranges": ["10-01..03-31"]},
+                {"name": "summer", "ranges": ["04-01..09-30"]},
+            ],
+        }
+    )
+    body = (
+        "day_type,band,start,end,season\n"
+        "weekday,NT,22:00,06:00,\n"  # every season
+        "weekday,VT,06:00,22:00,summer\n"
+        "weekday,VT,06:00,12:00,winter\n"
+        "weekday,NT,12:00,14:00,winter\n"
+        "weekday,VT,14:00,22:00,winter\n"
+        "weekend,NT,00:00,24:00,\n"
+    )
     spec = schedule_from_table(_write(tmp_path, body))
     new = calendar_with_schedule(cal, "hdo", spec)
     assert _hours(new, "2019-07-10") == {"NT": 8.0, "VT": 16.0}
@@ -211,8 +246,11 @@ def test_seasons(tmp_path: Path) -> None:
     assert _hours(new, "2019-01-12") == {"NT": 24.0, "VT": 0.0}
     # a season-specific row may not overlap an all-season row
     bad = body + "weekday,VT,05:00,06:00,winter\n"
-    with pytest.raises(CalendarError, match=r"line 8: VT 05:00-06:00 on weekday, season "
-                                            r"winter overlaps line 2 \(NT 22:00-06:00\)"):
+    with pytest.raises(
+        CalendarError,
+        match=r"line 8: VT 05:00-06:00 on weekday, season "
+        r"winter overlaps line 2 \(NT 22:00-06:00\)",
+    ):
         schedule_from_table(_write(tmp_path, bad))
     # each season named in the table must be covered for each day type
     gap = body.replace("weekday,NT,12:00,14:00,winter\n", "")
@@ -222,8 +260,7 @@ def test_seasons(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- errors
 def test_overlap_names_both_lines(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "weekday,NT,22:00,06:00\nweekday,VT,05:00,22:00\n"
-                  + WEEKEND)
+    path = _write(tmp_path, HEADER + "weekday,NT,22:00,06:00\nweekday,VT,05:00,22:00\n" + WEEKEND)
     with pytest.raises(CalendarError) as info:
         schedule_from_table(path)
     msg = str(info.value)
@@ -233,33 +270,44 @@ def test_overlap_names_both_lines(tmp_path: Path) -> None:
 
 
 def test_overlap_of_the_same_band_is_an_error_too(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "weekday,NT,22:00,06:00\nweekday,NT,21:00,23:00\n"
-                  "weekday,VT,06:00,21:00\n" + WEEKEND)
+    path = _write(
+        tmp_path,
+        HEADER + "weekday,NT,22:00,06:00\nweekday,NT,21:00,23:00\n"
+        "weekday,VT,06:00,21:00\n" + WEEKEND,
+    )
     with pytest.raises(CalendarError, match=r"line 3: NT 21:00-23:00 .* at 22:00"):
         schedule_from_table(path)
 
 
 def test_uncovered_time_is_named(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "weekday,NT,22:00,06:00\nweekday,VT,06:00,13:00\n"
-                  "weekday,VT,15:00,22:00\n" + WEEKEND)
-    with pytest.raises(CalendarError, match=r"hdo.csv: no row gives a band for weekday from "
-                                            r"13:00 to 15:00; add a row .* default="):
+    path = _write(
+        tmp_path,
+        HEADER + "weekday,NT,22:00,06:00\nweekday,VT,06:00,13:00\n"
+        "weekday,VT,15:00,22:00\n" + WEEKEND,
+    )
+    with pytest.raises(
+        CalendarError,
+        match=r"hdo.csv: no row gives a band for weekday from "
+        r"13:00 to 15:00; add a row .* default=",
+    ):
         schedule_from_table(path)
 
 
-@pytest.mark.parametrize(("row", "field", "fragment"), [
-    ("weekday,NT,22:00,25:00", "end", "not a time of day"),
-    ("weekday,NT,22:00,6", "end", "is not a time; write HH:MM"),
-    ("weekday,NT,22:60,06:00", "start", "not a time of day"),
-    ("weekday,NT,24:00,06:00", "start", "24:00 is the end of the day"),
-    ("weekday,NT,06:00,06:00", "end", "is empty; for a whole day"),
-    ("Weekday,NT,22:00,06:00", "day_type", "not a day-type name"),
-    ("weekday,V T,22:00,06:00", "band", "not a band name"),
-    ("weekday,,22:00,06:00", "band", "not a band name"),
-])
+@pytest.mark.parametrize(
+    ("row", "field", "fragment"),
+    [
+        ("weekday,NT,22:00,25:00", "end", "not a time of day"),
+        ("weekday,NT,22:00,6", "end", "is not a time; write HH:MM"),
+        ("weekday,NT,22:60,06:00", "start", "not a time of day"),
+        ("weekday,NT,24:00,06:00", "start", "24:00 is the end of the day"),
+        ("weekday,NT,06:00,06:00", "end", "is empty; for a whole day"),
+        ("Weekday,NT,22:00,06:00", "day_type", "not a day-type name"),
+        ("weekday,V T,22:00,06:00", "band", "not a band name"),
+        ("weekday,,22:00,06:00", "band", "not a band name"),
+    ],
+)
 def test_bad_field(tmp_path: Path, row: str, field: str, fragment: str) -> None:
-    path = _write(tmp_path, "# comment line\n" + HEADER + "weekday,VT,06:00,22:00\n" + row
-                  + "\n")
+    path = _write(tmp_path, "# comment line\n" + HEADER + "weekday,VT,06:00,22:00\n" + row + "\n")
     with pytest.raises(CalendarError) as info:
         schedule_from_table(path)
     msg = str(info.value)
@@ -279,12 +327,18 @@ def test_wrong_number_of_fields(tmp_path: Path) -> None:
         schedule_from_table(path)
 
 
-@pytest.mark.parametrize(("header", "fragment"), [
-    ("day_type,band,start,ende\n", r"unknown column\(s\) \['ende'\].*missing column\(s\) "
-                                   r"\['end'\]"),
-    ("day_type,band,start,end,tariff\n", r"unknown column\(s\) \['tariff'\]"),
-    ("day_type,band,start,end,end\n", r"column\(s\) \['end'\] appear more than once"),
-])
+@pytest.mark.parametrize(
+    ("header", "fragment"),
+    [
+        (
+            "day_type,band,start,ende\n",
+            r"unknown column\(s\) \['ende'\].*missing column\(s\) "
+            r"\['end'\]",
+        ),
+        ("day_type,band,start,end,tariff\n", r"unknown column\(s\) \['tariff'\]"),
+        ("day_type,band,start,end,end\n", r"column\(s\) \['end'\] appear more than once"),
+    ],
+)
 def test_bad_header(tmp_path: Path, header: str, fragment: str) -> None:
     with pytest.raises(CalendarError, match=fragment):
         schedule_from_table(_write(tmp_path, header + "weekday,NT,00:00,24:00,x\n"))
@@ -302,9 +356,15 @@ def test_empty_tables(tmp_path: Path) -> None:
 
 
 def test_frame_errors_name_the_row() -> None:
-    frame = pd.DataFrame({"day_type": ["weekday", "weekday"], "band": ["NT", "VT"],
-                          "start": ["00:00", "6:00x"], "end": ["06:00", "24:00"]},
-                         index=["a", "b"])
+    frame = pd.DataFrame(
+        {
+            "day_type": ["weekday", "weekday"],
+            "band": ["NT", "VT"],
+            "start": ["00:00", "6:00x"],
+            "end": ["06:00", "24:00"],
+        },
+        index=["a", "b"],
+    )
     with pytest.raises(CalendarError, match=r"<switching table frame>, row 'b', field `start`"):
         schedule_from_table(frame)
 
@@ -320,8 +380,9 @@ def test_calendar_without_the_tables_day_type(tmp_path: Path) -> None:
 
 
 def test_holiday_rows_need_a_calendar_with_holidays(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "weekday,NT,00:00,24:00\n" + WEEKEND
-                  + "holiday,NT,00:00,24:00\n")
+    path = _write(
+        tmp_path, HEADER + "weekday,NT,00:00,24:00\n" + WEEKEND + "holiday,NT,00:00,24:00\n"
+    )
     with pytest.raises(CalendarError, match="sk-urso counts no holidays"):
         calendar_with_schedule(get_calendar("sk-urso"), "hdo", schedule_from_table(path))
 

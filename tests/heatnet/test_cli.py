@@ -45,15 +45,15 @@ def test_past_year_json_and_csv() -> None:
 
 
 def test_several_files_are_summed_by_territorial_unit(tmp_path: Path) -> None:
-    out = runner.invoke(norms_app, ["coming-year", str(EXAMPLE), str(VARIANT), "--format",
-                                    "json"])
+    out = runner.invoke(norms_app, ["coming-year", str(EXAMPLE), str(VARIANT), "--format", "json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     units = data["units"]
     total = data["territorial_totals"][-1]
     assert total["territorial_unit"] == "TOTAL"
     assert total["coming_normative_energy_kwh"] == pytest.approx(
-        sum(u["total_normative_energy_kwh"] for u in units))
+        sum(u["total_normative_energy_kwh"] for u in units)
+    )
     out = runner.invoke(norms_app, ["past-year", str(EXAMPLE), str(EXAMPLE)])
     assert out.exit_code == 2
     assert "appear in more than one file" in out.output
@@ -64,8 +64,9 @@ def test_coming_year_table_and_output_file(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "ΣЭн,пр (4.3) = 12,998,382 kWh" in out.output
     target = tmp_path / "coming.csv"
-    out = runner.invoke(norms_app, ["coming-year", str(EXAMPLE), "--format", "csv",
-                                    "--output", str(target)])
+    out = runner.invoke(
+        norms_app, ["coming-year", str(EXAMPLE), "--format", "csv", "--output", str(target)]
+    )
     assert out.exit_code == 0, out.output
     frame = pd.read_csv(target, keep_default_na=False)
     assert set(frame["table"].astype(str)) == {"4", "6"}
@@ -77,21 +78,35 @@ def test_coming_year_table_and_output_file(tmp_path: Path) -> None:
 
 
 def test_characteristic() -> None:
-    out = runner.invoke(norms_app, ["characteristic", str(EXAMPLE), "--station", "II",
-                                    "--season", "summer", "--points", "5", "--format", "csv"])
+    out = runner.invoke(
+        norms_app,
+        [
+            "characteristic",
+            str(EXAMPLE),
+            "--station",
+            "II",
+            "--season",
+            "summer",
+            "--points",
+            "5",
+            "--format",
+            "csv",
+        ],
+    )
     assert out.exit_code == 0, out.output
     frame = pd.read_csv(io.StringIO(out.output))
     assert len(frame) == 5
     assert set(frame["regime"]) == {"1×СЭ-1250-140"}
     # N = G·H/(367·0.82·0.95) on the curve H = 164.7 − 1.423e-5·G²
     g = frame["flow_t_per_h"]
-    expected = g * (164.7 - 1.423e-5 * g ** 2) / (367 * 0.82 * 0.95)
+    expected = g * (164.7 - 1.423e-5 * g**2) / (367 * 0.82 * 0.95)
     assert frame["power_kw"].tolist() == pytest.approx(expected.tolist(), rel=1e-9)
     out = runner.invoke(norms_app, ["characteristic", str(EXAMPLE), "--station", "IV"])
     assert out.exit_code == 2
     assert "--station 'IV': unknown" in out.output
-    out = runner.invoke(norms_app, ["characteristic", str(EXAMPLE), "--station", "I",
-                                    "--season", "summer"])
+    out = runner.invoke(
+        norms_app, ["characteristic", str(EXAMPLE), "--station", "I", "--season", "summer"]
+    )
     assert out.exit_code == 2
     assert "station I: no summer characteristic" in out.output
     out = runner.invoke(norms_app, ["characteristic", str(EXAMPLE), "--station", "I"])
@@ -123,7 +138,8 @@ def test_errors_exit_2_naming_the_field(tmp_path: Path) -> None:
     out = runner.invoke(norms_app, ["past-year", str(bad)])
     assert out.exit_code == 2
     assert f"{bad}: past_year.auxiliary_factor: Input should be less than or equal to 1.05" in (
-        out.output.replace("\n", ""))
+        out.output.replace("\n", "")
+    )
     out = runner.invoke(norms_app, ["past-year", str(EXAMPLE), "--format", "xml"])
     assert out.exit_code == 2
     assert "--format 'xml'" in out.output

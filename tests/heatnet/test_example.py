@@ -26,13 +26,19 @@ KWH_PER_T_M = 1.03 / (367.0 * 0.82 * 0.95)  # Kсн/(367·ηн·ηд) under the 
 
 def test_actual_flows_from_formula_6() -> None:
     result = past_year(example_input())
-    flows = {(r.station, r.season): r.actual_flow_t_per_h
-             for st in result.stations for r in st.seasons}
-    assert flows == pytest.approx({
-        ("I", "winter"): 1220.0, ("II", "winter"): 2684.0, ("II", "summer"): 900 * 12 / 11,
-        ("III", "winter"): 1098.0, ("III", "summer"): 500 * 12 / 11})
-    assert all(r.actual_flow_source == "formula (6)" for st in result.stations
-               for r in st.seasons)
+    flows = {
+        (r.station, r.season): r.actual_flow_t_per_h for st in result.stations for r in st.seasons
+    }
+    assert flows == pytest.approx(
+        {
+            ("I", "winter"): 1220.0,
+            ("II", "winter"): 2684.0,
+            ("II", "summer"): 900 * 12 / 11,
+            ("III", "winter"): 1098.0,
+            ("III", "summer"): 500 * 12 / 11,
+        }
+    )
+    assert all(r.actual_flow_source == "formula (6)" for st in result.stations for r in st.seasons)
 
 
 def test_reserves_match_the_seeds_0_12() -> None:
@@ -70,7 +76,8 @@ def test_past_year_reference_values_under_assumptions() -> None:
     assert i_winter.design_power_kw == pytest.approx(1000 * 80 * KWH_PER_T_M, rel=1e-12)
     # station shares of the normative add up to (3)
     assert sum(s.normative_energy_kwh for s in result.stations) == pytest.approx(
-        result.total_normative_energy_kwh, rel=1e-12)
+        result.total_normative_energy_kwh, rel=1e-12
+    )
     assert result.warnings == ()
 
 
@@ -83,9 +90,13 @@ def test_coming_year_reference_values_under_assumptions() -> None:
     assert result.reserves_factor == 0.12
     assert result.task.task == pytest.approx(eps, rel=1e-12)
     assert result.task.task == pytest.approx(0.37165, abs=1e-5)
-    planned = {("I", "winter"): (1100, 75, 4920), ("II", "winter"): (2300, 143, 4920),
-               ("II", "summer"): (1000, 149, 3740), ("III", "winter"): (900, 122, 4920),
-               ("III", "summer"): (520, 120, 3740)}
+    planned = {
+        ("I", "winter"): (1100, 75, 4920),
+        ("II", "winter"): (2300, 143, 4920),
+        ("II", "summer"): (1000, 149, 3740),
+        ("III", "winter"): (900, 122, 4920),
+        ("III", "summer"): (520, 120, 3740),
+    }
     pumping = sum(g * h * n for g, h, n in planned.values()) * KWH_PER_T_M
     factor = 1 + 0.12 * (1 - eps)
     assert result.normative_multiplier == pytest.approx(factor)
@@ -109,14 +120,16 @@ def test_variant_runs_with_meters_correction_and_auxiliary_energy() -> None:
     assert iii.auxiliary_factor == 1.0
     assert iii.auxiliary_energy_kwh == 60_000
     assert iii.calculated_energy_kwh == pytest.approx(
-        sum(r.design_power_kw * r.hours_h for r in iii.seasons) + 60_000)
+        sum(r.design_power_kw * r.hours_h for r in iii.seasons) + 60_000
+    )
     assert past.total_metered_energy_kwh == 1_590_000 + 9_300_000 + 3_300_000
     assert any("saving task was met" in f for f in past.findings)
     result = coming_year(inp, past)
     assert result.reserves_factor == pytest.approx(past.reserves_factor)  # from (8)
     # consistent Кр: (9) full equals the simple form
     assert result.task.task == pytest.approx(
-        500_000 / (past.total_nominal_energy_kwh - past.total_calculated_energy_kwh))
+        500_000 / (past.total_nominal_energy_kwh - past.total_calculated_energy_kwh)
+    )
 
 
 def test_variant_invert_law_matches_the_meter() -> None:
@@ -126,4 +139,5 @@ def test_variant_invert_law_matches_the_meter() -> None:
     assert not any("still differs" in f for f in ii.findings)
     linear = past_year(example_input(VARIANT, flow_correction_law="linear")).station("II")
     assert linear.flow_correction_scale == pytest.approx(
-        9_300_000 / linear.uncorrected_nominal_energy_kwh)
+        9_300_000 / linear.uncorrected_nominal_energy_kwh
+    )

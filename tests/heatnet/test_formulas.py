@@ -30,20 +30,28 @@ def test_power_formula_2_5_11() -> None:
     assert unit_power_kw(367.0, 100.0, 0.8, 0.5, 1.04) == pytest.approx(260.0, rel=1e-12)
     # the constant is a parameter: 3600/9.81 instead of 367
     assert unit_power_kw(367.0, 100.0, 0.8, 0.5, hydraulic_constant=3600 / 9.81) == (
-        pytest.approx(250.0 * 367.0 / (3600 / 9.81), rel=1e-12))
+        pytest.approx(250.0 * 367.0 / (3600 / 9.81), rel=1e-12)
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"pump_efficiency": 0.0}, "pump_efficiency"),
-    ({"pump_efficiency": 1.01}, "pump_efficiency"),
-    ({"motor_efficiency": 82.0}, "motor_efficiency"),
-    ({"auxiliary_factor": 1.06}, "auxiliary_factor (Kсн)"),
-    ({"auxiliary_factor": 0.99}, "auxiliary_factor (Kсн)"),
-    ({"flow_t_per_h": 0.0}, "flow_t_per_h"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"pump_efficiency": 0.0}, "pump_efficiency"),
+        ({"pump_efficiency": 1.01}, "pump_efficiency"),
+        ({"motor_efficiency": 82.0}, "motor_efficiency"),
+        ({"auxiliary_factor": 1.06}, "auxiliary_factor (Kсн)"),
+        ({"auxiliary_factor": 0.99}, "auxiliary_factor (Kсн)"),
+        ({"flow_t_per_h": 0.0}, "flow_t_per_h"),
+    ],
+)
 def test_power_formula_rejects_bad_values(kwargs: dict[str, float], field: str) -> None:
-    args: dict[str, float] = {"flow_t_per_h": 367.0, "head_m": 100.0, "pump_efficiency": 0.8,
-                              "motor_efficiency": 0.5}
+    args: dict[str, float] = {
+        "flow_t_per_h": 367.0,
+        "head_m": 100.0,
+        "pump_efficiency": 0.8,
+        "motor_efficiency": 0.5,
+    }
     args.update(kwargs)
     with pytest.raises(InputError, match=field.replace("(", r"\(").replace(")", r"\)")):
         unit_power_kw(**args)
@@ -73,9 +81,11 @@ def test_network_normative_formula_3() -> None:
 def test_nominal_formula_4_and_allowance_range() -> None:
     # 1.1·(300·5000 + 120·3000) + 10 000 = 2 056 000; Кэк also on Эсн → 2 057 000
     assert nominal_energy_kwh([300.0, 120.0], [5000.0, 3000.0], 1.1, 10_000.0) == (
-        pytest.approx(2_056_000.0))
-    assert nominal_energy_kwh([300.0, 120.0], [5000.0, 3000.0], 1.1, 10_000.0,
-                              allowance_applies_to_auxiliaries=True) == pytest.approx(2_057_000.0)
+        pytest.approx(2_056_000.0)
+    )
+    assert nominal_energy_kwh(
+        [300.0, 120.0], [5000.0, 3000.0], 1.1, 10_000.0, allowance_applies_to_auxiliaries=True
+    ) == pytest.approx(2_057_000.0)
     for bad in (0.99, 1.21):
         with pytest.raises(InputError, match=r"operating_allowance \(Кэк\).*\[1, 1.2\]"):
             nominal_energy_kwh([300.0], [5000.0], bad)
@@ -89,17 +99,20 @@ def test_actual_flow_formula_6() -> None:
 def test_flow_correction_formula_7() -> None:
     # Эф/Эном = 1.331 → cube root 1.1, linear 1.331
     assert corrected_actual_flow_t_per_h(1000.0, 1_331_000.0, 1_000_000.0) == (
-        pytest.approx(1100.0, rel=1e-12))
+        pytest.approx(1100.0, rel=1e-12)
+    )
     assert corrected_actual_flow_t_per_h(1000.0, 1_331_000.0, 1_000_000.0, "linear") == (
-        pytest.approx(1331.0, rel=1e-12))
+        pytest.approx(1331.0, rel=1e-12)
+    )
 
 
 def test_flow_scale_by_inverting_the_characteristic() -> None:
     # E(k) = 1e6·k³: E = 1.331e6 at k = 1.1 exactly
-    assert solve_flow_scale(lambda k: 1e6 * k ** 3, 1_331_000.0) == pytest.approx(1.1, rel=1e-9)
+    assert solve_flow_scale(lambda k: 1e6 * k**3, 1_331_000.0) == pytest.approx(1.1, rel=1e-9)
     # two roots of a hump-shaped E(k): the one nearer k = 1 is taken
     assert solve_flow_scale(lambda k: 1e6 * (1 - (k - 1.2) ** 2), 0.96e6) == (
-        pytest.approx(1.0, rel=1e-9))
+        pytest.approx(1.0, rel=1e-9)
+    )
     with pytest.raises(InputError, match="cannot be reached on the station's characteristic"):
         solve_flow_scale(lambda k: 1e6 * min(k, 1.5), 2e6, "station II")
 
@@ -112,11 +125,13 @@ def test_task_formula_9_both_forms() -> None:
     # ΣЭном 1.12e6, ΣЭр 1e6, Кр 0.12, ΔЭ 30 000 → 1 − 90 000/120 000 = 0.25
     assert task_from_saving(30_000.0, 1_120_000.0, 1_000_000.0, 0.12) == pytest.approx(0.25)
     assert task_from_saving(30_000.0, 1_120_000.0, 1_000_000.0, 0.12, "simple") == (
-        pytest.approx(0.25))
+        pytest.approx(0.25)
+    )
     # with an inconsistent Кр = 0.15 the full form gives 1 − 90 000/150 000 = 0.4
     assert task_from_saving(30_000.0, 1_120_000.0, 1_000_000.0, 0.15) == pytest.approx(0.4)
     assert task_from_saving(30_000.0, 1_120_000.0, 1_000_000.0, 0.15, "simple") == (
-        pytest.approx(0.25))
+        pytest.approx(0.25)
+    )
 
 
 def test_task_is_clipped_with_a_warning() -> None:
@@ -138,13 +153,15 @@ def test_task_is_clipped_with_a_warning() -> None:
 def test_coming_year_formula_10() -> None:
     # (300·5000 + 120·3000)·(1 + 0.12·0.75) = 1 860 000·1.09
     assert coming_year_normative_energy_kwh([300.0, 120.0], [5000.0, 3000.0], 0.12, 0.25) == (
-        pytest.approx(2_027_400.0))
+        pytest.approx(2_027_400.0)
+    )
     # a planned Эсн is added outside the factor unless asked otherwise
     assert coming_year_normative_energy_kwh([300.0], [5000.0], 0.12, 0.25, 10_000.0) == (
-        pytest.approx(1_500_000 * 1.09 + 10_000))
+        pytest.approx(1_500_000 * 1.09 + 10_000)
+    )
     assert coming_year_normative_energy_kwh(
-        [300.0], [5000.0], 0.12, 0.25, 10_000.0,
-        reserve_factor_applies_to_auxiliaries=True) == pytest.approx(1_510_000 * 1.09)
+        [300.0], [5000.0], 0.12, 0.25, 10_000.0, reserve_factor_applies_to_auxiliaries=True
+    ) == pytest.approx(1_510_000 * 1.09)
 
 
 # ---------------------------------------------------------------- identities of the method

@@ -56,12 +56,21 @@ def test_tabulated_curves_interpolate_and_never_extrapolate() -> None:
 
 
 def test_tabulated_pump_range_and_extension_refused() -> None:
-    p = Pump("T", TabulatedCurve((200.0, 600.0, 1000.0), (90.0, 80.0, 60.0)),
-             TabulatedCurve((300.0, 600.0, 900.0), (0.6, 0.8, 0.7)), 0.95)
+    p = Pump(
+        "T",
+        TabulatedCurve((200.0, 600.0, 1000.0), (90.0, 80.0, 60.0)),
+        TabulatedCurve((300.0, 600.0, 900.0), (0.6, 0.8, 0.7)),
+        0.95,
+    )
     assert p.flow_range_m3_per_h == (300.0, 900.0)  # intersection of both tables
     with pytest.raises(InputError, match="beyond the tabulated points"):
-        Pump("T", TabulatedCurve((200.0, 1000.0), (90.0, 60.0)), constant_curve(0.8), 0.95,
-             (100.0, 1000.0))
+        Pump(
+            "T",
+            TabulatedCurve((200.0, 1000.0), (90.0, 60.0)),
+            constant_curve(0.8),
+            0.95,
+            (100.0, 1000.0),
+        )
 
 
 def test_efficiency_outside_unit_interval_is_refused() -> None:
@@ -71,9 +80,13 @@ def test_efficiency_outside_unit_interval_is_refused() -> None:
         Pump("E", parabola_head_curve(100.0, 1e-4), constant_curve(0.8), 1.5)
     # a fitted curve that climbs above 1 within the range
     with pytest.raises(InputError, match="outside"):
-        Pump("E", parabola_head_curve(100.0, 1e-4),
-             fit_efficiency_curve([100.0, 500.0, 900.0], [0.5, 0.99, 0.98]), 0.95,
-             (100.0, 2000.0))
+        Pump(
+            "E",
+            parabola_head_curve(100.0, 1e-4),
+            fit_efficiency_curve([100.0, 500.0, 900.0], [0.5, 0.99, 0.98]),
+            0.95,
+            (100.0, 2000.0),
+        )
 
 
 def test_nominal_parabola_efficiency() -> None:
@@ -91,9 +104,10 @@ def test_fits_recover_exact_curves() -> None:
     assert quad.domain_m3_per_h() == (200.0, 1100.0)
     par = fit_head_curve([0.0, 1000.0], [100.0, 0.0], "parabola")
     assert par.coefficients == pytest.approx((100.0, 0.0, -1e-4))
-    eff = fit_efficiency_curve([400.0, 800.0, 1200.0],
-                               [float(nominal_parabola_efficiency(800.0, 0.8)(x))
-                                for x in (400.0, 800.0, 1200.0)])
+    eff = fit_efficiency_curve(
+        [400.0, 800.0, 1200.0],
+        [float(nominal_parabola_efficiency(800.0, 0.8)(x)) for x in (400.0, 800.0, 1200.0)],
+    )
     assert eff.coefficients == pytest.approx((0.0, 2e-3, -1.25e-6), rel=1e-9)
 
 
@@ -101,10 +115,18 @@ def test_fit_reproduces_the_reference_pump_curves() -> None:
     """Nominal point + the seed's per-pump points give the reference's H0 and S."""
     cases: dict[str, tuple[list[float], list[float], float, float]] = {
         "1250-70": ([1250, 1000, 1220], [70, 80, 70], 98.7, 1.875e-5),
-        "1250-140": ([1250, 1100, 900, 1342, 900 * 12 / 11], [140, 150, 153, 140, 150],
-                     164.7, 1.423e-5),
-        "800-100": ([800, 450, 500, 549, 500 * 12 / 11], [100, 122, 120, 115, 118],
-                    132.0, 5.021e-5),
+        "1250-140": (
+            [1250, 1100, 900, 1342, 900 * 12 / 11],
+            [140, 150, 153, 140, 150],
+            164.7,
+            1.423e-5,
+        ),
+        "800-100": (
+            [800, 450, 500, 549, 500 * 12 / 11],
+            [100, 122, 120, 115, 118],
+            132.0,
+            5.021e-5,
+        ),
     }
     for flows, heads, h0, s in cases.values():
         c = fit_head_curve([float(f) for f in flows], [float(x) for x in heads], "parabola")
@@ -137,6 +159,7 @@ def test_joint_head_curve_matches_scipy_root_of_the_full_system() -> None:
     totals = [600.0, 900.0, 1200.0, 1500.0]
     heads = joint_head_curve_m([A, B], totals)
     for total, head in zip(totals, heads, strict=True):
+
         def system(x: np.ndarray, total: float = total) -> list[float]:
             qa, qb, h = x
             return [h - (100 - 1e-4 * qa * qa), h - (80 - 2e-4 * qb * qb), qa + qb - total]
@@ -159,7 +182,7 @@ def test_weak_pump_pushed_off_its_curve_is_an_error() -> None:
 def test_operating_point_on_a_system_curve() -> None:
     qa, qb = math.sqrt(40 / 1e-4), math.sqrt(20 / 2e-4)
     total = qa + qb
-    s = 40.0 / total ** 2  # H = 20 + S·Q² passes through (total, 60 m)
+    s = 40.0 / total**2  # H = 20 + S·Q² passes through (total, 60 m)
     jp = operating_point([A, B], 20.0, s)
     assert jp.flow_m3_per_h == pytest.approx(total, rel=1e-8)
     assert jp.head_m == pytest.approx(60.0, abs=1e-6)
@@ -171,11 +194,13 @@ def test_operating_point_on_a_system_curve() -> None:
 
 
 def test_non_falling_head_curve_cannot_be_inverted() -> None:
-    rising = Pump("R", PolynomialCurve((80.0, 0.02, -2e-5)), constant_curve(0.8), 0.95,
-                  (100.0, 1500.0))
+    rising = Pump(
+        "R", PolynomialCurve((80.0, 0.02, -2e-5)), constant_curve(0.8), 0.95, (100.0, 1500.0)
+    )
     assert not rising.head_falls
     with pytest.raises(InputError, match="does not fall monotonically"):
         joint_operation([rising, A], 900.0)
     # identical pumps need no inversion
     assert joint_operation([rising, rising], 1000.0).head_m == pytest.approx(
-        80 + 0.02 * 500 - 2e-5 * 500 ** 2)
+        80 + 0.02 * 500 - 2e-5 * 500**2
+    )

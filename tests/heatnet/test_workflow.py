@@ -68,8 +68,7 @@ def test_flow_correction_sets_the_allowance_to_one(law: str) -> None:
     data["options"] = {"flow_correction_law": law}
     before = past_year(input_from_dict(data, "small")).station("S")
     metered = 1.2 * before.nominal_energy_kwh
-    data["past_year"]["stations"]["S"].update(metered_energy_kwh=metered,
-                                              correct_actual_flow=True)
+    data["past_year"]["stations"]["S"].update(metered_energy_kwh=metered, correct_actual_flow=True)
     st = past_year(input_from_dict(data, "small")).station("S")
     k = 1.2 ** (1 / 3) if law == "cube" else 1.2
     assert st.uncorrected_nominal_energy_kwh == pytest.approx(before.nominal_energy_kwh)
@@ -77,7 +76,8 @@ def test_flow_correction_sets_the_allowance_to_one(law: str) -> None:
     assert st.operating_allowance == 1.0
     g_w, g_s = 550 * k, 300 * k  # head from the curve at the corrected flows, Кэк = 1
     assert st.nominal_energy_kwh == pytest.approx(
-        (g_w * head(g_w) * 5000 + g_s * head(g_s) * 3000) / C, rel=1e-12)
+        (g_w * head(g_w) * 5000 + g_s * head(g_s) * 3000) / C, rel=1e-12
+    )
     assert [r.actual_flow_source for r in st.seasons] == [f"formula (6) + formula (7) {law}"] * 2
 
 
@@ -103,8 +103,9 @@ def test_given_heads_and_head_source_option() -> None:
     row = result.station("S").seasons[0]
     assert row.design_head_m == 90.0
     assert row.design_unit_power_kw == pytest.approx(500 * 90 / C)
-    assert any("design_head_m" in w and "differs from the pump curves" in w
-               for w in result.warnings)
+    assert any(
+        "design_head_m" in w and "differs from the pump curves" in w for w in result.warnings
+    )
     data["options"] = {"head_source": "curve"}
     row = past_year(input_from_dict(data, "small")).station("S").seasons[0]
     assert row.design_head_m == pytest.approx(75.0)
@@ -121,13 +122,19 @@ def test_water_density_converts_mass_to_volume_flow() -> None:
 
 def measured_case(**station: Any) -> dict[str, Any]:
     data = small_case()
-    data["stations"]["S"].update({
-        "measured_characteristic": {"winter": {"flow_t_per_h": [100.0, 1000.0],
-                                               "power_kw": [50.0, 500.0],
-                                               "interpolation": "linear"},
-                                    "summer": {"flow_t_per_h": [100.0, 1000.0],
-                                               "power_kw": [40.0, 400.0]}},
-        **station})
+    data["stations"]["S"].update(
+        {
+            "measured_characteristic": {
+                "winter": {
+                    "flow_t_per_h": [100.0, 1000.0],
+                    "power_kw": [50.0, 500.0],
+                    "interpolation": "linear",
+                },
+                "summer": {"flow_t_per_h": [100.0, 1000.0], "power_kw": [40.0, 400.0]},
+            },
+            **station,
+        }
+    )
     return data
 
 
@@ -150,9 +157,12 @@ def test_measured_characteristic_is_preferred() -> None:
 def test_flow_outside_measured_characteristic() -> None:
     data = measured_case()
     data["past_year"]["stations"]["S"]["winter"]["design_flow_t_per_h"] = 1500.0
-    with pytest.raises(InputError, match=r"small: past_year\.stations\.S\.winter\."
-                                         r"design_flow_t_per_h = 1500 t/h: .* outside the "
-                                         r"measured characteristic"):
+    with pytest.raises(
+        InputError,
+        match=r"small: past_year\.stations\.S\.winter\."
+        r"design_flow_t_per_h = 1500 t/h: .* outside the "
+        r"measured characteristic",
+    ):
         past_year(input_from_dict(data, "small"))
 
 
@@ -171,27 +181,33 @@ def test_candidate_regimes_take_the_least_power() -> None:
 
 def test_different_pumps_in_a_station_sum_their_powers() -> None:
     data = small_case()
-    data["pumps"]["B"] = {"motor_efficiency": 0.9,
-                          "head": {"form": "parabola", "shutoff_head_m": 80.0,
-                                   "drop_coefficient_m_per_m3_per_h_sq": 2e-4},
-                          "efficiency": {"form": "constant", "value": 0.7}}
+    data["pumps"]["B"] = {
+        "motor_efficiency": 0.9,
+        "head": {
+            "form": "parabola",
+            "shutoff_head_m": 80.0,
+            "drop_coefficient_m_per_m3_per_h_sq": 2e-4,
+        },
+        "efficiency": {"form": "constant", "value": 0.7},
+    }
     data["stations"]["S"]["regimes"]["winter"] = {"A": 1, "B": 1}
     stations = input_from_dict(data, "small").build_stations()
     qa, qb = (40 / 1e-4) ** 0.5, (20 / 2e-4) ** 0.5  # both at 60 m
     pt = stations["S"].season("winter").point(qa + qb)
     assert pt.head_m == pytest.approx(60.0, abs=1e-7)
-    assert pt.power_kw == pytest.approx(qa * 60 / (367 * 0.8 * 0.5) + qb * 60 / (367 * 0.7 * 0.9),
-                                        rel=1e-9)
-    assert pt.unit_efficiency == pytest.approx(
-        (qa + qb) * 60 / 367 / pt.power_kw, rel=1e-12)
+    assert pt.power_kw == pytest.approx(
+        qa * 60 / (367 * 0.8 * 0.5) + qb * 60 / (367 * 0.7 * 0.9), rel=1e-9
+    )
+    assert pt.unit_efficiency == pytest.approx((qa + qb) * 60 / 367 / pt.power_kw, rel=1e-12)
 
 
 def coming_case(**coming: Any) -> dict[str, Any]:
     data = small_case()
-    data["coming_year"] = {"hours_h": {"winter": 4000, "summer": 4000},
-                           "stations": {"S": {"winter": {"flow_t_per_h": 400.0},
-                                              "summer": {"flow_t_per_h": 200.0}}},
-                           **coming}
+    data["coming_year"] = {
+        "hours_h": {"winter": 4000, "summer": 4000},
+        "stations": {"S": {"winter": {"flow_t_per_h": 400.0}, "summer": {"flow_t_per_h": 200.0}}},
+        **coming,
+    }
     return data
 
 
@@ -209,8 +225,9 @@ def test_coming_year_with_given_task_and_auxiliary_energy() -> None:
 
 
 def test_inconsistent_reserves_with_a_planned_saving_warn_once() -> None:
-    result = coming_year(input_from_dict(
-        coming_case(planned_saving_kwh=1000.0, reserves_factor=0.5), "small"))
+    result = coming_year(
+        input_from_dict(coming_case(planned_saving_kwh=1000.0, reserves_factor=0.5), "small")
+    )
     kr_warnings = [w for w in result.warnings if "Кр" in w or "reserves_factor" in w]
     assert len(kr_warnings) == 1
     assert "formula (9) full and simple then give different ε" in kr_warnings[0]
@@ -225,9 +242,11 @@ def test_coming_year_task_from_saving_is_clipped() -> None:
 
 
 def test_coming_year_without_past_section_needs_previous_totals() -> None:
-    data = coming_case(planned_saving_kwh=1000.0, reserves_factor=0.1,
-                       previous_year={"calculated_energy_kwh": 1e6,
-                                      "nominal_energy_kwh": 1.1e6})
+    data = coming_case(
+        planned_saving_kwh=1000.0,
+        reserves_factor=0.1,
+        previous_year={"calculated_energy_kwh": 1e6, "nominal_energy_kwh": 1.1e6},
+    )
     del data["past_year"]
     result = coming_year(input_from_dict(data, "small"))
     assert result.task.task == pytest.approx(1 - (1.1e6 - 1000 - 1e6) / (0.1 * 1e6))
@@ -243,7 +262,8 @@ def test_territorial_totals() -> None:
     b = past_year(input_from_dict(data, "b"))
     totals = territorial_totals([("unit A", a, None), ("unit B", b, None)])
     assert totals.total_past_normative_energy_kwh == pytest.approx(
-        a.total_normative_energy_kwh + b.total_normative_energy_kwh)
+        a.total_normative_energy_kwh + b.total_normative_energy_kwh
+    )
     assert totals.total_past_metered_energy_kwh == 1000.0
     assert totals.total_coming_normative_energy_kwh is None
     assert any("partial" in w for w in totals.warnings)

@@ -31,20 +31,32 @@ def small_case(**past: Any) -> dict[str, Any]:
     """One station, one pump type with H = 100 − 1e-4·Q², ηн = 0.8, ηд = 0.5 (hand-checkable)."""
     data: dict[str, Any] = {
         "title": "small",
-        "pumps": {"A": {"motor_efficiency": 0.5,
-                        "head": {"form": "parabola", "shutoff_head_m": 100.0,
-                                 "drop_coefficient_m_per_m3_per_h_sq": 1e-4},
-                        "efficiency": {"form": "constant", "value": 0.8}}},
+        "pumps": {
+            "A": {
+                "motor_efficiency": 0.5,
+                "head": {
+                    "form": "parabola",
+                    "shutoff_head_m": 100.0,
+                    "drop_coefficient_m_per_m3_per_h_sq": 1e-4,
+                },
+                "efficiency": {"form": "constant", "value": 0.8},
+            }
+        },
         "stations": {"S": {"regimes": {"winter": {"A": 1}, "summer": {"A": 1}}}},
         "past_year": {
             "hours_h": {"winter": 5000, "summer": 3000},
-            "network_flow_t_per_h": {"winter": {"design_t_per_h": 1000,
-                                                "actual_t_per_h": 1100},
-                                     "summer": {"design_t_per_h": 500,
-                                                "actual_t_per_h": 500}},
-            "reserves_factor": 0.1, "task": 0.5,
-            "stations": {"S": {"winter": {"design_flow_t_per_h": 500},
-                               "summer": {"design_flow_t_per_h": 300}}},
+            "network_flow_t_per_h": {
+                "winter": {"design_t_per_h": 1000, "actual_t_per_h": 1100},
+                "summer": {"design_t_per_h": 500, "actual_t_per_h": 500},
+            },
+            "reserves_factor": 0.1,
+            "task": 0.5,
+            "stations": {
+                "S": {
+                    "winter": {"design_flow_t_per_h": 500},
+                    "summer": {"design_flow_t_per_h": 300},
+                }
+            },
         },
     }
     data["past_year"].update(past)

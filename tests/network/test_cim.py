@@ -30,26 +30,37 @@ from gridtwin.network._cim import load_cgmes
 
 #: OpenLoadFlow as a reference: a single slack (like an ext_grid), no reactive limits (as
 #: pandapower's runpp default) and mismatches far below the compared tolerances.
-_OLF_PROVIDER = {"newtonRaphsonStoppingCriteriaType": "PER_EQUATION_TYPE_CRITERIA",
-                 "maxActivePowerMismatch": "1e-7", "maxReactivePowerMismatch": "1e-7",
-                 "maxVoltageMismatch": "1e-9"}
+_OLF_PROVIDER = {
+    "newtonRaphsonStoppingCriteriaType": "PER_EQUATION_TYPE_CRITERIA",
+    "maxActivePowerMismatch": "1e-7",
+    "maxReactivePowerMismatch": "1e-7",
+    "maxVoltageMismatch": "1e-9",
+}
 
-_LOADS_MW = {"LD1": (1.2, 0.3), "LD2": (0.8, 0.2), "LD3": (1.5, 0.4), "LD4": (0.6, 0.1),
-             "LD5": (0.9, 0.25), "LD6": (0.4, 0.1)}
+_LOADS_MW = {
+    "LD1": (1.2, 0.3),
+    "LD2": (0.8, 0.2),
+    "LD3": (1.5, 0.4),
+    "LD4": (0.6, 0.1),
+    "LD5": (0.9, 0.25),
+    "LD6": (0.4, 0.1),
+}
 
 
 @pytest.fixture(scope="module")
 def ppl() -> Any:
     """pypowsybl, or skip: it writes the CGMES files and is the reference load flow."""
     return pytest.importorskip(
-        "pypowsybl", reason="pypowsybl (gridtwin's dev extra) generates the CGMES test files")
+        "pypowsybl", reason="pypowsybl (gridtwin's dev extra) generates the CGMES test files"
+    )
 
 
 def _run_olf(ppl: Any, network: Any) -> None:
     import pypowsybl.loadflow as lf
 
-    params = lf.Parameters(distributed_slack=False, use_reactive_limits=False,
-                           provider_parameters=_OLF_PROVIDER)
+    params = lf.Parameters(
+        distributed_slack=False, use_reactive_limits=False, provider_parameters=_OLF_PROVIDER
+    )
     result = lf.run_ac(network, params)[0]
     if result.status != lf.ComponentStatus.CONVERGED:
         pytest.fail(f"OpenLoadFlow did not converge: {result.status_text}")
@@ -64,54 +75,140 @@ def _mv_feeder(ppl: Any, *, magnetizing: bool) -> Any:
 
     n = pn.create_empty("mv_feeder")
     n.create_substations(id=["S1"], country=["DE"])
-    n.create_voltage_levels(id=["VL110", "VL20"], substation_id=["S1", "S1"],
-                            topology_kind=["BUS_BREAKER"] * 2, nominal_v=[110.0, 20.0])
-    n.create_buses(id=["HV"] + [f"N{i}" for i in range(7)],
-                   voltage_level_id=["VL110"] + ["VL20"] * 7)
-    n.create_generators(id=["GRID"], voltage_level_id=["VL110"], bus_id=["HV"], target_p=[0.0],
-                        target_q=[0.0], target_v=[112.2], voltage_regulator_on=[True],
-                        min_p=[-1000.0], max_p=[1000.0])
+    n.create_voltage_levels(
+        id=["VL110", "VL20"],
+        substation_id=["S1", "S1"],
+        topology_kind=["BUS_BREAKER"] * 2,
+        nominal_v=[110.0, 20.0],
+    )
+    n.create_buses(
+        id=["HV"] + [f"N{i}" for i in range(7)], voltage_level_id=["VL110"] + ["VL20"] * 7
+    )
+    n.create_generators(
+        id=["GRID"],
+        voltage_level_id=["VL110"],
+        bus_id=["HV"],
+        target_p=[0.0],
+        target_q=[0.0],
+        target_v=[112.2],
+        voltage_regulator_on=[True],
+        min_p=[-1000.0],
+        max_p=[1000.0],
+    )
     n.create_extensions("referencePriorities", id="GRID", priority=1)
     n.add_elements_properties(id="GRID", **{"CGMES.originalClass": "ExternalNetworkInjection"})
     g_s, b_s = (2e-6, -1e-5) if magnetizing else (0.0, 0.0)
     n.create_2_windings_transformers(
-        id=["TR1"], voltage_level1_id=["VL110"], bus1_id=["HV"], voltage_level2_id=["VL20"],
-        bus2_id=["N0"], rated_u1=[110.0], rated_u2=[20.0], rated_s=[40.0], r=[0.08], x=[1.2],
-        g=[g_s], b=[b_s])
-    rtc = pd.DataFrame.from_records(index="id", data=[
-        {"id": "TR1", "target_deadband": 0.0, "target_v": 20.0, "oltc": False, "low_tap": -2,
-         "tap": 1, "regulating": False}])
+        id=["TR1"],
+        voltage_level1_id=["VL110"],
+        bus1_id=["HV"],
+        voltage_level2_id=["VL20"],
+        bus2_id=["N0"],
+        rated_u1=[110.0],
+        rated_u2=[20.0],
+        rated_s=[40.0],
+        r=[0.08],
+        x=[1.2],
+        g=[g_s],
+        b=[b_s],
+    )
+    rtc = pd.DataFrame.from_records(
+        index="id",
+        data=[
+            {
+                "id": "TR1",
+                "target_deadband": 0.0,
+                "target_v": 20.0,
+                "oltc": False,
+                "low_tap": -2,
+                "tap": 1,
+                "regulating": False,
+            }
+        ],
+    )
     # rho multiplies U2/U1: a linear CGMES ratio tap changer on the 110 kV winding
-    steps = pd.DataFrame.from_records(index="id", data=[
-        {"id": "TR1", "b": 0.0, "g": 0.0, "r": 0.0, "x": 0.0, "rho": 1 / (1 + 0.025 * k)}
-        for k in range(-2, 3)])
+    steps = pd.DataFrame.from_records(
+        index="id",
+        data=[
+            {"id": "TR1", "b": 0.0, "g": 0.0, "r": 0.0, "x": 0.0, "rho": 1 / (1 + 0.025 * k)}
+            for k in range(-2, 3)
+        ],
+    )
     n.create_ratio_tap_changers(rtc, steps)
-    lines = [("L01", "N0", "N1"), ("L12", "N1", "N2"), ("L23", "N2", "N3"), ("L14", "N1", "N4"),
-             ("L45", "N4", "N5")]
-    n.create_lines(id=[ln[0] for ln in lines], voltage_level1_id=["VL20"] * 5,
-                   bus1_id=[ln[1] for ln in lines], voltage_level2_id=["VL20"] * 5,
-                   bus2_id=[ln[2] for ln in lines], r=[0.4, 0.5, 0.6, 0.3, 0.7],
-                   x=[0.6, 0.7, 0.8, 0.5, 0.9], g1=[0.0] * 5, b1=[2e-5] * 5, g2=[0.0] * 5,
-                   b2=[2e-5] * 5)
-    n.create_loading_limits(element_id=[ln[0] for ln in lines], side=["ONE"] * 5,
-                            name=["permanent"] * 5, type=["CURRENT"] * 5, value=[400.0] * 5,
-                            acceptable_duration=[-1] * 5)
-    n.create_switches(id=["SW35", "SW56"], voltage_level_id=["VL20"] * 2, bus1_id=["N3", "N5"],
-                      bus2_id=["N5", "N6"], kind=["LOAD_BREAK_SWITCH", "BREAKER"],
-                      open=[True, False])
-    n.create_loads(id=list(_LOADS_MW), voltage_level_id=["VL20"] * 6,
-                   bus_id=[f"N{i}" for i in range(1, 7)],
-                   p0=[p for p, _ in _LOADS_MW.values()], q0=[q for _, q in _LOADS_MW.values()])
-    n.create_generators(id=["PV3"], voltage_level_id=["VL20"], bus_id=["N3"], target_p=[2.0],
-                        target_q=[-0.2], target_v=[20.0], voltage_regulator_on=[False],
-                        min_p=[0.0], max_p=[3.0])
+    lines = [
+        ("L01", "N0", "N1"),
+        ("L12", "N1", "N2"),
+        ("L23", "N2", "N3"),
+        ("L14", "N1", "N4"),
+        ("L45", "N4", "N5"),
+    ]
+    n.create_lines(
+        id=[ln[0] for ln in lines],
+        voltage_level1_id=["VL20"] * 5,
+        bus1_id=[ln[1] for ln in lines],
+        voltage_level2_id=["VL20"] * 5,
+        bus2_id=[ln[2] for ln in lines],
+        r=[0.4, 0.5, 0.6, 0.3, 0.7],
+        x=[0.6, 0.7, 0.8, 0.5, 0.9],
+        g1=[0.0] * 5,
+        b1=[2e-5] * 5,
+        g2=[0.0] * 5,
+        b2=[2e-5] * 5,
+    )
+    n.create_loading_limits(
+        element_id=[ln[0] for ln in lines],
+        side=["ONE"] * 5,
+        name=["permanent"] * 5,
+        type=["CURRENT"] * 5,
+        value=[400.0] * 5,
+        acceptable_duration=[-1] * 5,
+    )
+    n.create_switches(
+        id=["SW35", "SW56"],
+        voltage_level_id=["VL20"] * 2,
+        bus1_id=["N3", "N5"],
+        bus2_id=["N5", "N6"],
+        kind=["LOAD_BREAK_SWITCH", "BREAKER"],
+        open=[True, False],
+    )
+    n.create_loads(
+        id=list(_LOADS_MW),
+        voltage_level_id=["VL20"] * 6,
+        bus_id=[f"N{i}" for i in range(1, 7)],
+        p0=[p for p, _ in _LOADS_MW.values()],
+        q0=[q for _, q in _LOADS_MW.values()],
+    )
+    n.create_generators(
+        id=["PV3"],
+        voltage_level_id=["VL20"],
+        bus_id=["N3"],
+        target_p=[2.0],
+        target_q=[-0.2],
+        target_v=[20.0],
+        voltage_regulator_on=[False],
+        min_p=[0.0],
+        max_p=[3.0],
+    )
     n.create_shunt_compensators(
-        pd.DataFrame.from_records(index="id", data=[
-            {"id": "C4", "voltage_level_id": "VL20", "bus_id": "N4", "model_type": "LINEAR",
-             "section_count": 1}]),
-        pd.DataFrame.from_records(index="id", data=[
-            {"id": "C4", "g_per_section": 0.0, "b_per_section": 2e-3,
-             "max_section_count": 2}]))
+        pd.DataFrame.from_records(
+            index="id",
+            data=[
+                {
+                    "id": "C4",
+                    "voltage_level_id": "VL20",
+                    "bus_id": "N4",
+                    "model_type": "LINEAR",
+                    "section_count": 1,
+                }
+            ],
+        ),
+        pd.DataFrame.from_records(
+            index="id",
+            data=[
+                {"id": "C4", "g_per_section": 0.0, "b_per_section": 2e-3, "max_section_count": 2}
+            ],
+        ),
+    )
     return n
 
 
@@ -146,25 +243,46 @@ def feeder_model(feeder: tuple[Any, Path]) -> NetworkModel:
     return load_cgmes(feeder[1])
 
 
-def test_feeder_zip_elements_and_values(feeder: tuple[Any, Path],
-                                        feeder_model: NetworkModel) -> None:
+def test_feeder_zip_elements_and_values(
+    feeder: tuple[Any, Path], feeder_model: NetworkModel
+) -> None:
     network, path = feeder
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == sorted(
-            f"mv_feeder_{p}.xml" for p in ("EQ", "TP", "SSH", "SV"))
+            f"mv_feeder_{p}.xml" for p in ("EQ", "TP", "SSH", "SV")
+        )
     model = feeder_model
     net = model.net
     assert model.name == "mv_feeder"
     assert model.source == str(path)
     assert model.profiles is None
-    counts = {t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "gen",
-                                       "ext_grid", "shunt", "switch", "trafo3w")}
-    assert counts == {"bus": len(network.get_bus_breaker_view_buses()),
-                      "line": len(network.get_lines()),
-                      "trafo": len(network.get_2_windings_transformers()),
-                      "load": len(network.get_loads()), "sgen": 1, "gen": 0, "ext_grid": 1,
-                      "shunt": len(network.get_shunt_compensators()),
-                      "switch": len(network.get_switches()), "trafo3w": 0}
+    counts = {
+        t: len(net[t])
+        for t in (
+            "bus",
+            "line",
+            "trafo",
+            "load",
+            "sgen",
+            "gen",
+            "ext_grid",
+            "shunt",
+            "switch",
+            "trafo3w",
+        )
+    }
+    assert counts == {
+        "bus": len(network.get_bus_breaker_view_buses()),
+        "line": len(network.get_lines()),
+        "trafo": len(network.get_2_windings_transformers()),
+        "load": len(network.get_loads()),
+        "sgen": 1,
+        "gen": 0,
+        "ext_grid": 1,
+        "shunt": len(network.get_shunt_compensators()),
+        "switch": len(network.get_switches()),
+        "trafo3w": 0,
+    }
     assert counts["bus"] == 8
     # set-points are the SSH values
     loads = net.load.set_index("name")
@@ -190,8 +308,9 @@ def test_feeder_zip_elements_and_values(feeder: tuple[Any, Path],
     assert len(pp.from_json_string(pp.to_json(net)).bus) == 8
 
 
-def test_feeder_voltages_match_openloadflow(feeder: tuple[Any, Path],
-                                            feeder_model: NetworkModel) -> None:
+def test_feeder_voltages_match_openloadflow(
+    feeder: tuple[Any, Path], feeder_model: NetworkModel
+) -> None:
     # 1e-4 pu; measured 6.2e-6 pu, all of it from the magnetising branch placement
     net = feeder_model.copy_net()
     pp.runpp(net, numba=False)
@@ -212,8 +331,9 @@ def test_feeder_without_magnetizing_matches_exactly(ppl: Any, tmp_path: Path) ->
     np.testing.assert_allclose(net.res_bus["vm_pu"].to_numpy(), ref, rtol=0.0, atol=1e-8)
 
 
-def test_feeder_runs_in_the_batch_engine(feeder: tuple[Any, Path],
-                                         feeder_model: NetworkModel) -> None:
+def test_feeder_runs_in_the_batch_engine(
+    feeder: tuple[Any, Path], feeder_model: NetworkModel
+) -> None:
     model = feeder_model
     report = validate(model)
     assert report.errors == ()
@@ -235,11 +355,17 @@ def test_ieee9_profile_files(ppl: Any, tmp_path: Path) -> None:
     model = load_cgmes([str(f) for f in files])
     net = model.net
     assert model.name == "ieee9"
-    assert {t: len(net[t]) for t in ("bus", "line", "trafo", "load", "gen", "sgen",
-                                     "ext_grid")} == {
-        "bus": len(network.get_bus_breaker_view_buses()), "line": len(network.get_lines()),
-        "trafo": len(network.get_2_windings_transformers()), "load": len(network.get_loads()),
-        "gen": len(network.get_generators()), "sgen": 0, "ext_grid": 0}
+    assert {
+        t: len(net[t]) for t in ("bus", "line", "trafo", "load", "gen", "sgen", "ext_grid")
+    } == {
+        "bus": len(network.get_bus_breaker_view_buses()),
+        "line": len(network.get_lines()),
+        "trafo": len(network.get_2_windings_transformers()),
+        "load": len(network.get_loads()),
+        "gen": len(network.get_generators()),
+        "sgen": 0,
+        "ext_grid": 0,
+    }
     assert net.gen.loc[net.gen["slack"].astype(bool), "name"].tolist() == ["B1-G"]
     assert any("gen with slack=True" in note for note in model.notes)
     work = model.copy_net()
@@ -280,8 +406,12 @@ _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
   </md:FullModel>
 </rdf:RDF>
 """
-_URIS = {"EQ": "EquipmentCore", "TP": "Topology", "SSH": "SteadyStateHypothesis",
-         "SV": "StateVariables"}
+_URIS = {
+    "EQ": "EquipmentCore",
+    "TP": "Topology",
+    "SSH": "SteadyStateHypothesis",
+    "SV": "StateVariables",
+}
 _CIM16 = "http://iec.ch/TC57/2013/CIM-schema-cim16#"
 
 

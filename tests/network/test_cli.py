@@ -27,8 +27,9 @@ def net_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def cached_simbench(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI reads SimBench through the session cache (saves 5 s per invocation)."""
-    monkeypatch.setattr("gridtwin.network._cli.load_simbench",
-                        lambda code, profiles=True: simbench_model(code))
+    monkeypatch.setattr(
+        "gridtwin.network._cli.load_simbench", lambda code, profiles=True: simbench_model(code)
+    )
 
 
 def test_info_table_and_json(net_file: Path) -> None:
@@ -48,7 +49,8 @@ def test_validate_exit_codes(net_file: Path, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     issues = json.loads(out.output)
     assert {"severity": "warning", "table": "bus", "index": 7, "column": None} in [
-        {k: i[k] for k in ("severity", "table", "index", "column")} for i in issues]
+        {k: i[k] for k in ("severity", "table", "index", "column")} for i in issues
+    ]
     net = feature_net()
     net.line.loc[0, "r_ohm_per_km"] = np.nan
     bad = tmp_path / "bad.json"
@@ -60,8 +62,10 @@ def test_validate_exit_codes(net_file: Path, tmp_path: Path) -> None:
 
 def test_simulate_snapshot_to_parquet(net_file: Path, tmp_path: Path) -> None:
     target = tmp_path / "res.parquet"
-    out = runner.invoke(network_app, ["simulate", "--net", str(net_file), "--output",
-                                      str(target), "--format", "json"])
+    out = runner.invoke(
+        network_app,
+        ["simulate", "--net", str(net_file), "--output", str(target), "--format", "json"],
+    )
     assert out.exit_code == 0, out.output
     summary = json.loads(out.output)["summary"]
     assert summary["steps"] == 1

@@ -16,8 +16,9 @@ LV = "1-LV-semiurb4--0-sw"
 
 
 def test_network_check_json() -> None:
-    out = runner.invoke(app, ["network", "check", "--simbench", LV, "--steps", "0:1344",
-                              "--format", "json"])
+    out = runner.invoke(
+        app, ["network", "check", "--simbench", LV, "--steps", "0:1344", "--format", "json"]
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["Violations"][0]["customer_buses_failing"] == 0
@@ -28,9 +29,25 @@ def test_network_check_json() -> None:
 
 
 def test_network_scenario_electrify_shows_before_and_after() -> None:
-    out = runner.invoke(app, ["network", "scenario", "--simbench", LV, "--steps", "0:672",
-                              "--kind", "electrify", "--share", "1.0", "--ev-kw", "11",
-                              "--format", "json"])
+    out = runner.invoke(
+        app,
+        [
+            "network",
+            "scenario",
+            "--simbench",
+            LV,
+            "--steps",
+            "0:672",
+            "--kind",
+            "electrify",
+            "--share",
+            "1.0",
+            "--ev-kw",
+            "11",
+            "--format",
+            "json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)["Before and after"]
     assert [r["case"] for r in rows] == ["before", "after"]
@@ -39,8 +56,9 @@ def test_network_scenario_electrify_shows_before_and_after() -> None:
 
 def test_network_hosting_writes_csv(tmp_path: Path) -> None:
     target = tmp_path / "hc.csv"
-    out = runner.invoke(app, ["network", "hosting", "--simbench", LV, "--output", str(target),
-                              "--format", "json"])
+    out = runner.invoke(
+        app, ["network", "hosting", "--simbench", LV, "--output", str(target), "--format", "json"]
+    )
     assert out.exit_code == 0, out.output
     frame = pd.read_csv(target)
     assert (frame["hosting_mw"] > 0).all()

@@ -112,8 +112,11 @@ def test_profiles_from_meters_converts_kwh_to_mw() -> None:
     model = feature_model()
     base = model.profiles
     assert base is not None
-    data = _meters(str(base.time_utc[1]), 3, {"m1": [1.0, 2.0, -0.5], "m2": [0.5, 0.5, 0.5],
-                                              "m3": [9.0, 9.0, 9.0]})
+    data = _meters(
+        str(base.time_utc[1]),
+        3,
+        {"m1": [1.0, 2.0, -0.5], "m2": [0.5, 0.5, 0.5], "m3": [9.0, 9.0, 9.0]},
+    )
     prof = profiles_from_meters(model, data, {"m1": 0, "m2": 0, "m3": 2}, power_factor=0.97)
     assert prof.time_utc.equals(base.time_utc[1:4])
     # kWh per 15 min -> average MW: x 4 / 1000; two meters on load 0 add up

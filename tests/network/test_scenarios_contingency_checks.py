@@ -34,10 +34,20 @@ def ring(n_steps: int = 4, load_mw: float = 0.2) -> NetworkModel:
     buses = [pp.create_bus(net, vn_kv=20.0, name=f"b{i}") for i in range(6)]
     pp.create_ext_grid(net, buses[0], vm_pu=1.0)
     pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 0)]
-    lines = [pp.create_line_from_parameters(net, buses[a], buses[b], length_km=2.0,
-                                            r_ohm_per_km=0.2, x_ohm_per_km=0.1,
-                                            c_nf_per_km=0.0, max_i_ka=0.2, name=f"l{a}{b}")
-             for a, b in pairs]
+    lines = [
+        pp.create_line_from_parameters(
+            net,
+            buses[a],
+            buses[b],
+            length_km=2.0,
+            r_ohm_per_km=0.2,
+            x_ohm_per_km=0.1,
+            c_nf_per_km=0.0,
+            max_i_ka=0.2,
+            name=f"l{a}{b}",
+        )
+        for a, b in pairs
+    ]
     pp.create_switch(net, buses[4], lines[3], et="l", closed=False, name="open point")
     for b in buses[1:]:
         pp.create_load(net, b, p_mw=load_mw, q_mvar=0.0)
@@ -78,15 +88,22 @@ def test_hosting_capacity_of_a_two_bus_grid_matches_the_line_rating() -> None:
     net = pp.create_empty_network()
     b0, b1 = pp.create_bus(net, 0.4), pp.create_bus(net, 0.4)
     pp.create_ext_grid(net, b0, vm_pu=1.0)
-    pp.create_line_from_parameters(net, b0, b1, length_km=0.01, r_ohm_per_km=0.1,
-                                   x_ohm_per_km=0.05, c_nf_per_km=0.0, max_i_ka=0.1)
+    pp.create_line_from_parameters(
+        net,
+        b0,
+        b1,
+        length_km=0.01,
+        r_ohm_per_km=0.1,
+        x_ohm_per_km=0.05,
+        c_nf_per_km=0.0,
+        max_i_ka=0.1,
+    )
     pp.create_load(net, b1, p_mw=0.0)
     time = _time(2)
     zero = pd.DataFrame(0.0, index=time, columns=net.load.index)
     model = from_net(net, Profiles.from_frames(time, load_p_mw=zero, load_q_mvar=zero))
     limits = GridLimits(vm_min_pu=0.5, vm_max_pu=1.5)
-    hc = hosting_capacity(model, kind="pv", buses=[b1], steps=[0],
-                          limits=limits, tolerance_mw=1e-5)
+    hc = hosting_capacity(model, kind="pv", buses=[b1], steps=[0], limits=limits, tolerance_mw=1e-5)
     # 100 A at ~0.4 kV: P = sqrt(3) x 0.4 kV x 0.1 kA x vm ~= 69.3 kW (short line, vm ~ 1)
     expected = math.sqrt(3) * 0.4 * 0.1
     assert hc["hosting_mw"].iloc[0] == pytest.approx(expected, rel=0.01)
@@ -97,11 +114,29 @@ def test_checks_find_low_voltage_and_overload_and_age_the_transformer() -> None:
     net = pp.create_empty_network()
     mv, lv, far = pp.create_bus(net, 20.0), pp.create_bus(net, 0.4), pp.create_bus(net, 0.4)
     pp.create_ext_grid(net, mv, vm_pu=1.0)
-    pp.create_transformer_from_parameters(net, mv, lv, sn_mva=0.25, vn_hv_kv=20, vn_lv_kv=0.4,
-                                          vk_percent=4, vkr_percent=1, pfe_kw=0.5,
-                                          i0_percent=0.2, shift_degree=150)
-    pp.create_line_from_parameters(net, lv, far, length_km=0.8, r_ohm_per_km=0.32,
-                                   x_ohm_per_km=0.08, c_nf_per_km=0.0, max_i_ka=0.15)
+    pp.create_transformer_from_parameters(
+        net,
+        mv,
+        lv,
+        sn_mva=0.25,
+        vn_hv_kv=20,
+        vn_lv_kv=0.4,
+        vk_percent=4,
+        vkr_percent=1,
+        pfe_kw=0.5,
+        i0_percent=0.2,
+        shift_degree=150,
+    )
+    pp.create_line_from_parameters(
+        net,
+        lv,
+        far,
+        length_km=0.8,
+        r_ohm_per_km=0.32,
+        x_ohm_per_km=0.08,
+        c_nf_per_km=0.0,
+        max_i_ka=0.15,
+    )
     pp.create_load(net, far, p_mw=0.1)
     n = 7 * 96 * 2
     time = _time(n)
@@ -116,11 +151,15 @@ def test_checks_find_low_voltage_and_overload_and_age_the_transformer() -> None:
     share = float(np.mean(result.vm_pu[:, list(result.bus_ids).index(far)] < 0.9))
     assert row["share_out_of_band_percent"] == pytest.approx(100 * share, abs=1e-9)
     assert report.lines["status"].iloc[0] == "alarm"
-    direct = simulate_thermal(result.trafo_loading_percent.T / 100.0,
-                              np.full((1, n), 20.0), thermal_parameters("distribution_onan"),
-                              time_utc=result.time_utc)
+    direct = simulate_thermal(
+        result.trafo_loading_percent.T / 100.0,
+        np.full((1, n), 20.0),
+        thermal_parameters("distribution_onan"),
+        time_utc=result.time_utc,
+    )
     assert report.transformers["loss_of_life_h"].iloc[0] == pytest.approx(
-        float(direct.loss_of_life_h[0]))
+        float(direct.loss_of_life_h[0])
+    )
     assert report.violations()["customer_buses_failing"] == 1
     assert report.limiting_element().startswith(f"bus {far} at 0.6")  # 3x the 10 % band
     comparison = compare_checks(report, report)

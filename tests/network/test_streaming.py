@@ -32,16 +32,38 @@ from tests.network.util import (
 )
 
 WEEK = slice(0, 672)
-FIELDS = ("vm_pu", "va_degree", "line_i_ka", "line_loading_percent", "line_p_from_mw",
-          "trafo_i_hv_ka", "trafo_i_lv_ka", "trafo_loading_percent", "ext_grid_p_mw",
-          "ext_grid_q_mvar", "p_loss_mw", "converged")
-SERIES = ("converged", "p_loss_mw", "ext_grid_p_mw", "ext_grid_q_mvar",
-          "trafo_loading_percent")
-PER_ELEMENT = ("vm_min_pu", "vm_min_step", "vm_max_pu", "vm_max_step", "vm_mean_pu",
-               "vm_valid_steps", "vm_steps_below", "vm_steps_above",
-               "line_loading_max_percent", "line_loading_max_step", "line_i_max_ka",
-               "line_steps_above", "trafo_loading_max_percent", "trafo_loading_max_step",
-               "trafo_steps_above")
+FIELDS = (
+    "vm_pu",
+    "va_degree",
+    "line_i_ka",
+    "line_loading_percent",
+    "line_p_from_mw",
+    "trafo_i_hv_ka",
+    "trafo_i_lv_ka",
+    "trafo_loading_percent",
+    "ext_grid_p_mw",
+    "ext_grid_q_mvar",
+    "p_loss_mw",
+    "converged",
+)
+SERIES = ("converged", "p_loss_mw", "ext_grid_p_mw", "ext_grid_q_mvar", "trafo_loading_percent")
+PER_ELEMENT = (
+    "vm_min_pu",
+    "vm_min_step",
+    "vm_max_pu",
+    "vm_max_step",
+    "vm_mean_pu",
+    "vm_valid_steps",
+    "vm_steps_below",
+    "vm_steps_above",
+    "line_loading_max_percent",
+    "line_loading_max_step",
+    "line_i_max_ka",
+    "line_steps_above",
+    "trafo_loading_max_percent",
+    "trafo_loading_max_step",
+    "trafo_steps_above",
+)
 
 
 def _lv() -> NetworkModel:
@@ -54,10 +76,14 @@ def _spec_for(full: PowerFlowResult) -> StatisticsSpec:
     load = full.line_loading_percent[np.isfinite(full.line_loading_percent)]
     trafo = full.trafo_loading_percent[np.isfinite(full.trafo_loading_percent)]
     lo, hi = np.quantile(vm, [0.2, 0.8])
-    limits = (float(np.quantile(load, 0.7)), float(np.quantile(trafo, 0.5)) if trafo.size
-              else 50.0, 100.0)
-    return StatisticsSpec(voltage_bands_pu=((float(lo), float(hi)), (0.9, 1.1)),
-                          loading_limits_percent=limits)
+    limits = (
+        float(np.quantile(load, 0.7)),
+        float(np.quantile(trafo, 0.5)) if trafo.size else 50.0,
+        100.0,
+    )
+    return StatisticsSpec(
+        voltage_bands_pu=((float(lo), float(hi)), (0.9, 1.1)), loading_limits_percent=limits
+    )
 
 
 def _oracle_extreme(arr: np.ndarray, use_max: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +102,9 @@ def _oracle_extreme(arr: np.ndarray, use_max: bool) -> tuple[np.ndarray, np.ndar
     return np.array(values), np.array(steps, dtype=np.int64)
 
 
-def _assert_statistics_match(stats: PowerFlowStatistics, full: PowerFlowResult,
-                             spec: StatisticsSpec) -> None:
+def _assert_statistics_match(
+    stats: PowerFlowStatistics, full: PowerFlowResult, spec: StatisticsSpec
+) -> None:
     """Check the streamed statistics against a direct computation on the full arrays."""
     assert stats.time_utc.equals(full.time_utc)
     for name in ("bus_ids", "line_ids", "trafo_ids", "ext_grid_ids"):
@@ -99,11 +126,11 @@ def _assert_statistics_match(stats: PowerFlowStatistics, full: PowerFlowResult,
         valid = ~np.isnan(vmean)
         mean = np.nansum(vmean, axis=0) / valid.sum(axis=0)
     for arr, use_max, value_name, step_name in (
-            (vmin, False, "vm_min_pu", "vm_min_step"), (vmax, True, "vm_max_pu", "vm_max_step"),
-            (full.line_loading_percent, True, "line_loading_max_percent",
-             "line_loading_max_step"),
-            (full.trafo_loading_percent, True, "trafo_loading_max_percent",
-             "trafo_loading_max_step")):
+        (vmin, False, "vm_min_pu", "vm_min_step"),
+        (vmax, True, "vm_max_pu", "vm_max_step"),
+        (full.line_loading_percent, True, "line_loading_max_percent", "line_loading_max_step"),
+        (full.trafo_loading_percent, True, "trafo_loading_max_percent", "trafo_loading_max_step"),
+    ):
         values, steps = _oracle_extreme(arr, use_max)
         np.testing.assert_array_equal(getattr(stats, value_name), values, err_msg=value_name)
         np.testing.assert_array_equal(getattr(stats, step_name), steps, err_msg=step_name)
@@ -114,24 +141,37 @@ def _assert_statistics_match(stats: PowerFlowStatistics, full: PowerFlowResult,
         np.testing.assert_array_equal(stats.vm_steps_below[k], (vmin < lo).sum(axis=0))
         np.testing.assert_array_equal(stats.vm_steps_above[k], (vmax > hi).sum(axis=0))
     for k, lim in enumerate(spec.loading_limits_percent):
-        np.testing.assert_array_equal(stats.line_steps_above[k],
-                                      (full.line_loading_percent > lim).sum(axis=0))
-        np.testing.assert_array_equal(stats.trafo_steps_above[k],
-                                      (full.trafo_loading_percent > lim).sum(axis=0))
+        np.testing.assert_array_equal(
+            stats.line_steps_above[k], (full.line_loading_percent > lim).sum(axis=0)
+        )
+        np.testing.assert_array_equal(
+            stats.trafo_steps_above[k], (full.trafo_loading_percent > lim).sum(axis=0)
+        )
     assert stats.summary() == full.summary()
     assert stats.notes == full.notes
     assert (stats.name, stats.symmetric, stats.step_duration) == (
-        full.name, full.symmetric, full.step_duration)
+        full.name,
+        full.symmetric,
+        full.step_duration,
+    )
 
 
-@pytest.mark.parametrize(("method", "threading"), [("newton_raphson", -1),
-                                                   ("iterative_current", 0)])
+@pytest.mark.parametrize(
+    ("method", "threading"), [("newton_raphson", -1), ("iterative_current", 0)]
+)
 def test_streamed_statistics_equal_full_result_lv_week(method: Method, threading: int) -> None:
     model = _lv()
     full = simulate(model, steps=WEEK, method=method)
     spec = _spec_for(full)
-    stats = simulate(model, steps=WEEK, method=method, keep="summary",
-                     statistics=spec, chunk_steps=100, threading=threading)
+    stats = simulate(
+        model,
+        steps=WEEK,
+        method=method,
+        keep="summary",
+        statistics=spec,
+        chunk_steps=100,
+        threading=threading,
+    )
     assert isinstance(stats, PowerFlowStatistics)
     assert stats.vm_steps_below[0].sum() > 0
     assert stats.vm_steps_above[0].sum() > 0
@@ -140,28 +180,46 @@ def test_streamed_statistics_equal_full_result_lv_week(method: Method, threading
     # the in-memory route gives the same statistics
     direct = full.statistics(spec)
     for name in (*PER_ELEMENT, *SERIES):
-        np.testing.assert_allclose(getattr(direct, name), getattr(stats, name), rtol=1e-13,
-                                   atol=0, err_msg=name)
+        np.testing.assert_allclose(
+            getattr(direct, name), getattr(stats, name), rtol=1e-13, atol=0, err_msg=name
+        )
     assert PowerFlowStatistics.from_result(full, spec).summary() == stats.summary()
 
 
 def test_statistics_tables_for_checks() -> None:
     model = _lv()
-    stats = simulate(model, steps=WEEK, keep="summary",
-                     statistics=StatisticsSpec(voltage_bands_pu=((0.95, 1.05),),
-                                               loading_limits_percent=(80.0, 100.0)))
+    stats = simulate(
+        model,
+        steps=WEEK,
+        keep="summary",
+        statistics=StatisticsSpec(
+            voltage_bands_pu=((0.95, 1.05),), loading_limits_percent=(80.0, 100.0)
+        ),
+    )
     buses = stats.bus_table()
     assert buses.index.name == "bus"
     assert list(buses.index) == list(stats.bus_ids)
-    assert {"vm_min_pu", "vm_min_time_utc", "vm_max_pu", "vm_max_time_utc", "vm_mean_pu",
-            "valid_steps", "steps_below_0.95_pu", "steps_above_1.05_pu"} <= set(buses.columns)
+    assert {
+        "vm_min_pu",
+        "vm_min_time_utc",
+        "vm_max_pu",
+        "vm_max_time_utc",
+        "vm_mean_pu",
+        "valid_steps",
+        "steps_below_0.95_pu",
+        "steps_above_1.05_pu",
+    } <= set(buses.columns)
     k = int(np.nanargmin(stats.vm_min_pu))
     assert buses["vm_min_time_utc"].iloc[k] == stats.time_utc[stats.vm_min_step[k]]
     lines = stats.line_table()
-    assert {"loading_max_percent", "loading_max_time_utc", "i_max_ka",
-            "steps_above_80_percent", "hours_above_100_percent"} <= set(lines.columns)
-    np.testing.assert_allclose(lines["hours_above_80_percent"],
-                               stats.line_steps_above[0] * 0.25)
+    assert {
+        "loading_max_percent",
+        "loading_max_time_utc",
+        "i_max_ka",
+        "steps_above_80_percent",
+        "hours_above_100_percent",
+    } <= set(lines.columns)
+    np.testing.assert_allclose(lines["hours_above_80_percent"], stats.line_steps_above[0] * 0.25)
     trafos = stats.trafo_table()
     assert trafos.index.name == "trafo"
     assert len(trafos) == len(stats.trafo_ids)
@@ -176,14 +234,22 @@ def _extreme_profiles(model: NetworkModel, bad: list[int]) -> Profiles:
     return prof.replace(load_p_mw=lp, load_q_mvar=lq)
 
 
-@pytest.mark.parametrize(("method", "threading"), [("newton_raphson", -1),
-                                                   ("iterative_current", 0)])
+@pytest.mark.parametrize(
+    ("method", "threading"), [("newton_raphson", -1), ("iterative_current", 0)]
+)
 def test_failed_steps_are_left_out_of_the_statistics(method: Method, threading: int) -> None:
     model = _lv()
     prof = _extreme_profiles(model, [3, 5])
     full = simulate(model, prof, steps=slice(0, 8), chunk_steps=4, method=method)
-    stats = simulate(model, prof, steps=slice(0, 8), chunk_steps=4, keep="summary",
-                     method=method, threading=threading)
+    stats = simulate(
+        model,
+        prof,
+        steps=slice(0, 8),
+        chunk_steps=4,
+        keep="summary",
+        method=method,
+        threading=threading,
+    )
     assert stats.converged.tolist() == [True, True, True, False, True, False, True, True]
     assert np.isnan(stats.p_loss_mw[[3, 5]]).all()
     assert (stats.vm_valid_steps[np.isfinite(stats.vm_min_pu)] == 6).all()
@@ -192,8 +258,15 @@ def test_failed_steps_are_left_out_of_the_statistics(method: Method, threading: 
     if method == "iterative_current":
         assert any("re-solved with Newton-Raphson" in n for n in stats.notes)
     with pytest.raises(ConvergenceError, match=re.escape(prof.time_utc[3].isoformat())):
-        simulate(model, prof, steps=slice(0, 8), keep="summary", strict=True, chunk_steps=2,
-                 threading=threading)
+        simulate(
+            model,
+            prof,
+            steps=slice(0, 8),
+            keep="summary",
+            strict=True,
+            chunk_steps=2,
+            threading=threading,
+        )
 
 
 def test_unbalanced_statistics_equal_full_result() -> None:
@@ -201,8 +274,15 @@ def test_unbalanced_statistics_equal_full_result() -> None:
     phases = {0: "a", 1: "b"}
     full = simulate(model, symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases)
     spec = _spec_for(full)
-    stats = simulate(model, keep="summary", statistics=spec, chunk_steps=3, symmetric=False,
-                     zero_sequence="lv_cable_4x", load_phases=phases)
+    stats = simulate(
+        model,
+        keep="summary",
+        statistics=spec,
+        chunk_steps=3,
+        symmetric=False,
+        zero_sequence="lv_cable_4x",
+        load_phases=phases,
+    )
     assert not stats.symmetric
     _assert_statistics_match(stats, full, spec)
 
@@ -210,11 +290,13 @@ def test_unbalanced_statistics_equal_full_result() -> None:
 def test_feature_net_with_isolated_bus_and_no_trafo_series() -> None:
     model = feature_model()
     full = simulate(model)
-    stats = simulate(model, keep="summary", chunk_steps=3,
-                     statistics=StatisticsSpec(trafo_series=False))
+    stats = simulate(
+        model, keep="summary", chunk_steps=3, statistics=StatisticsSpec(trafo_series=False)
+    )
     assert stats.trafo_loading_percent is None
-    isolated = list(stats.bus_ids).index(int(model.net.bus.index[model.net.bus.name ==
-                                                                 "isolated"][0]))
+    isolated = list(stats.bus_ids).index(
+        int(model.net.bus.index[model.net.bus.name == "isolated"][0])
+    )
     assert stats.vm_min_step[isolated] == -1
     assert np.isnan(stats.vm_min_pu[isolated])
     assert stats.vm_valid_steps[isolated] == 0
@@ -230,19 +312,22 @@ def _frame(path: Path) -> pd.DataFrame:
     df = pq.read_table(path).to_pandas()
     for col in ("element", "quantity"):
         df[col] = df[col].astype(str)
-    out: pd.DataFrame = df.sort_values(["time_utc", "element", "quantity", "element_id"],
-                                       ignore_index=True)
+    out: pd.DataFrame = df.sort_values(
+        ["time_utc", "element", "quantity", "element_id"], ignore_index=True
+    )
     return out
 
 
-def test_streamed_parquet_equals_full_result_file(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_streamed_parquet_equals_full_result_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = _lv()
     full = simulate(model, steps=WEEK)
     ref = full.write_parquet(tmp_path / "full.parquet")
     monkeypatch.setattr(results_mod, "PARQUET_GROUP_ROWS", 20_000)  # several groups a chunk
-    stats = simulate(model, steps=WEEK, keep="summary", chunk_steps=250,
-                     output=tmp_path / "streamed.parquet")
+    stats = simulate(
+        model, steps=WEEK, keep="summary", chunk_steps=250, output=tmp_path / "streamed.parquet"
+    )
     streamed = tmp_path / "streamed.parquet"
     assert stats.n_steps == 672
     assert not list(tmp_path.glob("*.partial"))
@@ -251,8 +336,11 @@ def test_streamed_parquet_equals_full_result_file(tmp_path: Path,
     assert meta.num_row_groups > 672 // 250 + 1
     assert max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) <= 20_000
     kv = {k: json.loads(v) for k, v in meta.metadata.items() if k == b"gridtwin.powerflow"}
-    ref_kv = {k: json.loads(v) for k, v in pq.ParquetFile(ref).metadata.metadata.items()
-              if k == b"gridtwin.powerflow"}
+    ref_kv = {
+        k: json.loads(v)
+        for k, v in pq.ParquetFile(ref).metadata.metadata.items()
+        if k == b"gridtwin.powerflow"
+    }
     assert kv == ref_kv
     back = read_parquet(streamed)
     for name in FIELDS:
@@ -264,15 +352,20 @@ def test_streamed_parquet_records_failed_steps_at_the_end(tmp_path: Path) -> Non
     model = _lv()
     prof = _extreme_profiles(model, [5])
     path = tmp_path / "r.parquet"
-    stats = simulate(model, prof, steps=slice(0, 8), keep="summary", output=path,
-                     chunk_steps=4)
+    stats = simulate(model, prof, steps=slice(0, 8), keep="summary", output=path, chunk_steps=4)
     back = read_parquet(path)
     assert back.notes == stats.notes
     assert any("failed" in n for n in back.notes)
     assert back.converged.tolist() == stats.converged.tolist()
     with pytest.raises(ConvergenceError):
-        simulate(model, prof, steps=slice(0, 8), keep="summary", strict=True,
-                 output=tmp_path / "strict.parquet")
+        simulate(
+            model,
+            prof,
+            steps=slice(0, 8),
+            keep="summary",
+            strict=True,
+            output=tmp_path / "strict.parquet",
+        )
     assert not (tmp_path / "strict.parquet").exists()
     assert not list(tmp_path.glob("*.partial"))
 
@@ -321,13 +414,18 @@ def test_chunks_are_capped_by_the_memory_budget(monkeypatch: pytest.MonkeyPatch)
     ref = simulate(model, steps=slice(0, 200), keep="summary")
     monkeypatch.setattr(ts_mod, "CHUNK_BUDGET_BYTES", 64 * 1024)
     seen: list[tuple[int, int]] = []
-    capped = simulate(model, steps=slice(0, 200), keep="summary",
-                      progress=lambda done, total: seen.append((done, total)))
+    capped = simulate(
+        model,
+        steps=slice(0, 200),
+        keep="summary",
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert len(seen) > 2
     assert seen[-1] == (200, 200)
     for name in PER_ELEMENT:
-        np.testing.assert_allclose(getattr(capped, name), getattr(ref, name), rtol=1e-13,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            getattr(capped, name), getattr(ref, name), rtol=1e-13, err_msg=name
+        )
 
 
 def test_bad_arguments() -> None:
@@ -371,8 +469,10 @@ def test_iterative_current_matches_pandapower_on_sampled_steps(code: str) -> Non
         vm_pp = net.res_bus.vm_pu.reindex(ic.bus_ids).to_numpy()
         worst_vm = max(worst_vm, float(np.nanmax(np.abs(ic.vm_pu[k] - vm_pp))))
         in_service = net.line.in_service.reindex(ic.line_ids).to_numpy()
-        dl = ic.line_loading_percent[k] - net.res_line.loading_percent.reindex(
-            ic.line_ids).to_numpy()
+        dl = (
+            ic.line_loading_percent[k]
+            - net.res_line.loading_percent.reindex(ic.line_ids).to_numpy()
+        )
         worst_line = max(worst_line, float(np.abs(dl[in_service]).max()))
     assert worst_vm <= 1e-6
     assert worst_line <= 1e-4
@@ -384,5 +484,6 @@ def test_iterative_current_on_the_feature_net() -> None:
     nr = simulate(model)
     ic = simulate(model, method="iterative_current")
     for name in ("vm_pu", "line_loading_percent", "trafo_loading_percent", "p_loss_mw"):
-        np.testing.assert_allclose(getattr(ic, name), getattr(nr, name), rtol=0, atol=1e-8,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            getattr(ic, name), getattr(nr, name), rtol=0, atol=1e-8, err_msg=name
+        )

@@ -33,8 +33,10 @@ def two_bus_model() -> NetworkModel:
     net = two_bus_net(R_OHM, X_OHM, VN_KV)
     idx = hours(len(LOADS_MW))
     prof = Profiles.from_frames(
-        idx, load_p_mw=pd.DataFrame({0: LOADS_MW}, index=idx),
-        load_q_mvar=pd.DataFrame({0: LOADS_MVAR}, index=idx))
+        idx,
+        load_p_mw=pd.DataFrame({0: LOADS_MW}, index=idx),
+        load_q_mvar=pd.DataFrame({0: LOADS_MVAR}, index=idx),
+    )
     return from_net(net, prof, name="two-bus")
 
 
@@ -56,8 +58,9 @@ def test_two_bus_closed_form() -> None:
     np.testing.assert_allclose(res.ext_grid_p_mw[:, 0], LOADS_MW + loss, rtol=1e-9, atol=1e-12)
 
 
-def _compare(model: NetworkModel, prof: Profiles, steps: list[int], **pp_kw: object) -> dict[
-        str, float]:
+def _compare(
+    model: NetworkModel, prof: Profiles, steps: list[int], **pp_kw: object
+) -> dict[str, float]:
     res = simulate(model, prof, steps=steps, trafo_model=pp_kw.get("trafo_model", "t"))
     assert res.converged.all()
     worst = {"vm": 0.0, "va": 0.0, "line": 0.0, "trafo": 0.0, "loss": 0.0}
@@ -72,8 +75,10 @@ def _compare(model: NetworkModel, prof: Profiles, steps: list[int], **pp_kw: obj
         dl = res.line_loading_percent[k] - net.res_line.loading_percent.reindex(res.line_ids)
         worst["line"] = max(worst["line"], float(np.abs(dl.to_numpy()[in_service]).max()))
         if len(res.trafo_ids):
-            dt = res.trafo_loading_percent[k] - net.res_trafo.loading_percent.reindex(
-                res.trafo_ids).to_numpy()
+            dt = (
+                res.trafo_loading_percent[k]
+                - net.res_trafo.loading_percent.reindex(res.trafo_ids).to_numpy()
+            )
             worst["trafo"] = max(worst["trafo"], float(np.abs(dt).max()))
         loss = net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()
         worst["loss"] = max(worst["loss"], abs(float(res.p_loss_mw[k] - loss)))
@@ -144,8 +149,15 @@ def test_non_convergence_is_reported_per_step() -> None:
     prof = _extreme_profiles(model, [3, 5])
     res = simulate(model, prof, steps=slice(0, 8), chunk_steps=4)
     assert res.converged.tolist() == [True, True, True, False, True, False, True, True]
-    for name in ("vm_pu", "va_degree", "line_i_ka", "line_loading_percent", "trafo_i_hv_ka",
-                 "trafo_loading_percent", "ext_grid_p_mw"):
+    for name in (
+        "vm_pu",
+        "va_degree",
+        "line_i_ka",
+        "line_loading_percent",
+        "trafo_i_hv_ka",
+        "trafo_loading_percent",
+        "ext_grid_p_mw",
+    ):
         values = getattr(res, name)
         assert np.isnan(values[[3, 5]]).all(), name
         assert not np.isnan(values[[0, 1, 2, 4, 6, 7]]).all(), name
@@ -201,13 +213,11 @@ def test_unbalanced_with_balanced_loads_equals_balanced() -> None:
     sym = simulate(model)
     asym = simulate(model, symmetric=False, zero_sequence="lv_cable_4x")
     assert asym.vm_pu.shape == (*sym.vm_pu.shape, 3)
-    np.testing.assert_allclose(asym.vm_pu, np.repeat(sym.vm_pu[:, :, None], 3, axis=2),
-                               atol=1e-9)
+    np.testing.assert_allclose(asym.vm_pu, np.repeat(sym.vm_pu[:, :, None], 3, axis=2), atol=1e-9)
     shift = (asym.va_degree - sym.va_degree[:, :, None] + 180) % 360 - 180
     np.testing.assert_allclose(np.nan_to_num(shift[0, 0]), [0.0, -120.0, 120.0], atol=1e-7)
     np.testing.assert_allclose(asym.line_loading_percent, sym.line_loading_percent, atol=1e-7)
-    np.testing.assert_allclose(asym.trafo_loading_percent, sym.trafo_loading_percent,
-                               atol=1e-7)
+    np.testing.assert_allclose(asym.trafo_loading_percent, sym.trafo_loading_percent, atol=1e-7)
     np.testing.assert_allclose(asym.p_loss_mw, sym.p_loss_mw, atol=1e-12)
 
 
@@ -220,8 +230,11 @@ def test_single_phase_load_closed_form() -> None:
     net.line["c0_nf_per_km"] = 0.0
     idx = hours(2)
     p_mw, q_mvar = np.array([0.01, 0.02]), np.array([0.003, 0.0])
-    prof = Profiles.from_frames(idx, load_p_mw=pd.DataFrame({0: p_mw}, index=idx),
-                                load_q_mvar=pd.DataFrame({0: q_mvar}, index=idx))
+    prof = Profiles.from_frames(
+        idx,
+        load_p_mw=pd.DataFrame({0: p_mw}, index=idx),
+        load_q_mvar=pd.DataFrame({0: q_mvar}, index=idx),
+    )
     res = simulate(from_net(net, prof), symmetric=False, load_phases={0: "a"})
     assert res.converged.all()
     e = VN_KV * 1e3 / math.sqrt(3)
@@ -236,11 +249,11 @@ def test_single_phase_load_closed_form() -> None:
         ia = (s / va).conjugate()
         vb = e * a2 - ia * (z0 - z1) / 3
         vc = e * a2.conjugate() - ia * (z0 - z1) / 3
-        np.testing.assert_allclose(res.vm_pu[t, 1], [abs(va) / e, abs(vb) / e, abs(vc) / e],
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            res.vm_pu[t, 1], [abs(va) / e, abs(vb) / e, abs(vc) / e], atol=1e-9
+        )
         np.testing.assert_allclose(res.line_i_ka[t, 0], [abs(ia) / 1e3, 0, 0], atol=1e-12)
-        np.testing.assert_allclose(res.p_loss_mw[t], abs(ia) ** 2 * zs.real / 1e6,
-                                   rtol=1e-9)
+        np.testing.assert_allclose(res.p_loss_mw[t], abs(ia) ** 2 * zs.real / 1e6, rtol=1e-9)
 
 
 def test_unbalanced_needs_zero_sequence_data() -> None:

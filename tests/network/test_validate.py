@@ -123,9 +123,13 @@ def test_parameter_and_reference_errors() -> None:
 
     report = _changed(model, spoil)
     where = _where(report.errors)
-    assert {("trafo", 0, "vk_percent"), ("trafo", 1, "i0_percent"),
-            ("load", 0, "const_z_p_percent"), ("ext_grid", 0, "vm_pu"),
-            ("trafo", 1, "vector_group")} <= where
+    assert {
+        ("trafo", 0, "vk_percent"),
+        ("trafo", 1, "i0_percent"),
+        ("load", 0, "const_z_p_percent"),
+        ("ext_grid", 0, "vm_pu"),
+        ("trafo", 1, "vector_group"),
+    } <= where
 
     def dangling(net: Any) -> None:
         net.load.loc[0, "bus"] = 999
@@ -151,7 +155,9 @@ def test_taps_and_missing_ext_grid() -> None:
 def test_report_frame_and_message() -> None:
     report = ValidationReport(
         errors=tuple(Issue("line", i, "r_ohm_per_km", "is missing") for i in range(12)),
-        warnings=(Issue("trafo", 0, "vector_group", "assumed"),), source="g.json")
+        warnings=(Issue("trafo", 0, "vector_group", "assumed"),),
+        source="g.json",
+    )
     frame = report.to_frame()
     assert list(frame.columns) == ["severity", "table", "index", "column", "message"]
     assert len(frame) == 13
@@ -168,8 +174,16 @@ def test_line_between_voltage_levels_is_an_error() -> None:
     net = pp.create_empty_network()
     hv, lv = pp.create_bus(net, 20.0), pp.create_bus(net, 0.4)
     pp.create_ext_grid(net, hv)
-    line = pp.create_line_from_parameters(net, hv, lv, length_km=1.0, r_ohm_per_km=0.1,
-                                          x_ohm_per_km=0.1, c_nf_per_km=0.0, max_i_ka=0.1)
+    line = pp.create_line_from_parameters(
+        net,
+        hv,
+        lv,
+        length_km=1.0,
+        r_ohm_per_km=0.1,
+        x_ohm_per_km=0.1,
+        c_nf_per_km=0.0,
+        max_i_ka=0.1,
+    )
     report = validate(from_net(net))
     hits = [i for i in report.errors if i.table == "line" and i.index == line]
     assert hits

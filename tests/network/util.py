@@ -27,15 +27,24 @@ def hours(n: int, start: str = "2025-01-01") -> pd.DatetimeIndex:
     return pd.date_range(start, periods=n, freq="15min", tz="UTC", name="time_utc")
 
 
-def two_bus_net(r_ohm: float, x_ohm: float, vn_kv: float = 0.4, c_nf: float = 0.0,
-                max_i_ka: float = 0.5) -> Any:
+def two_bus_net(
+    r_ohm: float, x_ohm: float, vn_kv: float = 0.4, c_nf: float = 0.0, max_i_ka: float = 0.5
+) -> Any:
     """An ideal source at bus 0 (1.0 pu), one line of R, X [ohm] to bus 1, one load there."""
     net = pp.create_empty_network(f_hz=50.0)
     b0 = pp.create_bus(net, vn_kv=vn_kv)
     b1 = pp.create_bus(net, vn_kv=vn_kv)
     pp.create_ext_grid(net, b0, vm_pu=1.0, va_degree=0.0)
-    pp.create_line_from_parameters(net, b0, b1, length_km=1.0, r_ohm_per_km=r_ohm,
-                                   x_ohm_per_km=x_ohm, c_nf_per_km=c_nf, max_i_ka=max_i_ka)
+    pp.create_line_from_parameters(
+        net,
+        b0,
+        b1,
+        length_km=1.0,
+        r_ohm_per_km=r_ohm,
+        x_ohm_per_km=x_ohm,
+        c_nf_per_km=c_nf,
+        max_i_ka=max_i_ka,
+    )
     pp.create_load(net, b1, p_mw=0.0, q_mvar=0.0)
     return net
 
@@ -59,17 +68,49 @@ def feature_net() -> Any:
     pp.create_switch(net, hv, hv2, et="b", closed=True)
     pp.create_switch(net, lv2, isolated, et="b", closed=False)
     pp.create_transformer_from_parameters(
-        net, hv, lv1, sn_mva=0.4, vn_hv_kv=20.0, vn_lv_kv=0.4, vkr_percent=1.2,
-        vk_percent=6.0, pfe_kw=1.2, i0_percent=0.3, shift_degree=150.0, tap_side="hv",
-        tap_neutral=0, tap_min=-2, tap_max=2, tap_step_percent=2.5, tap_pos=2,
-        tap_changer_type="Ratio", vector_group="Dyn5")
+        net,
+        hv,
+        lv1,
+        sn_mva=0.4,
+        vn_hv_kv=20.0,
+        vn_lv_kv=0.4,
+        vkr_percent=1.2,
+        vk_percent=6.0,
+        pfe_kw=1.2,
+        i0_percent=0.3,
+        shift_degree=150.0,
+        tap_side="hv",
+        tap_neutral=0,
+        tap_min=-2,
+        tap_max=2,
+        tap_step_percent=2.5,
+        tap_pos=2,
+        tap_changer_type="Ratio",
+        vector_group="Dyn5",
+    )
     pp.create_transformer_from_parameters(
-        net, hv2, lv2, sn_mva=0.25, vn_hv_kv=20.0, vn_lv_kv=0.41, vkr_percent=1.4,
-        vk_percent=4.0, pfe_kw=0.65, i0_percent=0.4, shift_degree=150.0, tap_side="lv",
-        tap_neutral=0, tap_min=-3, tap_max=3, tap_step_percent=1.5, tap_pos=-1, parallel=2,
-        df=0.9, tap_changer_type="Ratio")
-    pp.create_line_from_parameters(net, lv1, a, 0.15, 0.206, 0.08, 260.0, 0.27,
-                                   g_us_per_km=2.0)
+        net,
+        hv2,
+        lv2,
+        sn_mva=0.25,
+        vn_hv_kv=20.0,
+        vn_lv_kv=0.41,
+        vkr_percent=1.4,
+        vk_percent=4.0,
+        pfe_kw=0.65,
+        i0_percent=0.4,
+        shift_degree=150.0,
+        tap_side="lv",
+        tap_neutral=0,
+        tap_min=-3,
+        tap_max=3,
+        tap_step_percent=1.5,
+        tap_pos=-1,
+        parallel=2,
+        df=0.9,
+        tap_changer_type="Ratio",
+    )
+    pp.create_line_from_parameters(net, lv1, a, 0.15, 0.206, 0.08, 260.0, 0.27, g_us_per_km=2.0)
     pp.create_line_from_parameters(net, a, b, 0.10, 0.32, 0.08, 250.0, 0.2, parallel=2, df=0.8)
     pp.create_line_from_parameters(net, lv2, c, 0.12, 0.206, 0.08, 260.0, 0.27)
     pp.create_line_from_parameters(net, b, c, 0.20, 0.32, 0.08, 250.0, 0.2)  # open at c
@@ -96,10 +137,15 @@ def feature_profiles(net: Any, n_steps: int = 4, seed: int = 1) -> Profiles:
         idx,
         load_p_mw=pd.DataFrame(factor * net.load.p_mw.to_numpy(), index=idx, columns=loads),
         load_q_mvar=pd.DataFrame(factor * net.load.q_mvar.to_numpy(), index=idx, columns=loads),
-        sgen_p_mw=pd.DataFrame(rng.uniform(0, 0.03, (n_steps, len(net.sgen))), index=idx,
-                               columns=net.sgen.index),
-        storage_p_mw=pd.DataFrame(rng.uniform(-0.01, 0.01, (n_steps, len(net.storage))),
-                                  index=idx, columns=net.storage.index))
+        sgen_p_mw=pd.DataFrame(
+            rng.uniform(0, 0.03, (n_steps, len(net.sgen))), index=idx, columns=net.sgen.index
+        ),
+        storage_p_mw=pd.DataFrame(
+            rng.uniform(-0.01, 0.01, (n_steps, len(net.storage))),
+            index=idx,
+            columns=net.storage.index,
+        ),
+    )
 
 
 def feature_model() -> NetworkModel:
@@ -116,8 +162,11 @@ def pandapower_step(model: NetworkModel, profiles: Profiles, t: int, **kw: Any) 
         table, _, col = name.partition("_")
         column = {"p_mw": "p_mw", "q_mvar": "q_mvar"}[col]
         net[table].loc[frame.columns, column] = frame.iloc[t].to_numpy()
-    options: dict[str, Any] = {"tolerance_mva": 1e-10, "calculate_voltage_angles": True,
-                               "numba": False}
+    options: dict[str, Any] = {
+        "tolerance_mva": 1e-10,
+        "calculate_voltage_angles": True,
+        "numba": False,
+    }
     options.update(kw)
     pp.runpp(net, **options)
     return net

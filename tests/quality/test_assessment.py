@@ -33,8 +33,14 @@ WEEK = pd.date_range("2025-06-01T21:00Z", periods=1008, freq="10min")
 STAMPS = list(WEEK.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 #: verdicts of :func:`golden_week_csv` under GOST 32144-2013 LV, U0 = 220 V
-GOLDEN_VERDICTS = {"ok": "pass", "over": "fail", "edge": "pass", "gap": "insufficient data",
-                   "flagged": "pass", "thdfail": "fail"}
+GOLDEN_VERDICTS = {
+    "ok": "pass",
+    "over": "fail",
+    "edge": "pass",
+    "gap": "insufficient data",
+    "flagged": "pass",
+    "thdfail": "fail",
+}
 
 
 def golden_week_csv(path: Path) -> dict[str, str]:
@@ -55,24 +61,36 @@ def golden_week_csv(path: Path) -> dict[str, str]:
     base[500, ids.index("flagged"), :] = 150.0
     flagged = np.zeros(base.shape, dtype=bool)
     flagged[500, ids.index("flagged"), :] = True
-    t_idx, p_idx, ph_idx = np.meshgrid(np.arange(1008), np.arange(6), np.arange(3),
-                                       indexing="ij")
+    t_idx, p_idx, ph_idx = np.meshgrid(np.arange(1008), np.arange(6), np.arange(3), indexing="ij")
     keep = ~((p_idx == ids.index("gap")) & (t_idx >= 600) & (t_idx < 720))
-    volt = pd.DataFrame({
-        "timestamp": np.asarray(STAMPS, dtype=object)[t_idx[keep]],
-        "point_id": np.asarray(ids, dtype=object)[p_idx[keep]],
-        "indicator": "voltage",
-        "phase": np.array(["a", "b", "c"], dtype=object)[ph_idx[keep]],
-        "value": base[keep],
-        "unit": "V",
-        "flagged": np.where(flagged[keep], "true", "")})
+    volt = pd.DataFrame(
+        {
+            "timestamp": np.asarray(STAMPS, dtype=object)[t_idx[keep]],
+            "point_id": np.asarray(ids, dtype=object)[p_idx[keep]],
+            "indicator": "voltage",
+            "phase": np.array(["a", "b", "c"], dtype=object)[ph_idx[keep]],
+            "value": base[keep],
+            "unit": "V",
+            "flagged": np.where(flagged[keep], "true", ""),
+        }
+    )
     thd_rows = []
     for pid, n_high in (("ok", 50), ("thdfail", 51)):
         thd = np.full(1008, 3.0)
-        thd[5:5 + 19 * n_high:19] = 9.0
-        thd_rows.append(pd.DataFrame({"timestamp": STAMPS, "point_id": pid, "indicator": "thd",
-                                      "phase": "a", "value": thd, "unit": "percent",
-                                      "flagged": ""}))
+        thd[5 : 5 + 19 * n_high : 19] = 9.0
+        thd_rows.append(
+            pd.DataFrame(
+                {
+                    "timestamp": STAMPS,
+                    "point_id": pid,
+                    "indicator": "thd",
+                    "phase": "a",
+                    "value": thd,
+                    "unit": "percent",
+                    "flagged": "",
+                }
+            )
+        )
     pd.concat([volt, *thd_rows], ignore_index=True).to_csv(path, index=False)
     return dict(GOLDEN_VERDICTS)
 
@@ -111,10 +129,11 @@ def test_golden_week_gost_lv_verdicts(tmp_path: Path) -> None:
 
 def test_en50160_line_voltages_use_the_line_nominal() -> None:
     v = np.full((1008, 2, 3), 400.0)
-    v[5:5 + 19 * 50:19, 0, 0] = 355.0  # -11.25 %: outside the 95 % band, inside -15 %
-    v[5:5 + 19 * 51:19, 1, 0] = 355.0
-    ms = MeasurementSet.from_arrays("voltage", WEEK, v, point_ids=["l50", "l51"],
-                                    phases=("ab", "bc", "ca"), unit="V")
+    v[5 : 5 + 19 * 50 : 19, 0, 0] = 355.0  # -11.25 %: outside the 95 % band, inside -15 %
+    v[5 : 5 + 19 * 51 : 19, 1, 0] = 355.0
+    ms = MeasurementSet.from_arrays(
+        "voltage", WEEK, v, point_ids=["l50", "l51"], phases=("ab", "bc", "ca"), unit="V"
+    )
     a = assess(ms, EN, timezone=MSK)
     assert a.nominal_line_v == 400.0
     assert a.points["verdict"].tolist() == ["pass", "fail"]
@@ -124,9 +143,14 @@ def test_en50160_line_voltages_use_the_line_nominal() -> None:
 def test_events_flag_the_intervals_they_overlap(tmp_path: Path) -> None:
     golden_week_csv(tmp_path / "week.csv")
     ms = read_measurements(tmp_path / "week.csv")
-    dip = pd.DataFrame({"point_id": ["over", "nowhere"], "kind": "swell",
-                        "start_utc": [WEEK[400] + pd.Timedelta(minutes=3)] * 2,
-                        "duration_s": [0.4, 1.0]})
+    dip = pd.DataFrame(
+        {
+            "point_id": ["over", "nowhere"],
+            "kind": "swell",
+            "start_utc": [WEEK[400] + pd.Timedelta(minutes=3)] * 2,
+            "duration_s": [0.4, 1.0],
+        }
+    )
     a = assess(ms, GOST, timezone=MSK, events=dip)
     assert a.verdict("over") == "pass"
     row = a.table.set_index(["point_id", "indicator"]).loc[("over", "voltage_deviation")]
@@ -139,14 +163,19 @@ def test_measured_under_over_deviation_decides_gost_voltage() -> None:
     under = np.zeros((1008, 1))
     over = np.full((1008, 1), 1.0)
     over[300, 0] = 10.5
-    ms = (MeasurementSet.from_arrays("voltage", WEEK, np.full((1008, 1), 220.0),
-                                     point_ids=["P"])
-          .combine(MeasurementSet.from_arrays("du_minus", WEEK, under, point_ids=["P"]),
-                   MeasurementSet.from_arrays("du_plus", WEEK, over, point_ids=["P"])))
+    ms = MeasurementSet.from_arrays(
+        "voltage", WEEK, np.full((1008, 1), 220.0), point_ids=["P"]
+    ).combine(
+        MeasurementSet.from_arrays("du_minus", WEEK, under, point_ids=["P"]),
+        MeasurementSet.from_arrays("du_plus", WEEK, over, point_ids=["P"]),
+    )
     a = assess(ms, GOST, timezone=MSK)
     row = a.detail.iloc[0]
-    assert (row["measured"], row["verdict"], row["n2"]) == ("voltage_under_over_deviation",
-                                                            "fail", 1)
+    assert (row["measured"], row["verdict"], row["n2"]) == (
+        "voltage_under_over_deviation",
+        "fail",
+        1,
+    )
     assert any("judged on the measured δU(−), δU(+)" in n for n in a.notes)
     en = assess(ms, EN, timezone=MSK)  # EN 50160 judges the r.m.s. voltage instead
     assert en.verdict("P") == "pass"
@@ -168,8 +197,9 @@ def test_frequency_10s_values_counted_per_week() -> None:
 
 
 def test_mv_needs_the_agreed_voltage() -> None:
-    ms = MeasurementSet.from_arrays("voltage", WEEK, np.full((1008, 1), 10000.0),
-                                    point_ids=["M"], phases=("ab",))
+    ms = MeasurementSet.from_arrays(
+        "voltage", WEEK, np.full((1008, 1), 10000.0), point_ids=["M"], phases=("ab",)
+    )
     with pytest.raises(InputError, match="nominal_line_v=10000"):
         assess(ms, GOST, timezone=MSK, voltage_level="MV")
     a = assess(ms, GOST, timezone=MSK, voltage_level="MV", nominal_line_v=10000.0)
@@ -186,15 +216,19 @@ def test_indicator_selection_and_unknown_names(tmp_path: Path) -> None:
 
 
 def test_event_sources_are_a_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(assessment_module, "_EVENT_SOURCES",
-                        dict(assessment_module._EVENT_SOURCES))
-    ms = MeasurementSet.from_arrays("voltage", WEEK[:3], np.full((3, 1), 220.0),
-                                    point_ids=["P"])
+    monkeypatch.setattr(assessment_module, "_EVENT_SOURCES", dict(assessment_module._EVENT_SOURCES))
+    ms = MeasurementSet.from_arrays("voltage", WEEK[:3], np.full((3, 1), 220.0), point_ids=["P"])
 
     def detector(m: MeasurementSet) -> pd.DataFrame:
-        return pd.DataFrame({"point_id": [m.point_ids[0]], "kind": ["dip"],
-                             "start_utc": [WEEK[1]], "duration_s": [0.2],
-                             "extreme_percent": [70.0]})
+        return pd.DataFrame(
+            {
+                "point_id": [m.point_ids[0]],
+                "kind": ["dip"],
+                "start_utc": [WEEK[1]],
+                "duration_s": [0.2],
+                "extreme_percent": [70.0],
+            }
+        )
 
     register_event_source("test-detector", detector)
     assert "test-detector" in event_sources()
@@ -216,15 +250,33 @@ def feeder_with_evening_peak() -> tuple[object, object]:
     net = pp.create_empty_network()
     mv, lv, far = pp.create_bus(net, 20.0), pp.create_bus(net, 0.4), pp.create_bus(net, 0.4)
     pp.create_ext_grid(net, mv, vm_pu=1.0)
-    pp.create_transformer_from_parameters(net, mv, lv, sn_mva=0.25, vn_hv_kv=20, vn_lv_kv=0.4,
-                                          vk_percent=4, vkr_percent=1, pfe_kw=0.5,
-                                          i0_percent=0.2, shift_degree=150)
-    pp.create_line_from_parameters(net, lv, far, length_km=0.5, r_ohm_per_km=0.32,
-                                   x_ohm_per_km=0.08, c_nf_per_km=0.0, max_i_ka=0.15)
+    pp.create_transformer_from_parameters(
+        net,
+        mv,
+        lv,
+        sn_mva=0.25,
+        vn_hv_kv=20,
+        vn_lv_kv=0.4,
+        vk_percent=4,
+        vkr_percent=1,
+        pfe_kw=0.5,
+        i0_percent=0.2,
+        shift_degree=150,
+    )
+    pp.create_line_from_parameters(
+        net,
+        lv,
+        far,
+        length_km=0.5,
+        r_ohm_per_km=0.32,
+        x_ohm_per_km=0.08,
+        c_nf_per_km=0.0,
+        max_i_ka=0.15,
+    )
     pp.create_load(net, far, p_mw=0.01)
     time = pd.date_range("2025-06-01T21:00Z", periods=7 * 96, freq="15min")
     p = np.full(len(time), 0.01)
-    p[96 + 72:96 + 76] = 0.12  # Tuesday 15:00-16:00 UTC
+    p[96 + 72 : 96 + 76] = 0.12  # Tuesday 15:00-16:00 UTC
     frame = pd.DataFrame({0: p}, index=time)
     model = from_net(net, Profiles.from_frames(time, load_p_mw=frame, load_q_mvar=0.2 * frame))
     return model, simulate(model)
@@ -257,8 +309,9 @@ def test_potential_deviations_from_forecast_voltages() -> None:
     time = pd.date_range("2025-06-01T21:00Z", periods=7 * 96, freq="15min")
     vm = pd.DataFrame({"A": 0.95, "B": 0.95}, index=time)
     vm.iloc[200:203, 1] = 1.06  # +11.6 % of U0 = 0.95 p.u.
-    pot = potential_deviations(vm, u0_pu=0.95, timezone=MSK, cause={"B": "PV export"},
-                               feeders={"B": "F2"})
+    pot = potential_deviations(
+        vm, u0_pu=0.95, timezone=MSK, cause={"B": "PV export"}, feeders={"B": "F2"}
+    )
     assert pot.table["point_id"].tolist() == ["B"]
     row = pot.table.iloc[0]
     assert (row["direction"], row["feeder"], row["cause"]) == ("over", "F2", "PV export")

@@ -34,8 +34,9 @@ def week_index(start_local: str, tz: str, weeks: int = 1, step: str = "10min") -
     """UTC interval starts from a local start over whole local weeks."""
     start = pd.Timestamp(start_local).tz_localize(tz)
     end = (pd.Timestamp(start_local) + pd.Timedelta(days=7 * weeks)).tz_localize(tz)
-    return pd.date_range(start.tz_convert("UTC"), end.tz_convert("UTC"), freq=step,
-                         inclusive="left")
+    return pd.date_range(
+        start.tz_convert("UTC"), end.tz_convert("UTC"), freq=step, inclusive="left"
+    )
 
 
 WEEK = week_index("2025-06-02", MSK)  # Monday 00:00 Moscow (UTC+3), 1008 intervals
@@ -60,16 +61,22 @@ def spread(count: int, value: float, start: int = 5) -> dict[int, float]:
 def test_en50160_lv_golden_week() -> None:
     # U_n = 230 V: 95 % band 207..253 V, 100 % band 195.5..253 V (EN 50160:2010 4.2.2)
     cols = {
-        "N1=50 pass": column(230, spread(50, 205.0)),        # 50/1008 = 4.96 % <= 5 %
-        "N1=51 fail": column(230, spread(51, 205.0)),        # 51/1008 = 5.06 % > 5 %
+        "N1=50 pass": column(230, spread(50, 205.0)),  # 50/1008 = 4.96 % <= 5 %
+        "N1=51 fail": column(230, spread(51, 205.0)),  # 51/1008 = 5.06 % > 5 %
         "at 95% limits": column(230, {**spread(20, 207.0), **spread(20, 253.0, 6)}),
-        "at -15 %": column(230, {100: 195.5}),               # N1=1, N2=0
-        "beyond -15 %": column(230, {100: 195.4}),           # N2=1
-        "beyond +10 %": column(230, {300: 253.1}),           # N1=1 and N2=1
+        "at -15 %": column(230, {100: 195.5}),  # N1=1, N2=0
+        "beyond -15 %": column(230, {100: 195.4}),  # N2=1
+        "beyond +10 %": column(230, {300: 253.1}),  # N1=1 and N2=1
         "just inside": column(230, spread(200, 207.1)),
     }
-    res = evaluate(np.column_stack(list(cols.values())), WEEK, "voltage_deviation", EN,
-                   timezone=MSK, point_ids=list(cols))
+    res = evaluate(
+        np.column_stack(list(cols.values())),
+        WEEK,
+        "voltage_deviation",
+        EN,
+        timezone=MSK,
+        point_ids=list(cols),
+    )
     assert res.n_expected.tolist() == [1008]
     assert res.n_valid[0].tolist() == [1008] * 7
     assert res.n1[0].tolist() == [50, 51, 0, 1, 1, 1, 0]
@@ -100,13 +107,19 @@ def test_share_rule_exactly_at_five_percent_with_flags() -> None:
 
 def test_en50160_mv_uses_99_percent_and_declared_voltage() -> None:
     # MV (5.2.2): 99 % within +/-10 %, 100 % within +/-15 % of U_c = 10 kV. 1 % of 1008 = 10.08
-    values = np.column_stack([column(10_000, spread(10, 11_200.0)),
-                              column(10_000, spread(11, 11_200.0)),
-                              column(10_000, {7: 11_500.0}), column(10_000, {7: 11_510.0})])
+    values = np.column_stack(
+        [
+            column(10_000, spread(10, 11_200.0)),
+            column(10_000, spread(11, 11_200.0)),
+            column(10_000, {7: 11_500.0}),
+            column(10_000, {7: 11_510.0}),
+        ]
+    )
     with pytest.raises(InputError, match="pass nominal_v = the agreed/declared"):
         evaluate(values, WEEK, "voltage_deviation", EN, voltage_level="MV", timezone=MSK)
-    res = evaluate(values, WEEK, "voltage_deviation", EN, voltage_level="MV", timezone=MSK,
-                   nominal_v=10_000)
+    res = evaluate(
+        values, WEEK, "voltage_deviation", EN, voltage_level="MV", timezone=MSK, nominal_v=10_000
+    )
     assert res.n1[0].tolist() == [10, 11, 1, 1]
     assert res.n2[0].tolist() == [0, 0, 0, 1]
     assert res.verdict[0].tolist() == ["pass", "fail", "pass", "fail"]
@@ -117,12 +130,14 @@ def test_en50160_mv_uses_99_percent_and_declared_voltage() -> None:
 
 def test_gost_voltage_needs_100_percent_of_the_week() -> None:
     # U_nom 220 V: 198..242 V for 100 % of the week (GOST 32144-2013 4.2.2), no 95 % clause
-    values = np.column_stack([
-        column(220, {**spread(30, 198.0), **spread(30, 242.0, 6)}),  # at the limits
-        column(220, {500: 197.9}),
-        column(220, {500: 242.1}),
-        column(220, spread(50, 205.0)),  # -6.8 %: passes GOST whatever the share
-    ])
+    values = np.column_stack(
+        [
+            column(220, {**spread(30, 198.0), **spread(30, 242.0, 6)}),  # at the limits
+            column(220, {500: 197.9}),
+            column(220, {500: 242.1}),
+            column(220, spread(50, 205.0)),  # -6.8 %: passes GOST whatever the share
+        ]
+    )
     res = evaluate(values, WEEK, "voltage_deviation", GOST, timezone=MSK)
     assert res.n2[0].tolist() == [0, 1, 1, 0]
     assert res.verdict[0].tolist() == ["pass", "fail", "fail", "pass"]
@@ -142,8 +157,7 @@ def test_gost_under_over_deviation_input() -> None:
     under[10, 1] = 10.01
     over[20, 2] = 10.01
     under[30, 2] = 9.0
-    res = evaluate(UnderOverDeviation(under, over), WEEK, "voltage_deviation", GOST,
-                   timezone=MSK)
+    res = evaluate(UnderOverDeviation(under, over), WEEK, "voltage_deviation", GOST, timezone=MSK)
     assert res.n2[0].tolist() == [0, 1, 1]
     assert res.verdict[0].tolist() == ["pass", "fail", "fail"]
     assert res.min_value[0].tolist() == [-10.0, -10.01, -9.0]  # -(largest dU(-))
@@ -153,8 +167,9 @@ def test_gost_under_over_deviation_input() -> None:
     with pytest.raises(InputError, match=r"10-min mean r\.m\.s\."):
         evaluate(UnderOverDeviation(under, over), WEEK, "voltage_deviation", EN, timezone=MSK)
     with pytest.raises(DataQualityError, match=r"under_percent\[0, 0\] = -1 is negative"):
-        evaluate(UnderOverDeviation(under - 1.0, over), WEEK, "voltage_deviation", GOST,
-                 timezone=MSK)
+        evaluate(
+            UnderOverDeviation(under - 1.0, over), WEEK, "voltage_deviation", GOST, timezone=MSK
+        )
 
 
 def test_under_over_deviation_formula() -> None:
@@ -181,8 +196,9 @@ def test_gost_mv_needs_agreed_voltage() -> None:
     values = column(10_500, {3: 11_600.0})[:, None]
     with pytest.raises(InputError, match="no default nominal voltage"):
         evaluate(values, WEEK, "voltage_deviation", GOST, voltage_level="MV", timezone=MSK)
-    res = evaluate(values, WEEK, "voltage_deviation", GOST, voltage_level="MV", timezone=MSK,
-                   nominal_v=10_500)
+    res = evaluate(
+        values, WEEK, "voltage_deviation", GOST, voltage_level="MV", timezone=MSK, nominal_v=10_500
+    )
     assert (res.n2[0, 0], res.verdict[0, 0]) == (1, "fail")
 
 
@@ -190,10 +206,10 @@ def test_gost_frequency_10s_values() -> None:
     idx = week_index("2025-06-02", MSK, step="10s")
     assert len(idx) == 60_480
     vals = np.full((len(idx), 4), 50.0)
-    vals[:3024, 0] = 50.3    # exactly 5 % beyond 0.2 Hz -> pass
-    vals[:3025, 1] = 49.7    # 5.002 % -> fail
-    vals[100, 2] = 50.4      # at the 100 % limit
-    vals[100, 3] = 50.41     # beyond it
+    vals[:3024, 0] = 50.3  # exactly 5 % beyond 0.2 Hz -> pass
+    vals[:3025, 1] = 49.7  # 5.002 % -> fail
+    vals[100, 2] = 50.4  # at the 100 % limit
+    vals[100, 3] = 50.41  # beyond it
     res = evaluate(vals, idx, "frequency_deviation", GOST, timezone=MSK)
     assert res.n_expected.tolist() == [60_480]
     assert res.n1[0].tolist() == [3024, 3025, 1, 1]
@@ -230,8 +246,13 @@ def test_plt_uses_2h_values_on_10min_ticks() -> None:
     # first one every 2 h, on the 10-min UTC ticks, not on even UTC hours.
     idx = week_index("2025-06-02", MSK, step="2h")
     assert len(idx) == 84
-    res = evaluate(np.column_stack([column(0.5, {3: 1.0}, 84), column(0.5, {3: 1.01}, 84)]),
-                   idx, "plt", GOST, timezone=MSK)
+    res = evaluate(
+        np.column_stack([column(0.5, {3: 1.0}, 84), column(0.5, {3: 1.01}, 84)]),
+        idx,
+        "plt",
+        GOST,
+        timezone=MSK,
+    )
     assert res.n_expected.tolist() == [84]
     assert res.verdict[0].tolist() == ["pass", "fail"]
     skewed = idx.tolist()
@@ -248,7 +269,7 @@ def test_plt_uses_2h_values_on_10min_ticks() -> None:
 def test_flagged_intervals_are_excluded() -> None:
     vals = np.column_stack([column(230, spread(60, 190.0)), column(230, spread(60, 190.0))])
     flags = np.zeros(1008, dtype=bool)
-    flags[list(spread(60, 190.0))] = True        # the dip intervals, all points
+    flags[list(spread(60, 190.0))] = True  # the dip intervals, all points
     res = evaluate(vals, WEEK, "voltage_deviation", EN, timezone=MSK, flags=flags)
     assert res.n_flagged[0].tolist() == [60, 60]
     assert res.n_valid[0].tolist() == [948, 948]
@@ -262,35 +283,35 @@ def test_flagged_intervals_are_excluded() -> None:
 
 def test_gap_week_has_insufficient_data() -> None:
     keep = np.ones(1008, dtype=bool)
-    keep[200:350] = False                       # 150 intervals absent: 858 / 1008 = 85.1 %
+    keep[200:350] = False  # 150 intervals absent: 858 / 1008 = 85.1 %
     vals = np.column_stack([column(230), column(230, {10: np.nan})])
-    vals[400:450, 1] = np.nan                   # and 50 NaN in point 1
+    vals[400:450, 1] = np.nan  # and 50 NaN in point 1
     res = evaluate(vals[keep], WEEK[keep], "voltage_deviation", EN, timezone=MSK)
     assert res.n_expected.tolist() == [1008]
     assert res.n_valid[0].tolist() == [858, 807]
     assert res.n_missing[0].tolist() == [150, 201]
     assert res.verdict[0].tolist() == ["insufficient data"] * 2
     assert res.rule[0, 0].startswith("insufficient data: fewer than 90 %")
-    relaxed = evaluate(vals[keep], WEEK[keep], "voltage_deviation", EN, timezone=MSK,
-                       min_availability_percent=80)
+    relaxed = evaluate(
+        vals[keep], WEEK[keep], "voltage_deviation", EN, timezone=MSK, min_availability_percent=80
+    )
     assert relaxed.verdict[0].tolist() == ["pass", "pass"]
     # the threshold is inclusive: exactly 90 % valid is enough
     keep90 = np.ones(1008, dtype=bool)
-    keep90[: 1008 - 908] = False               # 908 / 1008 = 90.08 %; 907 would be 89.98 %
+    keep90[: 1008 - 908] = False  # 908 / 1008 = 90.08 %; 907 would be 89.98 %
     ok = evaluate(vals[keep90, :1], WEEK[keep90], "voltage_deviation", EN, timezone=MSK)
     assert ok.verdict[0, 0] == "pass"
     keep_short = keep90.copy()
     keep_short[100] = False
-    short = evaluate(vals[keep_short, :1], WEEK[keep_short], "voltage_deviation", EN,
-                     timezone=MSK)
+    short = evaluate(vals[keep_short, :1], WEEK[keep_short], "voltage_deviation", EN, timezone=MSK)
     assert short.verdict[0, 0] == "insufficient data"
 
 
 def test_partial_weeks_at_the_edges_and_per_week_verdicts() -> None:
     idx = week_index("2025-06-02", MSK, weeks=3)
     vals = np.full((len(idx), 1), 230.0)
-    vals[1008 + 50, 0] = 190.0                   # week 2 fails
-    start = 1008 - 500                          # data from Thursday of week 1
+    vals[1008 + 50, 0] = 190.0  # week 2 fails
+    start = 1008 - 500  # data from Thursday of week 1
     res = evaluate(vals[start:], idx[start:], "voltage_deviation", EN, timezone=MSK)
     assert len(res.period_start_utc) == 3
     assert res.n_valid[:, 0].tolist() == [500, 1008, 1008]
@@ -304,17 +325,20 @@ def test_partial_weeks_at_the_edges_and_per_week_verdicts() -> None:
 # --------------------------------------------------------------------------- time
 
 
-@pytest.mark.parametrize(("monday", "hours", "expected"), [
-    ("2025-03-24", 167, 1002),   # Europe/Berlin spring forward on Sunday 30 March
-    ("2025-10-20", 169, 1014),   # fall back on Sunday 26 October
-    ("2025-06-02", 168, 1008),
-])
+@pytest.mark.parametrize(
+    ("monday", "hours", "expected"),
+    [
+        ("2025-03-24", 167, 1002),  # Europe/Berlin spring forward on Sunday 30 March
+        ("2025-10-20", 169, 1014),  # fall back on Sunday 26 October
+        ("2025-06-02", 168, 1008),
+    ],
+)
 def test_dst_weeks(monday: str, hours: int, expected: int) -> None:
     tz = "Europe/Berlin"
     idx = week_index(monday, tz)
     assert len(idx) == hours * 6 == expected
     vals = np.full((len(idx), 2), 230.0)
-    vals[-1, 1] = 190.0                          # Sunday 23:50 local is still this week
+    vals[-1, 1] = 190.0  # Sunday 23:50 local is still this week
     res = evaluate(vals, idx, "voltage_deviation", EN, timezone=tz)
     assert res.n_expected.tolist() == [expected]
     assert res.availability_percent[0].tolist() == [100.0, 100.0]
@@ -327,14 +351,15 @@ def test_dst_weeks(monday: str, hours: int, expected: int) -> None:
 
 def test_two_weeks_across_dst_have_their_own_counts() -> None:
     idx = week_index("2025-03-24", "Europe/Berlin", weeks=2)
-    res = evaluate(np.full((len(idx), 1), 230.0), idx, "voltage_deviation", EN,
-                   timezone="Europe/Berlin")
+    res = evaluate(
+        np.full((len(idx), 1), 230.0), idx, "voltage_deviation", EN, timezone="Europe/Berlin"
+    )
     assert res.n_expected.tolist() == [1002, 1008]
     assert res.n_valid[:, 0].tolist() == [1002, 1008]
 
 
 def test_week_alignment_monday_local_and_configurable() -> None:
-    idx = week_index("2025-06-04 12:00", MSK, weeks=2)   # Wednesday noon
+    idx = week_index("2025-06-04 12:00", MSK, weeks=2)  # Wednesday noon
     vals = np.full((len(idx), 1), 220.0)
     default = evaluate(vals, idx, "voltage_deviation", GOST, timezone=MSK)
     assert default.period_start_utc[0] == pd.Timestamp("2025-06-02 00:00", tz=MSK)
@@ -353,7 +378,7 @@ def test_week_alignment_monday_local_and_configurable() -> None:
 def test_interval_belongs_to_the_week_where_it_starts() -> None:
     idx = week_index("2025-06-02", MSK, weeks=2)
     vals = np.full((len(idx), 1), 220.0)
-    vals[1007, 0] = 250.0                        # Sunday 23:50 local: week 1
+    vals[1007, 0] = 250.0  # Sunday 23:50 local: week 1
     res = evaluate(vals, idx, "voltage_deviation", GOST, timezone=MSK)
     assert res.n2[:, 0].tolist() == [1, 0]
 
@@ -362,8 +387,9 @@ def test_off_grid_and_unsorted_timestamps() -> None:
     bad = WEEK.tolist()
     bad[3] = bad[3] + pd.Timedelta("5min")
     vals = np.full((1008, 1), 230.0)
-    with pytest.raises(DataQualityError,
-                       match=r"time_utc\[3\] = 2025-06-01T21:35:00\+00:00 is off the 10min UTC"):
+    with pytest.raises(
+        DataQualityError, match=r"time_utc\[3\] = 2025-06-01T21:35:00\+00:00 is off the 10min UTC"
+    ):
         evaluate(vals, pd.DatetimeIndex(bad), "voltage_deviation", EN, timezone=MSK)
     dup = WEEK.tolist()
     dup[5] = dup[4]
@@ -377,8 +403,9 @@ def test_off_grid_and_unsorted_timestamps() -> None:
 
 def test_interval_end_labels() -> None:
     vals = column(230, {10: 190.0})[:, None]
-    ends = evaluate(vals, WEEK + pd.Timedelta("10min"), "voltage_deviation", EN, timezone=MSK,
-                    time_label="end")
+    ends = evaluate(
+        vals, WEEK + pd.Timedelta("10min"), "voltage_deviation", EN, timezone=MSK, time_label="end"
+    )
     starts = evaluate(vals, WEEK, "voltage_deviation", EN, timezone=MSK)
     assert ends.worst_time_utc[0, 0] == starts.worst_time_utc[0, 0] == WEEK[10].to_datetime64()
     assert ends.n_valid.tolist() == starts.n_valid.tolist() == [[1008]]
@@ -387,18 +414,21 @@ def test_interval_end_labels() -> None:
 # --------------------------------------------------------------------------- units
 
 
-@pytest.mark.parametrize(("values", "nominal", "unit"), [
-    ([229.0, 231.0], 230.0, "V"),
-    ([0.229, 0.231], 230.0, "kV"),
-    ([0.98, 1.02], 230.0, "pu"),
-    ([98.0, 101.0], 230.0, "percent"),
-    ([398.0, 402.0], 230.0, "line_to_line_V"),
-    ([229.0, 231.0], 400.0, "phase_to_neutral_V"),
-    ([10.4, 10.6], 10_500.0, "kV"),
-    ([57.0, 58.0], 57.7, "V"),                     # VT secondary voltage, not percent
-    ([5.0, 6.0], 230.0, "unknown"),
-    ([np.nan], 230.0, "unknown"),
-])
+@pytest.mark.parametrize(
+    ("values", "nominal", "unit"),
+    [
+        ([229.0, 231.0], 230.0, "V"),
+        ([0.229, 0.231], 230.0, "kV"),
+        ([0.98, 1.02], 230.0, "pu"),
+        ([98.0, 101.0], 230.0, "percent"),
+        ([398.0, 402.0], 230.0, "line_to_line_V"),
+        ([229.0, 231.0], 400.0, "phase_to_neutral_V"),
+        ([10.4, 10.6], 10_500.0, "kV"),
+        ([57.0, 58.0], 57.7, "V"),  # VT secondary voltage, not percent
+        ([5.0, 6.0], 230.0, "unknown"),
+        ([np.nan], 230.0, "unknown"),
+    ],
+)
 def test_infer_voltage_unit(values: list[float], nominal: float, unit: str) -> None:
     assert infer_voltage_unit(values, nominal) == unit
 
@@ -411,8 +441,9 @@ def test_wrong_units_are_refused_with_a_fix() -> None:
         evaluate(vals / 230, WEEK, "voltage_deviation", EN, timezone=MSK)
     with pytest.raises(InputError, match="line-to-line"):
         evaluate(vals * np.sqrt(3), WEEK, "voltage_deviation", EN, timezone=MSK)
-    res = evaluate(vals / 1000, WEEK, "voltage_deviation", EN, timezone=MSK, nominal_v=0.23,
-                   check_units=False)
+    res = evaluate(
+        vals / 1000, WEEK, "voltage_deviation", EN, timezone=MSK, nominal_v=0.23, check_units=False
+    )
     assert res.verdict[0].tolist() == ["pass", "pass"]
 
 
@@ -424,8 +455,9 @@ def test_percentiles_are_numpy_linear_on_valid_values() -> None:
     vals = 230 + rng.normal(0, 6, (1008, 3))
     vals[rng.random((1008, 3)) < 0.03] = np.nan
     flags = rng.random((1008, 3)) < 0.02
-    res = evaluate(vals, WEEK, "voltage_deviation", EN, timezone=MSK, flags=flags,
-                   check_units=False)
+    res = evaluate(
+        vals, WEEK, "voltage_deviation", EN, timezone=MSK, flags=flags, check_units=False
+    )
     d = (vals - 230) / 230 * 100
     for j in range(3):
         valid = d[~np.isnan(d[:, j]) & ~flags[:, j], j]
@@ -437,11 +469,11 @@ def test_percentiles_are_numpy_linear_on_valid_values() -> None:
 
 
 def test_user_defined_limit_set_runs_through_the_same_evaluation(tmp_path: Path) -> None:
-    data = yaml.safe_load(
-        Path(get_limit_set(EN).path).read_text(encoding="utf-8"))
+    data = yaml.safe_load(Path(get_limit_set(EN).path).read_text(encoding="utf-8"))
     data["id"] = "early warning +/-5 %"
     data["levels"]["LV"]["indicators"]["voltage_deviation"]["limits"] = [
-        {"share_percent": 100, "lower": -5.0, "upper": 5.0}]
+        {"share_percent": 100, "lower": -5.0, "upper": 5.0}
+    ]
     path = tmp_path / "warn.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     vals = np.column_stack([column(230, {1: 241.5}), column(230, {1: 241.6})])
@@ -460,10 +492,10 @@ def day_15min() -> pd.DatetimeIndex:
 def test_simulated_voltage_share_out_of_band() -> None:
     t = day_15min()
     vm = np.ones((96, 3))
-    vm[10:34, 1] = 0.88                          # 24 of 96 steps below 0.9: 25 %
-    vm[40:52, 2] = 1.12                          # 12 steps above 1.1: 12.5 %
+    vm[10:34, 1] = 0.88  # 24 of 96 steps below 0.9: 25 %
+    vm[40:52, 2] = 1.12  # 12 steps above 1.1: 12.5 %
     vm[60:72, 2] = 0.95
-    vm[80, 2] = 1.1                              # at the band edge: inside
+    vm[80, 2] = 1.1  # at the band edge: inside
     res = evaluate_voltage_pu(vm, t, GOST, "LV", timezone=MSK, point_ids=["a", "b", "c"])
     assert res.step_s == 900.0
     assert (res.band_lower_pu, res.band_upper_pu) == pytest.approx((0.9, 1.1))
@@ -487,8 +519,8 @@ def test_simulated_week_verdict_matches_measured_rule() -> None:
     t = week_index("2025-06-02", MSK, step="15min")
     assert len(t) == 672
     vm = np.ones((672, 2))
-    vm[:33, 0] = 0.89                            # 33/672 = 4.9 % beyond +/-10 % (EN LV)
-    vm[:34, 1] = 0.89                            # 5.06 %
+    vm[:33, 0] = 0.89  # 33/672 = 4.9 % beyond +/-10 % (EN LV)
+    vm[:34, 1] = 0.89  # 5.06 %
     res = evaluate_voltage_pu(vm, t, EN, "LV", timezone=MSK)
     assert res.weekly.n1[0].tolist() == [33, 34]
     assert res.weekly.verdict[0].tolist() == ["pass", "fail"]
@@ -502,7 +534,7 @@ def test_simulated_voltage_base_gaps_and_units() -> None:
     t = day_15min()
     vm = np.full((96, 1), 1.0)
     vm[5, 0] = 1.05
-    vm[6, 0] = np.nan                            # a failed power flow: a gap
+    vm[6, 0] = np.nan  # a failed power flow: a gap
     res = evaluate_voltage_pu(vm, t, GOST, timezone=MSK, u0_pu=0.95)  # 380 V on a 400 V base
     assert (res.band_lower_pu, res.band_upper_pu) == pytest.approx((0.855, 1.045))
     assert res.n_steps_valid.tolist() == [95]
@@ -528,5 +560,7 @@ def test_dataframe_columns_become_point_ids_and_notes_carry_the_edition() -> Non
     res = evaluate_voltage_pu(frame, frame.index, GOST, timezone=MSK)
     assert res.point_ids == ("bus 7", "bus 9")
     assert res.to_frame().set_index("point_id")["worst_vm_pu"].to_dict() == {
-        "bus 7": 1.0, "bus 9": 1.2}
+        "bus 7": 1.0,
+        "bus 9": 1.2,
+    }
     assert any("Amendment No. 1" in n and "NOT been checked" in n for n in res.notes)

@@ -69,17 +69,16 @@ def test_dip_on_one_phase_from_the_waveform() -> None:
 
 
 def test_interruption_of_all_phases_from_the_waveform() -> None:
-    wf, _ = three_phase(duration_s=3.0, f_hz=50.0,
-                        dips=[(k, 1.0, 0.8, 0.01) for k in range(3)])
+    wf, _ = three_phase(duration_s=3.0, f_hz=50.0, dips=[(k, 1.0, 0.8, 0.01) for k in range(3)])
     res = process_waveform(wf, u_din_v=230.0)
     assert [e.kind for e in res.events.events] == ["dip", "interruption"]
     dip, intr = res.events.events
     assert dip.contains_interruption
     assert intr.duration_s == pytest.approx(0.8, abs=0.02)
     assert intr.extreme_percent == pytest.approx(1.0, abs=0.2)
-    assert get_event_table(EN, "dip").cell_of(dip) == "X3"       # 5 > u, 0.5 < t <= 1
+    assert get_event_table(EN, "dip").cell_of(dip) == "X3"  # 5 > u, 0.5 < t <= 1
     assert get_event_table(EN, "interruption").cell_of(intr) == "short"
-    assert not res.cycles.synchronised.all()                     # no crossings for 0.8 s
+    assert not res.cycles.synchronised.all()  # no crossings for 0.8 s
     assert any("nominal period" in n for n in res.notes)
 
 
@@ -92,10 +91,11 @@ def test_hysteresis_prevents_chattering() -> None:
     u = percent_of_230(wobble)
     log = detect_events(u, half_cycles(u), u_din_v=230.0)
     (dip,) = log.dips
-    assert dip.duration_s == pytest.approx(0.40)                 # 40 half cycles
+    assert dip.duration_s == pytest.approx(0.40)  # 40 half cycles
     assert dip.extreme_percent == pytest.approx(89.5)
-    chatter = detect_events(u, half_cycles(u), u_din_v=230.0,
-                            thresholds=EventThresholds(hysteresis_percent=0.0))
+    chatter = detect_events(
+        u, half_cycles(u), u_din_v=230.0, thresholds=EventThresholds(hysteresis_percent=0.0)
+    )
     assert len(chatter.dips) == 20
     swell = percent_of_230([100.0] * 5 + [110.5, 109.0] * 10 + [100.0] * 5)
     assert len(detect_events(swell, half_cycles(swell), u_din_v=230.0).swells) == 1
@@ -107,8 +107,8 @@ def test_hysteresis_prevents_chattering() -> None:
 def test_polyphase_dip_starts_on_any_and_ends_on_all() -> None:
     n = 40
     l1, l2, l3 = ([100.0] * n for _ in range(3))
-    l1[10:20] = [70.0] * 10          # L1 low from 100 ms to 200 ms
-    l2[15:30] = [85.0] * 15          # L2 low from 150 ms to 300 ms
+    l1[10:20] = [70.0] * 10  # L1 low from 100 ms to 200 ms
+    l2[15:30] = [85.0] * 15  # L2 low from 150 ms to 300 ms
     u = percent_of_230(l1, l2, l3)
     log = detect_events(u, half_cycles(u), u_din_v=230.0)
     (dip,) = log.events
@@ -127,8 +127,11 @@ def test_interruption_needs_every_phase_below_5_percent() -> None:
     log = detect_events(one_phase, half_cycles(one_phase), u_din_v=230.0)
     assert [e.kind for e in log.events] == ["dip"]
     assert not log.dips[0].contains_interruption
-    all_phases = percent_of_230(low, [100.0] * 10 + [3.0] * 10 + [100.0] * 10,
-                                [100.0] * 10 + [4.0] * 8 + [6.0] * 2 + [100.0] * 10)
+    all_phases = percent_of_230(
+        low,
+        [100.0] * 10 + [3.0] * 10 + [100.0] * 10,
+        [100.0] * 10 + [4.0] * 8 + [6.0] * 2 + [100.0] * 10,
+    )
     log = detect_events(all_phases, half_cycles(all_phases), u_din_v=230.0)
     dip, intr = log.events
     assert intr.kind == "interruption"
@@ -153,47 +156,66 @@ def test_events_cut_by_the_record_are_incomplete() -> None:
 # --------------------------------------------------------------------------- tables
 
 
-@pytest.mark.parametrize(("u", "t", "cell"), [
-    # durations at the column edges (EN: 10 ms <= t <= 200 ms < t <= 500 ms ...)
-    (85.0, 0.009, None), (85.0, 0.010, "A1"), (85.0, 0.200, "A1"), (85.0, 0.2001, "A2"),
-    (85.0, 0.500, "A2"), (85.0, 1.0, "A3"), (85.0, 5.0, "A4"), (85.0, 20.0, "A5"),
-    (85.0, 60.0, "A5"), (85.0, 60.001, None),
-    # residual voltages at the row edges (90 > u >= 80 > u >= 70 ...)
-    (90.0, 0.1, None), (89.99, 0.1, "A1"), (80.0, 0.1, "A1"), (79.99, 0.1, "B1"),
-    (70.0, 0.1, "B1"), (40.0, 0.1, "C1"), (5.0, 0.1, "D1"), (4.99, 0.1, "X1"),
-    (0.0, 0.1, "X1"),
-])
+@pytest.mark.parametrize(
+    ("u", "t", "cell"),
+    [
+        # durations at the column edges (EN: 10 ms <= t <= 200 ms < t <= 500 ms ...)
+        (85.0, 0.009, None),
+        (85.0, 0.010, "A1"),
+        (85.0, 0.200, "A1"),
+        (85.0, 0.2001, "A2"),
+        (85.0, 0.500, "A2"),
+        (85.0, 1.0, "A3"),
+        (85.0, 5.0, "A4"),
+        (85.0, 20.0, "A5"),
+        (85.0, 60.0, "A5"),
+        (85.0, 60.001, None),
+        # residual voltages at the row edges (90 > u >= 80 > u >= 70 ...)
+        (90.0, 0.1, None),
+        (89.99, 0.1, "A1"),
+        (80.0, 0.1, "A1"),
+        (79.99, 0.1, "B1"),
+        (70.0, 0.1, "B1"),
+        (40.0, 0.1, "C1"),
+        (5.0, 0.1, "D1"),
+        (4.99, 0.1, "X1"),
+        (0.0, 0.1, "X1"),
+    ],
+)
 def test_en50160_dip_table_boundaries(u: float, t: float, cell: str | None) -> None:
     assert get_event_table(EN, "dip").cell_of(_dip(u, t)) == cell
 
 
-@pytest.mark.parametrize(("u", "t", "row", "col"), [
-    (87.0, 0.010, None, None),               # 0.01 < t: 10 ms is outside (as recalled)
-    (87.0, 0.200, "90 > u >= 85", "0.01 < t <= 0.2"),
-    (85.0, 0.500, "90 > u >= 85", "0.2 < t <= 0.5"),
-    (80.0, 1.0, "85 > u >= 70", "0.5 < t <= 1"),
-    (70.0, 5.0, "85 > u >= 70", "1 < t <= 5"),
-    (40.0, 20.0, "70 > u >= 40", "5 < t <= 20"),
-    (5.0, 60.0, "40 > u >= 5", "20 < t <= 60"),
-    (4.0, 60.0, "5 > u", "20 < t <= 60"),
-    (90.0, 1.0, None, None),
-])
-def test_gost32144_dip_table_boundaries(u: float, t: float, row: str | None,
-                                        col: str | None) -> None:
+@pytest.mark.parametrize(
+    ("u", "t", "row", "col"),
+    [
+        (87.0, 0.010, None, None),  # 0.01 < t: 10 ms is outside (as recalled)
+        (87.0, 0.200, "90 > u >= 85", "0.01 < t <= 0.2"),
+        (85.0, 0.500, "90 > u >= 85", "0.2 < t <= 0.5"),
+        (80.0, 1.0, "85 > u >= 70", "0.5 < t <= 1"),
+        (70.0, 5.0, "85 > u >= 70", "1 < t <= 5"),
+        (40.0, 20.0, "70 > u >= 40", "5 < t <= 20"),
+        (5.0, 60.0, "40 > u >= 5", "20 < t <= 60"),
+        (4.0, 60.0, "5 > u", "20 < t <= 60"),
+        (90.0, 1.0, None, None),
+    ],
+)
+def test_gost32144_dip_table_boundaries(
+    u: float, t: float, row: str | None, col: str | None
+) -> None:
     cell = get_event_table(GOST, "dip").cell_of(_dip(u, t))
     assert cell == (None if row is None else f"{row} | {col}")
 
 
 def test_swell_and_interruption_tables() -> None:
     swells = get_event_table(EN, "swell")
-    assert swells.cell_of(_dip(120.0, 0.5, "swell")) == "S1"     # u >= 120, t <= 0.5
+    assert swells.cell_of(_dip(120.0, 0.5, "swell")) == "S1"  # u >= 120, t <= 0.5
     assert swells.cell_of(_dip(119.9, 0.51, "swell")) == "T2"
-    assert swells.cell_of(_dip(110.0, 1.0, "swell")) is None      # 120 > u > 110
+    assert swells.cell_of(_dip(110.0, 1.0, "swell")) is None  # 120 > u > 110
     assert swells.cell_of(_dip(115.0, 60.0, "swell")) == "T3"
     intr = get_event_table(GOST, "interruption")
     assert intr.cell_of(_dip(0.0, 180.0, "interruption")) == "short"  # up to 3 min
-    assert get_event_table(EN, "interruption").cell_of(_dip(1.0, 180.001,
-                                                           "interruption")) == "long"
+    assert get_event_table(EN, "interruption").cell_of(_dip(1.0, 180.001, "interruption")) == "long"
     with pytest.raises(InputError, match="classifies dips, not a swell"):
         get_event_table(EN, "dip").cell_of(_dip(120.0, 1.0, "swell"))
 
@@ -206,13 +228,18 @@ def test_round_off_never_picks_the_cell() -> None:
     assert dip.extreme_percent < 85.0
     assert get_event_table(GOST, "dip").cell_of(dip) == "90 > u >= 85 | 0.01 < t <= 0.2"
     r, c = get_event_table(EN, "dip").locate([85.0], [0.1 + 0.2 - 0.1])
-    assert (r[0], c[0]) == (0, 0)                                # 0.20000000000000004 s
+    assert (r[0], c[0]) == (0, 0)  # 0.20000000000000004 s
 
 
 def test_builtin_tables_and_a_broken_user_file(tmp_path: Path) -> None:
     assert builtin_event_table_ids() == (
-        "EN 50160:2010 dips", "EN 50160:2010 interruptions", "EN 50160:2010 swells",
-        "GOST 32144-2013 dips", "GOST 32144-2013 interruptions", "GOST 32144-2013 swells")
+        "EN 50160:2010 dips",
+        "EN 50160:2010 interruptions",
+        "EN 50160:2010 swells",
+        "GOST 32144-2013 dips",
+        "GOST 32144-2013 interruptions",
+        "GOST 32144-2013 swells",
+    )
     gost = get_event_table(GOST, "dip")
     assert gost.spec.verification == "memory"
     assert any("not verified" in n for n in gost.notes())
@@ -225,7 +252,8 @@ def test_builtin_tables_and_a_broken_user_file(tmp_path: Path) -> None:
         "      - {label: b, lower: 50, lower_inclusive: true, upper: 90, upper_inclusive: false}\n"
         "    columns:\n"
         "      - {label: t, lower: 0, lower_inclusive: true, upper: 1, upper_inclusive: true}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match=r"tables\.yaml: tables\.0: .*'a' and 'b' overlap"):
         load_event_tables(bad)
     with pytest.raises(InputError, match="no built-in swell table for 'IEC'"):
@@ -241,14 +269,16 @@ def test_counts_per_week_and_flags() -> None:
     # dip running past the end of the record.
     start = pd.Timestamp("2025-06-08 20:59:59", tz="UTC")
     pct = np.full(200, 100.0)
-    pct[10:20] = 75.0            # 20:59:59.10, 100 ms, week 1, cell B1
-    pct[110:130] = 50.0          # 21:00:00.10, 200 ms, week 2, cell C1
-    pct[190:] = 30.0             # 21:00:00.90, cut by the record end (incomplete), D1
+    pct[10:20] = 75.0  # 20:59:59.10, 100 ms, week 1, cell B1
+    pct[110:130] = 50.0  # 21:00:00.10, 200 ms, week 2, cell C1
+    pct[190:] = 30.0  # 21:00:00.90, cut by the record end (incomplete), D1
     u = pct[:, np.newaxis] * 2.3
     log = detect_events(u, half_cycles(u, start), u_din_v=230.0)
     counts = count_per_week(log, get_event_table(EN, "dip"), timezone="Europe/Moscow")
-    assert list(counts.period_start_utc) == [pd.Timestamp("2025-06-01 21:00", tz="UTC"),
-                                             pd.Timestamp("2025-06-08 21:00", tz="UTC")]
+    assert list(counts.period_start_utc) == [
+        pd.Timestamp("2025-06-01 21:00", tz="UTC"),
+        pd.Timestamp("2025-06-08 21:00", tz="UTC"),
+    ]
     assert counts.counts.sum(axis=(1, 2)).tolist() == [1, 2]
     assert counts.counts[0, 1, 0] == 1
     assert counts.counts[1, 2, 0] == 1
@@ -267,7 +297,7 @@ def test_counts_per_week_and_flags() -> None:
 
 def test_long_dips_fall_outside_the_table() -> None:
     pct = np.full(7000, 100.0)
-    pct[100:6500] = 85.0         # 64 s
+    pct[100:6500] = 85.0  # 64 s
     u = pct[:, np.newaxis] * 2.3
     log = detect_events(u, half_cycles(u), u_din_v=230.0)
     counts = count_per_week(log, get_event_table(EN, "dip"), timezone="UTC")
@@ -300,7 +330,14 @@ def test_bad_event_inputs() -> None:
 
 
 def _dip(u: float, t: float, kind: str = "dip") -> VoltageEvent:
-    return VoltageEvent(kind=kind, start_utc=START,  # type: ignore[arg-type]
-                        end_utc=START + pd.Timedelta(seconds=t), duration_s=t,
-                        extreme_v=u * 2.3, extreme_percent=u, worst_channel="L1",
-                        channels=("L1",), complete=True)
+    return VoltageEvent(
+        kind=kind,
+        start_utc=START,  # type: ignore[arg-type]
+        end_utc=START + pd.Timedelta(seconds=t),
+        duration_s=t,
+        extreme_v=u * 2.3,
+        extreme_percent=u,
+        worst_channel="L1",
+        channels=("L1",),
+        complete=True,
+    )

@@ -28,8 +28,14 @@ def builtin_yaml(name: str) -> str:
 def test_public_api_is_complete() -> None:
     for name in quality.__all__:
         assert getattr(quality, name) is not None
-    assert {"evaluate", "evaluate_voltage_pu", "load_limit_set", "get_limit_set",
-            "infer_voltage_unit", "under_over_deviation"} <= set(quality.__all__)
+    assert {
+        "evaluate",
+        "evaluate_voltage_pu",
+        "load_limit_set",
+        "get_limit_set",
+        "infer_voltage_unit",
+        "under_over_deviation",
+    } <= set(quality.__all__)
 
 
 def test_builtin_sets_cover_lv_and_mv() -> None:
@@ -39,8 +45,14 @@ def test_builtin_sets_cover_lv_and_mv() -> None:
         assert ls.levels() == ("LV", "MV")
         for level in ("LV", "MV"):
             names = ls.indicator_names(level)
-            for needed in ("frequency_deviation", "voltage_deviation", "plt",
-                           "unbalance_negative_sequence", "thd", "harmonic_5"):
+            for needed in (
+                "frequency_deviation",
+                "voltage_deviation",
+                "plt",
+                "unbalance_negative_sequence",
+                "thd",
+                "harmonic_5",
+            ):
                 assert needed in names
             for name in names:
                 ind = ls.indicator(level, name)
@@ -56,7 +68,10 @@ def test_gost_values() -> None:
     assert f.share_limit is not None
     assert f.max_limit is not None
     assert (f.share_limit.share_percent, f.share_limit.lower, f.share_limit.upper) == (
-        95.0, -0.2, 0.2)
+        95.0,
+        -0.2,
+        0.2,
+    )
     assert (f.max_limit.lower, f.max_limit.upper) == (-0.4, 0.4)
     for level in ("LV", "MV"):
         v = ls.indicator(level, "voltage_deviation")
@@ -80,7 +95,8 @@ def test_gost_values() -> None:
     assert ls.indicator("LV", "harmonic_15").share_limit == quality.Limit(95.0, None, 0.3)
     assert ls.indicator("MV", "harmonic_5").share_limit == quality.Limit(95.0, None, 4.0)
     assert [n for n in ls.indicator_names("LV") if n.startswith("harmonic_")] == [
-        f"harmonic_{n}" for n in range(2, 41)]
+        f"harmonic_{n}" for n in range(2, 41)
+    ]
     assert "unbalance_zero_sequence" in ls.indicator_names("LV")
     assert "unbalance_zero_sequence" not in ls.indicator_names("MV")
     assert (ls.nominal_voltage_v("LV"), ls.nominal_voltage_v("LV", line=True)) == (220, 380)
@@ -93,7 +109,8 @@ def test_en_50160_values() -> None:
     assert lv.kind == "voltage_rms_deviation"
     assert lv.limits_text() == "95 %: -10 .. +10 %; 100 %: -15 .. +10 %"
     assert ls.indicator("MV", "voltage_deviation").limits_text() == (
-        "99 %: -10 .. +10 %; 100 %: -15 .. +15 %")
+        "99 %: -10 .. +10 %; 100 %: -15 .. +15 %"
+    )
     f = ls.indicator("LV", "frequency_deviation")
     assert (f.unit, f.observation) == ("percent", "year")
     assert f.limits_text() == "99.5 %: -1 .. +1 %; 100 %: -6 .. +4 %"
@@ -127,7 +144,8 @@ def test_user_defined_set_loads_with_the_same_schema(tmp_path: Path) -> None:
     data = yaml.safe_load(builtin_yaml("gost_32144_2013.yaml"))
     data["id"] = "project early warning"
     data["levels"]["LV"]["indicators"]["voltage_deviation"]["limits"] = [
-        {"share_percent": 100, "lower": -5.0, "upper": 5.0}]
+        {"share_percent": 100, "lower": -5.0, "upper": 5.0}
+    ]
     path = tmp_path / "warning.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     ls = load_limit_set(path)
@@ -138,7 +156,8 @@ def test_user_defined_set_loads_with_the_same_schema(tmp_path: Path) -> None:
 
 def test_user_defined_toml_set(tmp_path: Path) -> None:
     path = tmp_path / "site.toml"
-    path.write_text("""
+    path.write_text(
+        """
 schema_version = 1
 id = "site"
 title = "site limits"
@@ -165,7 +184,9 @@ verification = "corpus"
 clause = "contract 3.2"
 verification = "corpus"
 limits_percent_of_u1 = {"5" = 5.0, "7" = 4.0}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     ls = load_limit_set(path)
     assert ls.default_week_start == "wed 12:00"
     assert ls.indicator_names("LV") == ("thd", "harmonic_5", "harmonic_7")
@@ -173,8 +194,10 @@ limits_percent_of_u1 = {"5" = 5.0, "7" = 4.0}
 
 def test_typo_field_names_file_and_field(tmp_path: Path) -> None:
     text = builtin_yaml("en_50160_2010.yaml").replace(
-        "      thd:\n        clause: \"4.2.5\"\n",
-        "      thd:\n        clause: \"4.2.5\"\n        limts: []\n", 1)
+        '      thd:\n        clause: "4.2.5"\n',
+        '      thd:\n        clause: "4.2.5"\n        limts: []\n',
+        1,
+    )
     path = tmp_path / "typo.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as info:
@@ -184,15 +207,22 @@ def test_typo_field_names_file_and_field(tmp_path: Path) -> None:
     assert "levels.LV.indicators.thd.limts: unknown field" in msg
 
 
-@pytest.mark.parametrize(("patch", "expected"), [
-    ({"limits": [{"share_percent": 100, "upper": 4}, {"share_percent": 100, "upper": 5}]},
-     "at most one band with share_percent 100"),
-    ({"limits": [{"share_percent": 95, "lower": 2.0, "upper": 4}]}, "must be negative"),
-    ({"limits": [{"share_percent": 95}]}, "needs `lower`, `upper` or both"),
-    ({"kind": "magnitude", "limits": [{"share_percent": 95, "lower": -1, "upper": 4}]},
-     "give only `upper`"),
-    ({"aggregation": "15min"}, "aggregation"),
-])
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        (
+            {"limits": [{"share_percent": 100, "upper": 4}, {"share_percent": 100, "upper": 5}]},
+            "at most one band with share_percent 100",
+        ),
+        ({"limits": [{"share_percent": 95, "lower": 2.0, "upper": 4}]}, "must be negative"),
+        ({"limits": [{"share_percent": 95}]}, "needs `lower`, `upper` or both"),
+        (
+            {"kind": "magnitude", "limits": [{"share_percent": 95, "lower": -1, "upper": 4}]},
+            "give only `upper`",
+        ),
+        ({"aggregation": "15min"}, "aggregation"),
+    ],
+)
 def test_invalid_indicator_is_refused(patch: dict[str, object], expected: str) -> None:
     data = yaml.safe_load(builtin_yaml("gost_32144_2013.yaml"))
     data["levels"]["LV"]["indicators"]["thd"].update(patch)

@@ -23,38 +23,51 @@ MSK = "Europe/Moscow"
 
 def week(start_local: str = "2025-06-02", tz: str = MSK, step: str = "10min") -> pd.DatetimeIndex:
     start = pd.Timestamp(start_local).tz_localize(tz)
-    return pd.date_range(start.tz_convert("UTC"), (start + pd.Timedelta(days=7)).tz_convert("UTC"),
-                         freq=step, inclusive="left")
+    return pd.date_range(
+        start.tz_convert("UTC"),
+        (start + pd.Timedelta(days=7)).tz_convert("UTC"),
+        freq=step,
+        inclusive="left",
+    )
 
 
 def iso(t: pd.DatetimeIndex) -> list[str]:
     return list(t.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def long_frame(times: pd.DatetimeIndex, points: dict[str, float], phases: str = "abc",
-               unit: str = "V") -> pd.DataFrame:
-    rows = [(s, p, "voltage", ph, v, unit) for s in iso(times) for p, v in points.items()
-            for ph in phases]
-    return pd.DataFrame(rows, columns=["timestamp", "point_id", "indicator", "phase", "value",
-                                       "unit"])
+def long_frame(
+    times: pd.DatetimeIndex, points: dict[str, float], phases: str = "abc", unit: str = "V"
+) -> pd.DataFrame:
+    rows = [
+        (s, p, "voltage", ph, v, unit)
+        for s in iso(times)
+        for p, v in points.items()
+        for ph in phases
+    ]
+    return pd.DataFrame(
+        rows, columns=["timestamp", "point_id", "indicator", "phase", "value", "unit"]
+    )
 
 
 # --------------------------------------------------------------------------- names
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("voltage_a_v", ("voltage", "a", "V")),
-    ("U_L2 [kV]", ("voltage", "b", "kV")),
-    ("u_ab", ("voltage", "ab", "")),
-    ("thd_c_%", ("thd", "c", "percent")),
-    ("h5_a", ("harmonic_5", "a", "")),
-    ("harmonic_40", ("harmonic_40", "", "")),
-    ("u2_percent", ("unbalance_negative_sequence", "", "percent")),
-    ("K0U", ("unbalance_zero_sequence", "", "")),
-    ("frequency_hz", ("frequency", "", "Hz")),
-    ("pst_b", ("pst", "b", "")),
-    ("du_minus_a", ("voltage_under_deviation", "a", "")),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("voltage_a_v", ("voltage", "a", "V")),
+        ("U_L2 [kV]", ("voltage", "b", "kV")),
+        ("u_ab", ("voltage", "ab", "")),
+        ("thd_c_%", ("thd", "c", "percent")),
+        ("h5_a", ("harmonic_5", "a", "")),
+        ("harmonic_40", ("harmonic_40", "", "")),
+        ("u2_percent", ("unbalance_negative_sequence", "", "percent")),
+        ("K0U", ("unbalance_zero_sequence", "", "")),
+        ("frequency_hz", ("frequency", "", "Hz")),
+        ("pst_b", ("pst", "b", "")),
+        ("du_minus_a", ("voltage_under_deviation", "a", "")),
+    ],
+)
 def test_parse_channel_reads_quantity_phase_and_unit(name: str, expected: tuple[str, ...]) -> None:
     assert parse_channel(name) == expected
 
@@ -71,13 +84,25 @@ def test_parse_channel_rejects_unknown_names() -> None:
 def test_long_csv_builds_one_series_per_quantity_with_flags_propagated(tmp_path: Path) -> None:
     t = week()[:6]
     frame = long_frame(t, {"P1": 221.0, "P2": 219.0})
-    extra = pd.DataFrame({"timestamp": iso(t), "point_id": "P1", "indicator": "thd",
-                          "phase": "a", "value": 0.03, "unit": "pu"})
+    extra = pd.DataFrame(
+        {
+            "timestamp": iso(t),
+            "point_id": "P1",
+            "indicator": "thd",
+            "phase": "a",
+            "value": 0.03,
+            "unit": "pu",
+        }
+    )
     frame = pd.concat([frame, extra], ignore_index=True)
     frame["flagged"] = ""
-    frame.loc[(frame["point_id"] == "P1") & (frame["phase"] == "b")
-              & (frame["timestamp"] == iso(t)[2]) & (frame["indicator"] == "voltage"),
-              "flagged"] = "true"
+    frame.loc[
+        (frame["point_id"] == "P1")
+        & (frame["phase"] == "b")
+        & (frame["timestamp"] == iso(t)[2])
+        & (frame["indicator"] == "voltage"),
+        "flagged",
+    ] = "true"
     path = tmp_path / "long.csv"
     frame.to_csv(path, index=False)
     ms = read_measurements(path)
@@ -97,8 +122,14 @@ def test_wide_csv_with_10s_and_10min_rows_and_empty_cells(tmp_path: Path) -> Non
     t10 = pd.date_range("2025-06-02T00:00Z", periods=2, freq="10min")
     t10s = pd.date_range("2025-06-02T00:00Z", periods=120, freq="10s")
     wide = pd.DataFrame({"timestamp": iso(t10s), "frequency_hz": 50.01})
-    volt = pd.DataFrame({"timestamp": iso(t10), "voltage_l1_v": [230.0, 231.0],
-                         "voltage_l2_v": [229.0, 228.0], "plt": [np.nan, np.nan]})
+    volt = pd.DataFrame(
+        {
+            "timestamp": iso(t10),
+            "voltage_l1_v": [230.0, 231.0],
+            "voltage_l2_v": [229.0, 228.0],
+            "plt": [np.nan, np.nan],
+        }
+    )
     both = pd.concat([wide, volt], ignore_index=True)
     both["flagged"] = ["1" if i == 61 else "0" for i in range(len(both))]
     path = tmp_path / "site7.csv"
@@ -125,8 +156,15 @@ def test_parquet_reads_like_csv(tmp_path: Path) -> None:
 
 def test_from_frame_and_to_frame_round_trip() -> None:
     t = week()[:3]
-    frame = pd.DataFrame({"time_utc": t, "point_id": "P9", "indicator": "pst",
-                          "phase": "a", "value": [0.5, 0.7, 0.9]})
+    frame = pd.DataFrame(
+        {
+            "time_utc": t,
+            "point_id": "P9",
+            "indicator": "pst",
+            "phase": "a",
+            "value": [0.5, 0.7, 0.9],
+        }
+    )
     ms = MeasurementSet.from_frame(frame)
     back = ms.to_frame()
     assert back["value"].tolist() == [0.5, 0.7, 0.9]
@@ -176,27 +214,26 @@ def test_unstated_kv_is_read_from_the_magnitude_with_a_note() -> None:
 
 def test_stated_kv_and_pu_are_converted() -> None:
     t = week()[:2]
-    kv = MeasurementSet.from_arrays("voltage", t, np.full((2, 1), 10.1), point_ids=["M"],
-                                    phases=("ab",), unit="kV")
+    kv = MeasurementSet.from_arrays(
+        "voltage", t, np.full((2, 1), 10.1), point_ids=["M"], phases=("ab",), unit="kV"
+    )
     out = normalise_voltage_units(kv, 10000 / np.sqrt(3), 10000.0)
     assert out.series["voltage"].values[0, 0] == pytest.approx(10100.0)
-    pu = MeasurementSet.from_arrays("voltage", t, np.full((2, 1), 1.02), point_ids=["L"],
-                                    unit="pu")
-    assert normalise_voltage_units(pu, 230.0).series["voltage"].values[0, 0] == \
-        pytest.approx(234.6)
+    pu = MeasurementSet.from_arrays("voltage", t, np.full((2, 1), 1.02), point_ids=["L"], unit="pu")
+    assert normalise_voltage_units(pu, 230.0).series["voltage"].values[0, 0] == pytest.approx(234.6)
 
 
 def test_line_voltages_against_a_phase_reference_are_explained() -> None:
-    ms = MeasurementSet.from_arrays("voltage", week()[:2], np.full((2, 1), 400.0),
-                                    point_ids=["P1"], phases=("a",))
+    ms = MeasurementSet.from_arrays(
+        "voltage", week()[:2], np.full((2, 1), 400.0), point_ids=["P1"], phases=("a",)
+    )
     with pytest.raises(DataQualityError, match="line-to-line"):
         normalise_voltage_units(ms, 230.0)
 
 
 def test_wrong_unit_for_a_percent_quantity_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "thd.csv"
-    pd.DataFrame({"timestamp": iso(week()[:2]), "thd_a_hz": [3.0, 3.1]}).to_csv(path,
-                                                                               index=False)
+    pd.DataFrame({"timestamp": iso(week()[:2]), "thd_a_hz": [3.0, 3.1]}).to_csv(path, index=False)
     with pytest.raises(InputError, match="thd is in percent but a column states 'Hz'"):
         read_measurements(path)
 
@@ -259,8 +296,7 @@ def test_negative_value_names_the_row(tmp_path: Path) -> None:
 
 def test_unknown_columns_and_indicators_are_errors(tmp_path: Path) -> None:
     wide = tmp_path / "wide.csv"
-    pd.DataFrame({"timestamp": iso(week()[:2]), "power_kw": [1.0, 2.0]}).to_csv(wide,
-                                                                                index=False)
+    pd.DataFrame({"timestamp": iso(week()[:2]), "power_kw": [1.0, 2.0]}).to_csv(wide, index=False)
     with pytest.raises(InputError, match="column 'power_kw' is not a known quantity"):
         read_measurements(wide)
     long = tmp_path / "long.csv"
@@ -283,8 +319,9 @@ def test_naive_timestamps_need_a_timezone(tmp_path: Path) -> None:
 
 def test_bad_flag_text_names_the_row(tmp_path: Path) -> None:
     path = tmp_path / "flags.csv"
-    pd.DataFrame({"timestamp": iso(week()[:2]), "voltage_a": [220.0, 221.0],
-                  "flagged": ["no", "maybe"]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"timestamp": iso(week()[:2]), "voltage_a": [220.0, 221.0], "flagged": ["no", "maybe"]}
+    ).to_csv(path, index=False)
     with pytest.raises(InputError, match=r"data row 2 .*flag 'maybe'"):
         read_measurements(path)
 
@@ -297,24 +334,35 @@ def test_from_aggregated_adapts_a_waveform_record() -> None:
     t10s = pd.date_range("2025-06-02T00:00Z", periods=4, freq="10s")
     harm = np.full((3, 3, 11), 0.5)
     agg = SimpleNamespace(
-        channel_names=("L1", "L2", "L3"), source="rec.cfg", time_10min_utc=t10,
+        channel_names=("L1", "L2", "L3"),
+        source="rec.cfg",
+        time_10min_utc=t10,
         coverage_10min_percent=np.array([100.0, 100.0, 40.0]),
         flags_10min=np.array([False, True, False]),
         u_rms_10min_v=np.full((3, 3), 230.0),
         under_over_10min=UnderOverDeviation(np.zeros((3, 3)), np.full((3, 3), 0.2)),
-        thd_10min_percent=np.full((3, 3), 2.0), harmonics_10min_percent=harm,
+        thd_10min_percent=np.full((3, 3), 2.0),
+        harmonics_10min_percent=harm,
         unbalance_negative_10min_percent=np.full(3, 0.4),
         unbalance_zero_10min_percent=np.full(3, 0.1),
-        time_10s_utc=t10s, frequency_10s_hz=np.array([50.0, 50.01, np.nan, 49.99]),
-        flags_10s=np.zeros(4, dtype=bool))
+        time_10s_utc=t10s,
+        frequency_10s_hz=np.array([50.0, 50.01, np.nan, 49.99]),
+        flags_10s=np.zeros(4, dtype=bool),
+    )
     ms = MeasurementSet.from_aggregated(agg, point_id="P1")
     assert ms.point_ids == ("P1",)
     v = ms.series["voltage"]
     assert v.phases == ("a", "b", "c")
     assert np.isnan(v.values[2]).all()  # partly covered interval left out
     assert v.flagged[1].all()
-    assert set(ms.series) >= {"voltage_under_deviation", "voltage_over_deviation", "thd",
-                              "harmonic_2", "harmonic_10", "unbalance_negative_sequence",
-                              "frequency"}
+    assert set(ms.series) >= {
+        "voltage_under_deviation",
+        "voltage_over_deviation",
+        "thd",
+        "harmonic_2",
+        "harmonic_10",
+        "unbalance_negative_sequence",
+        "frequency",
+    }
     assert np.isnan(ms.series["frequency"].values[2, 0])
     assert any("partly covered" in n for n in ms.notes)

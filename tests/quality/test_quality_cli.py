@@ -24,8 +24,9 @@ def week_csv(tmp_path: Path) -> Path:
 
 
 def test_assess_json_gives_the_golden_verdicts(week_csv: Path) -> None:
-    res = runner.invoke(quality_app, ["assess", str(week_csv), "--timezone", MSK,
-                                      "--format", "json"])
+    res = runner.invoke(
+        quality_app, ["assess", str(week_csv), "--timezone", MSK, "--format", "json"]
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert {p["point_id"]: p["verdict"] for p in data["points"]} == GOLDEN_VERDICTS
@@ -34,8 +35,9 @@ def test_assess_json_gives_the_golden_verdicts(week_csv: Path) -> None:
 
 
 def test_assess_csv_is_the_tidy_table(week_csv: Path) -> None:
-    res = runner.invoke(quality_app, ["assess", str(week_csv), "--timezone", MSK,
-                                      "--format", "csv"])
+    res = runner.invoke(
+        quality_app, ["assess", str(week_csv), "--timezone", MSK, "--format", "csv"]
+    )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(io.StringIO(res.stdout))
     assert len(table) == 6 + 2  # voltage of 6 points, THD of 2
@@ -56,18 +58,36 @@ def test_assess_table_and_check_exit_code(week_csv: Path) -> None:
 
 def test_assess_en50160_with_nominal_and_events_file(week_csv: Path, tmp_path: Path) -> None:
     events = tmp_path / "events.csv"
-    pd.DataFrame({"point_id": ["over"], "kind": ["swell"],
-                  "start_utc": [(WEEK[400] + pd.Timedelta(minutes=1)).isoformat()],
-                  "end_utc": [(WEEK[400] + pd.Timedelta(minutes=2)).isoformat()],
-                  }).to_csv(events, index=False)
-    res = runner.invoke(quality_app, ["assess", str(week_csv), "--timezone", MSK,
-                                      "--events", str(events), "--format", "json"])
+    pd.DataFrame(
+        {
+            "point_id": ["over"],
+            "kind": ["swell"],
+            "start_utc": [(WEEK[400] + pd.Timedelta(minutes=1)).isoformat()],
+            "end_utc": [(WEEK[400] + pd.Timedelta(minutes=2)).isoformat()],
+        }
+    ).to_csv(events, index=False)
+    res = runner.invoke(
+        quality_app,
+        ["assess", str(week_csv), "--timezone", MSK, "--events", str(events), "--format", "json"],
+    )
     assert res.exit_code == 0, res.output
     verdicts = {p["point_id"]: p["verdict"] for p in json.loads(res.stdout)["points"]}
     assert verdicts["over"] == "pass"  # the swell's interval is flagged and excluded
-    res = runner.invoke(quality_app, ["assess", str(week_csv), "--timezone", MSK,
-                                      "--standard", "EN 50160:2010", "--nominal-v", "220",
-                                      "--format", "json"])
+    res = runner.invoke(
+        quality_app,
+        [
+            "assess",
+            str(week_csv),
+            "--timezone",
+            MSK,
+            "--standard",
+            "EN 50160:2010",
+            "--nominal-v",
+            "220",
+            "--format",
+            "json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["standard"] == "EN 50160:2010"
@@ -78,14 +98,17 @@ def test_assess_en50160_with_nominal_and_events_file(week_csv: Path, tmp_path: P
     assert "[EN 50160:2010 4.2.2]" in over["rule"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["assess", "missing.csv"], "file not found"),
-    (["assess", "{week}", "--format", "xml"], "--format 'xml'"),
-    (["assess", "{week}", "--voltage-level", "HV"], "--voltage-level 'HV'"),
-    (["assess", "{week}", "--standard", "IEEE 1159"], "no built-in limit set"),
-    (["assess", "{week}", "--voltage-level", "MV"], "nominal_line_v"),
-    (["events", "{week}", "--source", "nope"], "--source 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["assess", "missing.csv"], "file not found"),
+        (["assess", "{week}", "--format", "xml"], "--format 'xml'"),
+        (["assess", "{week}", "--voltage-level", "HV"], "--voltage-level 'HV'"),
+        (["assess", "{week}", "--standard", "IEEE 1159"], "no built-in limit set"),
+        (["assess", "{week}", "--voltage-level", "MV"], "nominal_line_v"),
+        (["events", "{week}", "--source", "nope"], "--source 'nope'"),
+    ],
+)
 def test_errors_exit_with_code_2(week_csv: Path, args: list[str], message: str) -> None:
     res = runner.invoke(quality_app, [a.replace("{week}", str(week_csv)) for a in args])
     assert res.exit_code == 2
@@ -95,8 +118,12 @@ def test_errors_exit_with_code_2(week_csv: Path, args: list[str], message: str) 
 
 def test_off_grid_file_error_names_the_row(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    pd.DataFrame({"timestamp": ["2025-06-02T00:00:00Z", "2025-06-02T00:07:00Z"],
-                  "voltage_a_v": [220.0, 221.0]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "timestamp": ["2025-06-02T00:00:00Z", "2025-06-02T00:07:00Z"],
+            "voltage_a_v": [220.0, 221.0],
+        }
+    ).to_csv(path, index=False)
     res = runner.invoke(quality_app, ["assess", str(path)])
     assert res.exit_code == 2
     assert "data row 2" in " ".join(res.output.split())
@@ -117,32 +144,54 @@ def test_events_lists_the_flagged_intervals(week_csv: Path) -> None:
 
 def test_report_html_and_json(week_csv: Path, tmp_path: Path) -> None:
     feeders = tmp_path / "feeders.csv"
-    pd.DataFrame({"point_id": ["ok", "over"], "feeder": ["F1", "F1"]}).to_csv(feeders,
-                                                                              index=False)
+    pd.DataFrame({"point_id": ["ok", "over"], "feeder": ["F1", "F1"]}).to_csv(feeders, index=False)
     html_out = tmp_path / "report.html"
-    res = runner.invoke(quality_app, ["report", str(week_csv), "--timezone", MSK,
-                                      "--output", str(html_out), "--feeders", str(feeders),
-                                      "--title", "Week 23"])
+    res = runner.invoke(
+        quality_app,
+        [
+            "report",
+            str(week_csv),
+            "--timezone",
+            MSK,
+            "--output",
+            str(html_out),
+            "--feeders",
+            str(feeders),
+            "--title",
+            "Week 23",
+        ],
+    )
     assert res.exit_code == 0, res.output
     text = html_out.read_text(encoding="utf-8")
     assert "<h1>Week 23</h1>" in text
     assert "Feeder F1" in text
     assert text.count("class='figure'") == 2 * len(GOLDEN_VERDICTS) + 2  # + 2 feeders
     json_out = tmp_path / "report.json"
-    res = runner.invoke(quality_app, ["report", str(week_csv), "--timezone", MSK,
-                                      "--output", str(json_out), "--point", "over"])
+    res = runner.invoke(
+        quality_app,
+        ["report", str(week_csv), "--timezone", MSK, "--output", str(json_out), "--point", "over"],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(json_out.read_text(encoding="utf-8"))
     assert [p["point_id"] for p in data["points"]] == ["over"]
-    res = runner.invoke(quality_app, ["report", str(week_csv), "--output",
-                                      str(tmp_path / "r.txt")])
+    res = runner.invoke(quality_app, ["report", str(week_csv), "--output", str(tmp_path / "r.txt")])
     assert res.exit_code == 2
 
 
 def test_week_start_at_a_campaign_start(week_csv: Path) -> None:
-    res = runner.invoke(quality_app, ["assess", str(week_csv), "--timezone", MSK,
-                                      "--week-start", "2025-06-04T00:00+03:00",
-                                      "--format", "json"])
+    res = runner.invoke(
+        quality_app,
+        [
+            "assess",
+            str(week_csv),
+            "--timezone",
+            MSK,
+            "--week-start",
+            "2025-06-04T00:00+03:00",
+            "--format",
+            "json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     table = json.loads(res.stdout)["table"]
     starts = sorted({r["period_start_utc"] for r in table if r["point_id"] == "ok"})

@@ -90,8 +90,9 @@ def golden(tmp_path: Path) -> Any:
     return assess(read_measurements(tmp_path / "week.csv"), GOST, timezone=MSK)
 
 
-def test_html_report_has_plots_with_the_band_limits_and_the_verdicts(golden: Any,
-                                                                     tmp_path: Path) -> None:
+def test_html_report_has_plots_with_the_band_limits_and_the_verdicts(
+    golden: Any, tmp_path: Path
+) -> None:
     feeders = {"ok": "F1", "over": "F1", "edge": "F2"}
     path = build_report(golden, feeders=feeders).write(tmp_path / "report.html")
     page = parse(path.read_text(encoding="utf-8"))
@@ -105,8 +106,9 @@ def test_html_report_has_plots_with_the_band_limits_and_the_verdicts(golden: Any
         assert limit_values(hist) == {198.0, 242.0}
         names = [t["name"] for t in env["data"]]
         assert names[:3] == ["hourly minimum", "hourly maximum", "hourly mean"]
-    assert {"feeder-envelope-F1", "feeder-envelope-F2", "feeder-envelope-(no feeder)"} <= \
-        set(page.figures)
+    assert {"feeder-envelope-F1", "feeder-envelope-F2", "feeder-envelope-(no feeder)"} <= set(
+        page.figures
+    )
     # the envelope shows the 242.5 V interval of "over" (hourly maximum), 168 hours
     env = page.figures["envelope-over"]
     assert max(v for v in env["data"][1]["y"] if v is not None) == 242.5
@@ -134,8 +136,7 @@ def test_html_report_has_plots_with_the_band_limits_and_the_verdicts(golden: Any
 
 
 def test_en50160_bands_in_volts() -> None:
-    ms = MeasurementSet.from_arrays("voltage", WEEK, np.full((1008, 1), 230.0),
-                                    point_ids=["P"])
+    ms = MeasurementSet.from_arrays("voltage", WEEK, np.full((1008, 1), 230.0), point_ids=["P"])
     a = assess(ms, "EN 50160:2010", timezone=MSK)
     page = parse(build_report(a).to_html())
     # 95 %: 207 .. 253 V; 100 %: 195.5 .. 253 V (EN 50160:2010 4.2.2, U_n = 230 V)
@@ -160,8 +161,7 @@ def test_report_lists_potential_deviations() -> None:
     time = pd.date_range("2025-06-01T21:00Z", periods=96, freq="15min")
     vm = pd.DataFrame({"over": np.r_[np.full(50, 0.95), np.full(46, 0.80)]}, index=time)
     pot = potential_deviations(vm, u0_pu=0.95, timezone=MSK, cause="transformer tap")
-    ms = MeasurementSet.from_arrays("voltage", WEEK, np.full((1008, 1), 220.0),
-                                    point_ids=["over"])
+    ms = MeasurementSet.from_arrays("voltage", WEEK, np.full((1008, 1), 220.0), point_ids=["over"])
     page = parse(build_report(assess(ms, GOST, timezone=MSK), potential=pot).to_html())
     rows = next(rows for cls, rows in page.tables if cls == "potential")
     assert rows[1][0] == "over"
@@ -182,16 +182,19 @@ def test_selection_and_errors(golden: Any, tmp_path: Path) -> None:
     assert '<script src="plotly.min.js"></script>' in out.read_text(encoding="utf-8")
 
 
-def test_pdf_without_a_browser_says_how_to_print(golden: Any, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pdf_without_a_browser_says_how_to_print(
+    golden: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(report_module, "find_browser", lambda: None)
     with pytest.raises(InputError, match="print it to PDF"):
         build_report(golden, point_ids=["ok"]).write(tmp_path / "r.pdf")
     assert not (tmp_path / "r.pdf").exists()
 
 
-@pytest.mark.skipif(report_module.find_browser() is None,
-                    reason="no headless Chromium (apt-get install chromium-headless-shell)")
+@pytest.mark.skipif(
+    report_module.find_browser() is None,
+    reason="no headless Chromium (apt-get install chromium-headless-shell)",
+)
 def test_pdf_with_headless_chromium(golden: Any, tmp_path: Path) -> None:
     out = build_report(golden, point_ids=["over"]).write(tmp_path / "r.pdf")
     assert out.read_bytes()[:5] == b"%PDF-"

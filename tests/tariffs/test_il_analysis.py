@@ -70,7 +70,8 @@ def tables() -> IsraelTables:
 
 def _packaged_yaml() -> dict[str, Any]:
     text = (resources.files("gridtwin.tariffs") / "data" / "il" / "tables_2015.yaml").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 
@@ -155,8 +156,12 @@ def test_revision_table_shape_and_change(tables: IsraelTables) -> None:
     table = revision_table(tables.tou_old_agorot_per_kwh, tables.tou_new_agorot_per_kwh)
     assert table.shape == (45, 4)
     assert list(table.index.names) == ["voltage_level", "season", "band"]
-    assert list(table.columns) == ["old_agorot_per_kwh", "new_agorot_per_kwh",
-                                   "change_agorot_per_kwh", "change_percent"]
+    assert list(table.columns) == [
+        "old_agorot_per_kwh",
+        "new_agorot_per_kwh",
+        "change_agorot_per_kwh",
+        "change_percent",
+    ]
     row = table.loc[("EHV", "winter", "off_peak")]
     assert row["change_agorot_per_kwh"] == pytest.approx(27.18 - 31.45)
     assert present(table).loc[("EHV", "winter", "off_peak"), "change_percent"] == -13.58
@@ -168,10 +173,16 @@ def test_revision_table_shape_and_change(tables: IsraelTables) -> None:
 def test_generation_revision_percent(tables: IsraelTables) -> None:
     pub = tables.published
     for old, new, expected in (
-        (tables.generation_cost_old_agorot_per_kwh, tables.generation_cost_new_agorot_per_kwh,
-         pub.generation_cost_change_percent),
-        (tables.generation_tariff_old_agorot_per_kwh, tables.generation_tariff_new_agorot_per_kwh,
-         pub.generation_tariff_change_percent),
+        (
+            tables.generation_cost_old_agorot_per_kwh,
+            tables.generation_cost_new_agorot_per_kwh,
+            pub.generation_cost_change_percent,
+        ),
+        (
+            tables.generation_tariff_old_agorot_per_kwh,
+            tables.generation_tariff_new_agorot_per_kwh,
+            pub.generation_tariff_change_percent,
+        ),
     ):
         frame = present(season_band_revision(old, new))
         for season, band, value in expected.cells():
@@ -182,10 +193,16 @@ def test_generation_revision_percent(tables: IsraelTables) -> None:
 def test_infrastructure_revision_percent(tables: IsraelTables, table_id: str) -> None:
     infra = tables.infrastructure[table_id]
     pairs = (
-        (infra.infrastructure_old_agorot_per_kwh, infra.infrastructure_new_agorot_per_kwh,
-         tables.published.infrastructure_change_percent[table_id]),
-        (infra.losses_factor_old, infra.losses_factor_new,
-         tables.published.losses_factor_change_percent[table_id]),
+        (
+            infra.infrastructure_old_agorot_per_kwh,
+            infra.infrastructure_new_agorot_per_kwh,
+            tables.published.infrastructure_change_percent[table_id],
+        ),
+        (
+            infra.losses_factor_old,
+            infra.losses_factor_new,
+            tables.published.losses_factor_change_percent[table_id],
+        ),
     )
     for old, new, expected in pairs:
         assert old is not None
@@ -217,8 +234,9 @@ def test_private_deal_display_column_is_rounded_tou(tables: IsraelTables, level:
         new_tou = tables.tou_new_agorot_per_kwh[level].value(season, band)  # type: ignore[index]
         old_tou = tables.tou_old_agorot_per_kwh[level].value(season, band)  # type: ignore[index]
         assert row.new_tou_display_agorot_per_kwh == round_half_up(new_tou, 1)
-        assert row.old_tou_display_agorot_per_kwh == round_half_up(old_tou,
-                                                                    2 if old_tou < 100 else 1)
+        assert row.old_tou_display_agorot_per_kwh == round_half_up(
+            old_tou, 2 if old_tou < 100 else 1
+        )
 
 
 def test_private_deal_trap_displayed_tou_does_not_reproduce(tables: IsraelTables) -> None:
@@ -229,7 +247,8 @@ def test_private_deal_trap_displayed_tou_does_not_reproduce(tables: IsraelTables
 
 
 def test_private_deal_with_weighted_generation_tariff_does_not_reproduce(
-        tables: IsraelTables) -> None:
+    tables: IsraelTables,
+) -> None:
     # The discount is on the recognised cost (1-6.3.1); the weighted tariff (1-6.3.2) is wrong.
     for level in ("HV_general", "EHV"):
         right = private_deal_table(tables, level)
@@ -252,8 +271,7 @@ def test_private_deal_price_values() -> None:
 
 @pytest.mark.parametrize("level", ["LV_general", "EHV"])
 @pytest.mark.parametrize(("season", "band"), CELLS)
-def test_system_management_row(tables: IsraelTables, level: str, season: str,
-                               band: str) -> None:
+def test_system_management_row(tables: IsraelTables, level: str, season: str, band: str) -> None:
     computed = system_management_table(tables, level)
     published = tables.published.system_management[level][(season, band)]  # type: ignore[index]
     expected_table = tables.published.system_management_infrastructure_table[level]  # type: ignore[index]
@@ -284,10 +302,12 @@ def test_hv_implied_infrastructure_is_consistent(tables: IsraelTables) -> None:
     assert round_half_up(float(col[("summer", "peak")])) == 15.81
     # Assume table 1-7.4 is printed to two decimals, like 1-7.2 and 3-7.4: a two-decimal
     # rate must then reproduce every published HV residual and total of section 9.
-    at_print_precision = SeasonBandTable.from_nested({
-        s: {b: round_half_up(float(col[(s, b)])) for b in BANDS} for s in SEASONS})
-    computed = system_management_table(tables, "HV_general",
-                                       infrastructure_agorot_per_kwh=at_print_precision)
+    at_print_precision = SeasonBandTable.from_nested(
+        {s: {b: round_half_up(float(col[(s, b)])) for b in BANDS} for s in SEASONS}
+    )
+    computed = system_management_table(
+        tables, "HV_general", infrastructure_agorot_per_kwh=at_print_precision
+    )
     assert computed["infrastructure_is_implied"].all()
     for (season, band), published in tables.published.system_management["HV_general"].items():
         for published_col, (computed_col, decimals) in SYSTEM_MANAGEMENT_COLUMNS.items():
@@ -315,16 +335,20 @@ def test_unknown_voltage_level_lists_allowed_values(tables: IsraelTables) -> Non
     with pytest.raises(InputError, match=r"'MV'.*EHV, HV_bulk, HV_general, LV_bulk, LV_general"):
         private_deal_table(tables, "MV")
     with pytest.raises(InputError, match="allowed values"):
-        revision_table({"MV": tables.tou_old_agorot_per_kwh["EHV"]},
-                       {"MV": tables.tou_new_agorot_per_kwh["EHV"]})
+        revision_table(
+            {"MV": tables.tou_old_agorot_per_kwh["EHV"]},
+            {"MV": tables.tou_new_agorot_per_kwh["EHV"]},
+        )
     with pytest.raises(InputError, match="allowed values are: EHV, HV_general, LV_general"):
         system_management_table(tables, "HV_bulk")
 
 
 def test_revision_table_needs_same_levels(tables: IsraelTables) -> None:
     with pytest.raises(InputError, match="different voltage levels"):
-        revision_table({"EHV": tables.tou_old_agorot_per_kwh["EHV"]},
-                       {"LV_bulk": tables.tou_new_agorot_per_kwh["LV_bulk"]})
+        revision_table(
+            {"EHV": tables.tou_old_agorot_per_kwh["EHV"]},
+            {"LV_bulk": tables.tou_new_agorot_per_kwh["LV_bulk"]},
+        )
 
 
 def test_argument_errors(tables: IsraelTables) -> None:
@@ -378,8 +402,10 @@ def test_missing_value_names_file_and_field(tmp_path: Path) -> None:
     data = _packaged_yaml()
     del data["generation"]["recognised_cost_agorot_per_kwh"]["new"]["summer"]["shoulder"]
     path = _write_yaml(tmp_path, data)
-    with pytest.raises(TariffSchemaError,
-                       match=r"recognised_cost_agorot_per_kwh\.new\.summer\.shoulder' is missing"):
+    with pytest.raises(
+        TariffSchemaError,
+        match=r"recognised_cost_agorot_per_kwh\.new\.summer\.shoulder' is missing",
+    ):
         _load_tables_from_path(path)
 
 

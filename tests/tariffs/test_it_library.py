@@ -34,8 +34,12 @@ TZ = "Europe/Rome"
 DATA_DIR = Path(str(resources.files("gridtwin.tariffs") / "data" / "it"))
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "it"
 SETS = ("it-arera-network-domestic", "it-taxes-domestic")
-TARIFFS = ("it-tutela-vulnerabili-2025", "it-offerta-fissa-monoraria-0136",
-           "it-offerta-pun-0028", "it-offerta-trioraria-esempio")
+TARIFFS = (
+    "it-tutela-vulnerabili-2025",
+    "it-offerta-fissa-monoraria-0136",
+    "it-offerta-pun-0028",
+    "it-offerta-trioraria-esempio",
+)
 
 
 def documents() -> dict[str, TariffDocument]:
@@ -110,8 +114,9 @@ def test_tariffs_read_the_set_properties() -> None:
 
 def _components(doc_id: str, day: dt.date) -> dict[str, object]:
     doc = documents()[doc_id]
-    version = next(v for v in doc.versions
-                   if v.valid_from <= day and (v.valid_to is None or day < v.valid_to))
+    version = next(
+        v for v in doc.versions if v.valid_from <= day and (v.valid_to is None or day < v.valid_to)
+    )
     return {c.id: c for c in (*version.components, *version.taxes)}
 
 
@@ -164,12 +169,16 @@ def test_network_values_2025_q1_and_2026_q1() -> None:
     assert "oneri_asos" not in q1_2026
 
 
-@pytest.mark.parametrize(("day", "procurement_eur_per_kwh"), [
-    (dt.date(2025, 2, 1), 0.1664),  # ARERA Q1 2025: 16.64 c/kWh approvvigionamento
-    (dt.date(2025, 5, 1), 0.1605),  # ARERA Q2 2025: 16.05 c/kWh
-])
+@pytest.mark.parametrize(
+    ("day", "procurement_eur_per_kwh"),
+    [
+        (dt.date(2025, 2, 1), 0.1664),  # ARERA Q1 2025: 16.64 c/kWh approvvigionamento
+        (dt.date(2025, 5, 1), 0.1605),  # ARERA Q2 2025: 16.05 c/kWh
+    ],
+)
 def test_vulnerable_prices_reproduce_arera_aggregates(
-        day: dt.date, procurement_eur_per_kwh: float) -> None:
+    day: dt.date, procurement_eur_per_kwh: float
+) -> None:
     """PE at the documented 33 % F1 share plus PD/PPE gives ARERA's published aggregate."""
     items = _components("it-tutela-vulnerabili-2025", day)
     pe, pd_ppe, pcv = items["pe"], items["dispacciamento"], items["pcv"]
@@ -207,26 +216,33 @@ def test_reference_customer_price_close_to_arera_q1_2025() -> None:
     2025, canone RAI excluded). The library gets within 1 % (transport values are 2026's,
     the non-energy split is derived): a larger gap means a value was mistyped."""
     data = _reference_customer_q1()
-    result = bill(get_tariff("it-tutela-vulnerabili-2025"), data,
-                  periods=[(dt.date(2025, 1, 1), dt.date(2025, 4, 1))],
-                  customers={"resident": True, "contracted_kw": 3.0})
-    total = sum(result.amount[0, i] for i, s in enumerate(result.lines)
-                if s.component_id != "canone_rai")
+    result = bill(
+        get_tariff("it-tutela-vulnerabili-2025"),
+        data,
+        periods=[(dt.date(2025, 1, 1), dt.date(2025, 4, 1))],
+        customers={"resident": True, "contracted_kw": 3.0},
+    )
+    total = sum(
+        result.amount[0, i] for i, s in enumerate(result.lines) if s.component_id != "canone_rai"
+    )
     cents_per_kwh = 100 * total / data.energy_kwh.sum()
     assert cents_per_kwh == pytest.approx(31.28, rel=0.01)
 
 
 @pytest.mark.parametrize("tariff_id", TARIFFS)
 @pytest.mark.parametrize("resident", [True, False])
-def test_every_tariff_bills_a_month_with_provisional_note(tariff_id: str,
-                                                          resident: bool) -> None:
+def test_every_tariff_bills_a_month_with_provisional_note(tariff_id: str, resident: bool) -> None:
     start = pd.Timestamp("2025-03-01").tz_localize(TZ).tz_convert("UTC")
     idx = pd.date_range(start, periods=31 * 24, freq="1h")
     data = IntervalData(idx, np.full(len(idx), 0.25), ("m",))
     series = {"PUN": pd.Series([120.0], index=pd.DatetimeIndex([start]))}
-    result = bill(get_tariff(tariff_id), data,
-                  periods=[(dt.date(2025, 3, 1), dt.date(2025, 3, 31))],
-                  customers={"resident": resident, "contracted_kw": 3.0}, series=series)
+    result = bill(
+        get_tariff(tariff_id),
+        data,
+        periods=[(dt.date(2025, 3, 1), dt.date(2025, 3, 31))],
+        customers={"resident": resident, "contracted_kw": 3.0},
+        series=series,
+    )
     b = bill_for(result, 0, 0)
     assert b.total > 0
     assert b.language == "it"
@@ -240,13 +256,28 @@ def test_every_tariff_bills_a_month_with_provisional_note(tariff_id: str,
 def test_unknown_component_in_inherited_version_is_rejected() -> None:
     """Guards the `inherit` + `changes` form the Italian files rely on."""
     data = {
-        "schema": "gridtwin.tariff/1", "id": "t", "name": "t", "jurisdiction": "IT",
-        "currency": "EUR", "source": {"title": "t"},
+        "schema": "gridtwin.tariff/1",
+        "id": "t",
+        "name": "t",
+        "jurisdiction": "IT",
+        "currency": "EUR",
+        "source": {"title": "t"},
         "includes": ["it-taxes-domestic"],
         "versions": [
-            {"valid_from": "2025-01-01", "valid_to": "2025-04-01", "components": [
-                {"id": "e", "kind": "energy", "section": "energy", "label": "E",
-                 "unit": "EUR/kWh", "rates": 0.1}]},
+            {
+                "valid_from": "2025-01-01",
+                "valid_to": "2025-04-01",
+                "components": [
+                    {
+                        "id": "e",
+                        "kind": "energy",
+                        "section": "energy",
+                        "label": "E",
+                        "unit": "EUR/kWh",
+                        "rates": 0.1,
+                    }
+                ],
+            },
             {"valid_from": "2025-04-01", "inherit": True, "changes": {"pe": {"rates": 0.2}}},
         ],
     }
@@ -290,18 +321,26 @@ def test_packaged_pun_series_matches_the_example() -> None:
 def test_packaged_pun_series_bills_the_whole_of_2025() -> None:
     """A monthly series covers its last month up to local midnight of 31 December."""
     frame = pd.read_csv(DATA_DIR / "pun.csv", comment="#")
-    pun = pd.Series(frame["value"].to_numpy(dtype=float),
-                    index=pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True)))
+    pun = pd.Series(
+        frame["value"].to_numpy(dtype=float),
+        index=pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True)),
+    )
     start = pd.Timestamp("2025-01-01").tz_localize(TZ).tz_convert("UTC")
     end = pd.Timestamp("2026-01-01").tz_localize(TZ).tz_convert("UTC")
     idx = pd.date_range(start, end, freq="15min", inclusive="left")
     data = IntervalData(idx, np.full(len(idx), 0.05), ("m",))
-    result = bill(get_tariff("it-offerta-pun-0028"), data,
-                  periods=[(dt.date(2025, 1, 1), dt.date(2026, 1, 1))],
-                  customers={"resident": True, "contracted_kw": 3.0}, series={"PUN": pun})
+    result = bill(
+        get_tariff("it-offerta-pun-0028"),
+        data,
+        periods=[(dt.date(2025, 1, 1), dt.date(2026, 1, 1))],
+        customers={"resident": True, "contracted_kw": 3.0},
+        series={"PUN": pun},
+    )
     month = idx.tz_convert(TZ).month.to_numpy()
-    want = sum(0.05 * (month == m + 1).sum() * (frame["value"][12 + m] / 1000 + 0.028)
-               for m in range(12))
-    got = sum(result.amount[0, i] for i, s in enumerate(result.lines)
-              if s.component_id == "energia_pun")
+    want = sum(
+        0.05 * (month == m + 1).sum() * (frame["value"][12 + m] / 1000 + 0.028) for m in range(12)
+    )
+    got = sum(
+        result.amount[0, i] for i, s in enumerate(result.lines) if s.component_id == "energia_pun"
+    )
     assert got == pytest.approx(want, rel=1e-12)

@@ -44,29 +44,53 @@ def test_schedule_and_band_references_are_checked() -> None:
 
 def test_conditions_must_use_declared_properties() -> None:
     with pytest.raises(TariffSchemaError, match="does not declare under `properties`"):
-        tariff([comp("e", "energy", unit="EUR/kWh", rates=0.1,
-                     applies_if={"equals": {"resident": True}})])
+        tariff(
+            [
+                comp(
+                    "e",
+                    "energy",
+                    unit="EUR/kWh",
+                    rates=0.1,
+                    applies_if={"equals": {"resident": True}},
+                )
+            ]
+        )
 
 
 def test_overlapping_versions_are_refused() -> None:
-    versions = [{"valid_from": "2020-01-01", "components": []},
-                {"valid_from": "2021-01-01", "components": []}]
+    versions = [
+        {"valid_from": "2020-01-01", "components": []},
+        {"valid_from": "2021-01-01", "components": []},
+    ]
     with pytest.raises(TariffSchemaError, match="give versions\\[0\\] a valid_to"):
         tariff([], versions=versions)
 
 
 def test_inherit_changes_unknown_id_is_named() -> None:
-    versions = [{"valid_from": "2020-01-01", "valid_to": "2021-01-01",
-                 "components": [comp("e", "energy", unit="EUR/kWh", rates=0.1)]},
-                {"valid_from": "2021-01-01", "inherit": True, "changes": {"x": {"rates": 1}}}]
+    versions = [
+        {
+            "valid_from": "2020-01-01",
+            "valid_to": "2021-01-01",
+            "components": [comp("e", "energy", unit="EUR/kWh", rates=0.1)],
+        },
+        {"valid_from": "2021-01-01", "inherit": True, "changes": {"x": {"rates": 1}}},
+    ]
     with pytest.raises(TariffSchemaError, match=r"unknown component id\(s\) \['x'\]"):
         tariff([], versions=versions)
 
 
 def test_tiers_must_end_open_and_increase() -> None:
     with pytest.raises(TariffSchemaError, match="only the last tier"):
-        tariff([comp("e", "energy", unit="EUR/kWh",
-                     tiers=[{"up_to_kwh": 10, "rate": 0.1}, {"up_to_kwh": 20, "rate": 0.2}])])
+        tariff(
+            [
+                comp(
+                    "e",
+                    "energy",
+                    unit="EUR/kWh",
+                    tiers=[{"up_to_kwh": 10, "rate": 0.1}, {"up_to_kwh": 20, "rate": 0.2}],
+                )
+            ]
+        )
 
 
 def test_load_file_errors(tmp_path: Path) -> None:
@@ -84,7 +108,8 @@ def test_load_file_errors(tmp_path: Path) -> None:
 
 def test_toml_tariff(tmp_path: Path) -> None:
     path = tmp_path / "t.toml"
-    path.write_text("""
+    path.write_text(
+        """
 schema = "gridtwin.tariff/1"
 id = "toml-test"
 name = "TOML tariff"
@@ -102,7 +127,9 @@ section = "energy"
 label = "Energy"
 unit = "EUR/MWh"
 rates = 41.5221
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     t = load_tariff(path)
     assert t.id == "toml-test"
     assert t.timezone == "Europe/Bratislava"

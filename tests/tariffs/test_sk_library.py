@@ -34,10 +34,13 @@ def test_library_lists_the_slovak_documents() -> None:
     assert "sk-example-two-band" not in builtin_tariff_ids(include_sets=True)
 
 
-@pytest.mark.parametrize(("tariff_id", "cls", "price"), [
-    (DD2, "household", 41.5221),
-    (DMP2, "small_business", 44.6856),
-])
+@pytest.mark.parametrize(
+    ("tariff_id", "cls", "price"),
+    [
+        (DD2, "household", 41.5221),
+        (DMP2, "small_business", 44.6856),
+    ],
+)
 def test_decision_metadata_and_prices(tariff_id: str, cls: str, price: float) -> None:
     t = get_tariff(tariff_id)
     doc = t.doc
@@ -59,8 +62,12 @@ def test_decision_metadata_and_prices(tariff_id: str, cls: str, price: float) ->
     (version,) = doc.versions
     fee, energy = version.components
     assert isinstance(fee, FixedCharge)
-    assert (fee.amount, fee.per, fee.proration, fee.section) == (0.65, "month", "year_days",
-                                                                "energy")
+    assert (fee.amount, fee.per, fee.proration, fee.section) == (
+        0.65,
+        "month",
+        "year_days",
+        "energy",
+    )
     assert isinstance(energy, EnergyCharge)
     assert (energy.unit, energy.schedule, energy.rates) == ("EUR/MWh", "single", {"VT": price})
     assert version.taxes == ()  # the decision's prices exclude taxes: they are included
@@ -73,16 +80,18 @@ def test_levies_set_versions() -> None:
     assert doc.language == "sk"
 
     def njf(day: str) -> float:
-        comp = next(c for c in t.version_at(doc, dt.date.fromisoformat(day)).components
-                    if c.id == "njf_levy")
+        comp = next(
+            c
+            for c in t.version_at(doc, dt.date.fromisoformat(day)).components
+            if c.id == "njf_levy"
+        )
         assert isinstance(comp, EnergyCharge)
         assert comp.unit == "EUR/MWh"
         assert isinstance(comp.rates, float)
         return comp.rates
 
     def vat(day: str) -> PercentTax:
-        tax = next(x for x in t.version_at(doc, dt.date.fromisoformat(day)).taxes
-                   if x.id == "vat")
+        tax = next(x for x in t.version_at(doc, dt.date.fromisoformat(day)).taxes if x.id == "vat")
         assert isinstance(tax, PercentTax)
         return tax
 
@@ -97,8 +106,10 @@ def test_levies_set_versions() -> None:
     assert v.base_sections == ("energy", "network", "system")
     assert set(v.base_components) == {"njf_levy", "excise"}
     assert [(x.valid_from, x.valid_to) for x in doc.versions] == [
-        (dt.date(2017, 1, 1), dt.date(2018, 7, 1)), (dt.date(2018, 7, 1), dt.date(2025, 1, 1)),
-        (dt.date(2025, 1, 1), None)]
+        (dt.date(2017, 1, 1), dt.date(2018, 7, 1)),
+        (dt.date(2018, 7, 1), dt.date(2025, 1, 1)),
+        (dt.date(2025, 1, 1), None),
+    ]
     assert all(x.source is not None for x in doc.versions)
 
 
@@ -127,9 +138,10 @@ def test_optional_items_have_switches() -> None:
 
 def test_sources_are_cited() -> None:
     doc = _levies(get_tariff(DD2))
-    text = " ".join([doc.source.title, doc.source.notes or ""]
-                    + [c.explanation or "" for v in doc.versions
-                       for c in (*v.components, *v.taxes)])
+    text = " ".join(
+        [doc.source.title, doc.source.notes or ""]
+        + [c.explanation or "" for v in doc.versions for c in (*v.components, *v.taxes)]
+    )
     for cite in ("njf.sk", "609/2007", "222/2004", "financnasprava.sk", "as reported by"):
         assert cite in text, cite
 
@@ -138,8 +150,11 @@ def test_eligibility_data_in_the_files() -> None:
     dd2 = get_tariff(DD2).doc.eligibility
     dmp2 = get_tariff(DMP2).doc.eligibility
     assert dd2["distribution_rate"]["required"] == ["D1", "D2"]
-    assert dmp2["distribution_rate"] == {**dmp2["distribution_rate"], "required": ["C2"],
-                                         "voltage_levels": ["LV"]}
+    assert dmp2["distribution_rate"] == {
+        **dmp2["distribution_rate"],
+        "required": ["C2"],
+        "voltage_levels": ["LV"],
+    }
     assert dmp2["small_business"]["annual_consumption_limit_kwh"] == 30000
     assert dmp2["small_business"]["reference_year_offset"] == 2
     for e in (dd2, dmp2):

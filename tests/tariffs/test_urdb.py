@@ -27,13 +27,20 @@ def rows(row: list[int]) -> list[list[int]]:
 
 def bench_record() -> dict[str, Any]:
     return {
-        "label": "bench-3band-tou", "name": "Benchmark 3-band TOU", "utility": "Bench",
-        "sector": "Residential", "startdate": 1514764800,
-        "energyratestructure": [[{"rate": 0.20, "unit": "kWh"}], [{"rate": 0.25}],
-                                [{"rate": 0.28, "adj": 0.02}]],
+        "label": "bench-3band-tou",
+        "name": "Benchmark 3-band TOU",
+        "utility": "Bench",
+        "sector": "Residential",
+        "startdate": 1514764800,
+        "energyratestructure": [
+            [{"rate": 0.20, "unit": "kWh"}],
+            [{"rate": 0.25}],
+            [{"rate": 0.28, "adj": 0.02}],
+        ],
         "energyweekdayschedule": rows(WEEKDAY_3BAND),
         "energyweekendschedule": rows([0] * 24),
-        "fixedchargefirstmeter": 10.0, "fixedchargeunits": "$/month",
+        "fixedchargefirstmeter": 10.0,
+        "fixedchargeunits": "$/month",
     }
 
 
@@ -41,8 +48,13 @@ def flat(rate: float = 0.1, **extra: Any) -> dict[str, Any]:
     return {"label": "flat", "energyratestructure": [[{"rate": rate}]], **extra}
 
 
-def year_data(kwh: float | np.ndarray = 0.25, step: str = "15min", n_meters: int = 1,
-              tz: str = "UTC", year: int = 2018) -> IntervalData:
+def year_data(
+    kwh: float | np.ndarray = 0.25,
+    step: str = "15min",
+    n_meters: int = 1,
+    tz: str = "UTC",
+    year: int = 2018,
+) -> IntervalData:
     start = pd.Timestamp(f"{year}-01-01").tz_localize(tz)
     end = pd.Timestamp(f"{year + 1}-01-01").tz_localize(tz)
     n = int((end - start) / pd.Timedelta(step))
@@ -72,9 +84,11 @@ def test_bench_record_maps_to_a_tou_calendar_and_bills_exactly() -> None:
     assert energy["bands"] == ["P1", "P2", "P3"]
     weekday_rule = next(r for r in energy["rules"] if r["day_types"] == ["weekday"])
     assert weekday_rule["seasons"] == list(_urdb.MONTHS)  # equal rows are grouped
-    assert weekday_rule["bands"] == {"P1": ["00:00-07:00", "23:00-24:00"],
-                                     "P2": ["07:00-08:00", "19:00-23:00"],
-                                     "P3": ["08:00-19:00"]}
+    assert weekday_rule["bands"] == {
+        "P1": ["00:00-07:00", "23:00-24:00"],
+        "P2": ["07:00-08:00", "19:00-23:00"],
+        "P3": ["08:00-19:00"],
+    }
     comps = components(conv)
     assert comps["energy"]["rates"] == {"P1": 0.20, "P2": 0.25, "P3": pytest.approx(0.30)}
     assert (comps["fixed"]["per"], comps["fixed"]["proration"]) == ("month", "month_days")
@@ -95,20 +109,22 @@ def test_hour_ranges_cover_every_hour_once() -> None:
     ranges = {p: _urdb._hour_ranges(row, p) for p in range(3)}
     assert ranges[1] == ["00:00-02:00", "08:00-09:00", "23:00-24:00"]
     assert ranges[2] == ["04:00-07:00"]
-    hours = sorted(h for rs in ranges.values() for r in rs
-                   for h in range(int(r[:2]), int(r[6:8])))
+    hours = sorted(h for rs in ranges.values() for r in rs for h in range(int(r[:2]), int(r[6:8])))
     assert hours == list(range(24))
 
 
 def test_seasonal_schedules_group_equal_months() -> None:
     rec = bench_record()
     summer = [0] * 12 + [2] * 8 + [1] * 4
-    rec["energyweekdayschedule"] = [list(WEEKDAY_3BAND)] * 5 + [summer] * 4 \
-        + [list(WEEKDAY_3BAND)] * 3
+    rec["energyweekdayschedule"] = (
+        [list(WEEKDAY_3BAND)] * 5 + [summer] * 4 + [list(WEEKDAY_3BAND)] * 3
+    )
     rules = urdb_to_mapping(rec).mapping["calendar"]["schedules"]["energy"]["rules"]
     weekday = [r for r in rules if r["day_types"] == ["weekday"]]
     assert [r["seasons"] for r in weekday] == [
-        ["jan", "feb", "mar", "apr", "may", "oct", "nov", "dec"], ["jun", "jul", "aug", "sep"]]
+        ["jan", "feb", "mar", "apr", "may", "oct", "nov", "dec"],
+        ["jun", "jul", "aug", "sep"],
+    ]
     tariff = tariff_from_urdb(rec)
     data = year_data(1.0, "1h")
     res = bill(tariff, data)
@@ -134,12 +150,21 @@ def test_single_used_period_of_many_needs_no_schedule() -> None:
 
 
 def test_monthly_tiers() -> None:
-    rec = flat(energyratestructure=[[{"rate": 0.1, "max": 300, "unit": "kWh"},
-                                     {"rate": 0.15, "max": 700, "unit": "kWh"},
-                                     {"rate": 0.2, "max": 99999, "unit": "kWh"}]])
+    rec = flat(
+        energyratestructure=[
+            [
+                {"rate": 0.1, "max": 300, "unit": "kWh"},
+                {"rate": 0.15, "max": 700, "unit": "kWh"},
+                {"rate": 0.2, "max": 99999, "unit": "kWh"},
+            ]
+        ]
+    )
     comp = components(urdb_to_mapping(rec))["energy"]
-    assert comp["tiers"] == [{"up_to_kwh": 300, "rate": 0.1}, {"up_to_kwh": 700, "rate": 0.15},
-                             {"up_to_kwh": None, "rate": 0.2}]
+    assert comp["tiers"] == [
+        {"up_to_kwh": 300, "rate": 0.1},
+        {"up_to_kwh": 700, "rate": 0.15},
+        {"up_to_kwh": None, "rate": 0.2},
+    ]
     assert comp["tier_period"] == "month"
     data = year_data(1.0, "1h")  # 744 kWh in January
     jan = bill(tariff_from_urdb(rec), data).totals()[0, 0]
@@ -147,8 +172,7 @@ def test_monthly_tiers() -> None:
 
 
 def test_daily_tiers_scale_with_the_days_of_the_month() -> None:
-    rec = flat(energyratestructure=[[{"rate": 0.1, "max": 20, "unit": "kWh daily"},
-                                     {"rate": 0.3}]])
+    rec = flat(energyratestructure=[[{"rate": 0.1, "max": 20, "unit": "kWh daily"}, {"rate": 0.3}]])
     comp = components(urdb_to_mapping(rec))["energy"]
     assert comp["tier_period"] == "day"
     data = year_data(1.0, "1h")  # 24 kWh per day
@@ -198,8 +222,7 @@ def test_tou_tiers_with_different_limits_are_refused_or_billed_at_first_tier() -
 
 def test_tiers_in_unused_periods_do_not_matter() -> None:
     rec = bench_record()
-    rec["energyratestructure"].append([{"rate": 0.5, "max": 10, "unit": "kWh/kW"},
-                                       {"rate": 0.6}])
+    rec["energyratestructure"].append([{"rate": 0.5, "max": 10, "unit": "kWh/kW"}, {"rate": 0.6}])
     assert "energy_tiers" not in components(urdb_to_mapping(rec))
 
 
@@ -212,19 +235,23 @@ def test_fuel_adjustments_are_monthly_adders() -> None:
     res = bill(tariff_from_urdb(rec), data)
     expected = month_kwh(data)[0] * (0.1 + np.array(adj))
     np.testing.assert_allclose(res.totals()[0], expected, rtol=1e-12)
-    assert "fuel_adjustment" not in components(urdb_to_mapping(
-        flat(0.1, fueladjustmentsmonthly=[0] * 12)))
+    assert "fuel_adjustment" not in components(
+        urdb_to_mapping(flat(0.1, fueladjustmentsmonthly=[0] * 12))
+    )
 
 
 # --------------------------------------------------------------------- fixed, minimum
 
 
-@pytest.mark.parametrize(("units", "convention", "jan", "year"), [
-    ("$/month", "actual", 3.0, 36.0),
-    ("$/year", "actual", 0.25, 3.0),
-    ("$/day", "actual", 93.0, 1095.0),
-    ("$/day", "sam", 3.0 * 365 / 12, 1095.0),
-])
+@pytest.mark.parametrize(
+    ("units", "convention", "jan", "year"),
+    [
+        ("$/month", "actual", 3.0, 36.0),
+        ("$/year", "actual", 0.25, 3.0),
+        ("$/day", "actual", 93.0, 1095.0),
+        ("$/day", "sam", 3.0 * 365 / 12, 1095.0),
+    ],
+)
 def test_fixed_charge_units(units: str, convention: Any, jan: float, year: float) -> None:
     rec = flat(0.0, fixedchargefirstmeter=3.0, fixedchargeunits=units)
     res = bill(tariff_from_urdb(rec, day_convention=convention), year_data(0.0, "1h"))
@@ -240,18 +267,23 @@ def test_fixed_charge_without_units_is_monthly_with_a_note() -> None:
 
 
 def test_legacy_fixed_monthly_charge() -> None:
-    assert components(urdb_to_mapping(flat(0.1, fixedmonthlycharge=4.0)))["fixed"]["amount"] \
-        == 4.0
+    assert components(urdb_to_mapping(flat(0.1, fixedmonthlycharge=4.0)))["fixed"]["amount"] == 4.0
     with pytest.raises(TariffSchemaError, match="fixedmonthlycharge"):
-        urdb_to_mapping(flat(0.1, fixedmonthlycharge=4.0, fixedchargefirstmeter=5.0,
-                             fixedchargeunits="$/month"))
+        urdb_to_mapping(
+            flat(0.1, fixedmonthlycharge=4.0, fixedchargefirstmeter=5.0, fixedchargeunits="$/month")
+        )
 
 
 def test_monthly_minimum_tops_up_energy_and_fixed() -> None:
-    rec = flat(0.1, fixedchargefirstmeter=5.0, fixedchargeunits="$/month", mincharge=60.0,
-               minchargeunits="$/month")
+    rec = flat(
+        0.1,
+        fixedchargefirstmeter=5.0,
+        fixedchargeunits="$/month",
+        mincharge=60.0,
+        minchargeunits="$/month",
+    )
     data = year_data(1.0, "1h")  # January 74.4 + 5; February 67.2 + 5 ... all above 60
-    low = year_data(0.5, "1h")   # January 37.2 + 5 -> 60
+    low = year_data(0.5, "1h")  # January 37.2 + 5 -> 60
     t = tariff_from_urdb(rec)
     assert bill(t, data).totals()[0, 0] == pytest.approx(79.4)
     res = bill(t, low)
@@ -270,11 +302,14 @@ def test_day_minimum_uses_365_12_days_per_month_with_a_note() -> None:
 
 
 def test_flat_demand_by_month_and_tou_demand() -> None:
-    rec = flat(0.0, flatdemandstructure=[[{"rate": 4.0}], [{"rate": 6.0, "adj": 1.0}]],
-               flatdemandmonths=[0] * 5 + [1] * 4 + [0] * 3,
-               demandratestructure=[[{"rate": 0.0}], [{"rate": 10.0}]],
-               demandweekdayschedule=rows([0] * 12 + [1] * 6 + [0] * 6),
-               demandweekendschedule=rows([0] * 24))
+    rec = flat(
+        0.0,
+        flatdemandstructure=[[{"rate": 4.0}], [{"rate": 6.0, "adj": 1.0}]],
+        flatdemandmonths=[0] * 5 + [1] * 4 + [0] * 3,
+        demandratestructure=[[{"rate": 0.0}], [{"rate": 10.0}]],
+        demandweekdayschedule=rows([0] * 12 + [1] * 6 + [0] * 6),
+        demandweekendschedule=rows([0] * 24),
+    )
     comps = components(urdb_to_mapping(rec))
     assert comps["demand_flat_2"]["bands"] == ["F2"]
     assert comps["demand_d2"]["bands"] == ["D2"]
@@ -294,8 +329,9 @@ def test_flat_demand_by_month_and_tou_demand() -> None:
 
 
 def test_flat_demand_all_year_needs_no_schedule() -> None:
-    comps = components(urdb_to_mapping(flat(0.0, flatdemandstructure=[[{"rate": 4.0}]],
-                                            flatdemandmonths=[0] * 12)))
+    comps = components(
+        urdb_to_mapping(flat(0.0, flatdemandstructure=[[{"rate": 4.0}]], flatdemandmonths=[0] * 12))
+    )
     assert "schedule" not in comps["demand_flat"]
 
 
@@ -303,9 +339,12 @@ def test_flat_demand_all_year_needs_no_schedule() -> None:
 
 
 def test_schedules_are_read_on_the_local_clock() -> None:
-    rec = flat(0.0, energyratestructure=[[{"rate": 0.0}], [{"rate": 1.0}]],
-               energyweekdayschedule=rows([0] * 12 + [1] + [0] * 11),
-               energyweekendschedule=rows([0] * 12 + [1] + [0] * 11))
+    rec = flat(
+        0.0,
+        energyratestructure=[[{"rate": 0.0}], [{"rate": 1.0}]],
+        energyweekdayschedule=rows([0] * 12 + [1] + [0] * 11),
+        energyweekendschedule=rows([0] * 12 + [1] + [0] * 11),
+    )
     tz = "America/New_York"
     tariff = tariff_from_urdb(rec, timezone=tz)
     assert tariff.timezone == tz
@@ -332,10 +371,15 @@ def test_start_and_end_dates_bound_the_version() -> None:
 
 def test_metadata_is_kept_and_attrs_are_noted() -> None:
     rec = bench_record() | {
-        "uri": "https://apps.openei.org/USURDB/rate/view/abc", "eiaid": 14328,
-        "description": "Residential time of use.", "approved": False,
-        "peakkwcapacitymax": 20, "energyattrs": [{"Power Cost Adjustment": "varies"}],
-        "is_default": True, "voltagecategory": "Secondary"}
+        "uri": "https://apps.openei.org/USURDB/rate/view/abc",
+        "eiaid": 14328,
+        "description": "Residential time of use.",
+        "approved": False,
+        "peakkwcapacitymax": 20,
+        "energyattrs": [{"Power Cost Adjustment": "varies"}],
+        "is_default": True,
+        "voltagecategory": "Secondary",
+    }
     tariff = tariff_from_urdb(rec)
     desc = tariff.doc.description or ""
     assert desc.startswith("Residential time of use.")
@@ -356,8 +400,10 @@ def test_the_record_is_not_modified() -> None:
 # ------------------------------------------------------------------------- refusals
 
 UNSUPPORTED: list[tuple[dict[str, Any], str]] = [
-    ({"coincidentratestructure": [[{"rate": 3.0}]],
-      "coincidentrateschedule": rows([0] * 24)}, "coincidentratestructure"),
+    (
+        {"coincidentratestructure": [[{"rate": 3.0}]], "coincidentrateschedule": rows([0] * 24)},
+        "coincidentratestructure",
+    ),
     ({"lookbackpercent": 0.8, "lookbackrange": 11}, "lookbackpercent"),
     ({"demandratchetpercentage": [0.35] * 12}, "demandratchetpercentage"),
     ({"demandwindow": 15}, "demandwindow"),
@@ -366,19 +412,39 @@ UNSUPPORTED: list[tuple[dict[str, Any], str]] = [
     ({"fixedchargeeaaddl": 3.0}, "fixedchargeeaaddl"),
     ({"annualmincharge": 100.0}, "annualmincharge"),
     ({"mincharge": 100.0, "minchargeunits": "$/year"}, "minchargeunits"),
-    ({"flatdemandstructure": [[{"rate": 3.0, "max": 50}, {"rate": 5.0}]],
-      "flatdemandmonths": [0] * 12}, r"flatdemandstructure\[0\]"),
+    (
+        {
+            "flatdemandstructure": [[{"rate": 3.0, "max": 50}, {"rate": 5.0}]],
+            "flatdemandmonths": [0] * 12,
+        },
+        r"flatdemandstructure\[0\]",
+    ),
     ({"flatdemandstructure": [[{"rate": 3.0}]], "flatdemandunit": "kVA"}, "flatdemandunit"),
     ({"demandratestructure": [[{"rate": 3.0}]], "demandrateunit": "hp"}, "demandrateunit"),
-    ({"energyratestructure": [[{"rate": 0.1, "sell": 0.05}]]},
-     r"energyratestructure\[0\]\[0\]\.sell"),
-    ({"energyratestructure": [[{"rate": 0.1, "max": 200, "unit": "kWh/kW"}, {"rate": 0.2}]]},
-     r"energyratestructure\.unit"),
-    ({"energyratestructure": [[{"rate": 0.1, "max": 200, "unit": "kWh"},
-                               {"rate": 0.2, "max": 400, "unit": "kWh daily"},
-                               {"rate": 0.3}]]}, r"energyratestructure\.unit"),
-    ({"energyratestructure": [[{"rate": 0.1, "surcharge": 1}]]},
-     r"energyratestructure\[0\]\[0\]\.surcharge"),
+    (
+        {"energyratestructure": [[{"rate": 0.1, "sell": 0.05}]]},
+        r"energyratestructure\[0\]\[0\]\.sell",
+    ),
+    (
+        {"energyratestructure": [[{"rate": 0.1, "max": 200, "unit": "kWh/kW"}, {"rate": 0.2}]]},
+        r"energyratestructure\.unit",
+    ),
+    (
+        {
+            "energyratestructure": [
+                [
+                    {"rate": 0.1, "max": 200, "unit": "kWh"},
+                    {"rate": 0.2, "max": 400, "unit": "kWh daily"},
+                    {"rate": 0.3},
+                ]
+            ]
+        },
+        r"energyratestructure\.unit",
+    ),
+    (
+        {"energyratestructure": [[{"rate": 0.1, "surcharge": 1}]]},
+        r"energyratestructure\[0\]\[0\]\.surcharge",
+    ),
     ({"some_new_field": 1}, "some_new_field"),
 ]
 
@@ -391,8 +457,7 @@ def test_unsupported_fields_are_refused_by_name(extra: dict[str, Any], field: st
 
 
 @pytest.mark.parametrize(("extra", "field"), UNSUPPORTED, ids=[f for _, f in UNSUPPORTED])
-def test_unsupported_fields_are_listed_when_not_strict(extra: dict[str, Any],
-                                                       field: str) -> None:
+def test_unsupported_fields_are_listed_when_not_strict(extra: dict[str, Any], field: str) -> None:
     rec = flat(0.1) | extra
     conv = urdb_to_mapping(rec, strict=False)
     name = field.replace("\\", "")
@@ -403,8 +468,14 @@ def test_unsupported_fields_are_listed_when_not_strict(extra: dict[str, Any],
 
 
 def test_zero_valued_ratchets_and_empty_fields_are_accepted() -> None:
-    rec = flat(0.1, demandratchetpercentage=[0] * 12, lookbackpercent=0, demandwindow=None,
-               coincidentratestructure=[], fixedchargeeaaddl=0)
+    rec = flat(
+        0.1,
+        demandratchetpercentage=[0] * 12,
+        lookbackpercent=0,
+        demandwindow=None,
+        coincidentratestructure=[],
+        fixedchargeeaaddl=0,
+    )
     assert urdb_to_mapping(rec).ignored == ()
 
 
@@ -412,24 +483,49 @@ MALFORMED: list[tuple[dict[str, Any], str]] = [
     ({"energyratestructure": {"rate": 0.1}}, "energyratestructure"),
     ({"energyratestructure": [[{"adj": None}]]}, r"energyratestructure\[0\]\[0\]"),
     ({"energyratestructure": [[{"rate": "abc"}]]}, r"energyratestructure\[0\]\[0\]\.rate"),
-    ({"energyratestructure": [[{"rate": 0.1}, {"rate": 0.2}]]},
-     r"energyratestructure\[0\]\[0\]\.max"),
-    ({"energyratestructure": [[{"rate": 0.1, "max": 300}, {"rate": 0.2, "max": 200},
-                               {"rate": 0.3}]]}, r"energyratestructure\[0\]\[1\]\.max"),
+    (
+        {"energyratestructure": [[{"rate": 0.1}, {"rate": 0.2}]]},
+        r"energyratestructure\[0\]\[0\]\.max",
+    ),
+    (
+        {
+            "energyratestructure": [
+                [{"rate": 0.1, "max": 300}, {"rate": 0.2, "max": 200}, {"rate": 0.3}]
+            ]
+        },
+        r"energyratestructure\[0\]\[1\]\.max",
+    ),
     ({"energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]]}, "energyweekdayschedule"),
-    ({"energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]],
-      "energyweekdayschedule": rows([0] * 24)}, "energyweekendschedule"),
-    ({"energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]],
-      "energyweekdayschedule": rows([0] * 23 + [2]), "energyweekendschedule": rows([0] * 24)},
-     r"energyweekdayschedule\[0\]\[23\]"),
-    ({"energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]],
-      "energyweekdayschedule": rows([0] * 24)[:11], "energyweekendschedule": rows([0] * 24)},
-     "energyweekdayschedule"),
+    (
+        {
+            "energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]],
+            "energyweekdayschedule": rows([0] * 24),
+        },
+        "energyweekendschedule",
+    ),
+    (
+        {
+            "energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]],
+            "energyweekdayschedule": rows([0] * 23 + [2]),
+            "energyweekendschedule": rows([0] * 24),
+        },
+        r"energyweekdayschedule\[0\]\[23\]",
+    ),
+    (
+        {
+            "energyratestructure": [[{"rate": 0.1}], [{"rate": 0.2}]],
+            "energyweekdayschedule": rows([0] * 24)[:11],
+            "energyweekendschedule": rows([0] * 24),
+        },
+        "energyweekdayschedule",
+    ),
     ({"fixedchargefirstmeter": 3.0, "fixedchargeunits": "$/kWh"}, "fixedchargeunits"),
     ({"mincharge": 3.0, "minchargeunits": "$/week"}, "minchargeunits"),
     ({"flatdemandstructure": [[{"rate": 3.0}], [{"rate": 4.0}]]}, "flatdemandmonths"),
-    ({"flatdemandstructure": [[{"rate": 3.0}]], "flatdemandmonths": [1] * 12},
-     r"flatdemandmonths\[0\]"),
+    (
+        {"flatdemandstructure": [[{"rate": 3.0}]], "flatdemandmonths": [1] * 12},
+        r"flatdemandmonths\[0\]",
+    ),
     ({"startdate": "yesterday"}, "startdate"),
 ]
 

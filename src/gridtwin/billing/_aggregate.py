@@ -64,17 +64,24 @@ def _series_end(index: pd.DatetimeIndex, tz: str) -> pd.Timestamp:
     return last + pd.Timedelta(int(np.median(np.diff(utc_ns(index)))))
 
 
-def _series_prices(comp: IndexedEnergyCharge, series: Mapping[str, pd.Series],
-                   start_utc: pd.DatetimeIndex, billed: npt.NDArray[np.bool_],
-                   currency: str, tz: str) -> FloatArray:
+def _series_prices(
+    comp: IndexedEnergyCharge,
+    series: Mapping[str, pd.Series],
+    start_utc: pd.DatetimeIndex,
+    billed: npt.NDArray[np.bool_],
+    currency: str,
+    tz: str,
+) -> FloatArray:
     """Price per kWh [currency/kWh] of each interval for an indexed component.
 
     Each value holds from its timestamp to the next one; only billed intervals must be
     covered. Unbilled intervals get price 0 (their weight column is zero anyway).
     """
     if comp.series not in series:
-        msg = (f"component {comp.id} needs the price series {comp.series!r}; supply it "
-               f"(e.g. --series {comp.series}=prices.csv); given: {sorted(series)}")
+        msg = (
+            f"component {comp.id} needs the price series {comp.series!r}; supply it "
+            f"(e.g. --series {comp.series}=prices.csv); given: {sorted(series)}"
+        )
         raise InputError(msg)
     s = series[comp.series]
     if not isinstance(s.index, pd.DatetimeIndex) or s.index.tz is None:
@@ -89,9 +96,11 @@ def _series_prices(comp: IndexedEnergyCharge, series: Mapping[str, pd.Series],
     uncovered = billed & ((pos < 0) | (t_ns >= end_ns))
     if uncovered.any():
         first = start_utc[int(np.argmax(uncovered))]
-        msg = (f"price series {comp.series!r} does not cover every billed interval (first "
-               f"uncovered: {first.isoformat()}; series from {s.index[0].isoformat()} to "
-               f"{_series_end(pd.DatetimeIndex(s.index), tz).isoformat()})")
+        msg = (
+            f"price series {comp.series!r} does not cover every billed interval (first "
+            f"uncovered: {first.isoformat()}; series from {s.index[0].isoformat()} to "
+            f"{_series_end(pd.DatetimeIndex(s.index), tz).isoformat()})"
+        )
         raise InputError(msg)
     raw = np.where(billed, values[np.clip(pos, 0, len(values) - 1)], 0.0)
     if np.isnan(raw).any():
@@ -100,13 +109,20 @@ def _series_prices(comp: IndexedEnergyCharge, series: Mapping[str, pd.Series],
         raise InputError(msg)
     series_f = energy_unit_factor(comp.series_unit, currency)
     spread_f = energy_unit_factor(comp.spread_unit, currency)
-    return np.asarray((raw * series_f * comp.multiplier + comp.spread * spread_f)
-                      * comp.losses_factor, dtype=np.float64)
+    return np.asarray(
+        (raw * series_f * comp.multiplier + comp.spread * spread_f) * comp.losses_factor,
+        dtype=np.float64,
+    )
 
 
-def build_layout(plan: BillingPlan, assignments: Mapping[str, BandAssignment],
-                 by_slice: bool, indexed: list[tuple[IndexedEnergyCharge, int]],
-                 series: Mapping[str, pd.Series], start_utc: pd.DatetimeIndex) -> Layout:
+def build_layout(
+    plan: BillingPlan,
+    assignments: Mapping[str, BandAssignment],
+    by_slice: bool,
+    indexed: list[tuple[IndexedEnergyCharge, int]],
+    series: Mapping[str, pd.Series],
+    start_utc: pd.DatetimeIndex,
+) -> Layout:
     """Build the local weight matrix and the unit ranges for a plan."""
     n_steps = len(plan.step_slice)
     valid = plan.step_slice >= 0
@@ -115,9 +131,16 @@ def build_layout(plan: BillingPlan, assignments: Mapping[str, BandAssignment],
         bounds = slice_bounds
         unit_segment = np.array([s.segment for s in plan.slices], dtype=np.int64)
     else:
-        bounds = np.array([[slice_bounds[list(seg.slices)][:, 0].min(),
-                            slice_bounds[list(seg.slices)][:, 1].max()]
-                           for seg in plan.segments], dtype=np.int64)
+        bounds = np.array(
+            [
+                [
+                    slice_bounds[list(seg.slices)][:, 0].min(),
+                    slice_bounds[list(seg.slices)][:, 1].max(),
+                ]
+                for seg in plan.segments
+            ],
+            dtype=np.int64,
+        )
         unit_segment = np.arange(len(plan.segments), dtype=np.int64)
     codes: dict[str, npt.NDArray[np.int64]] = {}
     bands: dict[str, tuple[str, ...]] = {}
@@ -139,12 +162,14 @@ def build_layout(plan: BillingPlan, assignments: Mapping[str, BandAssignment],
     for comp, _ in indexed:
         if comp.id in indexed_cols:
             continue
-        weights[:, col] = _series_prices(comp, series, start_utc, valid, plan.tariff.currency,
-                                         plan.tariff.timezone)
+        weights[:, col] = _series_prices(
+            comp, series, start_utc, valid, plan.tariff.currency, plan.tariff.timezone
+        )
         indexed_cols[comp.id] = col
         col += 1
-    return Layout(by_slice, len(bounds), codes, bands, local_cols, indexed_cols, weights,
-                  bounds, unit_segment)
+    return Layout(
+        by_slice, len(bounds), codes, bands, local_cols, indexed_cols, weights, bounds, unit_segment
+    )
 
 
 def _unit_products(energy: FloatArray, layout: Layout) -> FloatArray:
@@ -159,13 +184,15 @@ def _unit_products(energy: FloatArray, layout: Layout) -> FloatArray:
     n_local = layout.weights.shape[1]
     out = np.zeros((m, layout.n_units, n_local))
     rows = max(4, min(64, (1 << 22) // max(1, n * 8)))
-    spans = [(u, a, min(a + _SPAN, int(last)))
-             for u, (first, last) in enumerate(layout.unit_bounds)
-             for a in range(int(first), int(last), _SPAN)]
+    spans = [
+        (u, a, min(a + _SPAN, int(last)))
+        for u, (first, last) in enumerate(layout.unit_bounds)
+        for a in range(int(first), int(last), _SPAN)
+    ]
     for r in range(0, m, rows):
-        block = energy[r:r + rows]
+        block = energy[r : r + rows]
         for u, a, b in spans:
-            out[r:r + rows, u, :] += block[:, a:b] @ layout.weights[a:b]
+            out[r : r + rows, u, :] += block[:, a:b] @ layout.weights[a:b]
     return out
 
 
@@ -195,7 +222,7 @@ class Aggregates:
             first = next(iter(lay.local_cols))
             return np.asarray(self._block(first).sum(axis=2, keepdims=True), dtype=np.float64)
         start = lay.local_cols[schedule]
-        return self.units[:, :, start:start + len(lay.bands[schedule])]
+        return self.units[:, :, start : start + len(lay.bands[schedule])]
 
     def segment_energy(self, segment: int, schedule: str | None) -> FloatArray:
         """kWh per band of a segment, shape (m, n_bands)."""
@@ -222,8 +249,9 @@ class Aggregates:
         units = self.layout.unit_segment == segment
         return np.asarray(self.units[:, units, col].sum(axis=1), dtype=np.float64)
 
-    def slice_max_kw(self, slice_id: int, schedule: str | None = None,
-                     bands: tuple[str, ...] | None = None) -> FloatArray:
+    def slice_max_kw(
+        self, slice_id: int, schedule: str | None = None, bands: tuple[str, ...] | None = None
+    ) -> FloatArray:
         """Maximum average power [kW] of any interval of a slice (in ``bands``)."""
         first, last = self._bounds[slice_id]
         block = self._energy[:, first:last]

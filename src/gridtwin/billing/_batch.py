@@ -180,9 +180,18 @@ def _run_chunk(chunk: int) -> ChunkResult:
         frame.to_parquet(path, index=False)
         n_lines = len(frame)
     t3 = time.perf_counter()
-    return ChunkResult(chunk=chunk, meter_ids=data.meter_ids, totals=totals, make_s=t1 - t0,
-                       bill_s=t2 - t1, write_s=t3 - t2, path=path, n_lines=n_lines,
-                       pid=os.getpid(), max_rss_bytes=_max_rss_bytes())
+    return ChunkResult(
+        chunk=chunk,
+        meter_ids=data.meter_ids,
+        totals=totals,
+        make_s=t1 - t0,
+        bill_s=t2 - t1,
+        write_s=t3 - t2,
+        path=path,
+        n_lines=n_lines,
+        pid=os.getpid(),
+        max_rss_bytes=_max_rss_bytes(),
+    )
 
 
 @contextlib.contextmanager
@@ -200,11 +209,17 @@ def _thread_env(threads: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def bill_chunks(tariff: TariffSource, make_chunk: ChunkMaker, chunks: int | Sequence[int], *,
-                processes: int = 1, out_dir: str | Path | None = None,
-                periods: Sequence[tuple[dt.date, dt.date]] | None = None,
-                customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
-                threads_per_process: int = 1) -> BatchResult:
+def bill_chunks(
+    tariff: TariffSource,
+    make_chunk: ChunkMaker,
+    chunks: int | Sequence[int],
+    *,
+    processes: int = 1,
+    out_dir: str | Path | None = None,
+    periods: Sequence[tuple[dt.date, dt.date]] | None = None,
+    customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
+    threads_per_process: int = 1,
+) -> BatchResult:
     """Bill chunks of meters, in this process or on a pool of processes.
 
     Parameters
@@ -239,8 +254,10 @@ def bill_chunks(tariff: TariffSource, make_chunk: ChunkMaker, chunks: int | Sequ
     """
     ids = list(range(chunks)) if isinstance(chunks, int) else list(chunks)
     if processes < 1 or threads_per_process < 1:
-        msg = (f"processes={processes} and threads_per_process={threads_per_process} must "
-               "be at least 1")
+        msg = (
+            f"processes={processes} and threads_per_process={threads_per_process} must "
+            "be at least 1"
+        )
         raise InputError(msg)
     out: str | None = None
     if out_dir is not None:
@@ -249,8 +266,7 @@ def bill_chunks(tariff: TariffSource, make_chunk: ChunkMaker, chunks: int | Sequ
             msg = f"out_dir {out_path} is not a directory; create it first"
             raise InputError(msg)
         out = str(out_path)
-    job = _Job(tariff, make_chunk, out, tuple(periods) if periods is not None else None,
-               customers)
+    job = _Job(tariff, make_chunk, out, tuple(periods) if periods is not None else None, customers)
     t0 = time.perf_counter()
     if processes == 1:
         _init_worker(job)

@@ -17,16 +17,34 @@ from gridtwin.tariffs._schema import SECTIONS
 __all__ = ["Bill", "BillLine", "bill_for", "lines_frame"]
 
 SECTION_TITLES = {
-    "en": {"energy": "Energy", "network": "Network and metering", "system": "System charges",
-           "taxes": "Taxes", "other": "Other items"},
-    "it": {"energy": "Spesa per la materia energia",
-           "network": "Spesa per il trasporto e la gestione del contatore",
-           "system": "Spesa per oneri di sistema", "taxes": "Imposte",
-           "other": "Altre partite"},
-    "sk": {"energy": "Dodávka elektriny", "network": "Distribúcia", "system": "Systémové poplatky",
-           "taxes": "Dane a odvody", "other": "Ostatné"},
-    "he": {"energy": "אנרגיה", "network": "תשתית", "system": "ניהול מערכת",
-           "taxes": "מסים", "other": "אחר"},
+    "en": {
+        "energy": "Energy",
+        "network": "Network and metering",
+        "system": "System charges",
+        "taxes": "Taxes",
+        "other": "Other items",
+    },
+    "it": {
+        "energy": "Spesa per la materia energia",
+        "network": "Spesa per il trasporto e la gestione del contatore",
+        "system": "Spesa per oneri di sistema",
+        "taxes": "Imposte",
+        "other": "Altre partite",
+    },
+    "sk": {
+        "energy": "Dodávka elektriny",
+        "network": "Distribúcia",
+        "system": "Systémové poplatky",
+        "taxes": "Dane a odvody",
+        "other": "Ostatné",
+    },
+    "he": {
+        "energy": "אנרגיה",
+        "network": "תשתית",
+        "system": "ניהול מערכת",
+        "taxes": "מסים",
+        "other": "אחר",
+    },
 }
 
 
@@ -120,35 +138,61 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
         price = spec.unit_price
         if price is None and qty:
             price = float(result.amount[m, li]) / qty
-        lines.append(BillLine(spec.section, spec.component_id, spec.label, spec.band,
-                              spec.segment_start, spec.segment_end, qty, spec.quantity_unit,
-                              price, spec.price_unit, amount, spec.is_tax, spec.explanation))
+        lines.append(
+            BillLine(
+                spec.section,
+                spec.component_id,
+                spec.label,
+                spec.band,
+                spec.segment_start,
+                spec.segment_end,
+                qty,
+                spec.quantity_unit,
+                price,
+                spec.price_unit,
+                amount,
+                spec.is_tax,
+                spec.explanation,
+            )
+        )
         subtotals[spec.section] += amount
         if spec.tax_rate is not None:
             key = spec.component_id
-            if key in tax_bases or any(o.component_id == key and
-                                       o.segment_start != spec.segment_start
-                                       for o in result.lines if o.period == period):
+            if key in tax_bases or any(
+                o.component_id == key and o.segment_start != spec.segment_start
+                for o in result.lines
+                if o.period == period
+            ):
                 key = f"{key} {spec.segment_start}..{spec.segment_end}"
             tax_bases[key] = round_half_up(qty, digits)
     p_from, p_to = result.periods[period]
     total = sum((ln.amount for ln in lines), Decimal("0.00"))
     notes = list(result.notes)
     if result.missing_intervals[m, period]:
-        notes.append(f"INCOMPLETE: {int(result.missing_intervals[m, period])} interval(s) "
-                     "missing from the data; their energy is not billed.")
+        notes.append(
+            f"INCOMPLETE: {int(result.missing_intervals[m, period])} interval(s) "
+            "missing from the data; their energy is not billed."
+        )
     by_band = result.energy_by_band_kwh[m, period]
     return Bill(
-        tariff_id=result.tariff.id, tariff_name=result.tariff.doc.name,
-        meter_id=result.meter_ids[m], period_from=p_from, period_to=p_to,
-        currency=result.currency, lines=tuple(lines),
+        tariff_id=result.tariff.id,
+        tariff_name=result.tariff.doc.name,
+        meter_id=result.meter_ids[m],
+        period_from=p_from,
+        period_to=p_to,
+        currency=result.currency,
+        lines=tuple(lines),
         subtotals={k: v for k, v in subtotals.items() if v or k in {ln.section for ln in lines}},
-        tax_bases=tax_bases, total=total,
+        tax_bases=tax_bases,
+        total=total,
         total_unrounded=float(result.totals()[m, period]),
         energy_by_band_kwh={b: float(x) for b, x in zip(result.bands, by_band, strict=True)},
-        energy_kwh=float(by_band.sum()), max_power_kw=float(result.max_power_kw[m, period]),
+        energy_kwh=float(by_band.sum()),
+        max_power_kw=float(result.max_power_kw[m, period]),
         missing_intervals=int(result.missing_intervals[m, period]),
-        language=result.tariff.doc.language, notes=tuple(notes))
+        language=result.tariff.doc.language,
+        notes=tuple(notes),
+    )
 
 
 def lines_frame(result: BillingResult) -> pd.DataFrame:
@@ -156,22 +200,24 @@ def lines_frame(result: BillingResult) -> pd.DataFrame:
     presented = result.presented_amounts()
     mi, li = np.nonzero(result.applies)
     specs = result.lines
-    frame = pd.DataFrame({
-        "meter_id": np.asarray(result.meter_ids, dtype=object)[mi],
-        "period_from": [result.periods[specs[j].period][0] for j in li],
-        "period_to": [result.periods[specs[j].period][1] for j in li],
-        "segment_from": [specs[j].segment_start for j in li],
-        "segment_to": [specs[j].segment_end for j in li],
-        "section": [specs[j].section for j in li],
-        "component_id": [specs[j].component_id for j in li],
-        "label": [specs[j].label for j in li],
-        "band": [specs[j].band for j in li],
-        "quantity": result.quantity[mi, li],
-        "quantity_unit": [specs[j].quantity_unit for j in li],
-        "unit_price": [specs[j].unit_price for j in li],
-        "price_unit": [specs[j].price_unit for j in li],
-        "amount": result.amount[mi, li],
-        "amount_presented": presented[mi, li],
-        "currency": result.currency,
-    })
+    frame = pd.DataFrame(
+        {
+            "meter_id": np.asarray(result.meter_ids, dtype=object)[mi],
+            "period_from": [result.periods[specs[j].period][0] for j in li],
+            "period_to": [result.periods[specs[j].period][1] for j in li],
+            "segment_from": [specs[j].segment_start for j in li],
+            "segment_to": [specs[j].segment_end for j in li],
+            "section": [specs[j].section for j in li],
+            "component_id": [specs[j].component_id for j in li],
+            "label": [specs[j].label for j in li],
+            "band": [specs[j].band for j in li],
+            "quantity": result.quantity[mi, li],
+            "quantity_unit": [specs[j].quantity_unit for j in li],
+            "unit_price": [specs[j].unit_price for j in li],
+            "price_unit": [specs[j].price_unit for j in li],
+            "amount": result.amount[mi, li],
+            "amount_presented": presented[mi, li],
+            "currency": result.currency,
+        }
+    )
     return frame

@@ -31,10 +31,15 @@ class Comparison:
     notes: tuple[str, ...]
 
 
-def compare(tariffs: Sequence[Tariff], data: IntervalData, *, meter: int = 0,
-            periods: Sequence[tuple[dt.date, dt.date]] | None = None,
-            customers: Mapping[str, PropValue] | None = None,
-            series: Mapping[str, pd.Series] | None = None) -> Comparison:
+def compare(
+    tariffs: Sequence[Tariff],
+    data: IntervalData,
+    *,
+    meter: int = 0,
+    periods: Sequence[tuple[dt.date, dt.date]] | None = None,
+    customers: Mapping[str, PropValue] | None = None,
+    series: Mapping[str, pd.Series] | None = None,
+) -> Comparison:
     """Bill one meter under every tariff and rank them (same currency required).
 
     Customer properties a tariff does not read are ignored for that tariff.
@@ -52,11 +57,17 @@ def compare(tariffs: Sequence[Tariff], data: IntervalData, *, meter: int = 0,
     for t in tariffs:
         props = {k: v for k, v in (customers or {}).items() if k in t.doc.properties}
         result = bill(t, one, periods=periods, customers=props, series=series)
-        rows.append({"tariff_id": t.id, "name": t.doc.name,
-                     "total": float(result.presented_totals()[0].sum())})
+        rows.append(
+            {
+                "tariff_id": t.id,
+                "name": t.doc.name,
+                "total": float(result.presented_totals()[0].sum()),
+            }
+        )
         notes += [f"{t.id}: {n}" for n in result.notes]
     table = pd.DataFrame(rows).sort_values("total", kind="stable").reset_index(drop=True)
     table["extra_vs_best"] = table["total"] - table["total"].iloc[0]
     table["saving_vs_worst"] = table["total"].iloc[-1] - table["total"]
-    return Comparison(currency=tariffs[0].currency, periods=tuple(periods), table=table,
-                      notes=tuple(notes))
+    return Comparison(
+        currency=tariffs[0].currency, periods=tuple(periods), table=table, notes=tuple(notes)
+    )

@@ -62,15 +62,25 @@ class EvalContext:
 
     def segment_line_ids(self, seg: Segment) -> list[int]:
         """Indices of the lines already evaluated for a segment."""
-        return [i for i, ln in enumerate(self.lines)
-                if ln.spec.period == seg.period and ln.spec.segment_start == seg.start]
+        return [
+            i
+            for i, ln in enumerate(self.lines)
+            if ln.spec.period == seg.period and ln.spec.segment_start == seg.start
+        ]
 
     def spec(self, seg: Segment, comp: Any, **kw: Any) -> LineSpec:
         """A line spec with the segment and component fields filled in."""
-        base = {"period": seg.period, "segment_start": seg.start, "segment_end": seg.end,
-                "doc_id": self.doc_id, "component_id": comp.id, "kind": comp.kind,
-                "section": comp.section, "label": comp.label,
-                "explanation": comp.explanation or ""}
+        base = {
+            "period": seg.period,
+            "segment_start": seg.start,
+            "segment_end": seg.end,
+            "doc_id": self.doc_id,
+            "component_id": comp.id,
+            "kind": comp.kind,
+            "section": comp.section,
+            "label": comp.label,
+            "explanation": comp.explanation or "",
+        }
         base.update(kw)
         return LineSpec(**base)
 
@@ -81,9 +91,11 @@ EVALUATORS: dict[str, Evaluator] = {}
 
 def register(kind: str) -> Callable[[Evaluator], Evaluator]:
     """Register an evaluator for a component kind."""
+
     def deco(fn: Evaluator) -> Evaluator:
         EVALUATORS[kind] = fn
         return fn
+
     return deco
 
 
@@ -112,8 +124,13 @@ def _fixed(ctx: EvalContext, seg: Segment, comp: FixedCharge) -> list[LineOut]:
     days = _days(ctx, seg)
     mask = ctx.customers.matches(comp.applies_if)
     amount = np.where(mask, comp.amount * share, 0.0)
-    spec = ctx.spec(seg, comp, quantity_unit="day", price_unit=f"{ctx.currency}/day",
-                    unit_price=comp.amount * share / days)
+    spec = ctx.spec(
+        seg,
+        comp,
+        quantity_unit="day",
+        price_unit=f"{ctx.currency}/day",
+        unit_price=comp.amount * share / days,
+    )
     return [LineOut(spec, np.where(mask, days, 0.0), amount)]
 
 
@@ -125,9 +142,13 @@ def _power(ctx: EvalContext, seg: Segment, comp: PowerCharge) -> list[LineOut]:
         kw = kw * comp.available_factor
     mask = ctx.customers.matches(comp.applies_if)
     price = comp.rate * share
-    spec = ctx.spec(seg, comp, quantity_unit="kW",
-                    price_unit=f"{ctx.currency}/kW for {_days(ctx, seg):g} days",
-                    unit_price=price)
+    spec = ctx.spec(
+        seg,
+        comp,
+        quantity_unit="kW",
+        price_unit=f"{ctx.currency}/kW for {_days(ctx, seg):g} days",
+        unit_price=price,
+    )
     return [LineOut(spec, np.where(mask, kw, 0.0), np.where(mask, kw * price, 0.0))]
 
 
@@ -152,20 +173,29 @@ def _energy(ctx: EvalContext, seg: Segment, comp: EnergyCharge) -> list[LineOut]
     out = []
     for b, band in enumerate(ctx.agg.bands(key)):
         price = comp.rate_for(band) * factor
-        spec = ctx.spec(seg, comp, quantity_unit="kWh", price_unit=f"{ctx.currency}/kWh",
-                        unit_price=price, band=band if comp.schedule else None)
+        spec = ctx.spec(
+            seg,
+            comp,
+            quantity_unit="kWh",
+            price_unit=f"{ctx.currency}/kWh",
+            unit_price=price,
+            band=band if comp.schedule else None,
+        )
         qb = np.where(mask, q[:, b], 0.0)
         out.append(LineOut(spec, qb, qb * price))
     return out
 
 
-def _energy_tiers(ctx: EvalContext, seg: Segment, comp: EnergyCharge, factor: float,
-                  mask: npt.NDArray[np.bool_]) -> list[LineOut]:
+def _energy_tiers(
+    ctx: EvalContext, seg: Segment, comp: EnergyCharge, factor: float, mask: npt.NDArray[np.bool_]
+) -> list[LineOut]:
     tiers = comp.tiers or ()
     totals = [np.zeros(ctx.agg.n_meters) for _ in tiers]
     if comp.tier_period == "month":
-        groups = [(ctx.agg.slice_energy(i, None)[:, 0], s.days / s.days_in_month)
-                  for i, s in zip(seg.slices, _slices(ctx, seg), strict=True)]
+        groups = [
+            (ctx.agg.slice_energy(i, None)[:, 0], s.days / s.days_in_month)
+            for i, s in zip(seg.slices, _slices(ctx, seg), strict=True)
+        ]
     else:
         q = ctx.agg.segment_energy(seg.index, None)[:, 0]
         days = _days(ctx, seg)
@@ -182,8 +212,14 @@ def _energy_tiers(ctx: EvalContext, seg: Segment, comp: EnergyCharge, factor: fl
     out = []
     for k, tier in enumerate(tiers):
         price = tier.rate * factor
-        spec = ctx.spec(seg, comp, quantity_unit="kWh", price_unit=f"{ctx.currency}/kWh",
-                        unit_price=price, band=f"tier {k + 1}")
+        spec = ctx.spec(
+            seg,
+            comp,
+            quantity_unit="kWh",
+            price_unit=f"{ctx.currency}/kWh",
+            unit_price=price,
+            band=f"tier {k + 1}",
+        )
         qk = np.where(mask, totals[k], 0.0)
         out.append(LineOut(spec, qk, qk * price))
     return out
@@ -194,8 +230,9 @@ def _indexed(ctx: EvalContext, seg: Segment, comp: IndexedEnergyCharge) -> list[
     mask = ctx.customers.matches(comp.applies_if)
     kwh = ctx.agg.segment_energy(seg.index, None)[:, 0]
     amount = np.where(mask, ctx.agg.indexed_amount(comp.id, seg.index), 0.0)
-    spec = ctx.spec(seg, comp, quantity_unit="kWh", price_unit=f"{ctx.currency}/kWh",
-                    unit_price=None)
+    spec = ctx.spec(
+        seg, comp, quantity_unit="kWh", price_unit=f"{ctx.currency}/kWh", unit_price=None
+    )
     return [LineOut(spec, np.where(mask, kwh, 0.0), amount)]
 
 
@@ -208,8 +245,9 @@ def _demand(ctx: EvalContext, seg: Segment, comp: DemandCharge) -> list[LineOut]
         kw = ctx.agg.slice_max_kw(i, comp.schedule, comp.bands)
         amount += kw * comp.rate * sl.days / sl.days_in_month
         peak = np.maximum(peak, kw)
-    spec = ctx.spec(seg, comp, quantity_unit="kW", price_unit=f"{ctx.currency}/kW/month",
-                    unit_price=None)
+    spec = ctx.spec(
+        seg, comp, quantity_unit="kW", price_unit=f"{ctx.currency}/kW/month", unit_price=None
+    )
     return [LineOut(spec, np.where(mask, peak, 0.0), np.where(mask, amount, 0.0))]
 
 
@@ -217,16 +255,20 @@ def _demand(ctx: EvalContext, seg: Segment, comp: DemandCharge) -> list[LineOut]
 def _instalment(ctx: EvalContext, seg: Segment, comp: InstalmentCharge) -> list[LineOut]:
     count = sum(1 for s in _slices(ctx, seg) if s.start.day == 1 and s.start.month in comp.months)
     mask = ctx.customers.matches(comp.applies_if)
-    spec = ctx.spec(seg, comp, quantity_unit="instalment",
-                    price_unit=f"{ctx.currency}/instalment", unit_price=comp.amount)
+    spec = ctx.spec(
+        seg,
+        comp,
+        quantity_unit="instalment",
+        price_unit=f"{ctx.currency}/instalment",
+        unit_price=comp.amount,
+    )
     q = np.where(mask, float(count), 0.0)
     return [LineOut(spec, q, q * comp.amount)]
 
 
 @register("minimum")
 def _minimum(ctx: EvalContext, seg: Segment, comp: MinimumCharge) -> list[LineOut]:
-    ids = [i for i in ctx.segment_line_ids(seg)
-           if ctx.lines[i].spec.section in comp.of_sections]
+    ids = [i for i in ctx.segment_line_ids(seg) if ctx.lines[i].spec.section in comp.of_sections]
     so_far = sum((ctx.lines[i].amount for i in ids), np.zeros(ctx.agg.n_meters))
     minimum = comp.amount * sum(s.days / s.days_in_month for s in _slices(ctx, seg))
     mask = ctx.customers.matches(comp.applies_if)
@@ -239,17 +281,25 @@ def _minimum(ctx: EvalContext, seg: Segment, comp: MinimumCharge) -> list[LineOu
 def _discount(ctx: EvalContext, seg: Segment, comp: DiscountCharge) -> list[LineOut]:
     mask = ctx.customers.matches(comp.applies_if)
     if comp.percent is not None:
-        ids = [i for i in ctx.segment_line_ids(seg)
-               if ctx.lines[i].spec.component_id in comp.of_components]
+        ids = [
+            i
+            for i in ctx.segment_line_ids(seg)
+            if ctx.lines[i].spec.component_id in comp.of_components
+        ]
         base = sum((ctx.lines[i].amount for i in ids), np.zeros(ctx.agg.n_meters))
-        spec = ctx.spec(seg, comp, quantity_unit=ctx.currency, price_unit="%",
-                        unit_price=-comp.percent)
-        return [LineOut(spec, np.where(mask, base, 0.0),
-                        np.where(mask, -base * comp.percent / 100.0, 0.0))]
+        spec = ctx.spec(
+            seg, comp, quantity_unit=ctx.currency, price_unit="%", unit_price=-comp.percent
+        )
+        return [
+            LineOut(
+                spec, np.where(mask, base, 0.0), np.where(mask, -base * comp.percent / 100.0, 0.0)
+            )
+        ]
     months = sum(s.days / s.days_in_month for s in _slices(ctx, seg))
     value = -(comp.amount_per_month or 0.0)
-    spec = ctx.spec(seg, comp, quantity_unit="month", price_unit=f"{ctx.currency}/month",
-                    unit_price=value)
+    spec = ctx.spec(
+        seg, comp, quantity_unit="month", price_unit=f"{ctx.currency}/month", unit_price=value
+    )
     return [LineOut(spec, np.where(mask, months, 0.0), np.where(mask, value * months, 0.0))]
 
 
@@ -271,29 +321,44 @@ def _excise(ctx: EvalContext, seg: Segment, comp: ExciseTax) -> list[LineOut]:
         clawback_kwh = np.full(ctx.agg.n_meters, ex.clawback_from_kwh_per_month)
         if ex.clawback_from_kwh_per_month_low_power is not None and ex.low_power_kw:
             low = ctx.customers.numeric(ex.power_property) <= ex.low_power_kw
-            clawback_kwh = np.where(low, ex.clawback_from_kwh_per_month_low_power,
-                                    clawback_kwh)
+            clawback_kwh = np.where(low, ex.clawback_from_kwh_per_month_low_power, clawback_kwh)
         taxable = np.zeros(ctx.agg.n_meters)
         for i, sl in zip(seg.slices, _slices(ctx, seg), strict=True):
             c = ctx.agg.slice_energy(i, None)[:, 0]
             share = sl.days / sl.days_in_month
             relieved = _excise_taxable(c, ex.exempt_kwh_per_month * share, clawback_kwh * share)
             taxable += np.where(relief, relieved, c)
-    spec = ctx.spec(seg, comp, quantity_unit="kWh", price_unit=f"{ctx.currency}/kWh",
-                    unit_price=price, is_tax=True)
+    spec = ctx.spec(
+        seg,
+        comp,
+        quantity_unit="kWh",
+        price_unit=f"{ctx.currency}/kWh",
+        unit_price=price,
+        is_tax=True,
+    )
     q = np.where(mask, taxable, 0.0)
     return [LineOut(spec, q, q * price)]
 
 
 @register("percent")
 def _percent(ctx: EvalContext, seg: Segment, comp: PercentTax) -> list[LineOut]:
-    ids = [i for i in ctx.segment_line_ids(seg)
-           if ctx.lines[i].spec.section in comp.base_sections
-           or ctx.lines[i].spec.component_id in comp.base_components]
+    ids = [
+        i
+        for i in ctx.segment_line_ids(seg)
+        if ctx.lines[i].spec.section in comp.base_sections
+        or ctx.lines[i].spec.component_id in comp.base_components
+    ]
     base = sum((ctx.lines[i].amount for i in ids), np.zeros(ctx.agg.n_meters))
     mask = ctx.customers.matches(comp.applies_if)
     rate = comp.rate_percent / 100.0
-    spec = ctx.spec(seg, comp, quantity_unit=ctx.currency, price_unit="%",
-                    unit_price=comp.rate_percent, is_tax=True, tax_rate=rate,
-                    base_lines=tuple(ids))
+    spec = ctx.spec(
+        seg,
+        comp,
+        quantity_unit=ctx.currency,
+        price_unit="%",
+        unit_price=comp.rate_percent,
+        is_tax=True,
+        tax_rate=rate,
+        base_lines=tuple(ids),
+    )
     return [LineOut(spec, np.where(mask, base, 0.0), np.where(mask, base * rate, 0.0))]

@@ -67,9 +67,11 @@ class SmallBusinessRule(_Strict):
     """Who is a small business (ÚRSO 0210/2017/E B.1-B.3)."""
 
     annual_consumption_limit_kwh: float = Field(
-        gt=0, description="largest yearly consumption over all points of delivery [kWh]")
+        gt=0, description="largest yearly consumption over all points of delivery [kWh]"
+    )
     reference_year_offset: int = Field(
-        default=2, ge=1, description="consumption of year t - offset decides for year t")
+        default=2, ge=1, description="consumption of year t - offset decides for year t"
+    )
     source: str | None = None
 
 
@@ -79,7 +81,8 @@ class DistributionRateRule(_Strict):
     required: tuple[str, ...] = Field(min_length=1)
     recommended: str | None = None
     voltage_levels: tuple[VoltageLevel, ...] | None = Field(
-        default=None, description="the requirement holds on these levels only (None: all)")
+        default=None, description="the requirement holds on these levels only (None: all)"
+    )
     source: str | None = None
 
 
@@ -134,8 +137,10 @@ def eligibility_rules(tariff: Tariff | TariffDocument) -> EligibilityRules:
             loc = ".".join(str(p) for p in ("eligibility", *err["loc"]))
             reason = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                reason = ("unknown key (known: customer_class, small_business, "
-                          "distribution_rate, rate_change and their fields)")
+                reason = (
+                    "unknown key (known: customer_class, small_business, "
+                    "distribution_rate, rate_change and their fields)"
+                )
             lines.append(f"{where}: {loc}: {reason}")
         raise TariffSchemaError("\n".join(lines)) from exc
 
@@ -148,8 +153,12 @@ def _as_rules(tariff: Tariff | TariffDocument | EligibilityRules) -> tuple[Eligi
 
 
 # ---------------------------------------------------------------------- small business
-def is_small_business(consumption_kwh_by_pod_year_t_minus_2: Mapping[str, float | None],
-                      limit_kwh: float = 30000.0, *, year: int | None = None) -> bool:
+def is_small_business(
+    consumption_kwh_by_pod_year_t_minus_2: Mapping[str, float | None],
+    limit_kwh: float = 30000.0,
+    *,
+    year: int | None = None,
+) -> bool:
     """Whether a non-household customer is a small business for year t.
 
     Parameters
@@ -188,24 +197,34 @@ def is_small_business(consumption_kwh_by_pod_year_t_minus_2: Mapping[str, float 
         raise InputError(msg)
     t2 = f"year {year - 2}" if year is not None else "year t-2"
     if not consumption_kwh_by_pod_year_t_minus_2:
-        msg = (f"no consumption known for any point of delivery in {t2}: the customer must "
-               f"prove to the supplier that it is a small business, listing all its points "
-               f"of delivery with their {t2} consumption and the invoices that show it "
-               "(ÚRSO 0210/2017/E B.3); until then it is not treated as a small business")
+        msg = (
+            f"no consumption known for any point of delivery in {t2}: the customer must "
+            f"prove to the supplier that it is a small business, listing all its points "
+            f"of delivery with their {t2} consumption and the invoices that show it "
+            "(ÚRSO 0210/2017/E B.3); until then it is not treated as a small business"
+        )
         raise EligibilityError(msg)
     unknown = [pod for pod, kwh in consumption_kwh_by_pod_year_t_minus_2.items() if kwh is None]
     if unknown:
-        msg = (f"consumption in {t2} is unknown for point(s) of delivery {unknown}: the "
-               f"customer must prove it to the supplier (all its points of delivery, their "
-               f"{t2} consumption and period, with invoices; ÚRSO 0210/2017/E B.3) before it "
-               "can be treated as a small business")
+        msg = (
+            f"consumption in {t2} is unknown for point(s) of delivery {unknown}: the "
+            f"customer must prove it to the supplier (all its points of delivery, their "
+            f"{t2} consumption and period, with invoices; ÚRSO 0210/2017/E B.3) before it "
+            "can be treated as a small business"
+        )
         raise EligibilityError(msg)
     total = 0.0
     for pod, kwh in consumption_kwh_by_pod_year_t_minus_2.items():
-        if isinstance(kwh, bool) or not isinstance(kwh, numbers.Real) \
-                or not math.isfinite(kwh) or kwh < 0:
-            msg = (f"consumption of point of delivery {pod!r} in {t2} is {kwh!r}; give a "
-                   "number of kWh >= 0, or None if it is unknown")
+        if (
+            isinstance(kwh, bool)
+            or not isinstance(kwh, numbers.Real)
+            or not math.isfinite(kwh)
+            or kwh < 0
+        ):
+            msg = (
+                f"consumption of point of delivery {pod!r} in {t2} is {kwh!r}; give a "
+                "number of kWh >= 0, or None if it is unknown"
+            )
             raise InputError(msg)
         total += float(kwh)
     return total <= limit_kwh
@@ -252,10 +271,15 @@ def _as_date(value: object, what: str) -> dt.date:
     raise InputError(msg)
 
 
-def check_rate_change(history: Iterable[dt.date], requested_date: dt.date, *,
-                      consumption_conditions_changed: bool = False, reason: str | None = None,
-                      request_date: dt.date | None = None,
-                      rules: RateChangeRule | None = None) -> RateChangeCheck:
+def check_rate_change(
+    history: Iterable[dt.date],
+    requested_date: dt.date,
+    *,
+    consumption_conditions_changed: bool = False,
+    reason: str | None = None,
+    request_date: dt.date | None = None,
+    rules: RateChangeRule | None = None,
+) -> RateChangeCheck:
     """Check a request to change the supply rate of one point of delivery.
 
     Rules (ÚRSO 0210/2017/E I.11): a rate is kept for at least 12 months; a change may take
@@ -304,18 +328,21 @@ def check_rate_change(history: Iterable[dt.date], requested_date: dt.date, *,
     """
     rule = rules or RateChangeRule()
     wanted = _as_date(requested_date, "requested_date")
-    asked = _as_date(request_date, "request_date") if request_date is not None \
-        else dt.date.today()
+    asked = _as_date(request_date, "request_date") if request_date is not None else dt.date.today()
     past = [_as_date(d, f"history[{i}]") for i, d in enumerate(history)]
     if wanted < asked:
-        msg = (f"the new rate cannot apply from {wanted}, before the request of {asked}: a "
-               "rate is not changed retroactively (ÚRSO 0210/2017/E I.11); request it from "
-               f"{asked} or later")
+        msg = (
+            f"the new rate cannot apply from {wanted}, before the request of {asked}: a "
+            "rate is not changed retroactively (ÚRSO 0210/2017/E I.11); request it from "
+            f"{asked} or later"
+        )
         raise EligibilityError(msg)
     later = [d for d in past if d > wanted]
     if later:
-        msg = (f"history has a rate change on {max(later)}, after the requested date {wanted}; "
-               "give the rate changes that happened before the requested date")
+        msg = (
+            f"history has a rate change on {max(later)}, after the requested date {wanted}; "
+            "give the rate changes that happened before the requested date"
+        )
         raise InputError(msg)
     if not past:
         return RateChangeCheck(wanted, None, None, needs_approval=False)
@@ -325,16 +352,20 @@ def check_rate_change(history: Iterable[dt.date], requested_date: dt.date, *,
         return RateChangeCheck(wanted, last, earliest, needs_approval=False)
     months = rule.min_months_between_changes
     if not consumption_conditions_changed:
-        msg = (f"the rate last changed on {last}; a new change may apply from {earliest} "
-               f"({months} months later, ÚRSO 0210/2017/E I.11), not from {wanted}. An "
-               "earlier change needs a change of the customer's consumption conditions "
-               "(pass consumption_conditions_changed=True and the reason), which the "
-               "supplier and the DSO must approve")
+        msg = (
+            f"the rate last changed on {last}; a new change may apply from {earliest} "
+            f"({months} months later, ÚRSO 0210/2017/E I.11), not from {wanted}. An "
+            "earlier change needs a change of the customer's consumption conditions "
+            "(pass consumption_conditions_changed=True and the reason), which the "
+            "supplier and the DSO must approve"
+        )
         raise EligibilityError(msg)
     if reason is not None and reason in rule.not_a_change_of_conditions:
-        msg = (f"{reason!r} is not a change of consumption conditions (ÚRSO 0210/2017/E "
-               f"I.11: seasonal use of appliances does not count), so the rate changed on "
-               f"{last} stays until {earliest}; request the change from {earliest} or later")
+        msg = (
+            f"{reason!r} is not a change of consumption conditions (ÚRSO 0210/2017/E "
+            f"I.11: seasonal use of appliances does not count), so the rate changed on "
+            f"{last} stays until {earliest}; request the change from {earliest} or later"
+        )
         raise EligibilityError(msg)
     return RateChangeCheck(wanted, last, earliest, needs_approval=True)
 
@@ -350,9 +381,12 @@ def _voltage(value: str | None) -> str | None:
     return level
 
 
-def check_distribution_rate(tariff: Tariff | TariffDocument | EligibilityRules,
-                            distribution_rate: str, *,
-                            voltage_level: str | None = None) -> None:
+def check_distribution_rate(
+    tariff: Tariff | TariffDocument | EligibilityRules,
+    distribution_rate: str,
+    *,
+    voltage_level: str | None = None,
+) -> None:
     """Check that the customer's distribution rate allows the supply rate.
 
     Parameters
@@ -385,8 +419,10 @@ def check_distribution_rate(tariff: Tariff | TariffDocument | EligibilityRules,
         return
     if req.voltage_levels is not None:
         if level is None:
-            msg = (f"{name} needs distribution rate {list(req.required)} on voltage level(s) "
-                   f"{list(req.voltage_levels)}; pass voltage_level= (LV = up to 1 kV)")
+            msg = (
+                f"{name} needs distribution rate {list(req.required)} on voltage level(s) "
+                f"{list(req.voltage_levels)}; pass voltage_level= (LV = up to 1 kV)"
+            )
             raise InputError(msg)
         if level not in req.voltage_levels:
             return
@@ -395,16 +431,23 @@ def check_distribution_rate(tariff: Tariff | TariffDocument | EligibilityRules,
         on = f" on {level}" if req.voltage_levels is not None else ""
         hint = f"; {req.recommended} is recommended" if req.recommended else ""
         src = f" ({req.source})" if req.source else ""
-        msg = (f"{name} requires distribution rate {' or '.join(req.required)}{on}, the point "
-               f"of delivery has {rate}{src}: ask the DSO to change the distribution rate "
-               f"first or choose another supply rate{hint}")
+        msg = (
+            f"{name} requires distribution rate {' or '.join(req.required)}{on}, the point "
+            f"of delivery has {rate}{src}: ask the DSO to change the distribution rate "
+            f"first or choose another supply rate{hint}"
+        )
         raise EligibilityError(msg)
 
 
-def check_eligibility(tariff: Tariff | TariffDocument, *, customer_class: str,
-                      distribution_rate: str, voltage_level: str | None = None,
-                      consumption_kwh_by_pod_year_t_minus_2: Mapping[str, float | None]
-                      | None = None, year: int | None = None) -> None:
+def check_eligibility(
+    tariff: Tariff | TariffDocument,
+    *,
+    customer_class: str,
+    distribution_rate: str,
+    voltage_level: str | None = None,
+    consumption_kwh_by_pod_year_t_minus_2: Mapping[str, float | None] | None = None,
+    year: int | None = None,
+) -> None:
     """Check that a customer may take a supply rate: class, small-business test, DSO rate.
 
     Parameters
@@ -433,23 +476,30 @@ def check_eligibility(tariff: Tariff | TariffDocument, *, customer_class: str,
     """
     rules, name = _as_rules(tariff)
     if rules.customer_class is not None and customer_class != rules.customer_class:
-        msg = (f"{name} is for {rules.customer_class} customers, not {customer_class}; "
-               "choose a rate for the customer's class")
+        msg = (
+            f"{name} is for {rules.customer_class} customers, not {customer_class}; "
+            "choose a rate for the customer's class"
+        )
         raise EligibilityError(msg)
     sb = rules.small_business
     if sb is not None:
         if consumption_kwh_by_pod_year_t_minus_2 is None:
-            msg = (f"{name} is for small businesses: pass "
-                   "consumption_kwh_by_pod_year_t_minus_2 (kWh of every point of delivery "
-                   f"in year t-{sb.reference_year_offset})")
+            msg = (
+                f"{name} is for small businesses: pass "
+                "consumption_kwh_by_pod_year_t_minus_2 (kWh of every point of delivery "
+                f"in year t-{sb.reference_year_offset})"
+            )
             raise InputError(msg)
-        if not is_small_business(consumption_kwh_by_pod_year_t_minus_2,
-                                 sb.annual_consumption_limit_kwh, year=year):
+        if not is_small_business(
+            consumption_kwh_by_pod_year_t_minus_2, sb.annual_consumption_limit_kwh, year=year
+        ):
             total = sum(float(v or 0.0) for v in consumption_kwh_by_pod_year_t_minus_2.values())
-            msg = (f"{name} is for small businesses, with at most "
-                   f"{sb.annual_consumption_limit_kwh:,.0f} kWh a year over all points of "
-                   f"delivery in year t-{sb.reference_year_offset}; this customer used "
-                   f"{total:,.0f} kWh, so it is not a small business and cannot take this "
-                   "rate; choose a rate for other non-household customers")
+            msg = (
+                f"{name} is for small businesses, with at most "
+                f"{sb.annual_consumption_limit_kwh:,.0f} kWh a year over all points of "
+                f"delivery in year t-{sb.reference_year_offset}; this customer used "
+                f"{total:,.0f} kWh, so it is not a small business and cannot take this "
+                "rate; choose a rate for other non-household customers"
+            )
             raise EligibilityError(msg)
     check_distribution_rate(rules, distribution_rate, voltage_level=voltage_level)

@@ -32,8 +32,9 @@ from gridtwin.timeseries import IntervalData
 __all__ = ["bill", "default_periods"]
 
 
-def default_periods(tariff: Tariff, data: IntervalData,
-                    freq: str = "month") -> list[tuple[dt.date, dt.date]]:
+def default_periods(
+    tariff: Tariff, data: IntervalData, freq: str = "month"
+) -> list[tuple[dt.date, dt.date]]:
     """Billing periods covering the whole local days of the data.
 
     ``freq`` is ``"month"`` (calendar months, partial at the ends) or ``"whole"`` (one
@@ -67,10 +68,12 @@ def _check_values(data: IntervalData, allow_gaps: bool) -> bool:
     if lowest < 0:
         negative = energy < 0
         r, c = (int(x[0]) for x in np.nonzero(negative))
-        msg = (f"{data.source}: negative consumption {energy[r, c]} kWh for meter "
-               f"{data.meter_ids[r]} at {data.start_utc[c].isoformat()}; this engine bills "
-               "consumption (import). Net export before billing or bill import and export "
-               "separately.")
+        msg = (
+            f"{data.source}: negative consumption {energy[r, c]} kWh for meter "
+            f"{data.meter_ids[r]} at {data.start_utc[c].isoformat()}; this engine bills "
+            "consumption (import). Net export before billing or bill import and export "
+            "separately."
+        )
         raise DataQualityError(msg)
     return has_gaps
 
@@ -120,11 +123,15 @@ def _evaluate(plan: BillingPlan, agg: Aggregates, ctx: EvalContext) -> list[Line
     return ctx.lines
 
 
-def bill(tariff: Tariff, data: IntervalData, *,
-         periods: Sequence[tuple[dt.date, dt.date]] | None = None,
-         customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
-         series: Mapping[str, pd.Series] | None = None,
-         allow_gaps: bool = False) -> BillingResult:
+def bill(
+    tariff: Tariff,
+    data: IntervalData,
+    *,
+    periods: Sequence[tuple[dt.date, dt.date]] | None = None,
+    customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
+    series: Mapping[str, pd.Series] | None = None,
+    allow_gaps: bool = False,
+) -> BillingResult:
     """Bill every meter of ``data`` under ``tariff``.
 
     Parameters
@@ -184,22 +191,32 @@ def bill(tariff: Tariff, data: IntervalData, *,
         for k, sl in enumerate(plan.slices):
             missing_count[:, sl.period] += missing[:, plan.step_slice == k].sum(axis=1)
     result = BillingResult(
-        tariff=tariff, meter_ids=data.meter_ids, periods=plan.periods,
+        tariff=tariff,
+        meter_ids=data.meter_ids,
+        periods=plan.periods,
         lines=[ln.spec for ln in lines],
-        quantity=np.stack([ln.quantity for ln in lines], axis=1) if lines
+        quantity=np.stack([ln.quantity for ln in lines], axis=1)
+        if lines
         else np.zeros((data.n_meters, 0)),
-        amount=np.stack([ln.amount for ln in lines], axis=1) if lines
+        amount=np.stack([ln.amount for ln in lines], axis=1)
+        if lines
         else np.zeros((data.n_meters, 0)),
         applies=np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1)
         if lines
         else np.zeros((data.n_meters, 0), dtype=bool),
-        energy_by_band_kwh=by_band, bands=bands, max_power_source=agg.period_max_kw,
-        missing_intervals=missing_count)
+        energy_by_band_kwh=by_band,
+        bands=bands,
+        max_power_source=agg.period_max_kw,
+        missing_intervals=missing_count,
+    )
     result.notes.extend(provisional_notes(tariff))
     return result
 
 
 def provisional_notes(tariff: Tariff) -> list[str]:
     """The provisional notes of a tariff and of the component sets it includes."""
-    return [f"Provisional tariff data ({d.id}): {d.provisional}"
-            for d in tariff.documents() if d.provisional]
+    return [
+        f"Provisional tariff data ({d.id}): {d.provisional}"
+        for d in tariff.documents()
+        if d.provisional
+    ]

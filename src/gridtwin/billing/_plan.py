@@ -23,8 +23,7 @@ from gridtwin.tariffs._loader import Tariff
 from gridtwin.tariffs._schema import Condition, TariffVersion
 from gridtwin.timeseries import utc_ns
 
-__all__ = ["BillingPlan", "Customers", "Slice", "build_plan", "month_periods",
-           "segment_periods"]
+__all__ = ["BillingPlan", "Customers", "Slice", "build_plan", "month_periods", "segment_periods"]
 
 BoolArray = npt.NDArray[np.bool_]
 PropValue = str | bool | float | int
@@ -86,8 +85,10 @@ class Customers:
             if arr.ndim == 0:
                 arr = np.full(n_meters, arr.item(), dtype=arr.dtype)
             if arr.shape != (n_meters,):
-                msg = (f"customer property {name!r} has {arr.shape[0]} values for "
-                       f"{n_meters} meters; give one value or one per meter")
+                msg = (
+                    f"customer property {name!r} has {arr.shape[0]} values for "
+                    f"{n_meters} meters; give one value or one per meter"
+                )
                 raise InputError(msg)
             self._values[name] = arr
 
@@ -125,22 +126,27 @@ class Customers:
         return mask
 
 
-def resolve_customers(tariff: Tariff, n_meters: int,
-                      given: Mapping[str, PropValue | Sequence[PropValue]]) -> Customers:
+def resolve_customers(
+    tariff: Tariff, n_meters: int, given: Mapping[str, PropValue | Sequence[PropValue]]
+) -> Customers:
     """Check the given properties against the tariff's declarations; fill defaults."""
     declared = tariff.doc.properties
     unknown = [k for k in given if k not in declared]
     if unknown:
-        msg = (f"tariff {tariff.id} does not read customer property(ies) {unknown}; "
-               f"it reads {sorted(declared)}")
+        msg = (
+            f"tariff {tariff.id} does not read customer property(ies) {unknown}; "
+            f"it reads {sorted(declared)}"
+        )
         raise InputError(msg)
     values: dict[str, PropValue | Sequence[PropValue]] = dict(given)
     for name, spec in declared.items():
         if name not in values:
             if spec.default is None:
                 hint = f" (one of {list(spec.allowed)})" if spec.allowed else ""
-                msg = (f"tariff {tariff.id} needs customer property {name!r}{hint}: "
-                       f"{spec.description or ''}; pass it, e.g. --prop {name}=...")
+                msg = (
+                    f"tariff {tariff.id} needs customer property {name!r}{hint}: "
+                    f"{spec.description or ''}; pass it, e.g. --prop {name}=..."
+                )
                 raise InputError(msg)
             values[name] = spec.default
     customers = Customers(n_meters, values)
@@ -149,8 +155,10 @@ def resolve_customers(tariff: Tariff, n_meters: int,
         if spec.allowed is not None:
             bad = sorted({str(v) for v in arr.tolist()} - set(spec.allowed))
             if bad:
-                msg = (f"customer property {name}={bad[0]!r} is not allowed by tariff "
-                       f"{tariff.id}; allowed: {list(spec.allowed)}")
+                msg = (
+                    f"customer property {name}={bad[0]!r} is not allowed by tariff "
+                    f"{tariff.id}; allowed: {list(spec.allowed)}"
+                )
                 raise InputError(msg)
         if spec.type == "number":
             customers.numeric(name)
@@ -208,8 +216,9 @@ def _local_midnight_utc(day: dt.date, tz: str) -> pd.Timestamp:
     return pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
 
 
-def segment_periods(tariff: Tariff, periods: Sequence[tuple[dt.date, dt.date]]
-                    ) -> tuple[list[Segment], list[Slice]]:
+def segment_periods(
+    tariff: Tariff, periods: Sequence[tuple[dt.date, dt.date]]
+) -> tuple[list[Segment], list[Slice]]:
     """Cut billing periods at version changes (segments) and month starts (slices)."""
     valid_from, valid_to = tariff.validity()
     segments: list[Segment] = []
@@ -222,27 +231,36 @@ def segment_periods(tariff: Tariff, periods: Sequence[tuple[dt.date, dt.date]]
             msg = f"billing period {p} ({start}..{end}) overlaps the previous one"
             raise InputError(msg)
         if start < valid_from or (valid_to is not None and end > valid_to):
-            msg = (f"billing period {start}..{end} is outside the validity of tariff "
-                   f"{tariff.id} ({valid_from}..{valid_to or 'open'}); choose another "
-                   "period or a tariff version that covers it")
+            msg = (
+                f"billing period {start}..{end} is outside the validity of tariff "
+                f"{tariff.id} ({valid_from}..{valid_to or 'open'}); choose another "
+                "period or a tariff version that covers it"
+            )
             raise TariffValidityError(msg)
         cuts = _cut_points(tariff, start, end)
         for a, b in itertools.pairwise(cuts):
             versions = tuple(tariff.version_at(d, a) for d in tariff.documents())
-            same = (segments and segments[-1].period == p
-                    and all(x is y for x, y in zip(segments[-1].versions, versions,
-                                                   strict=True)))
+            same = (
+                segments
+                and segments[-1].period == p
+                and all(x is y for x, y in zip(segments[-1].versions, versions, strict=True))
+            )
             if not same:
                 segments.append(Segment(len(segments), p, a, b, versions, ()))
             seg = segments[-1]
             slices.append(Slice(p, len(segments) - 1, a, b))
-            segments[-1] = Segment(seg.index, seg.period, seg.start, b, seg.versions,
-                                   (*seg.slices, len(slices) - 1))
+            segments[-1] = Segment(
+                seg.index, seg.period, seg.start, b, seg.versions, (*seg.slices, len(slices) - 1)
+            )
     return segments, slices
 
 
-def build_plan(tariff: Tariff, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
-               periods: Sequence[tuple[dt.date, dt.date]]) -> BillingPlan:
+def build_plan(
+    tariff: Tariff,
+    start_utc: pd.DatetimeIndex,
+    step: pd.Timedelta,
+    periods: Sequence[tuple[dt.date, dt.date]],
+) -> BillingPlan:
     """Cut billing periods into segments and slices and map each interval to a slice."""
     tz = tariff.timezone
     data_start, data_end = start_utc[0], start_utc[-1] + step
@@ -250,17 +268,26 @@ def build_plan(tariff: Tariff, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
     for start, end in periods:
         p_start, p_end = _local_midnight_utc(start, tz), _local_midnight_utc(end, tz)
         if p_start < data_start or p_end > data_end:
-            msg = (f"billing period {start}..{end} ({tz}) is not covered by the data "
-                   f"({data_start.isoformat()}..{data_end.isoformat()})")
+            msg = (
+                f"billing period {start}..{end} ({tz}) is not covered by the data "
+                f"({data_start.isoformat()}..{data_end.isoformat()})"
+            )
             raise InputError(msg)
-    bounds = pd.DatetimeIndex([_local_midnight_utc(s.start, tz) for s in slices]
-                              + [_local_midnight_utc(slices[-1].end, tz)])
+    bounds = pd.DatetimeIndex(
+        [_local_midnight_utc(s.start, tz) for s in slices]
+        + [_local_midnight_utc(slices[-1].end, tz)]
+    )
     step_slice = _map_steps(start_utc, step, bounds, slices, tz)
     return BillingPlan(tariff, tuple(periods), tuple(segments), tuple(slices), step_slice, step)
 
 
-def _map_steps(start_utc: pd.DatetimeIndex, step: pd.Timedelta, bounds: pd.DatetimeIndex,
-               slices: list[Slice], tz: str) -> npt.NDArray[np.int64]:
+def _map_steps(
+    start_utc: pd.DatetimeIndex,
+    step: pd.Timedelta,
+    bounds: pd.DatetimeIndex,
+    slices: list[Slice],
+    tz: str,
+) -> npt.NDArray[np.int64]:
     """Slice id of each interval start (-1 outside every period)."""
     t = utc_ns(start_utc)
     b = utc_ns(bounds)
@@ -273,7 +300,9 @@ def _map_steps(start_utc: pd.DatetimeIndex, step: pd.Timedelta, bounds: pd.Datet
             out[(t >= gap_start) & (t < b[k + 1])] = -1
     offsets = (b - t[0]) % step.value
     if np.any(offsets):
-        msg = (f"a billing boundary does not fall on an interval start of the data "
-               f"(step {step}); use data aligned to local midnight")
+        msg = (
+            f"a billing boundary does not fall on an interval start of the data "
+            f"(step {step}); use data aligned to local midnight"
+        )
         raise InputError(msg)
     return out

@@ -34,8 +34,9 @@ FloatArray = npt.NDArray[np.float64]
 class _ReadingAggregates(Aggregates):
     """Quantities from per-band totals, spread over slices by days."""
 
-    def __init__(self, plan: BillingPlan, tariff: Tariff,
-                 energy_kwh_by_band: Mapping[str, float]) -> None:
+    def __init__(
+        self, plan: BillingPlan, tariff: Tariff, energy_kwh_by_band: Mapping[str, float]
+    ) -> None:
         self.plan = plan
         self._tariff = tariff
         self._totals = dict(energy_kwh_by_band)
@@ -53,8 +54,10 @@ class _ReadingAggregates(Aggregates):
             return ("all",)
         cal = self._tariff.calendar
         if cal is None or "@" in schedule:
-            msg = (f"schedule {schedule!r} (seasonal prices) cannot be billed from register "
-                   "readings; supply interval data")
+            msg = (
+                f"schedule {schedule!r} (seasonal prices) cannot be billed from register "
+                "readings; supply interval data"
+            )
             raise InputError(msg)
         return cal.bands(schedule)
 
@@ -71,8 +74,10 @@ class _ReadingAggregates(Aggregates):
             for reg, kwh in self._totals.items():
                 out[spec.band_map[reg]] += kwh
             return np.array([out[b] for b in names])
-        msg = (f"readings of registers {sorted(self._totals)} do not match the bands "
-               f"{list(names)} of schedule {schedule!r}; give readings per band")
+        msg = (
+            f"readings of registers {sorted(self._totals)} do not match the bands "
+            f"{list(names)} of schedule {schedule!r}; give readings per band"
+        )
         raise InputError(msg)
 
     def segment_energy(self, segment: int, schedule: str | None) -> FloatArray:
@@ -86,10 +91,15 @@ class _ReadingAggregates(Aggregates):
         return np.asarray(totals * self._share[slice_id], dtype=np.float64)
 
 
-def bill_band_totals(tariff: Tariff, energy_kwh_by_band: Mapping[str, float],
-                     period: tuple[dt.date, dt.date], *, pod: str = "POD",
-                     customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
-                     estimated: bool = False) -> BillingResult:
+def bill_band_totals(
+    tariff: Tariff,
+    energy_kwh_by_band: Mapping[str, float],
+    period: tuple[dt.date, dt.date],
+    *,
+    pod: str = "POD",
+    customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
+    estimated: bool = False,
+) -> BillingResult:
     """Bill one point of delivery from its consumption per register over ``period``.
 
     Parameters
@@ -110,11 +120,19 @@ def bill_band_totals(tariff: Tariff, energy_kwh_by_band: Mapping[str, float],
         for version in seg.versions:
             for c in version.components:
                 if isinstance(c, IndexedEnergyCharge | DemandCharge):
-                    msg = (f"component {c.id} ({c.kind}) needs interval data; it cannot be "
-                           "billed from register readings")
+                    msg = (
+                        f"component {c.id} ({c.kind}) needs interval data; it cannot be "
+                        "billed from register readings"
+                    )
                     raise InputError(msg)
-    plan = BillingPlan(tariff, (period,), tuple(segments), tuple(slices),
-                       np.zeros(0, dtype=np.int64), step=pd.Timedelta(days=1))
+    plan = BillingPlan(
+        tariff,
+        (period,),
+        tuple(segments),
+        tuple(slices),
+        np.zeros(0, dtype=np.int64),
+        step=pd.Timedelta(days=1),
+    )
     agg = _ReadingAggregates(plan, tariff, energy_kwh_by_band)
     cust = resolve_customers(tariff, 1, customers or {})
     lines = _evaluate(plan, agg, EvalContext(plan, agg, cust))
@@ -125,14 +143,18 @@ def bill_band_totals(tariff: Tariff, energy_kwh_by_band: Mapping[str, float],
     except InputError:
         bands, by_band = ("all",), np.array([sum(energy_kwh_by_band.values())])
     result = BillingResult(
-        tariff=tariff, meter_ids=(pod,), periods=plan.periods,
+        tariff=tariff,
+        meter_ids=(pod,),
+        periods=plan.periods,
         lines=[ln.spec for ln in lines],
         quantity=np.stack([ln.quantity for ln in lines], axis=1),
         amount=np.stack([ln.amount for ln in lines], axis=1),
         applies=np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1),
-        energy_by_band_kwh=by_band[np.newaxis, np.newaxis, :], bands=bands,
+        energy_by_band_kwh=by_band[np.newaxis, np.newaxis, :],
+        bands=bands,
         max_power_source=lambda: np.full((1, 1), np.nan),
-        missing_intervals=np.zeros((1, 1), dtype=np.int64))
+        missing_intervals=np.zeros((1, 1), dtype=np.int64),
+    )
     result.notes.append("Billed from register readings: consumption spread over months by days.")
     if estimated:
         result.notes.append("ESTIMATED: at least one reading is an estimate (lettura stimata).")

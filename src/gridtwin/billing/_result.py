@@ -31,8 +31,10 @@ def round_half_up_array(values: FloatArray, digits: int = 2) -> FloatArray:
     """
     scale = 10.0**digits
     scaled = np.abs(values) * scale
-    return np.asarray(np.sign(values) * np.floor(scaled + 0.5 + 1e-9 * np.maximum(1, scaled))
-                      / scale, dtype=np.float64)
+    return np.asarray(
+        np.sign(values) * np.floor(scaled + 0.5 + 1e-9 * np.maximum(1, scaled)) / scale,
+        dtype=np.float64,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,8 @@ class BillingResult:
             if spec.tax_rate is not None:
                 base = out[:, list(spec.base_lines)].sum(axis=1)
                 out[:, li] = round_half_up_array(
-                    np.asarray(base * spec.tax_rate * self.applies[:, li], dtype=np.float64),
-                    digits)
+                    np.asarray(base * spec.tax_rate * self.applies[:, li], dtype=np.float64), digits
+                )
         return out
 
     def presented_totals(self) -> FloatArray:

@@ -32,7 +32,8 @@ def _holiday_dates(spec: HolidaySpec, years: range) -> dict[dt.date, str]:
     """Holiday dates with names, after the explicit exclusions and additions."""
     try:
         cal: Any = holidays_pkg.country_holidays(
-            spec.country, years=list(years), categories=spec.categories, language="en_US")
+            spec.country, years=list(years), categories=spec.categories, language="en_US"
+        )
     except (NotImplementedError, KeyError, ValueError) as exc:
         msg = f"holidays: country {spec.country!r} / categories {spec.categories} unknown: {exc}"
         raise CalendarError(msg) from exc
@@ -153,8 +154,10 @@ class Calendar:
                 inside = (key >= lo) & (key <= hi) if lo <= hi else (key >= lo) | (key <= hi)
                 for mm, dd in zip(days.month[inside], days.day[inside], strict=True):
                     if table[mm, dd] not in (-1, code):
-                        msg = (f"calendar {self.id}: {mm:02d}-{dd:02d} is in two seasons "
-                               f"({self.season_names[table[mm, dd]]} and {season.name})")
+                        msg = (
+                            f"calendar {self.id}: {mm:02d}-{dd:02d} is in two seasons "
+                            f"({self.season_names[table[mm, dd]]} and {season.name})"
+                        )
                         raise CalendarError(msg)
                     table[mm, dd] = code
         valid = np.zeros((13, 32), dtype=bool)
@@ -186,8 +189,10 @@ class Calendar:
         try:
             return self.spec.schedules[name]
         except KeyError:
-            msg = (f"calendar {self.id} has no band schedule {name!r}; "
-                   f"it has {list(self.spec.schedules)}")
+            msg = (
+                f"calendar {self.id} has no band schedule {name!r}; "
+                f"it has {list(self.spec.schedules)}"
+            )
             raise CalendarError(msg) from None
 
     def _lut(self, name: str) -> tuple[npt.NDArray[np.int64], int]:
@@ -211,13 +216,18 @@ class Calendar:
 
     def _build_lut(self, name: str, spec: ScheduleSpec) -> npt.NDArray[np.int64]:
         n_slots = 24 * 60 // spec.resolution_min
-        lut = np.full((len(self.season_names), len(self.day_type_names), n_slots), -1,
-                      dtype=np.int64)
+        lut = np.full(
+            (len(self.season_names), len(self.day_type_names), n_slots), -1, dtype=np.int64
+        )
         for rule in spec.rules:
-            seasons = [self.season_names.index(s) for s in rule.seasons] if rule.seasons \
+            seasons = (
+                [self.season_names.index(s) for s in rule.seasons]
+                if rule.seasons
                 else list(range(len(self.season_names)))
-            dtypes = [self.day_type_names.index(t) for t in rule.day_types
-                      if t in self.day_type_names]
+            )
+            dtypes = [
+                self.day_type_names.index(t) for t in rule.day_types if t in self.day_type_names
+            ]
             for band, ranges in rule.bands.items():
                 code = spec.bands.index(band)
                 for r in ranges:
@@ -228,8 +238,10 @@ class Calendar:
                         region = lut[np.ix_(seasons, dtypes)][..., sl]
                         clash = (region >= 0) & (region != code)
                         if clash.any():
-                            msg = (f"calendar {self.id}, schedule {name}: band {band} at {r} "
-                                   "overlaps another band on the same day type and season")
+                            msg = (
+                                f"calendar {self.id}, schedule {name}: band {band} at {r} "
+                                "overlaps another band on the same day type and season"
+                            )
                             raise CalendarError(msg)
                         for s in seasons:
                             lut[s, dtypes, sl] = code
@@ -237,15 +249,18 @@ class Calendar:
             if spec.default is None:
                 s, t, slot = np.argwhere(lut < 0)[0]
                 minute = int(slot) * spec.resolution_min
-                msg = (f"calendar {self.id}, schedule {name}: no band for season "
-                       f"{self.season_names[s]}, day type {self.day_type_names[t]} at "
-                       f"{minute // 60:02d}:{minute % 60:02d}; add a rule or a default band")
+                msg = (
+                    f"calendar {self.id}, schedule {name}: no band for season "
+                    f"{self.season_names[s]}, day type {self.day_type_names[t]} at "
+                    f"{minute // 60:02d}:{minute % 60:02d}; add a rule or a default band"
+                )
                 raise CalendarError(msg)
             lut[lut < 0] = spec.bands.index(spec.default)
         return lut
 
-    def assign_key(self, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
-                   key: str) -> BandAssignment:
+    def assign_key(
+        self, start_utc: pd.DatetimeIndex, step: pd.Timedelta, key: str
+    ) -> BandAssignment:
         """Like :meth:`assign`; ``"name@season"`` crosses bands with seasons.
 
         The crossed bands are named ``"season/band"`` (e.g. ``"winter/peak"``).
@@ -259,8 +274,9 @@ class Calendar:
         names = tuple(f"{s}/{b}" for s in self.season_names for b in plain.bands)
         return BandAssignment(codes=season * nb + plain.codes, bands=names)
 
-    def assign(self, start_utc: pd.DatetimeIndex, step: pd.Timedelta,
-               schedule: str) -> BandAssignment:
+    def assign(
+        self, start_utc: pd.DatetimeIndex, step: pd.Timedelta, schedule: str
+    ) -> BandAssignment:
         """Band of each interval ``[start, start + step)`` under ``schedule``.
 
         The band is read at the local clock time of each interval's start (so DST days
@@ -275,9 +291,11 @@ class Calendar:
             straddle = np.nonzero(last != codes)[0]
             if len(straddle):
                 at = start_utc[straddle[0]].tz_convert(self.timezone)
-                msg = (f"{len(straddle)} interval(s) of {step} straddle a band boundary of "
-                       f"schedule {schedule} (first at {at.isoformat()}); supply data at "
-                       f"{res_min}-minute resolution or finer")
+                msg = (
+                    f"{len(straddle)} interval(s) of {step} straddle a band boundary of "
+                    f"schedule {schedule} (first at {at.isoformat()}); supply data at "
+                    f"{res_min}-minute resolution or finer"
+                )
                 raise InputError(msg)
         return BandAssignment(codes=codes, bands=self.bands(schedule))
 
@@ -292,8 +310,9 @@ class Calendar:
         season_u = self.season_codes(uniq_idx.month.to_numpy(), uniq_idx.day.to_numpy())
         return dtype_u[inverse], season_u[inverse]
 
-    def _codes_at(self, start_utc: pd.DatetimeIndex, lut: npt.NDArray[np.int64],
-                  res_min: int) -> IntArray:
+    def _codes_at(
+        self, start_utc: pd.DatetimeIndex, lut: npt.NDArray[np.int64], res_min: int
+    ) -> IntArray:
         local = start_utc.tz_convert(self.timezone)
         minute = local.hour.to_numpy() * 60 + local.minute.to_numpy()
         slot = minute // res_min

@@ -89,11 +89,13 @@ class HolidaySpec(_Strict):
     country: str = Field(description="ISO 3166 code for the `holidays` package, e.g. IT")
     categories: tuple[str, ...] = ("public",)
     exclude_names: tuple[str, ...] = Field(
-        default=(), description="holiday names (English) not counted, e.g. regional ones")
+        default=(), description="holiday names (English) not counted, e.g. regional ones"
+    )
     exclude_dates: tuple[dt.date, ...] = ()
     extra_dates: tuple[dt.date, ...] = ()
     derive_eves: bool = Field(
-        default=False, description="the calendar day before each holiday is a holiday eve")
+        default=False, description="the calendar day before each holiday is a holiday eve"
+    )
     note: str | None = None
 
 
@@ -117,7 +119,8 @@ class BandRule(_Strict):
     day_types: tuple[str, ...]
     seasons: tuple[str, ...] | None = None
     bands: dict[str, tuple[str, ...]] = Field(
-        description="band name -> list of 'HH:MM-HH:MM' local-time ranges")
+        description="band name -> list of 'HH:MM-HH:MM' local-time ranges"
+    )
     status: Literal["verified", "secondary", "unverified"] = "verified"
     source: str | None = None
 
@@ -177,7 +180,8 @@ class CalendarSpec(_Strict):
     timezone: str
     source: str
     day_types: dict[str, tuple[str, ...]] = Field(
-        description="day-type name -> weekday names (mon..sun) it covers")
+        description="day-type name -> weekday names (mon..sun) it covers"
+    )
     holidays: HolidaySpec | None = None
     seasons: tuple[SeasonSpec, ...] = ()
     schedules: dict[str, AnySchedule] = Field(default_factory=dict)
@@ -207,8 +211,10 @@ class CalendarSpec(_Strict):
             if isinstance(sched, DerivedSchedule):
                 base = self.schedules.get(sched.derived_from)
                 if not isinstance(base, ScheduleSpec):
-                    msg = (f"schedules.{sname}: derived_from {sched.derived_from!r} must name "
-                           "a (non-derived) schedule of this calendar")
+                    msg = (
+                        f"schedules.{sname}: derived_from {sched.derived_from!r} must name "
+                        "a (non-derived) schedule of this calendar"
+                    )
                     raise ValueError(msg)
                 unmapped = [b for b in base.bands if b not in sched.band_map]
                 if unmapped:
@@ -218,12 +224,16 @@ class CalendarSpec(_Strict):
             for i, rule in enumerate(sched.rules):
                 bad = [t for t in rule.day_types if t not in known_types]
                 if bad:
-                    msg = (f"schedules.{sname}.rules[{i}]: unknown day type(s) {bad}; "
-                           f"known: {sorted(known_types)}")
+                    msg = (
+                        f"schedules.{sname}.rules[{i}]: unknown day type(s) {bad}; "
+                        f"known: {sorted(known_types)}"
+                    )
                     raise ValueError(msg)
                 bad_s = [s for s in (rule.seasons or ()) if s not in season_names]
                 if bad_s:
-                    msg = (f"schedules.{sname}.rules[{i}]: unknown season(s) {bad_s}; "
-                           f"known: {sorted(season_names)}")
+                    msg = (
+                        f"schedules.{sname}.rules[{i}]: unknown season(s) {bad_s}; "
+                        f"known: {sorted(season_names)}"
+                    )
                     raise ValueError(msg)
         return self

@@ -96,10 +96,16 @@ def _hhmm(minute: int) -> str:
 
 
 def _check_resolution(resolution_min: int) -> None:
-    if (not isinstance(resolution_min, int) or isinstance(resolution_min, bool)
-            or resolution_min <= 0 or 60 % resolution_min):
-        msg = (f"resolution_min={resolution_min!r} must be a whole number of minutes that "
-               "divides 60 (e.g. 15, 30 or 60)")
+    if (
+        not isinstance(resolution_min, int)
+        or isinstance(resolution_min, bool)
+        or resolution_min <= 0
+        or 60 % resolution_min
+    ):
+        msg = (
+            f"resolution_min={resolution_min!r} must be a whole number of minutes that "
+            "divides 60 (e.g. 15, 30 or 60)"
+        )
         raise InputError(msg)
 
 
@@ -114,11 +120,16 @@ def _file_records(path: Path) -> tuple[list[str], Iterator[tuple[str, list[str]]
     except UnicodeDecodeError as exc:
         msg = f"{path}: the switching table is not UTF-8 text ({exc.reason}); save it as UTF-8"
         raise CalendarError(msg) from exc
-    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1)
-                if line.strip() and not line.lstrip().startswith("#")]
+    numbered = [
+        (i, line)
+        for i, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not numbered:
-        msg = (f"{path}: the switching table is empty; it needs a header row "
-               f"{','.join(REQUIRED_COLUMNS)} and one row per band range")
+        msg = (
+            f"{path}: the switching table is empty; it needs a header row "
+            f"{','.join(REQUIRED_COLUMNS)} and one row per band range"
+        )
         raise CalendarError(msg)
     parsed = [(i, next(csv.reader([line]))) for i, line in numbered]
     header = [h.strip() for h in parsed[0][1]]
@@ -126,9 +137,11 @@ def _file_records(path: Path) -> tuple[list[str], Iterator[tuple[str, list[str]]
     def records() -> Iterator[tuple[str, list[str]]]:
         for i, fields in parsed[1:]:
             if len(fields) != len(header):
-                msg = (f"{path}, line {i}: {len(fields)} field(s) for {len(header)} columns "
-                       f"({','.join(header)}); give one value per column, leaving an "
-                       "optional one empty")
+                msg = (
+                    f"{path}, line {i}: {len(fields)} field(s) for {len(header)} columns "
+                    f"({','.join(header)}); give one value per column, leaving an "
+                    "optional one empty"
+                )
                 raise CalendarError(msg)
             yield f"line {i}", [f.strip() for f in fields]
 
@@ -145,8 +158,9 @@ def _frame_records(frame: pd.DataFrame) -> tuple[list[str], Iterator[tuple[str, 
         return str(value).strip()
 
     def records() -> Iterator[tuple[str, list[str]]]:
-        for label, values in zip(frame.index, frame.itertuples(index=False, name=None),
-                                 strict=True):
+        for label, values in zip(
+            frame.index, frame.itertuples(index=False, name=None), strict=True
+        ):
             yield f"row {label!r}", [cell(v) for v in values]
 
     return header, records()
@@ -161,10 +175,12 @@ def _check_header(header: Sequence[str], where: str) -> None:
     unknown = [h for h in header if h not in known]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if unknown or missing:
-        msg = (f"{where}: header: the columns must be {', '.join(REQUIRED_COLUMNS)} and "
-               f"optionally {', '.join(OPTIONAL_COLUMNS)}"
-               + (f"; unknown column(s) {unknown} (check the spelling)" if unknown else "")
-               + (f"; missing column(s) {missing}" if missing else ""))
+        msg = (
+            f"{where}: header: the columns must be {', '.join(REQUIRED_COLUMNS)} and "
+            f"optionally {', '.join(OPTIONAL_COLUMNS)}"
+            + (f"; unknown column(s) {unknown} (check the spelling)" if unknown else "")
+            + (f"; missing column(s) {missing}" if missing else "")
+        )
         raise CalendarError(msg)
 
 
@@ -172,8 +188,10 @@ def _parse_time(value: str, field: str, at: str, resolution_min: int) -> int:
     """Minutes of the day of an ``HH:MM`` field (``24:00`` allowed; checked by the caller)."""
     m = _TIME.match(value)
     if not m:
-        msg = (f"{at}, field `{field}`: {value!r} is not a time; write HH:MM local time "
-               "(e.g. 06:00, 22:30, 24:00)")
+        msg = (
+            f"{at}, field `{field}`: {value!r} is not a time; write HH:MM local time "
+            "(e.g. 06:00, 22:30, 24:00)"
+        )
         raise CalendarError(msg)
     hours, minutes = int(m.group(1)), int(m.group(2))
     total = hours * 60 + minutes
@@ -181,8 +199,10 @@ def _parse_time(value: str, field: str, at: str, resolution_min: int) -> int:
         msg = f"{at}, field `{field}`: {value!r} is not a time of day (00:00 to 24:00)"
         raise CalendarError(msg)
     if total % resolution_min:
-        msg = (f"{at}, field `{field}`: {value} is not on the table's {resolution_min}-minute "
-               f"grid; round it or pass a finer resolution_min")
+        msg = (
+            f"{at}, field `{field}`: {value} is not on the table's {resolution_min}-minute "
+            f"grid; round it or pass a finer resolution_min"
+        )
         raise CalendarError(msg)
     return total
 
@@ -191,18 +211,24 @@ def _parse_row(values: dict[str, str], where: str, row_at: str, resolution_min: 
     at = f"{where}, {row_at}"
     day_type = values["day_type"]
     if not _NAME.match(day_type):
-        msg = (f"{at}, field `day_type`: {day_type!r} is not a day-type name; use the "
-               "calendar's lower-case names (e.g. weekday, saturday, sunday)")
+        msg = (
+            f"{at}, field `day_type`: {day_type!r} is not a day-type name; use the "
+            "calendar's lower-case names (e.g. weekday, saturday, sunday)"
+        )
         raise CalendarError(msg)
     band = values["band"]
     if not _BAND.match(band):
-        msg = (f"{at}, field `band`: {band!r} is not a band name; use letters, digits, "
-               "'_', '+' or '-' (e.g. VT, NT)")
+        msg = (
+            f"{at}, field `band`: {band!r} is not a band name; use letters, digits, "
+            "'_', '+' or '-' (e.g. VT, NT)"
+        )
         raise CalendarError(msg)
     season = values.get("season", "") or None
     if season is not None and not _NAME.match(season):
-        msg = (f"{at}, field `season`: {season!r} is not a season name; use the calendar's "
-               "lower-case season names, or leave it empty for every season")
+        msg = (
+            f"{at}, field `season`: {season!r} is not a season name; use the calendar's "
+            "lower-case season names, or leave it empty for every season"
+        )
         raise CalendarError(msg)
     start = _parse_time(values["start"], "start", at, resolution_min)
     end = _parse_time(values["end"], "end", at, resolution_min)
@@ -212,15 +238,16 @@ def _parse_row(values: dict[str, str], where: str, row_at: str, resolution_min: 
     if end == 0 and start > 0:
         end = _MINUTES_PER_DAY  # "22:00-00:00" runs to midnight
     if end == start:
-        msg = (f"{at}, field `end`: the range {values['start']}-{values['end']} is empty; "
-               "for a whole day write start 00:00 and end 24:00")
+        msg = (
+            f"{at}, field `end`: the range {values['start']}-{values['end']} is empty; "
+            "for a whole day write start 00:00 and end 24:00"
+        )
         raise CalendarError(msg)
     return _Row(row_at, day_type, band, season, start, end)
 
 
 # --------------------------------------------------------------------------- checking
-def _check_rows(rows: list[_Row], where: str, resolution_min: int,
-                default: str | None) -> None:
+def _check_rows(rows: list[_Row], where: str, resolution_min: int, default: str | None) -> None:
     """Overlaps between rows, and times no row covers (unless there is a default)."""
     n_slots = _MINUTES_PER_DAY // resolution_min
     # day type -> season (None = every season) -> slot -> position in `rows`, -1 if free
@@ -228,8 +255,11 @@ def _check_rows(rows: list[_Row], where: str, resolution_min: int,
     for pos, row in enumerate(rows):
         by_season = occupied.setdefault(row.day_type, {})
         own = by_season.setdefault(row.season, np.full(n_slots, -1, dtype=np.int64))
-        others = list(by_season.values()) if row.season is None else [
-            a for k, a in by_season.items() if k in (row.season, None)]
+        others = (
+            list(by_season.values())
+            if row.season is None
+            else [a for k, a in by_season.items() if k in (row.season, None)]
+        )
         for a, b in row.spans():
             sl = slice(a // resolution_min, b // resolution_min)
             for arr in others:
@@ -238,10 +268,12 @@ def _check_rows(rows: list[_Row], where: str, resolution_min: int,
                     other = rows[int(arr[sl][taken[0]])]
                     minute = a + int(taken[0]) * resolution_min
                     in_season = f", season {row.season}" if row.season else ""
-                    msg = (f"{where}, {row.at}: {row.band} {row.text} on {row.day_type}"
-                           f"{in_season} overlaps {other.at} ({other.band} {other.text}) at "
-                           f"{_hhmm(minute)}; every time of a day type may be in one row "
-                           "only: shorten or remove one of the rows")
+                    msg = (
+                        f"{where}, {row.at}: {row.band} {row.text} on {row.day_type}"
+                        f"{in_season} overlaps {other.at} ({other.band} {other.text}) at "
+                        f"{_hhmm(minute)}; every time of a day type may be in one row "
+                        "only: shorten or remove one of the rows"
+                    )
                     raise CalendarError(msg)
             own[sl] = pos
     if default is not None:
@@ -260,16 +292,22 @@ def _check_rows(rows: list[_Row], where: str, resolution_min: int,
             after = np.nonzero(covered[first:])[0]
             last = first + int(after[0]) if len(after) else n_slots
             label = f", season {season}" if season is not None else ""
-            msg = (f"{where}: no row gives a band for {day_type}{label} from "
-                   f"{_hhmm(first * resolution_min)} to {_hhmm(last * resolution_min)}; "
-                   "add a row for these times or pass default=<band> for uncovered times")
+            msg = (
+                f"{where}: no row gives a band for {day_type}{label} from "
+                f"{_hhmm(first * resolution_min)} to {_hhmm(last * resolution_min)}; "
+                "add a row for these times or pass default=<band> for uncovered times"
+            )
             raise CalendarError(msg)
 
 
-def schedule_from_table(path_or_frame: str | os.PathLike[str] | pd.DataFrame, *,
-                        resolution_min: int = 15, default: str | None = None,
-                        description: str | None = None,
-                        status: Status = "unverified") -> ScheduleSpec:
+def schedule_from_table(
+    path_or_frame: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    resolution_min: int = 15,
+    default: str | None = None,
+    description: str | None = None,
+    status: Status = "unverified",
+) -> ScheduleSpec:
     """Build a band schedule from a switching table (e.g. a DSO's VT/NT times).
 
     Parameters
@@ -316,12 +354,16 @@ def schedule_from_table(path_or_frame: str | os.PathLike[str] | pd.DataFrame, *,
         where = str(path)
         header, records = _file_records(path)
     else:
-        msg = (f"path_or_frame must be a CSV path or a pandas DataFrame, not "
-               f"{type(path_or_frame).__name__}")
+        msg = (
+            f"path_or_frame must be a CSV path or a pandas DataFrame, not "
+            f"{type(path_or_frame).__name__}"
+        )
         raise InputError(msg)
     _check_header(header, where)
-    rows = [_parse_row(dict(zip(header, fields, strict=True)), where, at, resolution_min)
-            for at, fields in records]
+    rows = [
+        _parse_row(dict(zip(header, fields, strict=True)), where, at, resolution_min)
+        for at, fields in records
+    ]
     if not rows:
         msg = f"{where}: the switching table has a header but no rows"
         raise CalendarError(msg)
@@ -337,14 +379,23 @@ def schedule_from_table(path_or_frame: str | os.PathLike[str] | pd.DataFrame, *,
         ranges: dict[str, list[str]] = {}
         for r in members:
             ranges.setdefault(r.band, []).append(r.text)
-        rules.append(BandRule(
-            day_types=(day_type,), seasons=(season,) if season else None,
-            bands={b: tuple(v) for b, v in ranges.items()}, status=status,
-            source=f"{where}, {_join_at([r.at for r in members])}"))
+        rules.append(
+            BandRule(
+                day_types=(day_type,),
+                seasons=(season,) if season else None,
+                bands={b: tuple(v) for b, v in ranges.items()},
+                status=status,
+                source=f"{where}, {_join_at([r.at for r in members])}",
+            )
+        )
     try:
-        return ScheduleSpec(description=description or f"switching table {where}",
-                            resolution_min=resolution_min, bands=tuple(bands),
-                            default=default, rules=tuple(rules))
+        return ScheduleSpec(
+            description=description or f"switching table {where}",
+            resolution_min=resolution_min,
+            bands=tuple(bands),
+            default=default,
+            rules=tuple(rules),
+        )
     except ValidationError as exc:  # the checks above should make this unreachable
         raise CalendarError(validation_message(where, exc)) from exc
 
@@ -369,18 +420,27 @@ def _check_names(calendar: Calendar, name: str, schedule: ScheduleSpec) -> None:
     for i, rule in enumerate(schedule.rules):
         for t in rule.day_types:
             if t not in calendar.day_type_names:
-                hint = (f"calendar {calendar.id} counts no holidays"
-                        if t in RESERVED_DAY_TYPES else
-                        f"calendar {calendar.id} has day types {list(calendar.day_type_names)}")
-                msg = (f"schedule {name}, {_rule_at(schedule, i)}: day type {t!r} is not "
-                       f"used: {hint}; rename or remove these rows")
+                hint = (
+                    f"calendar {calendar.id} counts no holidays"
+                    if t in RESERVED_DAY_TYPES
+                    else f"calendar {calendar.id} has day types {list(calendar.day_type_names)}"
+                )
+                msg = (
+                    f"schedule {name}, {_rule_at(schedule, i)}: day type {t!r} is not "
+                    f"used: {hint}; rename or remove these rows"
+                )
                 raise CalendarError(msg)
         for s in rule.seasons or ():
             if s not in seasons:
-                hint = (f"has seasons {sorted(seasons)}" if seasons else
-                        "defines no seasons: leave the season column empty")
-                msg = (f"schedule {name}, {_rule_at(schedule, i)}: season {s!r} is unknown; "
-                       f"calendar {calendar.id} {hint}")
+                hint = (
+                    f"has seasons {sorted(seasons)}"
+                    if seasons
+                    else "defines no seasons: leave the season column empty"
+                )
+                msg = (
+                    f"schedule {name}, {_rule_at(schedule, i)}: season {s!r} is unknown; "
+                    f"calendar {calendar.id} {hint}"
+                )
                 raise CalendarError(msg)
 
 
@@ -402,24 +462,29 @@ def _check_cover(calendar: Calendar, name: str, schedule: ScheduleSpec) -> None:
                         start, end = parse_hhmm_range(text, res)
                         spans = [(start, end)] if end > start else [(start, 1440), (0, end)]
                         for a, b in spans:
-                            part = slots[a // res:b // res]
+                            part = slots[a // res : b // res]
                             if ((part >= 0) & (part != code)).any():
-                                msg = (f"schedule {name}, {_rule_at(schedule, i)}: band "
-                                       f"{band} at {text} overlaps another band on "
-                                       f"{day_type} (season {season})")
+                                msg = (
+                                    f"schedule {name}, {_rule_at(schedule, i)}: band "
+                                    f"{band} at {text} overlaps another band on "
+                                    f"{day_type} (season {season})"
+                                )
                                 raise CalendarError(msg)
                             part[:] = code
             if schedule.default is None and (slots < 0).any():
                 minute = int(np.argmax(slots < 0)) * res
-                msg = (f"schedule {name} ({schedule.description or 'no description'}): no "
-                       f"band for {day_type} (season {season}) at {_hhmm(minute)} in "
-                       f"calendar {calendar.id}; add rows for this day type or give the "
-                       "schedule a default band")
+                msg = (
+                    f"schedule {name} ({schedule.description or 'no description'}): no "
+                    f"band for {day_type} (season {season}) at {_hhmm(minute)} in "
+                    f"calendar {calendar.id}; add rows for this day type or give the "
+                    "schedule a default band"
+                )
                 raise CalendarError(msg)
 
 
-def calendar_with_schedule(calendar: Calendar, name: str, schedule: ScheduleSpec, *,
-                           replace: bool = False) -> Calendar:
+def calendar_with_schedule(
+    calendar: Calendar, name: str, schedule: ScheduleSpec, *, replace: bool = False
+) -> Calendar:
     """A copy of ``calendar`` with one more band schedule (the input is not changed).
 
     Parameters
@@ -449,8 +514,10 @@ def calendar_with_schedule(calendar: Calendar, name: str, schedule: ScheduleSpec
         msg = f"schedule name {name!r} must be lower-case letters, digits and '_'"
         raise CalendarError(msg)
     if name in calendar.spec.schedules and not replace:
-        msg = (f"calendar {calendar.id} already has a schedule {name!r}; pick another name "
-               "or pass replace=True")
+        msg = (
+            f"calendar {calendar.id} already has a schedule {name!r}; pick another name "
+            "or pass replace=True"
+        )
         raise CalendarError(msg)
     _check_names(calendar, name, schedule)
     _check_cover(calendar, name, schedule)

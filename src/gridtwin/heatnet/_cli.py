@@ -38,18 +38,28 @@ from gridtwin.heatnet.schema import NormsInput, load_input
 
 __all__ = ["norms_app"]
 
-norms_app = typer.Typer(help="Normative electricity use of heat-network pumping stations "
-                             "(past year, coming year, characteristics, report).",
-                        no_args_is_help=True)
+norms_app = typer.Typer(
+    help="Normative electricity use of heat-network pumping stations "
+    "(past year, coming year, characteristics, report).",
+    no_args_is_help=True,
+)
 
-FilesArg = Annotated[list[Path], typer.Argument(
-    help="Input file(s), .yaml or .toml; one per territorial unit (several are summed, "
-         "cl. 4.4).", show_default=False)]
-FileArg = Annotated[Path, typer.Argument(help="Input file, .yaml or .toml.",
-                                         show_default=False)]
+FilesArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Input file(s), .yaml or .toml; one per territorial unit (several are summed, "
+        "cl. 4.4).",
+        show_default=False,
+    ),
+]
+FileArg = Annotated[Path, typer.Argument(help="Input file, .yaml or .toml.", show_default=False)]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table, json or csv.")]
-OutputOpt = Annotated[Path | None, typer.Option(
-    "--output", help="Write the json or csv output to this file instead of the terminal.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", help="Write the json or csv output to this file instead of the terminal."
+    ),
+]
 
 
 def _console() -> Console:
@@ -64,8 +74,9 @@ def _run(fn: Callable[[], None]) -> None:
     try:
         fn()
     except GridTwinError as exc:
-        Console(stderr=False).print(f"[red]error:[/red] {exc}", markup=True, highlight=False,
-                                    soft_wrap=True)
+        Console(stderr=False).print(
+            f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from exc
 
 
@@ -91,8 +102,10 @@ def _load_all(files: list[Path]) -> list[NormsInput]:
     names = [i.name for i in inputs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if len(inputs) > 1 and dupes:
-        msg = (f"territorial unit(s) {', '.join(dupes)} appear in more than one file; give each "
-               f"file its own territorial_unit")
+        msg = (
+            f"territorial unit(s) {', '.join(dupes)} appear in more than one file; give each "
+            f"file its own territorial_unit"
+        )
         raise InputError(msg)
     return inputs
 
@@ -104,12 +117,20 @@ def past_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt =
     def body() -> None:
         _check_format(fmt, output)
         results: list[PastYearResult] = [past_year(inp) for inp in _load_all(files)]
-        totals = (territorial_totals([(r.territorial_unit, r, None) for r in results])
-                  if len(results) > 1 else None)
+        totals = (
+            territorial_totals([(r.territorial_unit, r, None) for r in results])
+            if len(results) > 1
+            else None
+        )
         if fmt == "json":
-            payload = (results[0].to_dict() if totals is None else
-                       {"units": [r.to_dict() for r in results],
-                        "territorial_totals": territorial_frame(totals).to_dict("records")})
+            payload = (
+                results[0].to_dict()
+                if totals is None
+                else {
+                    "units": [r.to_dict() for r in results],
+                    "territorial_totals": territorial_frame(totals).to_dict("records"),
+                }
+            )
             _emit(to_json(payload), output)
         elif fmt == "csv":
             _emit(method_csv(past_year_frames(r)["method"] for r in results), output)
@@ -124,8 +145,7 @@ def past_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt =
 
 
 @norms_app.command("coming-year")
-def coming_year_cmd(files: FilesArg, fmt: FormatOpt = "table",
-                    output: OutputOpt = None) -> None:
+def coming_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt = None) -> None:
     """Coming year: the task ε (9), Nпр (11) and the normative Эн,пр (10) per station."""
 
     def body() -> None:
@@ -134,12 +154,20 @@ def coming_year_cmd(files: FilesArg, fmt: FormatOpt = "table",
         for inp in _load_all(files):
             past = past_year(inp) if inp.past_year is not None else None
             pairs.append((past, coming_year(inp, past)))
-        totals = (territorial_totals([(c.territorial_unit, p, c) for p, c in pairs])
-                  if len(pairs) > 1 else None)
+        totals = (
+            territorial_totals([(c.territorial_unit, p, c) for p, c in pairs])
+            if len(pairs) > 1
+            else None
+        )
         if fmt == "json":
-            payload = (pairs[0][1].to_dict() if totals is None else
-                       {"units": [c.to_dict() for _, c in pairs],
-                        "territorial_totals": territorial_frame(totals).to_dict("records")})
+            payload = (
+                pairs[0][1].to_dict()
+                if totals is None
+                else {
+                    "units": [c.to_dict() for _, c in pairs],
+                    "territorial_totals": territorial_frame(totals).to_dict("records"),
+                }
+            )
             _emit(to_json(payload), output)
         elif fmt == "csv":
             _emit(method_csv(coming_year_frames(c)["method"] for _, c in pairs), output)
@@ -159,7 +187,8 @@ def characteristic_cmd(
     station: Annotated[str | None, typer.Option("--station", help="Only this station.")] = None,
     season: Annotated[str | None, typer.Option("--season", help="winter or summer.")] = None,
     points: Annotated[int, typer.Option("--points", help="Flows per regime.")] = 21,
-    fmt: FormatOpt = "table", output: OutputOpt = None,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
 ) -> None:
     """The stations' energy characteristic N(G) (pump units, without Kсн) at spread flows."""
 
@@ -172,8 +201,11 @@ def characteristic_cmd(
         elif fmt == "csv":
             _emit(str(frame.to_csv(index=False, float_format="%.10g")), output)
         else:
-            _console().print(frame_renderable(
-                frame, f"{inp.title}: energy characteristic N(G), pump units without Kсн"))
+            _console().print(
+                frame_renderable(
+                    frame, f"{inp.title}: energy characteristic N(G), pump units without Kсн"
+                )
+            )
 
     _run(body)
 
@@ -181,8 +213,9 @@ def characteristic_cmd(
 @norms_app.command("report")
 def report_cmd(
     file: FileArg,
-    output: Annotated[Path, typer.Option("--output", help="HTML file to write.",
-                                         show_default=False)],
+    output: Annotated[
+        Path, typer.Option("--output", help="HTML file to write.", show_default=False)
+    ],
 ) -> None:
     """An HTML report: tables, findings and each station's N(G) with its operating points."""
 

@@ -105,8 +105,10 @@ def _check_positive(name: str, value: float) -> None:
 
 def _check_seasons(powers_kw: Sequence[float], hours_h: Sequence[float]) -> None:
     if len(powers_kw) != len(hours_h) or not powers_kw:
-        msg = (f"give one power and one number of hours per season; got {len(powers_kw)} "
-               f"powers and {len(hours_h)} hours")
+        msg = (
+            f"give one power and one number of hours per season; got {len(powers_kw)} "
+            f"powers and {len(hours_h)} hours"
+        )
         raise InputError(msg)
     for i, n in enumerate(hours_h):
         _check_positive(f"hours_h[{i}] (season operating hours)", n)
@@ -123,9 +125,14 @@ def _check_auxiliary_factor(value: float) -> None:
 # ============================================================================ formulas
 
 
-def unit_power_kw(flow_t_per_h: float, head_m: float, pump_efficiency: float,
-                  motor_efficiency: float, auxiliary_factor: float = 1.0,
-                  hydraulic_constant: float = HYDRAULIC_CONSTANT) -> float:
+def unit_power_kw(
+    flow_t_per_h: float,
+    head_m: float,
+    pump_efficiency: float,
+    motor_efficiency: float,
+    auxiliary_factor: float = 1.0,
+    hydraulic_constant: float = HYDRAULIC_CONSTANT,
+) -> float:
     """Power of pump units at a flow and head, formulas (2), (5) and (11).
 
     ``N = Kсн·G·H / (c·ηн·ηд)``.
@@ -154,12 +161,17 @@ def unit_power_kw(flow_t_per_h: float, head_m: float, pump_efficiency: float,
     _check_efficiency("motor_efficiency (ηд)", motor_efficiency)
     _check_auxiliary_factor(auxiliary_factor)
     _check_positive("hydraulic_constant", hydraulic_constant)
-    return (auxiliary_factor * flow_t_per_h * head_m
-            / (hydraulic_constant * pump_efficiency * motor_efficiency))
+    return (
+        auxiliary_factor
+        * flow_t_per_h
+        * head_m
+        / (hydraulic_constant * pump_efficiency * motor_efficiency)
+    )
 
 
-def calculated_energy_kwh(powers_kw: Sequence[float], hours_h: Sequence[float],
-                          auxiliary_energy_kwh: float = 0.0) -> float:
+def calculated_energy_kwh(
+    powers_kw: Sequence[float], hours_h: Sequence[float], auxiliary_energy_kwh: float = 0.0
+) -> float:
     """Calculated use Эр of one station in the past year, formula (1) [kWh].
 
     ``Эр = Σ_seasons Nр·nф + Эсн``.
@@ -177,8 +189,7 @@ def calculated_energy_kwh(powers_kw: Sequence[float], hours_h: Sequence[float],
     if not auxiliary_energy_kwh >= 0.0:
         msg = f"auxiliary_energy_kwh (Эсн) = {auxiliary_energy_kwh} must not be negative"
         raise InputError(msg)
-    return float(sum(p * n for p, n in zip(powers_kw, hours_h, strict=True))
-                 + auxiliary_energy_kwh)
+    return float(sum(p * n for p, n in zip(powers_kw, hours_h, strict=True)) + auxiliary_energy_kwh)
 
 
 def reserve_multiplier(reserves_factor: float, task: float) -> float:
@@ -198,8 +209,9 @@ def reserve_multiplier(reserves_factor: float, task: float) -> float:
     return 1.0 + reserves_factor * (1.0 - task)
 
 
-def network_normative_energy_kwh(total_calculated_energy_kwh: float, reserves_factor: float,
-                                 task: float) -> float:
+def network_normative_energy_kwh(
+    total_calculated_energy_kwh: float, reserves_factor: float, task: float
+) -> float:
     """Normative use of the whole network in the past year, formula (3) [kWh].
 
     ``ΣЭн = ΣЭр·(1 + Кр·(1 − ε))`` with Кр and ε fixed at the start of that year.
@@ -209,9 +221,13 @@ def network_normative_energy_kwh(total_calculated_energy_kwh: float, reserves_fa
     return total_calculated_energy_kwh * reserve_multiplier(reserves_factor, task)
 
 
-def nominal_energy_kwh(powers_kw: Sequence[float], hours_h: Sequence[float],
-                       operating_allowance: float = 1.0, auxiliary_energy_kwh: float = 0.0,
-                       allowance_applies_to_auxiliaries: bool = False) -> float:
+def nominal_energy_kwh(
+    powers_kw: Sequence[float],
+    hours_h: Sequence[float],
+    operating_allowance: float = 1.0,
+    auxiliary_energy_kwh: float = 0.0,
+    allowance_applies_to_auxiliaries: bool = False,
+) -> float:
     """Nominal use Эном of one station in the past year, formula (4) [kWh].
 
     ``Эном = Кэк·Σ_seasons Nном·nф + Эсн`` (Кэк also on Эсн when
@@ -236,13 +252,15 @@ def nominal_energy_kwh(powers_kw: Sequence[float], hours_h: Sequence[float],
         msg = f"auxiliary_energy_kwh (Эсн) = {auxiliary_energy_kwh} must not be negative"
         raise InputError(msg)
     pumping = sum(p * n for p, n in zip(powers_kw, hours_h, strict=True))
-    aux = auxiliary_energy_kwh * (operating_allowance if allowance_applies_to_auxiliaries
-                                  else 1.0)
+    aux = auxiliary_energy_kwh * (operating_allowance if allowance_applies_to_auxiliaries else 1.0)
     return float(operating_allowance * pumping + aux)
 
 
-def actual_flow_t_per_h(design_flow_t_per_h: float, network_actual_flow_t_per_h: float,
-                        network_design_flow_t_per_h: float) -> float:
+def actual_flow_t_per_h(
+    design_flow_t_per_h: float,
+    network_actual_flow_t_per_h: float,
+    network_design_flow_t_per_h: float,
+) -> float:
     """Actual flow of a station without a flowmeter, formula (6) [t/h].
 
     ``Gф = Gр·Gф,тс/Gр,тс``: the station keeps its design share of the network flow.
@@ -260,9 +278,12 @@ def actual_flow_t_per_h(design_flow_t_per_h: float, network_actual_flow_t_per_h:
     return design_flow_t_per_h * network_actual_flow_t_per_h / network_design_flow_t_per_h
 
 
-def corrected_actual_flow_t_per_h(actual_flow_t_per_h: float, metered_energy_kwh: float,
-                                  nominal_energy_kwh: float,
-                                  law: Literal["cube", "linear"] = "cube") -> float:
+def corrected_actual_flow_t_per_h(
+    actual_flow_t_per_h: float,
+    metered_energy_kwh: float,
+    nominal_energy_kwh: float,
+    law: Literal["cube", "linear"] = "cube",
+) -> float:
     """Actual flow corrected by the metered energy, formula (7) [t/h].
 
     ``Gф' = Gф·(Эф/Эном)^(1/3)`` (``cube``, default) or ``Gф' = Gф·Эф/Эном``
@@ -291,8 +312,12 @@ def corrected_actual_flow_t_per_h(actual_flow_t_per_h: float, metered_energy_kwh
     raise InputError(msg)
 
 
-def solve_flow_scale(energy_at_scale_kwh: Callable[[float], float], metered_energy_kwh: float,
-                     where: str = "", scale_max: float = 3.0) -> float:
+def solve_flow_scale(
+    energy_at_scale_kwh: Callable[[float], float],
+    metered_energy_kwh: float,
+    where: str = "",
+    scale_max: float = 3.0,
+) -> float:
     """The factor k on the actual flows at which the characteristic gives the metered energy.
 
     Formula (7), law ``invert_characteristic``: solve ``E(k) = Эф`` where ``E(k)`` is the
@@ -326,23 +351,35 @@ def solve_flow_scale(energy_at_scale_kwh: Callable[[float], float], metered_ener
     for i in range(ks.size - 1):
         a, b = gaps[i], gaps[i + 1]
         if np.isfinite(a) and np.isfinite(b) and a * b < 0.0:
-            roots.append(float(brentq(lambda k: energy_at_scale_kwh(k) - metered_energy_kwh,
-                                      float(ks[i]), float(ks[i + 1]), xtol=1e-12)))
+            roots.append(
+                float(
+                    brentq(
+                        lambda k: energy_at_scale_kwh(k) - metered_energy_kwh,
+                        float(ks[i]),
+                        float(ks[i + 1]),
+                        xtol=1e-12,
+                    )
+                )
+            )
     if not roots:
         finite = gaps[np.isfinite(gaps)] + metered_energy_kwh
-        span = (f"{finite.min():,.0f} to {finite.max():,.0f} kWh" if finite.size
-                else "no values (flows off the curve)")
+        span = (
+            f"{finite.min():,.0f} to {finite.max():,.0f} kWh"
+            if finite.size
+            else "no values (flows off the curve)"
+        )
         prefix = f"{where}: " if where else ""
-        msg = (f"{prefix}the metered energy {metered_energy_kwh:,.0f} kWh cannot be reached on "
-               f"the station's characteristic (it gives {span} for flows "
-               f"{ks[0]:.2f}–{ks[-1]:.2f} × the actual ones); check metered_energy_kwh or use "
-               f"flow_correction_law cube or linear")
+        msg = (
+            f"{prefix}the metered energy {metered_energy_kwh:,.0f} kWh cannot be reached on "
+            f"the station's characteristic (it gives {span} for flows "
+            f"{ks[0]:.2f}–{ks[-1]:.2f} × the actual ones); check metered_energy_kwh or use "
+            f"flow_correction_law cube or linear"
+        )
         raise InputError(msg)
     return min(roots, key=lambda k: abs(k - 1.0))
 
 
-def relative_reserves(total_nominal_energy_kwh: float,
-                      total_calculated_energy_kwh: float) -> float:
+def relative_reserves(total_nominal_energy_kwh: float, total_calculated_energy_kwh: float) -> float:
     """Relative reserves of the network, formula (8) [fraction].
 
     ``Кр = (ΣЭном − ΣЭр)/ΣЭр``.
@@ -352,9 +389,13 @@ def relative_reserves(total_nominal_energy_kwh: float,
     return (total_nominal_energy_kwh - total_calculated_energy_kwh) / total_calculated_energy_kwh
 
 
-def task_from_saving(planned_saving_kwh: float, total_nominal_energy_kwh: float,
-                     total_calculated_energy_kwh: float, reserves_factor: float,
-                     form: TaskFormula = "full") -> float:
+def task_from_saving(
+    planned_saving_kwh: float,
+    total_nominal_energy_kwh: float,
+    total_calculated_energy_kwh: float,
+    reserves_factor: float,
+    form: TaskFormula = "full",
+) -> float:
     """The task ε for the coming year from the planned saving ΔЭ, formula (9), unclipped.
 
     ``full``: ``ε = 1 − (ΣЭном − ΔЭ − ΣЭр)/(Кр·ΣЭр)``; ``simple``:
@@ -375,13 +416,19 @@ def task_from_saving(planned_saving_kwh: float, total_nominal_energy_kwh: float,
     _check_positive("total_nominal_energy_kwh (ΣЭном)", total_nominal_energy_kwh)
     if form == "full":
         _check_positive("reserves_factor (Кр)", reserves_factor)
-        return float(1.0 - ((total_nominal_energy_kwh - planned_saving_kwh
-                             - total_calculated_energy_kwh)
-                            / (reserves_factor * total_calculated_energy_kwh)))
+        return float(
+            1.0
+            - (
+                (total_nominal_energy_kwh - planned_saving_kwh - total_calculated_energy_kwh)
+                / (reserves_factor * total_calculated_energy_kwh)
+            )
+        )
     reserves = total_nominal_energy_kwh - total_calculated_energy_kwh
     if not reserves > 0.0:
-        msg = (f"ΣЭном − ΣЭр = {reserves:,.0f} kWh: there are no reserves, so the task ε cannot "
-               f"be derived from a saving (task_formula simple)")
+        msg = (
+            f"ΣЭном − ΣЭр = {reserves:,.0f} kWh: there are no reserves, so the task ε cannot "
+            f"be derived from a saving (task_formula simple)"
+        )
         raise InputError(msg)
     return float(planned_saving_kwh / reserves)
 
@@ -392,19 +439,26 @@ def clip_task(task: float) -> tuple[float, str | None]:
         msg = f"task (ε) = {task} is not a number"
         raise InputError(msg)
     if task < 0.0:
-        return 0.0, (f"ε from formula (9) is {task:.4f} < 0 (the planned saving is below what "
-                     f"the reserves imply); clipped to 0")
+        return 0.0, (
+            f"ε from formula (9) is {task:.4f} < 0 (the planned saving is below what "
+            f"the reserves imply); clipped to 0"
+        )
     if task > 1.0:
-        return 1.0, (f"ε from formula (9) is {task:.4f} > 1 (the planned saving exceeds the "
-                     f"reserves); clipped to 1")
+        return 1.0, (
+            f"ε from formula (9) is {task:.4f} > 1 (the planned saving exceeds the "
+            f"reserves); clipped to 1"
+        )
     return task, None
 
 
-def coming_year_normative_energy_kwh(powers_kw: Sequence[float], hours_h: Sequence[float],
-                                     reserves_factor: float, task: float,
-                                     auxiliary_energy_kwh: float = 0.0,
-                                     reserve_factor_applies_to_auxiliaries: bool = False,
-                                     ) -> float:
+def coming_year_normative_energy_kwh(
+    powers_kw: Sequence[float],
+    hours_h: Sequence[float],
+    reserves_factor: float,
+    task: float,
+    auxiliary_energy_kwh: float = 0.0,
+    reserve_factor_applies_to_auxiliaries: bool = False,
+) -> float:
     """Normative use of one station in the coming year, formula (10) [kWh].
 
     ``Эн,пр = (Σ_seasons Nпр·nпр)·(1 + Кр·(1 − ε))`` plus a planned Эсн (multiplied by the
@@ -639,13 +693,16 @@ def _pct(a: float, b: float) -> str:
 class _Notes:
     warnings: list[str] = field(default_factory=list)
 
-    def head_check(self, label: str, given: float | None, point: StationPoint,
-                   opts: MethodOptions) -> None:
+    def head_check(
+        self, label: str, given: float | None, point: StationPoint, opts: MethodOptions
+    ) -> None:
         if given is None:
             return
         if point.source == "measured":
-            self.warnings.append(f"{label}: head {given:g} m ignored; the measured "
-                                 f"characteristic gives N(G) directly")
+            self.warnings.append(
+                f"{label}: head {given:g} m ignored; the measured "
+                f"characteristic gives N(G) directly"
+            )
             return
         curve = point.curve_head_m
         if opts.head_source == "curve":
@@ -653,7 +710,8 @@ class _Notes:
         if curve is not None and abs(given - curve) > opts.head_mismatch_fraction * curve:
             self.warnings.append(
                 f"{label}: given head {given:g} m differs from the pump curves' {curve:.1f} m "
-                f"by more than {opts.head_mismatch_fraction:.0%}; check the head or the curves")
+                f"by more than {opts.head_mismatch_fraction:.0%}; check the head or the curves"
+            )
 
 
 def _head(given: float | None, opts: MethodOptions) -> float | None:
@@ -665,10 +723,15 @@ def _revision_warnings(inp: NormsInput, year: int | None) -> list[str]:
     if year is None:
         return out
     for name, spec in inp.stations.items():
-        if spec.tested_year is not None and spec.measured_characteristic is not None and (
-                year - spec.tested_year > 5):
-            out.append(f"station {name}: the measured characteristic dates from "
-                       f"{spec.tested_year}; it is due for revision (every five years, cl. 1.2)")
+        if (
+            spec.tested_year is not None
+            and spec.measured_characteristic is not None
+            and (year - spec.tested_year > 5)
+        ):
+            out.append(
+                f"station {name}: the measured characteristic dates from "
+                f"{spec.tested_year}; it is due for revision (every five years, cl. 1.2)"
+            )
     return out
 
 
@@ -708,10 +771,18 @@ def past_year(inp: NormsInput, stations: Mapping[str, Station] | None = None) ->
         station = built[name]
         base = f"{inp.where}: past_year.stations.{name}"
         aux_energy = st.auxiliary_energy_kwh or 0.0
-        aux_factor = (st.auxiliary_factor if st.auxiliary_factor is not None
-                      else 1.0 if st.auxiliary_energy_kwh is not None else spec.auxiliary_factor)
-        allowance = (st.operating_allowance if st.operating_allowance is not None
-                     else spec.operating_allowance)
+        aux_factor = (
+            st.auxiliary_factor
+            if st.auxiliary_factor is not None
+            else 1.0
+            if st.auxiliary_energy_kwh is not None
+            else spec.auxiliary_factor
+        )
+        allowance = (
+            st.operating_allowance
+            if st.operating_allowance is not None
+            else spec.operating_allowance
+        )
         seasons: list[Season] = [s for s in SEASONS if st.season(s) is not None]
         chars: list[SeasonCharacteristic] = []
         hours: list[float] = []
@@ -727,33 +798,46 @@ def past_year(inp: NormsInput, stations: Mapping[str, Station] | None = None) ->
             char = station.season(season, where)
             chars.append(char)
             hours.append(_season_hours(data.hours_h, getattr(spec.hours_h, season), where))
-            dp = char.point(data.design_flow_t_per_h, _head(data.design_head_m, opts),
-                            f"{where}.design_flow_t_per_h = {data.design_flow_t_per_h:g} t/h")
+            dp = char.point(
+                data.design_flow_t_per_h,
+                _head(data.design_head_m, opts),
+                f"{where}.design_flow_t_per_h = {data.design_flow_t_per_h:g} t/h",
+            )
             notes.head_check(f"{where}.design_head_m", data.design_head_m, dp, opts)
             design_pts.append(dp)
             if data.actual_flow_t_per_h is not None:
                 g_act, src = data.actual_flow_t_per_h, "flowmeter"
             else:
-                net = (None if spec.network_flow_t_per_h is None
-                       else getattr(spec.network_flow_t_per_h, season))
+                net = (
+                    None
+                    if spec.network_flow_t_per_h is None
+                    else getattr(spec.network_flow_t_per_h, season)
+                )
                 if net is None:
-                    msg = (f"{inp.where}: past_year.network_flow_t_per_h.{season}: missing; "
-                           f"needed by formula (6) for station {name}")
+                    msg = (
+                        f"{inp.where}: past_year.network_flow_t_per_h.{season}: missing; "
+                        f"needed by formula (6) for station {name}"
+                    )
                     raise InputError(msg)
-                g_act = actual_flow_t_per_h(data.design_flow_t_per_h, net.actual_t_per_h,
-                                            net.design_t_per_h)
+                g_act = actual_flow_t_per_h(
+                    data.design_flow_t_per_h, net.actual_t_per_h, net.design_t_per_h
+                )
                 src = "formula (6)"
             actual_flows.append(g_act)
             flow_sources.append(src)
-            ap = char.point(g_act, _head(data.nominal_head_m, opts),
-                            f"{where}: actual flow {g_act:.6g} t/h ({src})")
+            ap = char.point(
+                g_act,
+                _head(data.nominal_head_m, opts),
+                f"{where}: actual flow {g_act:.6g} t/h ({src})",
+            )
             notes.head_check(f"{where}.nominal_head_m", data.nominal_head_m, ap, opts)
             nominal_pts.append(ap)
         design_powers = [station_power_kw(p, aux_factor) for p in design_pts]
         calc = calculated_energy_kwh(design_powers, hours, aux_energy)
         nominal_powers = [station_power_kw(p, aux_factor) for p in nominal_pts]
-        nominal = nominal_energy_kwh(nominal_powers, hours, allowance, aux_energy,
-                                     opts.allowance_applies_to_auxiliaries)
+        nominal = nominal_energy_kwh(
+            nominal_powers, hours, allowance, aux_energy, opts.allowance_applies_to_auxiliaries
+        )
         uncorrected_nominal = nominal
         corrected_flows = list(actual_flows)
         scale: float | None = None
@@ -764,54 +848,85 @@ def past_year(inp: NormsInput, stations: Mapping[str, Station] | None = None) ->
             where = f"{base}: flow correction (7), law {law}"
             if law == "invert_characteristic":
 
-                def energy_at(k: float, chars: list[SeasonCharacteristic] = chars,
-                              flows: list[float] = actual_flows, hours: list[float] = hours,
-                              aux_factor: float = aux_factor,
-                              aux_energy: float = aux_energy) -> float:
-                    powers = [c.point(k * g).power_kw * aux_factor
-                              for c, g in zip(chars, flows, strict=True)]
+                def energy_at(
+                    k: float,
+                    chars: list[SeasonCharacteristic] = chars,
+                    flows: list[float] = actual_flows,
+                    hours: list[float] = hours,
+                    aux_factor: float = aux_factor,
+                    aux_energy: float = aux_energy,
+                ) -> float:
+                    powers = [
+                        c.point(k * g).power_kw * aux_factor
+                        for c, g in zip(chars, flows, strict=True)
+                    ]
                     return nominal_energy_kwh(powers, hours, 1.0, aux_energy)
 
                 scale = solve_flow_scale(energy_at, metered, where)
                 corrected_flows = [scale * g for g in actual_flows]
             else:
-                corrected_flows = [corrected_actual_flow_t_per_h(g, metered, nominal, law)
-                                   for g in actual_flows]
+                corrected_flows = [
+                    corrected_actual_flow_t_per_h(g, metered, nominal, law) for g in actual_flows
+                ]
                 scale = corrected_flows[0] / actual_flows[0]
-            nominal_pts = [c.point(g, None, f"{where}: corrected flow {g:.6g} t/h")
-                           for c, g in zip(chars, corrected_flows, strict=True)]
+            nominal_pts = [
+                c.point(g, None, f"{where}: corrected flow {g:.6g} t/h")
+                for c, g in zip(chars, corrected_flows, strict=True)
+            ]
             flow_sources = [f"{s} + formula (7) {law}" for s in flow_sources]
             allowance = 1.0
             nominal_powers = [station_power_kw(p, aux_factor) for p in nominal_pts]
-            nominal = nominal_energy_kwh(nominal_powers, hours, 1.0, aux_energy,
-                                         opts.allowance_applies_to_auxiliaries)
+            nominal = nominal_energy_kwh(
+                nominal_powers, hours, 1.0, aux_energy, opts.allowance_applies_to_auxiliaries
+            )
         rows = []
         for i, season in enumerate(seasons):
             dp, ap = design_pts[i], nominal_pts[i]
-            rows.append(PastSeasonRow(
-                station=name, season=season, hours_h=hours[i],
-                design_flow_t_per_h=dp.flow_t_per_h, design_head_m=dp.head_m,
-                design_curve_head_m=dp.curve_head_m, design_regime=dp.regime,
-                design_pump_efficiencies=dp.pump_efficiencies,
-                design_motor_efficiencies=dp.motor_efficiencies,
-                design_unit_power_kw=dp.power_kw, design_power_kw=design_powers[i],
-                calculated_energy_kwh=design_powers[i] * hours[i],
-                actual_flow_source=flow_sources[i],
-                uncorrected_actual_flow_t_per_h=actual_flows[i],
-                actual_flow_t_per_h=corrected_flows[i], nominal_head_m=ap.head_m,
-                nominal_curve_head_m=ap.curve_head_m, nominal_regime=ap.regime,
-                nominal_pump_efficiencies=ap.pump_efficiencies,
-                nominal_motor_efficiencies=ap.motor_efficiencies,
-                nominal_unit_power_kw=ap.power_kw, nominal_power_kw=nominal_powers[i],
-                nominal_energy_kwh=allowance * nominal_powers[i] * hours[i]))
-        results.append(PastStationResult(
-            station=name, seasons=tuple(rows), calculated_energy_kwh=calc,
-            nominal_energy_kwh=nominal, normative_energy_kwh=math.nan,
-            auxiliary_factor=aux_factor, auxiliary_energy_kwh=aux_energy,
-            operating_allowance=allowance, metered_energy_kwh=st.metered_energy_kwh,
-            flow_corrected=law is not None, flow_correction_law=law,
-            flow_correction_scale=scale, uncorrected_nominal_energy_kwh=uncorrected_nominal,
-            findings=()))
+            rows.append(
+                PastSeasonRow(
+                    station=name,
+                    season=season,
+                    hours_h=hours[i],
+                    design_flow_t_per_h=dp.flow_t_per_h,
+                    design_head_m=dp.head_m,
+                    design_curve_head_m=dp.curve_head_m,
+                    design_regime=dp.regime,
+                    design_pump_efficiencies=dp.pump_efficiencies,
+                    design_motor_efficiencies=dp.motor_efficiencies,
+                    design_unit_power_kw=dp.power_kw,
+                    design_power_kw=design_powers[i],
+                    calculated_energy_kwh=design_powers[i] * hours[i],
+                    actual_flow_source=flow_sources[i],
+                    uncorrected_actual_flow_t_per_h=actual_flows[i],
+                    actual_flow_t_per_h=corrected_flows[i],
+                    nominal_head_m=ap.head_m,
+                    nominal_curve_head_m=ap.curve_head_m,
+                    nominal_regime=ap.regime,
+                    nominal_pump_efficiencies=ap.pump_efficiencies,
+                    nominal_motor_efficiencies=ap.motor_efficiencies,
+                    nominal_unit_power_kw=ap.power_kw,
+                    nominal_power_kw=nominal_powers[i],
+                    nominal_energy_kwh=allowance * nominal_powers[i] * hours[i],
+                )
+            )
+        results.append(
+            PastStationResult(
+                station=name,
+                seasons=tuple(rows),
+                calculated_energy_kwh=calc,
+                nominal_energy_kwh=nominal,
+                normative_energy_kwh=math.nan,
+                auxiliary_factor=aux_factor,
+                auxiliary_energy_kwh=aux_energy,
+                operating_allowance=allowance,
+                metered_energy_kwh=st.metered_energy_kwh,
+                flow_corrected=law is not None,
+                flow_correction_law=law,
+                flow_correction_scale=scale,
+                uncorrected_nominal_energy_kwh=uncorrected_nominal,
+                findings=(),
+            )
+        )
     total_calc = sum(r.calculated_energy_kwh for r in results)
     total_nom = sum(r.nominal_energy_kwh for r in results)
     if spec.first_year:
@@ -830,16 +945,28 @@ def past_year(inp: NormsInput, stations: Mapping[str, Station] | None = None) ->
         final.append(_with_findings(r, norm))
     meters = [r.metered_energy_kwh for r in final if r.metered_energy_kwh is not None]
     total_metered = float(sum(meters)) if meters else None
-    findings = _network_findings(inp, final, total_calc, total_nom, total_norm, total_metered,
-                                 len(meters), kr)
+    findings = _network_findings(
+        inp, final, total_calc, total_nom, total_norm, total_metered, len(meters), kr
+    )
     return PastYearResult(
-        title=inp.title, territorial_unit=inp.name, year=spec.year, stations=tuple(final),
-        total_calculated_energy_kwh=total_calc, total_nominal_energy_kwh=total_nom,
-        total_normative_energy_kwh=total_norm, total_metered_energy_kwh=total_metered,
-        metered_station_count=len(meters), previous_reserves_factor=spec.reserves_factor,
-        previous_task=spec.task, normative_multiplier=multiplier, first_year=spec.first_year,
-        reserves_factor=kr, findings=tuple(findings), warnings=tuple(notes.warnings),
-        options=opts)
+        title=inp.title,
+        territorial_unit=inp.name,
+        year=spec.year,
+        stations=tuple(final),
+        total_calculated_energy_kwh=total_calc,
+        total_nominal_energy_kwh=total_nom,
+        total_normative_energy_kwh=total_norm,
+        total_metered_energy_kwh=total_metered,
+        metered_station_count=len(meters),
+        previous_reserves_factor=spec.reserves_factor,
+        previous_task=spec.task,
+        normative_multiplier=multiplier,
+        first_year=spec.first_year,
+        reserves_factor=kr,
+        findings=tuple(findings),
+        warnings=tuple(notes.warnings),
+        options=opts,
+    )
 
 
 def station_power_kw(point: StationPoint, auxiliary_factor: float) -> float:
@@ -859,35 +986,53 @@ def station_power_kw(point: StationPoint, auxiliary_factor: float) -> float:
 def _with_findings(r: PastStationResult, normative_kwh: float) -> PastStationResult:
     found: list[str] = []
     if r.flow_corrected and r.flow_correction_scale is not None:
-        found.append(f"actual flow corrected by formula (7) ({r.flow_correction_law}): "
-                     f"×{r.flow_correction_scale:.4f}; Кэк = 1; Эном "
-                     f"{r.uncorrected_nominal_energy_kwh:,.0f} → {r.nominal_energy_kwh:,.0f} kWh")
-        if (r.metered_energy_kwh is not None
-                and abs(r.nominal_energy_kwh / r.metered_energy_kwh - 1.0) > 0.01):
-            found.append(f"after the correction Эном still differs from Эф by "
-                         f"{_pct(r.nominal_energy_kwh, r.metered_energy_kwh)}: along a "
-                         f"fixed-speed pump curve N(G) is flatter than the {r.flow_correction_law} "
-                         f"law assumes; flow_correction_law invert_characteristic matches Эф")
+        found.append(
+            f"actual flow corrected by formula (7) ({r.flow_correction_law}): "
+            f"×{r.flow_correction_scale:.4f}; Кэк = 1; Эном "
+            f"{r.uncorrected_nominal_energy_kwh:,.0f} → {r.nominal_energy_kwh:,.0f} kWh"
+        )
+        if (
+            r.metered_energy_kwh is not None
+            and abs(r.nominal_energy_kwh / r.metered_energy_kwh - 1.0) > 0.01
+        ):
+            found.append(
+                f"after the correction Эном still differs from Эф by "
+                f"{_pct(r.nominal_energy_kwh, r.metered_energy_kwh)}: along a "
+                f"fixed-speed pump curve N(G) is flatter than the {r.flow_correction_law} "
+                f"law assumes; flow_correction_law invert_characteristic matches Эф"
+            )
     if r.metered_energy_kwh is not None:
         ef, en, enorm = r.metered_energy_kwh, r.nominal_energy_kwh, normative_kwh
         if ef > en:
-            found.append(f"metered {ef:,.0f} kWh is above the nominal {en:,.0f} kWh "
-                         f"({_pct(ef, en)}): shortfalls in the station's own operation "
-                         f"(pump combination or control not optimal, worn units; cl. 1.8)")
+            found.append(
+                f"metered {ef:,.0f} kWh is above the nominal {en:,.0f} kWh "
+                f"({_pct(ef, en)}): shortfalls in the station's own operation "
+                f"(pump combination or control not optimal, worn units; cl. 1.8)"
+            )
         else:
-            found.append(f"metered {ef:,.0f} kWh is within the nominal {en:,.0f} kWh "
-                         f"({_pct(ef, en)})")
+            found.append(
+                f"metered {ef:,.0f} kWh is within the nominal {en:,.0f} kWh ({_pct(ef, en)})"
+            )
         word = "saving" if ef <= enorm else "overspend"
-        found.append(f"{word} of {abs(enorm - ef):,.0f} kWh against the station's share of the "
-                     f"normative {enorm:,.0f} kWh ({_pct(ef, enorm)})")
+        found.append(
+            f"{word} of {abs(enorm - ef):,.0f} kWh against the station's share of the "
+            f"normative {enorm:,.0f} kWh ({_pct(ef, enorm)})"
+        )
     else:
         found.append("no metered energy: the comparisons of cl. 3.7-3.8 are not possible")
     return replace(r, normative_energy_kwh=normative_kwh, findings=tuple(found))
 
 
-def _network_findings(inp: NormsInput, stations: Sequence[PastStationResult],
-                      total_calc: float, total_nom: float, total_norm: float,
-                      total_metered: float | None, n_metered: int, kr: float) -> list[str]:
+def _network_findings(
+    inp: NormsInput,
+    stations: Sequence[PastStationResult],
+    total_calc: float,
+    total_nom: float,
+    total_norm: float,
+    total_metered: float | None,
+    n_metered: int,
+    kr: float,
+) -> list[str]:
     found = []
     spec = inp.past_year
     flows = []
@@ -896,37 +1041,54 @@ def _network_findings(inp: NormsInput, stations: Sequence[PastStationResult],
             net = getattr(spec.network_flow_t_per_h, season)
             if net is not None:
                 flows.append(f"{season} {_pct(net.actual_t_per_h, net.design_t_per_h)}")
-    flow_text = (f"the network's actual flows differ from the design ones ({', '.join(flows)})"
-                 if flows else "actual flows differ from the design ones")
-    found.append(f"reserves ΣЭном − ΣЭр = {total_nom - total_calc:,.0f} kWh, Кр = {kr:.4f} "
-                 f"(8): {flow_text}; causes outside the station staff's control: consumer "
-                 f"systems out of adjustment, no automatic flow control at consumers (cl. 1.6)")
+    flow_text = (
+        f"the network's actual flows differ from the design ones ({', '.join(flows)})"
+        if flows
+        else "actual flows differ from the design ones"
+    )
+    found.append(
+        f"reserves ΣЭном − ΣЭр = {total_nom - total_calc:,.0f} kWh, Кр = {kr:.4f} "
+        f"(8): {flow_text}; causes outside the station staff's control: consumer "
+        f"systems out of adjustment, no automatic flow control at consumers (cl. 1.6)"
+    )
     if total_metered is None:
-        found.append("no station has metered energy: ΣЭф cannot be compared with ΣЭном and "
-                     "ΣЭн (cl. 3.7-3.8)")
+        found.append(
+            "no station has metered energy: ΣЭф cannot be compared with ΣЭном and ΣЭн (cl. 3.7-3.8)"
+        )
     elif n_metered < len(stations):
-        found.append(f"ΣЭф = {total_metered:,.0f} kWh covers {n_metered} of {len(stations)} "
-                     f"stations; the network comparison needs every station metered")
+        found.append(
+            f"ΣЭф = {total_metered:,.0f} kWh covers {n_metered} of {len(stations)} "
+            f"stations; the network comparison needs every station metered"
+        )
     else:
         if total_metered > total_nom:
-            found.append(f"ΣЭф {total_metered:,.0f} kWh is above ΣЭном {total_nom:,.0f} kWh "
-                         f"({_pct(total_metered, total_nom)}): operating shortfalls of the "
-                         f"stations' staff (cl. 1.8)")
+            found.append(
+                f"ΣЭф {total_metered:,.0f} kWh is above ΣЭном {total_nom:,.0f} kWh "
+                f"({_pct(total_metered, total_nom)}): operating shortfalls of the "
+                f"stations' staff (cl. 1.8)"
+            )
         else:
-            found.append(f"ΣЭф {total_metered:,.0f} kWh is within ΣЭном {total_nom:,.0f} kWh "
-                         f"({_pct(total_metered, total_nom)})")
+            found.append(
+                f"ΣЭф {total_metered:,.0f} kWh is within ΣЭном {total_nom:,.0f} kWh "
+                f"({_pct(total_metered, total_nom)})"
+            )
         if total_metered <= total_norm:
-            found.append(f"real saving of {total_norm - total_metered:,.0f} kWh against "
-                         f"ΣЭн {total_norm:,.0f} kWh: the saving task was met (cl. 2.6)")
+            found.append(
+                f"real saving of {total_norm - total_metered:,.0f} kWh against "
+                f"ΣЭн {total_norm:,.0f} kWh: the saving task was met (cl. 2.6)"
+            )
         else:
-            found.append(f"overspend of {total_metered - total_norm:,.0f} kWh against ΣЭн "
-                         f"{total_norm:,.0f} kWh: the saving task was not met; find the causes "
-                         f"(cl. 2.6)")
+            found.append(
+                f"overspend of {total_metered - total_norm:,.0f} kWh against ΣЭн "
+                f"{total_norm:,.0f} kWh: the saving task was not met; find the causes "
+                f"(cl. 2.6)"
+            )
     return found
 
 
-def _task(inp: NormsInput, past: PastYearResult | None, kr: float,
-          warnings: list[str]) -> TaskResult:
+def _task(
+    inp: NormsInput, past: PastYearResult | None, kr: float, warnings: list[str]
+) -> TaskResult:
     cy = inp.coming_year
     if cy is None:  # pragma: no cover - checked by the caller
         msg = f"{inp.where}: coming_year: missing"
@@ -955,15 +1117,21 @@ def _task(inp: NormsInput, past: PastYearResult | None, kr: float,
         warnings.append(warn)
     own_kr = (nom - calc) / calc
     if form == "full" and abs(kr - own_kr) > inp.options.reserves_tolerance:
-        warnings.append(f"Кр = {kr:.4f} used for the coming year differs from the previous "
-                        f"year's (8) value {own_kr:.4f}; formula (9) full and simple then "
-                        f"give different ε")
-    return TaskResult(task, f"formula (9) {form}", raw, cy.planned_saving_kwh, calc, nom, kr,
-                      prev_kr)
+        warnings.append(
+            f"Кр = {kr:.4f} used for the coming year differs from the previous "
+            f"year's (8) value {own_kr:.4f}; formula (9) full and simple then "
+            f"give different ε"
+        )
+    return TaskResult(
+        task, f"formula (9) {form}", raw, cy.planned_saving_kwh, calc, nom, kr, prev_kr
+    )
 
 
-def coming_year(inp: NormsInput, past: PastYearResult | None = None,
-                stations: Mapping[str, Station] | None = None) -> ComingYearResult:
+def coming_year(
+    inp: NormsInput,
+    past: PastYearResult | None = None,
+    stations: Mapping[str, Station] | None = None,
+) -> ComingYearResult:
     """Coming-year workflow: ε (9), Nпр (11), Эн,пр (10) per station and the total (4.3).
 
     Parameters
@@ -988,16 +1156,26 @@ def coming_year(inp: NormsInput, past: PastYearResult | None = None,
     built = dict(stations) if stations is not None else inp.build_stations()
     if past is None and inp.past_year is not None:
         past = past_year(inp, built)
-    year = cy.year if cy.year is not None else (
-        None if inp.past_year is None or inp.past_year.year is None else inp.past_year.year + 1)
+    year = (
+        cy.year
+        if cy.year is not None
+        else (
+            None if inp.past_year is None or inp.past_year.year is None else inp.past_year.year + 1
+        )
+    )
     warnings = _revision_warnings(inp, year)
     if cy.reserves_factor is not None:
         kr = cy.reserves_factor
         # with ΔЭ, formula (9) reports the difference itself (see _task)
-        if past is not None and cy.planned_saving_kwh is None and (
-                abs(kr - past.reserves_factor) > opts.reserves_tolerance):
-            warnings.append(f"coming_year.reserves_factor = {kr:g} differs from the past year's "
-                            f"Кр by formula (8), {past.reserves_factor:.4f}")
+        if (
+            past is not None
+            and cy.planned_saving_kwh is None
+            and (abs(kr - past.reserves_factor) > opts.reserves_tolerance)
+        ):
+            warnings.append(
+                f"coming_year.reserves_factor = {kr:g} differs from the past year's "
+                f"Кр by formula (8), {past.reserves_factor:.4f}"
+            )
     elif past is not None:
         kr = past.reserves_factor
     else:  # pragma: no cover - schema
@@ -1015,8 +1193,13 @@ def coming_year(inp: NormsInput, past: PastYearResult | None = None,
         station = built[name]
         base = f"{inp.where}: coming_year.stations.{name}"
         aux_energy = st.auxiliary_energy_kwh or 0.0
-        aux_factor = (st.auxiliary_factor if st.auxiliary_factor is not None
-                      else 1.0 if st.auxiliary_energy_kwh is not None else cy.auxiliary_factor)
+        aux_factor = (
+            st.auxiliary_factor
+            if st.auxiliary_factor is not None
+            else 1.0
+            if st.auxiliary_energy_kwh is not None
+            else cy.auxiliary_factor
+        )
         rows = []
         for season in SEASONS:
             data = st.season(season)
@@ -1025,33 +1208,64 @@ def coming_year(inp: NormsInput, past: PastYearResult | None = None,
             where = f"{base}.{season}"
             char = station.season(season, where)
             hours = _season_hours(data.hours_h, getattr(cy.hours_h, season), where)
-            pt = char.point(data.flow_t_per_h, _head(data.head_m, opts),
-                            f"{where}.flow_t_per_h = {data.flow_t_per_h:g} t/h")
+            pt = char.point(
+                data.flow_t_per_h,
+                _head(data.head_m, opts),
+                f"{where}.flow_t_per_h = {data.flow_t_per_h:g} t/h",
+            )
             notes.head_check(f"{where}.head_m", data.head_m, pt, opts)
             power = station_power_kw(pt, aux_factor)
-            rows.append(ComingSeasonRow(
-                station=name, season=season, hours_h=hours, flow_t_per_h=data.flow_t_per_h,
-                head_m=pt.head_m, curve_head_m=pt.curve_head_m, regime=pt.regime,
-                pump_efficiencies=pt.pump_efficiencies,
-                motor_efficiencies=pt.motor_efficiencies, unit_power_kw=pt.power_kw,
-                power_kw=power, pumping_energy_kwh=power * hours))
+            rows.append(
+                ComingSeasonRow(
+                    station=name,
+                    season=season,
+                    hours_h=hours,
+                    flow_t_per_h=data.flow_t_per_h,
+                    head_m=pt.head_m,
+                    curve_head_m=pt.curve_head_m,
+                    regime=pt.regime,
+                    pump_efficiencies=pt.pump_efficiencies,
+                    motor_efficiencies=pt.motor_efficiencies,
+                    unit_power_kw=pt.power_kw,
+                    power_kw=power,
+                    pumping_energy_kwh=power * hours,
+                )
+            )
         normative = coming_year_normative_energy_kwh(
-            [r.power_kw for r in rows], [r.hours_h for r in rows], kr, task.task, aux_energy,
-            opts.reserve_factor_applies_to_auxiliaries)
-        results.append(ComingStationResult(
-            station=name, seasons=tuple(rows),
-            pumping_energy_kwh=float(sum(r.pumping_energy_kwh for r in rows)),
-            auxiliary_factor=aux_factor, auxiliary_energy_kwh=aux_energy,
-            normative_energy_kwh=normative))
+            [r.power_kw for r in rows],
+            [r.hours_h for r in rows],
+            kr,
+            task.task,
+            aux_energy,
+            opts.reserve_factor_applies_to_auxiliaries,
+        )
+        results.append(
+            ComingStationResult(
+                station=name,
+                seasons=tuple(rows),
+                pumping_energy_kwh=float(sum(r.pumping_energy_kwh for r in rows)),
+                auxiliary_factor=aux_factor,
+                auxiliary_energy_kwh=aux_energy,
+                normative_energy_kwh=normative,
+            )
+        )
     return ComingYearResult(
-        title=inp.title, territorial_unit=inp.name, year=year, task=task,
-        reserves_factor=kr, normative_multiplier=multiplier, stations=tuple(results),
+        title=inp.title,
+        territorial_unit=inp.name,
+        year=year,
+        task=task,
+        reserves_factor=kr,
+        normative_multiplier=multiplier,
+        stations=tuple(results),
         total_normative_energy_kwh=float(sum(r.normative_energy_kwh for r in results)),
-        warnings=tuple(notes.warnings), options=opts)
+        warnings=tuple(notes.warnings),
+        options=opts,
+    )
 
 
-def territorial_totals(units: Sequence[tuple[str, PastYearResult | None,
-                                             ComingYearResult | None]]) -> TerritorialTotals:
+def territorial_totals(
+    units: Sequence[tuple[str, PastYearResult | None, ComingYearResult | None]],
+) -> TerritorialTotals:
     """Sum absolute amounts over territorial units (cl. 4.4) [kWh].
 
     Parameters
@@ -1068,31 +1282,43 @@ def territorial_totals(units: Sequence[tuple[str, PastYearResult | None,
     warnings = []
     for name, past, coming in units:
         if name in seen:
-            msg = (f"territorial unit {name!r} appears twice; give each input file its own "
-                   f"territorial_unit")
+            msg = (
+                f"territorial unit {name!r} appears twice; give each input file its own "
+                f"territorial_unit"
+            )
             raise InputError(msg)
         seen.add(name)
         metered = None
         if past is not None and past.total_metered_energy_kwh is not None:
             metered = past.total_metered_energy_kwh
             if past.metered_station_count < len(past.stations):
-                warnings.append(f"{name}: metered energy covers {past.metered_station_count} of "
-                                f"{len(past.stations)} stations")
-        rows.append(UnitTotals(name, None if past is None else past.total_normative_energy_kwh,
-                               metered,
-                               None if coming is None else coming.total_normative_energy_kwh))
+                warnings.append(
+                    f"{name}: metered energy covers {past.metered_station_count} of "
+                    f"{len(past.stations)} stations"
+                )
+        rows.append(
+            UnitTotals(
+                name,
+                None if past is None else past.total_normative_energy_kwh,
+                metered,
+                None if coming is None else coming.total_normative_energy_kwh,
+            )
+        )
 
     def total(values: list[float | None], label: str) -> float | None:
         present: list[float] = [v for v in values if v is not None]
         if not present:
             return None
         if len(present) < len(values):
-            warnings.append(f"{label}: {len(values) - len(present)} unit(s) without a value; "
-                            f"the sum is partial")
+            warnings.append(
+                f"{label}: {len(values) - len(present)} unit(s) without a value; the sum is partial"
+            )
         return float(sum(present))
 
     return TerritorialTotals(
-        tuple(rows), total([r.past_normative_energy_kwh for r in rows], "past normative"),
+        tuple(rows),
+        total([r.past_normative_energy_kwh for r in rows], "past normative"),
         total([r.past_metered_energy_kwh for r in rows], "past metered"),
         total([r.coming_normative_energy_kwh for r in rows], "coming normative"),
-        tuple(warnings))
+        tuple(warnings),
+    )

@@ -91,15 +91,16 @@ class TabulatedCurve:
     flow_m3_per_h: tuple[float, ...]
     values: tuple[float, ...]
     interpolation: Interpolation = "pchip"
-    _pchip: PchipInterpolator | None = field(default=None, init=False, repr=False,
-                                             compare=False)
+    _pchip: PchipInterpolator | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         x = np.asarray(self.flow_m3_per_h, dtype=float)
         y = np.asarray(self.values, dtype=float)
         if x.ndim != 1 or x.size < 2 or x.size != y.size:
-            msg = (f"a tabulated curve needs at least two (flow, value) points of equal count; "
-                   f"got {x.size} flows and {y.size} values")
+            msg = (
+                f"a tabulated curve needs at least two (flow, value) points of equal count; "
+                f"got {x.size} flows and {y.size} values"
+            )
             raise InputError(msg)
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             msg = "a tabulated curve has a non-finite flow or value"
@@ -157,13 +158,15 @@ class PolynomialCurve:
         if coeffs.size <= 1:
             return 0.0, math.inf
         roots = np.polynomial.polynomial.polyroots(coeffs)
-        real = [r.real for r in roots if abs(r.imag) <= 1e-9 * max(1.0, abs(r.real))
-                and r.real > 1e-12]
+        real = [
+            r.real for r in roots if abs(r.imag) <= 1e-9 * max(1.0, abs(r.real)) and r.real > 1e-12
+        ]
         return 0.0, (min(real) if real else math.inf)
 
 
-def parabola_head_curve(shutoff_head_m: float,
-                        drop_coefficient_m_per_m3_per_h_sq: float) -> PolynomialCurve:
+def parabola_head_curve(
+    shutoff_head_m: float, drop_coefficient_m_per_m3_per_h_sq: float
+) -> PolynomialCurve:
     """The catalogue parabola ``H = H0 − S·Q²``.
 
     Parameters
@@ -176,8 +179,9 @@ def parabola_head_curve(shutoff_head_m: float,
     return PolynomialCurve((shutoff_head_m, 0.0, -drop_coefficient_m_per_m3_per_h_sq))
 
 
-def nominal_parabola_efficiency(nominal_flow_m3_per_h: float,
-                                nominal_efficiency: float) -> PolynomialCurve:
+def nominal_parabola_efficiency(
+    nominal_flow_m3_per_h: float, nominal_efficiency: float
+) -> PolynomialCurve:
     """The textbook efficiency parabola ``η = η_nom·(2q − q²)``, ``q = Q/Q_nom``.
 
     It is zero at Q = 0 and Q = 2·Q_nom and peaks at η_nom at the nominal flow.
@@ -190,7 +194,7 @@ def nominal_parabola_efficiency(nominal_flow_m3_per_h: float,
         η_nom [fraction].
     """
     q_n, eta = nominal_flow_m3_per_h, nominal_efficiency
-    return PolynomialCurve((0.0, 2.0 * eta / q_n, -eta / q_n ** 2))
+    return PolynomialCurve((0.0, 2.0 * eta / q_n, -eta / q_n**2))
 
 
 def constant_curve(value: float) -> PolynomialCurve:
@@ -198,8 +202,11 @@ def constant_curve(value: float) -> PolynomialCurve:
     return PolynomialCurve((value,))
 
 
-def fit_head_curve(flow_m3_per_h: Sequence[float], head_m: Sequence[float],
-                   form: Literal["quadratic", "parabola"] = "quadratic") -> PolynomialCurve:
+def fit_head_curve(
+    flow_m3_per_h: Sequence[float],
+    head_m: Sequence[float],
+    form: Literal["quadratic", "parabola"] = "quadratic",
+) -> PolynomialCurve:
     """Least-squares fit of a head curve to points.
 
     Parameters
@@ -219,10 +226,12 @@ def fit_head_curve(flow_m3_per_h: Sequence[float], head_m: Sequence[float],
     h = np.asarray(head_m, dtype=float)
     powers = (0, 1, 2) if form == "quadratic" else (0, 2)
     if q.size != h.size or q.size < len(powers):
-        msg = (f"a {form} head fit needs at least {len(powers)} (flow, head) points of equal "
-               f"count; got {q.size} flows and {h.size} heads")
+        msg = (
+            f"a {form} head fit needs at least {len(powers)} (flow, head) points of equal "
+            f"count; got {q.size} flows and {h.size} heads"
+        )
         raise InputError(msg)
-    design = np.column_stack([q ** p for p in powers])
+    design = np.column_stack([q**p for p in powers])
     sol, *_ = np.linalg.lstsq(design, h, rcond=None)
     coeffs = [0.0, 0.0, 0.0]
     for p, c in zip(powers, sol, strict=True):
@@ -230,8 +239,9 @@ def fit_head_curve(flow_m3_per_h: Sequence[float], head_m: Sequence[float],
     return PolynomialCurve(tuple(coeffs), (float(q.min()), float(q.max())))
 
 
-def fit_efficiency_curve(flow_m3_per_h: Sequence[float],
-                         efficiency: Sequence[float]) -> PolynomialCurve:
+def fit_efficiency_curve(
+    flow_m3_per_h: Sequence[float], efficiency: Sequence[float]
+) -> PolynomialCurve:
     """Least-squares fit of ``η = e1·Q + e2·Q²`` (zero at zero flow) to points.
 
     Parameters
@@ -242,10 +252,12 @@ def fit_efficiency_curve(flow_m3_per_h: Sequence[float],
     q = np.asarray(flow_m3_per_h, dtype=float)
     e = np.asarray(efficiency, dtype=float)
     if q.size != e.size or q.size < 2:
-        msg = (f"an efficiency fit needs at least two (flow, efficiency) points of equal count; "
-               f"got {q.size} flows and {e.size} efficiencies")
+        msg = (
+            f"an efficiency fit needs at least two (flow, efficiency) points of equal count; "
+            f"got {q.size} flows and {e.size} efficiencies"
+        )
         raise InputError(msg)
-    sol, *_ = np.linalg.lstsq(np.column_stack([q, q ** 2]), e, rcond=None)
+    sol, *_ = np.linalg.lstsq(np.column_stack([q, q**2]), e, rcond=None)
     return PolynomialCurve((0.0, float(sol[0]), float(sol[1])), (float(q.min()), float(q.max())))
 
 
@@ -284,8 +296,10 @@ class Pump:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.motor_efficiency <= 1.0:
-            msg = (f"pump {self.name}: motor_efficiency = {self.motor_efficiency} is outside "
-                   f"(0, 1]; give it as a fraction, e.g. 0.95")
+            msg = (
+                f"pump {self.name}: motor_efficiency = {self.motor_efficiency} is outside "
+                f"(0, 1]; give it as a fraction, e.g. 0.95"
+            )
             raise InputError(msg)
         lo, hi = self._natural_range()
         if self.flow_range_m3_per_h is not None:
@@ -294,14 +308,18 @@ class Pump:
                 if isinstance(curve, TabulatedCurve):
                     t_lo, t_hi = curve.domain_m3_per_h()
                     if u_lo < t_lo - 1e-9 or u_hi > t_hi + 1e-9:
-                        msg = (f"pump {self.name}: flow_range_m3_per_h [{u_lo:g}, {u_hi:g}] "
-                               f"goes beyond the tabulated points [{t_lo:g}, {t_hi:g}]; "
-                               f"tabulated curves are not extrapolated")
+                        msg = (
+                            f"pump {self.name}: flow_range_m3_per_h [{u_lo:g}, {u_hi:g}] "
+                            f"goes beyond the tabulated points [{t_lo:g}, {t_hi:g}]; "
+                            f"tabulated curves are not extrapolated"
+                        )
                         raise InputError(msg)
             lo, hi = u_lo, u_hi
         if not (0.0 <= lo < hi < math.inf):
-            msg = (f"pump {self.name}: the usable flow range [{lo:g}, {hi:g}] m³/h is empty or "
-                   f"unbounded; give flow_range_m3_per_h")
+            msg = (
+                f"pump {self.name}: the usable flow range [{lo:g}, {hi:g}] m³/h is empty or "
+                f"unbounded; give flow_range_m3_per_h"
+            )
             raise InputError(msg)
         object.__setattr__(self, "flow_range_m3_per_h", (float(lo), float(hi)))
         grid = np.linspace(lo, hi, _GRID_POINTS)
@@ -311,14 +329,18 @@ class Pump:
         bad = ~((eta > 0.0) & (eta <= 1.0))
         if np.any(bad):
             q_bad = float(inner[np.argmax(bad)])
-            msg = (f"pump {self.name}: efficiency {float(self.efficiency(q_bad)):.4g} at "
-                   f"{q_bad:.4g} m³/h is outside (0, 1]; check the efficiency curve (fractions, "
-                   f"not percent) or narrow flow_range_m3_per_h")
+            msg = (
+                f"pump {self.name}: efficiency {float(self.efficiency(q_bad)):.4g} at "
+                f"{q_bad:.4g} m³/h is outside (0, 1]; check the efficiency curve (fractions, "
+                f"not percent) or narrow flow_range_m3_per_h"
+            )
             raise InputError(msg)
         if np.any(~(head > 0.0)):
             q_bad = float(inner[np.argmax(~(head > 0.0))])
-            msg = (f"pump {self.name}: head {float(self.head(q_bad)):.4g} m at {q_bad:.4g} m³/h "
-                   f"is not positive; narrow flow_range_m3_per_h")
+            msg = (
+                f"pump {self.name}: head {float(self.head(q_bad)):.4g} m at {q_bad:.4g} m³/h "
+                f"is not positive; narrow flow_range_m3_per_h"
+            )
             raise InputError(msg)
         ends = self.head(np.array([lo, hi]))
         full = np.concatenate([ends[:1], head, ends[1:]])
@@ -356,9 +378,11 @@ class Pump:
         if not self.in_range(flow_m3_per_h):
             lo, hi = self._range()
             prefix = f"{where}: " if where else ""
-            msg = (f"{prefix}pump {self.name} would run at {flow_m3_per_h:.6g} m³/h, outside "
-                   f"its curve [{lo:.6g}, {hi:.6g}] m³/h; check the flow, the number of running "
-                   f"pumps or the pump's flow_range_m3_per_h")
+            msg = (
+                f"{prefix}pump {self.name} would run at {flow_m3_per_h:.6g} m³/h, outside "
+                f"its curve [{lo:.6g}, {hi:.6g}] m³/h; check the flow, the number of running "
+                f"pumps or the pump's flow_range_m3_per_h"
+            )
             raise InputError(msg)
 
     def head_m(self, flow_m3_per_h: float) -> float:
@@ -366,8 +390,10 @@ class Pump:
         self.check_flow(flow_m3_per_h)
         head = float(self.head(flow_m3_per_h))
         if not head > 0.0:
-            msg = (f"pump {self.name}: head {head:.4g} m at {flow_m3_per_h:.6g} m³/h is not "
-                   f"positive (beyond run-out); narrow flow_range_m3_per_h")
+            msg = (
+                f"pump {self.name}: head {head:.4g} m at {flow_m3_per_h:.6g} m³/h is not "
+                f"positive (beyond run-out); narrow flow_range_m3_per_h"
+            )
             raise InputError(msg)
         return head
 
@@ -376,8 +402,10 @@ class Pump:
         self.check_flow(flow_m3_per_h)
         eta = float(self.efficiency(flow_m3_per_h))
         if not 0.0 < eta <= 1.0:
-            msg = (f"pump {self.name}: efficiency {eta:.4g} at {flow_m3_per_h:.6g} m³/h is "
-                   f"outside (0, 1]")
+            msg = (
+                f"pump {self.name}: efficiency {eta:.4g} at {flow_m3_per_h:.6g} m³/h is "
+                f"outside (0, 1]"
+            )
             raise InputError(msg)
         return eta
 
@@ -399,9 +427,11 @@ class Pump:
             inverted (needed for different pumps in parallel and for system curves).
         """
         if not self.head_falls:
-            msg = (f"pump {self.name}: the head curve does not fall monotonically over "
-                   f"{self._range()} m³/h, so the flow at a given head is ambiguous; narrow "
-                   f"flow_range_m3_per_h to the falling part of the curve")
+            msg = (
+                f"pump {self.name}: the head curve does not fall monotonically over "
+                f"{self._range()} m³/h, so the flow at a given head is ambiguous; narrow "
+                f"flow_range_m3_per_h to the falling part of the curve"
+            )
             raise InputError(msg)
         lo, hi = self._range()
         h_low, h_high = self.head_span_m()
@@ -467,15 +497,18 @@ def joint_operation(pumps: Sequence[Pump], flow_m3_per_h: float, where: str = ""
     if _identical(pumps):
         q = flow_m3_per_h / n
         pumps[0].check_flow(q, where)
-        return JointPoint(flow_m3_per_h, pumps[0].head_m(q), (q,) * n,
-                          (pumps[0].pump_efficiency(q),) * n)
+        return JointPoint(
+            flow_m3_per_h, pumps[0].head_m(q), (q,) * n, (pumps[0].pump_efficiency(q),) * n
+        )
     q_min = sum(p.min_flow_m3_per_h for p in pumps)
     q_max = sum(p.max_flow_m3_per_h for p in pumps)
     names = " + ".join(p.name for p in pumps)
     prefix = f"{where}: " if where else ""
     if not (flow_m3_per_h > 0.0 and q_min - 1e-9 <= flow_m3_per_h <= q_max + 1e-9):
-        msg = (f"{prefix}{flow_m3_per_h:.6g} m³/h is outside the joint characteristic of "
-               f"{names} [{q_min:.6g}, {q_max:.6g}] m³/h")
+        msg = (
+            f"{prefix}{flow_m3_per_h:.6g} m³/h is outside the joint characteristic of "
+            f"{names} [{q_min:.6g}, {q_max:.6g}] m³/h"
+        )
         raise InputError(msg)
     h_lo = min(p.head_span_m()[0] for p in pumps)
     h_hi = max(p.head_span_m()[1] for p in pumps)
@@ -493,14 +526,20 @@ def joint_operation(pumps: Sequence[Pump], flow_m3_per_h: float, where: str = ""
     for p, q in zip(pumps, flows, strict=True):
         h_p_low, h_p_high = p.head_span_m()
         if head > h_p_high + 1e-6 or head < h_p_low - 1e-6:
-            msg = (f"{prefix}at {flow_m3_per_h:.6g} m³/h the common head {head:.4g} m of "
-                   f"{names} is outside pump {p.name}'s curve [{h_p_low:.4g}, {h_p_high:.4g}] m: "
-                   f"that pump would be pushed off its curve; this combination of pumps is not "
-                   f"a valid regime at this flow")
+            msg = (
+                f"{prefix}at {flow_m3_per_h:.6g} m³/h the common head {head:.4g} m of "
+                f"{names} is outside pump {p.name}'s curve [{h_p_low:.4g}, {h_p_high:.4g}] m: "
+                f"that pump would be pushed off its curve; this combination of pumps is not "
+                f"a valid regime at this flow"
+            )
             raise InputError(msg)
         p.check_flow(q, where)
-    return JointPoint(flow_m3_per_h, head, flows, tuple(p.pump_efficiency(q) for p, q in
-                                                        zip(pumps, flows, strict=True)))
+    return JointPoint(
+        flow_m3_per_h,
+        head,
+        flows,
+        tuple(p.pump_efficiency(q) for p, q in zip(pumps, flows, strict=True)),
+    )
 
 
 def joint_head_curve_m(pumps: Sequence[Pump], flow_m3_per_h: npt.ArrayLike) -> FloatArray:
@@ -515,8 +554,9 @@ def joint_head_curve_m(pumps: Sequence[Pump], flow_m3_per_h: npt.ArrayLike) -> F
     return out
 
 
-def operating_point(pumps: Sequence[Pump], static_head_m: float,
-                    resistance_m_per_m3_per_h_sq: float) -> JointPoint:
+def operating_point(
+    pumps: Sequence[Pump], static_head_m: float, resistance_m_per_m3_per_h_sq: float
+) -> JointPoint:
     """Intersect the joint characteristic with the system curve ``H = H0 + S·Q²``.
 
     Parameters
@@ -537,13 +577,14 @@ def operating_point(pumps: Sequence[Pump], static_head_m: float,
         msg = "operating point: no running pumps"
         raise InputError(msg)
     if not resistance_m_per_m3_per_h_sq > 0.0:
-        msg = (f"operating point: system resistance {resistance_m_per_m3_per_h_sq} must be "
-               f"positive")
+        msg = f"operating point: system resistance {resistance_m_per_m3_per_h_sq} must be positive"
         raise InputError(msg)
     names = " + ".join(p.name for p in pumps)
     s = resistance_m_per_m3_per_h_sq
-    no_cross = (f"the system curve H = {static_head_m:g} + {s:g}·Q² does not cross the joint "
-                f"characteristic of {names}")
+    no_cross = (
+        f"the system curve H = {static_head_m:g} + {s:g}·Q² does not cross the joint "
+        f"characteristic of {names}"
+    )
     if _identical(pumps):
         n = len(pumps)
         q_hi = n * pumps[0].max_flow_m3_per_h
@@ -556,16 +597,20 @@ def operating_point(pumps: Sequence[Pump], static_head_m: float,
         if g_lo < 0.0 or g_hi > 0.0:
             msg = f"{no_cross} within [{q_lo:.6g}, {q_hi:.6g}] m³/h"
             raise InputError(msg)
-        q = float(brentq(gap, q_lo, q_hi, xtol=_XTOL)) if g_lo * g_hi < 0.0 else (
-            q_lo if g_lo == 0.0 else q_hi)
+        q = (
+            float(brentq(gap, q_lo, q_hi, xtol=_XTOL))
+            if g_lo * g_hi < 0.0
+            else (q_lo if g_lo == 0.0 else q_hi)
+        )
         return joint_operation(pumps, q)
     # different pumps: solve in head, where the joint characteristic is Σ Q_i(H)
     h_lo = max(min(p.head_span_m()[0] for p in pumps), static_head_m)
     h_hi = max(p.head_span_m()[1] for p in pumps)
 
     def excess(h: float) -> float:
-        return (sum(p.flow_at_head_m3_per_h(h) for p in pumps)
-                - math.sqrt(max(h - static_head_m, 0.0) / s))
+        return sum(p.flow_at_head_m3_per_h(h) for p in pumps) - math.sqrt(
+            max(h - static_head_m, 0.0) / s
+        )
 
     if not h_lo < h_hi or excess(h_lo) < 0.0 or excess(h_hi) > 0.0:
         msg = f"{no_cross} (heads {h_lo:.4g}–{h_hi:.4g} m)"

@@ -49,10 +49,21 @@ __all__ = [
     "write_text_atomic",
 ]
 
-ASSUMPTION_NOTE = ("kWh values rest on the pump and motor efficiencies of the input file; where "
-                   "those are assumed, the results are reference values under those assumptions.")
-METHOD_COLUMNS = ["territorial_unit", "table", "item", "symbol", "formula", "station", "season",
-                  "value", "unit"]
+ASSUMPTION_NOTE = (
+    "kWh values rest on the pump and motor efficiencies of the input file; where "
+    "those are assumed, the results are reference values under those assumptions."
+)
+METHOD_COLUMNS = [
+    "territorial_unit",
+    "table",
+    "item",
+    "symbol",
+    "formula",
+    "station",
+    "season",
+    "value",
+    "unit",
+]
 
 
 def _effs(values: Sequence[float]) -> str:
@@ -74,67 +85,126 @@ def _num(value: float | None, digits: int = 1) -> str:
 def past_year_frames(result: PastYearResult) -> dict[str, pd.DataFrame]:
     """The past year as DataFrames: ``seasons``, ``stations``, ``totals`` and ``method``."""
     unit = result.territorial_unit
-    seasons = pd.DataFrame([{
-        "station": r.station, "season": r.season, "hours_h": r.hours_h,
-        "design_flow_t_per_h": r.design_flow_t_per_h, "design_head_m": r.design_head_m,
-        "design_curve_head_m": r.design_curve_head_m, "design_regime": r.design_regime,
-        "design_pump_efficiency": _effs(r.design_pump_efficiencies),
-        "design_power_kw": r.design_power_kw, "calculated_energy_kwh": r.calculated_energy_kwh,
-        "actual_flow_source": r.actual_flow_source,
-        "actual_flow_t_per_h": r.actual_flow_t_per_h, "nominal_head_m": r.nominal_head_m,
-        "nominal_curve_head_m": r.nominal_curve_head_m,
-        "nominal_pump_efficiency": _effs(r.nominal_pump_efficiencies),
-        "nominal_power_kw": r.nominal_power_kw, "nominal_energy_kwh": r.nominal_energy_kwh,
-    } for st in result.stations for r in st.seasons])
-    stations = pd.DataFrame([{
-        "station": st.station, "calculated_energy_kwh": st.calculated_energy_kwh,
-        "nominal_energy_kwh": st.nominal_energy_kwh,
-        "normative_energy_kwh": st.normative_energy_kwh,
-        "metered_energy_kwh": st.metered_energy_kwh,
-        "auxiliary_factor": st.auxiliary_factor,
-        "auxiliary_energy_kwh": st.auxiliary_energy_kwh,
-        "operating_allowance": st.operating_allowance, "flow_corrected": st.flow_corrected,
-    } for st in result.stations])
-    totals = pd.DataFrame([{
-        "territorial_unit": unit,
-        "total_calculated_energy_kwh": result.total_calculated_energy_kwh,
-        "total_normative_energy_kwh": result.total_normative_energy_kwh,
-        "total_nominal_energy_kwh": result.total_nominal_energy_kwh,
-        "total_metered_energy_kwh": result.total_metered_energy_kwh,
-        "reserves_factor": result.reserves_factor,
-        "normative_multiplier": result.normative_multiplier, "first_year": result.first_year,
-    }])
+    seasons = pd.DataFrame(
+        [
+            {
+                "station": r.station,
+                "season": r.season,
+                "hours_h": r.hours_h,
+                "design_flow_t_per_h": r.design_flow_t_per_h,
+                "design_head_m": r.design_head_m,
+                "design_curve_head_m": r.design_curve_head_m,
+                "design_regime": r.design_regime,
+                "design_pump_efficiency": _effs(r.design_pump_efficiencies),
+                "design_power_kw": r.design_power_kw,
+                "calculated_energy_kwh": r.calculated_energy_kwh,
+                "actual_flow_source": r.actual_flow_source,
+                "actual_flow_t_per_h": r.actual_flow_t_per_h,
+                "nominal_head_m": r.nominal_head_m,
+                "nominal_curve_head_m": r.nominal_curve_head_m,
+                "nominal_pump_efficiency": _effs(r.nominal_pump_efficiencies),
+                "nominal_power_kw": r.nominal_power_kw,
+                "nominal_energy_kwh": r.nominal_energy_kwh,
+            }
+            for st in result.stations
+            for r in st.seasons
+        ]
+    )
+    stations = pd.DataFrame(
+        [
+            {
+                "station": st.station,
+                "calculated_energy_kwh": st.calculated_energy_kwh,
+                "nominal_energy_kwh": st.nominal_energy_kwh,
+                "normative_energy_kwh": st.normative_energy_kwh,
+                "metered_energy_kwh": st.metered_energy_kwh,
+                "auxiliary_factor": st.auxiliary_factor,
+                "auxiliary_energy_kwh": st.auxiliary_energy_kwh,
+                "operating_allowance": st.operating_allowance,
+                "flow_corrected": st.flow_corrected,
+            }
+            for st in result.stations
+        ]
+    )
+    totals = pd.DataFrame(
+        [
+            {
+                "territorial_unit": unit,
+                "total_calculated_energy_kwh": result.total_calculated_energy_kwh,
+                "total_normative_energy_kwh": result.total_normative_energy_kwh,
+                "total_nominal_energy_kwh": result.total_nominal_energy_kwh,
+                "total_metered_energy_kwh": result.total_metered_energy_kwh,
+                "reserves_factor": result.reserves_factor,
+                "normative_multiplier": result.normative_multiplier,
+                "first_year": result.first_year,
+            }
+        ]
+    )
     rows: list[dict[str, Any]] = []
 
-    def add(item: str, symbol: str, formula: str, value: float | None, unit_: str,
-            station: str = "", season: str = "") -> None:
-        rows.append({"territorial_unit": unit, "table": "3", "item": item, "symbol": symbol,
-                     "formula": formula, "station": station, "season": season,
-                     "value": value, "unit": unit_})
+    def add(
+        item: str,
+        symbol: str,
+        formula: str,
+        value: float | None,
+        unit_: str,
+        station: str = "",
+        season: str = "",
+    ) -> None:
+        rows.append(
+            {
+                "territorial_unit": unit,
+                "table": "3",
+                "item": item,
+                "symbol": symbol,
+                "formula": formula,
+                "station": station,
+                "season": season,
+                "value": value,
+                "unit": unit_,
+            }
+        )
 
     for st in result.stations:
         for r in st.seasons:
-            add("power of the pump units at the design flow", "Nр", "(2)", r.design_power_kw,
-                "kW", st.station, r.season)
+            add(
+                "power of the pump units at the design flow",
+                "Nр",
+                "(2)",
+                r.design_power_kw,
+                "kW",
+                st.station,
+                r.season,
+            )
         add("calculated use", "Эр", "(1)", st.calculated_energy_kwh, "kWh", st.station)
     add("total calculated use", "ΣЭр", "3.2", result.total_calculated_energy_kwh, "kWh")
-    add("normative use of the network", "ΣЭн", "3.5 (first year)" if result.first_year
-        else "(3)", result.total_normative_energy_kwh, "kWh")
+    add(
+        "normative use of the network",
+        "ΣЭн",
+        "3.5 (first year)" if result.first_year else "(3)",
+        result.total_normative_energy_kwh,
+        "kWh",
+    )
     for st in result.stations:
         for r in st.seasons:
-            formula = ("(6)" if "formula (6)" in r.actual_flow_source else "flowmeter")
+            formula = "(6)" if "formula (6)" in r.actual_flow_source else "flowmeter"
             if st.flow_corrected:
                 formula += " + (7)"
-            add("actual flow", "Gф", formula, r.actual_flow_t_per_h, "t/h", st.station,
-                r.season)
+            add("actual flow", "Gф", formula, r.actual_flow_t_per_h, "t/h", st.station, r.season)
     for st in result.stations:
         for r in st.seasons:
-            add("head at the actual flow", "Нном", "", r.nominal_head_m, "m", st.station,
-                r.season)
+            add("head at the actual flow", "Нном", "", r.nominal_head_m, "m", st.station, r.season)
     for st in result.stations:
         for r in st.seasons:
-            add("power of the pump units at the actual flow", "Nном", "(5)",
-                r.nominal_power_kw, "kW", st.station, r.season)
+            add(
+                "power of the pump units at the actual flow",
+                "Nном",
+                "(5)",
+                r.nominal_power_kw,
+                "kW",
+                st.station,
+                r.season,
+            )
         add("nominal use", "Эном", "(4)", st.nominal_energy_kwh, "kWh", st.station)
     add("total nominal use", "ΣЭном", "3.5", result.total_nominal_energy_kwh, "kWh")
     add("relative reserves", "Кр", "(8)", result.reserves_factor, "")
@@ -143,84 +213,180 @@ def past_year_frames(result: PastYearResult) -> dict[str, pd.DataFrame]:
             add("metered use", "Эф", "3.7", st.metered_energy_kwh, "kWh", st.station)
     if result.total_metered_energy_kwh is not None:
         add("total metered use", "ΣЭф", "3.7", result.total_metered_energy_kwh, "kWh")
-    return {"seasons": seasons, "stations": stations, "totals": totals,
-            "method": pd.DataFrame(rows, columns=METHOD_COLUMNS)}
+    return {
+        "seasons": seasons,
+        "stations": stations,
+        "totals": totals,
+        "method": pd.DataFrame(rows, columns=METHOD_COLUMNS),
+    }
 
 
 def coming_year_frames(result: ComingYearResult) -> dict[str, pd.DataFrame]:
     """The coming year as DataFrames: ``seasons``, ``stations``, ``task`` and ``method``."""
     unit = result.territorial_unit
-    seasons = pd.DataFrame([{
-        "station": r.station, "season": r.season, "hours_h": r.hours_h,
-        "flow_t_per_h": r.flow_t_per_h, "head_m": r.head_m, "curve_head_m": r.curve_head_m,
-        "regime": r.regime, "pump_efficiency": _effs(r.pump_efficiencies),
-        "power_kw": r.power_kw, "pumping_energy_kwh": r.pumping_energy_kwh,
-    } for st in result.stations for r in st.seasons])
-    stations = pd.DataFrame([{
-        "station": st.station, "pumping_energy_kwh": st.pumping_energy_kwh,
-        "auxiliary_factor": st.auxiliary_factor,
-        "auxiliary_energy_kwh": st.auxiliary_energy_kwh,
-        "normative_energy_kwh": st.normative_energy_kwh,
-    } for st in result.stations])
+    seasons = pd.DataFrame(
+        [
+            {
+                "station": r.station,
+                "season": r.season,
+                "hours_h": r.hours_h,
+                "flow_t_per_h": r.flow_t_per_h,
+                "head_m": r.head_m,
+                "curve_head_m": r.curve_head_m,
+                "regime": r.regime,
+                "pump_efficiency": _effs(r.pump_efficiencies),
+                "power_kw": r.power_kw,
+                "pumping_energy_kwh": r.pumping_energy_kwh,
+            }
+            for st in result.stations
+            for r in st.seasons
+        ]
+    )
+    stations = pd.DataFrame(
+        [
+            {
+                "station": st.station,
+                "pumping_energy_kwh": st.pumping_energy_kwh,
+                "auxiliary_factor": st.auxiliary_factor,
+                "auxiliary_energy_kwh": st.auxiliary_energy_kwh,
+                "normative_energy_kwh": st.normative_energy_kwh,
+            }
+            for st in result.stations
+        ]
+    )
     t = result.task
-    task = pd.DataFrame([{
-        "territorial_unit": unit, "task": t.task, "task_source": t.source,
-        "task_unclipped": t.task_unclipped, "planned_saving_kwh": t.planned_saving_kwh,
-        "previous_calculated_energy_kwh": t.previous_calculated_energy_kwh,
-        "previous_nominal_energy_kwh": t.previous_nominal_energy_kwh,
-        "reserves_factor": result.reserves_factor,
-        "normative_multiplier": result.normative_multiplier,
-        "total_normative_energy_kwh": result.total_normative_energy_kwh,
-    }])
+    task = pd.DataFrame(
+        [
+            {
+                "territorial_unit": unit,
+                "task": t.task,
+                "task_source": t.source,
+                "task_unclipped": t.task_unclipped,
+                "planned_saving_kwh": t.planned_saving_kwh,
+                "previous_calculated_energy_kwh": t.previous_calculated_energy_kwh,
+                "previous_nominal_energy_kwh": t.previous_nominal_energy_kwh,
+                "reserves_factor": result.reserves_factor,
+                "normative_multiplier": result.normative_multiplier,
+                "total_normative_energy_kwh": result.total_normative_energy_kwh,
+            }
+        ]
+    )
     rows: list[dict[str, Any]] = []
 
-    def add(table: str, item: str, symbol: str, formula: str, value: float | None, unit_: str,
-            station: str = "", season: str = "") -> None:
-        rows.append({"territorial_unit": unit, "table": table, "item": item, "symbol": symbol,
-                     "formula": formula, "station": station, "season": season,
-                     "value": value, "unit": unit_})
+    def add(
+        table: str,
+        item: str,
+        symbol: str,
+        formula: str,
+        value: float | None,
+        unit_: str,
+        station: str = "",
+        season: str = "",
+    ) -> None:
+        rows.append(
+            {
+                "territorial_unit": unit,
+                "table": table,
+                "item": item,
+                "symbol": symbol,
+                "formula": formula,
+                "station": station,
+                "season": season,
+                "value": value,
+                "unit": unit_,
+            }
+        )
 
     add("4", "relative reserves of the previous year", "Кр", "(8)", result.reserves_factor, "")
     if t.planned_saving_kwh is not None:
         add("4", "planned saving", "ΔЭ", "4.1", t.planned_saving_kwh, "kWh")
-    add("4", "task for the coming year", "ε", "(9)" if t.task_unclipped is not None
-        else "given", t.task, "")
+    add(
+        "4",
+        "task for the coming year",
+        "ε",
+        "(9)" if t.task_unclipped is not None else "given",
+        t.task,
+        "",
+    )
     for st in result.stations:
         for r in st.seasons:
-            add("6", "power of the pump units at the planned flow", "Nпр", "(11)", r.power_kw,
-                "kW", st.station, r.season)
-        add("6", "normative use in the coming year", "Эн,пр", "(10)", st.normative_energy_kwh,
-            "kWh", st.station)
-    add("6", "total normative use in the coming year", "ΣЭн,пр", "4.3",
-        result.total_normative_energy_kwh, "kWh")
-    return {"seasons": seasons, "stations": stations, "task": task,
-            "method": pd.DataFrame(rows, columns=METHOD_COLUMNS)}
+            add(
+                "6",
+                "power of the pump units at the planned flow",
+                "Nпр",
+                "(11)",
+                r.power_kw,
+                "kW",
+                st.station,
+                r.season,
+            )
+        add(
+            "6",
+            "normative use in the coming year",
+            "Эн,пр",
+            "(10)",
+            st.normative_energy_kwh,
+            "kWh",
+            st.station,
+        )
+    add(
+        "6",
+        "total normative use in the coming year",
+        "ΣЭн,пр",
+        "4.3",
+        result.total_normative_energy_kwh,
+        "kWh",
+    )
+    return {
+        "seasons": seasons,
+        "stations": stations,
+        "task": task,
+        "method": pd.DataFrame(rows, columns=METHOD_COLUMNS),
+    }
 
 
 def territorial_frame(totals: TerritorialTotals) -> pd.DataFrame:
     """Sums over territorial units (cl. 4.4), one row per unit and a total row."""
-    rows = [{"territorial_unit": u.territorial_unit,
-             "past_normative_energy_kwh": u.past_normative_energy_kwh,
-             "past_metered_energy_kwh": u.past_metered_energy_kwh,
-             "coming_normative_energy_kwh": u.coming_normative_energy_kwh}
-            for u in totals.units]
-    rows.append({"territorial_unit": "TOTAL",
-                 "past_normative_energy_kwh": totals.total_past_normative_energy_kwh,
-                 "past_metered_energy_kwh": totals.total_past_metered_energy_kwh,
-                 "coming_normative_energy_kwh": totals.total_coming_normative_energy_kwh})
+    rows = [
+        {
+            "territorial_unit": u.territorial_unit,
+            "past_normative_energy_kwh": u.past_normative_energy_kwh,
+            "past_metered_energy_kwh": u.past_metered_energy_kwh,
+            "coming_normative_energy_kwh": u.coming_normative_energy_kwh,
+        }
+        for u in totals.units
+    ]
+    rows.append(
+        {
+            "territorial_unit": "TOTAL",
+            "past_normative_energy_kwh": totals.total_past_normative_energy_kwh,
+            "past_metered_energy_kwh": totals.total_past_metered_energy_kwh,
+            "coming_normative_energy_kwh": totals.total_coming_normative_energy_kwh,
+        }
+    )
     return pd.DataFrame(rows)
 
 
 def _point_row(station: str, season: str, pt: StationPoint) -> dict[str, Any]:
-    return {"station": station, "season": season, "regime": pt.regime,
-            "flow_t_per_h": pt.flow_t_per_h, "head_m": pt.head_m,
-            "pump_flows_t_per_h": "/".join(f"{g:.1f}" for g in pt.pump_flows_t_per_h),
-            "pump_efficiency": _effs(pt.pump_efficiencies),
-            "unit_efficiency": pt.unit_efficiency, "power_kw": pt.power_kw}
+    return {
+        "station": station,
+        "season": season,
+        "regime": pt.regime,
+        "flow_t_per_h": pt.flow_t_per_h,
+        "head_m": pt.head_m,
+        "pump_flows_t_per_h": "/".join(f"{g:.1f}" for g in pt.pump_flows_t_per_h),
+        "pump_efficiency": _effs(pt.pump_efficiencies),
+        "unit_efficiency": pt.unit_efficiency,
+        "power_kw": pt.power_kw,
+    }
 
 
-def characteristic_frame(stations: Mapping[str, Station], station: str | None = None,
-                         season: str | None = None, n_points: int = 21) -> pd.DataFrame:
+def characteristic_frame(
+    stations: Mapping[str, Station],
+    station: str | None = None,
+    season: str | None = None,
+    n_points: int = 21,
+) -> pd.DataFrame:
     """N(G) of the stations' regimes at evenly spread flows (pump units, without Kсн).
 
     Raises
@@ -318,41 +484,96 @@ def _notes(findings: Sequence[str], warnings: Sequence[str]) -> list[RenderableT
 
 def past_year_renderable(result: PastYearResult) -> RenderableType:
     """The past year for the terminal: stations by season, per station, totals, findings."""
-    r_cols = [("station", "left"), ("season", "left"), ("nф, h", "right"), ("Gр, t/h", "right"),
-              ("Нр, m", "right"), ("ηн", "right"), ("Nр, kW", "right"), ("Gф, t/h", "right"),
-              ("Gф from", "left"), ("Нном, m", "right"), ("ηн", "right"), ("Nном, kW", "right")]
+    r_cols = [
+        ("station", "left"),
+        ("season", "left"),
+        ("nф, h", "right"),
+        ("Gр, t/h", "right"),
+        ("Нр, m", "right"),
+        ("ηн", "right"),
+        ("Nр, kW", "right"),
+        ("Gф, t/h", "right"),
+        ("Gф from", "left"),
+        ("Нном, m", "right"),
+        ("ηн", "right"),
+        ("Nном, kW", "right"),
+    ]
     seasons = _table(
         f"{result.title} — past year{'' if result.year is None else f' {result.year}'}: "
-        f"Table 3 by season (N with Kсн)", r_cols,
-        ([r.station, r.season, _num(r.hours_h, 0), _num(r.design_flow_t_per_h),
-          _num(r.design_head_m), _effs(r.design_pump_efficiencies), _num(r.design_power_kw),
-          _num(r.actual_flow_t_per_h), r.actual_flow_source, _num(r.nominal_head_m),
-          _effs(r.nominal_pump_efficiencies), _num(r.nominal_power_kw)]
-         for st in result.stations for r in st.seasons))
-    s_cols = [("station", "left"), ("Эр (1), kWh", "right"), ("Эном (4), kWh", "right"),
-              ("Эн, kWh", "right"), ("Эф, kWh", "right"), ("Kсн", "right"),
-              ("Эсн, kWh", "right"), ("Кэк", "right")]
-    stations = _table("Per station", s_cols, (
-        [st.station, _num(st.calculated_energy_kwh, 0), _num(st.nominal_energy_kwh, 0),
-         _num(st.normative_energy_kwh, 0), _num(st.metered_energy_kwh, 0),
-         f"{st.auxiliary_factor:.3f}", _num(st.auxiliary_energy_kwh, 0),
-         f"{st.operating_allowance:.3f}"] for st in result.stations))
+        f"Table 3 by season (N with Kсн)",
+        r_cols,
+        (
+            [
+                r.station,
+                r.season,
+                _num(r.hours_h, 0),
+                _num(r.design_flow_t_per_h),
+                _num(r.design_head_m),
+                _effs(r.design_pump_efficiencies),
+                _num(r.design_power_kw),
+                _num(r.actual_flow_t_per_h),
+                r.actual_flow_source,
+                _num(r.nominal_head_m),
+                _effs(r.nominal_pump_efficiencies),
+                _num(r.nominal_power_kw),
+            ]
+            for st in result.stations
+            for r in st.seasons
+        ),
+    )
+    s_cols = [
+        ("station", "left"),
+        ("Эр (1), kWh", "right"),
+        ("Эном (4), kWh", "right"),
+        ("Эн, kWh", "right"),
+        ("Эф, kWh", "right"),
+        ("Kсн", "right"),
+        ("Эсн, kWh", "right"),
+        ("Кэк", "right"),
+    ]
+    stations = _table(
+        "Per station",
+        s_cols,
+        (
+            [
+                st.station,
+                _num(st.calculated_energy_kwh, 0),
+                _num(st.nominal_energy_kwh, 0),
+                _num(st.normative_energy_kwh, 0),
+                _num(st.metered_energy_kwh, 0),
+                f"{st.auxiliary_factor:.3f}",
+                _num(st.auxiliary_energy_kwh, 0),
+                f"{st.operating_allowance:.3f}",
+            ]
+            for st in result.stations
+        ),
+    )
     norm_label = "ΣЭн (cl. 3.5, first year)" if result.first_year else "ΣЭн (3)"
-    prev = ("" if result.first_year else
-            f"  [Кр = {result.previous_reserves_factor:g}, ε = {result.previous_task:g}, "
-            f"factor {result.normative_multiplier:.4f}]")
-    totals = _table("Network totals", [("quantity", "left"), ("value", "right")], [
-        ["ΣЭр, kWh", _num(result.total_calculated_energy_kwh, 0)],
-        [f"{norm_label}, kWh{prev}", _num(result.total_normative_energy_kwh, 0)],
-        ["ΣЭном, kWh", _num(result.total_nominal_energy_kwh, 0)],
-        ["ΣЭф, kWh (3.7)", _num(result.total_metered_energy_kwh, 0)],
-        ["Кр (8)", f"{result.reserves_factor:.4f}"],
-    ])
-    station_findings = [f"station {st.station}: {f}" for st in result.stations
-                        for f in st.findings]
-    return Group(seasons, stations, totals,
-                 *_notes([*station_findings, *result.findings], result.warnings),
-                 Text(ASSUMPTION_NOTE, style="dim"))
+    prev = (
+        ""
+        if result.first_year
+        else f"  [Кр = {result.previous_reserves_factor:g}, ε = {result.previous_task:g}, "
+        f"factor {result.normative_multiplier:.4f}]"
+    )
+    totals = _table(
+        "Network totals",
+        [("quantity", "left"), ("value", "right")],
+        [
+            ["ΣЭр, kWh", _num(result.total_calculated_energy_kwh, 0)],
+            [f"{norm_label}, kWh{prev}", _num(result.total_normative_energy_kwh, 0)],
+            ["ΣЭном, kWh", _num(result.total_nominal_energy_kwh, 0)],
+            ["ΣЭф, kWh (3.7)", _num(result.total_metered_energy_kwh, 0)],
+            ["Кр (8)", f"{result.reserves_factor:.4f}"],
+        ],
+    )
+    station_findings = [f"station {st.station}: {f}" for st in result.stations for f in st.findings]
+    return Group(
+        seasons,
+        stations,
+        totals,
+        *_notes([*station_findings, *result.findings], result.warnings),
+        Text(ASSUMPTION_NOTE, style="dim"),
+    )
 
 
 def coming_year_renderable(result: ComingYearResult) -> RenderableType:
@@ -360,41 +581,110 @@ def coming_year_renderable(result: ComingYearResult) -> RenderableType:
     t = result.task
     task_rows = [["Кр", f"{result.reserves_factor:.4f}"]]
     if t.planned_saving_kwh is not None:
-        task_rows += [["ΔЭ, kWh", _num(t.planned_saving_kwh, 0)],
-                      ["ΣЭр of the previous year, kWh", _num(t.previous_calculated_energy_kwh, 0)],
-                      ["ΣЭном of the previous year, kWh", _num(t.previous_nominal_energy_kwh, 0)],
-                      [f"ε ({t.source}), unclipped", f"{t.task_unclipped:.4f}"]]
-    task_rows += [["ε used", f"{t.task:.4f}"],
-                  ["1 + Кр·(1 − ε)", f"{result.normative_multiplier:.4f}"]]
-    task = _table(f"{result.title} — coming year{'' if result.year is None else f' {result.year}'}"
-                  f": Table 4, the task", [("quantity", "left"), ("value", "right")], task_rows)
-    cols = [("station", "left"), ("season", "left"), ("nпр, h", "right"), ("Gпр, t/h", "right"),
-            ("Нпр, m", "right"), ("regime", "left"), ("ηн", "right"), ("Nпр (11), kW", "right"),
-            ("N·n, kWh", "right")]
-    seasons = _table("Table 6 by season (N with Kсн)", cols, (
-        [r.station, r.season, _num(r.hours_h, 0), _num(r.flow_t_per_h), _num(r.head_m),
-         r.regime, _effs(r.pump_efficiencies), _num(r.power_kw), _num(r.pumping_energy_kwh, 0)]
-        for st in result.stations for r in st.seasons))
-    stations = _table("Normative per station", [("station", "left"), ("Σ N·n, kWh", "right"),
-                                                ("Эсн, kWh", "right"), ("Эн,пр (10), kWh",
-                                                                        "right")], (
-        [st.station, _num(st.pumping_energy_kwh, 0), _num(st.auxiliary_energy_kwh, 0),
-         _num(st.normative_energy_kwh, 0)] for st in result.stations))
+        task_rows += [
+            ["ΔЭ, kWh", _num(t.planned_saving_kwh, 0)],
+            ["ΣЭр of the previous year, kWh", _num(t.previous_calculated_energy_kwh, 0)],
+            ["ΣЭном of the previous year, kWh", _num(t.previous_nominal_energy_kwh, 0)],
+            [f"ε ({t.source}), unclipped", f"{t.task_unclipped:.4f}"],
+        ]
+    task_rows += [
+        ["ε used", f"{t.task:.4f}"],
+        ["1 + Кр·(1 − ε)", f"{result.normative_multiplier:.4f}"],
+    ]
+    task = _table(
+        f"{result.title} — coming year{'' if result.year is None else f' {result.year}'}"
+        f": Table 4, the task",
+        [("quantity", "left"), ("value", "right")],
+        task_rows,
+    )
+    cols = [
+        ("station", "left"),
+        ("season", "left"),
+        ("nпр, h", "right"),
+        ("Gпр, t/h", "right"),
+        ("Нпр, m", "right"),
+        ("regime", "left"),
+        ("ηн", "right"),
+        ("Nпр (11), kW", "right"),
+        ("N·n, kWh", "right"),
+    ]
+    seasons = _table(
+        "Table 6 by season (N with Kсн)",
+        cols,
+        (
+            [
+                r.station,
+                r.season,
+                _num(r.hours_h, 0),
+                _num(r.flow_t_per_h),
+                _num(r.head_m),
+                r.regime,
+                _effs(r.pump_efficiencies),
+                _num(r.power_kw),
+                _num(r.pumping_energy_kwh, 0),
+            ]
+            for st in result.stations
+            for r in st.seasons
+        ),
+    )
+    stations = _table(
+        "Normative per station",
+        [
+            ("station", "left"),
+            ("Σ N·n, kWh", "right"),
+            ("Эсн, kWh", "right"),
+            ("Эн,пр (10), kWh", "right"),
+        ],
+        (
+            [
+                st.station,
+                _num(st.pumping_energy_kwh, 0),
+                _num(st.auxiliary_energy_kwh, 0),
+                _num(st.normative_energy_kwh, 0),
+            ]
+            for st in result.stations
+        ),
+    )
     total = Text(f"ΣЭн,пр (4.3) = {result.total_normative_energy_kwh:,.0f} kWh", style="bold")
-    return Group(task, seasons, stations, total, *_notes([], result.warnings),
-                 Text(ASSUMPTION_NOTE, style="dim"))
+    return Group(
+        task,
+        seasons,
+        stations,
+        total,
+        *_notes([], result.warnings),
+        Text(ASSUMPTION_NOTE, style="dim"),
+    )
 
 
 def territorial_renderable(totals: TerritorialTotals) -> RenderableType:
     """Sums over territorial units (cl. 4.4)."""
-    rows = [(u.territorial_unit, u.past_normative_energy_kwh, u.past_metered_energy_kwh,
-             u.coming_normative_energy_kwh) for u in totals.units]
-    rows.append(("TOTAL", totals.total_past_normative_energy_kwh,
-                 totals.total_past_metered_energy_kwh, totals.total_coming_normative_energy_kwh))
-    table = _table("Sums over territorial units (cl. 4.4)", [
-        ("territorial unit", "left"), ("past ΣЭн, kWh", "right"), ("past ΣЭф, kWh", "right"),
-        ("coming ΣЭн,пр, kWh", "right")], (
-        [name, _num(a, 0), _num(b, 0), _num(c, 0)] for name, a, b, c in rows))
+    rows = [
+        (
+            u.territorial_unit,
+            u.past_normative_energy_kwh,
+            u.past_metered_energy_kwh,
+            u.coming_normative_energy_kwh,
+        )
+        for u in totals.units
+    ]
+    rows.append(
+        (
+            "TOTAL",
+            totals.total_past_normative_energy_kwh,
+            totals.total_past_metered_energy_kwh,
+            totals.total_coming_normative_energy_kwh,
+        )
+    )
+    table = _table(
+        "Sums over territorial units (cl. 4.4)",
+        [
+            ("territorial unit", "left"),
+            ("past ΣЭн, kWh", "right"),
+            ("past ΣЭф, kWh", "right"),
+            ("coming ΣЭн,пр, kWh", "right"),
+        ],
+        ([name, _num(a, 0), _num(b, 0), _num(c, 0)] for name, a, b, c in rows),
+    )
     return Group(table, *_notes([], totals.warnings))
 
 
@@ -418,17 +708,26 @@ def _nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
 
 def _marker(kind: str, x: float, y: float, colour: str) -> str:
     if kind == "design":
-        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="white" stroke="{colour}" '
-                f'stroke-width="2"/>')
+        return (
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="white" stroke="{colour}" '
+            f'stroke-width="2"/>'
+        )
     if kind == "actual":
-        return (f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="{colour}" '
-                f'stroke="{colour}"/>')
-    return (f'<polygon points="{x:.1f},{y - 6:.1f} {x - 6:.1f},{y + 5:.1f} {x + 6:.1f},'
-            f'{y + 5:.1f}" fill="white" stroke="{colour}" stroke-width="2"/>')
+        return (
+            f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="{colour}" '
+            f'stroke="{colour}"/>'
+        )
+    return (
+        f'<polygon points="{x:.1f},{y - 6:.1f} {x - 6:.1f},{y + 5:.1f} {x + 6:.1f},'
+        f'{y + 5:.1f}" fill="white" stroke="{colour}" stroke-width="2"/>'
+    )
 
 
-def svg_characteristic(title: str, curves: Mapping[str, Sequence[tuple[float, float]]],
-                       points: Sequence[tuple[str, str, float, float]]) -> str:
+def svg_characteristic(
+    title: str,
+    curves: Mapping[str, Sequence[tuple[float, float]]],
+    points: Sequence[tuple[str, str, float, float]],
+) -> str:
     """An SVG chart of N(G) curves with operating points.
 
     Parameters
@@ -454,10 +753,12 @@ def svg_characteristic(title: str, curves: Mapping[str, Sequence[tuple[float, fl
     def sy(n: float) -> float:
         return _MT + ph - (n - y_lo) / (y_hi - y_lo) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
-           f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="12">',
-           f'<text x="{_ML}" y="18" font-weight="bold">{html.escape(title)}</text>',
-           f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
+        f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="12">',
+        f'<text x="{_ML}" y="18" font-weight="bold">{html.escape(title)}</text>',
+        f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>',
+    ]
     for t in _nice_ticks(x_lo, x_hi):
         x = sx(t)
         out.append(f'<line x1="{x:.1f}" y1="{_MT}" x2="{x:.1f}" y2="{_MT + ph}" stroke="#ddd"/>')
@@ -466,27 +767,35 @@ def svg_characteristic(title: str, curves: Mapping[str, Sequence[tuple[float, fl
         y = sy(t)
         out.append(f'<line x1="{_ML}" y1="{y:.1f}" x2="{_ML + pw}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{_ML - 6}" y="{y + 4:.1f}" text-anchor="end">{t:g}</text>')
-    out.append(f'<text x="{_ML + pw / 2:.1f}" y="{_H - 10}" text-anchor="middle">'
-               f'G, t/h</text>')
-    out.append(f'<text x="16" y="{_MT + ph / 2:.1f}" text-anchor="middle" '
-               f'transform="rotate(-90 16 {_MT + ph / 2:.1f})">N, kW</text>')
+    out.append(f'<text x="{_ML + pw / 2:.1f}" y="{_H - 10}" text-anchor="middle">G, t/h</text>')
+    out.append(
+        f'<text x="16" y="{_MT + ph / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {_MT + ph / 2:.1f})">N, kW</text>'
+    )
     for season, curve in curves.items():
         if len(curve) < 2:
             continue
         pts = " ".join(f"{sx(g):.1f},{sy(n):.1f}" for g, n in curve)
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{_COLOURS.get(season, "#333")}"'
-                   f' stroke-width="2"/>')
+        out.append(
+            f'<polyline points="{pts}" fill="none" stroke="{_COLOURS.get(season, "#333")}"'
+            f' stroke-width="2"/>'
+        )
     for kind, season, g, n in points:
         out.append(_marker(kind, sx(g), sy(n), _COLOURS.get(season, "#333")))
     ly = _MT + 10
     lx = _ML + pw + 15
     for season in curves:
         colour = _COLOURS.get(season, "#333")
-        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 20}" y2="{ly}" stroke="{colour}" '
-                   f'stroke-width="2"/><text x="{lx + 26}" y="{ly + 4}">{season} N(G)</text>')
+        out.append(
+            f'<line x1="{lx}" y1="{ly}" x2="{lx + 20}" y2="{ly}" stroke="{colour}" '
+            f'stroke-width="2"/><text x="{lx + 26}" y="{ly + 4}">{season} N(G)</text>'
+        )
         ly += 20
-    for kind, label in (("design", "design Gр"), ("actual", "actual Gф"),
-                        ("coming", "coming year Gпр")):
+    for kind, label in (
+        ("design", "design Gр"),
+        ("actual", "actual Gф"),
+        ("coming", "coming year Gпр"),
+    ):
         if any(p[0] == kind for p in points):
             out.append(_marker(kind, lx + 10, ly, "#333"))
             out.append(f'<text x="{lx + 26}" y="{ly + 4}">{label}</text>')
@@ -509,17 +818,20 @@ def _curve(char: SeasonCharacteristic, flows: Sequence[float]) -> list[tuple[flo
     return out
 
 
-def _station_svg(name: str, station: Station, past: PastYearResult | None,
-                 coming: ComingYearResult | None) -> str:
+def _station_svg(
+    name: str, station: Station, past: PastYearResult | None, coming: ComingYearResult | None
+) -> str:
     points: list[tuple[str, str, float, float]] = []
     if past is not None:
         for st in past.stations:
             if st.station == name:
                 for r in st.seasons:
-                    points.append(("design", r.season, r.design_flow_t_per_h,
-                                   r.design_unit_power_kw))
-                    points.append(("actual", r.season, r.actual_flow_t_per_h,
-                                   r.nominal_unit_power_kw))
+                    points.append(
+                        ("design", r.season, r.design_flow_t_per_h, r.design_unit_power_kw)
+                    )
+                    points.append(
+                        ("actual", r.season, r.actual_flow_t_per_h, r.nominal_unit_power_kw)
+                    )
     if coming is not None:
         for cs in coming.stations:
             if cs.station == name:
@@ -541,8 +853,10 @@ def _frame_html(frame: pd.DataFrame, digits: int = 1) -> str:
         return "—" if v is None else str(v)
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -553,8 +867,12 @@ def _list_html(items: Sequence[str], cls: str = "") -> str:
     return f"<ul{attr}>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
 
 
-def html_report(inp: NormsInput, stations: Mapping[str, Station],
-                past: PastYearResult | None, coming: ComingYearResult | None) -> str:
+def html_report(
+    inp: NormsInput,
+    stations: Mapping[str, Station],
+    past: PastYearResult | None,
+    coming: ComingYearResult | None,
+) -> str:
     """A self-contained HTML page: inputs' notes, options, tables, findings and N(G) plots."""
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -571,28 +889,43 @@ def html_report(inp: NormsInput, stations: Mapping[str, Station],
         f"N is the power of the pump units; Э in kWh.</p>",
         _list_html(inp.notes, "note"),
         "<h2>Method options (reconstructed choices)</h2>",
-        _frame_html(pd.DataFrame([{"option": k, "value": str(v)}
-                                  for k, v in inp.options.model_dump().items()])),
+        _frame_html(
+            pd.DataFrame(
+                [{"option": k, "value": str(v)} for k, v in inp.options.model_dump().items()]
+            )
+        ),
     ]
     if past is not None:
         frames = past_year_frames(past)
-        parts += ["<h2>Past year (Table 3)</h2>", _frame_html(frames["seasons"]),
-                  _frame_html(frames["stations"], 0), _frame_html(frames["totals"], 0),
-                  "<h3>Findings (cl. 3.7-3.8)</h3>",
-                  _list_html([f"station {st.station}: {f}" for st in past.stations
-                              for f in st.findings] + list(past.findings)),
-                  _list_html(list(past.warnings), "warn")]
+        parts += [
+            "<h2>Past year (Table 3)</h2>",
+            _frame_html(frames["seasons"]),
+            _frame_html(frames["stations"], 0),
+            _frame_html(frames["totals"], 0),
+            "<h3>Findings (cl. 3.7-3.8)</h3>",
+            _list_html(
+                [f"station {st.station}: {f}" for st in past.stations for f in st.findings]
+                + list(past.findings)
+            ),
+            _list_html(list(past.warnings), "warn"),
+        ]
     if coming is not None:
         frames = coming_year_frames(coming)
-        parts += ["<h2>Coming year (Tables 4 and 6)</h2>", _frame_html(frames["task"], 0),
-                  _frame_html(frames["seasons"]), _frame_html(frames["stations"], 0),
-                  _list_html(list(coming.warnings), "warn")]
-    parts.append("<h2>Energy characteristics N(G)</h2><p class='note'>Curves: the pump units' "
-                 "power from the characteristic (pump curves at their own heads, or measured "
-                 "points). Markers: the method's operating points without Kсн; where the input "
-                 "gives heads read off the station's graphs, a point may sit slightly off the "
-                 "curve. Circle: design (past year); square: actual (past year); triangle: "
-                 "coming year.</p>")
+        parts += [
+            "<h2>Coming year (Tables 4 and 6)</h2>",
+            _frame_html(frames["task"], 0),
+            _frame_html(frames["seasons"]),
+            _frame_html(frames["stations"], 0),
+            _list_html(list(coming.warnings), "warn"),
+        ]
+    parts.append(
+        "<h2>Energy characteristics N(G)</h2><p class='note'>Curves: the pump units' "
+        "power from the characteristic (pump curves at their own heads, or measured "
+        "points). Markers: the method's operating points without Kсн; where the input "
+        "gives heads read off the station's graphs, a point may sit slightly off the "
+        "curve. Circle: design (past year); square: actual (past year); triangle: "
+        "coming year.</p>"
+    )
     for name, station in stations.items():
         parts.append(f"<div>{_station_svg(name, station, past, coming)}</div>")
     parts.append("</body></html>")

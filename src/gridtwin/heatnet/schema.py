@@ -212,7 +212,8 @@ class ConstantEfficiency(_Strict):
 HeadSpec = Annotated[PointsHead | FitHead | ParabolaHead, Field(discriminator="form")]
 EfficiencySpec = Annotated[
     PointsEfficiency | FitEfficiency | NominalParabolaEfficiency | ConstantEfficiency,
-    Field(discriminator="form")]
+    Field(discriminator="form"),
+]
 
 
 class PumpSpec(_Strict):
@@ -357,12 +358,16 @@ class PastStation(_Strict):
             msg = "give the winter and/or summer data of the station"
             raise ValueError(msg)
         if self.auxiliary_factor is not None and self.auxiliary_energy_kwh is not None:
-            msg = ("give auxiliaries either as auxiliary_factor (Kсн) or as "
-                   "auxiliary_energy_kwh (Эсн), not both")
+            msg = (
+                "give auxiliaries either as auxiliary_factor (Kсн) or as "
+                "auxiliary_energy_kwh (Эсн), not both"
+            )
             raise ValueError(msg)
         if self.correct_actual_flow and self.metered_energy_kwh is None:
-            msg = ("correct_actual_flow (formula (7)) needs metered_energy_kwh (Эф from the "
-                   "station's meter)")
+            msg = (
+                "correct_actual_flow (formula (7)) needs metered_energy_kwh (Эф from the "
+                "station's meter)"
+            )
             raise ValueError(msg)
         return self
 
@@ -397,31 +402,40 @@ class PastYearSpec(_Strict):
                 if data.hours_h is None and getattr(self.hours_h, season) is None:
                     no_hours.setdefault(season, []).append(name)
                 if data.actual_flow_t_per_h is None and (
-                        self.network_flow_t_per_h is None
-                        or getattr(self.network_flow_t_per_h, season) is None):
+                    self.network_flow_t_per_h is None
+                    or getattr(self.network_flow_t_per_h, season) is None
+                ):
                     no_network.setdefault(season, []).append(name)
         problems = _hours_problems(no_hours)
         for key, names in no_network.items():
             problems.append(
                 f"network_flow_t_per_h.{key}: missing; station(s) {', '.join(names)} have no "
                 f"actual_flow_t_per_h in {key} (no flowmeter), so formula (6) needs the "
-                f"network's design and actual {key} flows")
+                f"network's design and actual {key} flows"
+            )
         if not self.first_year:
             if self.reserves_factor is None:
-                problems.append("reserves_factor: missing; formula (3) needs Кр fixed at the "
-                                "start of the past year (or set first_year: true, cl. 3.5)")
+                problems.append(
+                    "reserves_factor: missing; formula (3) needs Кр fixed at the "
+                    "start of the past year (or set first_year: true, cl. 3.5)"
+                )
             if self.task is None:
-                problems.append("task: missing; formula (3) needs the task ε planned for the "
-                                "past year (or set first_year: true, cl. 3.5)")
+                problems.append(
+                    "task: missing; formula (3) needs the task ε planned for the "
+                    "past year (or set first_year: true, cl. 3.5)"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
 
 def _hours_problems(no_hours: dict[str, list[str]]) -> list[str]:
-    return [f"hours_h.{season}: missing; station(s) {', '.join(names)} have {season} data, so "
-            f"give the {season} operating hours here or in each station's {season} entry "
-            f"(hours_h)" for season, names in no_hours.items()]
+    return [
+        f"hours_h.{season}: missing; station(s) {', '.join(names)} have {season} data, so "
+        f"give the {season} operating hours here or in each station's {season} entry "
+        f"(hours_h)"
+        for season, names in no_hours.items()
+    ]
 
 
 # ---------------------------------------------------------------------------- coming year
@@ -449,8 +463,10 @@ class ComingStation(_Strict):
             msg = "give the winter and/or summer data of the station"
             raise ValueError(msg)
         if self.auxiliary_factor is not None and self.auxiliary_energy_kwh is not None:
-            msg = ("give auxiliaries either as auxiliary_factor (Kсн) or as "
-                   "auxiliary_energy_kwh (Эсн), not both")
+            msg = (
+                "give auxiliaries either as auxiliary_factor (Kсн) or as "
+                "auxiliary_energy_kwh (Эсн), not both"
+            )
             raise ValueError(msg)
         return self
 
@@ -489,14 +505,19 @@ class ComingYearSpec(_Strict):
     def _check(self) -> ComingYearSpec:
         problems = []
         if (self.task is None) == (self.planned_saving_kwh is None):
-            problems.append("give exactly one of task (ε) and planned_saving_kwh (ΔЭ, turned "
-                            "into ε by formula (9))")
+            problems.append(
+                "give exactly one of task (ε) and planned_saving_kwh (ΔЭ, turned "
+                "into ε by formula (9))"
+            )
         no_hours: dict[str, list[str]] = {}
         for name, st in self.stations.items():
             for season in SEASONS:
                 data = st.season(season)
-                if data is not None and data.hours_h is None and (
-                        getattr(self.hours_h, season) is None):
+                if (
+                    data is not None
+                    and data.hours_h is None
+                    and (getattr(self.hours_h, season) is None)
+                ):
                     no_hours.setdefault(season, []).append(name)
         problems += _hours_problems(no_hours)
         if problems:
@@ -533,12 +554,19 @@ class NormsInput(_Strict):
                     for pump in combo:
                         if pump not in self.pumps:
                             known = ", ".join(sorted(self.pumps)) or "none"
-                            problems.append(f"stations.{name}.regimes.{season}: unknown pump "
-                                            f"type {pump!r} (pumps defined: {known})")
-                if st.characteristic_source == "measured" and st.candidates(season) and (
-                        st.measured(season) is None):
-                    problems.append(f"stations.{name}.measured_characteristic.{season}: missing "
-                                    f"while characteristic_source is 'measured'")
+                            problems.append(
+                                f"stations.{name}.regimes.{season}: unknown pump "
+                                f"type {pump!r} (pumps defined: {known})"
+                            )
+                if (
+                    st.characteristic_source == "measured"
+                    and st.candidates(season)
+                    and (st.measured(season) is None)
+                ):
+                    problems.append(
+                        f"stations.{name}.measured_characteristic.{season}: missing "
+                        f"while characteristic_source is 'measured'"
+                    )
         sections: list[tuple[str, dict[str, Any]]] = []
         if self.past_year is not None:
             sections.append(("past_year", dict(self.past_year.stations)))
@@ -548,25 +576,34 @@ class NormsInput(_Strict):
             for name, data in stations.items():
                 if name not in self.stations:
                     known = ", ".join(self.stations)
-                    problems.append(f"{section}.stations.{name}: unknown station (stations "
-                                    f"defined: {known})")
+                    problems.append(
+                        f"{section}.stations.{name}: unknown station (stations defined: {known})"
+                    )
                     continue
                 spec = self.stations[name]
                 for season in SEASONS:
-                    if data.season(season) is not None and not spec.candidates(season) and (
-                            spec.measured(season) is None):
+                    if (
+                        data.season(season) is not None
+                        and not spec.candidates(season)
+                        and (spec.measured(season) is None)
+                    ):
                         problems.append(
                             f"stations.{name}.regimes.{season}: missing; {section}.stations."
                             f"{name} has {season} data, so give the pumps running in {season} "
-                            f"(or a measured characteristic)")
+                            f"(or a measured characteristic)"
+                        )
         cy = self.coming_year
         if cy is not None and self.past_year is None:
             if cy.reserves_factor is None:
-                problems.append("coming_year.reserves_factor: missing; without a past_year "
-                                "section Кр cannot be computed by formula (8)")
+                problems.append(
+                    "coming_year.reserves_factor: missing; without a past_year "
+                    "section Кр cannot be computed by formula (8)"
+                )
             if cy.planned_saving_kwh is not None and cy.previous_year is None:
-                problems.append("coming_year.previous_year: missing; formula (9) needs ΣЭр and "
-                                "ΣЭном of the previous year (or a past_year section)")
+                problems.append(
+                    "coming_year.previous_year: missing; formula (9) needs ΣЭр and "
+                    "ΣЭном of the previous year (or a past_year section)"
+                )
         if problems:
             raise ValueError("; ".join(dict.fromkeys(problems)))
         return self
@@ -605,13 +642,25 @@ class NormsInput(_Strict):
                 if not counts and mspec is None:
                     continue
                 try:
-                    measured = None if mspec is None else MeasuredCharacteristic(
-                        tuple(mspec.flow_t_per_h), tuple(mspec.power_kw), mspec.interpolation,
-                        spec.tested_year)
+                    measured = (
+                        None
+                        if mspec is None
+                        else MeasuredCharacteristic(
+                            tuple(mspec.flow_t_per_h),
+                            tuple(mspec.power_kw),
+                            mspec.interpolation,
+                            spec.tested_year,
+                        )
+                    )
                     seasons[season] = SeasonCharacteristic(
-                        name, season, regimes_from_counts(pumps, counts), measured,
-                        spec.characteristic_source, opts.water_density_t_per_m3,
-                        opts.hydraulic_constant)
+                        name,
+                        season,
+                        regimes_from_counts(pumps, counts),
+                        measured,
+                        spec.characteristic_source,
+                        opts.water_density_t_per_m3,
+                        opts.hydraulic_constant,
+                    )
                 except InputError as exc:
                     msg = f"{self.where}: stations.{name} ({season}): {exc}"
                     raise InputError(msg) from exc
@@ -619,15 +668,16 @@ class NormsInput(_Strict):
         return out
 
 
-_FORMS = {"head": "points, fit or parabola",
-          "efficiency": "points, fit, nominal_parabola or constant"}
+_FORMS = {
+    "head": "points, fit or parabola",
+    "efficiency": "points, fit, nominal_parabola or constant",
+}
 
 
 def _messages(where: str, exc: ValidationError) -> str:
     """``file: field.path: reason`` lines (the project's format), with clearer curve forms."""
     lines = []
-    for line, err in zip(validation_message(where, exc).splitlines(), exc.errors(),
-                         strict=True):
+    for line, err in zip(validation_message(where, exc).splitlines(), exc.errors(), strict=True):
         if err["type"] == "union_tag_not_found" and err["loc"]:
             kind = str(err["loc"][-1])
             loc = ".".join(str(x) for x in err["loc"])

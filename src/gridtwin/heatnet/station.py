@@ -86,15 +86,16 @@ class MeasuredCharacteristic:
     power_kw: tuple[float, ...]
     interpolation: Interpolation = "pchip"
     tested_year: int | None = None
-    _pchip: PchipInterpolator | None = field(default=None, init=False, repr=False,
-                                             compare=False)
+    _pchip: PchipInterpolator | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         x = np.asarray(self.flow_t_per_h, dtype=float)
         y = np.asarray(self.power_kw, dtype=float)
         if x.size < 2 or x.size != y.size or np.any(np.diff(x) <= 0) or np.any(y <= 0):
-            msg = ("a measured characteristic needs at least two points with strictly "
-                   "increasing flow_t_per_h and positive power_kw, of equal count")
+            msg = (
+                "a measured characteristic needs at least two points with strictly "
+                "increasing flow_t_per_h and positive power_kw, of equal count"
+            )
             raise InputError(msg)
         if self.interpolation == "pchip":
             object.__setattr__(self, "_pchip", PchipInterpolator(x, y, extrapolate=False))
@@ -150,9 +151,15 @@ class StationPoint:
         """Overall ηн·ηд of the station [fraction]: hydraulic over electric power."""
         if self.head_m is None or not self.pump_flows_t_per_h:
             return None
-        hydraulic = sum(g / (eta * eta_m) for g, eta, eta_m in zip(
-            self.pump_flows_t_per_h, self.pump_efficiencies, self.motor_efficiencies,
-            strict=True))
+        hydraulic = sum(
+            g / (eta * eta_m)
+            for g, eta, eta_m in zip(
+                self.pump_flows_t_per_h,
+                self.pump_efficiencies,
+                self.motor_efficiencies,
+                strict=True,
+            )
+        )
         return float(sum(self.pump_flows_t_per_h) / hydraulic)
 
 
@@ -211,20 +218,33 @@ class SeasonCharacteristic:
         hi = max(sum(p.max_flow_m3_per_h for p in r.pumps) for r in self.regimes)
         return lo * rho, hi * rho
 
-    def _regime_point(self, regime: Regime, flow_t_per_h: float, head_m: float | None,
-                      where: str) -> StationPoint:
+    def _regime_point(
+        self, regime: Regime, flow_t_per_h: float, head_m: float | None, where: str
+    ) -> StationPoint:
         rho, c = self.water_density_t_per_m3, self.hydraulic_constant
         joint = joint_operation(regime.pumps, flow_t_per_h / rho, where)
         head = joint.head_m if head_m is None else head_m
         flows = tuple(q * rho for q in joint.pump_flows_m3_per_h)
         motors = tuple(p.motor_efficiency for p in regime.pumps)
-        power = sum(g * head / (c * eta * eta_m) for g, eta, eta_m in
-                    zip(flows, joint.pump_efficiencies, motors, strict=True))
-        return StationPoint(flow_t_per_h, float(power), head, joint.head_m, regime.label, flows,
-                            joint.pump_efficiencies, motors, "pump curves")
+        power = sum(
+            g * head / (c * eta * eta_m)
+            for g, eta, eta_m in zip(flows, joint.pump_efficiencies, motors, strict=True)
+        )
+        return StationPoint(
+            flow_t_per_h,
+            float(power),
+            head,
+            joint.head_m,
+            regime.label,
+            flows,
+            joint.pump_efficiencies,
+            motors,
+            "pump curves",
+        )
 
-    def point(self, flow_t_per_h: float, head_m: float | None = None,
-              where: str = "") -> StationPoint:
+    def point(
+        self, flow_t_per_h: float, head_m: float | None = None, where: str = ""
+    ) -> StationPoint:
         """The station at a flow [t/h], optionally at a given head [m].
 
         Parameters
@@ -253,11 +273,12 @@ class SeasonCharacteristic:
             power = self.measured.power_at_kw(flow_t_per_h)
             if np.isnan(power):
                 lo, hi = self.measured.range_t_per_h()
-                msg = (f"{ctx}: {flow_t_per_h:.6g} t/h is outside the measured characteristic "
-                       f"[{lo:.6g}, {hi:.6g}] t/h; extend the tested points")
+                msg = (
+                    f"{ctx}: {flow_t_per_h:.6g} t/h is outside the measured characteristic "
+                    f"[{lo:.6g}, {hi:.6g}] t/h; extend the tested points"
+                )
                 raise InputError(msg)
-            return StationPoint(flow_t_per_h, power, None, None, "measured", (), (), (),
-                                "measured")
+            return StationPoint(flow_t_per_h, power, None, None, "measured", (), (), (), "measured")
         best: StationPoint | None = None
         first_error: InputError | None = None
         for regime in self.regimes:
@@ -272,8 +293,10 @@ class SeasonCharacteristic:
             if first_error is not None and len(self.regimes) == 1:
                 raise first_error
             labels = ", ".join(r.label for r in self.regimes)
-            msg = (f"{ctx}: {flow_t_per_h:.6g} t/h is outside the characteristic of every "
-                   f"candidate regime ({labels}); first reason: {first_error}")
+            msg = (
+                f"{ctx}: {flow_t_per_h:.6g} t/h is outside the characteristic of every "
+                f"candidate regime ({labels}); first reason: {first_error}"
+            )
             raise InputError(msg)
         return best
 
@@ -321,13 +344,16 @@ class Station:
             return self.seasons[season]
         except KeyError:
             ctx = f"{where}: " if where else ""
-            msg = (f"{ctx}station {self.name} has no {season} regime; give "
-                   f"stations.{self.name}.regimes.{season} (or a measured characteristic)")
+            msg = (
+                f"{ctx}station {self.name} has no {season} regime; give "
+                f"stations.{self.name}.regimes.{season} (or a measured characteristic)"
+            )
             raise InputError(msg) from None
 
 
-def regimes_from_counts(pumps: Mapping[str, Pump],
-                        candidates: Sequence[Mapping[str, int]]) -> tuple[Regime, ...]:
+def regimes_from_counts(
+    pumps: Mapping[str, Pump], candidates: Sequence[Mapping[str, int]]
+) -> tuple[Regime, ...]:
     """Expand ``[{"A": 2}, {"A": 1, "B": 1}]`` into regimes of pump units."""
     out = []
     for combo in candidates:

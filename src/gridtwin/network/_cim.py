@@ -85,8 +85,10 @@ def _read_header(stream: IO[bytes], label: str) -> _Part:
         for event, item in ET.iterparse(stream, events=("start-ns", "start", "end")):
             if event == "start-ns":
                 if item[1] == _CIM100_NS:
-                    msg = (f"{label}: CGMES 3.0 (CIM100) is not supported; export the model "
-                           "as CGMES 2.4.15 (CIM16)")
+                    msg = (
+                        f"{label}: CGMES 3.0 (CIM100) is not supported; export the model "
+                        "as CGMES 2.4.15 (CIM16)"
+                    )
                     raise InputError(msg)
                 continue
             if event == "start":
@@ -103,8 +105,10 @@ def _read_header(stream: IO[bytes], label: str) -> _Part:
         msg = f"{label}: not a readable CGMES file (not well-formed XML: {exc})"
         raise InputError(msg) from exc
     if not profiles:
-        msg = (f"{label}: no CGMES header (an md:FullModel with its Model.profile must be the "
-               "first element); is this a CGMES profile file?")
+        msg = (
+            f"{label}: no CGMES header (an md:FullModel with its Model.profile must be the "
+            "first element); is this a CGMES profile file?"
+        )
         raise InputError(msg)
     for uri in profiles:
         for key, short in _PROFILE_KEYS:
@@ -149,13 +153,17 @@ def _scan_zip_bytes(data: bytes, label: str) -> list[_Part]:
 def _scan(path: Path) -> list[_Part]:
     """Headers of the CGMES documents in one input file (a zip or one XML file)."""
     if not path.is_file():
-        msg = (f"{path}: no such file; give a CGMES zip or the CGMES profile files "
-               "(EQ, TP, SSH and optionally SV)")
+        msg = (
+            f"{path}: no such file; give a CGMES zip or the CGMES profile files "
+            "(EQ, TP, SSH and optionally SV)"
+        )
         raise InputError(msg)
     suffix = path.suffix.lower()
     if suffix not in CGMES_SUFFIXES:
-        msg = (f"{path}: not a CGMES file name (expected {', '.join(CGMES_SUFFIXES)}); the "
-               "converter would skip it")
+        msg = (
+            f"{path}: not a CGMES file name (expected {', '.join(CGMES_SUFFIXES)}); the "
+            "converter would skip it"
+        )
         raise InputError(msg)
     try:
         if suffix == ".zip":
@@ -235,36 +243,52 @@ def _drop_linear_tap_tables(net: Any) -> list[str]:
     """
     trafo = net.get("trafo")
     table = net.get("trafo_characteristic_table")
-    if (not isinstance(trafo, pd.DataFrame) or not isinstance(table, pd.DataFrame)
-            or not len(trafo) or not len(table) or "tap_dependency_table" not in trafo):
+    if (
+        not isinstance(trafo, pd.DataFrame)
+        or not isinstance(table, pd.DataFrame)
+        or not len(trafo)
+        or not len(table)
+        or "tap_dependency_table" not in trafo
+    ):
         return []
     uses_table = trafo["tap_dependency_table"].astype("boolean").fillna(False).astype(bool)
     dropped: list[str] = []
     for idx in trafo.index[uses_table.to_numpy()]:
         row = trafo.loc[idx]
-        cid, pct, neutral, pos = (row.get(k) for k in ("id_characteristic_table",
-                                                        "tap_step_percent", "tap_neutral",
-                                                        "tap_pos"))
+        cid, pct, neutral, pos = (
+            row.get(k)
+            for k in ("id_characteristic_table", "tap_step_percent", "tap_neutral", "tap_pos")
+        )
         degree = row.get("tap_step_degree")
-        if (row.get("tap_changer_type") != "Ratio" or any(pd.isna(v) for v in
-                                                          (cid, pct, neutral, pos))
-                or not (pd.isna(degree) or float(degree) == 0.0)):
+        if (
+            row.get("tap_changer_type") != "Ratio"
+            or any(pd.isna(v) for v in (cid, pct, neutral, pos))
+            or not (pd.isna(degree) or float(degree) == 0.0)
+        ):
             continue
         points = table[table["id_characteristic"] == cid]
         steps = points["step"].to_numpy(dtype=np.float64)
         if not len(points) or float(pos) not in steps:
             continue
         expected = 1.0 + (steps - float(neutral)) * float(pct) / 100.0
-        same = np.allclose(points["voltage_ratio"].to_numpy(dtype=np.float64), expected,
-                           rtol=0.0, atol=1e-9)
-        same &= bool(np.all(np.abs(np.nan_to_num(
-            points["angle_deg"].to_numpy(dtype=np.float64))) <= 1e-9))
+        same = np.allclose(
+            points["voltage_ratio"].to_numpy(dtype=np.float64), expected, rtol=0.0, atol=1e-9
+        )
+        same &= bool(
+            np.all(np.abs(np.nan_to_num(points["angle_deg"].to_numpy(dtype=np.float64))) <= 1e-9)
+        )
         for col in ("vk_percent", "vkr_percent"):
             values = points[col].to_numpy(dtype=np.float64)
             values = values[~np.isnan(values)]
             same &= bool(np.allclose(values, float(row[col]), rtol=1e-9, atol=1e-12))
-        for col in ("vk_hv_percent", "vk_mv_percent", "vk_lv_percent", "vkr_hv_percent",
-                    "vkr_mv_percent", "vkr_lv_percent"):
+        for col in (
+            "vk_hv_percent",
+            "vk_mv_percent",
+            "vk_lv_percent",
+            "vkr_hv_percent",
+            "vkr_mv_percent",
+            "vkr_lv_percent",
+        ):
             if col in points:
                 same &= bool(points[col].isna().all())
         if not same:
@@ -275,17 +299,34 @@ def _drop_linear_tap_tables(net: Any) -> list[str]:
     if not dropped:
         return []
     shown = ", ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else "")
-    return [f"{len(dropped)} transformer(s) ({shown}) have a tabular ratio tap changer whose "
-            "table is exactly linear; modelled with tap_step_percent instead of a "
-            "trafo_characteristic_table (same ratio at every tap)"]
+    return [
+        f"{len(dropped)} transformer(s) ({shown}) have a tabular ratio tap changer whose "
+        "table is exactly linear; modelled with tap_step_percent instead of a "
+        "trafo_characteristic_table (same ratio at every tap)"
+    ]
 
 
 def _clear_huge_values(net: Any) -> list[str]:
     """Replace "unlimited" sentinels (about 1.8e308) by NaN."""
     cleared: list[str] = []
-    for table in ("bus", "load", "sgen", "gen", "ext_grid", "shunt", "line", "trafo",
-                  "trafo3w", "switch", "storage", "ward", "xward", "impedance", "dcline",
-                  "motor"):
+    for table in (
+        "bus",
+        "load",
+        "sgen",
+        "gen",
+        "ext_grid",
+        "shunt",
+        "line",
+        "trafo",
+        "trafo3w",
+        "switch",
+        "storage",
+        "ward",
+        "xward",
+        "impedance",
+        "dcline",
+        "motor",
+    ):
         df = net.get(table)
         if not isinstance(df, pd.DataFrame) or not len(df):
             continue
@@ -298,8 +339,9 @@ def _clear_huge_values(net: Any) -> list[str]:
                 cleared.append(f"{table}.{col} ({int(huge.sum())})")
     if not cleared:
         return []
-    return [f"values of 1e300 or more (CGMES 'unlimited' sentinels) set to NaN in "
-            f"{', '.join(cleared)}"]
+    return [
+        f"values of 1e300 or more (CGMES 'unlimited' sentinels) set to NaN in {', '.join(cleared)}"
+    ]
 
 
 def _model_notes(net: Any) -> list[str]:
@@ -317,24 +359,32 @@ def _model_notes(net: Any) -> list[str]:
                 f"line {idx} ({line.at[idx, 'name']}) joins buses of {vn_from[k]:g} kV and "
                 f"{vn_to[k]:g} kV; a pandapower line has no voltage ratio (its impedance is "
                 "per-unitised on the from bus), so this is probably a transformer exported "
-                "as a line: check it")
+                "as a line: check it"
+            )
     ext_grid = net.ext_grid
     has_ext_grid = bool(len(ext_grid)) and bool(ext_grid["in_service"].astype(bool).any())
     gen = net.gen
-    has_slack_gen = bool(len(gen)) and "slack" in gen and bool(
-        (gen["slack"].astype(bool) & gen["in_service"].astype(bool)).any())
+    has_slack_gen = (
+        bool(len(gen))
+        and "slack" in gen
+        and bool((gen["slack"].astype(bool) & gen["in_service"].astype(bool)).any())
+    )
     if not has_ext_grid and not has_slack_gen:
-        notes.append("no slack: no in-service ExternalNetworkInjection or voltage-controlled "
-                     "SynchronousMachine has referencePriority > 0 in the SSH profile; add an "
-                     "ext_grid (pandapower.create_ext_grid) at the feeding bus")
+        notes.append(
+            "no slack: no in-service ExternalNetworkInjection or voltage-controlled "
+            "SynchronousMachine has referencePriority > 0 in the SSH profile; add an "
+            "ext_grid (pandapower.create_ext_grid) at the feeding bus"
+        )
     elif not has_ext_grid:
-        notes.append("the slack is a voltage-controlled generator (gen with slack=True), "
-                     "not an ext_grid")
+        notes.append(
+            "the slack is a voltage-controlled generator (gen with slack=True), not an ext_grid"
+        )
     return notes
 
 
-def load_cgmes(paths: str | Path | Sequence[str | Path], *,
-               name: str | None = None) -> NetworkModel:
+def load_cgmes(
+    paths: str | Path | Sequence[str | Path], *, name: str | None = None
+) -> NetworkModel:
     """Load a CGMES 2.4.15 model with pandapower's CGMES converter.
 
     Parameters
@@ -380,8 +430,10 @@ def load_cgmes(paths: str | Path | Sequence[str | Path], *,
         from pandapower.converter.cim.cim2pp.from_cim import from_cim
     except ImportError as exc:
         missing = exc.name or str(exc)
-        msg = (f"CGMES import needs pandapower's CIM converter and lxml (missing: {missing}); "
-               f"{_INSTALL_HINT}")
+        msg = (
+            f"CGMES import needs pandapower's CIM converter and lxml (missing: {missing}); "
+            f"{_INSTALL_HINT}"
+        )
         raise InputError(msg) from exc
 
     files = _as_paths(paths)
@@ -391,41 +443,53 @@ def load_cgmes(paths: str | Path | Sequence[str | Path], *,
     missing_profiles = [p for p in ("EQ", "SSH") if p not in found]
     if missing_profiles:
         listed = "; ".join(f"{part.label} ({part.profile})" for part in parts)
-        msg = (f"{source}: no {' or '.join(missing_profiles)} profile among the CGMES files "
-               f"[{listed}]; a CGMES model needs EQ (equipment) and SSH (steady-state "
-               "hypothesis), bus-branch models also TP (topology); SV is optional")
+        msg = (
+            f"{source}: no {' or '.join(missing_profiles)} profile among the CGMES files "
+            f"[{listed}]; a CGMES model needs EQ (equipment) and SSH (steady-state "
+            "hypothesis), bus-branch models also TP (topology); SV is optional"
+        )
         raise InputError(msg)
-    no_tp_hint = ("" if "TP" in found else
-                  "; no TP (topology) profile was given, which bus-branch models need")
+    no_tp_hint = (
+        ""
+        if "TP" in found
+        else "; no TP (topology) profile was given, which bus-branch models need"
+    )
 
     try:
         with warnings.catch_warnings():
             # pandapower 3.5.6's CGMES converter triggers pandas deprecation warnings
             for category in (FutureWarning, pd.errors.SettingWithCopyWarning):
-                warnings.filterwarnings("ignore", category=category,
-                                        module=r"pandapower\.converter\.cim\.")
+                warnings.filterwarnings(
+                    "ignore", category=category, module=r"pandapower\.converter\.cim\."
+                )
             net = from_cim(file_list=[str(p) for p in files], ignore_errors=False)
     except ImportError as exc:
         msg = f"CGMES import needs lxml (missing: {exc.name or exc}); {_INSTALL_HINT}"
         raise InputError(msg) from exc
     except Exception as exc:  # the converter raises bare Exception, KeyError, TypeError ...
-        msg = (f"{source}: pandapower's CGMES converter failed ({type(exc).__name__}: {exc}); "
-               f"the model may lack data the converter needs{no_tp_hint}")
+        msg = (
+            f"{source}: pandapower's CGMES converter failed ({type(exc).__name__}: {exc}); "
+            f"the model may lack data the converter needs{no_tp_hint}"
+        )
         raise InputError(msg) from exc
 
     if not len(net.bus):
-        msg = (f"{source}: the CGMES model has no buses (no TopologicalNode or "
-               f"ConnectivityNode){no_tp_hint}")
+        msg = (
+            f"{source}: the CGMES model has no buses (no TopologicalNode or "
+            f"ConnectivityNode){no_tp_hint}"
+        )
         raise InputError(msg)
     vn_kv = net.bus["vn_kv"].to_numpy(dtype=np.float64)
     no_vn = ~(np.isfinite(vn_kv) & (vn_kv > 0))
     if no_vn.any():
         names = ", ".join(net.bus.loc[no_vn, "name"].astype(str).tolist()[:5])
         boundary = "" if "EQ_BD" in found else " (no boundary set was given)"
-        msg = (f"{source}: {int(no_vn.sum())} of {len(vn_kv)} buses have no nominal voltage "
-               f"(e.g. {names}): their BaseVoltage is defined in none of the files. ENTSO-E "
-               "models define the common BaseVoltages in the boundary set: add its EQ_BD and "
-               f"TP_BD files{boundary}")
+        msg = (
+            f"{source}: {int(no_vn.sum())} of {len(vn_kv)} buses have no nominal voltage "
+            f"(e.g. {names}): their BaseVoltage is defined in none of the files. ENTSO-E "
+            "models define the common BaseVoltages in the boundary set: add its EQ_BD and "
+            f"TP_BD files{boundary}"
+        )
         raise InputError(msg)
     notes = _converter_notes(net)
     notes += _drop_linear_tap_tables(net)

@@ -29,13 +29,20 @@ from gridtwin.network._validate import validate
 
 __all__ = ["network_app"]
 
-network_app = typer.Typer(help="The network twin: grid summary, validation, time-series "
-                               "power flow.", no_args_is_help=True)
+network_app = typer.Typer(
+    help="The network twin: grid summary, validation, time-series power flow.", no_args_is_help=True
+)
 
-SimbenchOpt = Annotated[str | None, typer.Option(
-    "--simbench", help="SimBench code, e.g. 1-LV-semiurb4--0-sw (grid + its 2016 profiles).")]
-NetOpt = Annotated[Path | None, typer.Option(
-    "--net", help="pandapower JSON net (pandapower.to_json) or a CGMES zip/xml.")]
+SimbenchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--simbench", help="SimBench code, e.g. 1-LV-semiurb4--0-sw (grid + its 2016 profiles)."
+    ),
+]
+NetOpt = Annotated[
+    Path | None,
+    typer.Option("--net", help="pandapower JSON net (pandapower.to_json) or a CGMES zip/xml."),
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table or json.")]
 
 
@@ -48,8 +55,11 @@ def _run(fn: Callable[[], None]) -> None:
         raise typer.Exit(code=2) from exc
 
 
-def _load(simbench_code: str | None, net_file: Path | None, profiles: bool = True,
-          ) -> NetworkModel:
+def _load(
+    simbench_code: str | None,
+    net_file: Path | None,
+    profiles: bool = True,
+) -> NetworkModel:
     if simbench_code is not None and net_file is None:
         return load_simbench(simbench_code, profiles=profiles)
     if net_file is not None and simbench_code is None:
@@ -93,8 +103,7 @@ def _kv_table(title: str, rows: dict[str, Any]) -> Table:
 
 
 @network_app.command("info")
-def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
-             fmt: FormatOpt = "table") -> None:
+def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = "table") -> None:
     """Summarise a grid: elements, voltage levels, installed power, profile span."""
 
     def body() -> None:
@@ -103,8 +112,9 @@ def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
         if fmt == "json":
             _print_json(summary)
             return
-        rows = {k: v for k, v in summary.items()
-                if k not in ("element_counts", "in_service_counts")}
+        rows = {
+            k: v for k, v in summary.items() if k not in ("element_counts", "in_service_counts")
+        }
         rows["voltage_levels_kv"] = ", ".join(f"{v:g}" for v in summary["voltage_levels_kv"])
         con = console()
         con.print(_kv_table(f"Network {summary['name']}", rows))
@@ -120,8 +130,9 @@ def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
 
 
 @network_app.command("validate")
-def validate_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
-                 fmt: FormatOpt = "table") -> None:
+def validate_cmd(
+    simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = "table"
+) -> None:
     """Check a grid and its profiles; exit code 1 when there are errors."""
     report_errors = 0
 
@@ -132,17 +143,30 @@ def validate_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
         report = validate(model)
         report_errors = len(report.errors)
         if fmt == "json":
-            _print_json([{"severity": sev, "table": i.table, "index": i.index,
-                          "column": i.column, "message": i.message}
-                         for sev, items in (("error", report.errors),
-                                            ("warning", report.warnings)) for i in items])
+            _print_json(
+                [
+                    {
+                        "severity": sev,
+                        "table": i.table,
+                        "index": i.index,
+                        "column": i.column,
+                        "message": i.message,
+                    }
+                    for sev, items in (("error", report.errors), ("warning", report.warnings))
+                    for i in items
+                ]
+            )
             return
-        table = Table(title=f"Validation of {model.name}: {len(report.errors)} error(s), "
-                            f"{len(report.warnings)} warning(s)")
+        table = Table(
+            title=f"Validation of {model.name}: {len(report.errors)} error(s), "
+            f"{len(report.warnings)} warning(s)"
+        )
         for col in ("severity", "where", "message"):
             table.add_column(col)
-        for sev, items in (("[red]error[/red]", report.errors),
-                           ("[yellow]warning[/yellow]", report.warnings)):
+        for sev, items in (
+            ("[red]error[/red]", report.errors),
+            ("[yellow]warning[/yellow]", report.warnings),
+        ):
             for item in items:
                 table.add_row(sev, item.where(), item.message)
         console().print(table)
@@ -154,19 +178,27 @@ def validate_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
 
 @network_app.command("simulate")
 def simulate_cmd(
-    simbench: SimbenchOpt = None, net: NetOpt = None,
-    steps: Annotated[str | None, typer.Option(
-        "--steps", help="Step positions START:END (END excluded), e.g. 0:672 for a week.")
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            "--steps", help="Step positions START:END (END excluded), e.g. 0:672 for a week."
+        ),
     ] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", help="Write all results as long-format Parquet.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write all results as long-format Parquet.")
+    ] = None,
     fmt: FormatOpt = "table",
-    chunk_steps: Annotated[int, typer.Option(
-        "--chunk-steps", help="Steps per power-grid-model batch.")] = DEFAULT_CHUNK_STEPS,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Fail at the first step that does not converge.")] = False,
-    threads: Annotated[int, typer.Option(
-        "--threads", help="power-grid-model threads: -1 sequential, 0 all cores.")] = -1,
+    chunk_steps: Annotated[
+        int, typer.Option("--chunk-steps", help="Steps per power-grid-model batch.")
+    ] = DEFAULT_CHUNK_STEPS,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail at the first step that does not converge.")
+    ] = False,
+    threads: Annotated[
+        int, typer.Option("--threads", help="power-grid-model threads: -1 sequential, 0 all cores.")
+    ] = -1,
 ) -> None:
     """Balanced time-series power flow over the grid's profiles; prints the extremes.
 
@@ -179,21 +211,38 @@ def simulate_cmd(
         model = _load(simbench, net)
         if model.profiles is None:
             model = model.with_profiles(static_profiles(model))
-        with Progress(TextColumn("power flow"), BarColumn(), TextColumn("{task.completed}/"
-                      "{task.total} steps"), TimeElapsedColumn(), transient=True,
-                      console=console(), disable=fmt == "json") as bar:
+        with Progress(
+            TextColumn("power flow"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} steps"),
+            TimeElapsedColumn(),
+            transient=True,
+            console=console(),
+            disable=fmt == "json",
+        ) as bar:
             task = bar.add_task("power flow", total=None)
 
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = simulate(model, steps=step_slice, chunk_steps=chunk_steps,
-                              output=output, strict=strict, threading=threads,
-                              progress=advance)
+            result = simulate(
+                model,
+                steps=step_slice,
+                chunk_steps=chunk_steps,
+                output=output,
+                strict=strict,
+                threading=threads,
+                progress=advance,
+            )
         summary = result.summary().to_dict()
         if fmt == "json":
-            _print_json({"summary": summary, "notes": list(result.notes),
-                         "output": None if output is None else str(output)})
+            _print_json(
+                {
+                    "summary": summary,
+                    "notes": list(result.notes),
+                    "output": None if output is None else str(output),
+                }
+            )
             return
         con = console()
         con.print(_kv_table(f"Power flow {model.name}", summary))

@@ -32,17 +32,23 @@ from gridtwin.network.scenarios import ElectrificationSpec, add_pv, electrify, s
 
 __all__ = ["network_app"]
 
-StandardOpt = Annotated[str, typer.Option(
-    help="Voltage standard: 'GOST 32144-2013' or 'EN 50160:2010'.")]
-StepsOpt = Annotated[str | None, typer.Option(
-    "--steps", help="Step positions START:END (END excluded); default: the whole year.")]
+StandardOpt = Annotated[
+    str, typer.Option(help="Voltage standard: 'GOST 32144-2013' or 'EN 50160:2010'.")
+]
+StepsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--steps", help="Step positions START:END (END excluded); default: the whole year."
+    ),
+]
 
 
 def _emit_frames(frames: dict[str, pd.DataFrame], fmt: str, notes: tuple[str, ...] = ()) -> None:
     _check_format(fmt)
     if fmt == "json":
-        _print_json({k: v.to_dict(orient="records") for k, v in frames.items()}
-                    | {"notes": list(notes)})
+        _print_json(
+            {k: v.to_dict(orient="records") for k, v in frames.items()} | {"notes": list(notes)}
+        )
         return
     con = console()
     for title, frame in frames.items():
@@ -55,43 +61,61 @@ def _emit_frames(frames: dict[str, pd.DataFrame], fmt: str, notes: tuple[str, ..
 
 def _report_frames(rep: CheckReport) -> dict[str, pd.DataFrame]:
     v = rep.voltage.sort_values("share_out_of_band_percent", ascending=False)
-    return {"Feeders": rep.feeders, "Customer buses (worst first)": v,
-            "Lines (most loaded first)": rep.lines.sort_values("max_loading_ratio",
-                                                              ascending=False),
-            "Transformers": rep.transformers}
+    return {
+        "Feeders": rep.feeders,
+        "Customer buses (worst first)": v,
+        "Lines (most loaded first)": rep.lines.sort_values("max_loading_ratio", ascending=False),
+        "Transformers": rep.transformers,
+    }
 
 
 @network_app.command("check")
-def check_cmd(simbench: SimbenchOpt = None, net: NetOpt = None, steps: StepsOpt = None,
-              standard: StandardOpt = "GOST 32144-2013",
-              timezone: Annotated[str, typer.Option(help="Zone of the weeks.")] = "UTC",
-              ambient_c: Annotated[float, typer.Option(help="Ambient [°C].")] = 20.0,
-              fmt: FormatOpt = "table") -> None:
+def check_cmd(
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    steps: StepsOpt = None,
+    standard: StandardOpt = "GOST 32144-2013",
+    timezone: Annotated[str, typer.Option(help="Zone of the weeks.")] = "UTC",
+    ambient_c: Annotated[float, typer.Option(help="Ambient [°C].")] = 20.0,
+    fmt: FormatOpt = "table",
+) -> None:
     """Simulate and check voltages at customers, cable loading and transformer ageing."""
+
     def body() -> None:
         model = _load(simbench, net)
         result = simulate(model, steps=_parse_steps(steps))
-        rep = check(model, result, standard=standard, timezone=timezone,  # type: ignore[arg-type]
-                    ambient_c=ambient_c)
+        rep = check(
+            model,
+            result,
+            standard=standard,  # type: ignore[arg-type]
+            timezone=timezone,
+            ambient_c=ambient_c,
+        )
         summary = pd.DataFrame([rep.violations() | {"limiting_element": rep.limiting_element()}])
         _emit_frames({"Violations": summary, **_report_frames(rep)}, fmt, rep.notes)
+
     _run(body)
 
 
 @network_app.command("scenario")
 def scenario_cmd(
-    simbench: SimbenchOpt = None, net: NetOpt = None, steps: StepsOpt = None,
-    kind: Annotated[str, typer.Option(
-        help="electrify, pv, or simbench-2034 (SimBench's own future scenario).")] = "electrify",
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    steps: StepsOpt = None,
+    kind: Annotated[
+        str, typer.Option(help="electrify, pv, or simbench-2034 (SimBench's own future scenario).")
+    ] = "electrify",
     share: Annotated[float, typer.Option(help="Share of households (or buses for pv).")] = 0.5,
     stove_kw: Annotated[float, typer.Option(help="Electric stove [kW].")] = 6.0,
     heat_pump_kw: Annotated[float, typer.Option(help="Heat pump [kW].")] = 3.0,
     ev_kw: Annotated[float, typer.Option(help="EV charger [kW].")] = 3.7,
     pv_kwp: Annotated[float, typer.Option(help="PV per roof [kWp].")] = 5.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    standard: StandardOpt = "GOST 32144-2013", fmt: FormatOpt = "table",
+    standard: StandardOpt = "GOST 32144-2013",
+    fmt: FormatOpt = "table",
 ) -> None:
     """Violations before and after a what-if scenario, with the limiting element."""
+
     def body() -> None:
         if kind == "simbench-2034":
             if simbench is None:
@@ -102,9 +126,16 @@ def scenario_cmd(
         else:
             before = _load(simbench, net)
             if kind == "electrify":
-                after, change = electrify(before, ElectrificationSpec(
-                    share=share, stove_kw=stove_kw, heat_pump_kw=heat_pump_kw, ev_kw=ev_kw,
-                    seed=seed))
+                after, change = electrify(
+                    before,
+                    ElectrificationSpec(
+                        share=share,
+                        stove_kw=stove_kw,
+                        heat_pump_kw=heat_pump_kw,
+                        ev_kw=ev_kw,
+                        seed=seed,
+                    ),
+                )
             elif kind == "pv":
                 after, change = add_pv(before, share=share, kwp=pv_kwp, seed=seed)
             else:
@@ -112,44 +143,69 @@ def scenario_cmd(
                 raise InputError(msg)
             notes = change.notes
         sel = _parse_steps(steps)
-        reps = [check(m, simulate(m, steps=sel), standard=standard)  # type: ignore[arg-type]
-                for m in (before, after)]
-        _emit_frames({"Before and after": compare_checks(*reps),
-                      "Lines after (most loaded first)": reps[1].lines.sort_values(
-                          "max_loading_ratio", ascending=False).head(10)}, fmt, notes)
+        reps = [
+            check(m, simulate(m, steps=sel), standard=standard)  # type: ignore[arg-type]
+            for m in (before, after)
+        ]
+        _emit_frames(
+            {
+                "Before and after": compare_checks(*reps),
+                "Lines after (most loaded first)": reps[1]
+                .lines.sort_values("max_loading_ratio", ascending=False)
+                .head(10),
+            },
+            fmt,
+            notes,
+        )
+
     _run(body)
 
 
 @network_app.command("contingency")
-def contingency_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
-                    no_restore: Annotated[bool, typer.Option(
-                        help="Do not close normally-open switches.")] = False,
-                    fmt: FormatOpt = "table") -> None:
+def contingency_cmd(
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    no_restore: Annotated[bool, typer.Option(help="Do not close normally-open switches.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
     """N-1 of lines and transformers at the stress steps, with restoration by switching."""
+
     def body() -> None:
         model = _load(simbench, net)
         frame = contingency_analysis(model, restore=not no_restore)
-        shown: Any = frame.assign(new_violations=frame["new_violations"].map(
-            lambda v: "; ".join(v[:3]) + (f" (+{len(v) - 3})" if len(v) > 3 else "")))
+        shown: Any = frame.assign(
+            new_violations=frame["new_violations"].map(
+                lambda v: "; ".join(v[:3]) + (f" (+{len(v) - 3})" if len(v) > 3 else "")
+            )
+        )
         _emit_frames({"N-1 contingencies": shown}, fmt)
+
     _run(body)
 
 
 @network_app.command("hosting")
-def hosting_cmd(simbench: SimbenchOpt = None, net: NetOpt = None,
-                kind: Annotated[str, typer.Option(help="pv or load.")] = "pv",
-                vm_max_pu: Annotated[float, typer.Option(help="Upper voltage limit.")] = 1.1,
-                fmt: FormatOpt = "table",
-                output: Annotated[Path | None, typer.Option(help="CSV file.")] = None) -> None:
+def hosting_cmd(
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    kind: Annotated[str, typer.Option(help="pv or load.")] = "pv",
+    vm_max_pu: Annotated[float, typer.Option(help="Upper voltage limit.")] = 1.1,
+    fmt: FormatOpt = "table",
+    output: Annotated[Path | None, typer.Option(help="CSV file.")] = None,
+) -> None:
     """Hosting capacity per bus (MW of PV or load before a limit is hit)."""
+
     def body() -> None:
         if kind not in ("pv", "load"):
             msg = f"--kind {kind!r}: use pv or load"
             raise InputError(msg)
         model = _load(simbench, net)
-        frame = hosting_capacity(model, kind=kind,  # type: ignore[arg-type]
-                                 limits=GridLimits(vm_max_pu=vm_max_pu))
+        frame = hosting_capacity(
+            model,
+            kind=kind,  # type: ignore[arg-type]
+            limits=GridLimits(vm_max_pu=vm_max_pu),
+        )
         if output is not None:
             frame.to_csv(output, index=False)
         _emit_frames({f"Hosting capacity ({kind})": frame}, fmt)
+
     _run(body)

@@ -124,8 +124,10 @@ class Profiles:
             diffs = np.diff(utc_ns(idx))
             if np.any(diffs <= 0) or np.any(diffs != diffs[0]):
                 bad = int(np.argmax((diffs <= 0) | (diffs != diffs[0]))) + 1
-                msg = (f"{self.source}: profile timestamps must be strictly increasing with a "
-                       f"constant step; check position {bad} ({idx[bad]})")
+                msg = (
+                    f"{self.source}: profile timestamps must be strictly increasing with a "
+                    f"constant step; check position {bad} ({idx[bad]})"
+                )
                 raise DataQualityError(msg)
         for name in PROFILE_FIELDS:
             frame = getattr(self, name)
@@ -133,14 +135,19 @@ class Profiles:
                 msg = f"{self.source}: Profiles.{name} must be a pandas DataFrame"
                 raise InputError(msg)
             if len(frame) != len(idx):
-                msg = (f"{self.source}: Profiles.{name} has {len(frame)} rows but the time "
-                       f"index has {len(idx)} steps")
+                msg = (
+                    f"{self.source}: Profiles.{name} has {len(frame)} rows but the time "
+                    f"index has {len(idx)} steps"
+                )
                 raise InputError(msg)
             own = frame.index
             if isinstance(own, pd.DatetimeIndex) and (
-                    own.tz is None or not own.tz_convert("UTC").equals(idx)):
-                msg = (f"{self.source}: Profiles.{name} is indexed by other timestamps than "
-                       f"time_utc (first {own[0] if len(own) else None}); align it first")
+                own.tz is None or not own.tz_convert("UTC").equals(idx)
+            ):
+                msg = (
+                    f"{self.source}: Profiles.{name} is indexed by other timestamps than "
+                    f"time_utc (first {own[0] if len(own) else None}); align it first"
+                )
                 raise InputError(msg)
             if not frame.columns.is_unique:
                 dup = frame.columns[frame.columns.duplicated()].tolist()[:5]
@@ -149,16 +156,20 @@ class Profiles:
             try:
                 cols = pd.Index(frame.columns.astype(np.int64))
             except (TypeError, ValueError):
-                msg = (f"{self.source}: Profiles.{name} columns must be pandapower element "
-                       f"indices (integers); found {frame.columns[:5].tolist()}")
+                msg = (
+                    f"{self.source}: Profiles.{name} columns must be pandapower element "
+                    f"indices (integers); found {frame.columns[:5].tolist()}"
+                )
                 raise InputError(msg) from None
-            fixed = pd.DataFrame(np.asarray(frame.to_numpy(), dtype=np.float64),
-                                 index=idx, columns=cols)
+            fixed = pd.DataFrame(
+                np.asarray(frame.to_numpy(), dtype=np.float64), index=idx, columns=cols
+            )
             object.__setattr__(self, name, fixed)
 
     @classmethod
-    def from_frames(cls, time_utc: pd.DatetimeIndex, source: str = "<memory>",
-                    **frames: pd.DataFrame | None) -> Profiles:
+    def from_frames(
+        cls, time_utc: pd.DatetimeIndex, source: str = "<memory>", **frames: pd.DataFrame | None
+    ) -> Profiles:
         """Build profiles from any subset of the frames; the others are empty.
 
         Parameters
@@ -184,8 +195,7 @@ class Profiles:
                 filled[name] = _empty_frame(time_utc)
             else:
                 frame = pd.DataFrame(frame)
-                if not isinstance(frame.index, pd.DatetimeIndex) and len(frame) == len(
-                        time_utc):
+                if not isinstance(frame.index, pd.DatetimeIndex) and len(frame) == len(time_utc):
                     frame = frame.set_axis(time_utc, axis=0)
                 filled[name] = frame
         return cls(time_utc=time_utc, source=source, **filled)
@@ -211,8 +221,9 @@ class Profiles:
         """Profiles of a subset of steps (positions), e.g. ``slice(0, 672)`` for a week."""
         pos = np.arange(self.n_steps)[steps]
         idx = self.time_utc[pos]
-        return Profiles(time_utc=idx, source=self.source,
-                        **{n: f.iloc[pos] for n, f in self.frames().items()})
+        return Profiles(
+            time_utc=idx, source=self.source, **{n: f.iloc[pos] for n, f in self.frames().items()}
+        )
 
     def replace(self, **frames: Any) -> Profiles:
         """A copy with some frames replaced (same time axis)."""
@@ -256,8 +267,9 @@ class NetworkModel:
         return dataclasses.replace(self, profiles=profiles)
 
 
-def from_net(net: Any, profiles: Profiles | None = None, name: str | None = None,
-             source: str = "<memory>") -> NetworkModel:
+def from_net(
+    net: Any, profiles: Profiles | None = None, name: str | None = None, source: str = "<memory>"
+) -> NetworkModel:
     """Wrap a pandapower net (deep-copied, so later changes to ``net`` do not leak in)."""
     if not hasattr(net, "bus") or not isinstance(getattr(net, "bus", None), pd.DataFrame):
         msg = f"{source}: not a pandapower net (no 'bus' table)"
@@ -310,8 +322,10 @@ def load_matpower(path: str | Path, f_hz: float = 50.0) -> NetworkModel:
 
     p = Path(path)
     if p.suffix.lower() != ".mat":
-        msg = (f"{p}: only MATPOWER .mat files are read; save the case with MATPOWER's "
-               "savecase('case.mat', mpc) or convert it with pandapower")
+        msg = (
+            f"{p}: only MATPOWER .mat files are read; save the case with MATPOWER's "
+            "savecase('case.mat', mpc) or convert it with pandapower"
+        )
         raise InputError(msg)
     if not p.is_file():
         msg = f"{p}: no such file"
@@ -319,8 +333,9 @@ def load_matpower(path: str | Path, f_hz: float = 50.0) -> NetworkModel:
     try:
         with warnings.catch_warnings():
             # pandapower 3.5.6's converter assigns into an int column (pandas FutureWarning)
-            warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype",
-                                    category=FutureWarning)
+            warnings.filterwarnings(
+                "ignore", message="Setting an item of incompatible dtype", category=FutureWarning
+            )
             net = from_mpc(str(p), f_hz=f_hz)
     except (ValueError, KeyError, TypeError, OSError) as exc:
         msg = f"{p}: not a readable MATPOWER case: {exc}"
@@ -364,14 +379,21 @@ def load_simbench(code: str, *, profiles: bool = True) -> NetworkModel:
         for name, key in PROFILE_FIELDS.items():
             frame = raw.get(key)
             if frame is not None and frame.shape[1] > 0:
-                frames[name] = pd.DataFrame(frame.to_numpy(dtype=np.float64), index=idx,
-                                            columns=pd.Index(frame.columns, dtype=np.int64))
+                frames[name] = pd.DataFrame(
+                    frame.to_numpy(dtype=np.float64),
+                    index=idx,
+                    columns=pd.Index(frame.columns, dtype=np.int64),
+                )
         prof = Profiles.from_frames(idx, source=f"simbench:{code}", **frames)
     return NetworkModel(net=net, profiles=prof, name=code, source=f"simbench:{code}")
 
 
-def static_profiles(model: NetworkModel, start_utc: str | pd.Timestamp = "2000-01-01T00:00Z",
-                    periods: int = 1, step: str | pd.Timedelta = "15min") -> Profiles:
+def static_profiles(
+    model: NetworkModel,
+    start_utc: str | pd.Timestamp = "2000-01-01T00:00Z",
+    periods: int = 1,
+    step: str | pd.Timedelta = "15min",
+) -> Profiles:
     """Constant profiles at the net's own set-points (``p_mw``, ``q_mvar`` of loads, sgens,
     storage): a snapshot power flow is ``simulate(model, static_profiles(model))``.
 
@@ -395,13 +417,15 @@ def static_profiles(model: NetworkModel, start_utc: str | pd.Timestamp = "2000-0
         if table == "gen" or df is None or not len(df) or col not in df:
             continue
         values = np.broadcast_to(df[col].to_numpy(dtype=np.float64), (periods, len(df)))
-        frames[name] = pd.DataFrame(values.copy(), index=idx,
-                                    columns=pd.Index(df.index, dtype=np.int64))
+        frames[name] = pd.DataFrame(
+            values.copy(), index=idx, columns=pd.Index(df.index, dtype=np.int64)
+        )
     return Profiles.from_frames(idx, source=f"{model.source} (static set-points)", **frames)
 
 
-def profiles_from_meters(model: NetworkModel, data: IntervalData, mapping: Mapping[str, int],
-                         power_factor: float = 0.97) -> Profiles:
+def profiles_from_meters(
+    model: NetworkModel, data: IntervalData, mapping: Mapping[str, int], power_factor: float = 0.97
+) -> Profiles:
     """Drive loads with metered energy: kWh per interval -> average MW and Mvar.
 
     Parameters
@@ -468,9 +492,11 @@ def profiles_from_meters(model: NetworkModel, data: IntervalData, mapping: Mappi
     if base is not None:
         missing = idx.difference(base.time_utc)
         if len(missing):
-            msg = (f"profiles_from_meters: {len(missing)} meter timestamp(s) are not in the "
-                   f"model's profiles ({base.source}), e.g. {missing[0].isoformat()}; the "
-                   "profiles must cover the metered period on the same step")
+            msg = (
+                f"profiles_from_meters: {len(missing)} meter timestamp(s) are not in the "
+                f"model's profiles ({base.source}), e.g. {missing[0].isoformat()}; the "
+                "profiles must cover the metered period on the same step"
+            )
             raise InputError(msg)
         pos = base.time_utc.get_indexer(idx)
         frames = {n: f.iloc[pos].set_axis(idx, axis=0) for n, f in base.frames().items()}
@@ -536,9 +562,30 @@ class NetworkInfo:
 
 
 #: pandapower element tables reported by :func:`info` (others are internal).
-ELEMENT_TABLES = ("bus", "line", "trafo", "trafo3w", "switch", "load", "sgen", "storage",
-                  "gen", "ext_grid", "shunt", "impedance", "ward", "xward", "dcline",
-                  "asymmetric_load", "asymmetric_sgen", "motor", "svc", "tcsc", "ssc", "vsc")
+ELEMENT_TABLES = (
+    "bus",
+    "line",
+    "trafo",
+    "trafo3w",
+    "switch",
+    "load",
+    "sgen",
+    "storage",
+    "gen",
+    "ext_grid",
+    "shunt",
+    "impedance",
+    "ward",
+    "xward",
+    "dcline",
+    "asymmetric_load",
+    "asymmetric_sgen",
+    "motor",
+    "svc",
+    "tcsc",
+    "ssc",
+    "vsc",
+)
 
 
 def _installed(net: Any, table: str) -> float:
@@ -577,9 +624,16 @@ def info(model: NetworkModel) -> NetworkInfo:
             peak = float(np.max(lp[cols].to_numpy() @ (scale * ins)))
     n_open = int((~net.switch["closed"].astype(bool)).sum()) if len(net.switch) else 0
     return NetworkInfo(
-        name=model.name, element_counts=counts, in_service_counts=in_service,
-        voltage_levels_kv=levels, installed_load_p_mw=_installed(net, "load"),
+        name=model.name,
+        element_counts=counts,
+        in_service_counts=in_service,
+        voltage_levels_kv=levels,
+        installed_load_p_mw=_installed(net, "load"),
         installed_sgen_p_mw=_installed(net, "sgen"),
-        installed_storage_p_mw=_installed(net, "storage"), open_switches=n_open,
-        profile_start_utc=start, profile_end_utc=end, profile_steps=steps,
-        peak_load_p_mw=peak)
+        installed_storage_p_mw=_installed(net, "storage"),
+        open_switches=n_open,
+        profile_start_utc=start,
+        profile_end_utc=end,
+        profile_steps=steps,
+        peak_load_p_mw=peak,
+    )

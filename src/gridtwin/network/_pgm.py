@@ -74,8 +74,13 @@ TrafoModel = Literal["t", "pi"]
 SOURCE_SK_VA = 1e20
 
 _VG_RE = re.compile(r"^(YN|Y|D|ZN|Z)(yn|y|d|zn|z)(\d{1,2})?$")
-_WINDING = {"y": WindingType.wye, "yn": WindingType.wye_n, "d": WindingType.delta,
-            "z": WindingType.zigzag, "zn": WindingType.zigzag_n}
+_WINDING = {
+    "y": WindingType.wye,
+    "yn": WindingType.wye_n,
+    "d": WindingType.delta,
+    "z": WindingType.zigzag,
+    "zn": WindingType.zigzag_n,
+}
 PHASES = ("a", "b", "c")
 
 
@@ -136,9 +141,14 @@ def _bool(df: pd.DataFrame, name: str, default: bool = True) -> npt.NDArray[np.b
     return np.asarray(df[name].fillna(default).astype(bool), dtype=bool)
 
 
-def trafo_windings(trafo: pd.DataFrame) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8],
-                                                  npt.NDArray[np.int8], list[tuple[int, str, str,
-                                                                                   bool]]]:
+def trafo_windings(
+    trafo: pd.DataFrame,
+) -> tuple[
+    npt.NDArray[np.int8],
+    npt.NDArray[np.int8],
+    npt.NDArray[np.int8],
+    list[tuple[int, str, str, bool]],
+]:
     """Winding types and clock of each 2-winding transformer.
 
     The clock is ``shift_degree / 30`` (modulo 12), which is what pandapower uses in a
@@ -164,40 +174,72 @@ def trafo_windings(trafo: pd.DataFrame) -> tuple[npt.NDArray[np.int8], npt.NDArr
         sh = 0.0 if math.isnan(sh) else float(sh)
         c = sh / 30.0
         if abs(c - round(c)) > 1e-9:
-            problems.append((int(idx), "shift_degree",
-                             f"phase shift {sh} degree is not a multiple of 30 (a clock "
-                             "number); phase-shifting transformers are not supported", True))
+            problems.append(
+                (
+                    int(idx),
+                    "shift_degree",
+                    f"phase shift {sh} degree is not a multiple of 30 (a clock "
+                    "number); phase-shifting transformers are not supported",
+                    True,
+                )
+            )
             continue
         clock[k] = round(c) % 12
         if vg is None or (isinstance(vg, float) and math.isnan(vg)) or str(vg).strip() == "":
             assumed = "Dyn" if clock[k] % 2 else "Yyn"
             w_from[k] = WindingType.delta if clock[k] % 2 else WindingType.wye
-            problems.append((int(idx), "vector_group",
-                             f"no vector group: {assumed}{clock[k]} assumed from shift_degree "
-                             f"{sh:g} (only matters for unbalanced calculations)", False))
+            problems.append(
+                (
+                    int(idx),
+                    "vector_group",
+                    f"no vector group: {assumed}{clock[k]} assumed from shift_degree "
+                    f"{sh:g} (only matters for unbalanced calculations)",
+                    False,
+                )
+            )
             continue
         m = _VG_RE.match(str(vg).strip())
         if m is None:
-            problems.append((int(idx), "vector_group",
-                             f"vector group {vg!r} is not understood; write it like 'Dyn5', "
-                             "'YNyn0' or 'Dyn'", True))
+            problems.append(
+                (
+                    int(idx),
+                    "vector_group",
+                    f"vector group {vg!r} is not understood; write it like 'Dyn5', "
+                    "'YNyn0' or 'Dyn'",
+                    True,
+                )
+            )
             continue
         w_from[k] = _WINDING[m.group(1).lower()]
         w_to[k] = _WINDING[m.group(2)]
         if m.group(3) is not None and int(m.group(3)) % 12 != clock[k]:
-            problems.append((int(idx), "vector_group",
-                             f"vector group {vg!r} has clock {m.group(3)} but shift_degree "
-                             f"{sh:g} means clock {clock[k]}; make them agree", True))
+            problems.append(
+                (
+                    int(idx),
+                    "vector_group",
+                    f"vector group {vg!r} has clock {m.group(3)} but shift_degree "
+                    f"{sh:g} means clock {clock[k]}; make them agree",
+                    True,
+                )
+            )
             continue
         wye_from = w_from[k] in (WindingType.wye, WindingType.wye_n)
         wye_to = w_to[k] in (WindingType.wye, WindingType.wye_n)
         if (wye_from == wye_to and clock[k] % 2) or (
-                wye_from != wye_to and w_from[k] not in (WindingType.zigzag, WindingType.zigzag_n)
-                and w_to[k] not in (WindingType.zigzag, WindingType.zigzag_n)
-                and clock[k] % 2 == 0):
-            problems.append((int(idx), "vector_group",
-                             f"vector group {vg!r} with clock {clock[k]} is impossible (Yy/Dd "
-                             "need an even clock, Dy/Yd an odd one)", True))
+            wye_from != wye_to
+            and w_from[k] not in (WindingType.zigzag, WindingType.zigzag_n)
+            and w_to[k] not in (WindingType.zigzag, WindingType.zigzag_n)
+            and clock[k] % 2 == 0
+        ):
+            problems.append(
+                (
+                    int(idx),
+                    "vector_group",
+                    f"vector group {vg!r} with clock {clock[k]} is impossible (Yy/Dd "
+                    "need an even clock, Dy/Yd an odd one)",
+                    True,
+                )
+            )
     return w_from, w_to, clock, problems
 
 
@@ -230,8 +272,10 @@ def _phase_share(loads: pd.Index, phases: Mapping[int, str] | None) -> FloatArra
         if label in ("abc", "3", "three"):
             continue
         if label not in PHASES:
-            msg = (f"load_phases[{idx}] = {ph!r}: use 'a', 'b', 'c' (single-phase) or 'abc' "
-                   "(balanced three-phase)")
+            msg = (
+                f"load_phases[{idx}] = {ph!r}: use 'a', 'b', 'c' (single-phase) or 'abc' "
+                "(balanced three-phase)"
+            )
             raise InputError(msg)
         row = np.zeros(3)
         row[PHASES.index(label)] = 1.0
@@ -250,8 +294,9 @@ def ratio_tap_changer(tr: pd.DataFrame) -> npt.NDArray[np.bool_]:
     return np.asarray(tr["tap_changer_type"].isin(["Ratio", "Symmetrical"]), dtype=bool)
 
 
-def _trafo_impedances(tr: pd.DataFrame, trafo_model: TrafoModel) -> tuple[
-        FloatArray, FloatArray, FloatArray, FloatArray]:
+def _trafo_impedances(
+    tr: pd.DataFrame, trafo_model: TrafoModel
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """PGM ``uk``, ``pk/sn``, ``i0``, ``p0/sn`` [pu of the transformer rating].
 
     PGM's transformer is a pi model with half the magnetising admittance at each end
@@ -281,10 +326,14 @@ def _trafo_impedances(tr: pd.DataFrame, trafo_model: TrafoModel) -> tuple[
     return np.abs(z_pi), z_pi.real, np.abs(y_pi), y_pi.real
 
 
-def build_pgm_network(net: Any, *, symmetric: bool = True,
-                      load_phases: Mapping[int, str] | None = None,
-                      zero_sequence: ZeroSequence = "net",
-                      trafo_model: TrafoModel = "t") -> PgmNetwork:
+def build_pgm_network(
+    net: Any,
+    *,
+    symmetric: bool = True,
+    load_phases: Mapping[int, str] | None = None,
+    zero_sequence: ZeroSequence = "net",
+    trafo_model: TrafoModel = "t",
+) -> PgmNetwork:
     """Convert a pandapower net to PGM input arrays (the net is only read).
 
     Run :func:`gridtwin.network.validate` first: this function assumes supported,
@@ -357,14 +406,18 @@ def build_pgm_network(net: Any, *, symmetric: bool = True,
         tan1 = np.where(g_s == 0.0, 0.0, g_s / (2 * math.pi * f_hz * c_f))
     if np.any(~np.isfinite(tan1)):
         bad = line.index[~np.isfinite(tan1)].tolist()[:10]
-        msg = (f"line {bad}: g_us_per_km > 0 with c_nf_per_km = 0 cannot be modelled (PGM "
-               "gives shunt conductance as tan(delta) of the capacitance); set g_us_per_km = 0")
+        msg = (
+            f"line {bad}: g_us_per_km > 0 with c_nf_per_km = 0 cannot be modelled (PGM "
+            "gives shunt conductance as tan(delta) of the capacitance); set g_us_per_km = 0"
+        )
         raise InputError(msg)
     arr["tan1"] = tan1
     arr["i_n"] = _col(line, "max_i_ka") * _col(line, "df", 1.0) * par * 1e3
     if not symmetric:
-        r0, x0, c0 = (_col(line, f"{q}0_{u}") for q, u in
-                      (("r", "ohm_per_km"), ("x", "ohm_per_km"), ("c", "nf_per_km")))
+        r0, x0, c0 = (
+            _col(line, f"{q}0_{u}")
+            for q, u in (("r", "ohm_per_km"), ("x", "ohm_per_km"), ("c", "nf_per_km"))
+        )
         if zero_sequence == "lv_cable_4x":
             r0 = np.where(np.isnan(r0), 4.0 * _col(line, "r_ohm_per_km"), r0)
             x0 = np.where(np.isnan(x0), 4.0 * _col(line, "x_ohm_per_km"), x0)
@@ -375,9 +428,11 @@ def build_pgm_network(net: Any, *, symmetric: bool = True,
         missing = np.isnan(r0) | np.isnan(x0) | np.isnan(c0)
         if np.any(missing & ok):
             bad = line.index[missing & ok].tolist()[:10]
-            msg = (f"line {bad}: an unbalanced calculation needs r0_ohm_per_km, x0_ohm_per_km "
-                   "and c0_nf_per_km; add them to net.line or pass zero_sequence='lv_cable_4x' "
-                   "to assume r0 = 4 r1, x0 = 4 x1, c0 = c1 (four-core LV cable)")
+            msg = (
+                f"line {bad}: an unbalanced calculation needs r0_ohm_per_km, x0_ohm_per_km "
+                "and c0_nf_per_km; add them to net.line or pass zero_sequence='lv_cable_4x' "
+                "to assume r0 = 4 r1, x0 = 4 x1, c0 = c1 (four-core LV cable)"
+            )
             raise InputError(msg)
         arr["r0"] = np.nan_to_num(r0) * length / par
         arr["x0"] = np.nan_to_num(x0) * length / par
@@ -419,16 +474,18 @@ def build_pgm_network(net: Any, *, symmetric: bool = True,
     tap_pos = _col(tr, "tap_pos")
     tap_neutral = _col(tr, "tap_neutral")
     step = _col(tr, "tap_step_percent")
-    no_tap = (np.isnan(tap_pos) | np.isnan(tap_neutral) | np.isnan(step)
-              | ~ratio_tap_changer(tr))
+    no_tap = np.isnan(tap_pos) | np.isnan(tap_neutral) | np.isnan(step) | ~ratio_tap_changer(tr)
     tap_pos = np.where(no_tap, 0.0, tap_pos)
     tap_neutral = np.where(no_tap, 0.0, tap_neutral)
     if np.any(np.abs(tap_pos - np.round(tap_pos)) > 1e-9):
         bad = tr.index[np.abs(tap_pos - np.round(tap_pos)) > 1e-9].tolist()[:10]
         msg = f"trafo {bad}: tap_pos must be a whole number for PGM"
         raise InputError(msg)
-    hv_side = (tr["tap_side"].astype(str).str.lower() != "lv").to_numpy() if "tap_side" in tr \
+    hv_side = (
+        (tr["tap_side"].astype(str).str.lower() != "lv").to_numpy()
+        if "tap_side" in tr
         else np.ones(len(tr), dtype=bool)
+    )
     tmin = np.fmin(_col(tr, "tap_min"), tap_pos)
     tmax = np.fmax(_col(tr, "tap_max"), tap_pos)
     tmin = np.where(no_tap | np.isnan(tmin), tap_pos, tmin)
@@ -550,5 +607,11 @@ def build_pgm_network(net: Any, *, symmetric: bool = True,
     ids["shunt"] = ElementIds(np.asarray(sh.index, dtype=np.int64), arr["id"].copy())
 
     data = {k: v for k, v in data.items() if len(v)}
-    return PgmNetwork(input_data=data, ids=ids, load_component=load_component,
-                      load_phase_share=share, f_hz=f_hz, symmetric=symmetric)
+    return PgmNetwork(
+        input_data=data,
+        ids=ids,
+        load_component=load_component,
+        load_phase_share=share,
+        f_hz=f_hz,
+        symmetric=symmetric,
+    )

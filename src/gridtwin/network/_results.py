@@ -144,8 +144,9 @@ class PowerFlowSummary:
         return out
 
 
-def _extreme(arr: FloatArray, ids: IntArray, time: pd.DatetimeIndex, use_max: bool) -> tuple[
-        float, int | None, pd.Timestamp | None]:
+def _extreme(
+    arr: FloatArray, ids: IntArray, time: pd.DatetimeIndex, use_max: bool
+) -> tuple[float, int | None, pd.Timestamp | None]:
     if arr.size == 0 or np.all(np.isnan(arr)):
         return float("nan"), None, None
     flat = np.nanargmax(arr) if use_max else np.nanargmin(arr)
@@ -153,20 +154,21 @@ def _extreme(arr: FloatArray, ids: IntArray, time: pd.DatetimeIndex, use_max: bo
     return float(arr[pos]), int(ids[pos[1]]), pd.Timestamp(time[int(pos[0])])
 
 
-def _network_totals(p_loss_mw: FloatArray, converged: BoolArray,
-                    step_duration: pd.Timedelta) -> tuple[float, float]:
+def _network_totals(
+    p_loss_mw: FloatArray, converged: BoolArray, step_duration: pd.Timedelta
+) -> tuple[float, float]:
     """Largest loss [MW] and energy lost [MWh] over converged steps."""
     loss = p_loss_mw[converged]
     step_h = step_duration / pd.Timedelta(hours=1)
-    return (float(np.max(loss)) if loss.size else float("nan"),
-            float(np.sum(loss) * step_h))
+    return (float(np.max(loss)) if loss.size else float("nan"), float(np.sum(loss) * step_h))
 
 
 # --------------------------------------------------------------------- long format
 
 
-def iter_series(arrays: ChunkArrays, converged: BoolArray, ids: Mapping[str, IntArray],
-                symmetric: bool) -> Iterator[Series]:
+def iter_series(
+    arrays: ChunkArrays, converged: BoolArray, ids: Mapping[str, IntArray], symmetric: bool
+) -> Iterator[Series]:
     """The long-format series of a block of steps, in file order.
 
     Parameters
@@ -206,25 +208,36 @@ def long_table(time_utc: pd.DatetimeIndex, series: Iterable[Series]) -> pa.Table
 
     def dictionary(parts: list[tuple[str, int]]) -> pa.DictionaryArray:
         names = sorted({p[0] for p in parts})
-        codes = np.concatenate([np.full(n, names.index(v), dtype=np.int32)
-                                for v, n in parts])
+        codes = np.concatenate([np.full(n, names.index(v), dtype=np.int32) for v, n in parts])
         return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(names))
 
-    return pa.table({
-        "time_utc": pa.array(np.concatenate(parts_t), type=pa.timestamp("ns", tz="UTC")),
-        "element": dictionary(parts_e),
-        "element_id": pa.array(np.concatenate(parts_id), type=pa.int64()),
-        "quantity": dictionary(parts_q),
-        "value": pa.array(np.concatenate(parts_v), type=pa.float64()),
-    })
+    return pa.table(
+        {
+            "time_utc": pa.array(np.concatenate(parts_t), type=pa.timestamp("ns", tz="UTC")),
+            "element": dictionary(parts_e),
+            "element_id": pa.array(np.concatenate(parts_id), type=pa.int64()),
+            "quantity": dictionary(parts_q),
+            "value": pa.array(np.concatenate(parts_v), type=pa.float64()),
+        }
+    )
 
 
-def file_metadata(*, name: str, symmetric: bool, notes: Sequence[str],
-                  step_duration: pd.Timedelta, ids: Mapping[str, IntArray]) -> dict[str, Any]:
+def file_metadata(
+    *,
+    name: str,
+    symmetric: bool,
+    notes: Sequence[str],
+    step_duration: pd.Timedelta,
+    ids: Mapping[str, IntArray],
+) -> dict[str, Any]:
     """The ``gridtwin.powerflow`` metadata of a result file (JSON-able)."""
-    meta: dict[str, Any] = {"format_version": PARQUET_FORMAT_VERSION, "name": name,
-                            "symmetric": symmetric, "notes": list(notes),
-                            "step_duration_s": step_duration.total_seconds()}
+    meta: dict[str, Any] = {
+        "format_version": PARQUET_FORMAT_VERSION,
+        "name": name,
+        "symmetric": symmetric,
+        "notes": list(notes),
+        "step_duration_s": step_duration.total_seconds(),
+    }
     for key in _ID_FIELDS:
         meta[key] = np.asarray(ids[key]).tolist()
     return meta
@@ -250,24 +263,41 @@ class ParquetStream:
         Balanced result.
     """
 
-    def __init__(self, path: str | Path, metadata: Mapping[str, Any],
-                 ids: Mapping[str, IntArray], symmetric: bool) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        metadata: Mapping[str, Any],
+        ids: Mapping[str, IntArray],
+        symmetric: bool,
+    ) -> None:
         self.target = Path(path)
         self.tmp = self.target.with_name(self.target.name + ".partial")
         self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
         self.symmetric = symmetric
         phases = 1 if symmetric else 3
-        self.rows_per_step = sum(
-            len(self.ids[ids_name]) * (phases if per_phase else 1)
-            for _n, _e, _q, ids_name, per_phase in _LAYOUT) + 2
+        self.rows_per_step = (
+            sum(
+                len(self.ids[ids_name]) * (phases if per_phase else 1)
+                for _n, _e, _q, ids_name, per_phase in _LAYOUT
+            )
+            + 2
+        )
         empty = {name: _empty_chunk(name, self.ids, symmetric) for name in RESULT_FIELDS}
-        self.schema = long_table(pd.DatetimeIndex([], tz="UTC"), iter_series(
-            empty, np.zeros(0, dtype=bool), self.ids, symmetric)).schema
+        self.schema = long_table(
+            pd.DatetimeIndex([], tz="UTC"),
+            iter_series(empty, np.zeros(0, dtype=bool), self.ids, symmetric),
+        ).schema
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            str(self.tmp), self.schema.with_metadata(_encode(metadata)), **_WRITE_OPTIONS)
+            str(self.tmp), self.schema.with_metadata(_encode(metadata)), **_WRITE_OPTIONS
+        )
 
-    def write(self, time_utc: pd.DatetimeIndex, arrays: ChunkArrays, converged: BoolArray,
-              group_steps: int | None = None) -> None:
+    def write(
+        self,
+        time_utc: pd.DatetimeIndex,
+        arrays: ChunkArrays,
+        converged: BoolArray,
+        group_steps: int | None = None,
+    ) -> None:
         """Append a block of steps (row groups of about :data:`PARQUET_GROUP_ROWS` rows)."""
         if self._writer is None:
             msg = f"{self.target}: the Parquet stream is closed"
@@ -277,10 +307,10 @@ class ParquetStream:
         for start in range(0, n, step):
             sl = slice(start, min(start + step, n))
             part = {name: arrays[name][sl] for name in RESULT_FIELDS}
-            table = long_table(time_utc[sl], iter_series(part, converged[sl], self.ids,
-                                                         self.symmetric))
-            self._writer.write_table(table.cast(self.schema),
-                                     row_group_size=max(table.num_rows, 1))
+            table = long_table(
+                time_utc[sl], iter_series(part, converged[sl], self.ids, self.symmetric)
+            )
+            self._writer.write_table(table.cast(self.schema), row_group_size=max(table.num_rows, 1))
 
     def close(self, metadata: Mapping[str, Any]) -> Path:
         """Store the final metadata, close and move the file into place."""
@@ -421,9 +451,11 @@ class PowerFlowResult:
             if element == "network":
                 continue
             out[f"{element}.{quantity}"] = pd.DataFrame(
-                arr, index=self.time_utc, columns=pd.Index(ids, name=f"{element}_id"))
-        out["network"] = pd.DataFrame({"p_loss_mw": self.p_loss_mw,
-                                       "converged": self.converged}, index=self.time_utc)
+                arr, index=self.time_utc, columns=pd.Index(ids, name=f"{element}_id")
+            )
+        out["network"] = pd.DataFrame(
+            {"p_loss_mw": self.p_loss_mw, "converged": self.converged}, index=self.time_utc
+        )
         return out
 
     def summary(self) -> PowerFlowSummary:
@@ -437,34 +469,53 @@ class PowerFlowResult:
         failed = np.flatnonzero(~self.converged)
         p_loss_max, energy = _network_totals(self.p_loss_mw, self.converged, self.step_duration)
         return PowerFlowSummary(
-            steps=self.n_steps, converged_steps=int(self.converged.sum()),
+            steps=self.n_steps,
+            converged_steps=int(self.converged.sum()),
             first_failed_utc=pd.Timestamp(self.time_utc[failed[0]]) if len(failed) else None,
-            vm_min_pu=vmin[0], vm_min_bus=vmin[1], vm_min_time_utc=vmin[2],
-            vm_max_pu=vmax[0], vm_max_bus=vmax[1], vm_max_time_utc=vmax[2],
-            line_loading_max_percent=lmax[0], line_loading_max_line=lmax[1],
+            vm_min_pu=vmin[0],
+            vm_min_bus=vmin[1],
+            vm_min_time_utc=vmin[2],
+            vm_max_pu=vmax[0],
+            vm_max_bus=vmax[1],
+            vm_max_time_utc=vmax[2],
+            line_loading_max_percent=lmax[0],
+            line_loading_max_line=lmax[1],
             line_loading_max_time_utc=lmax[2],
-            trafo_loading_max_percent=tmax[0], trafo_loading_max_trafo=tmax[1],
+            trafo_loading_max_percent=tmax[0],
+            trafo_loading_max_trafo=tmax[1],
             trafo_loading_max_time_utc=tmax[2],
-            p_loss_max_mw=p_loss_max, energy_loss_mwh=energy)
+            p_loss_max_mw=p_loss_max,
+            energy_loss_mwh=energy,
+        )
 
     def statistics(self, spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
         """Per-element statistics of this result, as ``simulate(..., keep="summary")``
         would have accumulated them (see :class:`PowerFlowStatistics`)."""
-        acc = StatisticsAccumulator(spec or StatisticsSpec(), self._ids(), self.symmetric,
-                                    self.n_steps)
+        acc = StatisticsAccumulator(
+            spec or StatisticsSpec(), self._ids(), self.symmetric, self.n_steps
+        )
         acc.add(0, self._arrays(), self.converged)
-        return acc.finish(self.time_utc, name=self.name, notes=self.notes,
-                          step_duration=self.step_duration)
+        return acc.finish(
+            self.time_utc, name=self.name, notes=self.notes, step_duration=self.step_duration
+        )
 
     def _metadata(self) -> dict[str, Any]:
-        return file_metadata(name=self.name, symmetric=self.symmetric, notes=self.notes,
-                             step_duration=self.step_duration, ids=self._ids())
+        return file_metadata(
+            name=self.name,
+            symmetric=self.symmetric,
+            notes=self.notes,
+            step_duration=self.step_duration,
+            ids=self._ids(),
+        )
 
     def chunk_table(self, start: int, stop: int) -> pa.Table:
         """Long-format Arrow table of steps ``[start, stop)`` (see :meth:`write_parquet`)."""
-        return long_table(self.time_utc[start:stop],
-                          iter_series(self._arrays(start, stop), self.converged[start:stop],
-                                      self._ids(), self.symmetric))
+        return long_table(
+            self.time_utc[start:stop],
+            iter_series(
+                self._arrays(start, stop), self.converged[start:stop], self._ids(), self.symmetric
+            ),
+        )
 
     def write_parquet(self, path: str | Path, chunk_steps: int = 2048) -> Path:
         """Write all results as long-format Parquet, one row group per chunk of steps.
@@ -490,8 +541,12 @@ class PowerFlowResult:
         try:
             for start in range(0, self.n_steps, chunk_steps):
                 stop = min(start + chunk_steps, self.n_steps)
-                stream.write(self.time_utc[start:stop], self._arrays(start, stop),
-                             self.converged[start:stop], group_steps=chunk_steps)
+                stream.write(
+                    self.time_utc[start:stop],
+                    self._arrays(start, stop),
+                    self.converged[start:stop],
+                    group_steps=chunk_steps,
+                )
         except BaseException:
             stream.abort()
             raise
@@ -634,41 +689,60 @@ class PowerFlowStatistics:
         return len(self.time_utc)
 
     @classmethod
-    def from_result(cls, result: PowerFlowResult,
-                    spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
+    def from_result(
+        cls, result: PowerFlowResult, spec: StatisticsSpec | None = None
+    ) -> PowerFlowStatistics:
         """The statistics of a full (in-memory) result."""
         return result.statistics(spec)
 
     def time_at(self, steps: IntArray) -> pd.DatetimeIndex:
         """Timestamps of step positions (``*_step`` arrays); NaT for -1."""
         pos = np.asarray(steps, dtype=np.int64)
-        out = self.time_utc[np.where(pos >= 0, pos, 0)] if len(self.time_utc) else \
-            pd.DatetimeIndex(np.full(pos.shape, np.datetime64("NaT", "ns")), tz="UTC")
+        out = (
+            self.time_utc[np.where(pos >= 0, pos, 0)]
+            if len(self.time_utc)
+            else pd.DatetimeIndex(np.full(pos.shape, np.datetime64("NaT", "ns")), tz="UTC")
+        )
         return pd.DatetimeIndex(out.where(pos >= 0), name="time_utc")
 
     def summary(self) -> PowerFlowSummary:
         """The same :class:`PowerFlowSummary` as the full result's ``summary()``."""
         vmin = self._pick(self.vm_min_pu, self.vm_min_step, self.bus_ids, use_max=False)
         vmax = self._pick(self.vm_max_pu, self.vm_max_step, self.bus_ids, use_max=True)
-        lmax = self._pick(self.line_loading_max_percent, self.line_loading_max_step,
-                          self.line_ids, use_max=True)
-        tmax = self._pick(self.trafo_loading_max_percent, self.trafo_loading_max_step,
-                          self.trafo_ids, use_max=True)
+        lmax = self._pick(
+            self.line_loading_max_percent, self.line_loading_max_step, self.line_ids, use_max=True
+        )
+        tmax = self._pick(
+            self.trafo_loading_max_percent,
+            self.trafo_loading_max_step,
+            self.trafo_ids,
+            use_max=True,
+        )
         failed = np.flatnonzero(~self.converged)
         p_loss_max, energy = _network_totals(self.p_loss_mw, self.converged, self.step_duration)
         return PowerFlowSummary(
-            steps=self.n_steps, converged_steps=int(self.converged.sum()),
+            steps=self.n_steps,
+            converged_steps=int(self.converged.sum()),
             first_failed_utc=pd.Timestamp(self.time_utc[failed[0]]) if len(failed) else None,
-            vm_min_pu=vmin[0], vm_min_bus=vmin[1], vm_min_time_utc=vmin[2],
-            vm_max_pu=vmax[0], vm_max_bus=vmax[1], vm_max_time_utc=vmax[2],
-            line_loading_max_percent=lmax[0], line_loading_max_line=lmax[1],
+            vm_min_pu=vmin[0],
+            vm_min_bus=vmin[1],
+            vm_min_time_utc=vmin[2],
+            vm_max_pu=vmax[0],
+            vm_max_bus=vmax[1],
+            vm_max_time_utc=vmax[2],
+            line_loading_max_percent=lmax[0],
+            line_loading_max_line=lmax[1],
             line_loading_max_time_utc=lmax[2],
-            trafo_loading_max_percent=tmax[0], trafo_loading_max_trafo=tmax[1],
+            trafo_loading_max_percent=tmax[0],
+            trafo_loading_max_trafo=tmax[1],
             trafo_loading_max_time_utc=tmax[2],
-            p_loss_max_mw=p_loss_max, energy_loss_mwh=energy)
+            p_loss_max_mw=p_loss_max,
+            energy_loss_mwh=energy,
+        )
 
-    def _pick(self, values: FloatArray, steps: IntArray, ids: IntArray, use_max: bool) -> tuple[
-            float, int | None, pd.Timestamp | None]:
+    def _pick(
+        self, values: FloatArray, steps: IntArray, ids: IntArray, use_max: bool
+    ) -> tuple[float, int | None, pd.Timestamp | None]:
         """The extreme over elements; ties go to the earliest step, then the first column
         (the order a row-major scan of the full ``T x n`` array would find)."""
         ok = steps >= 0
@@ -686,9 +760,13 @@ class PowerFlowStatistics:
         """Per bus (index ``bus``): extremes with their time, mean, valid steps, and per band
         ``steps_below_<low>_pu`` / ``steps_above_<high>_pu``."""
         cols: dict[str, Any] = {
-            "vm_min_pu": self.vm_min_pu, "vm_min_time_utc": self.time_at(self.vm_min_step),
-            "vm_max_pu": self.vm_max_pu, "vm_max_time_utc": self.time_at(self.vm_max_step),
-            "vm_mean_pu": self.vm_mean_pu, "valid_steps": self.vm_valid_steps}
+            "vm_min_pu": self.vm_min_pu,
+            "vm_min_time_utc": self.time_at(self.vm_min_step),
+            "vm_max_pu": self.vm_max_pu,
+            "vm_max_time_utc": self.time_at(self.vm_max_step),
+            "vm_mean_pu": self.vm_mean_pu,
+            "valid_steps": self.vm_valid_steps,
+        }
         for k, (lo, hi) in enumerate(self.spec.voltage_bands_pu):
             cols[f"steps_below_{lo:g}_pu"] = self.vm_steps_below[k]
             cols[f"steps_above_{hi:g}_pu"] = self.vm_steps_above[k]
@@ -700,7 +778,8 @@ class PowerFlowStatistics:
         cols: dict[str, Any] = {
             "loading_max_percent": self.line_loading_max_percent,
             "loading_max_time_utc": self.time_at(self.line_loading_max_step),
-            "i_max_ka": self.line_i_max_ka}
+            "i_max_ka": self.line_i_max_ka,
+        }
         for k, lim in enumerate(self.spec.loading_limits_percent):
             cols[f"steps_above_{lim:g}_percent"] = self.line_steps_above[k]
             cols[f"hours_above_{lim:g}_percent"] = self._hours(self.line_steps_above[k])
@@ -711,15 +790,17 @@ class PowerFlowStatistics:
         ``steps_above_<limit>_percent`` and ``hours_above_<limit>_percent``."""
         cols: dict[str, Any] = {
             "loading_max_percent": self.trafo_loading_max_percent,
-            "loading_max_time_utc": self.time_at(self.trafo_loading_max_step)}
+            "loading_max_time_utc": self.time_at(self.trafo_loading_max_step),
+        }
         for k, lim in enumerate(self.spec.loading_limits_percent):
             cols[f"steps_above_{lim:g}_percent"] = self.trafo_steps_above[k]
             cols[f"hours_above_{lim:g}_percent"] = self._hours(self.trafo_steps_above[k])
         return pd.DataFrame(cols, index=pd.Index(self.trafo_ids, name="trafo"))
 
 
-def _running_extreme(cur: FloatArray, cur_step: IntArray, block: FloatArray, offset: int,
-                     use_max: bool) -> None:
+def _running_extreme(
+    cur: FloatArray, cur_step: IntArray, block: FloatArray, offset: int, use_max: bool
+) -> None:
     """Fold a ``(steps, n)`` block into running extremes; NaN never wins, and an equal
     later value does not replace an earlier one."""
     if block.shape[0] == 0 or block.shape[1] == 0:
@@ -749,8 +830,9 @@ class StatisticsAccumulator:
         Total number of steps (sizes the network series).
     """
 
-    def __init__(self, spec: StatisticsSpec, ids: Mapping[str, IntArray], symmetric: bool,
-                 n_steps: int) -> None:
+    def __init__(
+        self, spec: StatisticsSpec, ids: Mapping[str, IntArray], symmetric: bool, n_steps: int
+    ) -> None:
         self.spec = spec
         self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
         self.symmetric = symmetric
@@ -800,16 +882,23 @@ class StatisticsAccumulator:
             self.vm_above[k] += (vmax > hi).sum(axis=0)
         line = arrays["line_loading_percent"]
         _running_extreme(self.line_max, self.line_step, line, offset, use_max=True)
-        _running_extreme(self.line_i_max, np.zeros(i_line.shape[1], dtype=np.int64), i_line,
-                         offset, use_max=True)
+        _running_extreme(
+            self.line_i_max, np.zeros(i_line.shape[1], dtype=np.int64), i_line, offset, use_max=True
+        )
         trafo = arrays["trafo_loading_percent"]
         _running_extreme(self.trafo_max, self.trafo_step, trafo, offset, use_max=True)
         for k, lim in enumerate(self.spec.loading_limits_percent):
             self.line_above[k] += (line > lim).sum(axis=0)
             self.trafo_above[k] += (trafo > lim).sum(axis=0)
 
-    def finish(self, time_utc: pd.DatetimeIndex, *, name: str, notes: Sequence[str],
-               step_duration: pd.Timedelta) -> PowerFlowStatistics:
+    def finish(
+        self,
+        time_utc: pd.DatetimeIndex,
+        *,
+        name: str,
+        notes: Sequence[str],
+        step_duration: pd.Timedelta,
+    ) -> PowerFlowStatistics:
         """The statistics (extremes never reached become NaN with step -1)."""
 
         def final(values: FloatArray, steps: IntArray) -> FloatArray:
@@ -819,23 +908,36 @@ class StatisticsAccumulator:
             mean = np.where(self.vm_n > 0, self.vm_sum / np.maximum(self.vm_n, 1), np.nan)
         return PowerFlowStatistics(
             time_utc=pd.DatetimeIndex(time_utc, name="time_utc"),
-            bus_ids=self.ids["bus_ids"], line_ids=self.ids["line_ids"],
-            trafo_ids=self.ids["trafo_ids"], ext_grid_ids=self.ids["ext_grid_ids"],
-            spec=self.spec, converged=self.converged, p_loss_mw=self.p_loss_mw,
-            ext_grid_p_mw=self.ext_grid_p_mw, ext_grid_q_mvar=self.ext_grid_q_mvar,
+            bus_ids=self.ids["bus_ids"],
+            line_ids=self.ids["line_ids"],
+            trafo_ids=self.ids["trafo_ids"],
+            ext_grid_ids=self.ids["ext_grid_ids"],
+            spec=self.spec,
+            converged=self.converged,
+            p_loss_mw=self.p_loss_mw,
+            ext_grid_p_mw=self.ext_grid_p_mw,
+            ext_grid_q_mvar=self.ext_grid_q_mvar,
             trafo_loading_percent=self.trafo_series,
-            vm_min_pu=final(self.vm_min, self.vm_min_step), vm_min_step=self.vm_min_step,
-            vm_max_pu=final(self.vm_max, self.vm_max_step), vm_max_step=self.vm_max_step,
-            vm_mean_pu=mean, vm_valid_steps=self.vm_n,
-            vm_steps_below=self.vm_below, vm_steps_above=self.vm_above,
+            vm_min_pu=final(self.vm_min, self.vm_min_step),
+            vm_min_step=self.vm_min_step,
+            vm_max_pu=final(self.vm_max, self.vm_max_step),
+            vm_max_step=self.vm_max_step,
+            vm_mean_pu=mean,
+            vm_valid_steps=self.vm_n,
+            vm_steps_below=self.vm_below,
+            vm_steps_above=self.vm_above,
             line_loading_max_percent=final(self.line_max, self.line_step),
             line_loading_max_step=self.line_step,
             line_i_max_ka=np.where(np.isneginf(self.line_i_max), np.nan, self.line_i_max),
             line_steps_above=self.line_above,
             trafo_loading_max_percent=final(self.trafo_max, self.trafo_step),
-            trafo_loading_max_step=self.trafo_step, trafo_steps_above=self.trafo_above,
-            symmetric=self.symmetric, name=name, notes=tuple(notes),
-            step_duration=step_duration)
+            trafo_loading_max_step=self.trafo_step,
+            trafo_steps_above=self.trafo_above,
+            symmetric=self.symmetric,
+            name=name,
+            notes=tuple(notes),
+            step_duration=step_duration,
+        )
 
 
 # --------------------------------------------------------------------- reading
@@ -880,21 +982,36 @@ def read_parquet(path: str | Path) -> PowerFlowResult:
     fields: dict[str, FloatArray] = {}
     for name, element_name, quantity_name, ids_name, per_phase in _LAYOUT:
         if per_phase and not symmetric:
-            fields[name] = np.stack([grid(element_name, _phase_name(quantity_name, ph),
-                                          ids[ids_name]) for ph in PHASES], axis=2)
+            fields[name] = np.stack(
+                [
+                    grid(element_name, _phase_name(quantity_name, ph), ids[ids_name])
+                    for ph in PHASES
+                ],
+                axis=2,
+            )
         else:
             fields[name] = grid(element_name, quantity_name, ids[ids_name])
     net_id = np.array([NETWORK_ID], dtype=np.int64)
     return PowerFlowResult(
-        time_utc=time_utc, bus_ids=ids["bus_ids"], line_ids=ids["line_ids"],
-        trafo_ids=ids["trafo_ids"], ext_grid_ids=ids["ext_grid_ids"],
-        vm_pu=fields["vm_pu"], va_degree=fields["va_degree"], line_i_ka=fields["line_i_ka"],
+        time_utc=time_utc,
+        bus_ids=ids["bus_ids"],
+        line_ids=ids["line_ids"],
+        trafo_ids=ids["trafo_ids"],
+        ext_grid_ids=ids["ext_grid_ids"],
+        vm_pu=fields["vm_pu"],
+        va_degree=fields["va_degree"],
+        line_i_ka=fields["line_i_ka"],
         line_loading_percent=fields["line_loading_percent"],
-        line_p_from_mw=fields["line_p_from_mw"], trafo_i_hv_ka=fields["trafo_i_hv_ka"],
+        line_p_from_mw=fields["line_p_from_mw"],
+        trafo_i_hv_ka=fields["trafo_i_hv_ka"],
         trafo_i_lv_ka=fields["trafo_i_lv_ka"],
         trafo_loading_percent=fields["trafo_loading_percent"],
-        ext_grid_p_mw=fields["ext_grid_p_mw"], ext_grid_q_mvar=fields["ext_grid_q_mvar"],
+        ext_grid_p_mw=fields["ext_grid_p_mw"],
+        ext_grid_q_mvar=fields["ext_grid_q_mvar"],
         p_loss_mw=grid("network", "p_loss_mw", net_id)[:, 0],
         converged=grid("network", "converged", net_id)[:, 0] == 1.0,
-        symmetric=symmetric, name=str(meta["name"]), notes=tuple(meta["notes"]),
-        step_duration=pd.Timedelta(seconds=float(meta["step_duration_s"])))
+        symmetric=symmetric,
+        name=str(meta["name"]),
+        notes=tuple(meta["notes"]),
+        step_duration=pd.Timedelta(seconds=float(meta["step_duration_s"])),
+    )

@@ -80,8 +80,10 @@ _METHODS: dict[str, CalculationMethod] = {
 }
 
 
-def _positions(n_steps: int, steps: slice | Sequence[int] | npt.NDArray[np.integer] | None,
-               ) -> IntArray:
+def _positions(
+    n_steps: int,
+    steps: slice | Sequence[int] | npt.NDArray[np.integer] | None,
+) -> IntArray:
     if steps is None:
         return np.arange(n_steps, dtype=np.int64)
     if isinstance(steps, slice):
@@ -89,8 +91,7 @@ def _positions(n_steps: int, steps: slice | Sequence[int] | npt.NDArray[np.integ
     pos = np.asarray(steps, dtype=np.int64).reshape(-1)
     bad = pos[(pos < 0) | (pos >= n_steps)]
     if bad.size:
-        msg = (f"steps: position(s) {bad[:5].tolist()} are outside the profiles' "
-               f"0..{n_steps - 1}")
+        msg = f"steps: position(s) {bad[:5].tolist()} are outside the profiles' 0..{n_steps - 1}"
         raise InputError(msg)
     return pos
 
@@ -112,14 +113,15 @@ class _Injections:
     def __init__(self, table: pd.DataFrame, p_frame: pd.DataFrame, q_frame: pd.DataFrame):
         index = table.index
         self.n = len(table)
-        scaling = (table["scaling"].to_numpy(dtype=float) if "scaling" in table
-                   else np.ones(self.n))
+        scaling = table["scaling"].to_numpy(dtype=float) if "scaling" in table else np.ones(self.n)
         self.scale = np.nan_to_num(scaling) * 1e6
-        self.parts: list[tuple[FloatArray, IntArray, FloatArray | None, IntArray | None,
-                               bool]] = []
+        self.parts: list[tuple[FloatArray, IntArray, FloatArray | None, IntArray | None, bool]] = []
         for frame, col in ((p_frame, "p_mw"), (q_frame, "q_mvar")):
-            static = (np.nan_to_num(table[col].to_numpy(dtype=float)) if col in table
-                      else np.zeros(self.n))
+            static = (
+                np.nan_to_num(table[col].to_numpy(dtype=float))
+                if col in table
+                else np.zeros(self.n)
+            )
             if frame.shape[1] == 0:
                 self.parts.append((static, np.zeros(0, dtype=np.int64), None, None, False))
                 continue
@@ -134,8 +136,9 @@ class _Injections:
     def fill(self, rows: Rows, p_out: FloatArray, q_out: FloatArray) -> None:
         """Write the set-points of profile rows ``rows`` into ``p_out``, ``q_out``
         (``steps x n``) [W], [var]."""
-        for (static, cols, values, select, identity), out in zip(self.parts, (p_out, q_out),
-                                                                   strict=True):
+        for (static, cols, values, select, identity), out in zip(
+            self.parts, (p_out, q_out), strict=True
+        ):
             if not identity:
                 out[:] = static
             if values is not None and len(cols):
@@ -172,21 +175,24 @@ class _Updates:
             if self.symmetric:
                 self.loads.fill(rows, p[:, :nl], q[:, :nl])
             if self.stores is not None and ns:
-                self.stores.fill(rows, p[:, n_sym - ns:], q[:, n_sym - ns:])
+                self.stores.fill(rows, p[:, n_sym - ns :], q[:, n_sym - ns :])
             update[ComponentType.sym_load] = {"p_specified": p, "q_specified": q}
         if not self.symmetric and nl:
             p, q = np.empty((n_c, nl)), np.empty((n_c, nl))
             self.loads.fill(rows, p, q)
             share = g.load_phase_share[None, :, :]
-            update[ComponentType.asym_load] = {"p_specified": p[:, :, None] * share,
-                                               "q_specified": q[:, :, None] * share}
+            update[ComponentType.asym_load] = {
+                "p_specified": p[:, :, None] * share,
+                "q_specified": q[:, :, None] * share,
+            }
         if self.sgens.n:
             p, q = np.empty((n_c, self.sgens.n)), np.empty((n_c, self.sgens.n))
             self.sgens.fill(rows, p, q)
             update[ComponentType.sym_gen] = {"p_specified": p, "q_specified": q}
         if not update:  # nothing varies: still one scenario per step
-            src = initialize_array(DatasetType.update, ComponentType.source,
-                                   (n_c, len(g.ids["ext_grid"].pgm_id)))
+            src = initialize_array(
+                DatasetType.update, ComponentType.source, (n_c, len(g.ids["ext_grid"].pgm_id))
+            )
             src["id"] = g.ids["ext_grid"].pgm_id
             update[ComponentType.source] = src
         return update
@@ -196,16 +202,14 @@ def _take(update: Mapping[ComponentType, Any], idx: IntArray) -> dict[ComponentT
     """The scenarios ``idx`` of a batch update dataset."""
     out: dict[ComponentType, Any] = {}
     for ct, data in update.items():
-        out[ct] = ({a: v[idx] for a, v in data.items()} if isinstance(data, dict)
-                   else data[idx])
+        out[ct] = {a: v[idx] for a, v in data.items()} if isinstance(data, dict) else data[idx]
     return out
 
 
 def _output_spec(g: PgmNetwork, angles: bool = True) -> dict[ComponentType, Any]:
     """PGM output attributes to request (voltage angles only when they are kept)."""
     spec: dict[ComponentType, Any] = {
-        ComponentType.node: ["u_pu", "u_angle", "energized"] if angles
-        else ["u_pu", "energized"],
+        ComponentType.node: ["u_pu", "u_angle", "energized"] if angles else ["u_pu", "energized"],
         ComponentType.source: ["p", "q"],
     }
     if ComponentType.line in g.input_data:
@@ -227,13 +231,19 @@ class _Solver:
     max_iterations: int
     threading: int
 
-    def _call(self, update: Mapping[ComponentType, Any], method: Method) -> tuple[
-            dict[ComponentType, Any], IntArray, str]:
+    def _call(
+        self, update: Mapping[ComponentType, Any], method: Method
+    ) -> tuple[dict[ComponentType, Any], IntArray, str]:
         out = self.pgm.calculate_power_flow(
-            symmetric=self.symmetric, error_tolerance=self.error_tolerance_pu,
-            max_iterations=self.max_iterations, calculation_method=_METHODS[method],
-            update_data=dict(update), threading=self.threading,
-            output_component_types=self.spec, continue_on_batch_error=True)
+            symmetric=self.symmetric,
+            error_tolerance=self.error_tolerance_pu,
+            max_iterations=self.max_iterations,
+            calculation_method=_METHODS[method],
+            update_data=dict(update),
+            threading=self.threading,
+            output_component_types=self.spec,
+            continue_on_batch_error=True,
+        )
         err = self.pgm.batch_error
         if err is None:
             return out, np.zeros(0, dtype=np.int64), ""
@@ -283,12 +293,17 @@ class _Derive:
         line, tr = net.line, net.trafo
         with np.errstate(divide="ignore", invalid="ignore"):
             i_max_ka = (line["max_i_ka"] * line["df"] * line["parallel"]).to_numpy(dtype=float)
-        return cls(symmetric=symmetric, has_line=ComponentType.line in spec,
-                   has_trafo=ComponentType.transformer in spec, n_line=len(line),
-                   n_trafo=len(tr), i_max_ka=i_max_ka,
-                   vn_hv=tr["vn_hv_kv"].to_numpy(dtype=float),
-                   vn_lv=tr["vn_lv_kv"].to_numpy(dtype=float),
-                   tr_rating=(tr["sn_mva"] * tr["parallel"] * tr["df"]).to_numpy(dtype=float))
+        return cls(
+            symmetric=symmetric,
+            has_line=ComponentType.line in spec,
+            has_trafo=ComponentType.transformer in spec,
+            n_line=len(line),
+            n_trafo=len(tr),
+            i_max_ka=i_max_ka,
+            vn_hv=tr["vn_hv_kv"].to_numpy(dtype=float),
+            vn_lv=tr["vn_lv_kv"].to_numpy(dtype=float),
+            tr_rating=(tr["sn_mva"] * tr["parallel"] * tr["df"]).to_numpy(dtype=float),
+        )
 
     def __call__(self, out: Mapping[ComponentType, Any], ok: BoolArray) -> dict[str, FloatArray]:
         """Result fields of one chunk; NaN where ``ok`` is False."""
@@ -327,9 +342,12 @@ class _Derive:
             i_hv, i_lv = t["i_from"] / 1e3, t["i_to"] / 1e3
             chunk["trafo_i_hv_ka"], chunk["trafo_i_lv_ka"] = i_hv, i_lv
             with np.errstate(divide="ignore", invalid="ignore"):
-                chunk["trafo_loading_percent"] = np.maximum(
-                    pmax(i_hv) * self.vn_hv, pmax(i_lv) * self.vn_lv) * math.sqrt(3.0) \
-                    / self.tr_rating * 100.0
+                chunk["trafo_loading_percent"] = (
+                    np.maximum(pmax(i_hv) * self.vn_hv, pmax(i_lv) * self.vn_lv)
+                    * math.sqrt(3.0)
+                    / self.tr_rating
+                    * 100.0
+                )
             loss += (psum(t["p_from"]) + psum(t["p_to"])).sum(axis=1)
         else:
             chunk["trafo_i_hv_ka"] = np.empty((n_c, 0, *ph))
@@ -356,12 +374,27 @@ def _chunk_size(chunk_steps: int, g: PgmNetwork, symmetric: bool) -> int:
     def count(ct: ComponentType) -> int:
         return n.get(ct, 0)
 
-    update = 2 * (count(ComponentType.sym_load) + count(ComponentType.sym_gen)
-                  + 3 * count(ComponentType.asym_load))
-    output = ph * (3 * count(ComponentType.node) + 4 * count(ComponentType.line)
-                   + 4 * count(ComponentType.transformer) + 2 * count(ComponentType.source))
-    derived = 2 * ph * (2 * count(ComponentType.node) + 3 * count(ComponentType.line)
-                        + 3 * count(ComponentType.transformer) + 2 * count(ComponentType.source))
+    update = 2 * (
+        count(ComponentType.sym_load)
+        + count(ComponentType.sym_gen)
+        + 3 * count(ComponentType.asym_load)
+    )
+    output = ph * (
+        3 * count(ComponentType.node)
+        + 4 * count(ComponentType.line)
+        + 4 * count(ComponentType.transformer)
+        + 2 * count(ComponentType.source)
+    )
+    derived = (
+        2
+        * ph
+        * (
+            2 * count(ComponentType.node)
+            + 3 * count(ComponentType.line)
+            + 3 * count(ComponentType.transformer)
+            + 2 * count(ComponentType.source)
+        )
+    )
     per_step = 8 * (update + output + derived + 8)
     return max(1, min(chunk_steps, CHUNK_BUDGET_BYTES // per_step))
 
@@ -370,8 +403,9 @@ class _FullSink:
     """Collects every chunk into ``T x n`` arrays."""
 
     def __init__(self, n_t: int, first: Mapping[str, FloatArray]) -> None:
-        self.arrays = {name: np.full((n_t, *first[name].shape[1:]), np.nan)
-                       for name in RESULT_FIELDS}
+        self.arrays = {
+            name: np.full((n_t, *first[name].shape[1:]), np.nan) for name in RESULT_FIELDS
+        }
         self.converged = np.zeros(n_t, dtype=bool)
 
     def add(self, offset: int, chunk: Mapping[str, FloatArray], ok: BoolArray) -> None:
@@ -382,42 +416,71 @@ class _FullSink:
 
 
 @overload
-def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
-             steps: slice | Sequence[int] | npt.NDArray[np.integer] | None = None,
-             chunk_steps: int = DEFAULT_CHUNK_STEPS, symmetric: bool = True,
-             load_phases: Mapping[int, str] | None = None,
-             zero_sequence: ZeroSequence = "net", trafo_model: TrafoModel = "t",
-             output: str | Path | None = None, strict: bool = False, threading: int = -1,
-             error_tolerance_pu: float = 1e-10, max_iterations: int = 30,
-             progress: Progress | None = None, method: Method = "iterative_current",
-             keep: Literal["full"] = "full",
-             statistics: StatisticsSpec | None = None) -> PowerFlowResult: ...
+def simulate(
+    model: NetworkModel,
+    profiles: Profiles | None = None,
+    *,
+    steps: slice | Sequence[int] | npt.NDArray[np.integer] | None = None,
+    chunk_steps: int = DEFAULT_CHUNK_STEPS,
+    symmetric: bool = True,
+    load_phases: Mapping[int, str] | None = None,
+    zero_sequence: ZeroSequence = "net",
+    trafo_model: TrafoModel = "t",
+    output: str | Path | None = None,
+    strict: bool = False,
+    threading: int = -1,
+    error_tolerance_pu: float = 1e-10,
+    max_iterations: int = 30,
+    progress: Progress | None = None,
+    method: Method = "iterative_current",
+    keep: Literal["full"] = "full",
+    statistics: StatisticsSpec | None = None,
+) -> PowerFlowResult: ...
 
 
 @overload
-def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
-             steps: slice | Sequence[int] | npt.NDArray[np.integer] | None = None,
-             chunk_steps: int = DEFAULT_CHUNK_STEPS, symmetric: bool = True,
-             load_phases: Mapping[int, str] | None = None,
-             zero_sequence: ZeroSequence = "net", trafo_model: TrafoModel = "t",
-             output: str | Path | None = None, strict: bool = False, threading: int = -1,
-             error_tolerance_pu: float = 1e-10, max_iterations: int = 30,
-             progress: Progress | None = None, method: Method = "iterative_current",
-             keep: Literal["summary"],
-             statistics: StatisticsSpec | None = None) -> PowerFlowStatistics: ...
+def simulate(
+    model: NetworkModel,
+    profiles: Profiles | None = None,
+    *,
+    steps: slice | Sequence[int] | npt.NDArray[np.integer] | None = None,
+    chunk_steps: int = DEFAULT_CHUNK_STEPS,
+    symmetric: bool = True,
+    load_phases: Mapping[int, str] | None = None,
+    zero_sequence: ZeroSequence = "net",
+    trafo_model: TrafoModel = "t",
+    output: str | Path | None = None,
+    strict: bool = False,
+    threading: int = -1,
+    error_tolerance_pu: float = 1e-10,
+    max_iterations: int = 30,
+    progress: Progress | None = None,
+    method: Method = "iterative_current",
+    keep: Literal["summary"],
+    statistics: StatisticsSpec | None = None,
+) -> PowerFlowStatistics: ...
 
 
-def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
-             steps: slice | Sequence[int] | npt.NDArray[np.integer] | None = None,
-             chunk_steps: int = DEFAULT_CHUNK_STEPS, symmetric: bool = True,
-             load_phases: Mapping[int, str] | None = None,
-             zero_sequence: ZeroSequence = "net", trafo_model: TrafoModel = "t",
-             output: str | Path | None = None, strict: bool = False, threading: int = -1,
-             error_tolerance_pu: float = 1e-10, max_iterations: int = 30,
-             progress: Progress | None = None, method: Method = "iterative_current",
-             keep: Keep = "full",
-             statistics: StatisticsSpec | None = None,
-             ) -> PowerFlowResult | PowerFlowStatistics:
+def simulate(
+    model: NetworkModel,
+    profiles: Profiles | None = None,
+    *,
+    steps: slice | Sequence[int] | npt.NDArray[np.integer] | None = None,
+    chunk_steps: int = DEFAULT_CHUNK_STEPS,
+    symmetric: bool = True,
+    load_phases: Mapping[int, str] | None = None,
+    zero_sequence: ZeroSequence = "net",
+    trafo_model: TrafoModel = "t",
+    output: str | Path | None = None,
+    strict: bool = False,
+    threading: int = -1,
+    error_tolerance_pu: float = 1e-10,
+    max_iterations: int = 30,
+    progress: Progress | None = None,
+    method: Method = "iterative_current",
+    keep: Keep = "full",
+    statistics: StatisticsSpec | None = None,
+) -> PowerFlowResult | PowerFlowStatistics:
     """Run a power flow for every (selected) profile step.
 
     Parameters
@@ -489,8 +552,10 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
     """
     prof = profiles if profiles is not None else model.profiles
     if prof is None:
-        msg = (f"{model.source}: no profiles to simulate; load the grid with profiles or "
-               "pass profiles=")
+        msg = (
+            f"{model.source}: no profiles to simulate; load the grid with profiles or "
+            "pass profiles="
+        )
         raise InputError(msg)
     if chunk_steps < 1:
         msg = f"chunk_steps must be >= 1; got {chunk_steps}"
@@ -511,29 +576,51 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
     report.raise_if_errors()
     pos = _positions(prof.n_steps, steps)
     net = model.net
-    g = build_pgm_network(net, symmetric=symmetric, load_phases=load_phases,
-                          zero_sequence=zero_sequence, trafo_model=trafo_model)
+    g = build_pgm_network(
+        net,
+        symmetric=symmetric,
+        load_phases=load_phases,
+        zero_sequence=zero_sequence,
+        trafo_model=trafo_model,
+    )
     try:
         pgm = PowerGridModel(g.input_data, system_frequency=g.f_hz)
     except PowerGridError as exc:
-        msg = (f"{model.source}: power-grid-model rejected the converted network: "
-               f"{str(exc).splitlines()[0]}")
+        msg = (
+            f"{model.source}: power-grid-model rejected the converted network: "
+            f"{str(exc).splitlines()[0]}"
+        )
         raise InputError(msg) from exc
 
     storage = net.storage if "storage" in net else None
     updates = _Updates(
-        g=g, loads=_Injections(net.load, prof.load_p_mw, prof.load_q_mvar),
+        g=g,
+        loads=_Injections(net.load, prof.load_p_mw, prof.load_q_mvar),
         sgens=_Injections(net.sgen, prof.sgen_p_mw, prof.sgen_q_mvar),
-        stores=(_Injections(storage, prof.storage_p_mw, prof.storage_q_mvar)
-                if storage is not None and len(storage) else None),
-        symmetric=symmetric)
+        stores=(
+            _Injections(storage, prof.storage_p_mw, prof.storage_q_mvar)
+            if storage is not None and len(storage)
+            else None
+        ),
+        symmetric=symmetric,
+    )
     spec = _output_spec(g, angles=keep == "full" or output is not None)
-    solver = _Solver(pgm=pgm, spec=spec, symmetric=symmetric, method=method,
-                     error_tolerance_pu=error_tolerance_pu, max_iterations=max_iterations,
-                     threading=threading)
+    solver = _Solver(
+        pgm=pgm,
+        spec=spec,
+        symmetric=symmetric,
+        method=method,
+        error_tolerance_pu=error_tolerance_pu,
+        max_iterations=max_iterations,
+        threading=threading,
+    )
     derive = _Derive.of(net, spec, symmetric)
-    ids = {"bus_ids": g.ids["bus"].index, "line_ids": g.ids["line"].index,
-           "trafo_ids": g.ids["trafo"].index, "ext_grid_ids": g.ids["ext_grid"].index}
+    ids = {
+        "bus_ids": g.ids["bus"].index,
+        "line_ids": g.ids["line"].index,
+        "trafo_ids": g.ids["trafo"].index,
+        "ext_grid_ids": g.ids["ext_grid"].index,
+    }
     notes = [f"validation warning: {w}" for w in report.warnings[:_MAX_NOTES]]
     if len(report.warnings) > _MAX_NOTES:
         notes.append(f"... and {len(report.warnings) - _MAX_NOTES} more validation warnings")
@@ -543,25 +630,39 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
     size = _chunk_size(chunk_steps, g, symmetric)
     starts = list(range(0, n_t, size))
 
-    stats = (StatisticsAccumulator(statistics or StatisticsSpec(), ids, symmetric, n_t)
-             if keep == "summary" else None)
+    stats = (
+        StatisticsAccumulator(statistics or StatisticsSpec(), ids, symmetric, n_t)
+        if keep == "summary"
+        else None
+    )
     full: _FullSink | None = None
-    stream = (ParquetStream(output, file_metadata(name=model.name, symmetric=symmetric,
-                                                  notes=notes, step_duration=step_len,
-                                                  ids=ids), ids, symmetric)
-              if output is not None and keep == "summary" else None)
+    stream = (
+        ParquetStream(
+            output,
+            file_metadata(
+                name=model.name, symmetric=symmetric, notes=notes, step_duration=step_len, ids=ids
+            ),
+            ids,
+            symmetric,
+        )
+        if output is not None and keep == "summary"
+        else None
+    )
     messages: list[str] = []
     fallback = 0
 
     def job(start: int) -> _Solved:
-        return solver.solve(updates.build(_as_rows(pos[start:start + size])))
+        return solver.solve(updates.build(_as_rows(pos[start : start + size])))
 
-    pool = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridtwin-pgm")
-            if threading != -1 and len(starts) > 1 else None)
+    pool = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridtwin-pgm")
+        if threading != -1 and len(starts) > 1
+        else None
+    )
     try:
         pending: Future[_Solved] | None = pool.submit(job, starts[0]) if pool else None
         for k, start in enumerate(starts):
-            rows = pos[start:start + size]
+            rows = pos[start : start + size]
             n_c = len(rows)
             try:
                 if pool is not None and pending is not None:
@@ -571,8 +672,10 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
                 else:
                     solved = job(start)
             except PowerGridError as exc:
-                msg = (f"{model.source}: power-grid-model failed on the steps starting "
-                       f"{prof.time_utc[rows[0]].isoformat()}: {str(exc).splitlines()[0]}")
+                msg = (
+                    f"{model.source}: power-grid-model failed on the steps starting "
+                    f"{prof.time_utc[rows[0]].isoformat()}: {str(exc).splitlines()[0]}"
+                )
                 raise InputError(msg) from exc
             fallback += solved.fallback
             ok = np.ones(n_c, dtype=bool)
@@ -581,12 +684,15 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
                 ok[failed] = False
                 first = prof.time_utc[rows[failed[0]]]
                 if strict:
-                    msg = (f"{model.source}: power flow failed at {first.isoformat()} (step "
-                           f"{int(rows[failed[0]])}) and {len(failed) - 1} other step(s) of "
-                           f"this chunk: {solved.message}")
+                    msg = (
+                        f"{model.source}: power flow failed at {first.isoformat()} (step "
+                        f"{int(rows[failed[0]])}) and {len(failed) - 1} other step(s) of "
+                        f"this chunk: {solved.message}"
+                    )
                     raise ConvergenceError(msg)
-                messages.append(f"{len(failed)} step(s) failed from {first.isoformat()}: "
-                                f"{solved.message}")
+                messages.append(
+                    f"{len(failed)} step(s) failed from {first.isoformat()}: {solved.message}"
+                )
             chunk = derive(solved.out, ok)
             if stats is not None:
                 stats.add(start, chunk, ok)
@@ -595,7 +701,7 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
                     full = _FullSink(n_t, chunk)
                 full.add(start, chunk, ok)
             if stream is not None:
-                stream.write(time_utc[start:start + n_c], chunk, ok)
+                stream.write(time_utc[start : start + n_c], chunk, ok)
             if progress is not None:
                 progress(min(start + n_c, n_t), n_t)
     except BaseException:
@@ -606,34 +712,57 @@ def simulate(model: NetworkModel, profiles: Profiles | None = None, *,
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     if fallback:
-        notes.append(f"{fallback} step(s) did not converge with iterative current and were "
-                     "re-solved with Newton-Raphson")
+        notes.append(
+            f"{fallback} step(s) did not converge with iterative current and were "
+            "re-solved with Newton-Raphson"
+        )
     notes += messages
     if stats is not None:
         if stream is not None:
-            stream.close(file_metadata(name=model.name, symmetric=symmetric, notes=notes,
-                                       step_duration=step_len, ids=ids))
+            stream.close(
+                file_metadata(
+                    name=model.name,
+                    symmetric=symmetric,
+                    notes=notes,
+                    step_duration=step_len,
+                    ids=ids,
+                )
+            )
         return stats.finish(time_utc, name=model.name, notes=notes, step_duration=step_len)
     if full is None:  # no steps selected
         full = _FullSink(0, derive(_empty_output(g, spec, symmetric), np.zeros(0, bool)))
     a = full.arrays
     result = PowerFlowResult(
-        time_utc=time_utc, bus_ids=ids["bus_ids"], line_ids=ids["line_ids"],
-        trafo_ids=ids["trafo_ids"], ext_grid_ids=ids["ext_grid_ids"], vm_pu=a["vm_pu"],
-        va_degree=a["va_degree"], line_i_ka=a["line_i_ka"],
-        line_loading_percent=a["line_loading_percent"], line_p_from_mw=a["line_p_from_mw"],
-        trafo_i_hv_ka=a["trafo_i_hv_ka"], trafo_i_lv_ka=a["trafo_i_lv_ka"],
-        trafo_loading_percent=a["trafo_loading_percent"], ext_grid_p_mw=a["ext_grid_p_mw"],
-        ext_grid_q_mvar=a["ext_grid_q_mvar"], p_loss_mw=a["p_loss_mw"],
-        converged=full.converged, symmetric=symmetric, name=model.name, notes=tuple(notes),
-        step_duration=step_len)
+        time_utc=time_utc,
+        bus_ids=ids["bus_ids"],
+        line_ids=ids["line_ids"],
+        trafo_ids=ids["trafo_ids"],
+        ext_grid_ids=ids["ext_grid_ids"],
+        vm_pu=a["vm_pu"],
+        va_degree=a["va_degree"],
+        line_i_ka=a["line_i_ka"],
+        line_loading_percent=a["line_loading_percent"],
+        line_p_from_mw=a["line_p_from_mw"],
+        trafo_i_hv_ka=a["trafo_i_hv_ka"],
+        trafo_i_lv_ka=a["trafo_i_lv_ka"],
+        trafo_loading_percent=a["trafo_loading_percent"],
+        ext_grid_p_mw=a["ext_grid_p_mw"],
+        ext_grid_q_mvar=a["ext_grid_q_mvar"],
+        p_loss_mw=a["p_loss_mw"],
+        converged=full.converged,
+        symmetric=symmetric,
+        name=model.name,
+        notes=tuple(notes),
+        step_duration=step_len,
+    )
     if output is not None:
         result.write_parquet(output, chunk_steps=min(chunk_steps, 2048))
     return result
 
 
-def _empty_output(g: PgmNetwork, spec: Mapping[ComponentType, Any],
-                  symmetric: bool) -> dict[ComponentType, dict[str, FloatArray]]:
+def _empty_output(
+    g: PgmNetwork, spec: Mapping[ComponentType, Any], symmetric: bool
+) -> dict[ComponentType, dict[str, FloatArray]]:
     """A zero-step PGM output with the right element counts."""
     ph = () if symmetric else (3,)
     out: dict[ComponentType, dict[str, FloatArray]] = {}

@@ -24,15 +24,15 @@ __all__ = ["UNSUPPORTED_TABLES", "Issue", "ValidationReport", "validate"]
 #: Element tables the time-series engine does not model, with the reason.
 UNSUPPORTED_TABLES: dict[str, str] = {
     "trafo3w": "three-winding transformers are not supported; model them as three 2-winding "
-               "transformers around a star bus",
+    "transformers around a star bus",
     "gen": "voltage-controlled generators (PV buses) are not supported; use an sgen with a "
-           "fixed q, or an ext_grid for a slack",
+    "fixed q, or an ext_grid for a slack",
     "impedance": "impedance elements are not supported; use a line or a transformer",
     "ward": "ward equivalents are not supported; replace them with a load and a shunt",
     "xward": "extended ward equivalents are not supported",
     "dcline": "DC lines are not supported",
     "asymmetric_load": "pandapower asymmetric loads are not supported; use a load with a "
-                       "phase in simulate(..., symmetric=False, load_phases=...)",
+    "phase in simulate(..., symmetric=False, load_phases=...)",
     "asymmetric_sgen": "pandapower asymmetric sgens are not supported",
     "motor": "motors are not supported; use a load",
     "svc": "static var compensators are not supported",
@@ -110,8 +110,7 @@ class ValidationReport:
         shown = "\n  ".join(str(e) for e in self.errors[:max_listed])
         more = len(self.errors) - max_listed
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        msg = (f"{self.source}: the network model has {len(self.errors)} error(s):\n  "
-               f"{shown}{tail}")
+        msg = f"{self.source}: the network model has {len(self.errors)} error(s):\n  {shown}{tail}"
         raise InputError(msg)
 
     def to_frame(self) -> pd.DataFrame:
@@ -136,8 +135,7 @@ class _Collector:
         self.errors.append(Issue(table, None if index is None else int(index), column, message))
 
     def warn(self, table: str, index: Any, column: str | None, message: str) -> None:
-        self.warnings.append(Issue(table, None if index is None else int(index), column,
-                                   message))
+        self.warnings.append(Issue(table, None if index is None else int(index), column, message))
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -152,8 +150,9 @@ def _in_service(df: pd.DataFrame) -> np.ndarray:
     return np.asarray(df["in_service"].fillna(False).astype(bool), dtype=bool)
 
 
-def _check_required(c: _Collector, table: str, df: pd.DataFrame, rules: dict[str, str],
-                    rows: np.ndarray) -> None:
+def _check_required(
+    c: _Collector, table: str, df: pd.DataFrame, rules: dict[str, str], rows: np.ndarray
+) -> None:
     """rules: column -> 'pos' (> 0), 'nonneg' (>= 0) or 'any' (finite)."""
     for col, rule in rules.items():
         v = _num(df, col)
@@ -166,14 +165,23 @@ def _check_required(c: _Collector, table: str, df: pd.DataFrame, rules: dict[str
             bad |= v < 0
             what = "must be a number >= 0"
         for idx, val in zip(df.index[bad & rows], v[bad & rows], strict=True):
-            c.error(table, idx, col, f"{what}; found {val}. Set it (or the element's std_type "
-                                     "parameters) before simulating")
+            c.error(
+                table,
+                idx,
+                col,
+                f"{what}; found {val}. Set it (or the element's std_type "
+                "parameters) before simulating",
+            )
 
 
 def _check_bus_refs(c: _Collector, net: Any) -> None:
     buses = net.bus.index
-    refs = {"line": ("from_bus", "to_bus"), "trafo": ("hv_bus", "lv_bus"),
-            "switch": ("bus",), **{t: ("bus",) for t in _INJECTIONS}}
+    refs = {
+        "line": ("from_bus", "to_bus"),
+        "trafo": ("hv_bus", "lv_bus"),
+        "switch": ("bus",),
+        **{t: ("bus",) for t in _INJECTIONS},
+    }
     for table, cols in refs.items():
         df = net.get(table, None)
         if df is None or not len(df):
@@ -189,25 +197,37 @@ def _check_switches(c: _Collector, net: Any) -> None:
     if not len(sw):
         return
     known = {"b": net.bus.index, "l": net.line.index, "t": net.trafo.index}
-    for idx, et, el, bus, closed, z in zip(sw.index, sw["et"], sw["element"], sw["bus"],
-                                           sw["closed"].astype(bool), _num(sw, "z_ohm"),
-                                           strict=True):
+    for idx, et, el, bus, closed, z in zip(
+        sw.index,
+        sw["et"],
+        sw["element"],
+        sw["bus"],
+        sw["closed"].astype(bool),
+        _num(sw, "z_ohm"),
+        strict=True,
+    ):
         if et == "t3":
             continue  # trafo3w is reported as unsupported
         if et not in known:
             c.error("switch", idx, "et", f"unknown switch type {et!r}; use 'b', 'l' or 't'")
             continue
         if el not in known[et]:
-            c.error("switch", idx, "element", f"refers to {et!r} element {el}, which does not "
-                                              "exist")
+            c.error(
+                "switch", idx, "element", f"refers to {et!r} element {el}, which does not exist"
+            )
             continue
         if et == "l" and bus not in (net.line.at[el, "from_bus"], net.line.at[el, "to_bus"]):
             c.error("switch", idx, "bus", f"bus {bus} is not an end of line {el}")
         if et == "t" and bus not in (net.trafo.at[el, "hv_bus"], net.trafo.at[el, "lv_bus"]):
             c.error("switch", idx, "bus", f"bus {bus} is not an end of trafo {el}")
         if et == "b" and closed and np.isfinite(z) and z > 0:
-            c.error("switch", idx, "z_ohm", f"a closed bus-bus switch with z_ohm = {z} is not "
-                                            "supported; set z_ohm = 0 or use a line")
+            c.error(
+                "switch",
+                idx,
+                "z_ohm",
+                f"a closed bus-bus switch with z_ohm = {z} is not "
+                "supported; set z_ohm = 0 or use a line",
+            )
 
 
 def _check_lines(c: _Collector, net: Any) -> None:
@@ -215,28 +235,46 @@ def _check_lines(c: _Collector, net: Any) -> None:
     if not len(line):
         return
     ins = _in_service(line)
-    _check_required(c, "line", line, {"length_km": "pos", "r_ohm_per_km": "nonneg",
-                                      "x_ohm_per_km": "nonneg", "c_nf_per_km": "nonneg",
-                                      "parallel": "pos"}, ins)
+    _check_required(
+        c,
+        "line",
+        line,
+        {
+            "length_km": "pos",
+            "r_ohm_per_km": "nonneg",
+            "x_ohm_per_km": "nonneg",
+            "c_nf_per_km": "nonneg",
+            "parallel": "pos",
+        },
+        ins,
+    )
     r, x = _num(line, "r_ohm_per_km"), _num(line, "x_ohm_per_km")
     for idx in line.index[ins & (r == 0) & (x == 0)]:
         c.error("line", idx, "r_ohm_per_km", "zero impedance (r = x = 0); use a bus-bus switch")
     g, cap = _num(line, "g_us_per_km"), _num(line, "c_nf_per_km")
     for idx in line.index[ins & (np.nan_to_num(g) > 0) & (cap == 0)]:
-        c.error("line", idx, "g_us_per_km", "shunt conductance without capacitance cannot be "
-                                            "modelled; set g_us_per_km = 0")
+        c.error(
+            "line",
+            idx,
+            "g_us_per_km",
+            "shunt conductance without capacitance cannot be modelled; set g_us_per_km = 0",
+        )
     imax = _num(line, "max_i_ka") * _num(line, "df")
     for idx in line.index[ins & ~(imax > 0)]:
-        c.warn("line", idx, "max_i_ka", "no usable rating (max_i_ka * df); its loading will "
-                                        "be NaN")
+        c.warn("line", idx, "max_i_ka", "no usable rating (max_i_ka * df); its loading will be NaN")
     vn = net.bus["vn_kv"]
     known = line["from_bus"].isin(vn.index) & line["to_bus"].isin(vn.index)
     v_from = vn.reindex(line["from_bus"]).to_numpy()
     v_to = vn.reindex(line["to_bus"]).to_numpy()
     differ = ins & known.to_numpy() & ~np.isclose(v_from, v_to, rtol=1e-6)
     for idx, a, b in zip(line.index[differ], v_from[differ], v_to[differ], strict=True):
-        c.error("line", idx, "to_bus", f"joins buses of {a:g} kV and {b:g} kV; a line cannot "
-                                       "change voltage: model it as a transformer")
+        c.error(
+            "line",
+            idx,
+            "to_bus",
+            f"joins buses of {a:g} kV and {b:g} kV; a line cannot "
+            "change voltage: model it as a transformer",
+        )
     _check_std_types(c, net, "line")
 
 
@@ -248,8 +286,12 @@ def _check_std_types(c: _Collector, net: Any, table: str) -> None:
     st = df["std_type"]
     unknown = st.notna() & ~st.isin(known)
     for idx, name in zip(df.index[unknown], st[unknown], strict=True):
-        c.warn(table, idx, "std_type", f"standard type {name!r} is not in net.std_types; the "
-                                       "parameters in the table are used")
+        c.warn(
+            table,
+            idx,
+            "std_type",
+            f"standard type {name!r} is not in net.std_types; the parameters in the table are used",
+        )
 
 
 def _check_trafos(c: _Collector, net: Any) -> None:
@@ -257,18 +299,35 @@ def _check_trafos(c: _Collector, net: Any) -> None:
     if not len(tr):
         return
     ins = _in_service(tr)
-    _check_required(c, "trafo", tr, {"sn_mva": "pos", "vn_hv_kv": "pos", "vn_lv_kv": "pos",
-                                     "vk_percent": "pos", "vkr_percent": "nonneg",
-                                     "pfe_kw": "nonneg", "i0_percent": "nonneg",
-                                     "parallel": "pos"}, ins)
+    _check_required(
+        c,
+        "trafo",
+        tr,
+        {
+            "sn_mva": "pos",
+            "vn_hv_kv": "pos",
+            "vn_lv_kv": "pos",
+            "vk_percent": "pos",
+            "vkr_percent": "nonneg",
+            "pfe_kw": "nonneg",
+            "i0_percent": "nonneg",
+            "parallel": "pos",
+        },
+        ins,
+    )
     vk, vkr = _num(tr, "vk_percent"), _num(tr, "vkr_percent")
     for idx in tr.index[ins & (vkr >= vk)]:
         c.error("trafo", idx, "vkr_percent", "must be below vk_percent")
     g_percent = _num(tr, "pfe_kw") / 1e3 / _num(tr, "sn_mva") * 100
     for idx in tr.index[ins & (_num(tr, "i0_percent") < g_percent - 1e-12)]:
-        c.error("trafo", idx, "i0_percent", "is below the iron-loss share pfe_kw/sn (no "
-                                            "magnetising current left); check i0_percent and "
-                                            "pfe_kw")
+        c.error(
+            "trafo",
+            idx,
+            "i0_percent",
+            "is below the iron-loss share pfe_kw/sn (no "
+            "magnetising current left); check i0_percent and "
+            "pfe_kw",
+        )
     _check_taps(c, tr, ins)
     for col in ("leakage_resistance_ratio_hv", "leakage_reactance_ratio_hv"):
         v = _num(tr, col)
@@ -286,37 +345,57 @@ def _check_trafos(c: _Collector, net: Any) -> None:
 def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
     """Taps as pandapower 3 reads them: active only with tap_changer_type Ratio/Symmetrical."""
     ratio = ratio_tap_changer(tr)
-    kind = (tr["tap_changer_type"] if "tap_changer_type" in tr
-            else pd.Series([None] * len(tr), index=tr.index))
+    kind = (
+        tr["tap_changer_type"]
+        if "tap_changer_type" in tr
+        else pd.Series([None] * len(tr), index=tr.index)
+    )
     has_type = kind.notna().to_numpy() & (kind.astype(str) != "").to_numpy()
     pos, neutral = _num(tr, "tap_pos"), _num(tr, "tap_neutral")
     off_neutral = np.isfinite(pos) & np.isfinite(neutral) & (pos != neutral)
     step_deg = np.nan_to_num(_num(tr, "tap_step_degree"))
     for idx in tr.index[ins & ratio & (step_deg != 0)]:
-        c.error("trafo", idx, "tap_step_degree", "phase-shifting taps are not supported; set "
-                                                 "tap_step_degree = 0")
+        c.error(
+            "trafo",
+            idx,
+            "tap_step_degree",
+            "phase-shifting taps are not supported; set tap_step_degree = 0",
+        )
     for idx in tr.index[ins & has_type & ~ratio & off_neutral]:
-        c.error("trafo", idx, "tap_changer_type", f"tap changer type {kind[idx]!r} is not "
-                                                  "supported off its neutral position; use "
-                                                  "'Ratio'")
+        c.error(
+            "trafo",
+            idx,
+            "tap_changer_type",
+            f"tap changer type {kind[idx]!r} is not "
+            "supported off its neutral position; use "
+            "'Ratio'",
+        )
     for idx in tr.index[ins & ~has_type & off_neutral]:
-        c.warn("trafo", idx, "tap_pos", f"tap_pos {pos[tr.index.get_loc(idx)]:g} is ignored "
-                                        "because tap_changer_type is not set (pandapower 3 "
-                                        "does the same); set tap_changer_type = 'Ratio'")
-    for idx in tr.index[ins & ratio & ~np.isfinite(_num(tr, "tap_step_percent"))
-                        & off_neutral]:
+        c.warn(
+            "trafo",
+            idx,
+            "tap_pos",
+            f"tap_pos {pos[tr.index.get_loc(idx)]:g} is ignored "
+            "because tap_changer_type is not set (pandapower 3 "
+            "does the same); set tap_changer_type = 'Ratio'",
+        )
+    for idx in tr.index[ins & ratio & ~np.isfinite(_num(tr, "tap_step_percent")) & off_neutral]:
         c.error("trafo", idx, "tap_step_percent", "is missing for a tap off neutral")
     if "tap_dependency_table" in tr:
         dep = tr["tap_dependency_table"].fillna(False).astype(bool).to_numpy()
         for idx in tr.index[ins & dep & has_type]:
-            c.error("trafo", idx, "tap_dependency_table", "tap-dependent impedances are not "
-                                                          "supported")
+            c.error(
+                "trafo", idx, "tap_dependency_table", "tap-dependent impedances are not supported"
+            )
     for idx in tr.index[ins & ratio & np.isfinite(pos) & (np.abs(pos - np.round(pos)) > 1e-9)]:
         c.error("trafo", idx, "tap_pos", "must be a whole tap position")
     if "tap2_pos" in tr:
         pos2, neutral2 = _num(tr, "tap2_pos"), _num(tr, "tap2_neutral")
-        active2 = (tr["tap2_changer_type"].notna().to_numpy() if "tap2_changer_type" in tr
-                   else np.zeros(len(tr), dtype=bool))
+        active2 = (
+            tr["tap2_changer_type"].notna().to_numpy()
+            if "tap2_changer_type" in tr
+            else np.zeros(len(tr), dtype=bool)
+        )
         for idx in tr.index[ins & active2 & np.isfinite(pos2) & (pos2 != neutral2)]:
             c.error("trafo", idx, "tap2_pos", "a second tap changer is not supported")
 
@@ -330,23 +409,40 @@ def _check_injections(c: _Collector, net: Any, prof: Profiles | None) -> None:
         _check_required(c, table, df, {"scaling": "nonneg"}, ins)
         for col in ("p_mw", "q_mvar"):
             field = f"{table}_{col}"
-            profiled = (getattr(prof, field).columns if prof is not None
-                        and field in PROFILE_FIELDS else pd.Index([]))
+            profiled = (
+                getattr(prof, field).columns
+                if prof is not None and field in PROFILE_FIELDS
+                else pd.Index([])
+            )
             v = _num(df, col)
             bad = ins & ~np.isfinite(v) & ~df.index.isin(profiled)
             for idx in df.index[bad]:
                 c.error(table, idx, col, "is NaN and has no profile; set a value")
     load = net.load
     if len(load):
-        zip_cols = [k for k in ("const_z_p_percent", "const_i_p_percent", "const_z_q_percent",
-                                "const_i_q_percent", "const_z_percent", "const_i_percent")
-                    if k in load]
+        zip_cols = [
+            k
+            for k in (
+                "const_z_p_percent",
+                "const_i_p_percent",
+                "const_z_q_percent",
+                "const_i_q_percent",
+                "const_z_percent",
+                "const_i_percent",
+            )
+            if k in load
+        ]
         ins = _in_service(load)
         for col in zip_cols:
             v = np.nan_to_num(_num(load, col))
             for idx in load.index[ins & (v != 0)]:
-                c.error("load", idx, col, "voltage-dependent (ZIP) loads are not supported; "
-                                          "set the const_z/const_i shares to 0")
+                c.error(
+                    "load",
+                    idx,
+                    col,
+                    "voltage-dependent (ZIP) loads are not supported; "
+                    "set the const_z/const_i shares to 0",
+                )
         if "type" in load:
             delta = load["type"].astype(str).str.lower().eq("delta").to_numpy()
             for idx in load.index[ins & delta]:
@@ -354,12 +450,17 @@ def _check_injections(c: _Collector, net: Any, prof: Profiles | None) -> None:
     eg = net.ext_grid
     ins = _in_service(eg)
     if not ins.any():
-        c.error("ext_grid", None, None, "no in-service ext_grid: add a slack (ext_grid) at the "
-                                        "feeding bus")
+        c.error(
+            "ext_grid",
+            None,
+            None,
+            "no in-service ext_grid: add a slack (ext_grid) at the feeding bus",
+        )
     _check_required(c, "ext_grid", eg, {"vm_pu": "pos"}, ins)
     if len(net.shunt):
-        _check_required(c, "shunt", net.shunt, {"p_mw": "any", "q_mvar": "any"},
-                        _in_service(net.shunt))
+        _check_required(
+            c, "shunt", net.shunt, {"p_mw": "any", "q_mvar": "any"}, _in_service(net.shunt)
+        )
 
 
 def _check_unsupported(c: _Collector, net: Any) -> None:
@@ -385,15 +486,20 @@ def _check_topology(c: _Collector, net: Any) -> None:
     open_ends: set[tuple[str, int, int]] = set()
     if len(sw):
         open_sw = sw[~sw["closed"].astype(bool)]
-        open_ends = {(str(et), int(el), int(b)) for et, el, b in
-                     zip(open_sw["et"], open_sw["element"], open_sw["bus"], strict=True)}
+        open_ends = {
+            (str(et), int(el), int(b))
+            for et, el, b in zip(open_sw["et"], open_sw["element"], open_sw["bus"], strict=True)
+        }
         closed_bb = sw[(sw["et"] == "b") & sw["closed"].astype(bool)]
-        closed_bb = closed_bb[closed_bb["bus"].isin(bus.index)
-                              & closed_bb["element"].isin(bus.index)]
+        closed_bb = closed_bb[
+            closed_bb["bus"].isin(bus.index) & closed_bb["element"].isin(bus.index)
+        ]
         src.append(pos.loc[closed_bb["bus"]].to_numpy())
         dst.append(pos.loc[closed_bb["element"]].to_numpy())
-    for table, et, a, b in (("line", "l", "from_bus", "to_bus"), ("trafo", "t", "hv_bus",
-                                                                  "lv_bus")):
+    for table, et, a, b in (
+        ("line", "l", "from_bus", "to_bus"),
+        ("trafo", "t", "hv_bus", "lv_bus"),
+    ):
         df = net[table]
         if not len(df):
             continue
@@ -421,12 +527,19 @@ def _check_topology(c: _Collector, net: Any) -> None:
         if df is not None and len(df):
             attached.update(int(b) for b in df["bus"][_in_service(df)])
     for idx in isolated:
-        text = ("is not connected to any ext_grid through in-service elements and closed "
-                "switches; its results will be NaN")
+        text = (
+            "is not connected to any ext_grid through in-service elements and closed "
+            "switches; its results will be NaN"
+        )
         if int(idx) in attached:
-            c.error("bus", idx, None, text + ", but it feeds in-service loads/sgens/storage: "
-                                             "close a switch, connect it, or take it out of "
-                                             "service")
+            c.error(
+                "bus",
+                idx,
+                None,
+                text + ", but it feeds in-service loads/sgens/storage: "
+                "close a switch, connect it, or take it out of "
+                "service",
+            )
         else:
             c.warn("bus", idx, None, text)
 
@@ -440,25 +553,38 @@ def _check_profiles(c: _Collector, net: Any, prof: Profiles) -> None:
         df = net[table] if table in net else pd.DataFrame()
         unknown = frame.columns[~frame.columns.isin(df.index)].tolist()
         for idx in unknown:
-            c.error("profiles", idx, field, f"profile column {idx} matches no row of the "
-                                            f"{table} table; drop it or fix the element index")
+            c.error(
+                "profiles",
+                idx,
+                field,
+                f"profile column {idx} matches no row of the "
+                f"{table} table; drop it or fix the element index",
+            )
         if frame.shape[1]:
             values = frame.to_numpy()
             nan_cols = np.isnan(values).any(axis=0)
             for k in np.flatnonzero(nan_cols):
                 first = int(np.argmax(np.isnan(values[:, k])))
-                c.error(table, frame.columns[int(k)], field,
-                        f"profile has {int(np.isnan(values[:, k]).sum())} NaN value(s), first "
-                        f"at {prof.time_utc[first].isoformat()}; fill the gap in the source data")
+                c.error(
+                    table,
+                    frame.columns[int(k)],
+                    field,
+                    f"profile has {int(np.isnan(values[:, k]).sum())} NaN value(s), first "
+                    f"at {prof.time_utc[first].isoformat()}; fill the gap in the source data",
+                )
             if field == "sgen_p_mw" and np.nanmin(values) < 0:
                 neg = np.flatnonzero((values < 0).any(axis=0))
                 t_min, k_min = np.unravel_index(int(np.nanargmin(values)), values.shape)
-                c.warn(table, None, field,
-                       f"{len(neg)} sgen profile(s) have negative values (consumption in the "
-                       f"generator frame); the lowest is {values[t_min, k_min]:.6g} MW, sgen "
-                       f"{frame.columns[int(k_min)]} at {prof.time_utc[int(t_min)].isoformat()}. "
-                       "They are "
-                       "simulated as given")
+                c.warn(
+                    table,
+                    None,
+                    field,
+                    f"{len(neg)} sgen profile(s) have negative values (consumption in the "
+                    f"generator frame); the lowest is {values[t_min, k_min]:.6g} MW, sgen "
+                    f"{frame.columns[int(k_min)]} at {prof.time_utc[int(t_min)].isoformat()}. "
+                    "They are "
+                    "simulated as given",
+                )
         if not len(df) or table == "gen":
             continue
         ins = _in_service(df)
@@ -467,13 +593,23 @@ def _check_profiles(c: _Collector, net: Any, prof: Profiles) -> None:
             continue
         if col == "p_mw":
             for idx in missing:
-                c.error(table, idx, field, f"in-service {table} has no {field} profile column; "
-                                           "add one (or take it out of service)")
+                c.error(
+                    table,
+                    idx,
+                    field,
+                    f"in-service {table} has no {field} profile column; "
+                    "add one (or take it out of service)",
+                )
         else:
             shown = ", ".join(str(i) for i in missing[:10])
-            c.warn(table, None, col, f"{len(missing)} in-service {table}(s) have no {field} "
-                                     f"profile column (e.g. {shown}); their static {col} is "
-                                     "used at every step")
+            c.warn(
+                table,
+                None,
+                col,
+                f"{len(missing)} in-service {table}(s) have no {field} "
+                f"profile column (e.g. {shown}); their static {col} is "
+                "used at every step",
+            )
 
 
 def validate(model: NetworkModel, profiles: Profiles | None = None) -> ValidationReport:

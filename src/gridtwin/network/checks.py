@@ -81,17 +81,26 @@ class CheckReport:
         if len(self.lines):
             i = int(self.lines["max_loading_ratio"].idxmax())
             row = self.lines.loc[i]
-            candidates.append((float(row["max_loading_ratio"]),
-                               f"line {row['line']} at {row['max_loading_ratio']:.0%} of rating"))
+            candidates.append(
+                (
+                    float(row["max_loading_ratio"]),
+                    f"line {row['line']} at {row['max_loading_ratio']:.0%} of rating",
+                )
+            )
         if len(self.transformers):
             i = int(self.transformers["max_loading_percent"].idxmax())
             row = self.transformers.loc[i]
-            candidates.append((float(row["max_loading_percent"]) / 100.0,
-                               f"trafo {row['trafo']} at {row['max_loading_percent']:.0f} %"))
+            candidates.append(
+                (
+                    float(row["max_loading_percent"]) / 100.0,
+                    f"trafo {row['trafo']} at {row['max_loading_percent']:.0f} %",
+                )
+            )
         if len(self.voltage):
             # deviation from the standard's reference voltage U0, in units of the 10 % band
-            rel = (self.voltage["worst_vm_pu"] - self.voltage["u0_pu"]).abs() \
-                / self.voltage["u0_pu"]
+            rel = (self.voltage["worst_vm_pu"] - self.voltage["u0_pu"]).abs() / self.voltage[
+                "u0_pu"
+            ]
             i = int(rel.idxmax())
             row = self.voltage.loc[i]
             dev = float(rel.loc[i]) / 0.10
@@ -103,20 +112,31 @@ def _customer_buses(net: Any) -> pd.DataFrame:
     load = net.load[net.load["in_service"].astype(bool)]
     counts = load.groupby("bus").size()
     buses = net.bus.loc[counts.index]
-    feeder = buses["subnet"].astype(str) if "subnet" in buses.columns else \
-        pd.Series("grid", index=buses.index)
-    return pd.DataFrame({"bus": counts.index.astype(int), "n_customers": counts.to_numpy(),
-                         "vn_kv": buses["vn_kv"].to_numpy(), "feeder": feeder.to_numpy()})
+    feeder = (
+        buses["subnet"].astype(str)
+        if "subnet" in buses.columns
+        else pd.Series("grid", index=buses.index)
+    )
+    return pd.DataFrame(
+        {
+            "bus": counts.index.astype(int),
+            "n_customers": counts.to_numpy(),
+            "vn_kv": buses["vn_kv"].to_numpy(),
+            "feeder": feeder.to_numpy(),
+        }
+    )
 
 
-def _voltage(model: NetworkModel, result: PowerFlowResult, standard: Standard,
-             timezone: str) -> tuple[pd.DataFrame, list[str]]:
+def _voltage(
+    model: NetworkModel, result: PowerFlowResult, standard: Standard, timezone: str
+) -> tuple[pd.DataFrame, list[str]]:
     customers = _customer_buses(model.net)
     pos = {int(b): i for i, b in enumerate(result.bus_ids)}
     frames, notes = [], []
     levels: tuple[tuple[Literal["LV", "MV"], Any], ...] = (
         ("LV", customers["vn_kv"] < 1.0),
-        ("MV", (customers["vn_kv"] >= 1.0) & (customers["vn_kv"] <= 35.0)))
+        ("MV", (customers["vn_kv"] >= 1.0) & (customers["vn_kv"] <= 35.0)),
+    )
     for level, mask in levels:
         part = customers[mask]
         if part.empty:
@@ -124,41 +144,80 @@ def _voltage(model: NetworkModel, result: PowerFlowResult, standard: Standard,
         cols = [pos[b] for b in part["bus"]]
         vm = result.vm_pu[:, cols] if result.symmetric else result.vm_pu[:, cols, :].min(axis=2)
         u0 = _NOMINAL_LV_KV[standard] / float(part["vn_kv"].iloc[0]) if level == "LV" else 1.0
-        ev = evaluate_voltage_pu(vm, result.time_utc, standard, level, timezone=timezone,
-                                 point_ids=[str(b) for b in part["bus"]],
-                                 step=result.step_duration, u0_pu=u0)
+        ev = evaluate_voltage_pu(
+            vm,
+            result.time_utc,
+            standard,
+            level,
+            timezone=timezone,
+            point_ids=[str(b) for b in part["bus"]],
+            step=result.step_duration,
+            u0_pu=u0,
+        )
         weekly = ev.weekly.to_frame()
         verdict = weekly.groupby("point_id")["verdict"].agg(
-            lambda v: "fail" if (v == "fail").any() else
-            ("insufficient data" if (v != "pass").all() else "pass"))
-        frames.append(part.assign(
-            voltage_level=level, u0_pu=u0,
-            verdict=[verdict.get(str(b), "insufficient data") for b in part["bus"]],
-            share_out_of_band_percent=ev.share_out_of_band_percent,
-            worst_vm_pu=ev.worst_vm_pu, worst_time_utc=pd.to_datetime(ev.worst_time_utc,
-                                                                      utc=True)))
+            lambda v: (
+                "fail"
+                if (v == "fail").any()
+                else ("insufficient data" if (v != "pass").all() else "pass")
+            )
+        )
+        frames.append(
+            part.assign(
+                voltage_level=level,
+                u0_pu=u0,
+                verdict=[verdict.get(str(b), "insufficient data") for b in part["bus"]],
+                share_out_of_band_percent=ev.share_out_of_band_percent,
+                worst_vm_pu=ev.worst_vm_pu,
+                worst_time_utc=pd.to_datetime(ev.worst_time_utc, utc=True),
+            )
+        )
         notes.append(f"{level}: {ev.basis}")
         notes += [n for n in ev.notes if n not in notes]
-    out = pd.concat(frames, ignore_index=True) if frames else customers.assign(
-        voltage_level=[], verdict=[], share_out_of_band_percent=[], worst_vm_pu=[],
-        worst_time_utc=[])
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else customers.assign(
+            voltage_level=[],
+            verdict=[],
+            share_out_of_band_percent=[],
+            worst_vm_pu=[],
+            worst_time_utc=[],
+        )
+    )
     return out, notes
 
 
 def _feeders(voltage: pd.DataFrame) -> pd.DataFrame:
     if voltage.empty:
-        return pd.DataFrame(columns=["feeder", "customers", "customers_failing",
-                                     "worst_share_out_of_band_percent", "worst_vm_pu"])
+        return pd.DataFrame(
+            columns=[
+                "feeder",
+                "customers",
+                "customers_failing",
+                "worst_share_out_of_band_percent",
+                "worst_vm_pu",
+            ]
+        )
     g = voltage.assign(failing=(voltage["verdict"] == "fail") * voltage["n_customers"])
-    return g.groupby("feeder").agg(
-        customers=("n_customers", "sum"), customers_failing=("failing", "sum"),
-        worst_share_out_of_band_percent=("share_out_of_band_percent", "max"),
-        worst_vm_pu=("worst_vm_pu", lambda s: s.loc[(s - 1.0).abs().idxmax()]),
-    ).reset_index()
+    return (
+        g.groupby("feeder")
+        .agg(
+            customers=("n_customers", "sum"),
+            customers_failing=("failing", "sum"),
+            worst_share_out_of_band_percent=("share_out_of_band_percent", "max"),
+            worst_vm_pu=("worst_vm_pu", lambda s: s.loc[(s - 1.0).abs().idxmax()]),
+        )
+        .reset_index()
+    )
 
 
-def _lines(model: NetworkModel, result: PowerFlowResult,
-           ratings_a: Mapping[int, float] | None, warn_ratio: float) -> pd.DataFrame:
+def _lines(
+    model: NetworkModel,
+    result: PowerFlowResult,
+    ratings_a: Mapping[int, float] | None,
+    warn_ratio: float,
+) -> pd.DataFrame:
     line = model.net.line.loc[result.line_ids]
     own = (line["max_i_ka"] * 1000.0 * line["df"] * line["parallel"]).to_numpy()
     given = ratings_a or {}
@@ -167,43 +226,82 @@ def _lines(model: NetworkModel, result: PowerFlowResult,
         msg = f"cable ratings given for unknown line id(s) {unknown[:5]}"
         raise InputError(msg)
     rating = np.array([given.get(int(i), own[k]) for k, i in enumerate(result.line_ids)])
-    source = ["given (e.g. IEC 60364-5-52 corrected)" if int(i) in given else
-              "cable's own rating (max_i_ka x df x parallel)" for i in result.line_ids]
+    source = [
+        "given (e.g. IEC 60364-5-52 corrected)"
+        if int(i) in given
+        else "cable's own rating (max_i_ka x df x parallel)"
+        for i in result.line_ids
+    ]
     current = result.line_i_ka * 1000.0
     if not result.symmetric:
         current = np.nanmax(current, axis=2)
-    chk = cable_loading_check(current.T, rating, warn_ratio, time_utc=result.time_utc,
-                              step_h=result.step_duration / pd.Timedelta(hours=1))
-    return pd.DataFrame({
-        "line": result.line_ids, "rating_a": rating, "rating_source": source,
-        "max_loading_ratio": chk.max_ratio, "hours_above_limit": chk.hours_above_limit,
-        "hours_above_warn": chk.hours_above_warn, "status": chk.status,
-        "first_above_limit_utc": chk.first_above_limit_utc})
+    chk = cable_loading_check(
+        current.T,
+        rating,
+        warn_ratio,
+        time_utc=result.time_utc,
+        step_h=result.step_duration / pd.Timedelta(hours=1),
+    )
+    return pd.DataFrame(
+        {
+            "line": result.line_ids,
+            "rating_a": rating,
+            "rating_source": source,
+            "max_loading_ratio": chk.max_ratio,
+            "hours_above_limit": chk.hours_above_limit,
+            "hours_above_warn": chk.hours_above_warn,
+            "status": chk.status,
+            "first_above_limit_utc": chk.first_above_limit_utc,
+        }
+    )
 
 
-def _transformers(result: PowerFlowResult, ambient_c: float | FloatArray,
-                  cooling: str) -> pd.DataFrame:
+def _transformers(
+    result: PowerFlowResult, ambient_c: float | FloatArray, cooling: str
+) -> pd.DataFrame:
     if len(result.trafo_ids) == 0:
-        return pd.DataFrame(columns=["trafo", "max_loading_percent", "max_hot_spot_c",
-                                     "max_hot_spot_utc", "loss_of_life_h",
-                                     "equivalent_ageing_rate", "cooling", "ambient_c"])
+        return pd.DataFrame(
+            columns=[
+                "trafo",
+                "max_loading_percent",
+                "max_hot_spot_c",
+                "max_hot_spot_utc",
+                "loss_of_life_h",
+                "equivalent_ageing_rate",
+                "cooling",
+                "ambient_c",
+            ]
+        )
     k = np.nan_to_num(result.trafo_loading_percent, nan=0.0).T / 100.0
     ambient = np.broadcast_to(np.asarray(ambient_c, dtype=float), (k.shape[1],))
-    th = simulate_thermal(k, np.broadcast_to(ambient, k.shape), thermal_parameters(cooling),
-                          time_utc=result.time_utc)
-    return pd.DataFrame({
-        "trafo": result.trafo_ids,
-        "max_loading_percent": np.nanmax(result.trafo_loading_percent, axis=0),
-        "max_hot_spot_c": th.max_hot_spot_c, "max_hot_spot_utc": th.max_hot_spot_utc,
-        "loss_of_life_h": th.loss_of_life_h, "equivalent_ageing_rate": th.equivalent_ageing_rate,
-        "cooling": cooling, "ambient_c": float(np.mean(ambient))})
+    th = simulate_thermal(
+        k, np.broadcast_to(ambient, k.shape), thermal_parameters(cooling), time_utc=result.time_utc
+    )
+    return pd.DataFrame(
+        {
+            "trafo": result.trafo_ids,
+            "max_loading_percent": np.nanmax(result.trafo_loading_percent, axis=0),
+            "max_hot_spot_c": th.max_hot_spot_c,
+            "max_hot_spot_utc": th.max_hot_spot_utc,
+            "loss_of_life_h": th.loss_of_life_h,
+            "equivalent_ageing_rate": th.equivalent_ageing_rate,
+            "cooling": cooling,
+            "ambient_c": float(np.mean(ambient)),
+        }
+    )
 
 
-def check(model: NetworkModel, result: PowerFlowResult, *,
-          standard: Standard = "GOST 32144-2013", timezone: str = "UTC",
-          cable_ratings_a: Mapping[int, float] | None = None, warn_ratio: float = 0.9,
-          ambient_c: float | FloatArray = 20.0,
-          cooling: str = "distribution_onan") -> CheckReport:
+def check(
+    model: NetworkModel,
+    result: PowerFlowResult,
+    *,
+    standard: Standard = "GOST 32144-2013",
+    timezone: str = "UTC",
+    cable_ratings_a: Mapping[int, float] | None = None,
+    warn_ratio: float = 0.9,
+    ambient_c: float | FloatArray = 20.0,
+    cooling: str = "distribution_onan",
+) -> CheckReport:
     """Check a time-series power flow: customer voltages, line loading, transformer ageing.
 
     Parameters
@@ -227,11 +325,14 @@ def check(model: NetworkModel, result: PowerFlowResult, *,
     voltage, notes = _voltage(model, result, standard, timezone)
     lines = _lines(model, result, cable_ratings_a, warn_ratio)
     trafos = _transformers(result, ambient_c, cooling)
-    notes.append(f"transformers: IEC 60076-7 {cooling}, ambient {np.mean(ambient_c):.1f} °C, "
-                 "load factor = simulated loading / 100")
+    notes.append(
+        f"transformers: IEC 60076-7 {cooling}, ambient {np.mean(ambient_c):.1f} °C, "
+        "load factor = simulated loading / 100"
+    )
     if not bool(result.converged.all()):
-        notes.append(f"{int((~result.converged).sum())} step(s) did not converge and are "
-                     "excluded (NaN)")
+        notes.append(
+            f"{int((~result.converged).sum())} step(s) did not converge and are excluded (NaN)"
+        )
     return CheckReport(standard, voltage, _feeders(voltage), lines, trafos, tuple(notes))
 
 
@@ -239,6 +340,5 @@ def compare_checks(before: CheckReport, after: CheckReport) -> pd.DataFrame:
     """Violations before and after a scenario, and the limiting element of each."""
     rows = []
     for label, rep in (("before", before), ("after", after)):
-        rows.append({"case": label, **rep.violations(),
-                     "limiting_element": rep.limiting_element()})
+        rows.append({"case": label, **rep.violations(), "limiting_element": rep.limiting_element()})
     return pd.DataFrame(rows)

@@ -50,18 +50,28 @@ class GridLimits:
         out: list[str] = []
         vm = np.nan_to_num(result.vm_pu, nan=1.0)
         for name, arr, ids, limit, high in (
-                ("bus vm_pu low", vm, result.bus_ids, self.vm_min_pu, False),
-                ("bus vm_pu high", vm, result.bus_ids, self.vm_max_pu, True),
-                ("line loading", result.line_loading_percent, result.line_ids,
-                 self.line_loading_max_percent, True),
-                ("trafo loading", result.trafo_loading_percent, result.trafo_ids,
-                 self.trafo_loading_max_percent, True)):
+            ("bus vm_pu low", vm, result.bus_ids, self.vm_min_pu, False),
+            ("bus vm_pu high", vm, result.bus_ids, self.vm_max_pu, True),
+            (
+                "line loading",
+                result.line_loading_percent,
+                result.line_ids,
+                self.line_loading_max_percent,
+                True,
+            ),
+            (
+                "trafo loading",
+                result.trafo_loading_percent,
+                result.trafo_ids,
+                self.trafo_loading_max_percent,
+                True,
+            ),
+        ):
             if arr.size == 0:
                 continue
             worst = np.nanmax(arr, axis=0) if high else np.nanmin(arr, axis=0)
             bad = worst > limit if high else worst < limit
-            out += [f"{name} {int(i)}: {w:.4g}" for i, w in zip(ids[bad], worst[bad],
-                                                                   strict=True)]
+            out += [f"{name} {int(i)}: {w:.4g}" for i, w in zip(ids[bad], worst[bad], strict=True)]
         return out
 
 
@@ -135,8 +145,9 @@ class _Outcome:
 def _restore(net: Any, lost_loads: IntArray) -> tuple[Any, int | None, int]:
     """Close the open switch that re-supplies the most lost loads (a copy of ``net``)."""
     best: tuple[int, int | None, Any] = (0, None, net)
-    open_sw = net.switch.index[~net.switch["closed"].astype(bool)
-                               & net.switch["et"].isin(["b", "l"])]
+    open_sw = net.switch.index[
+        ~net.switch["closed"].astype(bool) & net.switch["et"].isin(["b", "l"])
+    ]
     for sw in open_sw:
         trial = copy.deepcopy(net)
         trial.switch.at[sw, "closed"] = True
@@ -147,10 +158,14 @@ def _restore(net: Any, lost_loads: IntArray) -> tuple[Any, int | None, int]:
     return best[2], best[1], best[0]
 
 
-def contingency_analysis(model: NetworkModel, *, elements: Sequence[str] = ("line", "trafo"),
-                         steps: Sequence[int] | None = None,
-                         limits: GridLimits | None = None,
-                         restore: bool = True) -> pd.DataFrame:
+def contingency_analysis(
+    model: NetworkModel,
+    *,
+    elements: Sequence[str] = ("line", "trafo"),
+    steps: Sequence[int] | None = None,
+    limits: GridLimits | None = None,
+    restore: bool = True,
+) -> pd.DataFrame:
     """N-1: take each in-service line and transformer out, restore by switching, check.
 
     For each outage: the loads that lose supply (not connected to an external grid
@@ -185,14 +200,23 @@ def contingency_analysis(model: NetworkModel, *, elements: Sequence[str] = ("lin
     return frame.drop(columns=["violations"]) if len(frame) else frame
 
 
-def _outage(model: NetworkModel, net: Any, element: str, idx: int, prof: Profiles,
-            steps: Sequence[int], limits: GridLimits, restore: bool) -> _Outcome:
+def _outage(
+    model: NetworkModel,
+    net: Any,
+    element: str,
+    idx: int,
+    prof: Profiles,
+    steps: Sequence[int],
+    limits: GridLimits,
+    restore: bool,
+) -> _Outcome:
     in_service = set(net.bus.index[net.bus["in_service"].astype(bool)])
     lost_buses = in_service - _supplied_buses(net)
     lost = _loads_at(net, lost_buses)
     peak = prof.load_p_mw.iloc[list(steps)]
-    lost_p = float(peak[[c for c in lost if c in peak.columns]].sum(axis=1).max()) \
-        if len(lost) else 0.0
+    lost_p = (
+        float(peak[[c for c in lost if c in peak.columns]].sum(axis=1).max()) if len(lost) else 0.0
+    )
     switch: int | None = None
     restored = 0
     if len(lost) and restore:
@@ -200,8 +224,9 @@ def _outage(model: NetworkModel, net: Any, element: str, idx: int, prof: Profile
     still = set(net.bus.index[net.bus["in_service"].astype(bool)]) - _supplied_buses(net)
     _deenergise(net, still)
     name = str(getattr(model.net, element).at[idx, "name"])
-    outcome = _Outcome(element, idx, name, len(lost), lost_p, switch, restored,
-                       len(lost) - restored)
+    outcome = _Outcome(
+        element, idx, name, len(lost), lost_p, switch, restored, len(lost) - restored
+    )
     case = from_net(net, prof, name=f"{model.name} N-1 {element} {idx}", source=model.source)
     result = simulate(case, steps=list(steps))
     outcome.converged = bool(result.converged.all())
@@ -209,10 +234,16 @@ def _outage(model: NetworkModel, net: Any, element: str, idx: int, prof: Profile
     return outcome
 
 
-def hosting_capacity(model: NetworkModel, *, kind: Literal["pv", "load"] = "pv",
-                     buses: Sequence[int] | None = None, steps: Sequence[int] | None = None,
-                     limits: GridLimits | None = None, max_mw: float = 2.0,
-                     tolerance_mw: float = 0.001) -> pd.DataFrame:
+def hosting_capacity(
+    model: NetworkModel,
+    *,
+    kind: Literal["pv", "load"] = "pv",
+    buses: Sequence[int] | None = None,
+    steps: Sequence[int] | None = None,
+    limits: GridLimits | None = None,
+    max_mw: float = 2.0,
+    tolerance_mw: float = 0.001,
+) -> pd.DataFrame:
     """Largest extra PV (or load) per bus before any limit is violated [MW].
 
     Every candidate bus gets its own block of scenario rows (one per stress step), all
@@ -228,15 +259,22 @@ def hosting_capacity(model: NetworkModel, *, kind: Literal["pv", "load"] = "pv",
     prof = _profiles(model)
     net = model.copy_net()
     if buses is None:
-        buses = [int(b) for b in net.bus.index[net.bus["in_service"].astype(bool)]
-                 if b not in set(net.ext_grid["bus"]) and net.bus.at[b, "vn_kv"] < 1.0] \
-            or [int(b) for b in net.bus.index if b not in set(net.ext_grid["bus"])]
-    steps = list(steps) if steps is not None else stress_steps(
-        model, "pv" if kind == "pv" else "load").tolist()
+        buses = [
+            int(b)
+            for b in net.bus.index[net.bus["in_service"].astype(bool)]
+            if b not in set(net.ext_grid["bus"]) and net.bus.at[b, "vn_kv"] < 1.0
+        ] or [int(b) for b in net.bus.index if b not in set(net.ext_grid["bus"])]
+    steps = (
+        list(steps)
+        if steps is not None
+        else stress_steps(model, "pv" if kind == "pv" else "load").tolist()
+    )
     import pandapower as pp
 
-    added = [int(pp.create_sgen(net, b, p_mw=0.0) if kind == "pv" else
-                 pp.create_load(net, b, p_mw=0.0)) for b in buses]
+    added = [
+        int(pp.create_sgen(net, b, p_mw=0.0) if kind == "pv" else pp.create_load(net, b, p_mw=0.0))
+        for b in buses
+    ]
     lo = np.zeros(len(buses))
     hi = np.full(len(buses), max_mw)
     ok_hi, why_hi = _feasible(model, net, prof, steps, added, kind, hi, limits)
@@ -252,28 +290,35 @@ def hosting_capacity(model: NetworkModel, *, kind: Literal["pv", "load"] = "pv",
     return pd.DataFrame({"bus": buses, "hosting_mw": capacity, "limiting": limiting})
 
 
-def _feasible(model: NetworkModel, net: Any, prof: Profiles, steps: Sequence[int],
-              added: list[int], kind: str, mw: npt.NDArray[np.float64],
-              limits: GridLimits) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_]]:
+def _feasible(
+    model: NetworkModel,
+    net: Any,
+    prof: Profiles,
+    steps: Sequence[int],
+    added: list[int],
+    kind: str,
+    mw: npt.NDArray[np.float64],
+    limits: GridLimits,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_]]:
     """Power flow of every bus block at its candidate MW; feasibility and first limit."""
     n_b, n_s = len(added), len(steps)
     time = pd.date_range("2000-01-01", periods=n_b * n_s, freq="15min", tz="UTC")
     frames = {}
     for name, frame in prof.frames().items():
         block = frame.iloc[list(steps)].to_numpy()
-        frames[name] = pd.DataFrame(np.tile(block, (n_b, 1)), index=time,
-                                    columns=frame.columns)
+        frames[name] = pd.DataFrame(np.tile(block, (n_b, 1)), index=time, columns=frame.columns)
     extra = np.zeros((n_b * n_s, n_b))
     for b in range(n_b):
-        extra[b * n_s:(b + 1) * n_s, b] = mw[b]
+        extra[b * n_s : (b + 1) * n_s, b] = mw[b]
     key = "sgen_p_mw" if kind == "pv" else "load_p_mw"
     qkey = "sgen_q_mvar" if kind == "pv" else "load_q_mvar"
-    frames[key] = pd.concat([frames[key], pd.DataFrame(extra, index=time, columns=added)],
-                            axis=1)
-    frames[qkey] = pd.concat([frames[qkey], pd.DataFrame(0.0 * extra, index=time,
-                                                         columns=added)], axis=1)
-    case = from_net(net, Profiles.from_frames(time, source="hosting", **frames),
-                    name=f"{model.name} hosting")
+    frames[key] = pd.concat([frames[key], pd.DataFrame(extra, index=time, columns=added)], axis=1)
+    frames[qkey] = pd.concat(
+        [frames[qkey], pd.DataFrame(0.0 * extra, index=time, columns=added)], axis=1
+    )
+    case = from_net(
+        net, Profiles.from_frames(time, source="hosting", **frames), name=f"{model.name} hosting"
+    )
     res = simulate(case)
     ok = np.ones(n_b, dtype=bool)
     why = np.full(n_b, "", dtype=object)
@@ -283,19 +328,26 @@ def _feasible(model: NetworkModel, net: Any, prof: Profiles, steps: Sequence[int
             ("not converged", ~res.converged[rows], None),
             ("voltage high", res.vm_pu[rows] > limits.vm_max_pu, res.bus_ids),
             ("voltage low", res.vm_pu[rows] < limits.vm_min_pu, res.bus_ids),
-            ("line loading", res.line_loading_percent[rows] > limits.line_loading_max_percent,
-             res.line_ids),
-            ("trafo loading",
-             res.trafo_loading_percent[rows] > limits.trafo_loading_max_percent,
-             res.trafo_ids),
+            (
+                "line loading",
+                res.line_loading_percent[rows] > limits.line_loading_max_percent,
+                res.line_ids,
+            ),
+            (
+                "trafo loading",
+                res.trafo_loading_percent[rows] > limits.trafo_loading_max_percent,
+                res.trafo_ids,
+            ),
         )
         for label, bad, ids in checks:
             if np.any(bad):
                 ok[b] = False
                 if ids is not None:
                     col = int(np.argwhere(bad)[0][1])
-                    why[b] = f"{label} at {'bus' if 'voltage' in label else label.split()[0]}" \
-                             f" {int(ids[col])}"
+                    why[b] = (
+                        f"{label} at {'bus' if 'voltage' in label else label.split()[0]}"
+                        f" {int(ids[col])}"
+                    )
                 else:
                     why[b] = label
                 break

@@ -26,11 +26,21 @@ __all__ = ["ElectrificationSpec", "ScenarioChange", "add_pv", "electrify", "simb
 
 FloatArray = npt.NDArray[np.float64]
 
-HEAT_PUMP_PROFILES = ("Air_Alternative_1", "Air_Parallel_1", "Air_Semi-Parallel_1",
-                      "Air_Alternative_2", "Air_Parallel_2", "Air_Semi-Parallel_2",
-                      "Soil_Alternative_1", "Soil_Alternative_2")
-EV_PROFILES = {3.7: ("HLS_A_3.7", "HLS_B_3.7", "HLS_C_3.7"), 11.0: ("HLS_A_11.0", "HLS_B_11.0"),
-               22.0: ("HLS_A_22.0",)}
+HEAT_PUMP_PROFILES = (
+    "Air_Alternative_1",
+    "Air_Parallel_1",
+    "Air_Semi-Parallel_1",
+    "Air_Alternative_2",
+    "Air_Parallel_2",
+    "Air_Semi-Parallel_2",
+    "Soil_Alternative_1",
+    "Soil_Alternative_2",
+)
+EV_PROFILES = {
+    3.7: ("HLS_A_3.7", "HLS_B_3.7", "HLS_C_3.7"),
+    11.0: ("HLS_A_11.0", "HLS_B_11.0"),
+    22.0: ("HLS_A_22.0",),
+}
 PV_PROFILES = ("PV1", "PV2", "PV3", "PV4", "PV5", "PV6", "PV7", "PV8")
 
 
@@ -113,14 +123,17 @@ def _normalised(kind: str, name: str, n_steps: int) -> FloatArray:
         raise InputError(msg)
     values = frame[column].to_numpy(dtype=np.float64)
     if n_steps > len(values):
-        msg = (f"SimBench profiles have {len(values)} steps; the model's profiles have "
-               f"{n_steps}: appliance profiles need the SimBench year (15-min, 2016)")
+        msg = (
+            f"SimBench profiles have {len(values)} steps; the model's profiles have "
+            f"{n_steps}: appliance profiles need the SimBench year (15-min, 2016)"
+        )
         raise InputError(msg)
     return np.asarray(values[:n_steps] / max(float(values.max()), 1e-12), dtype=np.float64)
 
 
-def cooking_profile(time_utc: pd.DatetimeIndex, rng: np.random.Generator,
-                    tz: str = "Europe/Berlin") -> FloatArray:
+def cooking_profile(
+    time_utc: pd.DatetimeIndex, rng: np.random.Generator, tz: str = "Europe/Berlin"
+) -> FloatArray:
     """Synthetic stove use, share of rated power per step (0..1).
 
     Lunch on 40 % of weekdays and 80 % of weekend days (start 11:30-13:00, 30-60 min),
@@ -129,14 +142,18 @@ def cooking_profile(time_utc: pd.DatetimeIndex, rng: np.random.Generator,
     """
     local = time_utc.tz_convert(tz)
     minute = (local.hour * 60 + local.minute).to_numpy()
-    day = np.asarray((local.normalize().tz_localize(None)
-                      - local[0].normalize().tz_localize(None)).days, dtype=np.int64)
+    day = np.asarray(
+        (local.normalize().tz_localize(None) - local[0].normalize().tz_localize(None)).days,
+        dtype=np.int64,
+    )
     n_days = int(day.max()) + 1
     weekend = np.zeros(n_days, dtype=bool)
     weekend[day] = local.dayofweek.to_numpy() >= 5
     out = np.zeros(len(time_utc))
-    for start_lo, start_hi, dur_lo, dur_hi, p_wd, p_we in ((690, 780, 30, 60, 0.4, 0.8),
-                                                          (1050, 1170, 45, 90, 0.9, 0.9)):
+    for start_lo, start_hi, dur_lo, dur_hi, p_wd, p_we in (
+        (690, 780, 30, 60, 0.4, 0.8),
+        (1050, 1170, 45, 90, 0.9, 0.9),
+    ):
         happens = rng.random(n_days) < np.where(weekend, p_we, p_wd)
         start = rng.uniform(start_lo, start_hi, n_days)
         duration = rng.uniform(dur_lo, dur_hi, n_days)
@@ -156,8 +173,9 @@ def _households(net: Any) -> npt.NDArray[np.int64]:
     return np.asarray(load.index[mask], dtype=np.int64)
 
 
-def electrify(model: NetworkModel, spec: ElectrificationSpec) -> tuple[NetworkModel,
-                                                                          ScenarioChange]:
+def electrify(
+    model: NetworkModel, spec: ElectrificationSpec
+) -> tuple[NetworkModel, ScenarioChange]:
     """Add stoves, heat pumps and EV chargers to a share of the household loads.
 
     Returns the new model (new load elements on the same buses, with profiles) and a
@@ -170,8 +188,11 @@ def electrify(model: NetworkModel, spec: ElectrificationSpec) -> tuple[NetworkMo
     net = model.copy_net()
     households = _households(net)
     rng = np.random.default_rng(spec.seed)
-    chosen = np.sort(rng.choice(households, size=round(spec.share * len(households)),
-                                replace=False)) if len(households) else households
+    chosen = (
+        np.sort(rng.choice(households, size=round(spec.share * len(households)), replace=False))
+        if len(households)
+        else households
+    )
     tan_phi = math.tan(math.acos(spec.power_factor))
     rows: list[dict[str, Any]] = []
     new_p: dict[int, FloatArray] = {}
@@ -179,17 +200,32 @@ def electrify(model: NetworkModel, spec: ElectrificationSpec) -> tuple[NetworkMo
     next_index = int(net.load.index.max()) + 1 if len(net.load) else 0
     for load_id in chosen:
         bus = int(net.load.at[load_id, "bus"])
-        kinds = [("stove", spec.stove_kw, "cooking (synthetic)",
-                  cooking_profile(prof.time_utc, rng), 0.0)]
+        kinds = [
+            (
+                "stove",
+                spec.stove_kw,
+                "cooking (synthetic)",
+                cooking_profile(prof.time_utc, rng),
+                0.0,
+            )
+        ]
         if rng.random() < spec.heat_pump_share:
             name = str(rng.choice(HEAT_PUMP_PROFILES))
-            kinds.append(("heat_pump", spec.heat_pump_kw, name,
-                          _normalised("load", name, prof.n_steps), tan_phi))
+            kinds.append(
+                (
+                    "heat_pump",
+                    spec.heat_pump_kw,
+                    name,
+                    _normalised("load", name, prof.n_steps),
+                    tan_phi,
+                )
+            )
         if rng.random() < spec.ev_share:
             rating = min(EV_PROFILES, key=lambda r: abs(r - spec.ev_kw))
             name = str(rng.choice(EV_PROFILES[rating]))
-            kinds.append(("ev_charger", spec.ev_kw, name,
-                          _normalised("load", name, prof.n_steps), tan_phi))
+            kinds.append(
+                ("ev_charger", spec.ev_kw, name, _normalised("load", name, prof.n_steps), tan_phi)
+            )
         for kind, kw, profile, shape, tq in kinds:
             if kw <= 0:
                 continue
@@ -197,24 +233,45 @@ def electrify(model: NetworkModel, spec: ElectrificationSpec) -> tuple[NetworkMo
             next_index += 1
             net.load.loc[idx] = net.load.loc[load_id]
             net.load.loc[idx, ["name", "p_mw", "q_mvar"]] = [
-                f"{net.load.at[load_id, 'name']} {kind}", kw / 1000.0, kw / 1000.0 * tq]
+                f"{net.load.at[load_id, 'name']} {kind}",
+                kw / 1000.0,
+                kw / 1000.0 * tq,
+            ]
             new_p[idx] = shape * kw / 1000.0
             new_q[idx] = shape * kw / 1000.0 * tq
-            rows.append({"element": "load", "index": idx, "bus": bus, "kind": kind,
-                         "rated_kw": kw, "profile": profile, "of_load": int(load_id)})
+            rows.append(
+                {
+                    "element": "load",
+                    "index": idx,
+                    "bus": bus,
+                    "kind": kind,
+                    "rated_kw": kw,
+                    "profile": profile,
+                    "of_load": int(load_id),
+                }
+            )
     profiles = _extend(prof, "load", new_p, new_q)
-    added = pd.DataFrame(rows, columns=["element", "index", "bus", "kind", "rated_kw",
-                                        "profile", "of_load"])
-    notes = (f"electrified {len(chosen)} of {len(households)} household loads "
-             f"(design load {spec.design_kw_range[0]:g}-{spec.design_kw_range[1]:g} kW added "
-             "per apartment)",)
+    added = pd.DataFrame(
+        rows, columns=["element", "index", "bus", "kind", "rated_kw", "profile", "of_load"]
+    )
+    notes = (
+        f"electrified {len(chosen)} of {len(households)} household loads "
+        f"(design load {spec.design_kw_range[0]:g}-{spec.design_kw_range[1]:g} kW added "
+        "per apartment)",
+    )
     new_model = from_net(net, profiles, name=f"{model.name}+electrified", source=model.source)
     return new_model, ScenarioChange("electrification", added, notes)
 
 
-def add_pv(model: NetworkModel, *, buses: list[int] | None = None, share: float = 0.5,
-           kwp: float = 5.0, profile: str = "PV3", seed: int = 0) -> tuple[NetworkModel,
-                                                                            ScenarioChange]:
+def add_pv(
+    model: NetworkModel,
+    *,
+    buses: list[int] | None = None,
+    share: float = 0.5,
+    kwp: float = 5.0,
+    profile: str = "PV3",
+    seed: int = 0,
+) -> tuple[NetworkModel, ScenarioChange]:
     """Add rooftop PV (static generators) at the given buses or at a share of load buses."""
     if model.profiles is None:
         msg = f"{model.name}: add_pv needs the model's profiles (load a SimBench grid)"
@@ -226,8 +283,10 @@ def add_pv(model: NetworkModel, *, buses: list[int] | None = None, share: float 
     if buses is None:
         load_buses = np.unique(net.load.loc[_households(net), "bus"].to_numpy())
         rng = np.random.default_rng(seed)
-        buses = sorted(int(b) for b in rng.choice(load_buses, size=round(share * len(
-            load_buses)), replace=False))
+        buses = sorted(
+            int(b)
+            for b in rng.choice(load_buses, size=round(share * len(load_buses)), replace=False)
+        )
     unknown = [b for b in buses if b not in net.bus.index]
     if unknown:
         msg = f"add_pv: unknown bus id(s) {unknown[:5]}"
@@ -237,20 +296,34 @@ def add_pv(model: NetworkModel, *, buses: list[int] | None = None, share: float 
 
     rows, new_p = [], {}
     for bus in buses:
-        idx = int(pp.create_sgen(net, bus, p_mw=kwp / 1000.0, q_mvar=0.0,
-                                 name=f"rooftop PV bus {bus}", type="PV"))
+        idx = int(
+            pp.create_sgen(
+                net, bus, p_mw=kwp / 1000.0, q_mvar=0.0, name=f"rooftop PV bus {bus}", type="PV"
+            )
+        )
         new_p[idx] = shape * kwp / 1000.0
-        rows.append({"element": "sgen", "index": idx, "bus": bus, "kind": "pv",
-                     "rated_kw": kwp, "profile": profile, "of_load": -1})
+        rows.append(
+            {
+                "element": "sgen",
+                "index": idx,
+                "bus": bus,
+                "kind": "pv",
+                "rated_kw": kwp,
+                "profile": profile,
+                "of_load": -1,
+            }
+        )
     profiles = _extend(model.profiles, "sgen", new_p, {k: 0.0 * v for k, v in new_p.items()})
-    added = pd.DataFrame(rows, columns=["element", "index", "bus", "kind", "rated_kw",
-                                        "profile", "of_load"])
+    added = pd.DataFrame(
+        rows, columns=["element", "index", "bus", "kind", "rated_kw", "profile", "of_load"]
+    )
     new_model = from_net(net, profiles, name=f"{model.name}+pv", source=model.source)
     return new_model, ScenarioChange("pv", added, (f"{len(buses)} PV systems of {kwp:g} kWp",))
 
 
-def _extend(prof: Profiles, element: str, p: dict[int, FloatArray],
-            q: dict[int, FloatArray]) -> Profiles:
+def _extend(
+    prof: Profiles, element: str, p: dict[int, FloatArray], q: dict[int, FloatArray]
+) -> Profiles:
     p_name, q_name = f"{element}_p_mw", f"{element}_q_mvar"
     p_frame = getattr(prof, p_name)
     q_frame = getattr(prof, q_name)

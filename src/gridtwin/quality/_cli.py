@@ -45,38 +45,77 @@ __all__ = ["quality_app"]
 
 quality_app = typer.Typer(
     help="Power quality: weekly assessment of aggregated measurements (GOST 32144-2013, "
-         "EN 50160:2010), events and reports.", no_args_is_help=True)
+    "EN 50160:2010), events and reports.",
+    no_args_is_help=True,
+)
 
-FileArg = Annotated[Path, typer.Argument(
-    help="Aggregated measurements, CSV or Parquet (long: timestamp, point_id, indicator, "
-         "phase, value; or wide: one column per quantity and phase).")]
-StandardOpt = Annotated[str, typer.Option(
-    "--standard", help="Built-in limit set (GOST 32144-2013, EN 50160:2010) or a limit-set "
-                       "YAML/TOML file.")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Aggregated measurements, CSV or Parquet (long: timestamp, point_id, indicator, "
+        "phase, value; or wide: one column per quantity and phase)."
+    ),
+]
+StandardOpt = Annotated[
+    str,
+    typer.Option(
+        "--standard",
+        help="Built-in limit set (GOST 32144-2013, EN 50160:2010) or a limit-set YAML/TOML file.",
+    ),
+]
 LevelOpt = Annotated[str, typer.Option("--voltage-level", help="LV or MV.")]
-NominalOpt = Annotated[float | None, typer.Option(
-    "--nominal-v", help="U0 of phase-to-neutral channels [V]; default the standard's LV "
-                        "nominal (220 V GOST, 230 V EN). Required at MV (or --nominal-line-v).")]
-NominalLineOpt = Annotated[float | None, typer.Option(
-    "--nominal-line-v", help="U0 of line-to-line channels (ab, bc, ca) [V].")]
-TimezoneOpt = Annotated[str, typer.Option(
-    "--timezone", help="IANA zone: observation weeks are aligned in it; also the zone of "
-                       "timestamps without a UTC offset.")]
-WeekStartOpt = Annotated[str | None, typer.Option(
-    "--week-start", help="Local start of observation weeks, e.g. 'mon 00:00' or "
-                         "'2025-06-02T10:00+03:00' (campaign start).")]
-UnitOpt = Annotated[str, typer.Option(
-    "--voltage-unit", help="Unit of voltage columns that state none: auto, V, kV, pu, "
-                           "percent.")]
-LabelOpt = Annotated[str, typer.Option(
-    "--label", help="Timestamps label interval 'start' (default) or 'end' (many "
-                    "instruments).")]
+NominalOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--nominal-v",
+        help="U0 of phase-to-neutral channels [V]; default the standard's LV "
+        "nominal (220 V GOST, 230 V EN). Required at MV (or --nominal-line-v).",
+    ),
+]
+NominalLineOpt = Annotated[
+    float | None,
+    typer.Option("--nominal-line-v", help="U0 of line-to-line channels (ab, bc, ca) [V]."),
+]
+TimezoneOpt = Annotated[
+    str,
+    typer.Option(
+        "--timezone",
+        help="IANA zone: observation weeks are aligned in it; also the zone of "
+        "timestamps without a UTC offset.",
+    ),
+]
+WeekStartOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--week-start",
+        help="Local start of observation weeks, e.g. 'mon 00:00' or "
+        "'2025-06-02T10:00+03:00' (campaign start).",
+    ),
+]
+UnitOpt = Annotated[
+    str,
+    typer.Option(
+        "--voltage-unit", help="Unit of voltage columns that state none: auto, V, kV, pu, percent."
+    ),
+]
+LabelOpt = Annotated[
+    str,
+    typer.Option(
+        "--label", help="Timestamps label interval 'start' (default) or 'end' (many instruments)."
+    ),
+]
 LayoutOpt = Annotated[str, typer.Option("--layout", help="auto, long or wide.")]
-EventsOpt = Annotated[Path | None, typer.Option(
-    "--events", help="Event table CSV (point_id, start_utc, end_utc, kind, ...): the "
-                     "intervals it overlaps are flagged and excluded.")]
-IsolatedOpt = Annotated[bool, typer.Option(
-    "--isolated", help="Judge frequency against the isolated-system limits.")]
+EventsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--events",
+        help="Event table CSV (point_id, start_utc, end_utc, kind, ...): the "
+        "intervals it overlaps are flagged and excluded.",
+    ),
+]
+IsolatedOpt = Annotated[
+    bool, typer.Option("--isolated", help="Judge frequency against the isolated-system limits.")
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table, json or csv.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write to this file.")]
 
@@ -102,8 +141,12 @@ def _check_choice(value: str, option: str, choices: tuple[str, ...]) -> None:
 def _read(file: Path, timezone: str, label: str, layout: str) -> MeasurementSet:
     _check_choice(label, "--label", ("start", "end"))
     _check_choice(layout, "--layout", ("auto", "long", "wide"))
-    return read_measurements(file, timezone=timezone, label=label,  # type: ignore[arg-type]
-                             layout=layout)  # type: ignore[arg-type]
+    return read_measurements(
+        file,
+        timezone=timezone,
+        label=label,  # type: ignore[arg-type]
+        layout=layout,  # type: ignore[arg-type]
+    )
 
 
 def _week_start(text: str | None, timezone: str) -> str | pd.Timestamp | None:
@@ -113,8 +156,10 @@ def _week_start(text: str | None, timezone: str) -> str | pd.Timestamp | None:
     try:
         ts = pd.Timestamp(text)
     except ValueError as exc:
-        msg = (f"--week-start {text!r}: write a weekday and local time ('mon 00:00') or an "
-               "ISO date-time (2025-06-04T00:00+03:00)")
+        msg = (
+            f"--week-start {text!r}: write a weekday and local time ('mon 00:00') or an "
+            "ISO date-time (2025-06-04T00:00+03:00)"
+        )
         raise InputError(msg) from exc
     return ts.tz_convert(timezone) if ts.tzinfo else ts.tz_localize(timezone)
 
@@ -133,20 +178,35 @@ def _read_events(path: Path | None) -> pd.DataFrame | None:
     return events_frame(frame, where=str(path))
 
 
-def _assess(file: Path, standard: str, voltage_level: str, nominal_v: float | None,
-            nominal_line_v: float | None, timezone: str, week_start: str | None,
-            voltage_unit: str, label: str, layout: str, events: Path | None,
-            isolated: bool) -> Assessment:
+def _assess(
+    file: Path,
+    standard: str,
+    voltage_level: str,
+    nominal_v: float | None,
+    nominal_line_v: float | None,
+    timezone: str,
+    week_start: str | None,
+    voltage_unit: str,
+    label: str,
+    layout: str,
+    events: Path | None,
+    isolated: bool,
+) -> Assessment:
     _check_choice(voltage_level, "--voltage-level", ("LV", "MV"))
     _check_choice(voltage_unit, "--voltage-unit", ("auto", "V", "kV", "pu", "percent"))
     ms = _read(file, timezone, label, layout)
-    return assess(ms, standard, timezone=timezone,
-                  voltage_level=voltage_level,  # type: ignore[arg-type]
-                  nominal_v=nominal_v, nominal_line_v=nominal_line_v,
-                  voltage_unit=voltage_unit,  # type: ignore[arg-type]
-                  events=_read_events(events),
-                  week_start=_week_start(week_start, timezone),
-                  isolated_system=isolated)
+    return assess(
+        ms,
+        standard,
+        timezone=timezone,
+        voltage_level=voltage_level,  # type: ignore[arg-type]
+        nominal_v=nominal_v,
+        nominal_line_v=nominal_line_v,
+        voltage_unit=voltage_unit,  # type: ignore[arg-type]
+        events=_read_events(events),
+        week_start=_week_start(week_start, timezone),
+        isolated_system=isolated,
+    )
 
 
 def _emit_text(text: str, output: Path | None) -> None:
@@ -170,8 +230,13 @@ def _print_notes(notes: tuple[str, ...] | list[str]) -> None:
 
 def _show(frame: pd.DataFrame, title: str) -> None:
     shown = frame.head(_MAX_ROWS)
-    text = shown.assign(**{c: shown[c].astype(str) for c in shown.columns
-                           if isinstance(shown[c].dtype, pd.DatetimeTZDtype)})
+    text = shown.assign(
+        **{
+            c: shown[c].astype(str)
+            for c in shown.columns
+            if isinstance(shown[c].dtype, pd.DatetimeTZDtype)
+        }
+    )
     console().print(frame_table(text, title))
     if len(frame) > _MAX_ROWS:
         console().print(f"... {len(frame) - _MAX_ROWS} more rows: use --format csv or json")
@@ -193,8 +258,9 @@ def assess_cmd(
     isolated: IsolatedOpt = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
-    check: Annotated[bool, typer.Option(
-        "--check", help="Exit with code 1 when a point fails.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with code 1 when a point fails.")
+    ] = False,
 ) -> None:
     """Weekly verdict per point and indicator (N, N1, N2 counts, GOST/EN limits)."""
     failing = 0
@@ -202,8 +268,20 @@ def assess_cmd(
     def body() -> None:
         nonlocal failing
         _check_choice(fmt, "--format", _FORMATS)
-        a = _assess(file, standard, voltage_level, nominal_v, nominal_line_v, timezone,
-                    week_start, voltage_unit, label, layout, events, isolated)
+        a = _assess(
+            file,
+            standard,
+            voltage_level,
+            nominal_v,
+            nominal_line_v,
+            timezone,
+            week_start,
+            voltage_unit,
+            label,
+            layout,
+            events,
+            isolated,
+        )
         failing = int((a.points["verdict"] == "fail").sum())
         if fmt == "json":
             _emit_text(json.dumps(a.to_dict(), indent=2, ensure_ascii=False) + "\n", output)
@@ -211,11 +289,24 @@ def assess_cmd(
             _emit_text(a.table.to_csv(index=False), output)
         else:
             _show(a.points, f"{a.standard} {a.voltage_level}: verdict per point")
-            cols = ["point_id", "period_start_utc", "indicator", "verdict", "worst_phase",
-                    "n_valid", "n_flagged", "availability_percent", "n1", "n2", "t1_percent",
-                    "max_value", "min_value", "value_unit", "clause"]
-            rows = a.table if len(a.table) <= _MAX_ROWS else a.table[a.table["verdict"]
-                                                                      != "pass"]
+            cols = [
+                "point_id",
+                "period_start_utc",
+                "indicator",
+                "verdict",
+                "worst_phase",
+                "n_valid",
+                "n_flagged",
+                "availability_percent",
+                "n1",
+                "n2",
+                "t1_percent",
+                "max_value",
+                "min_value",
+                "value_unit",
+                "clause",
+            ]
+            rows = a.table if len(a.table) <= _MAX_ROWS else a.table[a.table["verdict"] != "pass"]
             _show(rows[cols], "indicators" + ("" if rows is a.table else " not passing"))
             _print_notes(a.notes)
 
@@ -227,9 +318,13 @@ def assess_cmd(
 @quality_app.command("events")
 def events_cmd(
     file: FileArg,
-    source: Annotated[str, typer.Option(
-        "--source", help="Event source: 'flags' (flagged intervals in the file) or a "
-                         "registered detector.")] = "flags",
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="Event source: 'flags' (flagged intervals in the file) or a registered detector.",
+        ),
+    ] = "flags",
     timezone: TimezoneOpt = "UTC",
     label: LabelOpt = "start",
     layout: LayoutOpt = "auto",
@@ -244,9 +339,15 @@ def events_cmd(
         ms = _read(file, timezone, label, layout)
         ev = find_events(ms, source)
         if fmt == "json":
-            _emit_text(json.dumps({"source": source, "file": str(file),
-                                   "events": records(ev)}, indent=2, ensure_ascii=False)
-                       + "\n", output)
+            _emit_text(
+                json.dumps(
+                    {"source": source, "file": str(file), "events": records(ev)},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+                + "\n",
+                output,
+            )
         elif fmt == "csv":
             _emit_text(ev.to_csv(index=False), output)
         else:
@@ -275,9 +376,14 @@ def _read_feeders(path: Path | None) -> dict[str, str] | None:
 @quality_app.command("report")
 def report_cmd(
     file: FileArg,
-    output: Annotated[Path, typer.Option(
-        "--output", help="Report file: .html (plots, offline), .json or .pdf (needs a "
-                         "headless Chromium; else print the HTML to PDF).")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            help="Report file: .html (plots, offline), .json or .pdf (needs a "
+            "headless Chromium; else print the HTML to PDF).",
+        ),
+    ],
     standard: StandardOpt = "GOST 32144-2013",
     voltage_level: LevelOpt = "LV",
     nominal_v: NominalOpt = None,
@@ -289,24 +395,44 @@ def report_cmd(
     layout: LayoutOpt = "auto",
     events: EventsOpt = None,
     isolated: IsolatedOpt = False,
-    point: Annotated[list[str] | None, typer.Option(
-        "--point", help="Only these points get a section; repeatable.")] = None,
-    feeders: Annotated[Path | None, typer.Option(
-        "--feeders", help="CSV point_id,feeder: adds a section per feeder.")] = None,
+    point: Annotated[
+        list[str] | None,
+        typer.Option("--point", help="Only these points get a section; repeatable."),
+    ] = None,
+    feeders: Annotated[
+        Path | None,
+        typer.Option("--feeders", help="CSV point_id,feeder: adds a section per feeder."),
+    ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
-    max_points: Annotated[int, typer.Option(
-        "--max-points", help="Most point sections (failing first).")] = 100,
+    max_points: Annotated[
+        int, typer.Option("--max-points", help="Most point sections (failing first).")
+    ] = 100,
 ) -> None:
     """Write the power-quality report per point and feeder (HTML with plots, JSON, PDF)."""
 
     def body() -> None:
-        a = _assess(file, standard, voltage_level, nominal_v, nominal_line_v, timezone,
-                    week_start, voltage_unit, label, layout, events, isolated)
-        rep = build_report(a, point_ids=point, feeders=_read_feeders(feeders), title=title,
-                           max_points=max_points)
+        a = _assess(
+            file,
+            standard,
+            voltage_level,
+            nominal_v,
+            nominal_line_v,
+            timezone,
+            week_start,
+            voltage_unit,
+            label,
+            layout,
+            events,
+            isolated,
+        )
+        rep = build_report(
+            a, point_ids=point, feeders=_read_feeders(feeders), title=title, max_points=max_points
+        )
         rep.write(output)
         summary = {str(k): int(v) for k, v in a.points["verdict"].value_counts().items()}
-        console().print(f"wrote {output}: {len(a.points)} point(s), "
-                        + ", ".join(f"{v} {k}" for k, v in summary.items()))
+        console().print(
+            f"wrote {output}: {len(a.points)} point(s), "
+            + ", ".join(f"{v} {k}" for k, v in summary.items())
+        )
 
     _run(body)

@@ -87,8 +87,7 @@ BoolArray = npt.NDArray[np.bool_]
 TimeArray = npt.NDArray[np.datetime64]
 
 Verdict = Literal["pass", "fail", "insufficient data"]
-VoltageUnit = Literal["V", "kV", "pu", "percent", "line_to_line_V", "phase_to_neutral_V",
-                      "unknown"]
+VoltageUnit = Literal["V", "kV", "pu", "percent", "line_to_line_V", "phase_to_neutral_V", "unknown"]
 StandardId = Literal["GOST 32144-2013", "EN 50160:2010"]
 
 _REL_TOL = 1e-9
@@ -99,6 +98,7 @@ _WEEK_START = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):([0-
 
 
 # --------------------------------------------------------------------------- inputs
+
 
 @dataclass(frozen=True)
 class UnderOverDeviation:
@@ -116,8 +116,9 @@ class UnderOverDeviation:
     over_percent: FloatArray
 
 
-def under_over_deviation(u_rms_v: npt.ArrayLike, u0_v: float | npt.ArrayLike, *,
-                         axis: int = 1) -> UnderOverDeviation:
+def under_over_deviation(
+    u_rms_v: npt.ArrayLike, u0_v: float | npt.ArrayLike, *, axis: int = 1
+) -> UnderOverDeviation:
     """Under- and over-deviation of 10/12-cycle r.m.s. values (IEC 61000-4-30 5.12).
 
     Parameters
@@ -155,10 +156,12 @@ def under_over_deviation(u_rms_v: npt.ArrayLike, u0_v: float | npt.ArrayLike, *,
         msg = "under_over_deviation: u0_v must be positive and finite [V]"
         raise InputError(msg)
     try:
-        u0 = np.broadcast_to(u0_given, u.shape[:axis] + u.shape[axis + 1:])
+        u0 = np.broadcast_to(u0_given, u.shape[:axis] + u.shape[axis + 1 :])
     except ValueError as exc:
-        msg = (f"under_over_deviation: u0_v of shape {u0_given.shape} does not broadcast to "
-               f"the result shape {u.shape[:axis] + u.shape[axis + 1:]}")
+        msg = (
+            f"under_over_deviation: u0_v of shape {u0_given.shape} does not broadcast to "
+            f"the result shape {u.shape[:axis] + u.shape[axis + 1 :]}"
+        )
         raise InputError(msg) from exc
     u0_full = np.expand_dims(u0, axis)
     finite = np.isfinite(u)
@@ -168,8 +171,9 @@ def under_over_deviation(u_rms_v: npt.ArrayLike, u0_v: float | npt.ArrayLike, *,
     with np.errstate(invalid="ignore", divide="ignore"):
         um_minus = np.sqrt((low * low).sum(axis=axis) / count)
         um_plus = np.sqrt((high * high).sum(axis=axis) / count)
-    return UnderOverDeviation(under_percent=(u0 - um_minus) / u0 * 100.0,
-                              over_percent=(um_plus - u0) / u0 * 100.0)
+    return UnderOverDeviation(
+        under_percent=(u0 - um_minus) / u0 * 100.0, over_percent=(um_plus - u0) / u0 * 100.0
+    )
 
 
 def _scale_class(median: float, nominal: float) -> VoltageUnit:
@@ -232,23 +236,34 @@ def infer_voltage_unit(values: npt.ArrayLike, nominal_v: float) -> VoltageUnit:
 
 _UNIT_FIX: dict[str, str] = {
     "kV": "the values look like kV: multiply them by 1000 (or pass values in V)",
-    "pu": ("the values look like per-unit: multiply them by the nominal voltage, or use "
-           "evaluate_voltage_pu for simulated per-unit voltages"),
+    "pu": (
+        "the values look like per-unit: multiply them by the nominal voltage, or use "
+        "evaluate_voltage_pu for simulated per-unit voltages"
+    ),
     "percent": "the values look like percent of nominal: multiply them by nominal_v / 100",
-    "line_to_line_V": ("the values look like line-to-line voltages against a phase-to-neutral "
-                       "nominal: pass nominal_v = the line voltage (e.g. 380 or 400)"),
-    "phase_to_neutral_V": ("the values look like phase-to-neutral voltages against a "
-                           "line-to-line nominal: pass nominal_v = the phase voltage"),
+    "line_to_line_V": (
+        "the values look like line-to-line voltages against a phase-to-neutral "
+        "nominal: pass nominal_v = the line voltage (e.g. 380 or 400)"
+    ),
+    "phase_to_neutral_V": (
+        "the values look like phase-to-neutral voltages against a "
+        "line-to-line nominal: pass nominal_v = the phase voltage"
+    ),
     "unknown": "check the unit of the values and nominal_v",
 }
 
 
 def _time_axis(time_utc: pd.DatetimeIndex | npt.ArrayLike) -> IntArray:
-    idx = (time_utc if isinstance(time_utc, pd.DatetimeIndex)
-           else pd.DatetimeIndex(np.asarray(time_utc)))
+    idx = (
+        time_utc
+        if isinstance(time_utc, pd.DatetimeIndex)
+        else pd.DatetimeIndex(np.asarray(time_utc))
+    )
     if idx.tz is None:
-        msg = ("time_utc must be tz-aware (UTC interval starts); localize it, e.g. "
-               "index.tz_localize('UTC')")
+        msg = (
+            "time_utc must be tz-aware (UTC interval starts); localize it, e.g. "
+            "index.tz_localize('UTC')"
+        )
         raise InputError(msg)
     if len(idx) == 0:
         msg = "time_utc is empty: nothing to evaluate"
@@ -257,9 +272,11 @@ def _time_axis(time_utc: pd.DatetimeIndex | npt.ArrayLike) -> IntArray:
     bad = np.flatnonzero(np.diff(t_ns) <= 0)
     if bad.size:
         i = int(bad[0]) + 1
-        msg = (f"time_utc[{i}] = {_iso(t_ns[i])} is not after time_utc[{i - 1}] = "
-               f"{_iso(t_ns[i - 1])}: timestamps must be strictly increasing without "
-               "duplicates; sort and de-duplicate the data")
+        msg = (
+            f"time_utc[{i}] = {_iso(t_ns[i])} is not after time_utc[{i - 1}] = "
+            f"{_iso(t_ns[i - 1])}: timestamps must be strictly increasing without "
+            "duplicates; sort and de-duplicate the data"
+        )
         raise DataQualityError(msg)
     return t_ns
 
@@ -272,8 +289,10 @@ def _check_grid(t_ns: IntArray, step_ns: int, origin_ns: int, what: str, hint: s
     bad = np.flatnonzero((t_ns - origin_ns) % step_ns)
     if bad.size:
         i = int(bad[0])
-        msg = (f"time_utc[{i}] = {_iso(t_ns[i])} is off the {what} grid "
-               f"({bad.size} off-grid timestamp(s) in all); {hint}")
+        msg = (
+            f"time_utc[{i}] = {_iso(t_ns[i])} is off the {what} grid "
+            f"({bad.size} off-grid timestamp(s) in all); {hint}"
+        )
         raise DataQualityError(msg)
 
 
@@ -282,14 +301,15 @@ def _as_2d(values: npt.ArrayLike, n_times: int, name: str) -> FloatArray:
     if arr.ndim == 1:
         arr = arr[:, np.newaxis]
     if arr.ndim != 2 or arr.shape[0] != n_times:
-        msg = (f"{name} has shape {arr.shape} but time_utc has {n_times} timestamps: pass an "
-               f"array of shape (T, n_points) with one row per timestamp")
+        msg = (
+            f"{name} has shape {arr.shape} but time_utc has {n_times} timestamps: pass an "
+            f"array of shape (T, n_points) with one row per timestamp"
+        )
         raise InputError(msg)
     inf = np.isinf(arr)
     if inf.any():
         r, c = np.argwhere(inf)[0]
-        msg = (f"{name}[{r}, {c}] is infinite: mark a missing interval as NaN, "
-               "never as inf")
+        msg = f"{name}[{r}, {c}] is infinite: mark a missing interval as NaN, never as inf"
         raise DataQualityError(msg)
     return arr
 
@@ -307,8 +327,7 @@ def _flags(flags: npt.ArrayLike | None, shape: tuple[int, int]) -> BoolArray | N
     try:
         return np.broadcast_to(arr, shape)
     except ValueError as exc:
-        msg = (f"flags has shape {np.shape(flags)}; it must be (T,) or (T, n_points) = "
-               f"{shape}")
+        msg = f"flags has shape {np.shape(flags)}; it must be (T,) or (T, n_points) = {shape}"
         raise InputError(msg) from exc
 
 
@@ -329,12 +348,15 @@ def _check_timezone(timezone: str) -> None:
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        msg = (f"unknown time zone {timezone!r}: pass an IANA zone such as 'Europe/Moscow' "
-               "or 'Europe/Berlin' (observation weeks are aligned in local time)")
+        msg = (
+            f"unknown time zone {timezone!r}: pass an IANA zone such as 'Europe/Moscow' "
+            "or 'Europe/Berlin' (observation weeks are aligned in local time)"
+        )
         raise InputError(msg) from exc
 
 
 # --------------------------------------------------------------------------- periods
+
 
 def _parse_week_start(week_start: str | pd.Timestamp, timezone: str) -> tuple[int, int]:
     """Return (weekday 0=Monday, minutes after local midnight)."""
@@ -346,14 +368,17 @@ def _parse_week_start(week_start: str | pd.Timestamp, timezone: str) -> tuple[in
         return ts.weekday(), ts.hour * 60 + ts.minute
     m = _WEEK_START.match(str(week_start).strip().lower())
     if not m:
-        msg = (f"week_start {week_start!r} must look like 'mon 00:00' (weekday mon..sun and "
-               "local time HH:MM) or be a Timestamp whose local weekday and time are used")
+        msg = (
+            f"week_start {week_start!r} must look like 'mon 00:00' (weekday mon..sun and "
+            "local time HH:MM) or be a Timestamp whose local weekday and time are used"
+        )
         raise InputError(msg)
     return WEEKDAYS.index(m.group(1)), int(m.group(2)) * 60 + int(m.group(3))
 
 
-def _period_bounds(t_first: int, t_last: int, observation: str, timezone: str,
-                   weekday: int, minute: int) -> IntArray:
+def _period_bounds(
+    t_first: int, t_last: int, observation: str, timezone: str, weekday: int, minute: int
+) -> IntArray:
     """UTC ns of period boundaries: ``b[0] <= t_first`` and ``b[-1] > t_last``."""
     first = pd.Timestamp(t_first, tz="UTC").tz_convert(timezone).tz_localize(None)
     last = pd.Timestamp(t_last, tz="UTC").tz_convert(timezone).tz_localize(None)
@@ -364,14 +389,16 @@ def _period_bounds(t_first: int, t_last: int, observation: str, timezone: str,
         n = int((last - start) / pd.Timedelta(days=7)) + 3
         naive = pd.date_range(start, periods=n, freq="7D")
     else:
-        naive = pd.DatetimeIndex([pd.Timestamp(year=y, month=1, day=1)
-                                  for y in range(first.year - 1, last.year + 2)])
-    local = naive.tz_localize(timezone, ambiguous=np.ones(len(naive), dtype=bool),
-                              nonexistent="shift_forward")
+        naive = pd.DatetimeIndex(
+            [pd.Timestamp(year=y, month=1, day=1) for y in range(first.year - 1, last.year + 2)]
+        )
+    local = naive.tz_localize(
+        timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
     bounds = utc_ns(local)
     i0 = int(np.searchsorted(bounds, t_first, side="right")) - 1
     i1 = int(np.searchsorted(bounds, t_last, side="right"))
-    return bounds[i0:i1 + 1]
+    return bounds[i0 : i1 + 1]
 
 
 def _ceil_div(a: IntArray, b: int) -> IntArray:
@@ -379,6 +406,7 @@ def _ceil_div(a: IntArray, b: int) -> IntArray:
 
 
 # --------------------------------------------------------------------------- core
+
 
 @dataclass(frozen=True)
 class _Block:
@@ -411,8 +439,9 @@ def _beyond(lo_m: FloatArray, hi_m: FloatArray, lim: Limit | None) -> IntArray:
     return np.asarray(mask.sum(axis=0), dtype=np.int64)
 
 
-def _quantiles(x: FloatArray, valid: BoolArray, n_valid: IntArray,
-               qs: tuple[float, ...]) -> list[FloatArray]:
+def _quantiles(
+    x: FloatArray, valid: BoolArray, n_valid: IntArray, qs: tuple[float, ...]
+) -> list[FloatArray]:
     """Type-7 quantiles of the valid entries of each column (numpy 'linear')."""
     s = np.where(valid, x, np.nan).T.copy()
     s.sort(axis=1)  # NaN last: the valid values of column j are s[j, :n_valid[j]]
@@ -428,8 +457,9 @@ def _quantiles(x: FloatArray, valid: BoolArray, n_valid: IntArray,
     return out
 
 
-def _block_stats(lo: FloatArray, hi: FloatArray, flagged: BoolArray | None,
-                 ind: Indicator, same: bool) -> _Block:
+def _block_stats(
+    lo: FloatArray, hi: FloatArray, flagged: BoolArray | None, ind: Indicator, same: bool
+) -> _Block:
     n_rows, n = hi.shape
     valid = np.isfinite(hi) if same else np.isfinite(hi) & np.isfinite(lo)
     n_flagged = np.zeros(n, dtype=np.int64)
@@ -459,10 +489,18 @@ def _block_stats(lo: FloatArray, hi: FloatArray, flagged: BoolArray | None,
         u_lo = min_v / wide.lower if wide.lower is not None else np.full(n, -np.inf)
         pick_lo = u_lo > u_hi
     worst_row = np.where(has, np.where(pick_lo, i_lo, i_hi), -1).astype(np.int64)
-    return _Block(n_valid=n_valid, n_flagged=n_flagged,
-                  n1=_beyond(lo_m, hi_m, ind.share_limit), n2=_beyond(lo_m, hi_m, ind.max_limit),
-                  max_value=max_v, min_value=min_v, p95_value=p95, p05_value=p05,
-                  worst_value=np.where(pick_lo, min_v, max_v), worst_row=worst_row)
+    return _Block(
+        n_valid=n_valid,
+        n_flagged=n_flagged,
+        n1=_beyond(lo_m, hi_m, ind.share_limit),
+        n2=_beyond(lo_m, hi_m, ind.max_limit),
+        max_value=max_v,
+        min_value=min_v,
+        p95_value=p95,
+        p05_value=p05,
+        worst_value=np.where(pick_lo, min_v, max_v),
+        worst_row=worst_row,
+    )
 
 
 def _rule_texts(ind: Indicator, min_availability_percent: float) -> tuple[str, ...]:
@@ -473,18 +511,29 @@ def _rule_texts(ind: Indicator, min_availability_percent: float) -> tuple[str, .
     if ind.share_limit is not None:
         s = ind.share_limit
         allowed = f"{100 - s.share_percent:g} %"
-        checks.append(f"N1/N <= {allowed} (band {s.band_text(ind.unit)} for "
-                      f"{s.share_percent:g} % of valid intervals)")
-        share_fail = (f"fail: N1/N > {allowed}: more than {allowed} of valid intervals "
-                      f"outside {s.band_text(ind.unit)} {cite}")
+        checks.append(
+            f"N1/N <= {allowed} (band {s.band_text(ind.unit)} for "
+            f"{s.share_percent:g} % of valid intervals)"
+        )
+        share_fail = (
+            f"fail: N1/N > {allowed}: more than {allowed} of valid intervals "
+            f"outside {s.band_text(ind.unit)} {cite}"
+        )
     if ind.max_limit is not None:
-        checks.append(f"N2 = 0 (band {ind.max_limit.band_text(ind.unit)} for 100 % of valid "
-                      "intervals)")
-        max_fail = (f"fail: N2 > 0: a valid interval outside "
-                    f"{ind.max_limit.band_text(ind.unit)}, allowed for 0 % of the time {cite}")
-    return (f"pass: {' and '.join(checks)} {cite}", share_fail, max_fail,
-            f"insufficient data: fewer than {min_availability_percent:g} % of the expected "
-            "intervals are valid; no verdict")
+        checks.append(
+            f"N2 = 0 (band {ind.max_limit.band_text(ind.unit)} for 100 % of valid intervals)"
+        )
+        max_fail = (
+            f"fail: N2 > 0: a valid interval outside "
+            f"{ind.max_limit.band_text(ind.unit)}, allowed for 0 % of the time {cite}"
+        )
+    return (
+        f"pass: {' and '.join(checks)} {cite}",
+        share_fail,
+        max_fail,
+        f"insufficient data: fewer than {min_availability_percent:g} % of the expected "
+        "intervals are valid; no verdict",
+    )
 
 
 @dataclass(frozen=True)
@@ -587,35 +636,43 @@ class IndicatorEvaluation:
         n1: object = self.n1.ravel()
         if np.isnan(self.share_limit_percent):
             n1 = pd.array([pd.NA] * (k * n), dtype="Int64")
-        return pd.DataFrame({
-            "standard": self.standard,
-            "voltage_level": self.voltage_level,
-            "indicator": self.indicator,
-            "period_start_utc": self.period_start_utc.repeat(n),
-            "period_end_utc": self.period_end_utc.repeat(n),
-            "point_id": np.tile(np.asarray(self.point_ids, dtype=object), k),
-            "n_expected": np.repeat(self.n_expected, n),
-            "n_valid": self.n_valid.ravel(),
-            "n_flagged": self.n_flagged.ravel(),
-            "n_missing": self.n_missing.ravel(),
-            "availability_percent": self.availability_percent.ravel(),
-            "n1": n1,
-            "n2": self.n2.ravel(),
-            "t1_percent": self.t1_percent.ravel(),
-            "t2_percent": self.t2_percent.ravel(),
-            f"max_{u}": self.max_value.ravel(),
-            f"min_{u}": self.min_value.ravel(),
-            f"p95_{u}": self.p95_value.ravel(),
-            f"p05_{u}": self.p05_value.ravel(),
-            f"worst_{u}": self.worst_value.ravel(),
-            "worst_time_utc": pd.DatetimeIndex(self.worst_time_utc.ravel()).tz_localize("UTC"),
-            "verdict": self.verdict.ravel(),
-            "rule": self.rule.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "standard": self.standard,
+                "voltage_level": self.voltage_level,
+                "indicator": self.indicator,
+                "period_start_utc": self.period_start_utc.repeat(n),
+                "period_end_utc": self.period_end_utc.repeat(n),
+                "point_id": np.tile(np.asarray(self.point_ids, dtype=object), k),
+                "n_expected": np.repeat(self.n_expected, n),
+                "n_valid": self.n_valid.ravel(),
+                "n_flagged": self.n_flagged.ravel(),
+                "n_missing": self.n_missing.ravel(),
+                "availability_percent": self.availability_percent.ravel(),
+                "n1": n1,
+                "n2": self.n2.ravel(),
+                "t1_percent": self.t1_percent.ravel(),
+                "t2_percent": self.t2_percent.ravel(),
+                f"max_{u}": self.max_value.ravel(),
+                f"min_{u}": self.min_value.ravel(),
+                f"p95_{u}": self.p95_value.ravel(),
+                f"p05_{u}": self.p05_value.ravel(),
+                f"worst_{u}": self.worst_value.ravel(),
+                "worst_time_utc": pd.DatetimeIndex(self.worst_time_utc.ravel()).tz_localize("UTC"),
+                "verdict": self.verdict.ravel(),
+                "rule": self.rule.ravel(),
+            }
+        )
 
 
-def _verdict_codes(ind: Indicator, n_valid: IntArray, n1: IntArray, n2: IntArray,
-                   n_expected: IntArray, min_availability_percent: float) -> IntArray:
+def _verdict_codes(
+    ind: Indicator,
+    n_valid: IntArray,
+    n1: IntArray,
+    n2: IntArray,
+    n_expected: IntArray,
+    min_availability_percent: float,
+) -> IntArray:
     """0 pass, 1 share rule failed, 2 100 % rule failed, 3 insufficient data (precedence)."""
     code = np.zeros(n_valid.shape, dtype=np.int64)
     if ind.share_limit is not None:
@@ -627,27 +684,38 @@ def _verdict_codes(ind: Indicator, n_valid: IntArray, n1: IntArray, n2: IntArray
     return code
 
 
-def _evaluate_periods(lo: FloatArray, hi: FloatArray, flagged: BoolArray | None,
-                      t_ns: IntArray, bounds: IntArray, step_ns: int, origin_ns: int,
-                      ind: Indicator, *, min_availability_percent: float, basis: str,
-                      point_ids: tuple[str, ...], notes: tuple[str, ...]) -> IndicatorEvaluation:
+def _evaluate_periods(
+    lo: FloatArray,
+    hi: FloatArray,
+    flagged: BoolArray | None,
+    t_ns: IntArray,
+    bounds: IntArray,
+    step_ns: int,
+    origin_ns: int,
+    ind: Indicator,
+    *,
+    min_availability_percent: float,
+    basis: str,
+    point_ids: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> IndicatorEvaluation:
     same = lo is hi
     n_periods, n = len(bounds) - 1, hi.shape[1]
     starts = np.searchsorted(t_ns, bounds[:-1], side="left")
     ends = np.searchsorted(t_ns, bounds[1:], side="left")
-    n_expected = (_ceil_div(bounds[1:] - origin_ns, step_ns)
-                  - _ceil_div(bounds[:-1] - origin_ns, step_ns)).astype(np.int64)
+    n_expected = (
+        _ceil_div(bounds[1:] - origin_ns, step_ns) - _ceil_div(bounds[:-1] - origin_ns, step_ns)
+    ).astype(np.int64)
     int_names = ("n_valid", "n_flagged", "n1", "n2")
     float_names = ("max_value", "min_value", "p95_value", "p05_value", "worst_value")
-    ints: dict[str, IntArray] = {k: np.empty((n_periods, n), dtype=np.int64)
-                                 for k in int_names}
-    floats: dict[str, FloatArray] = {k: np.empty((n_periods, n), dtype=np.float64)
-                                     for k in float_names}
+    ints: dict[str, IntArray] = {k: np.empty((n_periods, n), dtype=np.int64) for k in int_names}
+    floats: dict[str, FloatArray] = {
+        k: np.empty((n_periods, n), dtype=np.float64) for k in float_names
+    }
     worst_t = np.full((n_periods, n), np.datetime64("NaT", "ns"))
     for k in range(n_periods):
         s, e = int(starts[k]), int(ends[k])
-        blk = _block_stats(lo[s:e], hi[s:e], None if flagged is None else flagged[s:e],
-                           ind, same)
+        blk = _block_stats(lo[s:e], hi[s:e], None if flagged is None else flagged[s:e], ind, same)
         for name in int_names:
             ints[name][k] = getattr(blk, name)
         for name in float_names:
@@ -669,23 +737,42 @@ def _evaluate_periods(lo: FloatArray, hi: FloatArray, flagged: BoolArray | None,
     rules = np.array(_rule_texts(ind, min_availability_percent))
     share = ind.share_limit.share_percent if ind.share_limit is not None else np.nan
     return IndicatorEvaluation(
-        standard=ind.standard, indicator=ind.name, voltage_level=ind.voltage_level,
-        clause=ind.clause, quantity=ind.quantity, value_unit=ind.unit, basis=basis,
-        limits=ind.limits_text(), share_limit_percent=float(share),
-        min_availability_percent=min_availability_percent, notes=notes, point_ids=point_ids,
-        period_start_utc=pd.DatetimeIndex(bounds[:-1].astype("datetime64[ns]")).tz_localize(
-            "UTC"),
+        standard=ind.standard,
+        indicator=ind.name,
+        voltage_level=ind.voltage_level,
+        clause=ind.clause,
+        quantity=ind.quantity,
+        value_unit=ind.unit,
+        basis=basis,
+        limits=ind.limits_text(),
+        share_limit_percent=float(share),
+        min_availability_percent=min_availability_percent,
+        notes=notes,
+        point_ids=point_ids,
+        period_start_utc=pd.DatetimeIndex(bounds[:-1].astype("datetime64[ns]")).tz_localize("UTC"),
         period_end_utc=pd.DatetimeIndex(bounds[1:].astype("datetime64[ns]")).tz_localize("UTC"),
-        n_expected=n_expected, n_valid=n_valid, n_flagged=n_flagged,
-        n_missing=exp2 - n_valid - n_flagged, availability_percent=availability,
-        n1=n1, n2=n2, t1_percent=t1, t2_percent=t2, max_value=floats["max_value"],
-        min_value=floats["min_value"], p95_value=floats["p95_value"],
+        n_expected=n_expected,
+        n_valid=n_valid,
+        n_flagged=n_flagged,
+        n_missing=exp2 - n_valid - n_flagged,
+        availability_percent=availability,
+        n1=n1,
+        n2=n2,
+        t1_percent=t1,
+        t2_percent=t2,
+        max_value=floats["max_value"],
+        min_value=floats["min_value"],
+        p95_value=floats["p95_value"],
         p05_value=floats["p05_value"],
-        worst_value=floats["worst_value"], worst_time_utc=worst_t, verdict=verdicts[code],
-        rule=rules[code])
+        worst_value=floats["worst_value"],
+        worst_time_utc=worst_t,
+        verdict=verdicts[code],
+        rule=rules[code],
+    )
 
 
 # --------------------------------------------------------------------------- measured
+
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -695,14 +782,21 @@ class _Prepared:
     notes: tuple[str, ...] = field(default=())
 
 
-def _voltage_deviation_percent(values: npt.ArrayLike, n_times: int, ind: Indicator,
-                               ls: LimitSet, nominal_v: float | None,
-                               check_units: bool) -> tuple[FloatArray, float]:
+def _voltage_deviation_percent(
+    values: npt.ArrayLike,
+    n_times: int,
+    ind: Indicator,
+    ls: LimitSet,
+    nominal_v: float | None,
+    check_units: bool,
+) -> tuple[FloatArray, float]:
     u0 = nominal_v if nominal_v is not None else ls.nominal_voltage_v(ind.voltage_level)
     if u0 is None:
-        msg = (f"{ls.id} {ind.voltage_level}: there is no default nominal voltage; pass "
-               "nominal_v = the agreed/declared supply voltage U_c [V] (e.g. 10000 for a "
-               "10 kV network)")
+        msg = (
+            f"{ls.id} {ind.voltage_level}: there is no default nominal voltage; pass "
+            "nominal_v = the agreed/declared supply voltage U_c [V] (e.g. 10000 for a "
+            "10 kV network)"
+        )
         raise InputError(msg)
     if not u0 > 0:
         msg = f"nominal_v must be positive [V], got {u0}"
@@ -712,55 +806,88 @@ def _voltage_deviation_percent(values: npt.ArrayLike, n_times: int, ind: Indicat
         unit = infer_voltage_unit(u, u0)
         if unit != "V":
             med = _robust_median(u)
-            msg = (f"values do not look like volts near nominal_v = {u0:g} V (median "
-                   f"{med:g}, read as {unit!r}): {_UNIT_FIX[unit]}. Pass check_units=False "
-                   "to skip this check.")
+            msg = (
+                f"values do not look like volts near nominal_v = {u0:g} V (median "
+                f"{med:g}, read as {unit!r}): {_UNIT_FIX[unit]}. Pass check_units=False "
+                "to skip this check."
+            )
             raise InputError(msg)
     return (u - u0) / u0 * 100.0, float(u0)
 
 
-def _prepare_rms(values: npt.ArrayLike | UnderOverDeviation, n_times: int, ind: Indicator,
-                 ls: LimitSet, nominal_v: float | None, check_units: bool) -> _Prepared:
+def _prepare_rms(
+    values: npt.ArrayLike | UnderOverDeviation,
+    n_times: int,
+    ind: Indicator,
+    ls: LimitSet,
+    nominal_v: float | None,
+    check_units: bool,
+) -> _Prepared:
     if isinstance(values, UnderOverDeviation):
-        msg = (f"{ind.citation} evaluates the 10-min mean r.m.s. voltage, not δU(−)/δU(+): "
-               "pass the 10-min r.m.s. voltages [V] as values")
+        msg = (
+            f"{ind.citation} evaluates the 10-min mean r.m.s. voltage, not δU(−)/δU(+): "
+            "pass the 10-min r.m.s. voltages [V] as values"
+        )
         raise InputError(msg)
     d, u0 = _voltage_deviation_percent(values, n_times, ind, ls, nominal_v, check_units)
-    return _Prepared(d, d, f"10-min r.m.s. values (IEC 61000-4-30), deviation from "
-                           f"U0 = {u0:g} V")
+    return _Prepared(d, d, f"10-min r.m.s. values (IEC 61000-4-30), deviation from U0 = {u0:g} V")
 
 
-def _prepare_under_over(values: npt.ArrayLike | UnderOverDeviation, n_times: int,
-                        ind: Indicator, ls: LimitSet, nominal_v: float | None,
-                        check_units: bool) -> _Prepared:
+def _prepare_under_over(
+    values: npt.ArrayLike | UnderOverDeviation,
+    n_times: int,
+    ind: Indicator,
+    ls: LimitSet,
+    nominal_v: float | None,
+    check_units: bool,
+) -> _Prepared:
     if isinstance(values, UnderOverDeviation):
         under = _as_2d(values.under_percent, n_times, "values.under_percent")
         over = _as_2d(values.over_percent, n_times, "values.over_percent")
         if under.shape != over.shape:
-            msg = (f"values.under_percent {under.shape} and values.over_percent {over.shape} "
-                   "must have the same shape")
+            msg = (
+                f"values.under_percent {under.shape} and values.over_percent {over.shape} "
+                "must have the same shape"
+            )
             raise InputError(msg)
         for name, arr in (("under_percent", under), ("over_percent", over)):
             neg = arr < 0
             if neg.any():
                 r, c = np.argwhere(neg)[0]
-                msg = (f"values.{name}[{r}, {c}] = {arr[r, c]:g} is negative: δU(−) and "
-                       "δU(+) are >= 0 by definition (IEC 61000-4-30 5.12); pass signed "
-                       "deviations as 10-min voltages instead")
+                msg = (
+                    f"values.{name}[{r}, {c}] = {arr[r, c]:g} is negative: δU(−) and "
+                    "δU(+) are >= 0 by definition (IEC 61000-4-30 5.12); pass signed "
+                    "deviations as 10-min voltages instead"
+                )
                 raise DataQualityError(msg)
-        return _Prepared(-under, over, "10-min under-/over-deviation δU(−), δU(+) "
-                                       "(IEC 61000-4-30 5.12, GOST 30804.4.30)")
+        return _Prepared(
+            -under,
+            over,
+            "10-min under-/over-deviation δU(−), δU(+) (IEC 61000-4-30 5.12, GOST 30804.4.30)",
+        )
     d, u0 = _voltage_deviation_percent(values, n_times, ind, ls, nominal_v, check_units)
-    note = (f"{ind.citation}: δU(−), δU(+) were estimated from 10-min mean voltages "
-            "(the deviation of the mean); they are lower bounds of the under-/over-deviation "
-            "measured per GOST 30804.4.30, so a pass here is not proof of compliance")
-    return _Prepared(d, d, f"10-min mean r.m.s. values, deviation from U0 = {u0:g} V "
-                           "(δU(−)/δU(+) estimated from the mean)", (note,))
+    note = (
+        f"{ind.citation}: δU(−), δU(+) were estimated from 10-min mean voltages "
+        "(the deviation of the mean); they are lower bounds of the under-/over-deviation "
+        "measured per GOST 30804.4.30, so a pass here is not proof of compliance"
+    )
+    return _Prepared(
+        d,
+        d,
+        f"10-min mean r.m.s. values, deviation from U0 = {u0:g} V "
+        "(δU(−)/δU(+) estimated from the mean)",
+        (note,),
+    )
 
 
-def _prepare_frequency(values: npt.ArrayLike | UnderOverDeviation, n_times: int,
-                       ind: Indicator, ls: LimitSet, nominal_v: float | None,
-                       check_units: bool) -> _Prepared:
+def _prepare_frequency(
+    values: npt.ArrayLike | UnderOverDeviation,
+    n_times: int,
+    ind: Indicator,
+    ls: LimitSet,
+    nominal_v: float | None,
+    check_units: bool,
+) -> _Prepared:
     if isinstance(values, UnderOverDeviation):
         msg = "frequency values must be an array of 10-s frequencies [Hz]"
         raise InputError(msg)
@@ -768,18 +895,28 @@ def _prepare_frequency(values: npt.ArrayLike | UnderOverDeviation, n_times: int,
     fn = ls.nominal_frequency_hz
     med = _robust_median(f)
     if check_units and med is not None and not 0.9 * fn <= med <= 1.1 * fn:
-        hint = ("they look like deviations: pass absolute frequencies (add the nominal "
-                f"{fn:g} Hz)" if med < 0.1 * fn else "check the unit (Hz expected)")
-        msg = (f"values should be 10-s frequencies near {fn:g} Hz but their median is "
-               f"{med:g}: {hint}. Pass check_units=False to skip this check.")
+        hint = (
+            f"they look like deviations: pass absolute frequencies (add the nominal {fn:g} Hz)"
+            if med < 0.1 * fn
+            else "check the unit (Hz expected)"
+        )
+        msg = (
+            f"values should be 10-s frequencies near {fn:g} Hz but their median is "
+            f"{med:g}: {hint}. Pass check_units=False to skip this check."
+        )
         raise InputError(msg)
     d = f - fn if ind.unit == "Hz" else (f - fn) / fn * 100.0
     return _Prepared(d, d, f"10-s frequency values (IEC 61000-4-30), deviation from {fn:g} Hz")
 
 
-def _prepare_magnitude(values: npt.ArrayLike | UnderOverDeviation, n_times: int,
-                       ind: Indicator, ls: LimitSet, nominal_v: float | None,
-                       check_units: bool) -> _Prepared:
+def _prepare_magnitude(
+    values: npt.ArrayLike | UnderOverDeviation,
+    n_times: int,
+    ind: Indicator,
+    ls: LimitSet,
+    nominal_v: float | None,
+    check_units: bool,
+) -> _Prepared:
     if isinstance(values, UnderOverDeviation):
         msg = f"{ind.name} values must be an array in {ind.unit}"
         raise InputError(msg)
@@ -787,14 +924,17 @@ def _prepare_magnitude(values: npt.ArrayLike | UnderOverDeviation, n_times: int,
     neg = x < 0
     if neg.any():
         r, c = np.argwhere(neg)[0]
-        msg = (f"values[{r}, {c}] = {x[r, c]:g} is negative; {ind.name} ({ind.quantity}) is "
-               "non-negative: check the column and the unit")
+        msg = (
+            f"values[{r}, {c}] = {x[r, c]:g} is negative; {ind.name} ({ind.quantity}) is "
+            "non-negative: check the column and the unit"
+        )
         raise DataQualityError(msg)
     return _Prepared(x, x, f"{ind.aggregation} values (IEC 61000-4-30 aggregation)")
 
 
-_Preparer = Callable[[npt.ArrayLike | UnderOverDeviation, int, Indicator, LimitSet,
-                      float | None, bool], _Prepared]
+_Preparer = Callable[
+    [npt.ArrayLike | UnderOverDeviation, int, Indicator, LimitSet, float | None, bool], _Prepared
+]
 _PREPARERS: dict[IndicatorKind, _Preparer] = {
     "voltage_rms_deviation": _prepare_rms,
     "voltage_under_over_deviation": _prepare_under_over,
@@ -814,9 +954,15 @@ class _Periods:
     notes: tuple[str, ...]
 
 
-def _periods(ls: LimitSet, ind: Indicator, t_ns: IntArray, timezone: str,
-             week_start: str | pd.Timestamp | None, min_availability_percent: float | None,
-             extra_notes: tuple[str, ...]) -> _Periods:
+def _periods(
+    ls: LimitSet,
+    ind: Indicator,
+    t_ns: IntArray,
+    timezone: str,
+    week_start: str | pd.Timestamp | None,
+    min_availability_percent: float | None,
+    extra_notes: tuple[str, ...],
+) -> _Periods:
     """Observation periods, availability threshold and notes shared by both entry points."""
     ws = week_start if week_start is not None else ls.default_week_start
     wd, minute = _parse_week_start(ws, timezone)
@@ -832,25 +978,26 @@ def _periods(ls: LimitSet, ind: Indicator, t_ns: IntArray, timezone: str,
         period = f"observation periods: calendar years from 1 January 00:00 {timezone}"
     else:
         period = f"observation weeks start {ws} local time ({timezone})"
-    notes = (*ind.verification_notes(), *extra_notes, f"{ls.id} edition: {ls.spec.edition}",
-             period)
+    notes = (*ind.verification_notes(), *extra_notes, f"{ls.id} edition: {ls.spec.edition}", period)
     return _Periods(bounds, min_av, notes)
 
 
-def evaluate(values: npt.ArrayLike | UnderOverDeviation,
-             time_utc: pd.DatetimeIndex | npt.ArrayLike,
-             indicator: str,
-             limit_set: LimitSet | str,
-             *,
-             timezone: str,
-             voltage_level: VoltageLevel = "LV",
-             flags: npt.ArrayLike | None = None,
-             nominal_v: float | None = None,
-             point_ids: Sequence[str] | None = None,
-             week_start: str | pd.Timestamp | None = None,
-             min_availability_percent: float | None = None,
-             time_label: Literal["start", "end"] = "start",
-             check_units: bool = True) -> IndicatorEvaluation:
+def evaluate(
+    values: npt.ArrayLike | UnderOverDeviation,
+    time_utc: pd.DatetimeIndex | npt.ArrayLike,
+    indicator: str,
+    limit_set: LimitSet | str,
+    *,
+    timezone: str,
+    voltage_level: VoltageLevel = "LV",
+    flags: npt.ArrayLike | None = None,
+    nominal_v: float | None = None,
+    point_ids: Sequence[str] | None = None,
+    week_start: str | pd.Timestamp | None = None,
+    min_availability_percent: float | None = None,
+    time_label: Literal["start", "end"] = "start",
+    check_units: bool = True,
+) -> IndicatorEvaluation:
     """Evaluate one indicator for many points per observation week (or year).
 
     Parameters
@@ -926,9 +1073,19 @@ def evaluate(values: npt.ArrayLike | UnderOverDeviation,
     flagged = _flags(flags, prep.hi.shape)
     per = _periods(ls, ind, t_ns, timezone, week_start, min_availability_percent, prep.notes)
     return _evaluate_periods(
-        prep.lo, prep.hi, flagged, t_ns, per.bounds, step_ns, origin_ns, ind,
-        min_availability_percent=per.min_availability_percent, basis=prep.basis,
-        point_ids=ids, notes=per.notes)
+        prep.lo,
+        prep.hi,
+        flagged,
+        t_ns,
+        per.bounds,
+        step_ns,
+        origin_ns,
+        ind,
+        min_availability_percent=per.min_availability_percent,
+        basis=prep.basis,
+        point_ids=ids,
+        notes=per.notes,
+    )
 
 
 def _check_measured_grid(t_ns: IntArray, ind: Indicator, step_ns: int) -> int:
@@ -941,19 +1098,30 @@ def _check_measured_grid(t_ns: IntArray, ind: Indicator, step_ns: int) -> int:
     fix = "pass time_label='end' if the timestamps mark interval ends"
     tick_ns = min(step_ns, _TEN_MIN_NS)
     tick = f"{ind.aggregation} UTC" if tick_ns == step_ns else "10-min UTC"
-    _check_grid(t_ns, tick_ns, 0, tick,
-                f"{ind.citation} {ind.name} uses {ind.aggregation} values that start on "
-                f"{tick} clock ticks (IEC 61000-4-30); realign the data, or {fix}")
+    _check_grid(
+        t_ns,
+        tick_ns,
+        0,
+        tick,
+        f"{ind.citation} {ind.name} uses {ind.aggregation} values that start on "
+        f"{tick} clock ticks (IEC 61000-4-30); realign the data, or {fix}",
+    )
     if tick_ns == step_ns:
         return 0
     origin = int(t_ns[0])
-    _check_grid(t_ns, step_ns, origin, ind.aggregation,
-                f"{ind.aggregation} values must follow each other at {ind.aggregation} "
-                f"steps from the first one ({_iso(origin)})")
+    _check_grid(
+        t_ns,
+        step_ns,
+        origin,
+        ind.aggregation,
+        f"{ind.aggregation} values must follow each other at {ind.aggregation} "
+        f"steps from the first one ({_iso(origin)})",
+    )
     return origin
 
 
 # --------------------------------------------------------------------------- simulated
+
 
 @dataclass(frozen=True)
 class SimulatedVoltageEvaluation:
@@ -1002,15 +1170,17 @@ class SimulatedVoltageEvaluation:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per point over the whole horizon (see :attr:`weekly` for weeks)."""
-        return pd.DataFrame({
-            "point_id": list(self.point_ids),
-            "n_steps_valid": self.n_steps_valid,
-            "band_lower_pu": self.band_lower_pu,
-            "band_upper_pu": self.band_upper_pu,
-            "share_out_of_band_percent": self.share_out_of_band_percent,
-            "worst_vm_pu": self.worst_vm_pu,
-            "worst_time_utc": pd.DatetimeIndex(self.worst_time_utc).tz_localize("UTC"),
-        })
+        return pd.DataFrame(
+            {
+                "point_id": list(self.point_ids),
+                "n_steps_valid": self.n_steps_valid,
+                "band_lower_pu": self.band_lower_pu,
+                "band_upper_pu": self.band_upper_pu,
+                "share_out_of_band_percent": self.share_out_of_band_percent,
+                "worst_vm_pu": self.worst_vm_pu,
+                "worst_time_utc": pd.DatetimeIndex(self.worst_time_utc).tz_localize("UTC"),
+            }
+        )
 
 
 def _check_pu_scale(vm: FloatArray, u0_pu: float) -> None:
@@ -1021,25 +1191,30 @@ def _check_pu_scale(vm: FloatArray, u0_pu: float) -> None:
     if unit == "V":
         return
     fix = {"percent": "the values look like percent: divide them by 100"}.get(
-        unit, "the values look like volts or kV: divide them by the base voltage")
-    msg = (f"vm_pu should be per-unit voltages near {u0_pu:g} but the median is {med:g}: "
-           f"{fix}. Pass check_units=False to skip this check.")
+        unit, "the values look like volts or kV: divide them by the base voltage"
+    )
+    msg = (
+        f"vm_pu should be per-unit voltages near {u0_pu:g} but the median is {med:g}: "
+        f"{fix}. Pass check_units=False to skip this check."
+    )
     raise InputError(msg)
 
 
-def evaluate_voltage_pu(vm_pu: npt.ArrayLike,
-                        time_utc: pd.DatetimeIndex | npt.ArrayLike,
-                        standard: StandardId | str = "GOST 32144-2013",
-                        voltage_level: VoltageLevel = "LV",
-                        *,
-                        timezone: str,
-                        point_ids: Sequence[str] | None = None,
-                        step: str | pd.Timedelta | None = None,
-                        u0_pu: float = 1.0,
-                        week_start: str | pd.Timestamp | None = None,
-                        min_availability_percent: float | None = None,
-                        limit_set: LimitSet | None = None,
-                        check_units: bool = True) -> SimulatedVoltageEvaluation:
+def evaluate_voltage_pu(
+    vm_pu: npt.ArrayLike,
+    time_utc: pd.DatetimeIndex | npt.ArrayLike,
+    standard: StandardId | str = "GOST 32144-2013",
+    voltage_level: VoltageLevel = "LV",
+    *,
+    timezone: str,
+    point_ids: Sequence[str] | None = None,
+    step: str | pd.Timedelta | None = None,
+    u0_pu: float = 1.0,
+    week_start: str | pd.Timestamp | None = None,
+    min_availability_percent: float | None = None,
+    limit_set: LimitSet | None = None,
+    check_units: bool = True,
+) -> SimulatedVoltageEvaluation:
     """Check simulated per-unit voltages against a standard's supply-voltage rule.
 
     Uses the same limits (indicator ``voltage_deviation``) and the same core evaluation as
@@ -1088,23 +1263,43 @@ def evaluate_voltage_pu(vm_pu: npt.ArrayLike,
         raise InputError(msg)
     t_ns = _time_axis(time_utc)
     step_ns = _simulation_step(step, t_ns)
-    _check_grid(t_ns, step_ns, int(t_ns[0]), f"{pd.Timedelta(step_ns)} simulation",
-                "simulation steps must be regular (a missing step may be left out or NaN)")
+    _check_grid(
+        t_ns,
+        step_ns,
+        int(t_ns[0]),
+        f"{pd.Timedelta(step_ns)} simulation",
+        "simulation steps must be regular (a missing step may be left out or NaN)",
+    )
     if point_ids is None and isinstance(vm_pu, pd.DataFrame):
         point_ids = [str(c) for c in vm_pu.columns]
     vm = _as_2d(vm_pu, len(t_ns), "vm_pu")
     if check_units:
         _check_pu_scale(vm, u0_pu)
     d = (vm / u0_pu - 1.0) * 100.0
-    basis = (f"simulation steps of {pd.Timedelta(step_ns)} (power-flow snapshots), not "
-             "IEC 61000-4-30 10-min aggregates; counts and shares are over steps")
-    extra = ((f"{ind.citation}: δU(−), δU(+) estimated from simulated step voltages",)
-             if ind.kind == "voltage_under_over_deviation" else ())
+    basis = (
+        f"simulation steps of {pd.Timedelta(step_ns)} (power-flow snapshots), not "
+        "IEC 61000-4-30 10-min aggregates; counts and shares are over steps"
+    )
+    extra = (
+        (f"{ind.citation}: δU(−), δU(+) estimated from simulated step voltages",)
+        if ind.kind == "voltage_under_over_deviation"
+        else ()
+    )
     per = _periods(ls, ind, t_ns, timezone, week_start, min_availability_percent, extra)
-    weekly = _evaluate_periods(d, d, None, t_ns, per.bounds, step_ns, int(t_ns[0]), ind,
-                               min_availability_percent=per.min_availability_percent,
-                               basis=basis, point_ids=_point_ids(point_ids, d.shape[1]),
-                               notes=per.notes)
+    weekly = _evaluate_periods(
+        d,
+        d,
+        None,
+        t_ns,
+        per.bounds,
+        step_ns,
+        int(t_ns[0]),
+        ind,
+        min_availability_percent=per.min_availability_percent,
+        basis=basis,
+        point_ids=_point_ids(point_ids, d.shape[1]),
+        notes=per.notes,
+    )
     return _horizon_summary(weekly, vm, d, t_ns, ind, step_ns, u0_pu)
 
 
@@ -1122,9 +1317,15 @@ def _simulation_step(step: str | pd.Timedelta | None, t_ns: IntArray) -> int:
     return step_ns
 
 
-def _horizon_summary(weekly: IndicatorEvaluation, vm: FloatArray, d: FloatArray,
-                     t_ns: IntArray, ind: Indicator, step_ns: int,
-                     u0_pu: float) -> SimulatedVoltageEvaluation:
+def _horizon_summary(
+    weekly: IndicatorEvaluation,
+    vm: FloatArray,
+    d: FloatArray,
+    t_ns: IntArray,
+    ind: Indicator,
+    step_ns: int,
+    u0_pu: float,
+) -> SimulatedVoltageEvaluation:
     """Share out of the narrowest band and the worst step over the whole horizon."""
     whole = _block_stats(d, d, None, ind, same=True)
     band = ind.narrowest_limit
@@ -1138,10 +1339,17 @@ def _horizon_summary(weekly: IndicatorEvaluation, vm: FloatArray, d: FloatArray,
     worst_t = np.full(d.shape[1], np.datetime64("NaT", "ns"))
     worst_t[has] = t_ns[whole.worst_row[has]].astype("datetime64[ns]")
     return SimulatedVoltageEvaluation(
-        weekly=weekly, basis=weekly.basis, step_s=step_ns / _NS, u0_pu=float(u0_pu),
+        weekly=weekly,
+        basis=weekly.basis,
+        step_s=step_ns / _NS,
+        u0_pu=float(u0_pu),
         band_share_percent=band.share_percent,
         band_lower_pu=np.nan if band.lower is None else u0_pu * (1 + band.lower / 100),
         band_upper_pu=np.nan if band.upper is None else u0_pu * (1 + band.upper / 100),
-        point_ids=weekly.point_ids, n_steps_valid=whole.n_valid,
-        share_out_of_band_percent=share, worst_vm_pu=worst_vm, worst_time_utc=worst_t,
-        notes=weekly.notes)
+        point_ids=weekly.point_ids,
+        n_steps_valid=whole.n_valid,
+        share_out_of_band_percent=share,
+        worst_vm_pu=worst_vm,
+        worst_time_utc=worst_t,
+        notes=weekly.notes,
+    )

@@ -60,10 +60,10 @@ Observation = Literal["week", "year"]
 Verification = Literal["corpus", "memory"]
 ValueUnit = Literal["percent", "Hz", "1"]
 IndicatorKind = Literal[
-    "voltage_rms_deviation",          # 10-min r.m.s. value vs U0, % of U0 (EN 50160)
-    "voltage_under_over_deviation",   # δU(−), δU(+) per IEC 61000-4-30 5.12 (GOST 32144)
-    "frequency_deviation",            # 10-s frequency vs nominal, Hz or % of nominal
-    "magnitude",                      # a non-negative quantity with an upper limit
+    "voltage_rms_deviation",  # 10-min r.m.s. value vs U0, % of U0 (EN 50160)
+    "voltage_under_over_deviation",  # δU(−), δU(+) per IEC 61000-4-30 5.12 (GOST 32144)
+    "frequency_deviation",  # 10-s frequency vs nominal, Hz or % of nominal
+    "magnitude",  # a non-negative quantity with an upper limit
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -97,8 +97,10 @@ class LimitSpec(_Strict):
             msg = "a limit needs `lower`, `upper` or both"
             raise ValueError(msg)
         if self.lower is not None and self.lower >= 0:
-            msg = (f"`lower` is a deviation below zero and must be negative, got {self.lower} "
-                   "(write -10 for 'at most 10 % below')")
+            msg = (
+                f"`lower` is a deviation below zero and must be negative, got {self.lower} "
+                "(write -10 for 'at most 10 % below')"
+            )
             raise ValueError(msg)
         if self.upper is not None and self.upper <= 0:
             msg = f"`upper` must be positive, got {self.upper}"
@@ -128,8 +130,10 @@ class IndicatorSpec(_Strict):
     def _check(self) -> IndicatorSpec:
         shares = [lim.share_percent for lim in self.limits]
         if sum(s == 100 for s in shares) > 1 or sum(s < 100 for s in shares) > 1:
-            msg = ("`limits` holds at most one band with share_percent 100 (counted as N2) "
-                   f"and one with a smaller share (counted as N1); got shares {shares}")
+            msg = (
+                "`limits` holds at most one band with share_percent 100 (counted as N2) "
+                f"and one with a smaller share (counted as N1); got shares {shares}"
+            )
             raise ValueError(msg)
         if self.kind == "magnitude" and any(lim.lower is not None for lim in self.limits):
             msg = "a `magnitude` indicator is non-negative: give only `upper` limits"
@@ -190,8 +194,10 @@ class LevelSpec(_Strict):
                 msg = f"indicator name {name!r} must be lower_snake_case"
                 raise ValueError(msg)
             if self.harmonics is not None and _HARMONIC.match(name):
-                msg = (f"indicator {name!r} clashes with the `harmonics` table; "
-                       "give individual harmonics only in `harmonics`")
+                msg = (
+                    f"indicator {name!r} clashes with the `harmonics` table; "
+                    "give individual harmonics only in `harmonics`"
+                )
                 raise ValueError(msg)
         return self
 
@@ -338,29 +344,38 @@ class Indicator:
 
     def limits_text(self) -> str:
         """All limits as text, e.g. ``'95 %: -10 .. +10 %; 100 %: -15 .. +10 %'``."""
-        parts = [f"{lim.share_percent:g} %: {lim.band_text(self.unit)}"
-                 for lim in (self.share_limit, self.max_limit) if lim is not None]
+        parts = [
+            f"{lim.share_percent:g} %: {lim.band_text(self.unit)}"
+            for lim in (self.share_limit, self.max_limit)
+            if lim is not None
+        ]
         return "; ".join(parts)
 
     def verification_notes(self) -> tuple[str, ...]:
         """Notes to print with every result that uses this indicator."""
         out: list[str] = []
         if self.verification == "memory":
-            out.append(f"{self.citation} {self.name}: limit values not verified against the "
-                       f"official text (verification: memory). {self.verification_note}".strip())
+            out.append(
+                f"{self.citation} {self.name}: limit values not verified against the "
+                f"official text (verification: memory). {self.verification_note}".strip()
+            )
         elif self.verification_note:
             out.append(f"{self.citation} {self.name}: {self.verification_note}")
         if self.clause_verification == "memory":
-            out.append(f"{self.standard}: clause number {self.clause} not verified "
-                       "against the official text")
+            out.append(
+                f"{self.standard}: clause number {self.clause} not verified "
+                "against the official text"
+            )
         return tuple(out)
 
 
 def _limits_of(limits: list[LimitSpec]) -> tuple[Limit | None, Limit | None]:
-    share = next((Limit(x.share_percent, x.lower, x.upper)
-                  for x in limits if x.share_percent < 100), None)
-    peak = next((Limit(x.share_percent, x.lower, x.upper)
-                 for x in limits if x.share_percent == 100), None)
+    share = next(
+        (Limit(x.share_percent, x.lower, x.upper) for x in limits if x.share_percent < 100), None
+    )
+    peak = next(
+        (Limit(x.share_percent, x.lower, x.upper) for x in limits if x.share_percent == 100), None
+    )
     return share, peak
 
 
@@ -370,27 +385,49 @@ def _resolve(spec: LimitSetSpec) -> dict[tuple[str, str], Indicator]:
         for name, ind in lv.indicators.items():
             share, peak = _limits_of(ind.limits)
             out[(level, name)] = Indicator(
-                name=name, standard=spec.id, voltage_level=level, clause=ind.clause,
-                quantity=ind.quantity, kind=ind.kind, unit=ind.unit,
-                aggregation=ind.aggregation, observation=ind.observation,
-                share_limit=share, max_limit=peak, verification=ind.verification,
+                name=name,
+                standard=spec.id,
+                voltage_level=level,
+                clause=ind.clause,
+                quantity=ind.quantity,
+                kind=ind.kind,
+                unit=ind.unit,
+                aggregation=ind.aggregation,
+                observation=ind.observation,
+                share_limit=share,
+                max_limit=peak,
+                verification=ind.verification,
                 clause_verification=ind.clause_verification,
-                verification_note=ind.verification_note, note=ind.note)
+                verification_note=ind.verification_note,
+                note=ind.note,
+            )
         h = lv.harmonics
         if h is None:
             continue
         for order in sorted(h.limits_percent_of_u1):
             value = h.limits_percent_of_u1[order]
-            peak = (Limit(100.0, None, value * h.p100_multiplier)
-                    if h.p100_multiplier is not None else None)
+            peak = (
+                Limit(100.0, None, value * h.p100_multiplier)
+                if h.p100_multiplier is not None
+                else None
+            )
             out[(level, f"harmonic_{order}")] = Indicator(
-                name=f"harmonic_{order}", standard=spec.id, voltage_level=level,
-                clause=h.clause, quantity=f"harmonic voltage of order {order}, % of U1",
-                kind="magnitude", unit="percent", aggregation=h.aggregation,
-                observation=h.observation, share_limit=Limit(h.share_percent, None, value),
-                max_limit=peak, verification=h.verification,
+                name=f"harmonic_{order}",
+                standard=spec.id,
+                voltage_level=level,
+                clause=h.clause,
+                quantity=f"harmonic voltage of order {order}, % of U1",
+                kind="magnitude",
+                unit="percent",
+                aggregation=h.aggregation,
+                observation=h.observation,
+                share_limit=Limit(h.share_percent, None, value),
+                max_limit=peak,
+                verification=h.verification,
                 clause_verification=h.clause_verification,
-                verification_note=h.verification_note, note=h.note)
+                verification_note=h.verification_note,
+                note=h.note,
+            )
     return out
 
 
@@ -442,13 +479,17 @@ class LimitSet:
     def indicator(self, voltage_level: str, name: str) -> Indicator:
         """Return one indicator; raise :class:`InputError` listing what exists."""
         if voltage_level not in self.spec.levels:
-            msg = (f"{self.id} ({self.path}): no voltage level {voltage_level!r}; "
-                   f"pass voltage_level= one of {sorted(self.spec.levels)}")
+            msg = (
+                f"{self.id} ({self.path}): no voltage level {voltage_level!r}; "
+                f"pass voltage_level= one of {sorted(self.spec.levels)}"
+            )
             raise InputError(msg)
         found = self.indicators.get((voltage_level, name))
         if found is None:
-            msg = (f"{self.id} ({self.path}): no indicator {name!r} at {voltage_level}; "
-                   f"available: {', '.join(self.indicator_names(voltage_level))}")
+            msg = (
+                f"{self.id} ({self.path}): no indicator {name!r} at {voltage_level}; "
+                f"available: {', '.join(self.indicator_names(voltage_level))}"
+            )
             raise InputError(msg)
         return found
 
@@ -525,7 +566,9 @@ def get_limit_set(standard: str) -> LimitSet:
     """
     files = _builtin_files()
     if standard not in files:
-        msg = (f"no built-in limit set {standard!r}; built-in: {sorted(files)}. "
-               "Load your own with load_limit_set(path).")
+        msg = (
+            f"no built-in limit set {standard!r}; built-in: {sorted(files)}. "
+            "Load your own with load_limit_set(path)."
+        )
         raise InputError(msg)
     return load_limit_set(files[standard])

@@ -90,17 +90,37 @@ _NS: Final = 1_000_000_000
 _RANK: Final[dict[str, int]] = {"pass": 0, "insufficient data": 1, "fail": 2}
 _VERDICTS: Final = ("pass", "insufficient data", "fail")
 _ORDER: Final[dict[str, int]] = {
-    name: i for i, name in enumerate(
-        ["voltage_deviation", "frequency_deviation", "frequency_deviation_isolated",
-         "unbalance_negative_sequence", "unbalance_zero_sequence", "thd",
-         *[f"harmonic_{n}" for n in range(2, 51)], "pst", "plt"])}
+    name: i
+    for i, name in enumerate(
+        [
+            "voltage_deviation",
+            "frequency_deviation",
+            "frequency_deviation_isolated",
+            "unbalance_negative_sequence",
+            "unbalance_zero_sequence",
+            "thd",
+            *[f"harmonic_{n}" for n in range(2, 51)],
+            "pst",
+            "plt",
+        ]
+    )
+}
 
 #: Columns of an event table: ``point_id``, ``kind`` (``'dip'``, ``'swell'``,
 #: ``'interruption'``, ``'flagged interval'`` ...), ``start_utc``, ``end_utc`` (tz-aware),
 #: ``duration_s`` [s], ``phase``, ``extreme_percent`` (residual voltage of a dip, maximum
 #: of a swell [% of U0]; NaN if unknown), ``source`` and ``detail`` (free text).
-EVENT_COLUMNS: Final = ("point_id", "kind", "start_utc", "end_utc", "duration_s", "phase",
-                        "extreme_percent", "source", "detail")
+EVENT_COLUMNS: Final = (
+    "point_id",
+    "kind",
+    "start_utc",
+    "end_utc",
+    "duration_s",
+    "phase",
+    "extreme_percent",
+    "source",
+    "detail",
+)
 
 EventSource = Callable[[MeasurementSet], pd.DataFrame]
 """A detector: measurements -> event table with :data:`EVENT_COLUMNS`."""
@@ -119,8 +139,9 @@ def resolve_limit_set(limit_set: LimitSet | str | Path) -> LimitSet:
     return get_limit_set(text)
 
 
-def _references(ls: LimitSet, level: str, nominal_v: float | None,
-                nominal_line_v: float | None) -> tuple[float | None, float | None]:
+def _references(
+    ls: LimitSet, level: str, nominal_v: float | None, nominal_line_v: float | None
+) -> tuple[float | None, float | None]:
     """U0 of phase-to-neutral and of line-to-line channels [V]."""
     for name, value in (("nominal_v", nominal_v), ("nominal_line_v", nominal_line_v)):
         if value is not None and not value > 0:
@@ -136,8 +157,12 @@ def _references(ls: LimitSet, level: str, nominal_v: float | None,
 # --------------------------------------------------------------------------- events
 
 
-def events_frame(events: pd.DataFrame | SupportsToFrame | None,
-                 where: str = "events", *, point_id: str | None = None) -> pd.DataFrame:
+def events_frame(
+    events: pd.DataFrame | SupportsToFrame | None,
+    where: str = "events",
+    *,
+    point_id: str | None = None,
+) -> pd.DataFrame:
     """Normalise an event table to :data:`EVENT_COLUMNS` (validated).
 
     Parameters
@@ -171,19 +196,25 @@ def events_frame(events: pd.DataFrame | SupportsToFrame | None,
         df = df.assign(detail="channels: " + df["channels"].astype(str))
     need = {"point_id", "start_utc"}
     if not need <= set(df.columns) or not ({"end_utc", "duration_s"} & set(df.columns)):
-        msg = (f"{where}: an event table needs point_id, start_utc and end_utc (or "
-               f"duration_s); found {list(df.columns)[:10]}")
+        msg = (
+            f"{where}: an event table needs point_id, start_utc and end_utc (or "
+            f"duration_s); found {list(df.columns)[:10]}"
+        )
         raise InputError(msg)
     start = _aware_column(df["start_utc"], where, "start_utc")
     if "end_utc" in df.columns:
         end = _aware_column(df["end_utc"], where, "end_utc")
     else:
-        end = pd.DatetimeIndex(start + pd.to_timedelta(
-            pd.to_numeric(df["duration_s"]).to_numpy(dtype=np.float64), unit="s"))
+        end = pd.DatetimeIndex(
+            start
+            + pd.to_timedelta(pd.to_numeric(df["duration_s"]).to_numpy(dtype=np.float64), unit="s")
+        )
     bad = np.flatnonzero(np.asarray(end < start))
     if bad.size:
-        msg = (f"{where}: row {int(bad[0]) + 1} (1-based): end_utc {end[int(bad[0])]} is before "
-               f"start_utc {start[int(bad[0])]}")
+        msg = (
+            f"{where}: row {int(bad[0]) + 1} (1-based): end_utc {end[int(bad[0])]} is before "
+            f"start_utc {start[int(bad[0])]}"
+        )
         raise InputError(msg)
     n = len(df)
 
@@ -191,17 +222,21 @@ def events_frame(events: pd.DataFrame | SupportsToFrame | None,
         return df[name].to_numpy() if name in df.columns else np.full(n, default, dtype=object)
 
     duration = (end - start).total_seconds()
-    out = pd.DataFrame({
-        "point_id": df["point_id"].astype(str).to_numpy(),
-        "kind": col("kind", "event"),
-        "start_utc": start, "end_utc": end,
-        "duration_s": np.asarray(duration, dtype=np.float64),
-        "phase": col("phase", ""),
-        "extreme_percent": pd.to_numeric(pd.Series(col("extreme_percent", np.nan)),
-                                         errors="coerce").to_numpy(dtype=np.float64),
-        "source": col("source", where),
-        "detail": col("detail", ""),
-    })
+    out = pd.DataFrame(
+        {
+            "point_id": df["point_id"].astype(str).to_numpy(),
+            "kind": col("kind", "event"),
+            "start_utc": start,
+            "end_utc": end,
+            "duration_s": np.asarray(duration, dtype=np.float64),
+            "phase": col("phase", ""),
+            "extreme_percent": pd.to_numeric(
+                pd.Series(col("extreme_percent", np.nan)), errors="coerce"
+            ).to_numpy(dtype=np.float64),
+            "source": col("source", where),
+            "detail": col("detail", ""),
+        }
+    )
     return out.sort_values(["point_id", "start_utc"], kind="stable").reset_index(drop=True)
 
 
@@ -211,8 +246,10 @@ def _aware_column(values: pd.Series, where: str, name: str) -> pd.DatetimeIndex:
         naive = ~text.str.contains(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$", regex=True)
         if naive.any():
             row = int(np.argmax(naive.to_numpy()))
-            msg = (f"{where}: row {row + 1} (1-based), column {name}: {text.iloc[row]!r} has "
-                   "no UTC offset; write e.g. 2025-06-02T10:00:00Z")
+            msg = (
+                f"{where}: row {row + 1} (1-based), column {name}: {text.iloc[row]!r} has "
+                "no UTC offset; write e.g. 2025-06-02T10:00:00Z"
+            )
             raise InputError(msg)
         try:
             idx = pd.DatetimeIndex(pd.to_datetime(text, utc=True, format="ISO8601"))
@@ -232,12 +269,19 @@ def _aware_column(values: pd.Series, where: str, name: str) -> pd.DatetimeIndex:
 
 
 def _empty_events() -> pd.DataFrame:
-    return pd.DataFrame({
-        "point_id": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
-        "start_utc": pd.DatetimeIndex([], tz="UTC"), "end_utc": pd.DatetimeIndex([], tz="UTC"),
-        "duration_s": pd.Series([], dtype=np.float64), "phase": pd.Series([], dtype=object),
-        "extreme_percent": pd.Series([], dtype=np.float64),
-        "source": pd.Series([], dtype=object), "detail": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "point_id": pd.Series([], dtype=object),
+            "kind": pd.Series([], dtype=object),
+            "start_utc": pd.DatetimeIndex([], tz="UTC"),
+            "end_utc": pd.DatetimeIndex([], tz="UTC"),
+            "duration_s": pd.Series([], dtype=np.float64),
+            "phase": pd.Series([], dtype=object),
+            "extreme_percent": pd.Series([], dtype=np.float64),
+            "source": pd.Series([], dtype=object),
+            "detail": pd.Series([], dtype=object),
+        }
+    )
 
 
 def flagged_intervals(ms: MeasurementSet) -> pd.DataFrame:
@@ -256,8 +300,16 @@ def flagged_intervals(ms: MeasurementSet) -> pd.DataFrame:
         if r.size:
             s0 = utc_ns(ser.time_utc)[r]
             step = int(ser.step.value)
-            parts.append(pd.DataFrame({"p": ser.point_index[c], "s": s0, "e": s0 + step,
-                                       "q": f"{ser.name} ({ser.quantity.aggregation})"}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "p": ser.point_index[c],
+                        "s": s0,
+                        "e": s0 + step,
+                        "q": f"{ser.name} ({ser.quantity.aggregation})",
+                    }
+                )
+            )
     if not parts:
         return _empty_events()
     w = pd.concat(parts, ignore_index=True).sort_values(["p", "s", "e"], kind="stable")
@@ -270,12 +322,19 @@ def flagged_intervals(ms: MeasurementSet) -> pd.DataFrame:
     detail = g["q"].agg(lambda q: "flagged: " + ", ".join(sorted(set(q))))
     start = pd.DatetimeIndex(ep["s"].to_numpy().astype("datetime64[ns]")).tz_localize("UTC")
     end = pd.DatetimeIndex(ep["e"].to_numpy().astype("datetime64[ns]")).tz_localize("UTC")
-    return pd.DataFrame({
-        "point_id": np.asarray(ms.point_ids, dtype=object)[ep["p"].to_numpy()],
-        "kind": "flagged interval", "start_utc": start, "end_utc": end,
-        "duration_s": (ep["e"].to_numpy() - ep["s"].to_numpy()) / _NS, "phase": "",
-        "extreme_percent": np.nan, "source": f"measurement flags ({ms.source})",
-        "detail": detail.to_numpy()}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "point_id": np.asarray(ms.point_ids, dtype=object)[ep["p"].to_numpy()],
+            "kind": "flagged interval",
+            "start_utc": start,
+            "end_utc": end,
+            "duration_s": (ep["e"].to_numpy() - ep["s"].to_numpy()) / _NS,
+            "phase": "",
+            "extreme_percent": np.nan,
+            "source": f"measurement flags ({ms.source})",
+            "detail": detail.to_numpy(),
+        }
+    ).reset_index(drop=True)
 
 
 _EVENT_SOURCES: dict[str, EventSource] = {"flags": flagged_intervals}
@@ -317,15 +376,19 @@ def _apply_events(ms: MeasurementSet, events: pd.DataFrame) -> tuple[Measurement
     notes = []
     if not known.all():
         unknown = sorted(set(events.loc[~known, "point_id"]))
-        notes.append(f"{int((~known).sum())} event(s) at points without measurements were "
-                     f"ignored: {', '.join(unknown[:5])}")
+        notes.append(
+            f"{int((~known).sum())} event(s) at points without measurements were "
+            f"ignored: {', '.join(unknown[:5])}"
+        )
     ev = events[known]
     start = utc_ns(pd.DatetimeIndex(ev["start_utc"]))
     end = np.maximum(utc_ns(pd.DatetimeIndex(ev["end_utc"])), start + 1)  # [start, end)
     points = np.asarray(idx[known].to_numpy(), dtype=np.int64)
     out = apply_windows(ms, points, start, end)
-    notes.append(f"{len(ev)} event(s) flag the intervals they overlap (IEC 61000-4-30 4.7); "
-                 "flagged intervals are excluded from N")
+    notes.append(
+        f"{len(ev)} event(s) flag the intervals they overlap (IEC 61000-4-30 4.7); "
+        "flagged intervals are excluded from N"
+    )
     return out, notes
 
 
@@ -401,12 +464,19 @@ class Assessment:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict: header, points, table, limits, availability, events, notes."""
         return {
-            "standard": self.standard, "edition": self.edition,
-            "voltage_level": self.voltage_level, "timezone": self.timezone,
-            "nominal_v": self.nominal_v, "nominal_line_v": self.nominal_line_v,
-            "points": records(self.points), "table": records(self.table),
-            "limits": records(self.limits), "availability": records(self.availability),
-            "events": records(self.events), "notes": list(self.notes)}
+            "standard": self.standard,
+            "edition": self.edition,
+            "voltage_level": self.voltage_level,
+            "timezone": self.timezone,
+            "nominal_v": self.nominal_v,
+            "nominal_line_v": self.nominal_line_v,
+            "points": records(self.points),
+            "table": records(self.table),
+            "limits": records(self.limits),
+            "availability": records(self.availability),
+            "events": records(self.events),
+            "notes": list(self.notes),
+        }
 
 
 def _some(points: pd.DataFrame) -> str:
@@ -451,18 +521,21 @@ def _plain(v: object) -> object:
     return v
 
 
-def assess(measurements: MeasurementSet | SupportsToFrame | pd.DataFrame,
-           limit_set: LimitSet | str | Path = "GOST 32144-2013", *,
-           timezone: str,
-           voltage_level: VoltageLevel = "LV",
-           nominal_v: float | None = None,
-           nominal_line_v: float | None = None,
-           voltage_unit: VoltageUnitArg = "auto",
-           events: pd.DataFrame | SupportsToFrame | None = None,
-           week_start: str | pd.Timestamp | None = None,
-           min_availability_percent: float | None = None,
-           isolated_system: bool = False,
-           indicators: Sequence[str] | None = None) -> Assessment:
+def assess(
+    measurements: MeasurementSet | SupportsToFrame | pd.DataFrame,
+    limit_set: LimitSet | str | Path = "GOST 32144-2013",
+    *,
+    timezone: str,
+    voltage_level: VoltageLevel = "LV",
+    nominal_v: float | None = None,
+    nominal_line_v: float | None = None,
+    voltage_unit: VoltageUnitArg = "auto",
+    events: pd.DataFrame | SupportsToFrame | None = None,
+    week_start: str | pd.Timestamp | None = None,
+    min_availability_percent: float | None = None,
+    isolated_system: bool = False,
+    indicators: Sequence[str] | None = None,
+) -> Assessment:
     """Weekly evaluation of every measured indicator, phase and point.
 
     Parameters
@@ -526,9 +599,11 @@ def assess(measurements: MeasurementSet | SupportsToFrame | pd.DataFrame,
     notes: list[str] = []
     if "voltage" in ms.series:
         if u0 is None or u0_line is None:
-            msg = (f"{ls.id} {voltage_level}: there is no default nominal voltage; pass "
-                   "nominal_v (phase-to-neutral) or nominal_line_v (line-to-line) = the agreed "
-                   "supply voltage U_c [V], e.g. nominal_line_v=10000 for a 10 kV network")
+            msg = (
+                f"{ls.id} {voltage_level}: there is no default nominal voltage; pass "
+                "nominal_v (phase-to-neutral) or nominal_line_v (line-to-line) = the agreed "
+                "supply voltage U_c [V], e.g. nominal_line_v=10000 for a 10 kV network"
+            )
             raise InputError(msg)
         ms = normalise_voltage_units(ms, u0, u0_line, voltage_unit=voltage_unit)
     given = events_frame(events)
@@ -537,32 +612,48 @@ def assess(measurements: MeasurementSet | SupportsToFrame | pd.DataFrame,
     jobs, skipped = _jobs(ms_flagged, ls, voltage_level, isolated_system, indicators)
     notes += skipped
     if not jobs:
-        msg = (f"{ms.source}: nothing to assess against {ls.id} {voltage_level}: measured "
-               f"{sorted(ms.series)}; evaluable indicators: {', '.join(level_names)}")
+        msg = (
+            f"{ms.source}: nothing to assess against {ls.id} {voltage_level}: measured "
+            f"{sorted(ms.series)}; evaluable indicators: {', '.join(level_names)}"
+        )
         raise InputError(msg)
     evaluations: list[IndicatorEvaluation] = []
     frames = []
     for job in jobs:
-        for ev, cols in _run_job(job, ls, voltage_level, timezone, week_start,
-                                 min_availability_percent, u0, u0_line):
+        for ev, cols in _run_job(
+            job, ls, voltage_level, timezone, week_start, min_availability_percent, u0, u0_line
+        ):
             evaluations.append(ev)
             frames.append(_detail_frame(ev, job, cols, ms.point_ids))
             notes += [n for n in ev.notes if n not in notes]
     detail = pd.concat(frames, ignore_index=True)
-    detail = detail.sort_values(["point_id", "period_start_utc", "order", "phase"],
-                                kind="stable").drop(columns="order").reset_index(drop=True)
+    detail = (
+        detail.sort_values(["point_id", "period_start_utc", "order", "phase"], kind="stable")
+        .drop(columns="order")
+        .reset_index(drop=True)
+    )
     table = _indicator_table(detail)
     found = flagged_intervals(ms)
-    all_events = pd.concat([e for e in (given, found) if not e.empty] or [_empty_events()],
-                           ignore_index=True).sort_values(["point_id", "start_utc"],
-                                                          kind="stable")
+    all_events = pd.concat(
+        [e for e in (given, found) if not e.empty] or [_empty_events()], ignore_index=True
+    ).sort_values(["point_id", "start_utc"], kind="stable")
     return Assessment(
-        standard=ls.id, edition=ls.spec.edition, voltage_level=voltage_level,
-        timezone=timezone, nominal_v=u0, nominal_line_v=u0_line, table=table, detail=detail,
-        points=_points_table(table, ms.point_ids), limits=_limits_table(ls, jobs, voltage_level),
-        availability=ms_flagged.availability(), events=all_events.reset_index(drop=True),
-        evaluations=tuple(evaluations), measurements=ms_flagged,
-        notes=tuple(dict.fromkeys(notes)))
+        standard=ls.id,
+        edition=ls.spec.edition,
+        voltage_level=voltage_level,
+        timezone=timezone,
+        nominal_v=u0,
+        nominal_line_v=u0_line,
+        table=table,
+        detail=detail,
+        points=_points_table(table, ms.point_ids),
+        limits=_limits_table(ls, jobs, voltage_level),
+        availability=ms_flagged.availability(),
+        events=all_events.reset_index(drop=True),
+        evaluations=tuple(evaluations),
+        measurements=ms_flagged,
+        notes=tuple(dict.fromkeys(notes)),
+    )
 
 
 def _is_aggregated(obj: object) -> bool:
@@ -578,16 +669,19 @@ class _Job:
     other: IndicatorSeries | None = None  # δU(+) with ``series`` = δU(−)
 
 
-def _jobs(ms: MeasurementSet, ls: LimitSet, level: str, isolated: bool,
-          wanted: Sequence[str] | None) -> tuple[list[_Job], list[str]]:
+def _jobs(
+    ms: MeasurementSet, ls: LimitSet, level: str, isolated: bool, wanted: Sequence[str] | None
+) -> tuple[list[_Job], list[str]]:
     notes: list[str] = []
     jobs: list[_Job] = []
     names = set(ls.indicator_names(level))
     if wanted is not None:
         unknown = sorted(set(wanted) - names)
         if unknown:
-            msg = (f"{ls.id} {level}: unknown indicator(s) {unknown}; available: "
-                   f"{', '.join(sorted(names, key=lambda x: _ORDER.get(x, 999)))}")
+            msg = (
+                f"{ls.id} {level}: unknown indicator(s) {unknown}; available: "
+                f"{', '.join(sorted(names, key=lambda x: _ORDER.get(x, 999)))}"
+            )
             raise InputError(msg)
     has_dev = {"voltage_under_deviation", "voltage_over_deviation"} <= set(ms.series)
     for name, ser in ms.series.items():
@@ -602,63 +696,93 @@ def _jobs(ms: MeasurementSet, ls: LimitSet, level: str, isolated: bool,
         ind = ls.indicator(level, target)
         if name in ("voltage_under_deviation", "voltage_over_deviation"):
             if ind.kind != "voltage_under_over_deviation":
-                notes.append(f"{name}: not evaluated, {ls.id} judges the 10-min r.m.s. "
-                             "voltage, not δU(−)/δU(+)")
+                notes.append(
+                    f"{name}: not evaluated, {ls.id} judges the 10-min r.m.s. "
+                    "voltage, not δU(−)/δU(+)"
+                )
                 continue
             if not has_dev:
                 notes.append(f"{name}: not evaluated, δU(−) and δU(+) are needed together")
                 continue
             if name == "voltage_under_deviation":
-                jobs.append(_Job(ind, "voltage_under_over_deviation", ser,
-                                 ms.series["voltage_over_deviation"]))
+                jobs.append(
+                    _Job(
+                        ind,
+                        "voltage_under_over_deviation",
+                        ser,
+                        ms.series["voltage_over_deviation"],
+                    )
+                )
             continue
         if name == "voltage" and has_dev and ind.kind == "voltage_under_over_deviation":
-            notes.append("voltage: judged on the measured δU(−), δU(+) (IEC 61000-4-30 5.12); "
-                         "the 10-min r.m.s. voltages are shown, not counted")
+            notes.append(
+                "voltage: judged on the measured δU(−), δU(+) (IEC 61000-4-30 5.12); "
+                "the 10-min r.m.s. voltages are shown, not counted"
+            )
             continue
         jobs.append(_Job(ind, name, ser))
     return jobs, notes
 
 
-def _align(a: IndicatorSeries, b: IndicatorSeries) -> tuple[pd.DatetimeIndex, IntArray,
-                                                             tuple[str, ...], FloatArray,
-                                                             FloatArray, BoolArray]:
+def _align(
+    a: IndicatorSeries, b: IndicatorSeries
+) -> tuple[pd.DatetimeIndex, IntArray, tuple[str, ...], FloatArray, FloatArray, BoolArray]:
     """Put two series on the union of their times and (point, phase) columns."""
     ta, tb = utc_ns(a.time_utc), utc_ns(b.time_utc)
     t = np.union1d(ta, tb)
-    keys = sorted({*zip(a.point_index.tolist(), a.phases, strict=True),
-                   *zip(b.point_index.tolist(), b.phases, strict=True)})
+    keys = sorted(
+        {
+            *zip(a.point_index.tolist(), a.phases, strict=True),
+            *zip(b.point_index.tolist(), b.phases, strict=True),
+        }
+    )
     col = {k: i for i, k in enumerate(keys)}
     out = []
     fl = np.zeros((len(t), len(keys)), dtype=bool)
     for s, ts in ((a, ta), (b, tb)):
         m = np.full((len(t), len(keys)), np.nan)
         rows = np.searchsorted(t, ts)
-        cols = np.array([col[k] for k in zip(s.point_index.tolist(), s.phases, strict=True)],
-                        dtype=np.int64)
+        cols = np.array(
+            [col[k] for k in zip(s.point_index.tolist(), s.phases, strict=True)], dtype=np.int64
+        )
         m[np.ix_(rows, cols)] = s.values
         fl[np.ix_(rows, cols)] |= s.flagged
         out.append(m)
     idx = pd.DatetimeIndex(t.astype("datetime64[ns]")).tz_localize("UTC")
-    return (idx, np.array([k[0] for k in keys], dtype=np.int64),
-            tuple(k[1] for k in keys), out[0], out[1], fl)
+    return (
+        idx,
+        np.array([k[0] for k in keys], dtype=np.int64),
+        tuple(k[1] for k in keys),
+        out[0],
+        out[1],
+        fl,
+    )
 
 
-def _run_job(job: _Job, ls: LimitSet, level: VoltageLevel, timezone: str,
-             week_start: str | pd.Timestamp | None, min_av: float | None,
-             u0: float | None, u0_line: float | None,
-             ) -> list[tuple[IndicatorEvaluation, tuple[IntArray, tuple[str, ...]]]]:
+def _run_job(
+    job: _Job,
+    ls: LimitSet,
+    level: VoltageLevel,
+    timezone: str,
+    week_start: str | pd.Timestamp | None,
+    min_av: float | None,
+    u0: float | None,
+    u0_line: float | None,
+) -> list[tuple[IndicatorEvaluation, tuple[IntArray, tuple[str, ...]]]]:
     """Evaluate one job; voltages once per reference voltage (phase and line channels)."""
-    kw: dict[str, Any] = {"timezone": timezone, "voltage_level": level,
-                          "week_start": week_start, "min_availability_percent": min_av}
+    kw: dict[str, Any] = {
+        "timezone": timezone,
+        "voltage_level": level,
+        "week_start": week_start,
+        "min_availability_percent": min_av,
+    }
     ser = job.series
     if job.other is not None:
         t, pidx, phases, under, over, fl = _align(ser, job.other)
         ev = _chunked(UnderOverDeviation(under, over), fl, t, job.indicator.name, ls, None, kw)
         return [(ev, (pidx, phases))]
     if job.measured != "voltage":
-        ev = _chunked(ser.values, ser.flagged, ser.time_utc, job.indicator.name, ls, None,
-                      kw)
+        ev = _chunked(ser.values, ser.flagged, ser.time_utc, job.indicator.name, ls, None, kw)
         return [(ev, (ser.point_index, ser.phases))]
     out = []
     line = np.array([p in LINE_PHASES for p in ser.phases], dtype=bool)
@@ -667,9 +791,15 @@ def _run_job(job: _Job, ls: LimitSet, level: VoltageLevel, timezone: str,
         if not cols.size:
             continue
         whole = cols.size == ser.n_columns
-        ev = _chunked(ser.values if whole else ser.values[:, cols],
-                      ser.flagged if whole else ser.flagged[:, cols], ser.time_utc,
-                      job.indicator.name, ls, ref, kw)
+        ev = _chunked(
+            ser.values if whole else ser.values[:, cols],
+            ser.flagged if whole else ser.flagged[:, cols],
+            ser.time_utc,
+            job.indicator.name,
+            ls,
+            ref,
+            kw,
+        )
         out.append((ev, (ser.point_index[cols], tuple(ser.phases[c] for c in cols))))
     return out
 
@@ -677,9 +807,15 @@ def _run_job(job: _Job, ls: LimitSet, level: VoltageLevel, timezone: str,
 _CHUNK_COLUMNS: Final = 2048
 
 
-def _chunked(values: FloatArray | UnderOverDeviation, flagged: BoolArray,
-             time_utc: pd.DatetimeIndex, name: str, ls: LimitSet, nominal: float | None,
-             kw: dict[str, Any]) -> IndicatorEvaluation:
+def _chunked(
+    values: FloatArray | UnderOverDeviation,
+    flagged: BoolArray,
+    time_utc: pd.DatetimeIndex,
+    name: str,
+    ls: LimitSet,
+    nominal: float | None,
+    kw: dict[str, Any],
+) -> IndicatorEvaluation:
     """:func:`evaluate` in blocks of columns (cache-friendly), joined into one result.
 
     Units were checked by :func:`normalise_voltage_units`, so ``check_units`` is off.
@@ -688,28 +824,59 @@ def _chunked(values: FloatArray | UnderOverDeviation, flagged: BoolArray,
 
     def block(s: int) -> FloatArray | UnderOverDeviation:
         if isinstance(values, UnderOverDeviation):
-            return UnderOverDeviation(values.under_percent[:, s:s + _CHUNK_COLUMNS],
-                                      values.over_percent[:, s:s + _CHUNK_COLUMNS])
-        return values[:, s:s + _CHUNK_COLUMNS]
+            return UnderOverDeviation(
+                values.under_percent[:, s : s + _CHUNK_COLUMNS],
+                values.over_percent[:, s : s + _CHUNK_COLUMNS],
+            )
+        return values[:, s : s + _CHUNK_COLUMNS]
 
-    parts = [evaluate(block(s), time_utc, name, ls,
-                      flags=flagged[:, s:s + _CHUNK_COLUMNS], nominal_v=nominal,
-                      point_ids=[str(i) for i in range(s, min(n, s + _CHUNK_COLUMNS))],
-                      check_units=name != "voltage_deviation", **kw)
-             for s in range(0, n, _CHUNK_COLUMNS)]
+    parts = [
+        evaluate(
+            block(s),
+            time_utc,
+            name,
+            ls,
+            flags=flagged[:, s : s + _CHUNK_COLUMNS],
+            nominal_v=nominal,
+            point_ids=[str(i) for i in range(s, min(n, s + _CHUNK_COLUMNS))],
+            check_units=name != "voltage_deviation",
+            **kw,
+        )
+        for s in range(0, n, _CHUNK_COLUMNS)
+    ]
     if len(parts) == 1:
         return parts[0]
     first = parts[0]
-    joined: dict[str, Any] = {f: np.concatenate([getattr(p, f) for p in parts], axis=1) for f in (
-        "n_valid", "n_flagged", "n_missing", "availability_percent", "n1", "n2",
-        "t1_percent", "t2_percent", "max_value", "min_value", "p95_value", "p05_value",
-        "worst_value", "worst_time_utc", "verdict", "rule")}
-    return replace(first, point_ids=tuple(p for part in parts for p in part.point_ids),
-                   **joined)
+    joined: dict[str, Any] = {
+        f: np.concatenate([getattr(p, f) for p in parts], axis=1)
+        for f in (
+            "n_valid",
+            "n_flagged",
+            "n_missing",
+            "availability_percent",
+            "n1",
+            "n2",
+            "t1_percent",
+            "t2_percent",
+            "max_value",
+            "min_value",
+            "p95_value",
+            "p05_value",
+            "worst_value",
+            "worst_time_utc",
+            "verdict",
+            "rule",
+        )
+    }
+    return replace(first, point_ids=tuple(p for part in parts for p in part.point_ids), **joined)
 
 
-def _detail_frame(ev: IndicatorEvaluation, job: _Job, cols: tuple[IntArray, tuple[str, ...]],
-                  point_ids: tuple[str, ...]) -> pd.DataFrame:
+def _detail_frame(
+    ev: IndicatorEvaluation,
+    job: _Job,
+    cols: tuple[IntArray, tuple[str, ...]],
+    point_ids: tuple[str, ...],
+) -> pd.DataFrame:
     k, n = ev.n_valid.shape
     pidx, phases = cols
     col = np.tile(np.arange(n), k)
@@ -717,64 +884,102 @@ def _detail_frame(ev: IndicatorEvaluation, job: _Job, cols: tuple[IntArray, tupl
     n1: Any = ev.n1.ravel()
     if np.isnan(ev.share_limit_percent):
         n1 = pd.array([pd.NA] * (k * n), dtype="Int64")
-    return pd.DataFrame({
-        "point_id": np.asarray(point_ids, dtype=object)[pidx[col]],
-        "period_start_utc": ev.period_start_utc[per],
-        "period_end_utc": ev.period_end_utc[per],
-        "indicator": ev.indicator,
-        "order": _ORDER.get(ev.indicator, len(_ORDER)),
-        "phase": np.asarray(phases, dtype=object)[col],
-        "measured": job.measured,
-        "verdict": ev.verdict.ravel(),
-        "n_expected": ev.n_expected[per],
-        "n_valid": ev.n_valid.ravel(),
-        "n_flagged": ev.n_flagged.ravel(),
-        "n_missing": ev.n_missing.ravel(),
-        "availability_percent": ev.availability_percent.ravel(),
-        "n1": n1,
-        "n2": ev.n2.ravel(),
-        "t1_percent": ev.t1_percent.ravel(),
-        "t2_percent": ev.t2_percent.ravel(),
-        "value_unit": ev.value_unit,
-        "max_value": ev.max_value.ravel(),
-        "min_value": ev.min_value.ravel(),
-        "p95_value": ev.p95_value.ravel(),
-        "p05_value": ev.p05_value.ravel(),
-        "worst_value": ev.worst_value.ravel(),
-        "worst_time_utc": pd.DatetimeIndex(ev.worst_time_utc.ravel()).tz_localize("UTC"),
-        "clause": ev.clause,
-        "limits": ev.limits,
-        "rule": ev.rule.ravel(),
-        "basis": ev.basis,
-    })
+    return pd.DataFrame(
+        {
+            "point_id": np.asarray(point_ids, dtype=object)[pidx[col]],
+            "period_start_utc": ev.period_start_utc[per],
+            "period_end_utc": ev.period_end_utc[per],
+            "indicator": ev.indicator,
+            "order": _ORDER.get(ev.indicator, len(_ORDER)),
+            "phase": np.asarray(phases, dtype=object)[col],
+            "measured": job.measured,
+            "verdict": ev.verdict.ravel(),
+            "n_expected": ev.n_expected[per],
+            "n_valid": ev.n_valid.ravel(),
+            "n_flagged": ev.n_flagged.ravel(),
+            "n_missing": ev.n_missing.ravel(),
+            "availability_percent": ev.availability_percent.ravel(),
+            "n1": n1,
+            "n2": ev.n2.ravel(),
+            "t1_percent": ev.t1_percent.ravel(),
+            "t2_percent": ev.t2_percent.ravel(),
+            "value_unit": ev.value_unit,
+            "max_value": ev.max_value.ravel(),
+            "min_value": ev.min_value.ravel(),
+            "p95_value": ev.p95_value.ravel(),
+            "p05_value": ev.p05_value.ravel(),
+            "worst_value": ev.worst_value.ravel(),
+            "worst_time_utc": pd.DatetimeIndex(ev.worst_time_utc.ravel()).tz_localize("UTC"),
+            "clause": ev.clause,
+            "limits": ev.limits,
+            "rule": ev.rule.ravel(),
+            "basis": ev.basis,
+        }
+    )
 
 
 def _indicator_table(detail: pd.DataFrame) -> pd.DataFrame:
     """Per point × week × indicator: the worst phase's row plus min/max over phases."""
     keys = ["point_id", "period_start_utc", "indicator"]
     rank = detail["verdict"].map(_RANK).to_numpy()
-    sev = pd.DataFrame({
-        "rank": rank, "t2": detail["t2_percent"].fillna(-1.0).to_numpy(),
-        "t1": detail["t1_percent"].fillna(-1.0).to_numpy(),
-        "pos": -np.arange(len(detail))})
+    sev = pd.DataFrame(
+        {
+            "rank": rank,
+            "t2": detail["t2_percent"].fillna(-1.0).to_numpy(),
+            "t1": detail["t1_percent"].fillna(-1.0).to_numpy(),
+            "pos": -np.arange(len(detail)),
+        }
+    )
     order = np.lexsort((sev["pos"], sev["t1"], sev["t2"], sev["rank"]))[::-1]
     worst = detail.iloc[order].drop_duplicates(keys, keep="first")
     g = detail.groupby(keys, sort=False)
-    agg = g.agg(phases=("phase", lambda s: ",".join(p for p in s if p) or "-"),
-                n_valid_min=("n_valid", "min"),
-                availability_min=("availability_percent", "min"),
-                max_all=("max_value", "max"), min_all=("min_value", "min"),
-                p95_all=("p95_value", "max"), p05_all=("p05_value", "min"))
+    agg = g.agg(
+        phases=("phase", lambda s: ",".join(p for p in s if p) or "-"),
+        n_valid_min=("n_valid", "min"),
+        availability_min=("availability_percent", "min"),
+        max_all=("max_value", "max"),
+        min_all=("min_value", "min"),
+        p95_all=("p95_value", "max"),
+        p05_all=("p05_value", "min"),
+    )
     out = worst.merge(agg.reset_index(), on=keys, how="left")
     out = out.assign(
-        worst_phase=out["phase"], n_valid=out["n_valid_min"],
-        availability_percent=out["availability_min"], max_value=out["max_all"],
-        min_value=out["min_all"], p95_value=out["p95_all"], p05_value=out["p05_all"])
-    cols = ["point_id", "period_start_utc", "period_end_utc", "indicator", "verdict",
-            "worst_phase", "phases", "n_expected", "n_valid", "n_flagged", "n_missing",
-            "availability_percent", "n1", "n2", "t1_percent", "t2_percent", "value_unit",
-            "max_value", "min_value", "p95_value", "p05_value", "worst_value",
-            "worst_time_utc", "clause", "limits", "rule"]
+        worst_phase=out["phase"],
+        n_valid=out["n_valid_min"],
+        availability_percent=out["availability_min"],
+        max_value=out["max_all"],
+        min_value=out["min_all"],
+        p95_value=out["p95_all"],
+        p05_value=out["p05_all"],
+    )
+    cols = [
+        "point_id",
+        "period_start_utc",
+        "period_end_utc",
+        "indicator",
+        "verdict",
+        "worst_phase",
+        "phases",
+        "n_expected",
+        "n_valid",
+        "n_flagged",
+        "n_missing",
+        "availability_percent",
+        "n1",
+        "n2",
+        "t1_percent",
+        "t2_percent",
+        "value_unit",
+        "max_value",
+        "min_value",
+        "p95_value",
+        "p05_value",
+        "worst_value",
+        "worst_time_utc",
+        "clause",
+        "limits",
+        "rule",
+    ]
     out["order"] = out["indicator"].map(lambda x: _ORDER.get(x, len(_ORDER)))
     out = out.sort_values(["point_id", "period_start_utc", "order"], kind="stable")
     return out[cols].reset_index(drop=True)
@@ -783,45 +988,63 @@ def _indicator_table(detail: pd.DataFrame) -> pd.DataFrame:
 def _points_table(table: pd.DataFrame, point_ids: tuple[str, ...]) -> pd.DataFrame:
     rank = table["verdict"].map(_RANK)
     g = table.assign(rank=rank).groupby("point_id", sort=False)
-    base = g.agg(rank=("rank", "max"), n_indicators=("indicator", "nunique"),
-                 n_weeks=("period_start_utc", "nunique"),
-                 min_availability_percent=("availability_percent", "min"))
+    base = g.agg(
+        rank=("rank", "max"),
+        n_indicators=("indicator", "nunique"),
+        n_weeks=("period_start_utc", "nunique"),
+        min_availability_percent=("availability_percent", "min"),
+    )
 
     def listing(verdict: str) -> pd.Series:
         sub = table[table["verdict"] == verdict]
         return sub.groupby("point_id", sort=False)["indicator"].agg(
-            lambda s: ", ".join(dict.fromkeys(s)))
+            lambda s: ", ".join(dict.fromkeys(s))
+        )
 
     base["failed_indicators"] = listing("fail")
     base["insufficient_indicators"] = listing("insufficient data")
     base = base.reindex([p for p in point_ids if p in base.index])
-    return pd.DataFrame({
-        "point_id": base.index.to_numpy(dtype=object),
-        "verdict": np.asarray(_VERDICTS, dtype=object)[base["rank"].to_numpy(dtype=np.int64)],
-        "n_indicators": base["n_indicators"].to_numpy(),
-        "n_weeks": base["n_weeks"].to_numpy(),
-        "failed_indicators": base["failed_indicators"].fillna("").to_numpy(dtype=object),
-        "insufficient_indicators": base["insufficient_indicators"].fillna("")
-        .to_numpy(dtype=object),
-        "min_availability_percent": base["min_availability_percent"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "point_id": base.index.to_numpy(dtype=object),
+            "verdict": np.asarray(_VERDICTS, dtype=object)[base["rank"].to_numpy(dtype=np.int64)],
+            "n_indicators": base["n_indicators"].to_numpy(),
+            "n_weeks": base["n_weeks"].to_numpy(),
+            "failed_indicators": base["failed_indicators"].fillna("").to_numpy(dtype=object),
+            "insufficient_indicators": base["insufficient_indicators"]
+            .fillna("")
+            .to_numpy(dtype=object),
+            "min_availability_percent": base["min_availability_percent"].to_numpy(),
+        }
+    )
 
 
 def _limits_table(ls: LimitSet, jobs: list[_Job], level: str) -> pd.DataFrame:
     rows = []
-    for ind in sorted({j.indicator.name: j.indicator for j in jobs}.values(),
-                      key=lambda i: _ORDER.get(i.name, len(_ORDER))):
+    for ind in sorted(
+        {j.indicator.name: j.indicator for j in jobs}.values(),
+        key=lambda i: _ORDER.get(i.name, len(_ORDER)),
+    ):
         s, m = ind.share_limit, ind.max_limit
-        rows.append({
-            "indicator": ind.name, "clause": ind.clause, "citation": ind.citation,
-            "quantity": ind.quantity, "value_unit": ind.unit, "aggregation": ind.aggregation,
-            "limits": ind.limits_text(),
-            "share_percent": s.share_percent if s else np.nan,
-            "share_lower": _num(s.lower if s else None),
-            "share_upper": _num(s.upper if s else None),
-            "max_lower": _num(m.lower if m else None),
-            "max_upper": _num(m.upper if m else None),
-            "verification": ind.verification, "voltage_level": level, "standard": ls.id})
+        rows.append(
+            {
+                "indicator": ind.name,
+                "clause": ind.clause,
+                "citation": ind.citation,
+                "quantity": ind.quantity,
+                "value_unit": ind.unit,
+                "aggregation": ind.aggregation,
+                "limits": ind.limits_text(),
+                "share_percent": s.share_percent if s else np.nan,
+                "share_lower": _num(s.lower if s else None),
+                "share_upper": _num(s.upper if s else None),
+                "max_lower": _num(m.lower if m else None),
+                "max_upper": _num(m.upper if m else None),
+                "verification": ind.verification,
+                "voltage_level": level,
+                "standard": ls.id,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -861,32 +1084,54 @@ class PotentialDeviations:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
-        return {"standard": self.standard, "basis": self.basis,
-                "potential_deviations": records(self.table), "notes": list(self.notes)}
+        return {
+            "standard": self.standard,
+            "basis": self.basis,
+            "potential_deviations": records(self.table),
+            "notes": list(self.notes),
+        }
 
 
 _POTENTIAL_COLUMNS: Final = (
-    "point_id", "feeder", "voltage_level", "period_start_utc", "period_end_utc", "direction",
-    "first_time_utc", "last_time_utc", "worst_time_utc", "worst_vm_pu",
-    "worst_deviation_percent", "n_steps_out", "hours_out", "share_out_percent", "band",
-    "clause", "verdict", "rule", "cause")
+    "point_id",
+    "feeder",
+    "voltage_level",
+    "period_start_utc",
+    "period_end_utc",
+    "direction",
+    "first_time_utc",
+    "last_time_utc",
+    "worst_time_utc",
+    "worst_vm_pu",
+    "worst_deviation_percent",
+    "n_steps_out",
+    "hours_out",
+    "share_out_percent",
+    "band",
+    "clause",
+    "verdict",
+    "rule",
+    "cause",
+)
 
 
 def _is_check_report(obj: object) -> bool:
     return all(hasattr(obj, a) for a in ("voltage", "lines", "limiting_element", "standard"))
 
 
-def potential_deviations(source: CheckReport | pd.DataFrame,
-                         result: PowerFlowResult | None = None, *,
-                         standard: str = "GOST 32144-2013",
-                         voltage_level: VoltageLevel = "LV",
-                         timezone: str = "UTC",
-                         u0_pu: float | Mapping[str, float] = 1.0,
-                         feeders: Mapping[str, str] | None = None,
-                         cause: str | Mapping[str, str] | None = None,
-                         week_start: str | pd.Timestamp | None = None,
-                         min_availability_percent: float | None = None,
-                         ) -> PotentialDeviations:
+def potential_deviations(
+    source: CheckReport | pd.DataFrame,
+    result: PowerFlowResult | None = None,
+    *,
+    standard: str = "GOST 32144-2013",
+    voltage_level: VoltageLevel = "LV",
+    timezone: str = "UTC",
+    u0_pu: float | Mapping[str, float] = 1.0,
+    feeders: Mapping[str, str] | None = None,
+    cause: str | Mapping[str, str] | None = None,
+    week_start: str | pd.Timestamp | None = None,
+    min_availability_percent: float | None = None,
+) -> PotentialDeviations:
     """Potential deviations: the weekly voltage evaluation of simulated/forecast voltages.
 
     Parameters
@@ -928,8 +1173,10 @@ def potential_deviations(source: CheckReport | pd.DataFrame,
     if _is_check_report(source):
         return _from_check(source, result, timezone, week_start, min_availability_percent)
     if not isinstance(source, pd.DataFrame):
-        msg = ("potential_deviations: source must be a network CheckReport or a DataFrame of "
-               f"per-unit voltages (time x point), got {type(source).__name__}")
+        msg = (
+            "potential_deviations: source must be a network CheckReport or a DataFrame of "
+            f"per-unit voltages (time x point), got {type(source).__name__}"
+        )
         raise InputError(msg)
     vm = source
     idx = vm.index
@@ -938,17 +1185,34 @@ def potential_deviations(source: CheckReport | pd.DataFrame,
         raise InputError(msg)
     points = [str(c) for c in vm.columns]
     u0 = _per_point(u0_pu, points, "u0_pu")
-    causes = ({p: cause.get(p, "") for p in points} if isinstance(cause, Mapping)
-              else dict.fromkeys(points, cause or "simulated voltage out of band "
-                                 "(no network check given)"))
+    causes = (
+        {p: cause.get(p, "") for p in points}
+        if isinstance(cause, Mapping)
+        else dict.fromkeys(
+            points, cause or "simulated voltage out of band (no network check given)"
+        )
+    )
     levels: dict[str, str] = dict.fromkeys(points, str(voltage_level))
-    return _evaluate_potential(vm.to_numpy(dtype=np.float64), idx, points, u0, levels,
-                               dict(feeders or {}), causes, resolve_limit_set(standard),
-                               timezone, week_start, min_availability_percent, None, [])
+    return _evaluate_potential(
+        vm.to_numpy(dtype=np.float64),
+        idx,
+        points,
+        u0,
+        levels,
+        dict(feeders or {}),
+        causes,
+        resolve_limit_set(standard),
+        timezone,
+        week_start,
+        min_availability_percent,
+        None,
+        [],
+    )
 
 
-def _per_point(value: float | Mapping[str, float], points: list[str],
-               name: str) -> dict[str, float]:
+def _per_point(
+    value: float | Mapping[str, float], points: list[str], name: str
+) -> dict[str, float]:
     if isinstance(value, Mapping):
         missing = [p for p in points if p not in value]
         if missing:
@@ -966,8 +1230,10 @@ def _check_cause(report: Any) -> str:
         for _, row in over.head(3).iterrows():
             first = row["first_above_limit_utc"]
             when = "" if pd.isna(first) else f" from {pd.Timestamp(first).isoformat()}"
-            parts.append(f"line {row['line']} overloaded ({row['max_loading_ratio']:.0%} of "
-                         f"its rating{when})")
+            parts.append(
+                f"line {row['line']} overloaded ({row['max_loading_ratio']:.0%} of "
+                f"its rating{when})"
+            )
     trafos = report.transformers
     if len(trafos):
         hot = trafos[trafos["max_loading_percent"] > 100]
@@ -977,9 +1243,13 @@ def _check_cause(report: Any) -> str:
     return "; ".join(parts)
 
 
-def _from_check(report: Any, result: PowerFlowResult | None, timezone: str,
-                week_start: str | pd.Timestamp | None,
-                min_av: float | None) -> PotentialDeviations:
+def _from_check(
+    report: Any,
+    result: PowerFlowResult | None,
+    timezone: str,
+    week_start: str | pd.Timestamp | None,
+    min_av: float | None,
+) -> PotentialDeviations:
     ls = resolve_limit_set(report.standard)
     volt = report.voltage
     cause = _check_cause(report)
@@ -990,58 +1260,98 @@ def _from_check(report: Any, result: PowerFlowResult | None, timezone: str,
     pos = {int(b): i for i, b in enumerate(result.bus_ids)}
     buses = [int(b) for b in volt["bus"]]
     cols = [pos[b] for b in buses]
-    vm = result.vm_pu[:, cols] if result.symmetric else np.nanmin(result.vm_pu[:, cols, :],
-                                                                  axis=2)
+    vm = result.vm_pu[:, cols] if result.symmetric else np.nanmin(result.vm_pu[:, cols, :], axis=2)
     points = [str(b) for b in buses]
     u0 = {str(b): float(u) for b, u in zip(volt["bus"], volt["u0_pu"], strict=True)}
-    levels = {str(b): str(lv) for b, lv in zip(volt["bus"], volt["voltage_level"],
-                                                strict=True)}
-    return _evaluate_potential(vm, result.time_utc, points, u0, levels, feeders,
-                               dict.fromkeys(points, cause), ls, timezone, week_start, min_av,
-                               result.step_duration, notes)
+    levels = {str(b): str(lv) for b, lv in zip(volt["bus"], volt["voltage_level"], strict=True)}
+    return _evaluate_potential(
+        vm,
+        result.time_utc,
+        points,
+        u0,
+        levels,
+        feeders,
+        dict.fromkeys(points, cause),
+        ls,
+        timezone,
+        week_start,
+        min_av,
+        result.step_duration,
+        notes,
+    )
 
 
-def _from_summary(report: Any, ls: LimitSet, cause: str, feeders: dict[str, str],
-                  notes: list[str]) -> PotentialDeviations:
+def _from_summary(
+    report: Any, ls: LimitSet, cause: str, feeders: dict[str, str], notes: list[str]
+) -> PotentialDeviations:
     volt = report.voltage
     fail = volt[volt["verdict"] == "fail"]
     rows = []
     for _, r in fail.iterrows():
         ind = ls.indicator(str(r["voltage_level"]), "voltage_deviation")
         dev = (float(r["worst_vm_pu"]) / float(r["u0_pu"]) - 1.0) * 100.0
-        rows.append({
-            "point_id": str(r["bus"]), "feeder": feeders.get(str(r["bus"]), ""),
-            "voltage_level": str(r["voltage_level"]), "period_start_utc": pd.NaT,
-            "period_end_utc": pd.NaT, "direction": "under" if dev < 0 else "over",
-            "first_time_utc": pd.NaT, "last_time_utc": pd.NaT,
-            "worst_time_utc": pd.Timestamp(r["worst_time_utc"]),
-            "worst_vm_pu": float(r["worst_vm_pu"]), "worst_deviation_percent": dev,
-            "n_steps_out": pd.NA, "hours_out": np.nan,
-            "share_out_percent": float(r["share_out_of_band_percent"]),
-            "band": ind.narrowest_limit.band_text(ind.unit), "clause": ind.citation,
-            "verdict": "fail", "rule": "weekly verdict of the network check", "cause": cause})
+        rows.append(
+            {
+                "point_id": str(r["bus"]),
+                "feeder": feeders.get(str(r["bus"]), ""),
+                "voltage_level": str(r["voltage_level"]),
+                "period_start_utc": pd.NaT,
+                "period_end_utc": pd.NaT,
+                "direction": "under" if dev < 0 else "over",
+                "first_time_utc": pd.NaT,
+                "last_time_utc": pd.NaT,
+                "worst_time_utc": pd.Timestamp(r["worst_time_utc"]),
+                "worst_vm_pu": float(r["worst_vm_pu"]),
+                "worst_deviation_percent": dev,
+                "n_steps_out": pd.NA,
+                "hours_out": np.nan,
+                "share_out_percent": float(r["share_out_of_band_percent"]),
+                "band": ind.narrowest_limit.band_text(ind.unit),
+                "clause": ind.citation,
+                "verdict": "fail",
+                "rule": "weekly verdict of the network check",
+                "cause": cause,
+            }
+        )
     table = _potential_frame(rows)
-    notes.append("potential deviations from the network check's summary: pass the "
-                 "PowerFlowResult for the first and last step of each deviation")
-    return PotentialDeviations(table, ls.id, "simulation steps (network check summary)",
-                               tuple(notes))
+    notes.append(
+        "potential deviations from the network check's summary: pass the "
+        "PowerFlowResult for the first and last step of each deviation"
+    )
+    return PotentialDeviations(
+        table, ls.id, "simulation steps (network check summary)", tuple(notes)
+    )
 
 
 def _potential_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(_POTENTIAL_COLUMNS))
-    for c in ("period_start_utc", "period_end_utc", "first_time_utc", "last_time_utc",
-              "worst_time_utc"):
+    for c in (
+        "period_start_utc",
+        "period_end_utc",
+        "first_time_utc",
+        "last_time_utc",
+        "worst_time_utc",
+    ):
         frame[c] = pd.to_datetime(frame[c], utc=True)
     frame["n_steps_out"] = frame["n_steps_out"].astype("Int64")
     return frame
 
 
-def _evaluate_potential(vm: FloatArray, time_utc: pd.DatetimeIndex, points: list[str],
-                        u0: dict[str, float], levels: dict[str, str],
-                        feeders: dict[str, str], causes: dict[str, str], ls: LimitSet,
-                        timezone: str, week_start: str | pd.Timestamp | None,
-                        min_av: float | None, step: pd.Timedelta | None,
-                        notes: list[str]) -> PotentialDeviations:
+def _evaluate_potential(
+    vm: FloatArray,
+    time_utc: pd.DatetimeIndex,
+    points: list[str],
+    u0: dict[str, float],
+    levels: dict[str, str],
+    feeders: dict[str, str],
+    causes: dict[str, str],
+    ls: LimitSet,
+    timezone: str,
+    week_start: str | pd.Timestamp | None,
+    min_av: float | None,
+    step: pd.Timedelta | None,
+    notes: list[str],
+) -> PotentialDeviations:
     rows: list[dict[str, Any]] = []
     basis = ""
     groups: dict[tuple[str, float], list[int]] = {}
@@ -1049,23 +1359,51 @@ def _evaluate_potential(vm: FloatArray, time_utc: pd.DatetimeIndex, points: list
         groups.setdefault((levels[p], u0[p]), []).append(i)
     for (level, u0_g), cols in groups.items():
         lv: VoltageLevel = "MV" if level == "MV" else "LV"
-        ev = evaluate_voltage_pu(vm[:, cols], time_utc, limit_set=ls, voltage_level=lv,
-                                 timezone=timezone, point_ids=[points[c] for c in cols],
-                                 step=step, u0_pu=u0_g, week_start=week_start,
-                                 min_availability_percent=min_av)
+        ev = evaluate_voltage_pu(
+            vm[:, cols],
+            time_utc,
+            limit_set=ls,
+            voltage_level=lv,
+            timezone=timezone,
+            point_ids=[points[c] for c in cols],
+            step=step,
+            u0_pu=u0_g,
+            week_start=week_start,
+            min_availability_percent=min_av,
+        )
         basis = ev.basis
         notes += [n for n in ev.notes if n not in notes]
         ind = ls.indicator(lv, "voltage_deviation")
-        rows += _episodes(vm[:, cols], time_utc, ev.weekly, ind, u0_g, ev.step_s,
-                          [points[c] for c in cols], level, feeders, causes)
+        rows += _episodes(
+            vm[:, cols],
+            time_utc,
+            ev.weekly,
+            ind,
+            u0_g,
+            ev.step_s,
+            [points[c] for c in cols],
+            level,
+            feeders,
+            causes,
+        )
     table = _potential_frame(rows).sort_values(
-        ["period_start_utc", "first_time_utc", "point_id"], kind="stable")
+        ["period_start_utc", "first_time_utc", "point_id"], kind="stable"
+    )
     return PotentialDeviations(table.reset_index(drop=True), ls.id, basis, tuple(notes))
 
 
-def _episodes(vm: FloatArray, time_utc: pd.DatetimeIndex, weekly: IndicatorEvaluation,
-              ind: Indicator, u0: float, step_s: float, points: list[str], level: str,
-              feeders: dict[str, str], causes: dict[str, str]) -> list[dict[str, Any]]:
+def _episodes(
+    vm: FloatArray,
+    time_utc: pd.DatetimeIndex,
+    weekly: IndicatorEvaluation,
+    ind: Indicator,
+    u0: float,
+    step_s: float,
+    points: list[str],
+    level: str,
+    feeders: dict[str, str],
+    causes: dict[str, str],
+) -> list[dict[str, Any]]:
     """First, last and worst step outside the narrowest band, per failing point-week."""
     d = (vm / u0 - 1.0) * 100.0
     band = ind.narrowest_limit
@@ -1073,8 +1411,10 @@ def _episodes(vm: FloatArray, time_utc: pd.DatetimeIndex, weekly: IndicatorEvalu
     bounds = utc_ns(weekly.period_start_utc), utc_ns(weekly.period_end_utc)
     rows = []
     with np.errstate(invalid="ignore"):
-        masks = {"under": d < (band.lower if band.lower is not None else -np.inf) - 1e-9,
-                 "over": d > (band.upper if band.upper is not None else np.inf) + 1e-9}
+        masks = {
+            "under": d < (band.lower if band.lower is not None else -np.inf) - 1e-9,
+            "over": d > (band.upper if band.upper is not None else np.inf) + 1e-9,
+        }
     for k in range(len(bounds[0])):
         s, e = np.searchsorted(t_ns, bounds[0][k]), np.searchsorted(t_ns, bounds[1][k])
         rules = _certain_failures(weekly, ind, k)
@@ -1088,21 +1428,29 @@ def _episodes(vm: FloatArray, time_utc: pd.DatetimeIndex, weekly: IndicatorEvalu
                 seg = d[s:e, c]
                 w = hit[np.argmin(seg[hit])] if direction == "under" else hit[np.argmax(seg[hit])]
                 n_valid = int(np.isfinite(seg).sum())
-                rows.append({
-                    "point_id": points[c], "feeder": feeders.get(points[c], ""),
-                    "voltage_level": level,
-                    "period_start_utc": weekly.period_start_utc[k],
-                    "period_end_utc": weekly.period_end_utc[k], "direction": direction,
-                    "first_time_utc": time_utc[s + int(hit[0])],
-                    "last_time_utc": time_utc[s + int(hit[-1])],
-                    "worst_time_utc": time_utc[s + int(w)],
-                    "worst_vm_pu": float(vm[s + int(w), c]),
-                    "worst_deviation_percent": float(seg[w]),
-                    "n_steps_out": int(hit.size), "hours_out": hit.size * step_s / 3600.0,
-                    "share_out_percent": 100.0 * hit.size / max(n_valid, 1),
-                    "band": band.band_text(ind.unit), "clause": ind.citation,
-                    "verdict": "fail", "rule": rules[int(c)],
-                    "cause": causes.get(points[c], "")})
+                rows.append(
+                    {
+                        "point_id": points[c],
+                        "feeder": feeders.get(points[c], ""),
+                        "voltage_level": level,
+                        "period_start_utc": weekly.period_start_utc[k],
+                        "period_end_utc": weekly.period_end_utc[k],
+                        "direction": direction,
+                        "first_time_utc": time_utc[s + int(hit[0])],
+                        "last_time_utc": time_utc[s + int(hit[-1])],
+                        "worst_time_utc": time_utc[s + int(w)],
+                        "worst_vm_pu": float(vm[s + int(w), c]),
+                        "worst_deviation_percent": float(seg[w]),
+                        "n_steps_out": int(hit.size),
+                        "hours_out": hit.size * step_s / 3600.0,
+                        "share_out_percent": 100.0 * hit.size / max(n_valid, 1),
+                        "band": band.band_text(ind.unit),
+                        "clause": ind.citation,
+                        "verdict": "fail",
+                        "rule": rules[int(c)],
+                        "cause": causes.get(points[c], ""),
+                    }
+                )
     return rows
 
 
@@ -1121,14 +1469,19 @@ def _certain_failures(weekly: IndicatorEvaluation, ind: Indicator, k: int) -> di
             out[c] = str(weekly.rule[k, c])
             continue
         n1, n2 = int(weekly.n1[k, c]), int(weekly.n2[k, c])
-        part = (f" with {weekly.availability_percent[k, c]:.0f} % of the week simulated, "
-                f"whatever the rest holds [{ind.citation}]")
+        part = (
+            f" with {weekly.availability_percent[k, c]:.0f} % of the week simulated, "
+            f"whatever the rest holds [{ind.citation}]"
+        )
         if ind.max_limit is not None and n2 > 0:
-            out[c] = (f"fail: N2 = {n2} > 0: a step outside "
-                      f"{ind.max_limit.band_text(ind.unit)}{part}")
+            out[c] = (
+                f"fail: N2 = {n2} > 0: a step outside {ind.max_limit.band_text(ind.unit)}{part}"
+            )
         elif ind.share_limit is not None:
             bp = ind.share_limit.share_basis_points
             if n1 * 10_000 > (10_000 - bp) * n_exp:
-                out[c] = (f"fail: N1 = {n1} > {100 - ind.share_limit.share_percent:g} % of "
-                          f"the {n_exp} steps of the week{part}")
+                out[c] = (
+                    f"fail: N1 = {n1} > {100 - ind.share_limit.share_percent:g} % of "
+                    f"the {n_exp} steps of the week{part}"
+                )
     return out

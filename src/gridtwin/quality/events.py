@@ -93,6 +93,7 @@ _NS = 1_000_000_000
 
 # --------------------------------------------------------------------------- thresholds
 
+
 @dataclass(frozen=True)
 class EventThresholds:
     """Event detection thresholds [% of U_din] (IEC 61000-4-30 5.4, 5.5).
@@ -119,25 +120,41 @@ class EventThresholds:
     hysteresis_percent: float = 2.0
 
     def __post_init__(self) -> None:
-        values = (self.interruption_percent, self.dip_percent, self.swell_percent,
-                  self.hysteresis_percent)
+        values = (
+            self.interruption_percent,
+            self.dip_percent,
+            self.swell_percent,
+            self.hysteresis_percent,
+        )
         if not all(np.isfinite(v) for v in values):
             msg = f"EventThresholds: all thresholds must be finite numbers [%], got {self}"
             raise InputError(msg)
         if not 0 < self.interruption_percent < self.dip_percent < 100 < self.swell_percent:
-            msg = ("EventThresholds: need 0 < interruption_percent < dip_percent < 100 < "
-                   f"swell_percent [% of U_din], got {self.interruption_percent:g}, "
-                   f"{self.dip_percent:g}, {self.swell_percent:g} (defaults 5, 90, 110)")
+            msg = (
+                "EventThresholds: need 0 < interruption_percent < dip_percent < 100 < "
+                f"swell_percent [% of U_din], got {self.interruption_percent:g}, "
+                f"{self.dip_percent:g}, {self.swell_percent:g} (defaults 5, 90, 110)"
+            )
             raise InputError(msg)
         h = self.hysteresis_percent
-        if not 0 <= h < min(self.dip_percent - self.interruption_percent,
-                            self.swell_percent - 100, 100 - self.dip_percent):
-            msg = (f"EventThresholds: hysteresis_percent {h:g} must be >= 0 and smaller than "
-                   "the gaps between the thresholds and 100 % (typical value 2)")
+        if (
+            not 0
+            <= h
+            < min(
+                self.dip_percent - self.interruption_percent,
+                self.swell_percent - 100,
+                100 - self.dip_percent,
+            )
+        ):
+            msg = (
+                f"EventThresholds: hysteresis_percent {h:g} must be >= 0 and smaller than "
+                "the gaps between the thresholds and 100 % (typical value 2)"
+            )
             raise InputError(msg)
 
 
 # --------------------------------------------------------------------------- events
+
 
 @dataclass(frozen=True)
 class VoltageEvent:
@@ -228,34 +245,43 @@ class EventLog:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per event, columns with units in their names."""
-        return pd.DataFrame({
-            "kind": [e.kind for e in self.events],
-            "start_utc": pd.DatetimeIndex([e.start_utc for e in self.events], tz="UTC"),
-            "end_utc": pd.DatetimeIndex([e.end_utc for e in self.events], tz="UTC"),
-            "duration_s": [e.duration_s for e in self.events],
-            "extreme_v": [e.extreme_v for e in self.events],
-            "extreme_percent": [e.extreme_percent for e in self.events],
-            "worst_channel": [e.worst_channel for e in self.events],
-            "channels": [",".join(e.channels) for e in self.events],
-            "complete": [e.complete for e in self.events],
-            "contains_interruption": [e.contains_interruption for e in self.events],
-        })
+        return pd.DataFrame(
+            {
+                "kind": [e.kind for e in self.events],
+                "start_utc": pd.DatetimeIndex([e.start_utc for e in self.events], tz="UTC"),
+                "end_utc": pd.DatetimeIndex([e.end_utc for e in self.events], tz="UTC"),
+                "duration_s": [e.duration_s for e in self.events],
+                "extreme_v": [e.extreme_v for e in self.events],
+                "extreme_percent": [e.extreme_percent for e in self.events],
+                "worst_channel": [e.worst_channel for e in self.events],
+                "channels": [",".join(e.channels) for e in self.events],
+                "complete": [e.complete for e in self.events],
+                "contains_interruption": [e.contains_interruption for e in self.events],
+            }
+        )
 
 
 def _time_ns(time_utc: pd.DatetimeIndex | npt.ArrayLike, what: str) -> IntArray:
-    idx = (time_utc if isinstance(time_utc, pd.DatetimeIndex)
-           else pd.DatetimeIndex(np.asarray(time_utc)))
+    idx = (
+        time_utc
+        if isinstance(time_utc, pd.DatetimeIndex)
+        else pd.DatetimeIndex(np.asarray(time_utc))
+    )
     if idx.tz is None:
-        msg = (f"{what} must be tz-aware (UTC window starts); localize it, e.g. "
-               "index.tz_localize('UTC')")
+        msg = (
+            f"{what} must be tz-aware (UTC window starts); localize it, e.g. "
+            "index.tz_localize('UTC')"
+        )
         raise InputError(msg)
     t_ns = utc_ns(idx)
     bad = np.flatnonzero(np.diff(t_ns) <= 0)
     if bad.size:
         i = int(bad[0]) + 1
-        msg = (f"{what}[{i}] = {_iso(t_ns[i])} is not after {what}[{i - 1}] = "
-               f"{_iso(t_ns[i - 1])}: times must be strictly increasing (non-monotonic or "
-               "duplicated time); sort the record and remove duplicates")
+        msg = (
+            f"{what}[{i}] = {_iso(t_ns[i])} is not after {what}[{i - 1}] = "
+            f"{_iso(t_ns[i - 1])}: times must be strictly increasing (non-monotonic or "
+            "duplicated time); sort the record and remove duplicates"
+        )
         raise DataQualityError(msg)
     return t_ns
 
@@ -291,8 +317,14 @@ def _runs(state: BoolArray) -> tuple[IntArray, IntArray]:
     return edges[0::2].astype(np.int64), edges[1::2].astype(np.int64)
 
 
-def _detect_ns(u: FloatArray, t_ns: IntArray, end_ns: int, u_din_v: float,
-               th: EventThresholds, names: tuple[str, ...]) -> tuple[VoltageEvent, ...]:
+def _detect_ns(
+    u: FloatArray,
+    t_ns: IntArray,
+    end_ns: int,
+    u_din_v: float,
+    th: EventThresholds,
+    names: tuple[str, ...],
+) -> tuple[VoltageEvent, ...]:
     """Events from U_rms(1/2) ``u`` (n, ch) [V] labelled by window starts ``t_ns``."""
     n = u.shape[0]
     if n == 0:
@@ -305,8 +337,12 @@ def _detect_ns(u: FloatArray, t_ns: IntArray, end_ns: int, u_din_v: float,
         # kind: (enter, leave, aggregated signal, extreme is a minimum)
         "dip": (lo < th.dip_percent - tol, lo >= th.dip_percent + h - tol, lo, True),
         "swell": (hi > th.swell_percent + tol, hi <= th.swell_percent - h + tol, hi, False),
-        "interruption": (hi < th.interruption_percent - tol,
-                         hi >= th.interruption_percent + h - tol, hi, True),
+        "interruption": (
+            hi < th.interruption_percent - tol,
+            hi >= th.interruption_percent + h - tol,
+            hi,
+            True,
+        ),
     }
     t_ext = np.append(t_ns, end_ns)
     out: list[VoltageEvent] = []
@@ -318,13 +354,19 @@ def _detect_ns(u: FloatArray, t_ns: IntArray, end_ns: int, u_din_v: float,
             continue
         bounds = np.column_stack((starts, ends)).ravel()
         padded = np.vstack((pct, pct[-1:]))  # reduceat needs indices < len
-        ext = (np.minimum.reduceat(padded, bounds, axis=0) if is_min
-               else np.maximum.reduceat(padded, bounds, axis=0))[0::2]
-        below = {"dip": pct < th.dip_percent, "swell": pct > th.swell_percent,
-                 "interruption": pct < th.interruption_percent}[kind]
+        ext = (
+            np.minimum.reduceat(padded, bounds, axis=0)
+            if is_min
+            else np.maximum.reduceat(padded, bounds, axis=0)
+        )[0::2]
+        below = {
+            "dip": pct < th.dip_percent,
+            "swell": pct > th.swell_percent,
+            "interruption": pct < th.interruption_percent,
+        }[kind]
         crossed = np.logical_or.reduceat(
-            np.vstack((below, np.zeros((1, pct.shape[1]), dtype=bool))), bounds,
-            axis=0)[0::2]
+            np.vstack((below, np.zeros((1, pct.shape[1]), dtype=bool))), bounds, axis=0
+        )[0::2]
         worst = ext.argmin(axis=1) if is_min else ext.argmax(axis=1)
         has_intr = np.zeros(starts.size, dtype=bool)
         if kind == "dip":
@@ -338,25 +380,34 @@ def _detect_ns(u: FloatArray, t_ns: IntArray, end_ns: int, u_din_v: float,
             w = int(worst[i])
             value_pct = float(ext[i, w])
             chans = tuple(names[c] for c in np.flatnonzero(crossed[i])) or (names[w],)
-            out.append(VoltageEvent(
-                kind=kind, start_utc=pd.Timestamp(int(t_ext[s]), tz="UTC"),
-                end_utc=pd.Timestamp(int(t_ext[e]), tz="UTC"),
-                duration_s=float(t_ext[e] - t_ext[s]) / _NS,
-                extreme_v=value_pct * u_din_v / 100.0, extreme_percent=value_pct,
-                worst_channel=names[w], channels=chans,
-                complete=bool(s > 0 and e < n), contains_interruption=bool(has_intr[i])))
+            out.append(
+                VoltageEvent(
+                    kind=kind,
+                    start_utc=pd.Timestamp(int(t_ext[s]), tz="UTC"),
+                    end_utc=pd.Timestamp(int(t_ext[e]), tz="UTC"),
+                    duration_s=float(t_ext[e] - t_ext[s]) / _NS,
+                    extreme_v=value_pct * u_din_v / 100.0,
+                    extreme_percent=value_pct,
+                    worst_channel=names[w],
+                    channels=chans,
+                    complete=bool(s > 0 and e < n),
+                    contains_interruption=bool(has_intr[i]),
+                )
+            )
     order = {k: i for i, k in enumerate(_KINDS)}
     out.sort(key=lambda ev: (ev.start_utc, order[ev.kind]))
     return tuple(out)
 
 
-def detect_events(urms_half_v: npt.ArrayLike,
-                  time_utc: pd.DatetimeIndex | npt.ArrayLike,
-                  *,
-                  u_din_v: float,
-                  thresholds: EventThresholds | None = None,
-                  channel_names: Sequence[str] | None = None,
-                  record_end_utc: pd.Timestamp | None = None) -> EventLog:
+def detect_events(
+    urms_half_v: npt.ArrayLike,
+    time_utc: pd.DatetimeIndex | npt.ArrayLike,
+    *,
+    u_din_v: float,
+    thresholds: EventThresholds | None = None,
+    channel_names: Sequence[str] | None = None,
+    record_end_utc: pd.Timestamp | None = None,
+) -> EventLog:
     """Detect dips, swells and interruptions from U_rms(1/2) (IEC 61000-4-30 5.4, 5.5).
 
     Parameters
@@ -402,13 +453,14 @@ def detect_events(urms_half_v: npt.ArrayLike,
     if u.ndim == 1:
         u = u[:, np.newaxis]
     if u.ndim != 2:
-        msg = (f"detect_events: urms_half_v has shape {u.shape}; pass (T,) or "
-               "(T, n_channels)")
+        msg = f"detect_events: urms_half_v has shape {u.shape}; pass (T,) or (T, n_channels)"
         raise InputError(msg)
     t_ns = _time_ns(time_utc, "time_utc")
     if len(t_ns) != u.shape[0]:
-        msg = (f"detect_events: urms_half_v has {u.shape[0]} rows but time_utc has "
-               f"{len(t_ns)} timestamps; pass one time per row")
+        msg = (
+            f"detect_events: urms_half_v has {u.shape[0]} rows but time_utc has "
+            f"{len(t_ns)} timestamps; pass one time per row"
+        )
         raise InputError(msg)
     if len(t_ns) == 0:
         msg = "detect_events: the U_rms(1/2) record is empty"
@@ -416,9 +468,11 @@ def detect_events(urms_half_v: npt.ArrayLike,
     bad = ~np.isfinite(u) | (u < 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        msg = (f"detect_events: urms_half_v[{r}, {c}] = {u[r, c]} at {_iso(t_ns[r])} is not "
-               "a finite non-negative voltage; U_rms(1/2) gaps are not interpolated: split "
-               "the record at the gap")
+        msg = (
+            f"detect_events: urms_half_v[{r}, {c}] = {u[r, c]} at {_iso(t_ns[r])} is not "
+            "a finite non-negative voltage; U_rms(1/2) gaps are not interpolated: split "
+            "the record at the gap"
+        )
         raise DataQualityError(msg)
     names = _channel_names(channel_names, u.shape[1])
     if record_end_utc is None:
@@ -427,13 +481,20 @@ def detect_events(urms_half_v: npt.ArrayLike,
     else:
         end_ns = _ts_ns(pd.Timestamp(record_end_utc))
         if end_ns <= t_ns[-1]:
-            msg = (f"detect_events: record_end_utc {_iso(end_ns)} must be after the last "
-                   f"time {_iso(t_ns[-1])}")
+            msg = (
+                f"detect_events: record_end_utc {_iso(end_ns)} must be after the last "
+                f"time {_iso(t_ns[-1])}"
+            )
             raise InputError(msg)
     events = _detect_ns(u, t_ns, end_ns, float(u_din_v), th, names)
-    return EventLog(events=events, u_din_v=float(u_din_v), thresholds=th, channel_names=names,
-                    record_start_utc=pd.Timestamp(int(t_ns[0]), tz="UTC"),
-                    record_end_utc=pd.Timestamp(end_ns, tz="UTC"))
+    return EventLog(
+        events=events,
+        u_din_v=float(u_din_v),
+        thresholds=th,
+        channel_names=names,
+        record_start_utc=pd.Timestamp(int(t_ns[0]), tz="UTC"),
+        record_end_utc=pd.Timestamp(end_ns, tz="UTC"),
+    )
 
 
 def _channel_names(channel_names: Sequence[str] | None, n: int) -> tuple[str, ...]:
@@ -447,6 +508,7 @@ def _channel_names(channel_names: Sequence[str] | None, n: int) -> tuple[str, ..
 
 
 # --------------------------------------------------------------------------- flags
+
 
 def _merged_spans(events: Iterable[VoltageEvent]) -> tuple[IntArray, IntArray]:
     """Union of the events' ``[start, end)`` spans as sorted disjoint intervals [ns]."""
@@ -462,8 +524,9 @@ def _merged_spans(events: Iterable[VoltageEvent]) -> tuple[IntArray, IntArray]:
     return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
-def _overlap_ns(span_starts: IntArray, span_ends: IntArray, a_ns: IntArray,
-                b_ns: IntArray) -> BoolArray:
+def _overlap_ns(
+    span_starts: IntArray, span_ends: IntArray, a_ns: IntArray, b_ns: IntArray
+) -> BoolArray:
     """True where ``[a, b)`` overlaps any of the sorted disjoint spans ``[s, e)``."""
     if span_starts.size == 0:
         return np.zeros(a_ns.shape, dtype=bool)
@@ -474,9 +537,11 @@ def _overlap_ns(span_starts: IntArray, span_ends: IntArray, a_ns: IntArray,
     return out
 
 
-def event_flags(events: EventLog | Iterable[VoltageEvent],
-                time_utc: pd.DatetimeIndex | npt.ArrayLike,
-                step: str | pd.Timedelta) -> BoolArray:
+def event_flags(
+    events: EventLog | Iterable[VoltageEvent],
+    time_utc: pd.DatetimeIndex | npt.ArrayLike,
+    step: str | pd.Timedelta,
+) -> BoolArray:
     """Flags of aggregation intervals touched by an event (IEC 61000-4-30 4.7).
 
     Parameters
@@ -511,6 +576,7 @@ def event_flags(events: EventLog | Iterable[VoltageEvent],
 
 
 # --------------------------------------------------------------------------- tables
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -553,8 +619,11 @@ class EventTableBand(_Strict):
 def _check_disjoint(bands: list[EventTableBand], what: str) -> None:
     ordered = sorted(bands, key=lambda b: b.lower)
     for a, b in pairwise(ordered):
-        if a.upper is None or a.upper > b.lower or (
-                a.upper == b.lower and a.upper_inclusive and b.lower_inclusive):
+        if (
+            a.upper is None
+            or a.upper > b.lower
+            or (a.upper == b.lower and a.upper_inclusive and b.lower_inclusive)
+        ):
             msg = f"{what}: bands {a.label!r} and {b.label!r} overlap"
             raise ValueError(msg)
 
@@ -580,10 +649,14 @@ class EventTableSpec(_Strict):
     def _check(self) -> EventTableSpec:
         _check_disjoint(self.rows, "rows")
         _check_disjoint(self.columns, "columns")
-        if self.cells is not None and (len(self.cells) != len(self.rows) or any(
-                len(r) != len(self.columns) for r in self.cells)):
-            msg = (f"cells must be {len(self.rows)} rows of {len(self.columns)} labels, one "
-                   "per row and column")
+        if self.cells is not None and (
+            len(self.cells) != len(self.rows)
+            or any(len(r) != len(self.columns) for r in self.cells)
+        ):
+            msg = (
+                f"cells must be {len(self.rows)} rows of {len(self.columns)} labels, one "
+                "per row and column"
+            )
             raise ValueError(msg)
         return self
 
@@ -655,15 +728,19 @@ class EventTable:
         """Verification notes to print with every count that uses the table."""
         out = []
         if self.spec.verification == "memory":
-            out.append(f"{self.id}: table edges not verified against the official text "
-                       f"(verification: memory). {self.spec.verification_note}".strip())
+            out.append(
+                f"{self.id}: table edges not verified against the official text "
+                f"(verification: memory). {self.spec.verification_note}".strip()
+            )
         if self.spec.clause_verification == "memory":
-            out.append(f"{self.id}: clause {self.spec.clause!r} not verified against the "
-                       "official text")
+            out.append(
+                f"{self.id}: clause {self.spec.clause!r} not verified against the official text"
+            )
         return tuple(out)
 
-    def locate(self, value_percent: npt.ArrayLike,
-               duration_s: npt.ArrayLike) -> tuple[IntArray, IntArray]:
+    def locate(
+        self, value_percent: npt.ArrayLike, duration_s: npt.ArrayLike
+    ) -> tuple[IntArray, IntArray]:
         """Row and column index of each (voltage, duration); -1 where outside the table.
 
         Parameters
@@ -676,8 +753,10 @@ class EventTable:
         u = np.atleast_1d(np.asarray(value_percent, dtype=np.float64))
         d = np.atleast_1d(np.asarray(duration_s, dtype=np.float64))
         if u.shape != d.shape:
-            msg = (f"{self.id}: value_percent {u.shape} and duration_s {d.shape} must have "
-                   "the same shape")
+            msg = (
+                f"{self.id}: value_percent {u.shape} and duration_s {d.shape} must have "
+                "the same shape"
+            )
             raise InputError(msg)
         row = np.full(u.shape, -1, dtype=np.int64)
         col = np.full(d.shape, -1, dtype=np.int64)
@@ -743,12 +822,15 @@ def get_event_table(standard: str, event: EventKind) -> EventTable:
         if table.spec.standard == standard and table.event == event:
             return table
     have = sorted({(t.spec.standard, t.event) for t in _builtin().values()})
-    msg = (f"no built-in {event} table for {standard!r}; built-in (standard, event): {have}. "
-           "Load your own with load_event_tables(path).")
+    msg = (
+        f"no built-in {event} table for {standard!r}; built-in (standard, event): {have}. "
+        "Load your own with load_event_tables(path)."
+    )
     raise InputError(msg)
 
 
 # --------------------------------------------------------------------------- counts
+
 
 @dataclass(frozen=True)
 class EventCounts:
@@ -781,20 +863,24 @@ class EventCounts:
         k, nr, nc = self.counts.shape
         rows = np.tile(np.repeat(np.arange(nr), nc), k)
         cols = np.tile(np.arange(nc), k * nr)
-        return pd.DataFrame({
-            "table": self.table.id,
-            "period_start_utc": self.period_start_utc.repeat(nr * nc),
-            "period_end_utc": self.period_end_utc.repeat(nr * nc),
-            "row": [self.table.row_labels[r] for r in rows],
-            "column": [self.table.column_labels[c] for c in cols],
-            "cell": [self.table.cell_label(int(r), int(c)) for r, c in zip(rows, cols,
-                                                                            strict=True)],
-            "count": self.counts.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "table": self.table.id,
+                "period_start_utc": self.period_start_utc.repeat(nr * nc),
+                "period_end_utc": self.period_end_utc.repeat(nr * nc),
+                "row": [self.table.row_labels[r] for r in rows],
+                "column": [self.table.column_labels[c] for c in cols],
+                "cell": [
+                    self.table.cell_label(int(r), int(c)) for r, c in zip(rows, cols, strict=True)
+                ],
+                "count": self.counts.ravel(),
+            }
+        )
 
 
-def count_per_week(log: EventLog, table: EventTable, *, timezone: str,
-                   week_start: str | pd.Timestamp = "mon 00:00") -> EventCounts:
+def count_per_week(
+    log: EventLog, table: EventTable, *, timezone: str, week_start: str | pd.Timestamp = "mon 00:00"
+) -> EventCounts:
     """Count the events of a record per table cell and observation week.
 
     Parameters
@@ -834,14 +920,19 @@ def count_per_week(log: EventLog, table: EventTable, *, timezone: str,
         inc = np.array([not e.complete for e in evs], dtype=bool) & inside
         np.add.at(incomplete, week[inc], 1)
     th = log.thresholds
-    notes = (*table.notes(),
-             f"observation weeks start {week_start} local time ({timezone}); an event "
-             "belongs to the week in which it starts",
-             f"thresholds [% of U_din]: dip {th.dip_percent:g}, swell {th.swell_percent:g}, "
-             f"interruption {th.interruption_percent:g}, hysteresis {th.hysteresis_percent:g}")
+    notes = (
+        *table.notes(),
+        f"observation weeks start {week_start} local time ({timezone}); an event "
+        "belongs to the week in which it starts",
+        f"thresholds [% of U_din]: dip {th.dip_percent:g}, swell {th.swell_percent:g}, "
+        f"interruption {th.interruption_percent:g}, hysteresis {th.hysteresis_percent:g}",
+    )
     return EventCounts(
         table=table,
-        period_start_utc=pd.DatetimeIndex(bounds[:-1].astype("datetime64[ns]")).tz_localize(
-            "UTC"),
+        period_start_utc=pd.DatetimeIndex(bounds[:-1].astype("datetime64[ns]")).tz_localize("UTC"),
         period_end_utc=pd.DatetimeIndex(bounds[1:].astype("datetime64[ns]")).tz_localize("UTC"),
-        counts=counts, n_outside=outside, n_incomplete=incomplete, notes=notes)
+        counts=counts,
+        n_outside=outside,
+        n_incomplete=incomplete,
+        notes=notes,
+    )

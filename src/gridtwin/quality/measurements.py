@@ -126,14 +126,18 @@ def _quantities() -> dict[str, Quantity]:
     out = {
         "frequency": Quantity("frequency", "10s", "Hz", "frequency_deviation"),
         "voltage": Quantity("voltage", "10min", "V", "voltage_deviation"),
-        "voltage_under_deviation": Quantity("voltage_under_deviation", "10min", "percent",
-                                            "voltage_deviation"),
-        "voltage_over_deviation": Quantity("voltage_over_deviation", "10min", "percent",
-                                           "voltage_deviation"),
-        "unbalance_negative_sequence": Quantity("unbalance_negative_sequence", "10min",
-                                                "percent", "unbalance_negative_sequence"),
-        "unbalance_zero_sequence": Quantity("unbalance_zero_sequence", "10min", "percent",
-                                            "unbalance_zero_sequence"),
+        "voltage_under_deviation": Quantity(
+            "voltage_under_deviation", "10min", "percent", "voltage_deviation"
+        ),
+        "voltage_over_deviation": Quantity(
+            "voltage_over_deviation", "10min", "percent", "voltage_deviation"
+        ),
+        "unbalance_negative_sequence": Quantity(
+            "unbalance_negative_sequence", "10min", "percent", "unbalance_negative_sequence"
+        ),
+        "unbalance_zero_sequence": Quantity(
+            "unbalance_zero_sequence", "10min", "percent", "unbalance_zero_sequence"
+        ),
         "thd": Quantity("thd", "10min", "percent", "thd"),
         "pst": Quantity("pst", "10min", "1", "pst"),
         "plt": Quantity("plt", "2h", "1", "plt"),
@@ -151,28 +155,58 @@ LINE_PHASES: Final = ("ab", "bc", "ca")
 
 _ALIASES: Final[dict[str, str]] = {
     **{a: "frequency" for a in ("frequency", "freq", "f")},
-    **{a: "voltage" for a in ("voltage", "u", "v", "u_rms", "urms", "v_rms", "vrms",
-                              "voltage_rms")},
-    **{a: "voltage_under_deviation" for a in ("voltage_under_deviation", "du_minus",
-                                              "u_under", "delta_u_minus", "under_deviation")},
-    **{a: "voltage_over_deviation" for a in ("voltage_over_deviation", "du_plus", "u_over",
-                                             "delta_u_plus", "over_deviation")},
-    **{a: "unbalance_negative_sequence" for a in ("unbalance_negative_sequence", "u2", "k2u",
-                                                  "unbalance_u2", "vuf")},
-    **{a: "unbalance_zero_sequence" for a in ("unbalance_zero_sequence", "u0", "k0u",
-                                              "unbalance_u0")},
+    **{
+        a: "voltage" for a in ("voltage", "u", "v", "u_rms", "urms", "v_rms", "vrms", "voltage_rms")
+    },
+    **{
+        a: "voltage_under_deviation"
+        for a in (
+            "voltage_under_deviation",
+            "du_minus",
+            "u_under",
+            "delta_u_minus",
+            "under_deviation",
+        )
+    },
+    **{
+        a: "voltage_over_deviation"
+        for a in ("voltage_over_deviation", "du_plus", "u_over", "delta_u_plus", "over_deviation")
+    },
+    **{
+        a: "unbalance_negative_sequence"
+        for a in ("unbalance_negative_sequence", "u2", "k2u", "unbalance_u2", "vuf")
+    },
+    **{
+        a: "unbalance_zero_sequence"
+        for a in ("unbalance_zero_sequence", "u0", "k0u", "unbalance_u0")
+    },
     **{a: "thd" for a in ("thd", "thd_u", "thdu", "thd_v", "ku")},
     "pst": "pst",
     "plt": "plt",
 }
 _HARMONIC: Final = re.compile(r"^(?:h|harmonic|ku|uh|u_h)_?(\d{1,2})$")
 _PHASES: Final[dict[str, str]] = {
-    "a": "a", "b": "b", "c": "c", "l1": "a", "l2": "b", "l3": "c",
-    "ab": "ab", "bc": "bc", "ca": "ca", "l12": "ab", "l23": "bc", "l31": "ca",
+    "a": "a",
+    "b": "b",
+    "c": "c",
+    "l1": "a",
+    "l2": "b",
+    "l3": "c",
+    "ab": "ab",
+    "bc": "bc",
+    "ca": "ca",
+    "l12": "ab",
+    "l23": "bc",
+    "l31": "ca",
 }
 _UNITS: Final[dict[str, str]] = {
-    "v": "V", "kv": "kV", "hz": "Hz", "percent": "percent", "pct": "percent",
-    "pu": "pu", "p_u": "pu",
+    "v": "V",
+    "kv": "kV",
+    "hz": "Hz",
+    "percent": "percent",
+    "pct": "percent",
+    "pu": "pu",
+    "p_u": "pu",
 }
 _TRUE: Final = frozenset({"true", "1", "yes", "y", "t", "1.0"})
 _FALSE: Final = frozenset({"false", "0", "no", "n", "f", "0.0", ""})
@@ -313,9 +347,14 @@ class MeasurementSet:
     notes: tuple[str, ...] = field(default=())
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame | SupportsToFrame, *,
-                   timezone: str | None = None, label: Literal["start", "end"] = "start",
-                   source: str = "<frame>") -> MeasurementSet:
+    def from_frame(
+        cls,
+        frame: pd.DataFrame | SupportsToFrame,
+        *,
+        timezone: str | None = None,
+        label: Literal["start", "end"] = "start",
+        source: str = "<frame>",
+    ) -> MeasurementSet:
         """Build a set from the canonical long layout (see :class:`SupportsToFrame`).
 
         ``time_utc`` (or ``timestamp``) must be tz-aware, or naive local times with
@@ -325,39 +364,68 @@ class MeasurementSet:
         ts_col = "time_utc" if "time_utc" in df.columns else "timestamp"
         missing = [c for c in (ts_col, "point_id", "indicator", "value") if c not in df.columns]
         if missing:
-            msg = (f"{source}: the canonical long layout needs columns time_utc (or "
-                   f"timestamp), point_id, indicator, value; {missing} missing, found "
-                   f"{list(df.columns)[:10]}")
+            msg = (
+                f"{source}: the canonical long layout needs columns time_utc (or "
+                f"timestamp), point_id, indicator, value; {missing} missing, found "
+                f"{list(df.columns)[:10]}"
+            )
             raise InputError(msg)
         where = _Where(source, csv=False)
         t_ns = _frame_times(df[ts_col], timezone, where)
         n = len(df)
         ind = df["indicator"].astype(str).to_numpy()
-        phase = (df["phase"].fillna("").astype(str).to_numpy() if "phase" in df.columns
-                 else np.full(n, "", dtype=object))
-        unit = (df["unit"].fillna("").astype(str).to_numpy() if "unit" in df.columns
-                else np.full(n, "", dtype=object))
+        phase = (
+            df["phase"].fillna("").astype(str).to_numpy()
+            if "phase" in df.columns
+            else np.full(n, "", dtype=object)
+        )
+        unit = (
+            df["unit"].fillna("").astype(str).to_numpy()
+            if "unit" in df.columns
+            else np.full(n, "", dtype=object)
+        )
         key = pd.MultiIndex.from_arrays([ind, phase, unit])
         codes, uniques = pd.factorize(key)
-        channels = [_long_channel(str(i), str(p), str(u), where, int(np.argmax(codes == k)))
-                    for k, (i, p, u) in enumerate(uniques)]
+        channels = [
+            _long_channel(str(i), str(p), str(u), where, int(np.argmax(codes == k)))
+            for k, (i, p, u) in enumerate(uniques)
+        ]
         pcodes, pids = pd.factorize(df["point_id"].astype(str))
         values = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
         bad = np.flatnonzero(df["value"].isna().to_numpy() | ~np.isfinite(values))
         if bad.size:
             _bad_value(where, bad, "value", df["value"].to_numpy()[bad[0]])
-        flags = (_flag_values(df["flagged"].to_numpy(), where) if "flagged" in df.columns
-                 else np.zeros(n, dtype=bool))
-        return _assemble(where, np.arange(n, dtype=np.int64), t_ns,
-                         np.asarray(pcodes, dtype=np.int64), tuple(str(p) for p in pids),
-                         np.asarray(codes, dtype=np.int64), channels, values, flags, label)
+        flags = (
+            _flag_values(df["flagged"].to_numpy(), where)
+            if "flagged" in df.columns
+            else np.zeros(n, dtype=bool)
+        )
+        return _assemble(
+            where,
+            np.arange(n, dtype=np.int64),
+            t_ns,
+            np.asarray(pcodes, dtype=np.int64),
+            tuple(str(p) for p in pids),
+            np.asarray(codes, dtype=np.int64),
+            channels,
+            values,
+            flags,
+            label,
+        )
 
     @classmethod
-    def from_arrays(cls, quantity: str, time_utc: pd.DatetimeIndex,
-                    values: npt.ArrayLike, *, point_ids: Sequence[str],
-                    phases: Sequence[str] = ("",), unit: str = "",
-                    flagged: npt.ArrayLike | None = None,
-                    source: str = "<arrays>") -> MeasurementSet:
+    def from_arrays(
+        cls,
+        quantity: str,
+        time_utc: pd.DatetimeIndex,
+        values: npt.ArrayLike,
+        *,
+        point_ids: Sequence[str],
+        phases: Sequence[str] = ("",),
+        unit: str = "",
+        flagged: npt.ArrayLike | None = None,
+        source: str = "<arrays>",
+    ) -> MeasurementSet:
         """Build a one-quantity set from arrays already on the grid.
 
         Parameters
@@ -385,8 +453,10 @@ class MeasurementSet:
             arr = arr[:, :, np.newaxis]
         n_points, n_phases = len(point_ids), len(phases)
         if arr.ndim != 3 or arr.shape != (len(time_utc), n_points, n_phases):
-            msg = (f"from_arrays: values have shape {np.shape(values)}, expected "
-                   f"({len(time_utc)}, {n_points}, {n_phases}) = (time, points, phases)")
+            msg = (
+                f"from_arrays: values have shape {np.shape(values)}, expected "
+                f"({len(time_utc)}, {n_points}, {n_phases}) = (time, points, phases)"
+            )
             raise InputError(msg)
         canon = tuple(_canon_phase(p, "from_arrays") for p in phases)
         stated = _canon_unit(unit, "from_arrays") if unit else ""
@@ -397,16 +467,21 @@ class MeasurementSet:
             msg = f"{source}: time_utc must be strictly increasing without duplicates"
             raise DataQualityError(msg)
         flat = arr.reshape(len(t), n_points * n_phases)
-        fl = (np.zeros(flat.shape, dtype=bool) if flagged is None
-              else np.asarray(flagged, dtype=bool).reshape(flat.shape))
+        fl = (
+            np.zeros(flat.shape, dtype=bool)
+            if flagged is None
+            else np.asarray(flagged, dtype=bool).reshape(flat.shape)
+        )
         if np.isinf(flat).any():
             msg = f"{source}: infinite value in {q.name}; mark a missing interval as NaN"
             raise DataQualityError(msg)
         point_index = np.repeat(np.arange(n_points, dtype=np.int64), n_phases)
-        series = _finish_series(q, t, point_index, canon * n_points, flat, fl,
-                                (stated,) * flat.shape[1], where)
-        ms = cls(tuple(str(p) for p in point_ids), {q.name: series}, source,
-                 tuple(_series_notes(series)))
+        series = _finish_series(
+            q, t, point_index, canon * n_points, flat, fl, (stated,) * flat.shape[1], where
+        )
+        ms = cls(
+            tuple(str(p) for p in point_ids), {q.name: series}, source, tuple(_series_notes(series))
+        )
         return _propagate_flags(ms)
 
     @classmethod
@@ -436,40 +511,62 @@ class MeasurementSet:
 
         def per_channel(name: str, values: Any, unit: str) -> MeasurementSet:
             v = np.where(full[:, None], np.asarray(values, dtype=np.float64), np.nan)
-            return cls.from_arrays(name, t10, v[:, None, :], point_ids=[pid], phases=phases,
-                                   unit=unit, flagged=np.repeat(f10[:, None, None],
-                                                                len(phases), axis=2),
-                                   source=str(agg.source))
+            return cls.from_arrays(
+                name,
+                t10,
+                v[:, None, :],
+                point_ids=[pid],
+                phases=phases,
+                unit=unit,
+                flagged=np.repeat(f10[:, None, None], len(phases), axis=2),
+                source=str(agg.source),
+            )
 
-        def single(name: str, t: pd.DatetimeIndex, values: Any, flags: Any,
-                   keep: BoolArray, unit: str) -> MeasurementSet:
+        def single(
+            name: str, t: pd.DatetimeIndex, values: Any, flags: Any, keep: BoolArray, unit: str
+        ) -> MeasurementSet:
             v = np.where(keep, np.asarray(values, dtype=np.float64), np.nan)
-            return cls.from_arrays(name, t, v[:, None], point_ids=[pid], unit=unit,
-                                   flagged=np.asarray(flags, dtype=bool)[:, None],
-                                   source=str(agg.source))
+            return cls.from_arrays(
+                name,
+                t,
+                v[:, None],
+                point_ids=[pid],
+                unit=unit,
+                flagged=np.asarray(flags, dtype=bool)[:, None],
+                source=str(agg.source),
+            )
 
-        parts = [per_channel("voltage", agg.u_rms_10min_v, "V"),
-                 per_channel("du_minus", agg.under_over_10min.under_percent, "percent"),
-                 per_channel("du_plus", agg.under_over_10min.over_percent, "percent"),
-                 per_channel("thd", agg.thd_10min_percent, "percent")]
+        parts = [
+            per_channel("voltage", agg.u_rms_10min_v, "V"),
+            per_channel("du_minus", agg.under_over_10min.under_percent, "percent"),
+            per_channel("du_plus", agg.under_over_10min.over_percent, "percent"),
+            per_channel("thd", agg.thd_10min_percent, "percent"),
+        ]
         harm = np.asarray(agg.harmonics_10min_percent, dtype=np.float64)
-        parts += [per_channel(f"h{n}", harm[:, :, n], "percent")
-                  for n in range(2, min(harm.shape[2], 51))]
+        parts += [
+            per_channel(f"h{n}", harm[:, :, n], "percent") for n in range(2, min(harm.shape[2], 51))
+        ]
         if len(names) == 3:
-            parts += [single("u2", t10, agg.unbalance_negative_10min_percent, f10, full,
-                             "percent"),
-                      single("u0", t10, agg.unbalance_zero_10min_percent, f10, full,
-                             "percent")]
+            parts += [
+                single("u2", t10, agg.unbalance_negative_10min_percent, f10, full, "percent"),
+                single("u0", t10, agg.unbalance_zero_10min_percent, f10, full, "percent"),
+            ]
         if len(agg.time_10s_utc):
             f = np.asarray(agg.frequency_10s_hz, dtype=np.float64)
-            parts.append(single("frequency", agg.time_10s_utc, f, agg.flags_10s,
-                                np.isfinite(f), "Hz"))
+            parts.append(
+                single("frequency", agg.time_10s_utc, f, agg.flags_10s, np.isfinite(f), "Hz")
+            )
         ms = parts[0].combine(*parts[1:])
         dropped = int((~full).sum())
-        note = ([f"{pid}: {dropped} 10-min interval(s) only partly covered by the record "
-                 "were left out (gaps)"] if dropped else [])
-        return replace(ms, source=str(agg.source),
-                       notes=tuple(dict.fromkeys([*ms.notes, *note])))
+        note = (
+            [
+                f"{pid}: {dropped} 10-min interval(s) only partly covered by the record "
+                "were left out (gaps)"
+            ]
+            if dropped
+            else []
+        )
+        return replace(ms, source=str(agg.source), notes=tuple(dict.fromkeys([*ms.notes, *note])))
 
     def combine(self, *others: MeasurementSet) -> MeasurementSet:
         """Merge sets with distinct quantities (e.g. voltage and THD from two files)."""
@@ -482,15 +579,17 @@ class MeasurementSet:
         for s in sets:
             for name, ser in s.series.items():
                 if name in merged:
-                    msg = (f"combine: quantity {name!r} is in more than one set "
-                           f"({s.source}); combine sets of distinct quantities")
+                    msg = (
+                        f"combine: quantity {name!r} is in more than one set "
+                        f"({s.source}); combine sets of distinct quantities"
+                    )
                     raise InputError(msg)
-                remap = np.array([pos[s.point_ids[i]] for i in ser.point_index],
-                                 dtype=np.int64)
+                remap = np.array([pos[s.point_ids[i]] for i in ser.point_index], dtype=np.int64)
                 merged[name] = replace(ser, point_index=remap)
         notes = tuple(dict.fromkeys(n for s in sets for n in s.notes))
-        return _propagate_flags(MeasurementSet(tuple(pids), merged,
-                                               " + ".join(s.source for s in sets), notes))
+        return _propagate_flags(
+            MeasurementSet(tuple(pids), merged, " + ".join(s.source for s in sets), notes)
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Canonical long layout: ``time_utc, point_id, indicator, phase, value, unit,
@@ -498,18 +597,23 @@ class MeasurementSet:
         parts = []
         for ser in self.series.values():
             r, c = np.nonzero(np.isfinite(ser.values))
-            parts.append(pd.DataFrame({
-                "time_utc": ser.time_utc[r],
-                "point_id": np.asarray(self.point_ids, dtype=object)[ser.point_index[c]],
-                "indicator": ser.name,
-                "phase": np.asarray(ser.phases, dtype=object)[c],
-                "value": ser.values[r, c],
-                "unit": ser.unit,
-                "flagged": ser.flagged[r, c],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "time_utc": ser.time_utc[r],
+                        "point_id": np.asarray(self.point_ids, dtype=object)[ser.point_index[c]],
+                        "indicator": ser.name,
+                        "phase": np.asarray(ser.phases, dtype=object)[c],
+                        "value": ser.values[r, c],
+                        "unit": ser.unit,
+                        "flagged": ser.flagged[r, c],
+                    }
+                )
+            )
         if not parts:
-            return pd.DataFrame(columns=["time_utc", "point_id", "indicator", "phase",
-                                         "value", "unit", "flagged"])
+            return pd.DataFrame(
+                columns=["time_utc", "point_id", "indicator", "phase", "value", "unit", "flagged"]
+            )
         return pd.concat(parts, ignore_index=True)
 
     def availability(self) -> pd.DataFrame:
@@ -530,35 +634,47 @@ class MeasurementSet:
             present = np.isfinite(ser.values)
             n_exp = int((t[-1] - t[0]) // step_ns + 1) if len(t) else 0
             first = np.where(present.any(axis=0), present.argmax(axis=0), -1)
-            last = np.where(present.any(axis=0),
-                            len(t) - 1 - present[::-1].argmax(axis=0), -1)
+            last = np.where(present.any(axis=0), len(t) - 1 - present[::-1].argmax(axis=0), -1)
             gaps = _longest_gaps(t, present, step_ns)
             n_present = present.sum(axis=0)
-            frames.append(pd.DataFrame({
-                "point_id": np.asarray(self.point_ids, dtype=object)[ser.point_index],
-                "indicator": ser.name,
-                "phase": list(ser.phases),
-                "aggregation": ser.quantity.aggregation,
-                "first_utc": _times_at(ser.time_utc, first),
-                "last_utc": _times_at(ser.time_utc, last),
-                "n_expected": n_exp,
-                "n_present": n_present,
-                "n_missing": n_exp - n_present,
-                "n_flagged": (ser.flagged & present).sum(axis=0),
-                "availability_percent": 100.0 * n_present / max(n_exp, 1),
-                "longest_gap_s": gaps,
-            }))
-        return (pd.concat(frames, ignore_index=True) if frames
-                else pd.DataFrame(columns=["point_id", "indicator", "phase"]))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "point_id": np.asarray(self.point_ids, dtype=object)[ser.point_index],
+                        "indicator": ser.name,
+                        "phase": list(ser.phases),
+                        "aggregation": ser.quantity.aggregation,
+                        "first_utc": _times_at(ser.time_utc, first),
+                        "last_utc": _times_at(ser.time_utc, last),
+                        "n_expected": n_exp,
+                        "n_present": n_present,
+                        "n_missing": n_exp - n_present,
+                        "n_flagged": (ser.flagged & present).sum(axis=0),
+                        "availability_percent": 100.0 * n_present / max(n_exp, 1),
+                        "longest_gap_s": gaps,
+                    }
+                )
+            )
+        return (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["point_id", "indicator", "phase"])
+        )
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def read_measurements(path: str | Path, *, layout: MeasurementLayout = "auto",
-                      timestamp_column: str = "timestamp", point_column: str = "point_id",
-                      point_id: str | None = None, timezone: str | None = None,
-                      label: Literal["start", "end"] = "start") -> MeasurementSet:
+def read_measurements(
+    path: str | Path,
+    *,
+    layout: MeasurementLayout = "auto",
+    timestamp_column: str = "timestamp",
+    point_column: str = "point_id",
+    point_id: str | None = None,
+    timezone: str | None = None,
+    label: Literal["start", "end"] = "start",
+) -> MeasurementSet:
     """Read aggregated PQ measurements from a CSV or Parquet file.
 
     Parameters
@@ -610,8 +726,10 @@ def read_measurements(path: str | Path, *, layout: MeasurementLayout = "auto",
         _check_zone(timezone, str(file))
     names = _csv_names(file) if is_csv else _parquet_names(file)
     if timestamp_column not in names:
-        msg = (f"{file}: no timestamp column {timestamp_column!r}; found {names[:10]}. Pass "
-               "timestamp_column= with the right name")
+        msg = (
+            f"{file}: no timestamp column {timestamp_column!r}; found {names[:10]}. Pass "
+            "timestamp_column= with the right name"
+        )
         raise InputError(msg)
     long = layout == "long" or (layout == "auto" and "indicator" in names)
     where = _Where(str(file), is_csv)
@@ -632,13 +750,17 @@ def read_measurements(path: str | Path, *, layout: MeasurementLayout = "auto",
         pcodes = np.zeros(n, dtype=np.int64)
         point_ids = (point_id if point_id is not None else file.name.split(".")[0],)
     flag_col = next((c for c in _FLAG_NAMES if c in names), None)
-    flags = (_table_flags(table.column(flag_col), where) if flag_col is not None
-             else np.zeros(n, dtype=bool))
+    flags = (
+        _table_flags(table.column(flag_col), where)
+        if flag_col is not None
+        else np.zeros(n, dtype=bool)
+    )
     if long:
         return _long_records(table, where, t_ns, pcodes, point_ids, flags, label)
     skip = {timestamp_column, point_column, *_FLAG_NAMES}
-    return _wide_records(table, [c for c in names if c not in skip], where, t_ns, pcodes,
-                         point_ids, flags, label)
+    return _wide_records(
+        table, [c for c in names if c not in skip], where, t_ns, pcodes, point_ids, flags, label
+    )
 
 
 @dataclass(frozen=True)
@@ -678,8 +800,10 @@ def _check_zone(tz: str, where: str) -> None:
 
 def _csv_names(file: Path) -> list[str]:
     try:
-        with pacsv.open_csv(str(file), convert_options=pacsv.ConvertOptions(
-                column_types={}, strings_can_be_null=True)) as reader:
+        with pacsv.open_csv(
+            str(file),
+            convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True),
+        ) as reader:
             return [str(n) for n in reader.schema.names]
     except (pa.ArrowException, OSError, ValueError) as exc:
         msg = f"{file}: cannot read a CSV header ({exc}); expected comma-separated columns"
@@ -694,8 +818,9 @@ def _parquet_names(file: Path) -> list[str]:
         raise InputError(msg) from exc
 
 
-def _read_table(file: Path, names: list[str], is_csv: bool, long: bool, ts_col: str,
-                point_col: str) -> Any:
+def _read_table(
+    file: Path, names: list[str], is_csv: bool, long: bool, ts_col: str, point_col: str
+) -> Any:
     """Read with pyarrow: ids dictionary-encoded, values float64 (empty cell = null)."""
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -705,15 +830,16 @@ def _read_table(file: Path, names: list[str], is_csv: bool, long: bool, ts_col: 
     if long:
         need = [c for c in ("indicator", "value") if c not in names]
         if need:
-            msg = (f"{file}: long layout needs columns timestamp, point_id, indicator, "
-                   f"[phase], value, [unit], [flagged]; {need} missing, found {names[:10]}")
+            msg = (
+                f"{file}: long layout needs columns timestamp, point_id, indicator, "
+                f"[phase], value, [unit], [flagged]; {need} missing, found {names[:10]}"
+            )
             raise InputError(msg)
         text_cols |= {"indicator", "phase", "unit"}
     value_cols = [c for c in names if c not in text_cols]
     if is_csv:
         types = {c: (_DICT_STR if c in text_cols else pa.float64()) for c in names}
-        opts = pacsv.ConvertOptions(column_types=types, null_values=[""],
-                                    strings_can_be_null=True)
+        opts = pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True)
         try:
             return pacsv.read_csv(str(file), _READ_OPTS, convert_options=opts)
         except pa.ArrowInvalid as exc:
@@ -731,8 +857,7 @@ def _read_table(file: Path, names: list[str], is_csv: bool, long: bool, ts_col: 
         raise InputError(msg) from exc
     for col in value_cols:
         typ = table.column(col).type
-        if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)
-                or pa.types.is_decimal(typ)):
+        if not (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)):
             msg = f"{file}: column {col!r} has type {typ}; expected numbers"
             raise InputError(msg)
         table = table.set_column(names.index(col), col, table.column(col).cast(pa.float64()))
@@ -740,18 +865,22 @@ def _read_table(file: Path, names: list[str], is_csv: bool, long: bool, ts_col: 
 
 
 def _raise_bad_number(file: Path, value_cols: list[str]) -> None:
-    opts = pacsv.ConvertOptions(column_types=dict.fromkeys(value_cols, pa.string()),
-                                include_columns=value_cols)
+    opts = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(value_cols, pa.string()), include_columns=value_cols
+    )
     table = pacsv.read_csv(str(file), convert_options=opts)
     for col in value_cols:
         text = pd.Series(table.column(col).to_pylist(), dtype=object)
         num = pd.to_numeric(text.replace("", np.nan), errors="coerce")
-        bad = np.flatnonzero(num.isna().to_numpy() & text.notna().to_numpy()
-                             & (text != "").to_numpy())
+        bad = np.flatnonzero(
+            num.isna().to_numpy() & text.notna().to_numpy() & (text != "").to_numpy()
+        )
         if bad.size:
-            msg = (f"{file}: data row {int(bad[0]) + 1} (1-based, header excluded), column "
-                   f"{col!r}: {text.iloc[int(bad[0])]!r} is not a number (use a dot as "
-                   "decimal separator; leave the cell empty for no value)")
+            msg = (
+                f"{file}: data row {int(bad[0]) + 1} (1-based, header excluded), column "
+                f"{col!r}: {text.iloc[int(bad[0])]!r} is not a number (use a dot as "
+                "decimal separator; leave the cell empty for no value)"
+            )
             raise InputError(msg)
     msg = f"{file}: a value column is not numeric (columns {value_cols[:10]})"
     raise InputError(msg)
@@ -797,8 +926,9 @@ def _frame_times(col: pd.Series, tz: str | None, where: _Where) -> IntArray:
     if pd.api.types.is_datetime64_dtype(col.dtype):
         return _localise(pd.DatetimeIndex(col), np.arange(len(col), dtype=np.int64), tz, where)
     codes, uniq = pd.factorize(col.astype(str))
-    return _parse_text_times([str(u) for u in uniq], _first_rows(codes, len(uniq)), tz,
-                             where)[codes]
+    return _parse_text_times([str(u) for u in uniq], _first_rows(codes, len(uniq)), tz, where)[
+        codes
+    ]
 
 
 def _first_rows(codes: npt.ArrayLike, n: int) -> IntArray:
@@ -809,26 +939,32 @@ def _first_rows(codes: npt.ArrayLike, n: int) -> IntArray:
     return first
 
 
-def _parse_text_times(text: list[str], first_rows: IntArray, tz: str | None,
-                      where: _Where) -> IntArray:
+def _parse_text_times(
+    text: list[str], first_rows: IntArray, tz: str | None, where: _Where
+) -> IntArray:
     """Parse each distinct timestamp text once; return UTC ns per distinct value."""
     offset = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
     has = np.array([bool(offset.search(s.strip())) for s in text], dtype=bool)
     if has.any() and not has.all():
         i, j = int(np.argmax(has)), int(np.argmin(has))
-        msg = (f"{where.source}: timestamps mix UTC offsets ({where.rows(first_rows[i])}: "
-               f"{text[i]!r}) and local times without offset ({where.rows(first_rows[j])}: "
-               f"{text[j]!r}); write all with offsets/'Z', or all local with timezone=")
+        msg = (
+            f"{where.source}: timestamps mix UTC offsets ({where.rows(first_rows[i])}: "
+            f"{text[i]!r}) and local times without offset ({where.rows(first_rows[j])}: "
+            f"{text[j]!r}); write all with offsets/'Z', or all local with timezone="
+        )
         raise InputError(msg)
     aware = bool(has.all())
-    parsed = pd.to_datetime(pd.Index([s.strip() for s in text]), format="ISO8601", utc=aware,
-                            errors="coerce")
+    parsed = pd.to_datetime(
+        pd.Index([s.strip() for s in text]), format="ISO8601", utc=aware, errors="coerce"
+    )
     bad = np.flatnonzero(np.asarray(parsed.isna()))
     if bad.size:
         k = int(bad[0])
-        msg = (f"{where.source}: {where.rows(first_rows[k])}: timestamp {text[k]!r} is not "
-               "an ISO 8601 date-time; write e.g. 2025-06-02T00:10:00Z or "
-               "2025-06-02T03:10:00+03:00")
+        msg = (
+            f"{where.source}: {where.rows(first_rows[k])}: timestamp {text[k]!r} is not "
+            "an ISO 8601 date-time; write e.g. 2025-06-02T00:10:00Z or "
+            "2025-06-02T03:10:00+03:00"
+        )
         raise InputError(msg)
     idx = pd.DatetimeIndex(parsed)
     if aware:
@@ -836,20 +972,23 @@ def _parse_text_times(text: list[str], first_rows: IntArray, tz: str | None,
     return _localise(idx, first_rows, tz, where)
 
 
-def _localise(naive: pd.DatetimeIndex, rows: IntArray, tz: str | None,
-              where: _Where) -> IntArray:
+def _localise(naive: pd.DatetimeIndex, rows: IntArray, tz: str | None, where: _Where) -> IntArray:
     if tz is None:
-        msg = (f"{where.source}: timestamps have no UTC offset (e.g. {where.rows(rows[0])}: "
-               f"{naive[0]}). Pass timezone= (e.g. 'UTC' or 'Europe/Moscow') for local "
-               "clock times, or write them with an offset or 'Z'")
+        msg = (
+            f"{where.source}: timestamps have no UTC offset (e.g. {where.rows(rows[0])}: "
+            f"{naive[0]}). Pass timezone= (e.g. 'UTC' or 'Europe/Moscow') for local "
+            "clock times, or write them with an offset or 'Z'"
+        )
         raise InputError(msg)
     local = naive.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     bad = np.flatnonzero(np.asarray(local.isna()))
     if bad.size:
         k = int(bad[0])
-        msg = (f"{where.source}: {where.rows(rows[k])}: local time {naive[k]} does not exist "
-               f"or is ambiguous in {tz} (DST change); write timestamps in UTC or with "
-               "their UTC offset")
+        msg = (
+            f"{where.source}: {where.rows(rows[k])}: local time {naive[k]} does not exist "
+            f"or is ambiguous in {tz} (DST change); write timestamps in UTC or with "
+            "their UTC offset"
+        )
         raise DataQualityError(msg)
     return utc_ns(local)
 
@@ -859,8 +998,11 @@ def _table_flags(column: Any, where: _Where) -> BoolArray:
     typ = column.type
     if pa.types.is_dictionary(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ):
         codes, uniq = _codes(column)
-        parsed = _flag_values(np.array(["", *[str(u) for u in uniq]], dtype=object), where,
-                              rows=np.r_[0, _first_rows(codes, len(uniq))])
+        parsed = _flag_values(
+            np.array(["", *[str(u) for u in uniq]], dtype=object),
+            where,
+            rows=np.r_[0, _first_rows(codes, len(uniq))],
+        )
         return np.asarray(parsed[codes + 1], dtype=bool)
     arr = column.combine_chunks()
     if arr.null_count:
@@ -868,16 +1010,16 @@ def _table_flags(column: Any, where: _Where) -> BoolArray:
     return _flag_values(np.asarray(arr.to_numpy(zero_copy_only=False)), where)
 
 
-def _flag_values(raw: npt.NDArray[Any], where: _Where,
-                 rows: IntArray | None = None) -> BoolArray:
+def _flag_values(raw: npt.NDArray[Any], where: _Where, rows: IntArray | None = None) -> BoolArray:
     """Booleans from bool/number/text flags (empty = not flagged)."""
     arr = np.asarray(raw)
     if arr.dtype.kind == "b":
         return arr.astype(bool)
     if arr.dtype.kind in "iuf":
         return np.asarray(np.nan_to_num(arr.astype(np.float64), nan=0.0) != 0, dtype=bool)
-    codes, uniq = pd.factorize(pd.Series(arr, dtype=object).fillna("").astype(str)
-                               .str.strip().str.lower())
+    codes, uniq = pd.factorize(
+        pd.Series(arr, dtype=object).fillna("").astype(str).str.strip().str.lower()
+    )
     out = np.zeros(len(uniq), dtype=bool)
     for k, u in enumerate(uniq):
         if u in _TRUE:
@@ -885,8 +1027,10 @@ def _flag_values(raw: npt.NDArray[Any], where: _Where,
         elif u not in _FALSE:
             row = int(np.argmax(codes == k))
             row = int(rows[row]) if rows is not None else row
-            msg = (f"{where.source}: {where.rows(row)}: flag {u!r} is not a boolean; write "
-                   "true/false, 1/0 or leave it empty (IEC 61000-4-30 flag)")
+            msg = (
+                f"{where.source}: {where.rows(row)}: flag {u!r} is not a boolean; write "
+                "true/false, 1/0 or leave it empty (IEC 61000-4-30 flag)"
+            )
             raise InputError(msg)
     return np.asarray(out[codes], dtype=bool)
 
@@ -902,8 +1046,10 @@ def _channel_phase(name: str, i: int, n: int) -> str:
         return ("a", "b", "c")[i]
     if n == 1:
         return ""
-    msg = (f"channel {name!r}: cannot tell its phase; name channels L1, L2, L3 (or UA, UB, "
-           "UC, or ab, bc, ca)")
+    msg = (
+        f"channel {name!r}: cannot tell its phase; name channels L1, L2, L3 (or UA, UB, "
+        "UC, or ab, bc, ca)"
+    )
     raise InputError(msg)
 
 
@@ -913,8 +1059,10 @@ def _canon_phase(text: str, where: str) -> str:
         return ""
     if t in _PHASES:
         return _PHASES[t]
-    msg = (f"{where}: unknown phase {text!r}; use a, b, c (or L1, L2, L3) for phase-to-"
-           "neutral, ab, bc, ca (or L12, L23, L31) for line-to-line, or leave it empty")
+    msg = (
+        f"{where}: unknown phase {text!r}; use a, b, c (or L1, L2, L3) for phase-to-"
+        "neutral, ab, bc, ca (or L12, L23, L31) for line-to-line, or leave it empty"
+    )
     raise InputError(msg)
 
 
@@ -929,16 +1077,18 @@ def _canon_unit(text: str, where: str) -> str:
 
 
 def _known_text() -> str:
-    return ("frequency, voltage, du_minus/du_plus, u2, u0, thd, h2..h50, pst, plt "
-            "(optionally with a phase a/b/c/ab/bc/ca and a unit v/kv/hz/percent/pu)")
+    return (
+        "frequency, voltage, du_minus/du_plus, u2, u0, thd, h2..h50, pst, plt "
+        "(optionally with a phase a/b/c/ab/bc/ca and a unit v/kv/hz/percent/pu)"
+    )
 
 
-def _long_channel(ind: str, phase: str, unit: str, where: _Where,
-                  row: int) -> tuple[str, str, str]:
+def _long_channel(ind: str, phase: str, unit: str, where: _Where, row: int) -> tuple[str, str, str]:
     parsed = parse_channel(ind)
     if parsed is None:
-        msg = (f"{where.source}: {where.rows(row)}: unknown indicator {ind!r}; known: "
-               f"{_known_text()}")
+        msg = (
+            f"{where.source}: {where.rows(row)}: unknown indicator {ind!r}; known: {_known_text()}"
+        )
         raise InputError(msg)
     q, ph, un = parsed
     ph = _canon_phase(phase, f"{where.source}: {where.rows(row)}") if phase.strip() else ph
@@ -947,21 +1097,32 @@ def _long_channel(ind: str, phase: str, unit: str, where: _Where,
 
 
 def _bad_value(where: _Where, rows: IntArray, column: str, first: object) -> None:
-    msg = (f"{where.source}: {where.rows(rows)}: empty, NaN or infinite value in column "
-           f"{column!r} (first: {first!r}). A NaN in the file is bad data: supply the value, "
-           "or drop the row to mark the interval missing (gaps are never interpolated)")
+    msg = (
+        f"{where.source}: {where.rows(rows)}: empty, NaN or infinite value in column "
+        f"{column!r} (first: {first!r}). A NaN in the file is bad data: supply the value, "
+        "or drop the row to mark the interval missing (gaps are never interpolated)"
+    )
     raise DataQualityError(msg)
 
 
-def _long_records(table: Any, where: _Where, t_ns: IntArray, pcodes: IntArray,
-                  point_ids: tuple[str, ...], flags: BoolArray, label: str) -> MeasurementSet:
+def _long_records(
+    table: Any,
+    where: _Where,
+    t_ns: IntArray,
+    pcodes: IntArray,
+    point_ids: tuple[str, ...],
+    flags: BoolArray,
+    label: str,
+) -> MeasurementSet:
     n = table.num_rows
     icodes, inds = _codes(table.column("indicator"))
     names = table.column_names
-    pc, phs = (_codes(table.column("phase")) if "phase" in names
-               else (np.full(n, -1, dtype=np.int64), []))
-    uc, uns = (_codes(table.column("unit")) if "unit" in names
-               else (np.full(n, -1, dtype=np.int64), []))
+    pc, phs = (
+        _codes(table.column("phase")) if "phase" in names else (np.full(n, -1, dtype=np.int64), [])
+    )
+    uc, uns = (
+        _codes(table.column("unit")) if "unit" in names else (np.full(n, -1, dtype=np.int64), [])
+    )
     if (icodes < 0).any():
         msg = f"{where.source}: {where.rows(np.flatnonzero(icodes < 0))}: empty indicator"
         raise InputError(msg)
@@ -974,16 +1135,33 @@ def _long_records(table: Any, where: _Where, t_ns: IntArray, pcodes: IntArray,
     for k, kk in enumerate(uniq.tolist()):
         i, rest = divmod(kk, n_p * n_u)
         ph, un = divmod(rest, n_u)
-        channels.append(_long_channel(str(inds[i]), str(phs[ph - 1]) if ph else "",
-                                      str(uns[un - 1]) if un else "", where, int(first[k])))
+        channels.append(
+            _long_channel(
+                str(inds[i]),
+                str(phs[ph - 1]) if ph else "",
+                str(uns[un - 1]) if un else "",
+                where,
+                int(first[k]),
+            )
+        )
     col = table.column("value").combine_chunks()
     nulls = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     values = np.asarray(col.fill_null(np.nan).to_numpy(), dtype=np.float64)
     bad = np.flatnonzero(nulls | ~np.isfinite(values))
     if bad.size:
         _bad_value(where, bad, "value", None if nulls[bad[0]] else float(values[bad[0]]))
-    return _assemble(where, np.arange(n, dtype=np.int64), t_ns, pcodes, point_ids,
-                     chan, channels, values, flags, label)
+    return _assemble(
+        where,
+        np.arange(n, dtype=np.int64),
+        t_ns,
+        pcodes,
+        point_ids,
+        chan,
+        channels,
+        values,
+        flags,
+        label,
+    )
 
 
 def _dense_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
@@ -999,16 +1177,25 @@ def _dense_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
     return remap[key], uniq
 
 
-def _wide_records(table: Any, value_cols: list[str], where: _Where, t_ns: IntArray,
-                  pcodes: IntArray, point_ids: tuple[str, ...], flags: BoolArray,
-                  label: str) -> MeasurementSet:
+def _wide_records(
+    table: Any,
+    value_cols: list[str],
+    where: _Where,
+    t_ns: IntArray,
+    pcodes: IntArray,
+    point_ids: tuple[str, ...],
+    flags: BoolArray,
+    label: str,
+) -> MeasurementSet:
     channels = []
     for c in value_cols:
         parsed = parse_channel(c)
         if parsed is None:
-            msg = (f"{where.source}: column {c!r} is not a known quantity; known: "
-                   f"{_known_text()}, plus timestamp, point_id and flagged. Rename or drop "
-                   "the column, or use the long layout")
+            msg = (
+                f"{where.source}: column {c!r} is not a known quantity; known: "
+                f"{_known_text()}, plus timestamp, point_id and flagged. Rename or drop "
+                "the column, or use the long layout"
+            )
             raise InputError(msg)
         channels.append(parsed)
     if not channels:
@@ -1027,8 +1214,18 @@ def _wide_records(table: Any, value_cols: list[str], where: _Where, t_ns: IntArr
         chans_l.append(np.full(r.size, k, dtype=np.int64))
         vals_l.append(vals[r])
     rows = np.concatenate(rows_l)
-    return _assemble(where, rows, t_ns[rows], pcodes[rows], point_ids, np.concatenate(chans_l),
-                     channels, np.concatenate(vals_l), flags[rows], label)
+    return _assemble(
+        where,
+        rows,
+        t_ns[rows],
+        pcodes[rows],
+        point_ids,
+        np.concatenate(chans_l),
+        channels,
+        np.concatenate(vals_l),
+        flags[rows],
+        label,
+    )
 
 
 # --------------------------------------------------------------------------- assembly
@@ -1045,11 +1242,13 @@ def _check_grid(where: _Where, t: IntArray, rows: IntArray, q: Quantity, origin:
         what = f"{q.aggregation} steps from its first value ({_iso(origin)})"
     if off.size:
         i = int(off[0])
-        msg = (f"{where.source}: {where.rows(rows[i])}: {q.name} timestamp {_iso(t[i])} (as "
-               f"interval start) is off the {what} grid ({off.size} off-grid value(s) in "
-               f"all). IEC 61000-4-30 {q.aggregation} values start on the clock ticks of "
-               "their interval: realign the data, or pass label='end' if the timestamps "
-               "mark interval ends")
+        msg = (
+            f"{where.source}: {where.rows(rows[i])}: {q.name} timestamp {_iso(t[i])} (as "
+            f"interval start) is off the {what} grid ({off.size} off-grid value(s) in "
+            f"all). IEC 61000-4-30 {q.aggregation} values start on the clock ticks of "
+            "their interval: realign the data, or pass label='end' if the timestamps "
+            "mark interval ends"
+        )
         raise DataQualityError(msg)
 
 
@@ -1057,10 +1256,18 @@ def _iso(t: int | np.int64) -> str:
     return pd.Timestamp(int(t), tz="UTC").isoformat()
 
 
-def _assemble(where: _Where, rows: IntArray, t_ns: IntArray, pcodes: IntArray,
-              point_ids: tuple[str, ...], chan: IntArray,
-              channels: Sequence[tuple[str, str, str]], values: FloatArray,
-              flags: BoolArray, label: str) -> MeasurementSet:
+def _assemble(
+    where: _Where,
+    rows: IntArray,
+    t_ns: IntArray,
+    pcodes: IntArray,
+    point_ids: tuple[str, ...],
+    chan: IntArray,
+    channels: Sequence[tuple[str, str, str]],
+    values: FloatArray,
+    flags: BoolArray,
+    label: str,
+) -> MeasurementSet:
     """Turn records (row, time, point, channel, value, flag) into one series per quantity."""
     by_quantity: dict[str, list[int]] = {}
     for k, (qn, _ph, _un) in enumerate(channels):
@@ -1077,8 +1284,18 @@ def _assemble(where: _Where, rows: IntArray, t_ns: IntArray, pcodes: IntArray,
             continue
         t = t_ns[sel] - (AGGREGATION_S[q.aggregation] * _NS if label == "end" else 0)
         _check_grid(where, t, rows[sel], q, int(t.min()))
-        ser = _build_series(where, q, rows[sel], t, pcodes[sel], point_ids, chan[sel], channels,
-                            values[sel], flags[sel])
+        ser = _build_series(
+            where,
+            q,
+            rows[sel],
+            t,
+            pcodes[sel],
+            point_ids,
+            chan[sel],
+            channels,
+            values[sel],
+            flags[sel],
+        )
         series[qname] = ser
         notes += _series_notes(ser)
     if label == "end":
@@ -1091,10 +1308,18 @@ def _assemble(where: _Where, rows: IntArray, t_ns: IntArray, pcodes: IntArray,
     return _propagate_flags(ms)
 
 
-def _build_series(where: _Where, q: Quantity, rows: IntArray, t: IntArray, pcodes: IntArray,
-                  point_ids: tuple[str, ...], chan: IntArray,
-                  channels: Sequence[tuple[str, str, str]], values: FloatArray,
-                  flags: BoolArray) -> IndicatorSeries:
+def _build_series(
+    where: _Where,
+    q: Quantity,
+    rows: IntArray,
+    t: IntArray,
+    pcodes: IntArray,
+    point_ids: tuple[str, ...],
+    chan: IntArray,
+    channels: Sequence[tuple[str, str, str]],
+    values: FloatArray,
+    flags: BoolArray,
+) -> IndicatorSeries:
     """Place records on a (time, column) matrix; a column is one (point, phase)."""
     phase_names = sorted({c[1] for c in channels})
     unit_names = sorted({c[2] for c in channels})
@@ -1113,9 +1338,11 @@ def _build_series(where: _Where, q: Quantity, rows: IntArray, t: IntArray, pcode
         k = int(multi[0])
         sel = ccodes == k
         p, ph = divmod(int(cols[k]), n_ph)
-        msg = (f"{where.source}: {where.rows(rows[sel][:2])}: {q.name} of point "
-               f"{point_ids[p]!r} phase {phase_names[ph] or '-'} is stated in more than one "
-               f"unit {sorted({unit_names[u] for u in ucode[sel]})}; use one unit per column")
+        msg = (
+            f"{where.source}: {where.rows(rows[sel][:2])}: {q.name} of point "
+            f"{point_ids[p]!r} phase {phase_names[ph] or '-'} is stated in more than one "
+            f"unit {sorted({unit_names[u] for u in ucode[sel]})}; use one unit per column"
+        )
         raise InputError(msg)
     col_unit = np.zeros(n_cols, dtype=np.int64)
     col_unit[ccodes] = ucode
@@ -1127,10 +1354,12 @@ def _build_series(where: _Where, q: Quantity, rows: IntArray, t: IntArray, pcode
         cell = int(np.argmax(count > 1))
         a, b = rows[flat == cell][:2]
         p, ph = divmod(int(cols[cell % n_cols]), n_ph)
-        msg = (f"{where.source}: {where.rows([a, b])}: duplicate {q.name} value for point "
-               f"{point_ids[p]!r} phase {phase_names[ph] or '-'} at "
-               f"{_iso(times[cell // n_cols])}; keep one row per point, quantity, phase and "
-               "interval")
+        msg = (
+            f"{where.source}: {where.rows([a, b])}: duplicate {q.name} value for point "
+            f"{point_ids[p]!r} phase {phase_names[ph] or '-'} at "
+            f"{_iso(times[cell // n_cols])}; keep one row per point, quantity, phase and "
+            "interval"
+        )
         raise DataQualityError(msg)
     mat = np.full((len(times), n_cols), np.nan)
     mat[pos, ccodes] = values
@@ -1139,22 +1368,32 @@ def _build_series(where: _Where, q: Quantity, rows: IntArray, t: IntArray, pcode
     point_index = cols // n_ph
     phases = tuple(phase_names[int(c) % n_ph] for c in cols)
     units = tuple(unit_names[int(u)] for u in col_unit)
-    return _finish_series(q, times, point_index, phases, mat, fl, units, where,
-                          rows_at=(pos, ccodes, rows))
+    return _finish_series(
+        q, times, point_index, phases, mat, fl, units, where, rows_at=(pos, ccodes, rows)
+    )
 
 
-def _finish_series(q: Quantity, times: IntArray, point_index: IntArray, phases: tuple[str, ...],
-                   mat: FloatArray, fl: BoolArray, stated: tuple[str, ...], where: _Where,
-                   rows_at: tuple[IntArray, IntArray, IntArray] | None = None,
-                   ) -> IndicatorSeries:
+def _finish_series(
+    q: Quantity,
+    times: IntArray,
+    point_index: IntArray,
+    phases: tuple[str, ...],
+    mat: FloatArray,
+    fl: BoolArray,
+    stated: tuple[str, ...],
+    where: _Where,
+    rows_at: tuple[IntArray, IntArray, IntArray] | None = None,
+) -> IndicatorSeries:
     """Convert stated units and check the sign; voltage waits for the reference voltage."""
     if q.unit != "V":
         allowed = {"", q.unit} | ({"pu"} if q.unit == "percent" else set())
         for k, u in enumerate(stated):
             if u not in allowed:
-                msg = (f"{where.source}: {q.name} is in {q.unit} but a column states {u!r}; "
-                       f"fix the unit in the column name or the unit column (allowed: "
-                       f"{sorted(allowed - {''})} or none)")
+                msg = (
+                    f"{where.source}: {q.name} is in {q.unit} but a column states {u!r}; "
+                    f"fix the unit in the column name or the unit column (allowed: "
+                    f"{sorted(allowed - {''})} or none)"
+                )
                 raise InputError(msg)
             if u == "pu":
                 mat[:, k] *= 100.0
@@ -1165,8 +1404,10 @@ def _finish_series(q: Quantity, times: IntArray, point_index: IntArray, phases: 
         if rows_at is not None:
             pos, ccodes, rows = rows_at
             what = f"{where.source}: {where.rows(rows[(pos == r) & (ccodes == c)][:1])}"
-        msg = (f"{what}: {q.name} value {mat[r, c]:g} is negative; {q.name} is non-negative "
-               f"(in {q.unit}): check the column and its unit")
+        msg = (
+            f"{what}: {q.name} value {mat[r, c]:g} is negative; {q.name} is non-negative "
+            f"(in {q.unit}): check the column and its unit"
+        )
         raise DataQualityError(msg)
     unit = q.unit if q.unit != "V" else "unresolved"
     idx = pd.DatetimeIndex(times.astype("datetime64[ns]")).tz_localize("UTC")
@@ -1182,8 +1423,11 @@ def _series_notes(ser: IndicatorSeries) -> list[str]:
 
 
 def _times_at(idx: pd.DatetimeIndex, pos: IntArray) -> pd.DatetimeIndex:
-    out = pd.DatetimeIndex(np.where(pos >= 0, utc_ns(idx)[np.maximum(pos, 0)],
-                                    np.iinfo(np.int64).min).astype("datetime64[ns]"))
+    out = pd.DatetimeIndex(
+        np.where(pos >= 0, utc_ns(idx)[np.maximum(pos, 0)], np.iinfo(np.int64).min).astype(
+            "datetime64[ns]"
+        )
+    )
     return out.tz_localize("UTC")
 
 
@@ -1232,8 +1476,13 @@ def flag_windows(ms: MeasurementSet) -> list[tuple[IntArray, IntArray, IntArray,
     return out
 
 
-def apply_windows(ms: MeasurementSet, points: IntArray, start_ns: IntArray, end_ns: IntArray,
-                  aggregations: Mapping[str, bool] | None = None) -> MeasurementSet:
+def apply_windows(
+    ms: MeasurementSet,
+    points: IntArray,
+    start_ns: IntArray,
+    end_ns: IntArray,
+    aggregations: Mapping[str, bool] | None = None,
+) -> MeasurementSet:
     """Flag every interval of a point that overlaps one of the windows ``[start, end)``.
 
     Parameters
@@ -1290,19 +1539,27 @@ _FIX: Final[dict[str, str]] = {
     "kV": "the values look like kV: state the unit (name the column voltage_a_kv, or unit kV)",
     "pu": "the values look like per-unit of U0: state the unit pu",
     "percent": "the values look like percent of U0: state the unit percent",
-    "line_to_line_V": ("the values look like line-to-line voltages: label the phases ab, bc, "
-                       "ca, or pass nominal_v = the line voltage"),
-    "phase_to_neutral_V": ("the values look like phase-to-neutral voltages: label the phases "
-                           "a, b, c, or pass the phase voltage as reference"),
+    "line_to_line_V": (
+        "the values look like line-to-line voltages: label the phases ab, bc, "
+        "ca, or pass nominal_v = the line voltage"
+    ),
+    "phase_to_neutral_V": (
+        "the values look like phase-to-neutral voltages: label the phases "
+        "a, b, c, or pass the phase voltage as reference"
+    ),
     "unknown": "check the unit of the values and the reference voltage (nominal_v)",
     "V": "",
 }
 _TO_V: Final[dict[str, float]] = {"V": 1.0, "kV": 1000.0}
 
 
-def normalise_voltage_units(ms: MeasurementSet, nominal_v: float,
-                            nominal_line_v: float | None = None, *,
-                            voltage_unit: VoltageUnitArg = "auto") -> MeasurementSet:
+def normalise_voltage_units(
+    ms: MeasurementSet,
+    nominal_v: float,
+    nominal_line_v: float | None = None,
+    *,
+    voltage_unit: VoltageUnitArg = "auto",
+) -> MeasurementSet:
     """Check and convert measured voltages to volts against the reference voltage.
 
     Parameters
@@ -1335,8 +1592,10 @@ def normalise_voltage_units(ms: MeasurementSet, nominal_v: float,
         raise InputError(msg)
     line_v = nominal_line_v if nominal_line_v is not None else nominal_v * _SQRT3
     u0 = np.array([line_v if p in LINE_PHASES else nominal_v for p in ser.phases])
-    stated = np.array([u or (voltage_unit if voltage_unit != "auto" else "") for u in
-                       ser.stated_units], dtype=object)
+    stated = np.array(
+        [u or (voltage_unit if voltage_unit != "auto" else "") for u in ser.stated_units],
+        dtype=object,
+    )
     scale = np.ones(ser.n_columns)
     scale[stated == "kV"] = 1000.0
     scale[stated == "pu"] = u0[stated == "pu"]
@@ -1353,8 +1612,9 @@ def normalise_voltage_units(ms: MeasurementSet, nominal_v: float,
     for idx in groups.groupby(["stated", "u0", "key"]).indices.values():
         cols = np.asarray(idx)
         u0_g = u0[cols[0]]
-        found = [infer_voltage_unit([float(m)], float(u0_g)) for m in
-                 (med[cols].min(), med[cols].max())]
+        found = [
+            infer_voltage_unit([float(m)], float(u0_g)) for m in (med[cols].min(), med[cols].max())
+        ]
         if found[0] == found[1]:
             inferred[cols] = found[0]
         else:
@@ -1362,13 +1622,17 @@ def normalise_voltage_units(ms: MeasurementSet, nominal_v: float,
     has = np.isfinite(med)
     for c in np.flatnonzero(has & (inferred != "V")):
         unit = str(inferred[c])
-        where = (f"{ms.source}: point {ms.point_ids[ser.point_index[c]]} voltage phase "
-                 f"{ser.phases[c] or '-'}")
+        where = (
+            f"{ms.source}: point {ms.point_ids[ser.point_index[c]]} voltage phase "
+            f"{ser.phases[c] or '-'}"
+        )
         if stated[c] == "" and unit in ("kV", "pu", "percent"):
             continue
         said = f"stated in {stated[c]}" if stated[c] else "with no stated unit"
-        msg = (f"{where}: {said}, the values (median {med[c] / scale[c]:g}) do not look like "
-               f"volts near U0 = {u0[c]:g} V (read as {unit!r}): {_FIX[unit]}")
+        msg = (
+            f"{where}: {said}, the values (median {med[c] / scale[c]:g}) do not look like "
+            f"volts near U0 = {u0[c]:g} V (read as {unit!r}): {_FIX[unit]}"
+        )
         raise DataQualityError(msg)
     auto = has & (stated == "") & (inferred != "V")
     for unit in ("kV", "pu", "percent"):
@@ -1379,9 +1643,11 @@ def normalise_voltage_units(ms: MeasurementSet, nominal_v: float,
         mat = mat.copy() if mat is ser.values else mat
         mat[:, cols] *= f
         pts = sorted({ms.point_ids[ser.point_index[c]] for c in cols})
-        notes.append(f"voltage of {len(pts)} point(s) ({', '.join(pts[:5])}"
-                     f"{' ...' if len(pts) > 5 else ''}) stated no unit and was read as "
-                     f"{unit} from its magnitude (infer_voltage_unit) and converted to V")
+        notes.append(
+            f"voltage of {len(pts)} point(s) ({', '.join(pts[:5])}"
+            f"{' ...' if len(pts) > 5 else ''}) stated no unit and was read as "
+            f"{unit} from its magnitude (infer_voltage_unit) and converted to V"
+        )
     new = replace(ser, values=mat, unit="V", stated_units=("V",) * ser.n_columns)
     return replace(ms, series={**ms.series, "voltage": new}, notes=tuple(notes))
 

@@ -114,8 +114,10 @@ def _cycles_per_window(nominal_frequency_hz: float) -> int:
         return 10
     if nominal_frequency_hz == 60.0:
         return 12
-    msg = (f"nominal_frequency_hz must be 50 or 60 (IEC 61000-4-30 10/12-cycle windows), got "
-           f"{nominal_frequency_hz}")
+    msg = (
+        f"nominal_frequency_hz must be 50 or 60 (IEC 61000-4-30 10/12-cycle windows), got "
+        f"{nominal_frequency_hz}"
+    )
     raise InputError(msg)
 
 
@@ -131,6 +133,7 @@ def min_sample_rate_hz(nominal_frequency_hz: float = 50.0, max_harmonic_order: i
 
 
 # --------------------------------------------------------------------------- waveform
+
 
 @dataclass(frozen=True)
 class Waveform:
@@ -165,14 +168,18 @@ class Waveform:
             x = x[:, np.newaxis]
         where = self.source
         if x.ndim != 2 or x.shape[1] not in (1, 3):
-            msg = (f"{where}: samples_v has shape {np.shape(self.samples_v)}; pass "
-                   "(n_samples, 1) or (n_samples, 3) voltages (phases L1, L2, L3)")
+            msg = (
+                f"{where}: samples_v has shape {np.shape(self.samples_v)}; pass "
+                "(n_samples, 1) or (n_samples, 3) voltages (phases L1, L2, L3)"
+            )
             raise InputError(msg)
         bad = ~np.isfinite(x)
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            msg = (f"{where}: sample {r} of channel {c} is {x[r, c]}; waveform gaps are not "
-                   "interpolated: split the record at the gap")
+            msg = (
+                f"{where}: sample {r} of channel {c} is {x[r, c]}; waveform gaps are not "
+                "interpolated: split the record at the gap"
+            )
             raise DataQualityError(msg)
         fs = float(self.sample_rate_hz)
         if not (np.isfinite(fs) and fs > 0):
@@ -180,14 +187,16 @@ class Waveform:
             raise InputError(msg)
         start = pd.Timestamp(self.start_utc)
         if start.tzinfo is None:
-            msg = (f"{where}: start_utc {start} must be tz-aware; e.g. "
-                   "pd.Timestamp('2025-06-02 00:00', tz='UTC')")
+            msg = (
+                f"{where}: start_utc {start} must be tz-aware; e.g. "
+                "pd.Timestamp('2025-06-02 00:00', tz='UTC')"
+            )
             raise InputError(msg)
-        names = tuple(self.channel_names) or (("L1", "L2", "L3") if x.shape[1] == 3
-                                              else ("L1",))
+        names = tuple(self.channel_names) or (("L1", "L2", "L3") if x.shape[1] == 3 else ("L1",))
         if len(names) != x.shape[1] or len(set(names)) != len(names):
-            msg = (f"{where}: channel_names {names} must be {x.shape[1]} unique names, one "
-                   "per channel")
+            msg = (
+                f"{where}: channel_names {names} must be {x.shape[1]} unique names, one per channel"
+            )
             raise InputError(msg)
         object.__setattr__(self, "samples_v", np.ascontiguousarray(x))
         object.__setattr__(self, "sample_rate_hz", fs)
@@ -210,11 +219,16 @@ class Waveform:
         return self.start_utc + pd.Timedelta(round(self.duration_s * _NS), "ns")
 
     @classmethod
-    def from_time_samples(cls, time_s: npt.ArrayLike, samples_v: npt.ArrayLike, *,
-                          start_utc: pd.Timestamp | str,
-                          channel_names: Sequence[str] = (),
-                          source: str = "<array>",
-                          rate_tolerance: float = 0.01) -> Waveform:
+    def from_time_samples(
+        cls,
+        time_s: npt.ArrayLike,
+        samples_v: npt.ArrayLike,
+        *,
+        start_utc: pd.Timestamp | str,
+        channel_names: Sequence[str] = (),
+        source: str = "<array>",
+        rate_tolerance: float = 0.01,
+    ) -> Waveform:
         """Build a waveform from sample times, checking they are increasing and uniform.
 
         Parameters
@@ -248,18 +262,22 @@ class Waveform:
         bad = np.flatnonzero(dt <= 0)
         if bad.size:
             i = int(bad[0]) + 1
-            msg = (f"{source}: sample time is not increasing at sample {i} "
-                   f"(t[{i - 1}] = {t[i - 1]:.9g} s, t[{i}] = {t[i]:.9g} s; {bad.size} such "
-                   "sample(s)): non-monotonic time. Sort the samples or fix the timestamps "
-                   "(a DAT file shorter than its CFG declares leaves zero times at the end)")
+            msg = (
+                f"{source}: sample time is not increasing at sample {i} "
+                f"(t[{i - 1}] = {t[i - 1]:.9g} s, t[{i}] = {t[i]:.9g} s; {bad.size} such "
+                "sample(s)): non-monotonic time. Sort the samples or fix the timestamps "
+                "(a DAT file shorter than its CFG declares leaves zero times at the end)"
+            )
             raise DataQualityError(msg)
         step = float(np.median(dt))
         off = np.flatnonzero(np.abs(dt - step) > rate_tolerance * step)
         if off.size:
             i = int(off[0]) + 1
-            msg = (f"{source}: sampling is not uniform: interval before sample {i} is "
-                   f"{dt[i - 1]:.9g} s, median {step:.9g} s ({off.size} irregular "
-                   "interval(s)); resample to a constant rate first")
+            msg = (
+                f"{source}: sampling is not uniform: interval before sample {i} is "
+                f"{dt[i - 1]:.9g} s, median {step:.9g} s ({off.size} irregular "
+                "interval(s)); resample to a constant rate first"
+            )
             raise DataQualityError(msg)
         fs = (t.size - 1) / (t[-1] - t[0])
         start = pd.Timestamp(start_utc)
@@ -267,20 +285,22 @@ class Waveform:
             msg = f"{source}: start_utc {start} must be tz-aware"
             raise InputError(msg)
         start = start + pd.Timedelta(round(float(t[0]) * _NS), "ns")
-        return cls(np.asarray(samples_v, dtype=np.float64), fs, start, tuple(channel_names),
-                   source)
+        return cls(np.asarray(samples_v, dtype=np.float64), fs, start, tuple(channel_names), source)
 
 
-def _pick_channels(names: list[str], units: list[str], wanted: Sequence[str] | None,
-                   where: str) -> list[int]:
+def _pick_channels(
+    names: list[str], units: list[str], wanted: Sequence[str] | None, where: str
+) -> list[int]:
     listing = ", ".join(f"{n!r} [{u}]" for n, u in zip(names, units, strict=True)) or "none"
     if wanted is None:
         volts = [i for i, u in enumerate(units) if u.strip().lower() in ("v", "kv")]
         if len(volts) in (1, 3):
             return volts
-        msg = (f"{where}: found {len(volts)} voltage channels (unit V or kV) among the analog "
-               f"channels {listing}; pass channels=('UA', 'UB', 'UC') with the 1 or 3 channel "
-               "names to use")
+        msg = (
+            f"{where}: found {len(volts)} voltage channels (unit V or kV) among the analog "
+            f"channels {listing}; pass channels=('UA', 'UB', 'UC') with the 1 or 3 channel "
+            "names to use"
+        )
         raise InputError(msg)
     if len(wanted) not in (1, 3):
         msg = f"{where}: pass 1 or 3 channel names, got {len(wanted)}: {tuple(wanted)}"
@@ -290,8 +310,10 @@ def _pick_channels(names: list[str], units: list[str], wanted: Sequence[str] | N
     for w in wanted:
         key = w.strip().lower()
         if key not in lower:
-            msg = (f"{where}: channel {w!r} is missing; analog channels in the file: "
-                   f"{listing}. Pass channels= with names from this list")
+            msg = (
+                f"{where}: channel {w!r} is missing; analog channels in the file: "
+                f"{listing}. Pass channels= with names from this list"
+            )
             raise InputError(msg)
         if lower.count(key) > 1:
             msg = f"{where}: channel name {w!r} occurs more than once; rename it in the CFG"
@@ -300,10 +322,13 @@ def _pick_channels(names: list[str], units: list[str], wanted: Sequence[str] | N
     return out
 
 
-def read_comtrade(cfg_path: str | Path, *, channels: Sequence[str] | None = None,
-                  start_timezone: str = "UTC",
-                  values: Literal["primary", "secondary", "as_recorded"] = "primary",
-                  ) -> Waveform:
+def read_comtrade(
+    cfg_path: str | Path,
+    *,
+    channels: Sequence[str] | None = None,
+    start_timezone: str = "UTC",
+    values: Literal["primary", "secondary", "as_recorded"] = "primary",
+) -> Waveform:
     """Read voltage channels of a COMTRADE record (CFG + DAT, or CFF) with ``comtrade``.
 
     Parameters
@@ -353,17 +378,28 @@ def read_comtrade(cfg_path: str | Path, *, channels: Sequence[str] | None = None
         warnings.simplefilter("always")
         try:
             rec.load(str(path))
-        except (OSError, ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError,
-                comtrade.ComtradeError) as exc:
-            msg = (f"{where}: cannot read the COMTRADE record ({type(exc).__name__}: {exc}); "
-                   "check that the CFG is valid and its DAT file is next to it")
+        except (
+            OSError,
+            ValueError,
+            IndexError,
+            KeyError,
+            TypeError,
+            UnicodeDecodeError,
+            comtrade.ComtradeError,
+        ) as exc:
+            msg = (
+                f"{where}: cannot read the COMTRADE record ({type(exc).__name__}: {exc}); "
+                "check that the CFG is valid and its DAT file is next to it"
+            )
             raise InputError(msg) from exc
     notes = tuple(f"{where}: comtrade reader: {w.message}" for w in caught)
     cfg: Any = rec.cfg
     rates = [(float(s), int(e)) for s, e in cfg.sample_rates]
     if len(rates) > 1:
-        msg = (f"{where}: the record has {len(rates)} sample rates {rates}; only records with "
-               "one constant sample rate are supported: resample or split it")
+        msg = (
+            f"{where}: the record has {len(rates)} sample rates {rates}; only records with "
+            "one constant sample rate are supported: resample or split it"
+        )
         raise InputError(msg)
     analog: list[Any] = list(cfg.analog_channels)
     names = [str(c.name) for c in analog]
@@ -380,8 +416,10 @@ def read_comtrade(cfg_path: str | Path, *, channels: Sequence[str] | None = None
         if unit == "kv":
             x = x * 1000.0
         elif unit != "v":
-            msg = (f"{where}: channel {ch.name!r} has unit {ch.uu!r}; voltage channels in V "
-                   "or kV expected")
+            msg = (
+                f"{where}: channel {ch.name!r} has unit {ch.uu!r}; voltage channels in V "
+                "or kV expected"
+            )
             raise InputError(msg)
         pors = str(ch.pors).strip().upper() or "P"
         ratio = float(ch.primary) / float(ch.secondary) if float(ch.secondary) else 1.0
@@ -393,17 +431,24 @@ def read_comtrade(cfg_path: str | Path, *, channels: Sequence[str] | None = None
     try:
         start = pd.Timestamp(cfg.start_timestamp).tz_localize(start_timezone)
     except (ValueError, TypeError, KeyError) as exc:
-        msg = (f"{where}: cannot read the start timestamp {cfg.start_timestamp!r} in zone "
-               f"{start_timezone!r} ({exc}); pass start_timezone= an IANA zone")
+        msg = (
+            f"{where}: cannot read the start timestamp {cfg.start_timestamp!r} in zone "
+            f"{start_timezone!r} ({exc}); pass start_timezone= an IANA zone"
+        )
         raise InputError(msg) from exc
     time_s = np.asarray(rec.time, dtype=np.float64)
-    wf = Waveform.from_time_samples(time_s, np.column_stack(cols), start_utc=start,
-                                    channel_names=[names[i] for i in idx], source=where)
-    return Waveform(wf.samples_v, wf.sample_rate_hz, wf.start_utc, wf.channel_names, where,
-                    notes)
+    wf = Waveform.from_time_samples(
+        time_s,
+        np.column_stack(cols),
+        start_utc=start,
+        channel_names=[names[i] for i in idx],
+        source=where,
+    )
+    return Waveform(wf.samples_v, wf.sample_rate_hz, wf.start_utc, wf.channel_names, where, notes)
 
 
 # --------------------------------------------------------------------------- results
+
 
 @dataclass(frozen=True)
 class CycleValues:
@@ -531,10 +576,12 @@ class AggregatedMeasurements:
     events: EventLog
     notes: tuple[str, ...] = field(default=())
 
-    def indicator_values(self, indicator: str, limit_set: LimitSet | str,
-                         voltage_level: VoltageLevel = "LV",
-                         ) -> tuple[FloatArray | UnderOverDeviation, pd.DatetimeIndex,
-                                    BoolArray, tuple[str, ...]]:
+    def indicator_values(
+        self,
+        indicator: str,
+        limit_set: LimitSet | str,
+        voltage_level: VoltageLevel = "LV",
+    ) -> tuple[FloatArray | UnderOverDeviation, pd.DatetimeIndex, BoolArray, tuple[str, ...]]:
         """Values, interval starts, flags and point ids of one indicator for ``evaluate``.
 
         Parameters
@@ -560,8 +607,10 @@ class AggregatedMeasurements:
         one = (self.source,)
         t10, f10 = self.time_10min_utc, self.flags_10min
         if indicator in _FLICKER:
-            msg = (f"{indicator}: flicker (IEC 61000-4-15) is not computed from waveforms; "
-                   "evaluate Pst/Plt values from an instrument with gridtwin.quality.evaluate")
+            msg = (
+                f"{indicator}: flicker (IEC 61000-4-15) is not computed from waveforms; "
+                "evaluate Pst/Plt values from an instrument with gridtwin.quality.evaluate"
+            )
             raise InputError(msg)
         if ind.kind == "voltage_under_over_deviation":
             return self.under_over_10min, t10, f10, per_channel
@@ -574,22 +623,34 @@ class AggregatedMeasurements:
         if indicator.startswith("harmonic_"):
             order = int(indicator.removeprefix("harmonic_"))
             if not 2 <= order <= self.max_harmonic_order:
-                msg = (f"{indicator}: order {order} was not measured (orders 2.."
-                       f"{self.max_harmonic_order}); process with a higher max_harmonic_order")
+                msg = (
+                    f"{indicator}: order {order} was not measured (orders 2.."
+                    f"{self.max_harmonic_order}); process with a higher max_harmonic_order"
+                )
                 raise InputError(msg)
             return self.harmonics_10min_percent[:, :, order], t10, f10, per_channel
         if indicator.startswith("unbalance_"):
             if len(self.channel_names) != 3:
                 msg = f"{indicator} needs three phases; the record has one channel"
                 raise InputError(msg)
-            arr = (self.unbalance_negative_10min_percent if indicator.endswith("negative_sequence")
-                   else self.unbalance_zero_10min_percent)
+            arr = (
+                self.unbalance_negative_10min_percent
+                if indicator.endswith("negative_sequence")
+                else self.unbalance_zero_10min_percent
+            )
             return arr[:, np.newaxis], t10, f10, one
         msg = f"{indicator}: not available from waveform processing"
         raise InputError(msg)
 
-    def evaluate(self, indicator: str, limit_set: LimitSet | str, *, timezone: str,
-                 voltage_level: VoltageLevel = "LV", **kwargs: Any) -> IndicatorEvaluation:
+    def evaluate(
+        self,
+        indicator: str,
+        limit_set: LimitSet | str,
+        *,
+        timezone: str,
+        voltage_level: VoltageLevel = "LV",
+        **kwargs: Any,
+    ) -> IndicatorEvaluation:
         """Evaluate one indicator with :func:`gridtwin.quality.evaluate`.
 
         ``nominal_v`` defaults to ``u_din_v``; flags come from the detected events; further
@@ -597,12 +658,26 @@ class AggregatedMeasurements:
         """
         values, t, flags, ids = self.indicator_values(indicator, limit_set, voltage_level)
         kwargs.setdefault("nominal_v", self.u_din_v)
-        return evaluate(values, t, indicator, limit_set, timezone=timezone,
-                        voltage_level=voltage_level, flags=flags, point_ids=ids, **kwargs)
+        return evaluate(
+            values,
+            t,
+            indicator,
+            limit_set,
+            timezone=timezone,
+            voltage_level=voltage_level,
+            flags=flags,
+            point_ids=ids,
+            **kwargs,
+        )
 
-    def evaluate_all(self, limit_set: LimitSet | str, *, timezone: str,
-                     voltage_level: VoltageLevel = "LV",
-                     **kwargs: Any) -> dict[str, IndicatorEvaluation]:
+    def evaluate_all(
+        self,
+        limit_set: LimitSet | str,
+        *,
+        timezone: str,
+        voltage_level: VoltageLevel = "LV",
+        **kwargs: Any,
+    ) -> dict[str, IndicatorEvaluation]:
         """Evaluate every indicator of the limit set that the waveform provides.
 
         Flicker (not computed), isolated-system frequency (a different system type than the
@@ -616,15 +691,19 @@ class AggregatedMeasurements:
                 continue
             if name.startswith("unbalance_") and len(self.channel_names) != 3:
                 continue
-            if (name.startswith("harmonic_")
-                    and int(name.removeprefix("harmonic_")) > self.max_harmonic_order):
+            if (
+                name.startswith("harmonic_")
+                and int(name.removeprefix("harmonic_")) > self.max_harmonic_order
+            ):
                 continue
-            out[name] = self.evaluate(name, ls, timezone=timezone,
-                                      voltage_level=voltage_level, **kwargs)
+            out[name] = self.evaluate(
+                name, ls, timezone=timezone, voltage_level=voltage_level, **kwargs
+            )
         return out
 
 
 # --------------------------------------------------------------------------- processing
+
 
 def _reference(x: FloatArray) -> FloatArray:
     """Clarke α component of three phases (phase of L1, no zero sequence), or channel 1."""
@@ -658,17 +737,16 @@ def _bandpass(y: FloatArray, fs: float, f_nom: float) -> FloatArray:
     period = fs / f_nom
     seg = min(n, int(4 * _EDGE_CYCLES * period))
     p_left = _local_period(y[:seg], sos, period)
-    p_right = _local_period(y[n - seg:], sos, period)
+    p_right = _local_period(y[n - seg :], sos, period)
     k = min(_EDGE_CYCLES, int((n - 1) // max(p_left, p_right)))
     if k < 1:
-        return np.asarray(signal.sosfiltfilt(sos, y, padtype="odd", padlen=n - 1),
-                          dtype=np.float64)
+        return np.asarray(signal.sosfiltfilt(sos, y, padtype="odd", padlen=n - 1), dtype=np.float64)
     padlen = int(k * min(p_left, p_right))
     grid = np.arange(n, dtype=np.float64)
     left = np.interp(np.arange(-padlen, 0) + k * p_left, grid, y)
     right = np.interp(np.arange(n, n + padlen) - k * p_right, grid, y)
     full = signal.sosfiltfilt(sos, np.concatenate((left, y, right)), padtype=None)
-    return np.asarray(full[padlen:padlen + n], dtype=np.float64)
+    return np.asarray(full[padlen : padlen + n], dtype=np.float64)
 
 
 def _rising_crossings(y: FloatArray, hysteresis: float) -> FloatArray:
@@ -689,8 +767,9 @@ def _rising_crossings(y: FloatArray, hysteresis: float) -> FloatArray:
     return np.asarray(j + (-y0) / (y1 - y0), dtype=np.float64)
 
 
-def _cycle_starts(cross: FloatArray, n: int, fs: float,
-                  f_nom: float) -> tuple[FloatArray, BoolArray, BoolArray]:
+def _cycle_starts(
+    cross: FloatArray, n: int, fs: float, f_nom: float
+) -> tuple[FloatArray, BoolArray, BoolArray]:
     """Cycle starts [fractional samples] covering the record.
 
     Returns the starts, whether each cycle lies between two accepted zero crossings
@@ -717,8 +796,9 @@ def _cycle_starts(cross: FloatArray, n: int, fs: float,
     head = c[0] - period * np.arange(int(c[0] // period), 0, -1)
     tail = c[-1] + period * np.arange(1, int((n - c[-1]) // period) + 1)
     starts = np.concatenate((head, inner, [c[-1]], tail))
-    synced = np.concatenate((np.zeros(head.size, dtype=bool), np.repeat(ok, counts),
-                             np.zeros(tail.size, dtype=bool)))
+    synced = np.concatenate(
+        (np.zeros(head.size, dtype=bool), np.repeat(ok, counts), np.zeros(tail.size, dtype=bool))
+    )
     edge = _EDGE_CYCLES * period
     measured = synced & (starts[:-1] >= edge) & (starts[1:] <= n - edge)
     return starts, synced, measured
@@ -739,8 +819,8 @@ def _rms(cs: FloatArray, a: IntArray, b: IntArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class _Spectra:
-    harmonics_v: FloatArray      # (W, ch, H+1)
-    phasor_v: ComplexArray       # (W, ch)
+    harmonics_v: FloatArray  # (W, ch, H+1)
+    phasor_v: ComplexArray  # (W, ch)
 
 
 def _dirichlet(x: FloatArray, length: int) -> ComplexArray:
@@ -749,12 +829,12 @@ def _dirichlet(x: FloatArray, length: int) -> ComplexArray:
     small = np.abs(den) < 1e-12
     with np.errstate(invalid="ignore", divide="ignore"):
         mag = np.where(small, float(length), np.sin(np.pi * x) / np.where(small, 1.0, den))
-    return np.asarray(mag * np.exp(-1j * np.pi * x * (length - 1) / length),
-                      dtype=np.complex128)
+    return np.asarray(mag * np.exp(-1j * np.pi * x * (length - 1) / length), dtype=np.complex128)
 
 
-def _spectra(xt: FloatArray, ws: IntArray, we: IntArray, nu: FloatArray, n_cyc: int,
-             h_max: int) -> _Spectra:
+def _spectra(
+    xt: FloatArray, ws: IntArray, we: IntArray, nu: FloatArray, n_cyc: int, h_max: int
+) -> _Spectra:
     """Harmonic subgroups and fundamental phasors of each window (grouped by length).
 
     A window of whole samples holds ``nu`` fundamental cycles, within ±1 sample of
@@ -779,23 +859,23 @@ def _spectra(xt: FloatArray, ws: IntArray, we: IntArray, nu: FloatArray, n_cyc: 
         sel = np.flatnonzero(lengths == length)
         offs = np.arange(big_l)
         for b0 in range(0, sel.size, _FFT_BATCH):
-            rows = sel[b0:b0 + _FFT_BATCH]
-            seg = xt[:, ws[rows][:, np.newaxis] + offs]           # (ch, b, L)
-            spec = np.fft.rfft(seg, axis=-1)[..., :top + 1]       # (ch, b, bins)
-            v = nu[rows][:, np.newaxis]                           # (b, 1)
-            k1 = _dirichlet(bins - v, big_l)                      # (b, bins)
+            rows = sel[b0 : b0 + _FFT_BATCH]
+            seg = xt[:, ws[rows][:, np.newaxis] + offs]  # (ch, b, L)
+            spec = np.fft.rfft(seg, axis=-1)[..., : top + 1]  # (ch, b, bins)
+            v = nu[rows][:, np.newaxis]  # (b, 1)
+            k1 = _dirichlet(bins - v, big_l)  # (b, bins)
             k2 = _dirichlet(bins + v, big_l)
-            d1, d2 = k1[:, n_cyc], k2[:, n_cyc]                   # (b,)
+            d1, d2 = k1[:, n_cyc], k2[:, n_cyc]  # (b,)
             # X_N = a D1 + conj(a) D2 with a = p + iq: solve the real 2x2 system
             c1, c2 = d1 + d2, 1j * (d1 - d2)
             det = c1.real * c2.imag - c2.real * c1.imag
-            xn = spec[..., n_cyc]                                 # (ch, b)
+            xn = spec[..., n_cyc]  # (ch, b)
             pr = (xn.real * c2.imag - c2.real * xn.imag) / det
             qi = (c1.real * xn.imag - xn.real * c1.imag) / det
-            amp = pr + 1j * qi                                    # (ch, b)
+            amp = pr + 1j * qi  # (ch, b)
             spec = spec - (amp[..., np.newaxis] * k1 + np.conj(amp)[..., np.newaxis] * k2)
             amp2 = (np.abs(spec) * (_SQRT2 / big_l)) ** 2
-            fund2 = (_SQRT2 * np.abs(amp)) ** 2                   # tone r.m.s.², (ch, b)
+            fund2 = (_SQRT2 * np.abs(amp)) ** 2  # tone r.m.s.², (ch, b)
             amp2[..., n_cyc] += fund2
             g = np.sqrt(amp2[..., centre - 1] + amp2[..., centre] + amp2[..., centre + 1])
             harm[rows, :, 1:] = np.transpose(g, (1, 0, 2))
@@ -810,8 +890,10 @@ def _sequence_percent(ph: ComplexArray) -> tuple[FloatArray, FloatArray]:
     v2 = (ph[:, 0] + a2 * ph[:, 1] + a * ph[:, 2]) / 3.0
     v0 = (ph[:, 0] + ph[:, 1] + ph[:, 2]) / 3.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.asarray(np.abs(v2) / np.abs(v1) * 100.0, dtype=np.float64),
-                np.asarray(np.abs(v0) / np.abs(v1) * 100.0, dtype=np.float64))
+        return (
+            np.asarray(np.abs(v2) / np.abs(v1) * 100.0, dtype=np.float64),
+            np.asarray(np.abs(v0) / np.abs(v1) * 100.0, dtype=np.float64),
+        )
 
 
 def _group_rms(values: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
@@ -820,8 +902,9 @@ def _group_rms(values: FloatArray, starts: IntArray, ends: IntArray) -> FloatArr
     finite = np.isfinite(flat)
     sq = np.where(finite, flat, 0.0) ** 2
     cs = np.vstack((np.zeros((1, flat.shape[1])), np.cumsum(sq, axis=0)))
-    cn = np.vstack((np.zeros((1, flat.shape[1]), dtype=np.int64),
-                    np.cumsum(finite, axis=0, dtype=np.int64)))
+    cn = np.vstack(
+        (np.zeros((1, flat.shape[1]), dtype=np.int64), np.cumsum(finite, axis=0, dtype=np.int64))
+    )
     num = cs[ends] - cs[starts]
     cnt = cn[ends] - cn[starts]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -835,8 +918,9 @@ def _any_in(flags: BoolArray, starts: IntArray, ends: IntArray) -> BoolArray:
 
 
 def _dt_index(t_ns: IntArray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(np.asarray(t_ns, dtype=np.int64).astype("datetime64[ns]")
-                            ).tz_localize("UTC")
+    return pd.DatetimeIndex(np.asarray(t_ns, dtype=np.int64).astype("datetime64[ns]")).tz_localize(
+        "UTC"
+    )
 
 
 def _check_scale(u_rms: FloatArray, u_din_v: float, where: str) -> None:
@@ -844,10 +928,12 @@ def _check_scale(u_rms: FloatArray, u_din_v: float, where: str) -> None:
     if unit in ("V", "unknown"):
         return
     med = float(np.median(u_rms))
-    msg = (f"{where}: the 10/12-cycle r.m.s. voltages (median {med:g}) do not fit "
-           f"u_din_v = {u_din_v:g} V (they look like {unit!r}): pass u_din_v in the same kind "
-           "of voltage as the channels (phase-to-neutral or phase-to-phase, in V), or "
-           "check_units=False")
+    msg = (
+        f"{where}: the 10/12-cycle r.m.s. voltages (median {med:g}) do not fit "
+        f"u_din_v = {u_din_v:g} V (they look like {unit!r}): pass u_din_v in the same kind "
+        "of voltage as the channels (phase-to-neutral or phase-to-phase, in V), or "
+        "check_units=False"
+    )
     raise InputError(msg)
 
 
@@ -867,32 +953,38 @@ class _Record:
 
     def t_of(self, pos: FloatArray | IntArray) -> IntArray:
         """UTC ns of (fractional) sample positions."""
-        return np.asarray(self.t0_ns + np.rint(np.asarray(pos, dtype=np.float64) / self.fs
-                                               * _NS), dtype=np.int64)
+        return np.asarray(
+            self.t0_ns + np.rint(np.asarray(pos, dtype=np.float64) / self.fs * _NS), dtype=np.int64
+        )
 
 
 @dataclass(frozen=True)
 class _Sync:
-    starts_f: FloatArray     # cycle starts [fractional samples]
-    bnd: IntArray            # cycle starts [samples]
-    synced: BoolArray        # per cycle: between two accepted zero crossings
-    measured: BoolArray      # per cycle: usable for the frequency
+    starts_f: FloatArray  # cycle starts [fractional samples]
+    bnd: IntArray  # cycle starts [samples]
+    synced: BoolArray  # per cycle: between two accepted zero crossings
+    measured: BoolArray  # per cycle: usable for the frequency
 
 
 @dataclass(frozen=True)
 class _Windows:
-    ticks: IntArray          # 10-min ticks [UTC ns], n_blk + 1
-    m: IntArray              # windows per 10-min interval
-    first: IntArray          # index of the first window of each interval
-    blk: IntArray            # interval of each window
-    offs: IntArray           # position of each window in its interval
-    kidx: IntArray           # index of each window's first cycle
-    ws: IntArray             # window start [samples]
-    we: IntArray             # window end (exclusive) [samples]
+    ticks: IntArray  # 10-min ticks [UTC ns], n_blk + 1
+    m: IntArray  # windows per 10-min interval
+    first: IntArray  # index of the first window of each interval
+    blk: IntArray  # interval of each window
+    offs: IntArray  # position of each window in its interval
+    kidx: IntArray  # index of each window's first cycle
+    ws: IntArray  # window start [samples]
+    we: IntArray  # window end (exclusive) [samples]
 
 
-def _check_args(waveform: Waveform, u_din_v: float, f_nom: float, max_harmonic_order: int,
-                min_coverage_percent: float) -> None:
+def _check_args(
+    waveform: Waveform,
+    u_din_v: float,
+    f_nom: float,
+    max_harmonic_order: int,
+    min_coverage_percent: float,
+) -> None:
     where = waveform.source
     if not (np.isfinite(u_din_v) and u_din_v > 0):
         msg = f"{where}: u_din_v must be a positive voltage [V], got {u_din_v}"
@@ -905,24 +997,29 @@ def _check_args(waveform: Waveform, u_din_v: float, f_nom: float, max_harmonic_o
         raise InputError(msg)
     fs, fs_min = waveform.sample_rate_hz, min_sample_rate_hz(f_nom, max_harmonic_order)
     if fs <= fs_min:
-        msg = (f"{where}: sample rate {fs:g} Hz is too low for harmonics up to order "
-               f"{max_harmonic_order} at {f_nom:g} Hz: the IEC 61000-4-7 subgroup of that "
-               f"order needs DFT bins up to {fs_min / 2:g} Hz, so the sample rate must exceed "
-               f"{fs_min:g} Hz. Record at >= {np.ceil(fs_min / 100) * 100:g} Hz (6.4 kHz is "
-               "usual) or pass a lower max_harmonic_order (then THD is not the standard's)")
+        msg = (
+            f"{where}: sample rate {fs:g} Hz is too low for harmonics up to order "
+            f"{max_harmonic_order} at {f_nom:g} Hz: the IEC 61000-4-7 subgroup of that "
+            f"order needs DFT bins up to {fs_min / 2:g} Hz, so the sample rate must exceed "
+            f"{fs_min:g} Hz. Record at >= {np.ceil(fs_min / 100) * 100:g} Hz (6.4 kHz is "
+            "usual) or pass a lower max_harmonic_order (then THD is not the standard's)"
+        )
         raise InputError(msg)
 
 
-def _synchronise(rec: _Record, f_nom: float, n_cyc: int, u_din_v: float,
-                 duration_s: float) -> _Sync:
+def _synchronise(
+    rec: _Record, f_nom: float, n_cyc: int, u_din_v: float, duration_s: float
+) -> _Sync:
     ref = _reference(rec.x)
     y = _bandpass(ref, rec.fs, f_nom)
     cross = _rising_crossings(y, _ZERO_CROSSING_HYSTERESIS * _SQRT2 * u_din_v)
     starts_f, synced, measured = _cycle_starts(cross, rec.n, rec.fs, f_nom)
     bnd = np.clip(np.rint(starts_f).astype(np.int64), 0, rec.n)
     if bnd.size < n_cyc + 1:
-        msg = (f"{rec.where}: the record ({duration_s:.3g} s) is shorter than one "
-               f"{n_cyc}-cycle window ({n_cyc / f_nom:g} s); pass a longer record")
+        msg = (
+            f"{rec.where}: the record ({duration_s:.3g} s) is shorter than one "
+            f"{n_cyc}-cycle window ({n_cyc / f_nom:g} s); pass a longer record"
+        )
         raise InputError(msg)
     # a cycle whose filtered r.m.s. departs from the raw one is in the filter's transient
     # after a sudden change (dip, interruption, phase jump): its period is not measured
@@ -962,15 +1059,29 @@ def _windows(rec: _Record, sync: _Sync, n_cyc: int) -> _Windows:
     offs = np.arange(int(m.sum())) - first[blk]
     kidx = p[blk] + n_cyc * offs
     if kidx.size == 0:
-        msg = (f"{rec.where}: no whole {n_cyc}-cycle window in the record; pass a longer "
-               "record")
+        msg = f"{rec.where}: no whole {n_cyc}-cycle window in the record; pass a longer record"
         raise InputError(msg)
-    return _Windows(ticks, m.astype(np.int64), first.astype(np.int64), blk.astype(np.int64),
-                    offs.astype(np.int64), kidx, bnd[kidx], bnd[kidx + n_cyc])
+    return _Windows(
+        ticks,
+        m.astype(np.int64),
+        first.astype(np.int64),
+        blk.astype(np.int64),
+        offs.astype(np.int64),
+        kidx,
+        bnd[kidx],
+        bnd[kidx + n_cyc],
+    )
 
 
-def _cycle_values(rec: _Record, cs: FloatArray, sync: _Sync, win: _Windows, n_cyc: int,
-                  h_max: int, flagged: BoolArray) -> CycleValues:
+def _cycle_values(
+    rec: _Record,
+    cs: FloatArray,
+    sync: _Sync,
+    win: _Windows,
+    n_cyc: int,
+    h_max: int,
+    flagged: BoolArray,
+) -> CycleValues:
     ws, we, kidx = win.ws, win.we, win.kidx
     not_synced = np.concatenate(([0], np.cumsum(~sync.synced, dtype=np.int64)))
     nu = n_cyc * (we - ws) / (sync.starts_f[kidx + n_cyc] - sync.starts_f[kidx])
@@ -983,20 +1094,30 @@ def _cycle_values(rec: _Record, cs: FloatArray, sync: _Sync, win: _Windows, n_cy
     else:
         u2 = u0 = np.full(ws.size, np.nan)
     return CycleValues(
-        start_utc=_dt_index(rec.t_of(ws)), end_utc=_dt_index(rec.t_of(we)),
-        n_samples=(we - ws).astype(np.int64), interval=win.blk,
-        synchronised=(not_synced[kidx + n_cyc] - not_synced[kidx]) == 0, flagged=flagged,
-        u_rms_v=_rms(cs, ws, we), harmonics_v=harm, thd_percent=thd, u1_phasor_v=sp.phasor_v,
-        unbalance_negative_percent=u2, unbalance_zero_percent=u0)
+        start_utc=_dt_index(rec.t_of(ws)),
+        end_utc=_dt_index(rec.t_of(we)),
+        n_samples=(we - ws).astype(np.int64),
+        interval=win.blk,
+        synchronised=(not_synced[kidx + n_cyc] - not_synced[kidx]) == 0,
+        flagged=flagged,
+        u_rms_v=_rms(cs, ws, we),
+        harmonics_v=harm,
+        thd_percent=thd,
+        u1_phasor_v=sp.phasor_v,
+        unbalance_negative_percent=u2,
+        unbalance_zero_percent=u0,
+    )
 
 
 def _check_phase_order(c: CycleValues, names: tuple[str, ...], where: str) -> None:
     u2 = c.unbalance_negative_percent
     med = float(np.nanmedian(u2)) if np.isfinite(u2).any() else 0.0
     if med > 50.0:
-        msg = (f"{where}: the negative sequence is larger than the positive one (median "
-               f"u2 = {med:.0f} %): the phases are not in the order L1, L2, L3; pass the "
-               f"channels {names} in positive-sequence order")
+        msg = (
+            f"{where}: the negative sequence is larger than the positive one (median "
+            f"u2 = {med:.0f} %): the phases are not in the order L1, L2, L3; pass the "
+            f"channels {names} in positive-sequence order"
+        )
         raise InputError(msg)
 
 
@@ -1012,13 +1133,22 @@ class _TenMinute:
     u0: FloatArray
 
 
-def _ten_minute(rec: _Record, win: _Windows, c: CycleValues, u_din_v: float,
-                min_coverage_percent: float, f_nom: float, spans: tuple[IntArray, IntArray],
-                ) -> _TenMinute:
+def _ten_minute(
+    rec: _Record,
+    win: _Windows,
+    c: CycleValues,
+    u_din_v: float,
+    min_coverage_percent: float,
+    f_nom: float,
+    spans: tuple[IntArray, IntArray],
+) -> _TenMinute:
     """10-min aggregation (IEC 61000-4-30 4.5) of complete-enough intervals; NaN otherwise."""
     ticks, b0, b1 = win.ticks, win.first, win.first + win.m
-    cover = ((np.minimum(ticks[1:], rec.end_ns) - np.maximum(ticks[:-1], rec.t0_ns))
-             / _TEN_MIN_NS * 100.0)
+    cover = (
+        (np.minimum(ticks[1:], rec.end_ns) - np.maximum(ticks[:-1], rec.t0_ns))
+        / _TEN_MIN_NS
+        * 100.0
+    )
     tol_cycle = 100.0 / f_nom / 600.0  # one cycle in % of 10 min: a record may end mid-cycle
     valid = (cover >= min_coverage_percent - tol_cycle) & (win.m > 0)
 
@@ -1040,10 +1170,14 @@ def _ten_minute(rec: _Record, win: _Windows, c: CycleValues, u_din_v: float,
         cover=cover,
         flags=_any_in(c.flagged, b0, b1) | _overlap_ns(*spans, ticks[:-1], ticks[1:]),
         u_rms=agg(c.u_rms_v),
-        under_over=UnderOverDeviation(np.where(keep, uo.under_percent, np.nan),
-                                      np.where(keep, uo.over_percent, np.nan)),
-        thd=agg(c.thd_percent), harmonics=harm, u2=agg(c.unbalance_negative_percent),
-        u0=agg(c.unbalance_zero_percent))
+        under_over=UnderOverDeviation(
+            np.where(keep, uo.under_percent, np.nan), np.where(keep, uo.over_percent, np.nan)
+        ),
+        thd=agg(c.thd_percent),
+        harmonics=harm,
+        u2=agg(c.unbalance_negative_percent),
+        u0=agg(c.unbalance_zero_percent),
+    )
 
 
 def _ten_second_frequency(rec: _Record, sync: _Sync) -> tuple[IntArray, FloatArray]:
@@ -1061,12 +1195,16 @@ def _ten_second_frequency(rec: _Record, sync: _Sync) -> tuple[IntArray, FloatArr
     return (k_first + np.arange(n10, dtype=np.int64)) * _TEN_S_NS, freq.astype(np.float64)
 
 
-def process_waveform(waveform: Waveform, *, u_din_v: float,
-                     nominal_frequency_hz: float = 50.0,
-                     thresholds: EventThresholds | None = None,
-                     max_harmonic_order: int = 40,
-                     min_coverage_percent: float = 100.0,
-                     check_units: bool = True) -> AggregatedMeasurements:
+def process_waveform(
+    waveform: Waveform,
+    *,
+    u_din_v: float,
+    nominal_frequency_hz: float = 50.0,
+    thresholds: EventThresholds | None = None,
+    max_harmonic_order: int = 40,
+    min_coverage_percent: float = 100.0,
+    check_units: bool = True,
+) -> AggregatedMeasurements:
     """Compute IEC 61000-4-30 class A style aggregated values and events of a waveform.
 
     Parameters
@@ -1114,9 +1252,13 @@ def process_waveform(waveform: Waveform, *, u_din_v: float,
     th = thresholds if thresholds is not None else EventThresholds()
     u_din = float(u_din_v)
     t0 = int(waveform.start_utc.value)
-    rec = _Record(waveform.samples_v, waveform.sample_rate_hz, t0,
-                  t0 + round(waveform.n_samples / waveform.sample_rate_hz * _NS),
-                  waveform.source)
+    rec = _Record(
+        waveform.samples_v,
+        waveform.sample_rate_hz,
+        t0,
+        t0 + round(waveform.n_samples / waveform.sample_rate_hz * _NS),
+        waveform.source,
+    )
     sync = _synchronise(rec, f_nom, n_cyc, u_din, waveform.duration_s)
     cs = _cumsq(rec.x)
     urms_half, t_half = _half_cycle_rms(rec, cs, sync)
@@ -1131,9 +1273,11 @@ def process_waveform(waveform: Waveform, *, u_din_v: float,
         _check_phase_order(c, waveform.channel_names, rec.where)
     notes: list[str] = list(waveform.notes)
     if not c.synchronised.all():
-        notes.append(f"{int((~c.synchronised).sum())} of {c.synchronised.size} {n_cyc}-cycle "
-                     "windows contain cycles laid at the nominal period (no valid zero "
-                     "crossing, e.g. during an interruption)")
+        notes.append(
+            f"{int((~c.synchronised).sum())} of {c.synchronised.size} {n_cyc}-cycle "
+            "windows contain cycles laid at the nominal period (no valid zero "
+            "crossing, e.g. during an interruption)"
+        )
     # 150/180-cycle values: groups of 15 windows inside each 10-min interval (4.5.2)
     g_count = win.m // _WINDOWS_PER_3S
     g_blk = np.repeat(np.arange(g_count.size), g_count)
@@ -1143,23 +1287,42 @@ def process_waveform(waveform: Waveform, *, u_din_v: float,
     ten = _ten_minute(rec, win, c, u_din, min_coverage_percent, f_nom, spans)
     t10, f10 = _ten_second_frequency(rec, sync)
     return AggregatedMeasurements(
-        channel_names=waveform.channel_names, u_din_v=u_din, nominal_frequency_hz=f_nom,
-        cycles_per_window=n_cyc, max_harmonic_order=max_harmonic_order, source=rec.where,
-        record_start_utc=waveform.start_utc, record_end_utc=pd.Timestamp(rec.end_ns, tz="UTC"),
-        cycles=c, u_rms_half_start_utc=_dt_index(t_half), u_rms_half_v=urms_half,
-        time_3s_utc=c.start_utc[g0], u_rms_3s_v=_group_rms(c.u_rms_v, g0, g1),
+        channel_names=waveform.channel_names,
+        u_din_v=u_din,
+        nominal_frequency_hz=f_nom,
+        cycles_per_window=n_cyc,
+        max_harmonic_order=max_harmonic_order,
+        source=rec.where,
+        record_start_utc=waveform.start_utc,
+        record_end_utc=pd.Timestamp(rec.end_ns, tz="UTC"),
+        cycles=c,
+        u_rms_half_start_utc=_dt_index(t_half),
+        u_rms_half_v=urms_half,
+        time_3s_utc=c.start_utc[g0],
+        u_rms_3s_v=_group_rms(c.u_rms_v, g0, g1),
         thd_3s_percent=_group_rms(c.thd_percent, g0, g1),
         unbalance_negative_3s_percent=_group_rms(c.unbalance_negative_percent, g0, g1),
         unbalance_zero_3s_percent=_group_rms(c.unbalance_zero_percent, g0, g1),
         flags_3s=_any_in(c.flagged, g0, g1),
-        time_10s_utc=_dt_index(t10), frequency_10s_hz=f10,
+        time_10s_utc=_dt_index(t10),
+        frequency_10s_hz=f10,
         flags_10s=_overlap_ns(*spans, t10, t10 + _TEN_S_NS),
-        time_10min_utc=_dt_index(win.ticks[:-1]), coverage_10min_percent=ten.cover,
-        flags_10min=ten.flags, u_rms_10min_v=ten.u_rms, under_over_10min=ten.under_over,
-        thd_10min_percent=ten.thd, harmonics_10min_percent=ten.harmonics,
-        unbalance_negative_10min_percent=ten.u2, unbalance_zero_10min_percent=ten.u0,
-        events=EventLog(events=events, u_din_v=u_din, thresholds=th,
-                        channel_names=waveform.channel_names,
-                        record_start_utc=waveform.start_utc,
-                        record_end_utc=pd.Timestamp(rec.end_ns, tz="UTC")),
-        notes=tuple(notes))
+        time_10min_utc=_dt_index(win.ticks[:-1]),
+        coverage_10min_percent=ten.cover,
+        flags_10min=ten.flags,
+        u_rms_10min_v=ten.u_rms,
+        under_over_10min=ten.under_over,
+        thd_10min_percent=ten.thd,
+        harmonics_10min_percent=ten.harmonics,
+        unbalance_negative_10min_percent=ten.u2,
+        unbalance_zero_10min_percent=ten.u0,
+        events=EventLog(
+            events=events,
+            u_din_v=u_din,
+            thresholds=th,
+            channel_names=waveform.channel_names,
+            record_start_utc=waveform.start_utc,
+            record_end_utc=pd.Timestamp(rec.end_ns, tz="UTC"),
+        ),
+        notes=tuple(notes),
+    )

@@ -47,7 +47,11 @@ Season = Literal["winter", "transition", "summer"]
 Band = Literal["off_peak", "shoulder", "peak"]
 
 VOLTAGE_LEVELS: Final[tuple[VoltageLevel, ...]] = (
-    "EHV", "HV_bulk", "HV_general", "LV_bulk", "LV_general",
+    "EHV",
+    "HV_bulk",
+    "HV_general",
+    "LV_bulk",
+    "LV_general",
 )
 SEASONS: Final[tuple[Season, ...]] = ("winter", "transition", "summer")
 BANDS: Final[tuple[Band, ...]] = ("off_peak", "shoulder", "peak")
@@ -102,11 +106,16 @@ class SeasonBandTable:
         missing = [(s, b) for s in SEASONS for b in BANDS if (s, b) not in self.values]
         extra = [key for key in self.values if key not in [(s, b) for s in SEASONS for b in BANDS]]
         if missing or extra:
-            msg = (f"a season-band table needs exactly the cells {SEASONS} x {BANDS}; "
-                   f"missing {missing}, unexpected {extra}")
+            msg = (
+                f"a season-band table needs exactly the cells {SEASONS} x {BANDS}; "
+                f"missing {missing}, unexpected {extra}"
+            )
             raise InputError(msg)
-        clean = {(s, b): _check_finite(self.values[(s, b)], f"cell {s}/{b}")
-                 for s in SEASONS for b in BANDS}
+        clean = {
+            (s, b): _check_finite(self.values[(s, b)], f"cell {s}/{b}")
+            for s in SEASONS
+            for b in BANDS
+        }
         object.__setattr__(self, "values", MappingProxyType(clean))
 
     @classmethod
@@ -348,8 +357,11 @@ class _Reader:
         if node is None:
             raise self.fail(field, "is missing", "add it as a mapping")
         if not isinstance(node, Mapping):
-            raise self.fail(field, f"is a {type(node).__name__}, expected a mapping",
-                            "write it as 'key: value' entries")
+            raise self.fail(
+                field,
+                f"is a {type(node).__name__}, expected a mapping",
+                "write it as 'key: value' entries",
+            )
         return cast(Mapping[str, object], node)
 
     def child(self, node: Mapping[str, object], key: str, field: str) -> object:
@@ -362,8 +374,11 @@ class _Reader:
         if node is None:
             raise self.fail(field, "is missing", f"add a number in {unit}")
         if isinstance(node, bool) or not isinstance(node, int | float):
-            raise self.fail(field, f"is {node!r} ({type(node).__name__}), not a number",
-                            f"write a plain number in {unit}")
+            raise self.fail(
+                field,
+                f"is {node!r} ({type(node).__name__}), not a number",
+                f"write a plain number in {unit}",
+            )
         if not math.isfinite(node):
             raise self.fail(field, f"is {node!r}", f"write a finite number in {unit}")
         return float(node)
@@ -372,12 +387,10 @@ class _Reader:
         value = self.child(node, key, field)
         return str(value)
 
-    def closed_keys(self, node: Mapping[str, object], allowed: tuple[str, ...],
-                    field: str) -> None:
+    def closed_keys(self, node: Mapping[str, object], allowed: tuple[str, ...], field: str) -> None:
         extra = [str(k) for k in node if k not in allowed]
         if extra:
-            raise self.fail(field, f"has unknown keys {extra}",
-                            f"use only {', '.join(allowed)}")
+            raise self.fail(field, f"has unknown keys {extra}", f"use only {', '.join(allowed)}")
 
     def season_band(self, node: object, field: str, unit: str) -> SeasonBandTable:
         table = self.mapping(node, field)
@@ -388,28 +401,34 @@ class _Reader:
             self.closed_keys(by_band, BANDS, f"{field}.{season}")
             for band in BANDS:
                 values[(season, band)] = self.number(
-                    by_band.get(band), f"{field}.{season}.{band}", unit)
+                    by_band.get(band), f"{field}.{season}.{band}", unit
+                )
         return SeasonBandTable(values)
 
-    def optional_season_band(self, node: object, field: str,
-                             unit: str) -> SeasonBandTable | None:
+    def optional_season_band(self, node: object, field: str, unit: str) -> SeasonBandTable | None:
         if node == NOT_PRINTED:
             return None
         if isinstance(node, str):
-            raise self.fail(field, f"is the text {node!r}",
-                            f"give a season-band table or the marker '{NOT_PRINTED}'")
+            raise self.fail(
+                field,
+                f"is the text {node!r}",
+                f"give a season-band table or the marker '{NOT_PRINTED}'",
+            )
         return self.season_band(node, field, unit)
 
-    def by_level(self, node: object, field: str, unit: str,
-                 required: bool = True) -> dict[VoltageLevel, SeasonBandTable]:
+    def by_level(
+        self, node: object, field: str, unit: str, required: bool = True
+    ) -> dict[VoltageLevel, SeasonBandTable]:
         table = self.mapping(node, field)
         self.closed_keys(table, VOLTAGE_LEVELS, field)
         levels = VOLTAGE_LEVELS if required else tuple(v for v in VOLTAGE_LEVELS if v in table)
-        return {level: self.season_band(table.get(level), f"{field}.{level}", unit)
-                for level in levels}
+        return {
+            level: self.season_band(table.get(level), f"{field}.{level}", unit) for level in levels
+        }
 
-    def rows(self, node: object, field: str, columns: tuple[str, ...],
-             units: tuple[str, ...]) -> dict[tuple[Season, Band], tuple[float, ...]]:
+    def rows(
+        self, node: object, field: str, columns: tuple[str, ...], units: tuple[str, ...]
+    ) -> dict[tuple[Season, Band], tuple[float, ...]]:
         table = self.mapping(node, field)
         self.closed_keys(table, SEASONS, field)
         out: dict[tuple[Season, Band], tuple[float, ...]] = {}
@@ -420,11 +439,15 @@ class _Reader:
                 path = f"{field}.{season}.{band}"
                 row = by_band.get(band)
                 if not isinstance(row, list) or len(row) != len(columns):
-                    raise self.fail(path, f"is {row!r}",
-                                    f"give a list of {len(columns)} numbers: {', '.join(columns)}")
+                    raise self.fail(
+                        path,
+                        f"is {row!r}",
+                        f"give a list of {len(columns)} numbers: {', '.join(columns)}",
+                    )
                 out[(season, band)] = tuple(
                     self.number(v, f"{path}[{i}] ({columns[i]})", units[i])
-                    for i, v in enumerate(row))
+                    for i, v in enumerate(row)
+                )
         return out
 
 
@@ -440,18 +463,26 @@ def _unit_of(column: str) -> str:
     return "a dimensionless factor"
 
 
-def _published_rows(r: _Reader, node: object, field: str,
-                    cls: type[PrivateDealRow] | type[SystemManagementRow],
-                    ) -> tuple[dict[VoltageLevel, dict[tuple[Season, Band], tuple[float, ...]]],
-                               dict[VoltageLevel, Mapping[str, object]]]:
+def _published_rows(
+    r: _Reader,
+    node: object,
+    field: str,
+    cls: type[PrivateDealRow] | type[SystemManagementRow],
+) -> tuple[
+    dict[VoltageLevel, dict[tuple[Season, Band], tuple[float, ...]]],
+    dict[VoltageLevel, Mapping[str, object]],
+]:
     """Read a published row block (``columns`` + ``tables``) and check its column order."""
     block = r.mapping(node, field)
     expected = _row_columns(cls)
     columns = r.child(block, "columns", field)
     if not isinstance(columns, list) or tuple(str(c) for c in columns) != expected:
         columns_path = f"{field}.columns"
-        raise r.fail(columns_path, f"is {columns!r}",
-                     f"list exactly these columns in this order: {', '.join(expected)}")
+        raise r.fail(
+            columns_path,
+            f"is {columns!r}",
+            f"list exactly these columns in this order: {', '.join(expected)}",
+        )
     tables = r.mapping(r.child(block, "tables", field), f"{field}.tables")
     r.closed_keys(tables, VOLTAGE_LEVELS, f"{field}.tables")
     units = tuple(_unit_of(c) for c in expected)
@@ -467,49 +498,75 @@ def _published_rows(r: _Reader, node: object, field: str,
 
 def _parse_published(r: _Reader, node: object) -> PublishedTables:
     pub = r.mapping(node, "published")
-    tou = r.mapping(r.child(pub, "tou_change_percent", "published"),
-                    "published.tou_change_percent")
-    gen = r.mapping(r.child(pub, "generation_change_percent", "published"),
-                    "published.generation_change_percent")
-    infra = r.mapping(r.child(pub, "infrastructure_change_percent", "published"),
-                      "published.infrastructure_change_percent")
+    tou = r.mapping(r.child(pub, "tou_change_percent", "published"), "published.tou_change_percent")
+    gen = r.mapping(
+        r.child(pub, "generation_change_percent", "published"),
+        "published.generation_change_percent",
+    )
+    infra = r.mapping(
+        r.child(pub, "infrastructure_change_percent", "published"),
+        "published.infrastructure_change_percent",
+    )
     infra_change: dict[str, SeasonBandTable] = {}
     losses_change: dict[str, SeasonBandTable] = {}
     for table_id in ("1-7.2", "3-7.4"):
         path = f"published.infrastructure_change_percent.{table_id}"
         block = r.mapping(infra.get(table_id), path)
         infra_change[table_id] = r.season_band(
-            block.get("infrastructure"), f"{path}.infrastructure", "percent")
+            block.get("infrastructure"), f"{path}.infrastructure", "percent"
+        )
         losses_change[table_id] = r.season_band(
-            block.get("losses_factor"), f"{path}.losses_factor", "percent")
+            block.get("losses_factor"), f"{path}.losses_factor", "percent"
+        )
     deal_node = r.mapping(r.child(pub, "private_deal", "published"), "published.private_deal")
     deal_rows, _ = _published_rows(r, deal_node, "published.private_deal", PrivateDealRow)
-    sm_rows, sm_meta = _published_rows(r, r.child(pub, "system_management", "published"),
-                                       "published.system_management", SystemManagementRow)
+    sm_rows, sm_meta = _published_rows(
+        r,
+        r.child(pub, "system_management", "published"),
+        "published.system_management",
+        SystemManagementRow,
+    )
     return PublishedTables(
-        tou_change_percent=MappingProxyType(r.by_level(
-            tou.get("values"), "published.tou_change_percent.values", "percent")),
+        tou_change_percent=MappingProxyType(
+            r.by_level(tou.get("values"), "published.tou_change_percent.values", "percent")
+        ),
         generation_cost_change_percent=r.season_band(
-            gen.get("recognised_cost"), "published.generation_change_percent.recognised_cost",
-            "percent"),
+            gen.get("recognised_cost"),
+            "published.generation_change_percent.recognised_cost",
+            "percent",
+        ),
         generation_tariff_change_percent=r.season_band(
-            gen.get("weighted_tariff"), "published.generation_change_percent.weighted_tariff",
-            "percent"),
+            gen.get("weighted_tariff"),
+            "published.generation_change_percent.weighted_tariff",
+            "percent",
+        ),
         infrastructure_change_percent=MappingProxyType(infra_change),
         losses_factor_change_percent=MappingProxyType(losses_change),
         private_deal_discount_fraction=r.number(
-            deal_node.get("discount_fraction"), "published.private_deal.discount_fraction",
-            "a fraction (0.07 for 7 %)"),
-        private_deal=MappingProxyType({
-            level: MappingProxyType({k: PrivateDealRow(*v) for k, v in rows.items()})
-            for level, rows in deal_rows.items()}),
-        system_management=MappingProxyType({
-            level: MappingProxyType({k: SystemManagementRow(*v) for k, v in rows.items()})
-            for level, rows in sm_rows.items()}),
-        system_management_infrastructure_table=MappingProxyType({
-            level: r.text(meta, "infrastructure_table",
-                          f"published.system_management.tables.{level}")
-            for level, meta in sm_meta.items()}),
+            deal_node.get("discount_fraction"),
+            "published.private_deal.discount_fraction",
+            "a fraction (0.07 for 7 %)",
+        ),
+        private_deal=MappingProxyType(
+            {
+                level: MappingProxyType({k: PrivateDealRow(*v) for k, v in rows.items()})
+                for level, rows in deal_rows.items()
+            }
+        ),
+        system_management=MappingProxyType(
+            {
+                level: MappingProxyType({k: SystemManagementRow(*v) for k, v in rows.items()})
+                for level, rows in sm_rows.items()
+            }
+        ),
+        system_management_infrastructure_table=MappingProxyType(
+            {
+                level: r.text(
+                    meta, "infrastructure_table", f"published.system_management.tables.{level}"
+                )
+                for level, meta in sm_meta.items()
+            }
+        ),
     )
 
 
@@ -522,10 +579,13 @@ def _parse_infrastructure(r: _Reader, node: object) -> dict[str, InfrastructureT
         level_name = r.text(table, "consumer_voltage_level", path)
         if level_name not in VOLTAGE_LEVELS:
             level_path = f"{path}.consumer_voltage_level"
-            raise r.fail(level_path, f"is {level_name!r}",
-                         f"use one of {', '.join(VOLTAGE_LEVELS)}")
-        infra = r.mapping(r.child(table, "infrastructure_agorot_per_kwh", path),
-                          f"{path}.infrastructure_agorot_per_kwh")
+            raise r.fail(
+                level_path, f"is {level_name!r}", f"use one of {', '.join(VOLTAGE_LEVELS)}"
+            )
+        infra = r.mapping(
+            r.child(table, "infrastructure_agorot_per_kwh", path),
+            f"{path}.infrastructure_agorot_per_kwh",
+        )
         losses = r.mapping(r.child(table, "losses_factor", path), f"{path}.losses_factor")
         unit = "agorot/kWh"
         out[str(table_id)] = InfrastructureTable(
@@ -533,16 +593,24 @@ def _parse_infrastructure(r: _Reader, node: object) -> dict[str, InfrastructureT
             consumer_voltage_level=level_name,
             infrastructure_old_agorot_per_kwh=r.optional_season_band(
                 r.child(infra, "old", f"{path}.infrastructure_agorot_per_kwh"),
-                f"{path}.infrastructure_agorot_per_kwh.old", unit),
+                f"{path}.infrastructure_agorot_per_kwh.old",
+                unit,
+            ),
             infrastructure_new_agorot_per_kwh=r.optional_season_band(
                 r.child(infra, "new", f"{path}.infrastructure_agorot_per_kwh"),
-                f"{path}.infrastructure_agorot_per_kwh.new", unit),
+                f"{path}.infrastructure_agorot_per_kwh.new",
+                unit,
+            ),
             losses_factor_old=r.optional_season_band(
                 r.child(losses, "old", f"{path}.losses_factor"),
-                f"{path}.losses_factor.old", "a factor (1.0111 for 101.11 %)"),
+                f"{path}.losses_factor.old",
+                "a factor (1.0111 for 101.11 %)",
+            ),
             losses_factor_new=r.optional_season_band(
                 r.child(losses, "new", f"{path}.losses_factor"),
-                f"{path}.losses_factor.new", "a factor (1.0111 for 101.11 %)"),
+                f"{path}.losses_factor.new",
+                "a factor (1.0111 for 101.11 %)",
+            ),
             note=str(table.get("note", "")),
         )
     return out
@@ -558,8 +626,13 @@ def _parse_source(r: _Reader, node: object) -> SourceCitation:
     urls: list[str] = []
     for i, raw in enumerate(decisions):
         decision = r.mapping(raw, f"source.decisions[{i}]")
-        numbers.append(int(r.number(decision.get("number"), f"source.decisions[{i}].number",
-                                    "a decision number")))
+        numbers.append(
+            int(
+                r.number(
+                    decision.get("number"), f"source.decisions[{i}].number", "a decision number"
+                )
+            )
+        )
         urls.append(r.text(decision, "url", f"source.decisions[{i}]"))
     return SourceCitation(
         decisions=tuple(numbers),
@@ -578,29 +651,36 @@ def _parse_tables(raw: object, source_name: str) -> IsraelTables:
     root = r.mapping(raw, "<document root>")
     tou = r.mapping(r.child(root, "tou_agorot_per_kwh", ""), "tou_agorot_per_kwh")
     gen = r.mapping(r.child(root, "generation", ""), "generation")
-    cost = r.mapping(r.child(gen, "recognised_cost_agorot_per_kwh", "generation"),
-                     "generation.recognised_cost_agorot_per_kwh")
-    tariff = r.mapping(r.child(gen, "weighted_tariff_agorot_per_kwh", "generation"),
-                       "generation.weighted_tariff_agorot_per_kwh")
+    cost = r.mapping(
+        r.child(gen, "recognised_cost_agorot_per_kwh", "generation"),
+        "generation.recognised_cost_agorot_per_kwh",
+    )
+    tariff = r.mapping(
+        r.child(gen, "weighted_tariff_agorot_per_kwh", "generation"),
+        "generation.weighted_tariff_agorot_per_kwh",
+    )
     unit = "agorot/kWh"
     cost_path = "generation.recognised_cost_agorot_per_kwh"
     tariff_path = "generation.weighted_tariff_agorot_per_kwh"
     return IsraelTables(
         source=_parse_source(r, r.child(root, "source", "")),
         tou_old_agorot_per_kwh=MappingProxyType(
-            r.by_level(tou.get("old"), "tou_agorot_per_kwh.old", unit)),
+            r.by_level(tou.get("old"), "tou_agorot_per_kwh.old", unit)
+        ),
         tou_new_agorot_per_kwh=MappingProxyType(
-            r.by_level(tou.get("new"), "tou_agorot_per_kwh.new", unit)),
-        generation_cost_old_agorot_per_kwh=r.season_band(cost.get("old"), f"{cost_path}.old",
-                                                         unit),
-        generation_cost_new_agorot_per_kwh=r.season_band(cost.get("new"), f"{cost_path}.new",
-                                                         unit),
-        generation_tariff_old_agorot_per_kwh=r.season_band(tariff.get("old"),
-                                                           f"{tariff_path}.old", unit),
-        generation_tariff_new_agorot_per_kwh=r.season_band(tariff.get("new"),
-                                                           f"{tariff_path}.new", unit),
+            r.by_level(tou.get("new"), "tou_agorot_per_kwh.new", unit)
+        ),
+        generation_cost_old_agorot_per_kwh=r.season_band(cost.get("old"), f"{cost_path}.old", unit),
+        generation_cost_new_agorot_per_kwh=r.season_band(cost.get("new"), f"{cost_path}.new", unit),
+        generation_tariff_old_agorot_per_kwh=r.season_band(
+            tariff.get("old"), f"{tariff_path}.old", unit
+        ),
+        generation_tariff_new_agorot_per_kwh=r.season_band(
+            tariff.get("new"), f"{tariff_path}.new", unit
+        ),
         infrastructure=MappingProxyType(
-            _parse_infrastructure(r, r.child(root, "infrastructure", ""))),
+            _parse_infrastructure(r, r.child(root, "infrastructure", ""))
+        ),
         published=_parse_published(r, r.child(root, "published", "")),
     )
 

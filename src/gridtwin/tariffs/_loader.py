@@ -63,8 +63,10 @@ def _resolve_inheritance(data: dict[str, Any], where: str) -> dict[str, Any]:
                     item.update(patch)
             prev[key] = items + raw.pop(f"add_{key}", [])
         if changes:
-            msg = (f"{where}: versions.{i}.changes: unknown component id(s) {sorted(changes)} "
-                   "in the previous version")
+            msg = (
+                f"{where}: versions.{i}.changes: unknown component id(s) {sorted(changes)} "
+                "in the previous version"
+            )
             raise TariffSchemaError(msg)
         prev.pop("valid_to", None)
         prev.pop("source", None)
@@ -115,8 +117,10 @@ class Tariff:
             if v.valid_from <= day and (v.valid_to is None or day < v.valid_to):
                 return v
         spans = ", ".join(f"{v.valid_from}..{v.valid_to or 'open'}" for v in doc.versions)
-        msg = (f"{doc.id}: no version in force on {day} (versions: {spans}); bill a period "
-               "inside the tariff's validity or add a version")
+        msg = (
+            f"{doc.id}: no version in force on {day} (versions: {spans}); bill a period "
+            "inside the tariff's validity or add a version"
+        )
         raise TariffValidityError(msg)
 
     def change_dates(self) -> list[dt.date]:
@@ -135,21 +139,26 @@ def _check_condition(cond: Condition | None, doc: TariffDocument, where: str) ->
         return
     for prop in [*cond.equals, *cond.not_equals, *cond.max, *cond.min]:
         if prop not in doc.properties:
-            msg = (f"{where}: applies_if reads property {prop!r}, which the tariff does not "
-                   f"declare under `properties` (declared: {sorted(doc.properties)})")
+            msg = (
+                f"{where}: applies_if reads property {prop!r}, which the tariff does not "
+                f"declare under `properties` (declared: {sorted(doc.properties)})"
+            )
             raise TariffSchemaError(msg)
 
 
-def _check_rates(item: EnergyCharge, calendar: Calendar, bands: tuple[str, ...],
-                 where: str) -> None:
+def _check_rates(
+    item: EnergyCharge, calendar: Calendar, bands: tuple[str, ...], where: str
+) -> None:
     """Rates name every band (and, if seasonal, every season) and nothing else."""
     rates = item.rates if isinstance(item.rates, dict) else {}
     tables: dict[str, dict[str, float]] = {}
     if item.seasonal:
         seasons = calendar.season_names
         if set(rates) != set(seasons):
-            msg = (f"{where}: seasonal rates must name exactly the seasons {list(seasons)}, "
-                   f"found {list(rates)}")
+            msg = (
+                f"{where}: seasonal rates must name exactly the seasons {list(seasons)}, "
+                f"found {list(rates)}"
+            )
             raise TariffSchemaError(msg)
         for season, table in rates.items():
             if not isinstance(table, dict):
@@ -163,13 +172,16 @@ def _check_rates(item: EnergyCharge, calendar: Calendar, bands: tuple[str, ...],
         missing = [b for b in bands if b not in table]
         unknown = [b for b in table if b not in bands]
         if missing or unknown:
-            msg = (f"{where}: {at} must give a price for each band of schedule "
-                   f"{item.schedule} {list(bands)}; missing {missing}, unknown {unknown}")
+            msg = (
+                f"{where}: {at} must give a price for each band of schedule "
+                f"{item.schedule} {list(bands)}; missing {missing}, unknown {unknown}"
+            )
             raise TariffSchemaError(msg)
 
 
-def _check_references(doc: TariffDocument, calendar: Calendar | None, path: str,
-                      props: dict[str, Any]) -> None:
+def _check_references(
+    doc: TariffDocument, calendar: Calendar | None, path: str, props: dict[str, Any]
+) -> None:
     """Cross-field checks: schedules, bands, units' currency, properties."""
     full = doc.model_copy(update={"properties": props})
     for vi, version in enumerate(doc.versions):
@@ -207,8 +219,10 @@ def _check_references(doc: TariffDocument, calendar: Calendar | None, path: str,
                 named = list(item.bands)
             unknown = [b for b in named if b not in bands]
             if unknown:
-                msg = (f"{where}: band(s) {unknown} are not in schedule {schedule} "
-                       f"(bands: {list(bands)})")
+                msg = (
+                    f"{where}: band(s) {unknown} are not in schedule {schedule} "
+                    f"(bands: {list(bands)})"
+                )
                 raise TariffSchemaError(msg)
 
 
@@ -240,8 +254,9 @@ def validate_document(data: dict[str, Any], where: str) -> TariffDocument:
         raise TariffSchemaError(validation_message(where, exc)) from exc
 
 
-def tariff_from_dict(data: dict[str, Any], where: str = "<tariff>",
-                     resolver: dict[str, TariffDocument] | None = None) -> Tariff:
+def tariff_from_dict(
+    data: dict[str, Any], where: str = "<tariff>", resolver: dict[str, TariffDocument] | None = None
+) -> Tariff:
     """Validate a tariff mapping and resolve its calendar and includes.
 
     ``resolver`` maps ids to component sets; by default the built-in library is used.
@@ -305,8 +320,7 @@ def _builtin_document(doc_id: str) -> TariffDocument:
 
 def builtin_tariff_ids(include_sets: bool = False) -> tuple[str, ...]:
     """Ids of the built-in tariffs (and component sets if asked)."""
-    ids = [i for i in _builtin_index()
-           if include_sets or _builtin_document(i).kind == "tariff"]
+    ids = [i for i in _builtin_index() if include_sets or _builtin_document(i).kind == "tariff"]
     return tuple(sorted(ids))
 
 
@@ -317,7 +331,9 @@ def get_tariff(tariff_id: str) -> Tariff:
         return load_tariff(tariff_id)
     index = _builtin_index()
     if tariff_id not in index:
-        msg = (f"unknown tariff {tariff_id!r}: not a built-in id (see `gridtwin tariffs "
-               f"list`) nor a .yaml/.toml path")
+        msg = (
+            f"unknown tariff {tariff_id!r}: not a built-in id (see `gridtwin tariffs "
+            f"list`) nor a .yaml/.toml path"
+        )
         raise TariffSchemaError(msg)
     return load_tariff(index[tariff_id])

@@ -97,7 +97,8 @@ class Condition(_Strict):
 
     equals: dict[str, str | bool | float | list[str | bool | float]] = Field(default_factory=dict)
     not_equals: dict[str, str | bool | float | list[str | bool | float]] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     max: dict[str, float] = Field(default_factory=dict)
     min: dict[str, float] = Field(default_factory=dict)
 
@@ -106,7 +107,8 @@ class _ComponentBase(_Strict):
     id: str
     label: str
     explanation: str | None = Field(
-        default=None, description="plain-language explanation shown with the bill line")
+        default=None, description="plain-language explanation shown with the bill line"
+    )
     section: Section
     applies_if: Condition | None = None
 
@@ -186,8 +188,9 @@ class EnergyCharge(_ComponentBase):
     @property
     def seasonal(self) -> bool:
         """True when ``rates`` is season -> band -> price."""
-        return isinstance(self.rates, dict) and any(isinstance(v, dict)
-                                                    for v in self.rates.values())
+        return isinstance(self.rates, dict) and any(
+            isinstance(v, dict) for v in self.rates.values()
+        )
 
     @property
     def schedule_key(self) -> str | None:
@@ -231,7 +234,8 @@ class DemandCharge(_ComponentBase):
     rate: float = Field(description="currency per kW per month")
     schedule: str | None = None
     bands: tuple[str, ...] | None = Field(
-        default=None, description="only intervals in these bands count (None: all)")
+        default=None, description="only intervals in these bands count (None: all)"
+    )
 
 
 class InstalmentCharge(_ComponentBase):
@@ -274,8 +278,14 @@ class DiscountCharge(_ComponentBase):
 
 
 Component = Annotated[
-    FixedCharge | PowerCharge | EnergyCharge | IndexedEnergyCharge | DemandCharge
-    | InstalmentCharge | MinimumCharge | DiscountCharge,
+    FixedCharge
+    | PowerCharge
+    | EnergyCharge
+    | IndexedEnergyCharge
+    | DemandCharge
+    | InstalmentCharge
+    | MinimumCharge
+    | DiscountCharge,
     Field(discriminator="kind"),
 ]
 
@@ -292,10 +302,12 @@ class ExciseExemption(_Strict):
     exempt_kwh_per_month: float = Field(gt=0)
     clawback_from_kwh_per_month: float = Field(gt=0)
     clawback_from_kwh_per_month_low_power: float | None = Field(
-        default=None, description="threshold for supplies up to `low_power_kw`")
+        default=None, description="threshold for supplies up to `low_power_kw`"
+    )
     low_power_kw: float | None = None
-    power_property: str = Field(default="contracted_kw",
-                                description="customer property holding the contracted kW")
+    power_property: str = Field(
+        default="contracted_kw", description="customer property holding the contracted kW"
+    )
 
 
 class ExciseTax(_ComponentBase):
@@ -371,7 +383,8 @@ class TariffDocument(_Strict):
     includes: tuple[str, ...] = ()
     eligibility: dict[str, Any] = Field(default_factory=dict)
     provisional: str | None = Field(
-        default=None, description="why values are unverified; shown on every bill")
+        default=None, description="why values are unverified; shown on every bill"
+    )
     versions: tuple[TariffVersion, ...]
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -384,7 +397,9 @@ class TariffDocument(_Strict):
         for i in range(1, len(self.versions)):
             prev, cur = self.versions[i - 1], self.versions[i]
             if prev.valid_to is None or prev.valid_to > cur.valid_from:
-                msg = (f"versions[{i - 1}] (from {prev.valid_from}) overlaps versions[{i}] "
-                       f"(from {cur.valid_from}); give versions[{i - 1}] a valid_to")
+                msg = (
+                    f"versions[{i - 1}] (from {prev.valid_from}) overlaps versions[{i}] "
+                    f"(from {cur.valid_from}); give versions[{i - 1}] a valid_to"
+                )
                 raise ValueError(msg)
         return self

@@ -168,7 +168,8 @@ def _change_percent(old: float, new: float, what: str) -> float:
 
 
 _SEASON_BAND_INDEX: Final[pd.MultiIndex] = pd.MultiIndex.from_tuples(
-    [(s, b) for s in SEASONS for b in BANDS], names=["season", "band"])
+    [(s, b) for s in SEASONS for b in BANDS], names=["season", "band"]
+)
 
 
 def season_band_revision(old: SeasonBandTable, new: SeasonBandTable) -> pd.DataFrame:
@@ -191,16 +192,26 @@ def season_band_revision(old: SeasonBandTable, new: SeasonBandTable) -> pd.DataF
     InputError
         If an old value is 0 (no percent change).
     """
-    rows = [(o, n, n - o, _change_percent(o, n, f"cell {s}/{b}"))
-            for (s, b, o), (_, _, n) in zip(old.cells(), new.cells(), strict=True)]
-    return pd.DataFrame(rows, index=_SEASON_BAND_INDEX.copy(),
-                        columns=["old_agorot_per_kwh", "new_agorot_per_kwh",
-                                 "change_agorot_per_kwh", "change_percent"])
+    rows = [
+        (o, n, n - o, _change_percent(o, n, f"cell {s}/{b}"))
+        for (s, b, o), (_, _, n) in zip(old.cells(), new.cells(), strict=True)
+    ]
+    return pd.DataFrame(
+        rows,
+        index=_SEASON_BAND_INDEX.copy(),
+        columns=[
+            "old_agorot_per_kwh",
+            "new_agorot_per_kwh",
+            "change_agorot_per_kwh",
+            "change_percent",
+        ],
+    )
 
 
-def revision_table(old: Mapping[VoltageLevel, SeasonBandTable] | Mapping[str, SeasonBandTable],
-                   new: Mapping[VoltageLevel, SeasonBandTable] | Mapping[str, SeasonBandTable],
-                   ) -> pd.DataFrame:
+def revision_table(
+    old: Mapping[VoltageLevel, SeasonBandTable] | Mapping[str, SeasonBandTable],
+    new: Mapping[VoltageLevel, SeasonBandTable] | Mapping[str, SeasonBandTable],
+) -> pd.DataFrame:
     """Revision of the TOU table 1-5.2 (or any per-voltage-level table): old vs new.
 
     Parameters
@@ -229,8 +240,10 @@ def revision_table(old: Mapping[VoltageLevel, SeasonBandTable] | Mapping[str, Se
     for name in (*old, *new):
         _check_choice(name, VOLTAGE_LEVELS, "voltage level")
     if set(old) != set(new):
-        msg = (f"old and new tables cover different voltage levels: old {sorted(old)}, "
-               f"new {sorted(new)}; pass the same levels in both")
+        msg = (
+            f"old and new tables cover different voltage levels: old {sorted(old)}, "
+            f"new {sorted(new)}; pass the same levels in both"
+        )
         raise InputError(msg)
     old_by_level: Mapping[str, SeasonBandTable] = cast(Mapping[str, SeasonBandTable], old)
     new_by_level: Mapping[str, SeasonBandTable] = cast(Mapping[str, SeasonBandTable], new)
@@ -240,8 +253,11 @@ def revision_table(old: Mapping[VoltageLevel, SeasonBandTable] | Mapping[str, Se
     return out
 
 
-def private_deal_price(tou_agorot_per_kwh: float, generation_cost_agorot_per_kwh: float,
-                       discount_fraction: float = DEFAULT_DISCOUNT_FRACTION) -> float:
+def private_deal_price(
+    tou_agorot_per_kwh: float,
+    generation_cost_agorot_per_kwh: float,
+    discount_fraction: float = DEFAULT_DISCOUNT_FRACTION,
+) -> float:
     """Price of a private purchase from an IPP at TOU less a discount on generation cost.
 
     Parameters
@@ -283,11 +299,12 @@ def private_deal_price(tou_agorot_per_kwh: float, generation_cost_agorot_per_kwh
     return tou - discount * cost
 
 
-def private_deal_table(tables: IsraelTables, voltage_level: str,
-                       discount_fraction: float = DEFAULT_DISCOUNT_FRACTION,
-                       generation_cost_basis: Literal["recognised_cost",
-                                                      "weighted_tariff"] = "recognised_cost",
-                       ) -> pd.DataFrame:
+def private_deal_table(
+    tables: IsraelTables,
+    voltage_level: str,
+    discount_fraction: float = DEFAULT_DISCOUNT_FRACTION,
+    generation_cost_basis: Literal["recognised_cost", "weighted_tariff"] = "recognised_cost",
+) -> pd.DataFrame:
     """The seed's private-deal table for one voltage level: new, old and the change.
 
     Parameters
@@ -318,15 +335,19 @@ def private_deal_table(tables: IsraelTables, voltage_level: str,
         If the voltage level or the basis is unknown, or the discount is out of range.
     """
     level = _check_choice(voltage_level, VOLTAGE_LEVELS, "voltage level")
-    basis = _check_choice(generation_cost_basis, ("recognised_cost", "weighted_tariff"),
-                          "generation cost basis")
-    cost = {"old": tables.generation_cost_old_agorot_per_kwh,
-            "new": tables.generation_cost_new_agorot_per_kwh}
+    basis = _check_choice(
+        generation_cost_basis, ("recognised_cost", "weighted_tariff"), "generation cost basis"
+    )
+    cost = {
+        "old": tables.generation_cost_old_agorot_per_kwh,
+        "new": tables.generation_cost_new_agorot_per_kwh,
+    }
     if basis == "weighted_tariff":
-        cost = {"old": tables.generation_tariff_old_agorot_per_kwh,
-                "new": tables.generation_tariff_new_agorot_per_kwh}
-    tou = {"old": tables.tou_old_agorot_per_kwh[level],
-           "new": tables.tou_new_agorot_per_kwh[level]}
+        cost = {
+            "old": tables.generation_tariff_old_agorot_per_kwh,
+            "new": tables.generation_tariff_new_agorot_per_kwh,
+        }
+    tou = {"old": tables.tou_old_agorot_per_kwh[level], "new": tables.tou_new_agorot_per_kwh[level]}
     records = []
     for season, band, _ in tou["new"].cells():
         rec: dict[str, float] = {}
@@ -336,7 +357,8 @@ def private_deal_table(tables: IsraelTables, voltage_level: str,
             rec[f"{state}_tou_agorot_per_kwh"] = t
             rec[f"{state}_generation_cost_agorot_per_kwh"] = c
             rec[f"{state}_discount_agorot_per_kwh"] = t - private_deal_price(
-                t, c, discount_fraction)
+                t, c, discount_fraction
+            )
             rec[f"{state}_total_agorot_per_kwh"] = private_deal_price(t, c, discount_fraction)
         for part in ("total", "discount"):
             o, n = rec[f"old_{part}_agorot_per_kwh"], rec[f"new_{part}_agorot_per_kwh"]
@@ -346,9 +368,12 @@ def private_deal_table(tables: IsraelTables, voltage_level: str,
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
 
 
-def system_management_residual(tou_agorot_per_kwh: float, infrastructure_agorot_per_kwh: float,
-                               losses_factor: float,
-                               generation_tariff_agorot_per_kwh: float) -> float:
+def system_management_residual(
+    tou_agorot_per_kwh: float,
+    infrastructure_agorot_per_kwh: float,
+    losses_factor: float,
+    generation_tariff_agorot_per_kwh: float,
+) -> float:
     """System-management rate left inside the TOU rate.
 
     Parameters
@@ -391,8 +416,11 @@ def system_management_residual(tou_agorot_per_kwh: float, infrastructure_agorot_
     return tou - (infra + losses * gen)
 
 
-def implied_infrastructure(computed_total_agorot_per_kwh: float, losses_factor: float,
-                           generation_tariff_agorot_per_kwh: float) -> float:
+def implied_infrastructure(
+    computed_total_agorot_per_kwh: float,
+    losses_factor: float,
+    generation_tariff_agorot_per_kwh: float,
+) -> float:
     """Infrastructure rate implied by a published total (IMPLIED, not a published tariff).
 
     Parameters
@@ -420,8 +448,9 @@ def implied_infrastructure(computed_total_agorot_per_kwh: float, losses_factor: 
     return total - losses * gen
 
 
-def implied_infrastructure_table(tables: IsraelTables,
-                                 voltage_level: str = "HV_general") -> pd.DataFrame:
+def implied_infrastructure_table(
+    tables: IsraelTables, voltage_level: str = "HV_general"
+) -> pd.DataFrame:
     """IMPLIED infrastructure rates of a level whose 7.x table the source does not print.
 
     For HV (table 1-7.4) the source prints the losses factors and the totals of section 9 but
@@ -453,20 +482,26 @@ def implied_infrastructure_table(tables: IsraelTables,
     records = []
     for season, band in _SEASON_BAND_INDEX:
         row = published[level][(season, band)]
-        records.append({
-            "published_computed_total_agorot_per_kwh": row.computed_total_agorot_per_kwh,
-            "losses_factor": row.losses_factor,
-            "generation_tariff_agorot_per_kwh": row.generation_tariff_agorot_per_kwh,
-            "implied_infrastructure_agorot_per_kwh": implied_infrastructure(
-                row.computed_total_agorot_per_kwh, row.losses_factor,
-                row.generation_tariff_agorot_per_kwh),
-        })
+        records.append(
+            {
+                "published_computed_total_agorot_per_kwh": row.computed_total_agorot_per_kwh,
+                "losses_factor": row.losses_factor,
+                "generation_tariff_agorot_per_kwh": row.generation_tariff_agorot_per_kwh,
+                "implied_infrastructure_agorot_per_kwh": implied_infrastructure(
+                    row.computed_total_agorot_per_kwh,
+                    row.losses_factor,
+                    row.generation_tariff_agorot_per_kwh,
+                ),
+            }
+        )
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
 
 
-def system_management_table(tables: IsraelTables, voltage_level: str,
-                            infrastructure_agorot_per_kwh: SeasonBandTable | None = None,
-                            ) -> pd.DataFrame:
+def system_management_table(
+    tables: IsraelTables,
+    voltage_level: str,
+    infrastructure_agorot_per_kwh: SeasonBandTable | None = None,
+) -> pd.DataFrame:
     """The seed's system-management table (section 9) for one voltage level, new tables.
 
     Parameters
@@ -500,25 +535,32 @@ def system_management_table(tables: IsraelTables, voltage_level: str,
     infra_table = tables.infrastructure_for(voltage_level)
     level = infra_table.consumer_voltage_level
     losses = infra_table.losses_factor_new
-    infra = (infra_table.infrastructure_new_agorot_per_kwh if infrastructure_agorot_per_kwh is None
-             else infrastructure_agorot_per_kwh)
+    infra = (
+        infra_table.infrastructure_new_agorot_per_kwh
+        if infrastructure_agorot_per_kwh is None
+        else infrastructure_agorot_per_kwh
+    )
     if losses is None or infra is None:
         missing = "losses factors" if losses is None else "infrastructure rates"
-        msg = (f"the source does not print the new {missing} of table {infra_table.table_id} "
-               f"({level}); pass infrastructure_agorot_per_kwh explicitly, e.g. implied values "
-               f"from implied_infrastructure_table(tables, {level!r})")
+        msg = (
+            f"the source does not print the new {missing} of table {infra_table.table_id} "
+            f"({level}); pass infrastructure_agorot_per_kwh explicitly, e.g. implied values "
+            f"from implied_infrastructure_table(tables, {level!r})"
+        )
         raise TariffError(msg)
     records = []
     for season, band, tou in tables.tou_new_agorot_per_kwh[level].cells():
         gen = tables.generation_tariff_new_agorot_per_kwh.value(season, band)
         i, f = infra.value(season, band), losses.value(season, band)
-        records.append({
-            "tou_agorot_per_kwh": tou,
-            "infrastructure_agorot_per_kwh": i,
-            "losses_factor": f,
-            "generation_tariff_agorot_per_kwh": gen,
-            "computed_total_agorot_per_kwh": i + f * gen,
-            "residual_agorot_per_kwh": system_management_residual(tou, i, f, gen),
-            "infrastructure_is_implied": infrastructure_agorot_per_kwh is not None,
-        })
+        records.append(
+            {
+                "tou_agorot_per_kwh": tou,
+                "infrastructure_agorot_per_kwh": i,
+                "losses_factor": f,
+                "generation_tariff_agorot_per_kwh": gen,
+                "computed_total_agorot_per_kwh": i + f * gen,
+                "residual_agorot_per_kwh": system_management_residual(tou, i, f, gen),
+                "infrastructure_is_implied": infrastructure_agorot_per_kwh is not None,
+            }
+        )
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
