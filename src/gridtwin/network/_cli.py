@@ -24,7 +24,7 @@ from gridtwin.network._model import (
     load_simbench,
     static_profiles,
 )
-from gridtwin.network._timeseries import DEFAULT_CHUNK_STEPS, simulate
+from gridtwin.network._timeseries import DEFAULT_CHUNK_STEPS, Method, simulate
 from gridtwin.network._validate import validate
 
 __all__ = ["network_app"]
@@ -199,6 +199,10 @@ def simulate_cmd(
     threads: Annotated[
         int, typer.Option("--threads", help="power-grid-model threads: -1 sequential, 0 all cores.")
     ] = -1,
+    method: Annotated[
+        str,
+        typer.Option("--method", help="iterative_current (default, faster) or newton_raphson."),
+    ] = "iterative_current",
 ) -> None:
     """Balanced time-series power flow over the grid's profiles; prints the extremes.
 
@@ -207,6 +211,10 @@ def simulate_cmd(
 
     def body() -> None:
         _check_format(fmt)
+        if method not in ("iterative_current", "newton_raphson"):
+            msg = f"--method {method!r}: use iterative_current or newton_raphson"
+            raise InputError(msg)
+        chosen: Method = "newton_raphson" if method == "newton_raphson" else "iterative_current"
         step_slice = _parse_steps(steps)
         model = _load(simbench, net)
         if model.profiles is None:
@@ -233,6 +241,7 @@ def simulate_cmd(
                 strict=strict,
                 threading=threads,
                 progress=advance,
+                method=chosen,
             )
         summary = result.summary().to_dict()
         if fmt == "json":

@@ -76,7 +76,7 @@ def check_cmd(
     steps: StepsOpt = None,
     standard: StandardOpt = "GOST 32144-2013",
     timezone: Annotated[str, typer.Option(help="Zone of the weeks.")] = "UTC",
-    ambient_c: Annotated[float, typer.Option(help="Ambient [°C].")] = 20.0,
+    ambient_c: Annotated[float, typer.Option(help="Ambient (°C).")] = 20.0,
     fmt: FormatOpt = "table",
 ) -> None:
     """Simulate and check voltages at customers, cable loading and transformer ageing."""
@@ -106,10 +106,10 @@ def scenario_cmd(
         str, typer.Option(help="electrify, pv, or simbench-2034 (SimBench's own future scenario).")
     ] = "electrify",
     share: Annotated[float, typer.Option(help="Share of households (or buses for pv).")] = 0.5,
-    stove_kw: Annotated[float, typer.Option(help="Electric stove [kW].")] = 6.0,
-    heat_pump_kw: Annotated[float, typer.Option(help="Heat pump [kW].")] = 3.0,
-    ev_kw: Annotated[float, typer.Option(help="EV charger [kW].")] = 3.7,
-    pv_kwp: Annotated[float, typer.Option(help="PV per roof [kWp].")] = 5.0,
+    stove_kw: Annotated[float, typer.Option(help="Electric stove (kW).")] = 6.0,
+    heat_pump_kw: Annotated[float, typer.Option(help="Heat pump (kW).")] = 3.0,
+    ev_kw: Annotated[float, typer.Option(help="EV charger (kW).")] = 3.7,
+    pv_kwp: Annotated[float, typer.Option(help="PV per roof (kWp).")] = 5.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     standard: StandardOpt = "GOST 32144-2013",
     fmt: FormatOpt = "table",

@@ -2,8 +2,8 @@
 
 :class:`NetworkModel` holds a pandapower net (the data model and reference engine) and,
 optionally, a year of element :class:`Profiles`. Loaders read pandapower JSON, MATPOWER
-``.mat`` files and SimBench grids with their own annual profiles. CIM/CGMES import is not
-provided yet (pandapower's CGMES converter can build a net that :func:`from_net` accepts).
+``.mat`` files and SimBench grids with their own annual profiles; CGMES files are read by
+:func:`gridtwin.network.load_cgmes` (optional extra ``[cim]``).
 
 Time convention (``docs/conventions.md``): profile timestamps are tz-aware UTC period
 starts. Profile values are what would be written into the element's pandapower column

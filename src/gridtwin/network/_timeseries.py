@@ -16,7 +16,7 @@ Two ways to keep the results (``keep``):
   bounded by one or two chunks whatever the number of steps, which is what large grids
   (thousands of buses over a year) need.
 
-Solvers: Newton-Raphson (default) or PGM's iterative current method, which factorises the
+Solvers: PGM's iterative current method (default), which factorises the
 admittance matrix once and is faster; it converges to the same solution (the tests check
 it against pandapower). Steps where iterative current fails are re-solved with
 Newton-Raphson. With ``threading != -1`` PGM runs on several threads and the next chunk is
