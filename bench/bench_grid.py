@@ -35,31 +35,28 @@ usage::
 
 from __future__ import annotations
 
+# isort: off
+import _harness  # first: pins every engine to one thread before numpy loads
+
+# isort: on
+import argparse
+import copy
+import datetime as dt
+import json
 import os
+import pickle
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-for _var in THREAD_VARS:  # before numpy is imported, here and in every subprocess
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import pickle  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
+import numpy as np
+import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 HERE = Path(__file__).resolve().parent
@@ -506,23 +503,8 @@ WORKERS = {
 
 
 def run_worker(name: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run one engine in a fresh subprocess with one BLAS/OpenMP/numba thread."""
-    env = dict(os.environ, **dict.fromkeys(THREAD_VARS, "1"))
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--worker",
-        name,
-        "--params",
-        json.dumps(params),
-    ]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
-    )
-    if proc.returncode != 0:
-        msg = f"worker {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
-        raise RuntimeError(msg)
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    """Run one engine of this script in a fresh one-thread subprocess."""
+    return _harness.run_worker(__file__, name, params, timeout)
 
 
 # ----------------------------------------------------------------------- orchestrator
@@ -537,43 +519,8 @@ def max_dvm(a_file: str, b_file: str) -> float:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "platform": platform.platform(),
-    }
-    from importlib import metadata
-
-    for dist in ("gridtwin", "pandapower", "power-grid-model", "simbench", "numba"):
-        try:
-            info[dist.replace("-", "_")] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            info[dist.replace("-", "_")] = None
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=HERE,
-            check=False,
-            timeout=10,
-        )
-        info["git_head"] = rev.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        pass
-    if hasattr(os, "getloadavg"):
-        info["load_average"] = list(os.getloadavg())
-    return info
+    """Machine and versions for the results file."""
+    return _harness.machine(("gridtwin", "pandapower", "power-grid-model", "simbench", "numba"))
 
 
 def _row(label: str, value: str, target: str = "", status: str = "") -> str:

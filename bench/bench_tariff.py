@@ -28,27 +28,23 @@ usage::
 
 from __future__ import annotations
 
-import os
+# isort: off
+import _harness  # first: pins every engine to one thread before numpy loads
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-for _var in THREAD_VARS:  # before numpy is imported, here and in every subprocess
-    os.environ[_var] = "1"
+# isort: on
+import argparse
+import copy
+import datetime as dt
+import functools
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
 
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import datetime as dt  # noqa: E402
-import functools  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
+import numpy as np
+import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 HERE = Path(__file__).resolve().parent
@@ -340,23 +336,8 @@ WORKERS = {
 
 
 def run_worker(name: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run one engine in a fresh subprocess with one BLAS/OpenMP thread."""
-    env = dict(os.environ, **dict.fromkeys(THREAD_VARS, "1"))
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--worker",
-        name,
-        "--params",
-        json.dumps(params),
-    ]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
-    )
-    if proc.returncode != 0:
-        msg = f"worker {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
-        raise RuntimeError(msg)
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    """Run one engine of this script in a fresh one-thread subprocess."""
+    return _harness.run_worker(__file__, name, params, timeout)
 
 
 # ----------------------------------------------------------------------- orchestrator
@@ -368,40 +349,8 @@ def max_rel_diff(a: list[float], b: list[float]) -> float:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "platform": platform.platform(),
-    }
-    try:
-        import gridtwin
-
-        info["gridtwin"] = getattr(gridtwin, "__version__", "?")
-    except ImportError:
-        pass
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=HERE,
-            check=False,
-            timeout=10,
-        )
-        info["git_head"] = rev.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info
+    """Machine and versions for the results file."""
+    return _harness.machine(("gridtwin", "nrel-pysam"))
 
 
 def fmt_rate(x: float) -> str:
