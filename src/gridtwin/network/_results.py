@@ -353,6 +353,36 @@ def _empty_chunk(name: str, ids: Mapping[str, IntArray], symmetric: bool) -> Flo
 # --------------------------------------------------------------------- full result
 
 
+_Extreme = tuple[float, int | None, pd.Timestamp | None]
+
+
+def _make_summary(
+    res: Any, vmin: _Extreme, vmax: _Extreme, lmax: _Extreme, tmax: _Extreme
+) -> PowerFlowSummary:
+    """A :class:`PowerFlowSummary` from the extremes of a result or of its statistics."""
+    failed = np.flatnonzero(~res.converged)
+    p_loss_max, energy = _network_totals(res.p_loss_mw, res.converged, res.step_duration)
+    return PowerFlowSummary(
+        steps=res.n_steps,
+        converged_steps=int(res.converged.sum()),
+        first_failed_utc=pd.Timestamp(res.time_utc[failed[0]]) if len(failed) else None,
+        vm_min_pu=vmin[0],
+        vm_min_bus=vmin[1],
+        vm_min_time_utc=vmin[2],
+        vm_max_pu=vmax[0],
+        vm_max_bus=vmax[1],
+        vm_max_time_utc=vmax[2],
+        line_loading_max_percent=lmax[0],
+        line_loading_max_line=lmax[1],
+        line_loading_max_time_utc=lmax[2],
+        trafo_loading_max_percent=tmax[0],
+        trafo_loading_max_trafo=tmax[1],
+        trafo_loading_max_time_utc=tmax[2],
+        p_loss_max_mw=p_loss_max,
+        energy_loss_mwh=energy,
+    )
+
+
 @dataclass(frozen=True)
 class PowerFlowResult:
     """Results of a time-series power flow, one row per step.
@@ -466,27 +496,7 @@ class PowerFlowResult:
         vmax = _extreme(vm, vm_ids, self.time_utc, use_max=True)
         lmax = _extreme(self.line_loading_percent, self.line_ids, self.time_utc, use_max=True)
         tmax = _extreme(self.trafo_loading_percent, self.trafo_ids, self.time_utc, use_max=True)
-        failed = np.flatnonzero(~self.converged)
-        p_loss_max, energy = _network_totals(self.p_loss_mw, self.converged, self.step_duration)
-        return PowerFlowSummary(
-            steps=self.n_steps,
-            converged_steps=int(self.converged.sum()),
-            first_failed_utc=pd.Timestamp(self.time_utc[failed[0]]) if len(failed) else None,
-            vm_min_pu=vmin[0],
-            vm_min_bus=vmin[1],
-            vm_min_time_utc=vmin[2],
-            vm_max_pu=vmax[0],
-            vm_max_bus=vmax[1],
-            vm_max_time_utc=vmax[2],
-            line_loading_max_percent=lmax[0],
-            line_loading_max_line=lmax[1],
-            line_loading_max_time_utc=lmax[2],
-            trafo_loading_max_percent=tmax[0],
-            trafo_loading_max_trafo=tmax[1],
-            trafo_loading_max_time_utc=tmax[2],
-            p_loss_max_mw=p_loss_max,
-            energy_loss_mwh=energy,
-        )
+        return _make_summary(self, vmin, vmax, lmax, tmax)
 
     def statistics(self, spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
         """Per-element statistics of this result, as ``simulate(..., keep="summary")``
@@ -718,27 +728,7 @@ class PowerFlowStatistics:
             self.trafo_ids,
             use_max=True,
         )
-        failed = np.flatnonzero(~self.converged)
-        p_loss_max, energy = _network_totals(self.p_loss_mw, self.converged, self.step_duration)
-        return PowerFlowSummary(
-            steps=self.n_steps,
-            converged_steps=int(self.converged.sum()),
-            first_failed_utc=pd.Timestamp(self.time_utc[failed[0]]) if len(failed) else None,
-            vm_min_pu=vmin[0],
-            vm_min_bus=vmin[1],
-            vm_min_time_utc=vmin[2],
-            vm_max_pu=vmax[0],
-            vm_max_bus=vmax[1],
-            vm_max_time_utc=vmax[2],
-            line_loading_max_percent=lmax[0],
-            line_loading_max_line=lmax[1],
-            line_loading_max_time_utc=lmax[2],
-            trafo_loading_max_percent=tmax[0],
-            trafo_loading_max_trafo=tmax[1],
-            trafo_loading_max_time_utc=tmax[2],
-            p_loss_max_mw=p_loss_max,
-            energy_loss_mwh=energy,
-        )
+        return _make_summary(self, vmin, vmax, lmax, tmax)
 
     def _pick(
         self, values: FloatArray, steps: IntArray, ids: IntArray, use_max: bool
