@@ -277,7 +277,7 @@ def _load(file: Path, layout: str, ts_col: str, meter_col: str, value_col: str, 
     if not file.is_file():
         msg = f"{file}: file not found (or not a file)"
         raise InputError(msg)
-    names, aware = _csv_header(file, ts_col) if is_csv else (_parquet_header(file), False)
+    names, aware = _csv_header(file, ts_col) if is_csv else (parquet_columns(file), False)
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         msg = f"{file}: the header repeats column name(s) {dup}; column names must be unique"
@@ -312,8 +312,8 @@ def _csv_header(file: Path, ts_col: str) -> tuple[list[str], bool]:
         raise InputError(msg) from exc
 
 
-def _parquet_header(file: Path) -> list[str]:
-    """Return the column names of a Parquet file."""
+def parquet_columns(file: Path) -> list[str]:
+    """Column names of a Parquet file; :class:`InputError` naming the file if unreadable."""
     try:
         return [str(n) for n in pq.read_schema(str(file)).names]
     except (pa.ArrowException, OSError, ValueError) as exc:

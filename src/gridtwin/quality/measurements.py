@@ -70,6 +70,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from gridtwin.errors import DataQualityError, InputError
+from gridtwin.ingest._interval import parquet_columns
 from gridtwin.quality._evaluation import infer_voltage_unit
 from gridtwin.quality._limits import AGGREGATION_S, Aggregation
 from gridtwin.timeseries import utc_ns
@@ -724,7 +725,7 @@ def read_measurements(
         raise InputError(msg)
     if timezone is not None:
         _check_zone(timezone, str(file))
-    names = _csv_names(file) if is_csv else _parquet_names(file)
+    names = _csv_names(file) if is_csv else parquet_columns(file)
     if timestamp_column not in names:
         msg = (
             f"{file}: no timestamp column {timestamp_column!r}; found {names[:10]}. Pass "
@@ -807,14 +808,6 @@ def _csv_names(file: Path) -> list[str]:
             return [str(n) for n in reader.schema.names]
     except (pa.ArrowException, OSError, ValueError) as exc:
         msg = f"{file}: cannot read a CSV header ({exc}); expected comma-separated columns"
-        raise InputError(msg) from exc
-
-
-def _parquet_names(file: Path) -> list[str]:
-    try:
-        return [str(n) for n in pq.read_schema(str(file)).names]
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        msg = f"{file}: cannot read as Parquet ({exc})"
         raise InputError(msg) from exc
 
 
