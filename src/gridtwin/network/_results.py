@@ -502,7 +502,11 @@ class PowerFlowResult:
         """Per-element statistics of this result, as ``simulate(..., keep="summary")``
         would have accumulated them (see :class:`PowerFlowStatistics`)."""
         acc = StatisticsAccumulator(
-            spec or StatisticsSpec(), self._ids(), self.symmetric, self.n_steps
+            spec or StatisticsSpec(),
+            self._ids(),
+            self.symmetric,
+            self.n_steps,
+            time_utc=self.time_utc,
         )
         acc.add(0, self._arrays(), self.converged)
         return acc.finish(
@@ -818,12 +822,22 @@ class StatisticsAccumulator:
         Balanced result (unbalanced blocks carry a phase axis).
     n_steps : int
         Total number of steps (sizes the network series).
+    time_utc : pandas.DatetimeIndex, optional
+        UTC period start of every step (``n_steps`` long), for statistics that are kept
+        per calendar period.
     """
 
     def __init__(
-        self, spec: StatisticsSpec, ids: Mapping[str, IntArray], symmetric: bool, n_steps: int
+        self,
+        spec: StatisticsSpec,
+        ids: Mapping[str, IntArray],
+        symmetric: bool,
+        n_steps: int,
+        *,
+        time_utc: pd.DatetimeIndex | None = None,
     ) -> None:
         self.spec = spec
+        self.time_utc = time_utc
         self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
         self.symmetric = symmetric
         nb, nl = len(self.ids["bus_ids"]), len(self.ids["line_ids"])

@@ -631,7 +631,9 @@ def simulate(
     starts = list(range(0, n_t, size))
 
     stats = (
-        StatisticsAccumulator(statistics or StatisticsSpec(), ids, symmetric, n_t)
+        StatisticsAccumulator(
+            statistics or StatisticsSpec(), ids, symmetric, n_t, time_utc=time_utc
+        )
         if keep == "summary"
         else None
     )
