@@ -400,7 +400,7 @@ def test_streaming_peak_memory_is_bounded_by_the_chunk(monkeypatch: pytest.Monke
     # validation reads the whole profile year whatever the steps (validate's own cost, the
     # same for every run): validate once, outside the measurement
     report = validate(model, model.profiles)
-    monkeypatch.setattr(ts_mod, "validate", lambda *_args: report)
+    monkeypatch.setattr(ts_mod, "validate", lambda *_args, **_kwargs: report)
     _peak_bytes(model, 96, "summary")  # warm caches outside the measurement
     small, large = _peak_bytes(model, 960, "summary"), _peak_bytes(model, 7680, "summary")
     full_small, full_large = _peak_bytes(model, 960, "full"), _peak_bytes(model, 7680, "full")
@@ -459,7 +459,7 @@ def test_iterative_current_matches_pandapower_on_sampled_steps(code: str) -> Non
     assert prof is not None
     steps = _sample_steps(prof)
     ic = simulate(model, steps=steps, method="iterative_current")
-    nr = simulate(model, steps=steps)
+    nr = simulate(model, steps=steps, method="newton_raphson")
     assert ic.converged.all()
     assert not any("re-solved" in n for n in ic.notes)
     np.testing.assert_allclose(ic.vm_pu, nr.vm_pu, rtol=0, atol=1e-9)
@@ -481,7 +481,7 @@ def test_iterative_current_matches_pandapower_on_sampled_steps(code: str) -> Non
 def test_iterative_current_on_the_feature_net() -> None:
     """Taps, parallel units, shunt, storage, sgen, open line ends, links, isolated bus."""
     model = feature_model()
-    nr = simulate(model)
+    nr = simulate(model, method="newton_raphson")
     ic = simulate(model, method="iterative_current")
     for name in ("vm_pu", "line_loading_percent", "trafo_loading_percent", "p_loss_mw"):
         np.testing.assert_allclose(

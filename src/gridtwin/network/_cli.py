@@ -197,12 +197,15 @@ def simulate_cmd(
         bool, typer.Option("--strict", help="Fail at the first step that does not converge.")
     ] = False,
     threads: Annotated[
-        int, typer.Option("--threads", help="power-grid-model threads: -1 sequential, 0 all cores.")
+        int, typer.Option("--threads", help="solver threads: -1 sequential, 0 all cores.")
     ] = -1,
     method: Annotated[
         str,
-        typer.Option("--method", help="iterative_current (default, faster) or newton_raphson."),
-    ] = "iterative_current",
+        typer.Option(
+            "--method",
+            help="auto (default: fixed_point), fixed_point, iterative_current or newton_raphson.",
+        ),
+    ] = "auto",
 ) -> None:
     """Balanced time-series power flow over the grid's profiles; prints the extremes.
 
@@ -211,10 +214,16 @@ def simulate_cmd(
 
     def body() -> None:
         _check_format(fmt)
-        if method not in ("iterative_current", "newton_raphson"):
-            msg = f"--method {method!r}: use iterative_current or newton_raphson"
+        methods: dict[str, Method] = {
+            "auto": "auto",
+            "fixed_point": "fixed_point",
+            "iterative_current": "iterative_current",
+            "newton_raphson": "newton_raphson",
+        }
+        if method not in methods:
+            msg = f"--method {method!r}: use one of {', '.join(methods)}"
             raise InputError(msg)
-        chosen: Method = "newton_raphson" if method == "newton_raphson" else "iterative_current"
+        chosen = methods[method]
         step_slice = _parse_steps(steps)
         model = _load(simbench, net)
         if model.profiles is None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -45,6 +45,12 @@ from power_grid_model import (
 from power_grid_model.errors import PowerGridError  # type: ignore[attr-defined]
 
 from gridtwin.errors import ConvergenceError, InputError
+from gridtwin.network._fixedpoint import (
+    FixedPointNetwork,
+    WarmStart,
+    build_fixed_point,
+    solve_fixed_point,
+)
 from gridtwin.network._model import NetworkModel, Profiles
 from gridtwin.network._pgm import PgmNetwork, TrafoModel, ZeroSequence, build_pgm_network
 from gridtwin.network._results import (
@@ -65,7 +71,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 Progress = Callable[[int, int], None]
 Rows = slice | IntArray
-Method = Literal["newton_raphson", "iterative_current"]
+Method = Literal["auto", "fixed_point", "newton_raphson", "iterative_current"]
 Keep = Literal["full", "summary"]
 
 #: Steps per PGM batch (upper bound; see :data:`CHUNK_BUDGET_BYTES`).
@@ -78,6 +84,12 @@ _METHODS: dict[str, CalculationMethod] = {
     "newton_raphson": CalculationMethod.newton_raphson,
     "iterative_current": CalculationMethod.iterative_current,
 }
+PgmMethod = Literal["newton_raphson", "iterative_current"]
+#: Iteration limit of the fixed-point method when none is given (it needs more, cheaper
+#: iterations than Newton-Raphson: about 5-8 on ordinary days, 20-40 near collapse).
+FIXED_POINT_MAX_ITERATIONS = 100
+#: Iteration limit of power-grid-model's methods when none is given.
+PGM_MAX_ITERATIONS = 30
 
 
 def _positions(
@@ -226,13 +238,13 @@ class _Solver:
     pgm: PowerGridModel
     spec: dict[ComponentType, Any]
     symmetric: bool
-    method: Method
+    method: PgmMethod
     error_tolerance_pu: float
     max_iterations: int
     threading: int
 
     def _call(
-        self, update: Mapping[ComponentType, Any], method: Method
+        self, update: Mapping[ComponentType, Any], method: PgmMethod
     ) -> tuple[dict[ComponentType, Any], IntArray, str]:
         out = self.pgm.calculate_power_flow(
             symmetric=self.symmetric,
@@ -366,6 +378,214 @@ class _Derive:
         return chunk
 
 
+_LABELS = {
+    "fixed_point": "fixed point (Z-bus) over pandapower's admittance matrix",
+    "iterative_current": "power-grid-model iterative current",
+    "newton_raphson": "power-grid-model Newton-Raphson",
+}
+
+
+def _choose_method(
+    method: str, symmetric: bool
+) -> Literal["fixed_point", "newton_raphson", "iterative_current"]:
+    """``auto``: the fixed point for balanced runs, iterative current for unbalanced ones."""
+    if method == "auto":
+        return "fixed_point" if symmetric else "iterative_current"
+    if method == "fixed_point":
+        if not symmetric:
+            msg = (
+                "method='fixed_point' solves balanced power flows only; use "
+                "'iterative_current' or 'newton_raphson' with symmetric=False"
+            )
+            raise InputError(msg)
+        return "fixed_point"
+    if method == "iterative_current":
+        return "iterative_current"
+    if method == "newton_raphson":
+        return "newton_raphson"
+    msg = (
+        "method must be one of 'auto', 'fixed_point', 'iterative_current', "
+        f"'newton_raphson'; got {method!r}"
+    )
+    raise InputError(msg)
+
+
+def _n_rows(rows: Rows) -> int:
+    return (rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
+
+
+def _row_positions(rows: Rows) -> IntArray:
+    if isinstance(rows, slice):
+        return np.arange(rows.start, rows.stop, dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Result fields of one chunk of steps and which of them failed."""
+
+    fields: dict[str, FloatArray]
+    failed: IntArray
+    message: str
+    fallback: int
+
+
+@dataclass(frozen=True)
+class _PgmOptions:
+    symmetric: bool
+    load_phases: Mapping[int, str] | None
+    zero_sequence: ZeroSequence
+    trafo_model: TrafoModel
+    error_tolerance_pu: float
+    max_iterations: int
+    threading: int
+    angles: bool
+
+
+def _injections(net: Any, prof: Profiles) -> dict[str, _Injections]:
+    """Set-point sources of the loads, sgens and storage units (those present)."""
+    out = {
+        "load": _Injections(net.load, prof.load_p_mw, prof.load_q_mvar),
+        "sgen": _Injections(net.sgen, prof.sgen_p_mw, prof.sgen_q_mvar),
+    }
+    storage = net.storage if "storage" in net else None
+    if storage is not None and len(storage):
+        out["storage"] = _Injections(storage, prof.storage_p_mw, prof.storage_q_mvar)
+    return out
+
+
+@dataclass(frozen=True)
+class _PgmEngine:
+    """power-grid-model batches: update dataset, solve, result fields."""
+
+    g: PgmNetwork
+    updates: _Updates
+    solver: _Solver
+    derive: _Derive
+
+    @classmethod
+    def build(
+        cls, model: NetworkModel, prof: Profiles, o: _PgmOptions, method: PgmMethod
+    ) -> _PgmEngine:
+        net = model.net
+        g = build_pgm_network(
+            net,
+            symmetric=o.symmetric,
+            load_phases=o.load_phases,
+            zero_sequence=o.zero_sequence,
+            trafo_model=o.trafo_model,
+        )
+        try:
+            pgm = PowerGridModel(g.input_data, system_frequency=g.f_hz)
+        except PowerGridError as exc:
+            msg = (
+                f"{model.source}: power-grid-model rejected the converted network: "
+                f"{str(exc).splitlines()[0]}"
+            )
+            raise InputError(msg) from exc
+        inj = _injections(net, prof)
+        updates = _Updates(
+            g=g,
+            loads=inj["load"],
+            sgens=inj["sgen"],
+            stores=inj.get("storage"),
+            symmetric=o.symmetric,
+        )
+        spec = _output_spec(g, angles=o.angles)
+        solver = _Solver(
+            pgm=pgm,
+            spec=spec,
+            symmetric=o.symmetric,
+            method=method,
+            error_tolerance_pu=o.error_tolerance_pu,
+            max_iterations=o.max_iterations,
+            threading=o.threading,
+        )
+        return cls(g, updates, solver, _Derive.of(net, spec, o.symmetric))
+
+    def chunk_size(self, chunk_steps: int) -> int:
+        return _chunk_size(chunk_steps, self.g, self.solver.symmetric)
+
+    def solve(self, rows: Rows) -> _Chunk:
+        if _n_rows(rows) == 0:
+            empty = _empty_output(self.g, self.solver.spec, self.solver.symmetric)
+            return _Chunk(self.derive(empty, np.zeros(0, bool)), np.zeros(0, np.int64), "", 0)
+        solved = self.solver.solve(self.updates.build(rows))
+        ok = np.ones(_n_rows(rows), dtype=bool)
+        ok[solved.failed] = False
+        return _Chunk(self.derive(solved.out, ok), solved.failed, solved.message, solved.fallback)
+
+
+class _FixedPointEngine:
+    """The fixed-point solver of :mod:`gridtwin.network._fixedpoint`; steps it cannot
+    solve are re-solved with power-grid-model's Newton-Raphson (built on first need)."""
+
+    def __init__(
+        self,
+        model: NetworkModel,
+        prof: Profiles,
+        o: _PgmOptions,
+        fp: FixedPointNetwork,
+        max_iterations: int,
+    ) -> None:
+        self.model, self.prof, self.options = model, prof, o
+        self.fp = fp
+        self.max_iterations = max_iterations
+        self.injections = _injections(model.net, prof)
+        self._fallback: _PgmEngine | None = None
+        self._warm: WarmStart | None = None  # the last solved step, for the next chunk
+
+    @classmethod
+    def build(
+        cls, model: NetworkModel, prof: Profiles, o: _PgmOptions, *, max_iterations: int
+    ) -> _FixedPointEngine:
+        try:
+            fp = build_fixed_point(model.net, trafo_model=o.trafo_model)
+        except InputError as exc:
+            msg = f"{model.source}: {exc}"
+            raise InputError(msg) from exc
+        return cls(model, prof, o, fp, max_iterations)
+
+    def chunk_size(self, chunk_steps: int) -> int:
+        fp = self.fp
+        n_bus, n_br = len(fp.bus_pos), len(fp.branch_f)
+        # set-points, kernel outputs, and what the caller derives from them per step
+        per_step = 8 * (2 * fp.n_elements + 3 * (2 * n_bus + 3 * n_br + 8))
+        return max(1, min(chunk_steps, CHUNK_BUDGET_BYTES // per_step))
+
+    def solve(self, rows: Rows) -> _Chunk:
+        fp = self.fp
+        n_c = _n_rows(rows)
+        p_w, q_var = np.zeros((n_c, fp.n_elements)), np.zeros((n_c, fp.n_elements))
+        for table, inj in self.injections.items():
+            a, b = fp.tables[table]
+            if n_c and b > a:
+                inj.fill(rows, p_w[:, a:b], q_var[:, a:b])
+        fields, iterations, self._warm = solve_fixed_point(
+            fp,
+            p_w,
+            q_var,
+            positions=_row_positions(rows),
+            warm=self._warm,
+            tolerance_pu=self.options.error_tolerance_pu,
+            max_iterations=self.max_iterations,
+            threads=self.options.threading,
+            angles=self.options.angles,
+        )
+        failed = np.flatnonzero(iterations < 0).astype(np.int64)
+        if not failed.size:
+            return _Chunk(fields, failed, "", 0)
+        reason = f"no convergence within {self.max_iterations} fixed-point iterations"
+        if len(fp.zip_el):  # power-grid-model has no ZIP loads: no fallback
+            return _Chunk(fields, failed, f"{reason} (voltage-dependent loads: no fallback)", 0)
+        if self._fallback is None:
+            self._fallback = _PgmEngine.build(self.model, self.prof, self.options, "newton_raphson")
+        again = self._fallback.solve(_row_positions(rows)[failed])
+        for name, values in again.fields.items():
+            fields[name][failed] = values
+        return _Chunk(fields, failed[again.failed], again.message, int(failed.size))
+
+
 def _chunk_size(chunk_steps: int, g: PgmNetwork, symmetric: bool) -> int:
     """``chunk_steps`` capped so that one chunk stays within :data:`CHUNK_BUDGET_BYTES`."""
     n = {ct: len(arr) for ct, arr in g.input_data.items()}
@@ -430,9 +650,9 @@ def simulate(
     strict: bool = False,
     threading: int = -1,
     error_tolerance_pu: float = 1e-10,
-    max_iterations: int = 30,
+    max_iterations: int | None = None,
     progress: Progress | None = None,
-    method: Method = "iterative_current",
+    method: Method = "auto",
     keep: Literal["full"] = "full",
     statistics: StatisticsSpec | None = None,
 ) -> PowerFlowResult: ...
@@ -453,9 +673,9 @@ def simulate(
     strict: bool = False,
     threading: int = -1,
     error_tolerance_pu: float = 1e-10,
-    max_iterations: int = 30,
+    max_iterations: int | None = None,
     progress: Progress | None = None,
-    method: Method = "iterative_current",
+    method: Method = "auto",
     keep: Literal["summary"],
     statistics: StatisticsSpec | None = None,
 ) -> PowerFlowStatistics: ...
@@ -475,9 +695,9 @@ def simulate(
     strict: bool = False,
     threading: int = -1,
     error_tolerance_pu: float = 1e-10,
-    max_iterations: int = 30,
+    max_iterations: int | None = None,
     progress: Progress | None = None,
-    method: Method = "iterative_current",
+    method: Method = "auto",
     keep: Keep = "full",
     statistics: StatisticsSpec | None = None,
 ) -> PowerFlowResult | PowerFlowStatistics:
@@ -513,21 +733,32 @@ def simulate(
     strict : bool
         Raise :class:`ConvergenceError` at the first step that fails instead of marking it.
     threading : int
-        power-grid-model threading: ``-1`` sequential (one core), ``0`` all hardware
-        threads, ``n > 0`` that many threads. Other than ``-1``, the next chunk is also
-        solved while the previous one is post-processed.
+        ``-1`` sequential (one core), ``0`` all hardware threads, ``n > 0`` that many
+        threads (the fixed point's kernel threads, or power-grid-model's; with
+        power-grid-model and other than ``-1`` the next chunk is also solved while the
+        previous one is post-processed).
     error_tolerance_pu : float
         Convergence tolerance on the voltage [pu].
-    max_iterations : int
-        Iteration limit per step.
+    max_iterations : int, optional
+        Iteration limit per step; default 100 for the fixed point, 30 for
+        power-grid-model's methods.
     progress : callable, optional
         Called as ``progress(steps_done, steps_total)`` after each chunk.
-    method : {"iterative_current", "newton_raphson"}
-        Power-flow method (default iterative current). Iterative current factorises the
-        admittance matrix once and is
-        faster (about 1.5-2x on SimBench grids); it solves the same equations (agreement
-        with Newton-Raphson ~1e-10 pu at the default tolerance). Steps where it fails are
-        re-solved with Newton-Raphson (noted in ``notes``).
+    method : {"auto", "fixed_point", "iterative_current", "newton_raphson"}
+        Power-flow method. ``"auto"`` (default): the fixed point for balanced runs,
+        iterative current for unbalanced ones.
+
+        * ``"fixed_point"`` (balanced only): pandapower's own admittance matrix,
+          factorised once, and a Z-bus fixed-point iteration per step in a compiled
+          kernel (:mod:`gridtwin.network._fixedpoint`); the fastest, and the only one
+          with voltage-dependent (ZIP) loads. Agreement with pandapower's Newton-Raphson
+          ~1e-12 pu at the default tolerance.
+        * ``"iterative_current"``: power-grid-model's iterative current (factorises once;
+          balanced and unbalanced).
+        * ``"newton_raphson"``: power-grid-model's Newton-Raphson.
+
+        Steps where the fixed point or iterative current fails are re-solved with
+        power-grid-model's Newton-Raphson (noted in ``notes``).
     keep : {"full", "summary"}
         ``"full"``: return every quantity at every step (:class:`PowerFlowResult`).
         ``"summary"``: return per-element running statistics
@@ -563,71 +794,54 @@ def simulate(
     if symmetric and load_phases:
         msg = "load_phases needs an unbalanced calculation: pass symmetric=False"
         raise InputError(msg)
-    if method not in _METHODS:
-        msg = f"method must be one of {sorted(_METHODS)}; got {method!r}"
-        raise InputError(msg)
     if keep not in ("full", "summary"):
         msg = f"keep must be 'full' or 'summary'; got {keep!r}"
         raise InputError(msg)
     if statistics is not None and keep != "summary":
         msg = "statistics= is only used with keep='summary'"
         raise InputError(msg)
-    report = validate(model, prof)
+    chosen = _choose_method(method, symmetric)
+    report = validate(model, prof, solver="fixed_point" if chosen == "fixed_point" else "pgm")
     report.raise_if_errors()
     pos = _positions(prof.n_steps, steps)
     net = model.net
-    g = build_pgm_network(
-        net,
+    angles = keep == "full" or output is not None
+    options = _PgmOptions(
         symmetric=symmetric,
         load_phases=load_phases,
         zero_sequence=zero_sequence,
         trafo_model=trafo_model,
-    )
-    try:
-        pgm = PowerGridModel(g.input_data, system_frequency=g.f_hz)
-    except PowerGridError as exc:
-        msg = (
-            f"{model.source}: power-grid-model rejected the converted network: "
-            f"{str(exc).splitlines()[0]}"
-        )
-        raise InputError(msg) from exc
-
-    storage = net.storage if "storage" in net else None
-    updates = _Updates(
-        g=g,
-        loads=_Injections(net.load, prof.load_p_mw, prof.load_q_mvar),
-        sgens=_Injections(net.sgen, prof.sgen_p_mw, prof.sgen_q_mvar),
-        stores=(
-            _Injections(storage, prof.storage_p_mw, prof.storage_q_mvar)
-            if storage is not None and len(storage)
-            else None
-        ),
-        symmetric=symmetric,
-    )
-    spec = _output_spec(g, angles=keep == "full" or output is not None)
-    solver = _Solver(
-        pgm=pgm,
-        spec=spec,
-        symmetric=symmetric,
-        method=method,
         error_tolerance_pu=error_tolerance_pu,
-        max_iterations=max_iterations,
+        max_iterations=max_iterations if max_iterations is not None else PGM_MAX_ITERATIONS,
         threading=threading,
+        angles=angles,
     )
-    derive = _Derive.of(net, spec, symmetric)
+    engine: _PgmEngine | _FixedPointEngine
+    if chosen == "fixed_point":
+        engine = _FixedPointEngine.build(
+            model,
+            prof,
+            replace(options, max_iterations=PGM_MAX_ITERATIONS),  # for its NR fallback
+            max_iterations=(
+                max_iterations if max_iterations is not None else FIXED_POINT_MAX_ITERATIONS
+            ),
+        )
+    else:
+        engine = _PgmEngine.build(model, prof, options, chosen)
     ids = {
-        "bus_ids": g.ids["bus"].index,
-        "line_ids": g.ids["line"].index,
-        "trafo_ids": g.ids["trafo"].index,
-        "ext_grid_ids": g.ids["ext_grid"].index,
+        "bus_ids": np.asarray(net.bus.index, dtype=np.int64),
+        "line_ids": np.asarray(net.line.index, dtype=np.int64),
+        "trafo_ids": np.asarray(net.trafo.index, dtype=np.int64),
+        "ext_grid_ids": np.asarray(net.ext_grid.index, dtype=np.int64),
     }
     notes = [f"validation warning: {w}" for w in report.warnings[:_MAX_NOTES]]
     if len(report.warnings) > _MAX_NOTES:
         notes.append(f"... and {len(report.warnings) - _MAX_NOTES} more validation warnings")
+    notes.append(f"solver: {_LABELS[chosen]}")
     step_len = prof.step if prof.n_steps >= 2 else pd.Timedelta(minutes=15)
     time_utc = pd.DatetimeIndex(prof.time_utc[pos], name="time_utc")
     n_t = len(pos)
-    size = _chunk_size(chunk_steps, g, symmetric)
+    size = engine.chunk_size(chunk_steps)
     starts = list(range(0, n_t, size))
 
     stats = (
@@ -653,16 +867,16 @@ def simulate(
     messages: list[str] = []
     fallback = 0
 
-    def job(start: int) -> _Solved:
-        return solver.solve(updates.build(_as_rows(pos[start : start + size])))
+    def job(start: int) -> _Chunk:
+        return engine.solve(_as_rows(pos[start : start + size]))
 
     pool = (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridtwin-pgm")
-        if threading != -1 and len(starts) > 1
+        if isinstance(engine, _PgmEngine) and threading != -1 and len(starts) > 1
         else None
     )
     try:
-        pending: Future[_Solved] | None = pool.submit(job, starts[0]) if pool else None
+        pending: Future[_Chunk] | None = pool.submit(job, starts[0]) if pool else None
         for k, start in enumerate(starts):
             rows = pos[start : start + size]
             n_c = len(rows)
@@ -695,7 +909,7 @@ def simulate(
                 messages.append(
                     f"{len(failed)} step(s) failed from {first.isoformat()}: {solved.message}"
                 )
-            chunk = derive(solved.out, ok)
+            chunk = solved.fields
             if stats is not None:
                 stats.add(start, chunk, ok)
             else:
@@ -715,7 +929,7 @@ def simulate(
             pool.shutdown(wait=True, cancel_futures=True)
     if fallback:
         notes.append(
-            f"{fallback} step(s) did not converge with iterative current and were "
+            f"{fallback} step(s) did not converge with {_LABELS[chosen]} and were "
             "re-solved with Newton-Raphson"
         )
     notes += messages
@@ -732,7 +946,7 @@ def simulate(
             )
         return stats.finish(time_utc, name=model.name, notes=notes, step_duration=step_len)
     if full is None:  # no steps selected
-        full = _FullSink(0, derive(_empty_output(g, spec, symmetric), np.zeros(0, bool)))
+        full = _FullSink(0, engine.solve(np.zeros(0, dtype=np.int64)).fields)
     a = full.arrays
     result = PowerFlowResult(
         time_utc=time_utc,

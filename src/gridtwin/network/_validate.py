@@ -8,7 +8,7 @@ data problems; :meth:`ValidationReport.raise_if_errors` does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,10 @@ from gridtwin.errors import InputError
 from gridtwin.network._model import PROFILE_FIELDS, NetworkModel, Profiles
 from gridtwin.network._pgm import ratio_tap_changer, trafo_windings
 
-__all__ = ["UNSUPPORTED_TABLES", "Issue", "ValidationReport", "validate"]
+__all__ = ["UNSUPPORTED_TABLES", "Issue", "Solver", "ValidationReport", "validate"]
+
+#: The engine a model is validated for (see :func:`validate`).
+Solver = Literal["pgm", "fixed_point"]
 
 #: Element tables the time-series engine does not model, with the reason.
 UNSUPPORTED_TABLES: dict[str, str] = {
@@ -400,7 +403,9 @@ def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
             c.error("trafo", idx, "tap2_pos", "a second tap changer is not supported")
 
 
-def _check_injections(c: _Collector, net: Any, prof: Profiles | None) -> None:
+def _check_injections(
+    c: _Collector, net: Any, prof: Profiles | None, solver: Solver = "pgm"
+) -> None:
     for table in ("load", "sgen", "storage"):
         df = net.get(table, None)
         if df is None or not len(df):
@@ -435,14 +440,25 @@ def _check_injections(c: _Collector, net: Any, prof: Profiles | None) -> None:
         ins = _in_service(load)
         for col in zip_cols:
             v = np.nan_to_num(_num(load, col))
+            if solver == "fixed_point":
+                for idx in load.index[ins & ((v < 0) | (v > 100))]:
+                    c.error("load", idx, col, f"is {v[load.index.get_loc(idx)]:g} %; use 0..100")
+                continue
             for idx in load.index[ins & (v != 0)]:
                 c.error(
                     "load",
                     idx,
                     col,
-                    "voltage-dependent (ZIP) loads are not supported; "
-                    "set the const_z/const_i shares to 0",
+                    "voltage-dependent (ZIP) loads need the fixed-point solver "
+                    "(method='fixed_point' or 'auto' in a balanced run); "
+                    "power-grid-model has constant power only",
                 )
+        for p_or_q in ("p", "q"):
+            z, i = f"const_z_{p_or_q}_percent", f"const_i_{p_or_q}_percent"
+            if solver == "fixed_point" and z in load and i in load:
+                total = np.nan_to_num(_num(load, z)) + np.nan_to_num(_num(load, i))
+                for idx in load.index[ins & (total > 100)]:
+                    c.error("load", idx, z, f"{z} + {i} exceed 100 %")
         if "type" in load:
             delta = load["type"].astype(str).str.lower().eq("delta").to_numpy()
             for idx in load.index[ins & delta]:
@@ -612,7 +628,9 @@ def _check_profiles(c: _Collector, net: Any, prof: Profiles) -> None:
             )
 
 
-def validate(model: NetworkModel, profiles: Profiles | None = None) -> ValidationReport:
+def validate(
+    model: NetworkModel, profiles: Profiles | None = None, *, solver: Solver = "pgm"
+) -> ValidationReport:
     """Check a model (and profiles) for what the simulation needs.
 
     Parameters
@@ -622,6 +640,9 @@ def validate(model: NetworkModel, profiles: Profiles | None = None) -> Validatio
     profiles : Profiles, optional
         Profiles to check; defaults to ``model.profiles``. Without profiles only the grid
         is checked.
+    solver : {"pgm", "fixed_point"}
+        The engine the model is checked for: voltage-dependent (ZIP) loads are accepted
+        by the fixed-point solver only.
 
     Returns
     -------
@@ -644,7 +665,7 @@ def validate(model: NetworkModel, profiles: Profiles | None = None) -> Validatio
     _check_lines(c, net)
     _check_trafos(c, net)
     prof = profiles if profiles is not None else model.profiles
-    _check_injections(c, net, prof)
+    _check_injections(c, net, prof, solver)
     _check_topology(c, net)
     if prof is not None:
         _check_profiles(c, net, prof)

@@ -1,0 +1,802 @@
+"""Balanced time-series power flow by a fixed-point (Z-bus) iteration over a sparse LU.
+
+The admittance model comes from pandapower itself: its converter (``_pd2ppc``, the
+same code ``runpp`` uses) turns the net into the internal case (T-model transformers
+as exact pi two-ports, closed bus-bus switches fused, open line switches as a floating
+line end that keeps the cable's charging, shunts, isolated parts removed) and
+``makeYbus`` gives the admittances. So the equations solved are pandapower's own.
+
+With the slack buses ``s`` fixed, the voltages ``V`` of the other buses satisfy::
+
+    Y_LL V = conj(S_inj(V) / V) - Y_Ls V_s
+
+which is solved by the fixed point ``V <- w + Y_LL^-1 conj(S_inj(V) / V)`` with
+``w = -Y_LL^-1 Y_Ls V_s`` (the no-load voltages). ``Y_LL`` is factorised once (SciPy
+SuperLU, fill-reducing ordering); every iteration of every step is then one pass of
+sparse triangular solves, done in a numba kernel one step at a time so that the working
+set (a few vectors of ``n`` complex numbers and the factors) stays in the CPU cache.
+Steps are split into fixed blocks solved in parallel; inside a block each step starts
+from the previous step's solution (the first from ``w``), so the result does not
+depend on the number of threads. A step converges when the largest voltage change of an
+iteration is below the tolerance [pu]; one that does not within the iteration limit is
+reported as failed (the caller re-solves it with Newton-Raphson).
+
+Loads may be voltage dependent (pandapower's ZIP shares ``const_z_*_percent`` and
+``const_i_*_percent``): ``S(V) = S_p + S_i |V| + S_z |V|^2`` per load, evaluated at each
+iteration. (pandapower itself averages the shares of the loads at a bus and applies them
+to the bus's net demand, sgens and storage included; the two agree where a ZIP load is
+alone at its bus.)
+Voltage-controlled (PV) generators are not handled (validation refuses them).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from gridtwin.errors import InputError
+
+__all__ = [
+    "BLOCK_STEPS",
+    "FixedPointNetwork",
+    "WarmStart",
+    "build_fixed_point",
+    "segments_of",
+    "solve_fixed_point",
+]
+
+FloatArray = npt.NDArray[np.float64]
+ComplexArray = npt.NDArray[np.complex128]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Steps per block: the steps of a block are solved in sequence, each warm-started from
+#: the previous one; blocks run in parallel.
+BLOCK_STEPS = 128
+_SQRT3 = math.sqrt(3.0)
+_ZIP_COLUMNS = (
+    ("const_i_p_percent", "const_z_p_percent", "const_i_q_percent", "const_z_q_percent"),
+    ("const_i_percent", "const_z_percent", "const_i_percent", "const_z_percent"),
+)
+
+
+#: Element tables that inject power, with their sign in the consumer frame.
+ELEMENT_TABLES = (("load", 1.0), ("sgen", -1.0), ("storage", 1.0))
+
+
+@dataclass(frozen=True)
+class FixedPointNetwork:
+    """A factorised admittance model of a pandapower net (see the module docstring).
+
+    Voltages live in one vector per step: the ``n_other`` non-slack buses in elimination
+    order, then the ``n_slack`` slack buses. Every ``*_pos`` array indexes that vector
+    (``-1``: not energised / not connected).
+
+    Attributes
+    ----------
+    base_mva : float
+        Per-unit power base [MVA].
+    n_other, n_slack : int
+        Non-slack and slack buses of pandapower's internal case.
+    w : numpy.ndarray of complex, shape (n_other,)
+        No-load voltages [pu].
+    v_slack : numpy.ndarray of complex, shape (n_slack,)
+        Slack voltages [pu].
+    factors : tuple of numpy.ndarray
+        ``Y_LL = L U`` (no permutation: the buses are already in elimination order):
+        strictly lower ``L`` (unit diagonal) and strictly upper ``U`` as CSC
+        ``(indptr, indices, data)`` and ``1 / diag(U)``.
+    slack_rows : tuple of numpy.ndarray
+        ``Ybus[slack, :]`` as CSR ``(indptr, positions, data)``.
+    bus_pos : numpy.ndarray of int64
+        Position of each pandapower bus (``net.bus`` order).
+    branch_f, branch_t : numpy.ndarray of int64
+        Positions of the from/to buses of every line, then every transformer
+        (pandapower order; transformers from the HV side).
+    y_ff, y_ft, y_tf, y_tt : numpy.ndarray of complex
+        Their two-port admittances [pu] (zero when out of service).
+    kv_f, kv_t : numpy.ndarray
+        Base voltage at the from/to end [kV] (for currents in kA).
+    n_line : int
+        Lines among the branches (the first ``n_line``).
+    line_i_max_ka : numpy.ndarray
+        ``max_i_ka * df * parallel`` per line [kA].
+    trafo_vn_hv_kv, trafo_vn_lv_kv, trafo_rating_mva : numpy.ndarray
+        Per transformer: rated voltages [kV] and ``sn_mva * parallel * df`` [MVA].
+    ext_grid_slack : numpy.ndarray of int64
+        For each ext_grid its slack index (``-1`` out of service).
+    ext_grid_share : numpy.ndarray
+        The share of its bus's power each ext_grid reports (1 / ext_grids on the bus).
+    tables : dict[str, tuple[int, int]]
+        Column range of each element table in the stacked set-point arrays.
+    el_pos : numpy.ndarray of int64
+        Position of each stacked element's bus (``-1`` out of service).
+    el_coef : numpy.ndarray
+        Factor from its set-point [W] to consumer-frame per unit.
+    zip_el : numpy.ndarray of int64
+        Stacked elements with voltage-dependent shares.
+    zip_share : numpy.ndarray, shape (n_zip, 4)
+        Constant-current and constant-impedance shares of P and Q
+        (``i_p, z_p, i_q, z_q``).
+    """
+
+    base_mva: float
+    n_other: int
+    n_slack: int
+    w: ComplexArray
+    v_slack: ComplexArray
+    factors: tuple[Any, ...]
+    slack_rows: tuple[IntArray, IntArray, ComplexArray]
+    bus_pos: IntArray
+    branch_f: IntArray
+    branch_t: IntArray
+    y_ff: ComplexArray
+    y_ft: ComplexArray
+    y_tf: ComplexArray
+    y_tt: ComplexArray
+    kv_f: FloatArray
+    kv_t: FloatArray
+    n_line: int
+    line_i_max_ka: FloatArray
+    trafo_vn_hv_kv: FloatArray
+    trafo_vn_lv_kv: FloatArray
+    trafo_rating_mva: FloatArray
+    ext_grid_slack: IntArray
+    ext_grid_share: FloatArray
+    tables: dict[str, tuple[int, int]]
+    el_pos: IntArray
+    el_coef: FloatArray
+    zip_el: IntArray
+    zip_share: FloatArray
+
+    @property
+    def n_elements(self) -> int:
+        """Stacked load, sgen and storage elements."""
+        return len(self.el_pos)
+
+
+def _internal_case(net: Any, trafo_model: str) -> tuple[Any, dict[str, Any], Any]:
+    """pandapower's internal case of ``net`` (the net itself is not modified)."""
+    from pandapower.auxiliary import _init_runpp_options
+    from pandapower.pd2ppc import _pd2ppc
+
+    work = net.__class__(dict(net))  # a shallow copy takes pandapower's bookkeeping
+    _init_runpp_options(
+        work,
+        algorithm="nr",
+        calculate_voltage_angles=True,
+        init="flat",
+        max_iteration="auto",
+        tolerance_mva=1e-8,
+        trafo_model=trafo_model,
+        trafo_loading="current",
+        enforce_p_lims=False,
+        enforce_q_lims=False,
+        check_connectivity=True,
+        voltage_depend_loads=True,
+    )
+    empty = np.array([], dtype=np.int64)
+    work._pd2ppc_lookups = {
+        k: empty for k in ("bus", "bus_dc", "ext_grid", "gen", "branch", "branch_dc")
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # isolated buses: validation reports them
+        try:
+            ppc, ppci = _pd2ppc(work)
+        except UserWarning as exc:  # pandapower raises this class for a missing slack
+            msg = f"pandapower cannot build the admittance model: {exc}"
+            raise InputError(msg) from exc
+    return ppc, ppci, work._pd2ppc_lookups
+
+
+def _lookup(lookup: IntArray, buses: Any, n_bus: int) -> IntArray:
+    """Internal index of pandapower buses, ``-1`` when not energised."""
+    b = np.asarray(buses, dtype=np.int64)
+    out = np.full(len(b), -1, dtype=np.int64)
+    inside = (b >= 0) & (b < len(lookup))
+    idx = lookup[b[inside]]
+    out[inside] = np.where((idx >= 0) & (idx < n_bus), idx, -1)
+    return out
+
+
+def _in_service(df: pd.DataFrame) -> BoolArray:
+    if "in_service" not in df:
+        return np.ones(len(df), dtype=bool)
+    return np.asarray(df["in_service"].fillna(False).to_numpy(dtype=bool))
+
+
+def _zip_shares(df: pd.DataFrame) -> FloatArray:
+    """``(n, 4)`` constant-current / constant-impedance shares of P and Q [-]."""
+    for cols in _ZIP_COLUMNS:
+        if all(c in df for c in cols):
+            parts = [np.nan_to_num(pd.to_numeric(df[c], errors="coerce").to_numpy()) for c in cols]
+            return np.column_stack(parts).astype(np.float64) / 100.0
+    return np.zeros((len(df), 4))
+
+
+def _col(df: pd.DataFrame, name: str, default: float) -> FloatArray:
+    if name not in df:
+        return np.full(len(df), default)
+    return np.asarray(pd.to_numeric(df[name], errors="coerce"), dtype=np.float64)
+
+
+def build_fixed_point(net: Any, *, trafo_model: str = "t") -> FixedPointNetwork:
+    """Build and factorise the admittance model of ``net``.
+
+    Raises
+    ------
+    InputError
+        No slack bus is energised, a voltage-controlled generator is present, or the
+        admittance matrix of the non-slack buses is singular.
+    """
+    from pandapower.pypower.idx_brch import F_BUS, T_BUS
+    from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, PV, REF, VA, VM
+    from pandapower.pypower.makeYbus import branch_vectors, makeYbus
+
+    ppc, ppci, lookups = _internal_case(net, trafo_model)
+    base_mva = float(ppci["baseMVA"])
+    bus = ppci["bus"]
+    n_bus = len(bus)
+    btype = np.real(bus[:, BUS_TYPE]).astype(np.int64)
+    if (btype == PV).any():
+        msg = "the fixed-point solver does not handle voltage-controlled (PV) buses"
+        raise InputError(msg)
+    slack = np.flatnonzero(btype == REF).astype(np.int64)
+    if not len(slack):
+        msg = "no energised slack bus (ext_grid): the fixed-point solver needs one"
+        raise InputError(msg)
+    other = np.flatnonzero(btype != REF).astype(np.int64)
+    ybus = sp.csr_matrix(makeYbus(base_mva, bus, ppci["branch"])[0])
+    y_ll = sp.csc_matrix(ybus[other][:, other])
+    # elimination order first, then a factorisation without any permutation
+    order = _elimination_order(y_ll)
+    other = other[order]
+    y_ll = sp.csc_matrix(y_ll[order][:, order])
+    factors = _factorise(y_ll)
+    n_other, n_slack = len(other), len(slack)
+    pos = np.full(n_bus, -1, dtype=np.int64)
+    pos[other] = np.arange(n_other)
+    pos[slack] = n_other + np.arange(n_slack)
+    v_slack = np.asarray(
+        np.real(bus[slack, VM]) * np.exp(1j * np.deg2rad(np.real(bus[slack, VA]))),
+        dtype=np.complex128,
+    )
+    rhs = -(ybus[other][:, slack] @ v_slack)
+    w = np.asarray(np.asarray(rhs, dtype=np.complex128).reshape(-1), dtype=np.complex128).copy()
+    _lu_solve_inplace(w, *factors)
+    rows = sp.csr_matrix(ybus[slack])
+    slack_rows = (
+        rows.indptr.astype(np.int64),
+        pos[rows.indices].astype(np.int64),
+        rows.data.astype(np.complex128),
+    )
+
+    # branches: lines then transformers, as pandapower orders them in its case
+    branch = ppc["branch"]
+    ranges = lookups["branch"] if isinstance(lookups["branch"], dict) else {}
+    sel_parts: list[IntArray] = []
+    counts = {}
+    for table in ("line", "trafo"):
+        n_el = len(net[table]) if table in net else 0
+        start, stop = ranges.get(table, (0, 0))
+        if stop - start != n_el:
+            msg = f"pandapower's case has {stop - start} {table} branches for {n_el} rows"
+            raise InputError(msg)
+        sel_parts.append(np.arange(start, stop, dtype=np.int64))
+        counts[table] = n_el
+    sel = np.concatenate(sel_parts)
+    y_tt, y_ff, y_ft, y_tf = branch_vectors(branch[sel], len(sel))
+    f = np.real(branch[sel, F_BUS]).astype(np.int64)
+    t = np.real(branch[sel, T_BUS]).astype(np.int64)
+    on = np.asarray(ppci["internal"]["branch_is"], dtype=bool)[sel] & (f < n_bus) & (t < n_bus)
+    f, t = np.where(on, f, 0), np.where(on, t, 0)
+    base_kv = np.real(bus[:, BASE_KV]).astype(np.float64)
+
+    def two_port(y: Any) -> ComplexArray:
+        return np.where(on, np.asarray(y, dtype=np.complex128), 0.0).astype(np.complex128)
+
+    bus_lookup = np.asarray(lookups["bus"], dtype=np.int64)
+    bus_int = _lookup(bus_lookup, net.bus.index.to_numpy(), n_bus)
+    eg = net.ext_grid
+    eg_int = _lookup(bus_lookup, eg["bus"].to_numpy(), n_bus)
+    eg_int[~_in_service(eg)] = -1
+    eg_slack = np.where(eg_int >= 0, pos[np.maximum(eg_int, 0)] - n_other, -1).astype(np.int64)
+    eg_slack[eg_slack < 0] = -1
+    n_on = np.bincount(eg_slack[eg_slack >= 0], minlength=n_slack)
+    eg_share = np.where(eg_slack >= 0, 1.0 / np.maximum(n_on[np.maximum(eg_slack, 0)], 1), 0.0)
+
+    tables: dict[str, tuple[int, int]] = {}
+    el_pos, el_coef, shares = [], [], []
+    start = 0
+    for table, sign in ELEMENT_TABLES:
+        df = net[table] if table in net else pd.DataFrame(columns=["bus"])
+        internal = _lookup(bus_lookup, df["bus"].to_numpy(), n_bus)
+        internal[~_in_service(df)] = -1
+        el_pos.append(np.where(internal >= 0, pos[np.maximum(internal, 0)], -1))
+        el_coef.append(np.full(len(df), sign / (1e6 * base_mva)))
+        shares.append(_zip_shares(df) if table == "load" else np.zeros((len(df), 4)))
+        tables[table] = (start, start + len(df))
+        start += len(df)
+    pos_all = np.concatenate(el_pos).astype(np.int64)
+    share_all = np.concatenate(shares)
+    zip_el = np.flatnonzero((pos_all >= 0) & (np.abs(share_all).sum(axis=1) > 0)).astype(np.int64)
+
+    line, tr = net.line, net.trafo
+    with np.errstate(invalid="ignore"):
+        i_max = _col(line, "max_i_ka", np.nan) * _col(line, "df", 1.0) * _col(line, "parallel", 1)
+        rating = _col(tr, "sn_mva", np.nan) * _col(tr, "parallel", 1) * _col(tr, "df", 1.0)
+    return FixedPointNetwork(
+        base_mva=base_mva,
+        n_other=n_other,
+        n_slack=n_slack,
+        w=w,
+        v_slack=v_slack,
+        factors=factors,
+        slack_rows=slack_rows,
+        bus_pos=np.where(bus_int >= 0, pos[np.maximum(bus_int, 0)], -1).astype(np.int64),
+        branch_f=pos[f].astype(np.int64),
+        branch_t=pos[t].astype(np.int64),
+        y_ff=two_port(y_ff),
+        y_ft=two_port(y_ft),
+        y_tf=two_port(y_tf),
+        y_tt=two_port(y_tt),
+        kv_f=base_kv[f],
+        kv_t=base_kv[t],
+        n_line=counts["line"],
+        line_i_max_ka=i_max,
+        trafo_vn_hv_kv=_col(tr, "vn_hv_kv", np.nan),
+        trafo_vn_lv_kv=_col(tr, "vn_lv_kv", np.nan),
+        trafo_rating_mva=rating,
+        ext_grid_slack=eg_slack,
+        ext_grid_share=eg_share,
+        tables=tables,
+        el_pos=pos_all,
+        el_coef=np.concatenate(el_coef).astype(np.float64),
+        zip_el=zip_el,
+        zip_share=np.ascontiguousarray(share_all[zip_el]),
+    )
+
+
+def _elimination_order(y: sp.csc_matrix) -> IntArray:
+    """A fill-reducing elimination order of ``y`` (minimum degree on its pattern)."""
+    if y.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    lu = splu(y, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    # SuperLU's perm_c maps an old column to its new place; the order is its inverse
+    return np.argsort(np.asarray(lu.perm_c, dtype=np.int64)).astype(np.int64)
+
+
+def _factorise(y: sp.csc_matrix) -> tuple[Any, ...]:
+    """``y = L U`` in the given order, as plain arrays for the kernel."""
+    n = y.shape[0]
+    if n == 0:
+        z, zc = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.complex128)
+        return (z, z[:0], zc, z, z[:0], zc, zc)
+    try:
+        lu = splu(y, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    except RuntimeError as exc:
+        msg = f"the admittance matrix is singular ({exc}); check for floating parts"
+        raise InputError(msg) from exc
+    ident = np.arange(n)
+    if not (np.array_equal(lu.perm_r, ident) and np.array_equal(lu.perm_c, ident)):
+        msg = "internal: the LU factorisation pivoted; the admittance matrix is ill-conditioned"
+        raise InputError(msg)
+    lower = sp.csc_matrix(sp.tril(sp.csc_matrix(lu.L), k=-1))
+    upper = sp.csc_matrix(lu.U)
+    diag = np.asarray(upper.diagonal(), dtype=np.complex128)
+    if (np.abs(diag) == 0).any():
+        msg = "the admittance matrix is singular (zero pivot); check for floating parts"
+        raise InputError(msg)
+    upper_off = sp.csc_matrix(sp.triu(upper, k=1))
+    return (
+        lower.indptr.astype(np.int64),
+        lower.indices.astype(np.int64),
+        lower.data.astype(np.complex128),
+        upper_off.indptr.astype(np.int64),
+        upper_off.indices.astype(np.int64),
+        upper_off.data.astype(np.complex128),
+        (1.0 / diag).astype(np.complex128),
+    )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _lu_solve_inplace(
+    x: ComplexArray,
+    l_ptr: IntArray,
+    l_idx: IntArray,
+    l_val: ComplexArray,
+    u_ptr: IntArray,
+    u_idx: IntArray,
+    u_val: ComplexArray,
+    u_inv: ComplexArray,
+) -> None:  # pragma: no cover - compiled
+    """``x <- (L U)^-1 x`` (CSC factors, unit lower diagonal)."""
+    n = len(u_inv)
+    for j in range(n):
+        xj = x[j]
+        for p in range(l_ptr[j], l_ptr[j + 1]):
+            x[l_idx[p]] -= l_val[p] * xj
+    for j in range(n - 1, -1, -1):
+        xj = x[j] * u_inv[j]
+        x[j] = xj
+        for p in range(u_ptr[j], u_ptr[j + 1]):
+            x[u_idx[p]] -= u_val[p] * xj
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _abs2(z: complex) -> float:  # pragma: no cover - compiled
+    return z.real * z.real + z.imag * z.imag
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _simulate_steps(
+    p_el: FloatArray,
+    q_el: FloatArray,
+    el_pos: IntArray,
+    el_coef: FloatArray,
+    zip_el: IntArray,
+    zip_share: FloatArray,
+    w: ComplexArray,
+    v_slack: ComplexArray,
+    l_ptr: IntArray,
+    l_idx: IntArray,
+    l_val: ComplexArray,
+    u_ptr: IntArray,
+    u_idx: IntArray,
+    u_val: ComplexArray,
+    u_inv: ComplexArray,
+    s_ptr: IntArray,
+    s_pos: IntArray,
+    s_val: ComplexArray,
+    bus_pos: IntArray,
+    f_pos: IntArray,
+    t_pos: IntArray,
+    y_ff: ComplexArray,
+    y_ft: ComplexArray,
+    y_tf: ComplexArray,
+    y_tt: ComplexArray,
+    kv_f: FloatArray,
+    kv_t: FloatArray,
+    n_line: int,
+    i_max_ka: FloatArray,
+    vn_hv: FloatArray,
+    vn_lv: FloatArray,
+    rating: FloatArray,
+    eg_slack: IntArray,
+    eg_share: FloatArray,
+    base_mva: float,
+    tol: float,
+    max_iter: int,
+    segments: IntArray,
+    v_init: ComplexArray,
+    use_init: bool,
+    v_last: ComplexArray,
+    vm: FloatArray,
+    va: FloatArray,
+    line_i_ka: FloatArray,
+    line_loading: FloatArray,
+    line_p_mw: FloatArray,
+    tr_i_hv_ka: FloatArray,
+    tr_i_lv_ka: FloatArray,
+    tr_loading: FloatArray,
+    eg_p_mw: FloatArray,
+    eg_q_mvar: FloatArray,
+    p_loss_mw: FloatArray,
+    iterations: IntArray,
+) -> None:  # pragma: no cover - compiled
+    """Solve every step (row of ``p_el``) and write its results (NaN when it does not
+    converge within ``max_iter``; ``iterations`` is then -1).
+
+    The rows ``segments[k] .. segments[k + 1] - 1`` form segment ``k``; segments run in
+    parallel, the steps of one segment in sequence, each starting from the previous
+    step's solution (the first from ``w``, or from ``v_init`` for segment 0 when
+    ``use_init``). ``v_last`` receives the voltages of the last row."""
+    n_t = p_el.shape[0]
+    n_el = p_el.shape[1]
+    n = len(w)
+    n_full = n + len(v_slack)
+    n_zip = len(zip_el)
+    n_br = len(f_pos)
+    n_tr = n_br - n_line
+    want_va = va.shape[0] > 0
+    tol2 = tol * tol
+    c_ka = base_mva / math.sqrt(3.0)
+    nan = np.nan
+    n_seg = len(segments) - 1
+    for k in numba.prange(n_seg):
+        v = np.empty(n_full, dtype=np.complex128)
+        v[:n] = v_init[:n] if (k == 0 and use_init) else w
+        v[n:] = v_slack
+        s = np.empty(n_full, dtype=np.complex128)
+        x = np.empty(n, dtype=np.complex128)
+        for t in range(segments[k], segments[k + 1]):
+            s[:] = 0.0
+            for e in range(n_el):
+                ps = el_pos[e]
+                if ps >= 0:
+                    s[ps] += el_coef[e] * complex(p_el[t, e], q_el[t, e])
+            for z in range(n_zip):  # the voltage-dependent part is added per iteration
+                e = zip_el[z]
+                ps = el_pos[e]
+                pz = el_coef[e] * p_el[t, e]
+                qz = el_coef[e] * q_el[t, e]
+                s[ps] -= complex(
+                    pz * (zip_share[z, 0] + zip_share[z, 1]),
+                    qz * (zip_share[z, 2] + zip_share[z, 3]),
+                )
+            done = -1
+            for it in range(max_iter):
+                for i in range(n):
+                    # -conj(S / V) = -conj(S) V / |V|^2, written out in real arithmetic
+                    vr, vq = v[i].real, v[i].imag
+                    sr, sq = s[i].real, s[i].imag
+                    inv = -1.0 / (vr * vr + vq * vq)
+                    x[i] = complex((sr * vr + sq * vq) * inv, (sr * vq - sq * vr) * inv)
+                for z in range(n_zip):
+                    e = zip_el[z]
+                    ps = el_pos[e]
+                    if ps < n:
+                        vi = v[ps]
+                        a = math.sqrt(_abs2(vi))
+                        pz = el_coef[e] * p_el[t, e]
+                        qz = el_coef[e] * q_el[t, e]
+                        sz = complex(
+                            pz * a * (zip_share[z, 0] + zip_share[z, 1] * a),
+                            qz * a * (zip_share[z, 2] + zip_share[z, 3] * a),
+                        )
+                        x[ps] -= (sz.conjugate() * vi) / _abs2(vi)
+                _lu_solve_inplace(x, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_inv)
+                dv = 0.0
+                for i in range(n):
+                    vi = w[i] + x[i]
+                    d = _abs2(vi - v[i])
+                    if d > dv:
+                        dv = d
+                    v[i] = vi
+                if dv < tol2:
+                    done = it + 1
+                    break
+            iterations[t] = done
+            if done < 0:
+                v[:n] = w  # never warm-start the next step from a diverged state
+                for j in range(vm.shape[1]):
+                    vm[t, j] = nan
+                    if want_va:
+                        va[t, j] = nan
+                for b in range(n_line):
+                    line_i_ka[t, b] = nan
+                    line_loading[t, b] = nan
+                    line_p_mw[t, b] = nan
+                for b in range(n_tr):
+                    tr_i_hv_ka[t, b] = nan
+                    tr_i_lv_ka[t, b] = nan
+                    tr_loading[t, b] = nan
+                for g in range(len(eg_slack)):
+                    eg_p_mw[t, g] = nan
+                    eg_q_mvar[t, g] = nan
+                p_loss_mw[t] = nan
+                continue
+            for j in range(vm.shape[1]):
+                ps = bus_pos[j]
+                if ps < 0:
+                    vm[t, j] = nan
+                    if want_va:
+                        va[t, j] = nan
+                else:
+                    vm[t, j] = abs(v[ps])
+                    if want_va:
+                        va[t, j] = math.degrees(math.atan2(v[ps].imag, v[ps].real))
+            loss = 0.0
+            for b in range(n_br):
+                vf = v[f_pos[b]]
+                vt = v[t_pos[b]]
+                cf = y_ff[b] * vf + y_ft[b] * vt
+                ct = y_tf[b] * vf + y_tt[b] * vt
+                i_f = math.sqrt(_abs2(cf)) * c_ka / kv_f[b]
+                i_t = math.sqrt(_abs2(ct)) * c_ka / kv_t[b]
+                pf = (vf * cf.conjugate()).real * base_mva
+                loss += pf + (vt * ct.conjugate()).real * base_mva
+                if b < n_line:
+                    i_ka = max(i_f, i_t)
+                    line_i_ka[t, b] = i_ka
+                    line_loading[t, b] = i_ka / i_max_ka[b] * 100.0
+                    line_p_mw[t, b] = pf
+                else:
+                    r = b - n_line
+                    tr_i_hv_ka[t, r] = i_f
+                    tr_i_lv_ka[t, r] = i_t
+                    tr_loading[t, r] = (
+                        max(i_f * vn_hv[r], i_t * vn_lv[r]) * math.sqrt(3.0) / rating[r] * 100.0
+                    )
+            p_loss_mw[t] = loss
+            for g in range(len(eg_slack)):
+                kk = eg_slack[g]
+                if kk < 0:
+                    eg_p_mw[t, g] = 0.0
+                    eg_q_mvar[t, g] = 0.0
+                    continue
+                cur = 0j
+                for p in range(s_ptr[kk], s_ptr[kk + 1]):
+                    cur += s_val[p] * v[s_pos[p]]
+                vs = v[n + kk]
+                local = s[n + kk]
+                for z in range(n_zip):
+                    e = zip_el[z]
+                    if el_pos[e] == n + kk:
+                        a = math.sqrt(_abs2(vs))
+                        pz = el_coef[e] * p_el[t, e]
+                        qz = el_coef[e] * q_el[t, e]
+                        local += complex(
+                            pz * a * (zip_share[z, 0] + zip_share[z, 1] * a),
+                            qz * a * (zip_share[z, 2] + zip_share[z, 3] * a),
+                        )
+                sup = (vs * cur.conjugate() + local) * base_mva * eg_share[g]
+                eg_p_mw[t, g] = sup.real
+                eg_q_mvar[t, g] = sup.imag
+            if t == n_t - 1:
+                v_last[:] = v
+
+
+#: Result fields written by :func:`solve_fixed_point`, in the power-flow result's units.
+FIELDS = (
+    "vm_pu",
+    "va_degree",
+    "line_i_ka",
+    "line_loading_percent",
+    "line_p_from_mw",
+    "trafo_i_hv_ka",
+    "trafo_i_lv_ka",
+    "trafo_loading_percent",
+    "ext_grid_p_mw",
+    "ext_grid_q_mvar",
+    "p_loss_mw",
+)
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """The converged voltages of one step (the start of the next step's iteration).
+
+    Attributes
+    ----------
+    position : int
+        The step's position in the profiles.
+    v : numpy.ndarray of complex
+        Its voltages (non-slack buses, then slack buses) [pu].
+    """
+
+    position: int
+    v: ComplexArray
+
+
+def segments_of(positions: IntArray) -> IntArray:
+    """Segment boundaries of a run of step positions: a segment holds consecutive
+    positions within one block of :data:`BLOCK_STEPS` (counted from position 0), so
+    which step warm-starts which does not depend on how the steps are chunked."""
+    pos = np.asarray(positions, dtype=np.int64)
+    new = np.ones(len(pos), dtype=bool)
+    if len(pos) > 1:
+        new[1:] = (pos[1:] % BLOCK_STEPS == 0) | (pos[1:] != pos[:-1] + 1)
+    return np.append(np.flatnonzero(new), len(pos)).astype(np.int64)
+
+
+def solve_fixed_point(
+    fp: FixedPointNetwork,
+    p_w: FloatArray,
+    q_var: FloatArray,
+    *,
+    positions: IntArray,
+    tolerance_pu: float,
+    max_iterations: int,
+    threads: int,
+    angles: bool = True,
+    warm: WarmStart | None = None,
+) -> tuple[dict[str, FloatArray], IntArray, WarmStart | None]:
+    """Solve the steps whose stacked element set-points are ``p_w``, ``q_var``
+    (``steps x n_elements``, columns as :attr:`FixedPointNetwork.tables`) [W], [var].
+
+    Parameters
+    ----------
+    positions : numpy.ndarray of int64
+        The steps' positions in the profiles (see :func:`segments_of`).
+    warm : WarmStart, optional
+        The solution of the step before ``positions[0]`` (from the previous call).
+
+    Returns
+    -------
+    fields : dict[str, numpy.ndarray]
+        :data:`FIELDS` per step (``va_degree`` only with ``angles``); NaN rows for
+        steps that did not converge.
+    iterations : numpy.ndarray of int64
+        Iterations per step, ``-1`` where it did not converge.
+    warm : WarmStart or None
+        The last step's solution, for the next call (None when it did not converge).
+    """
+    n_t = p_w.shape[0]
+    n_bus, n_line = len(fp.bus_pos), fp.n_line
+    n_tr, n_eg = len(fp.branch_f) - n_line, len(fp.ext_grid_slack)
+    out = {
+        "vm_pu": np.empty((n_t, n_bus)),
+        "va_degree": np.empty((n_t if angles else 0, n_bus)),
+        "line_i_ka": np.empty((n_t, n_line)),
+        "line_loading_percent": np.empty((n_t, n_line)),
+        "line_p_from_mw": np.empty((n_t, n_line)),
+        "trafo_i_hv_ka": np.empty((n_t, n_tr)),
+        "trafo_i_lv_ka": np.empty((n_t, n_tr)),
+        "trafo_loading_percent": np.empty((n_t, n_tr)),
+        "ext_grid_p_mw": np.empty((n_t, n_eg)),
+        "ext_grid_q_mvar": np.empty((n_t, n_eg)),
+        "p_loss_mw": np.empty(n_t),
+    }
+    iterations = np.empty(n_t, dtype=np.int64)
+    pos = np.asarray(positions, dtype=np.int64)
+    segments = segments_of(pos)
+    use_init = bool(
+        warm is not None and n_t and warm.position == pos[0] - 1 and pos[0] % BLOCK_STEPS
+    )
+    v_init = warm.v if (warm is not None and use_init) else np.zeros(0, dtype=np.complex128)
+    v_last = np.empty(fp.n_other + fp.n_slack, dtype=np.complex128)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(_threads(threads))
+    try:
+        _simulate_steps(  # type: ignore[call-arg]  # starred factor tuples
+            np.ascontiguousarray(p_w, dtype=np.float64),
+            np.ascontiguousarray(q_var, dtype=np.float64),
+            fp.el_pos,
+            fp.el_coef,
+            fp.zip_el,
+            fp.zip_share,
+            fp.w,
+            fp.v_slack,
+            *fp.factors,
+            *fp.slack_rows,
+            fp.bus_pos,
+            fp.branch_f,
+            fp.branch_t,
+            fp.y_ff,
+            fp.y_ft,
+            fp.y_tf,
+            fp.y_tt,
+            fp.kv_f,
+            fp.kv_t,
+            n_line,
+            fp.line_i_max_ka,
+            fp.trafo_vn_hv_kv,
+            fp.trafo_vn_lv_kv,
+            fp.trafo_rating_mva,
+            fp.ext_grid_slack,
+            fp.ext_grid_share,
+            fp.base_mva,
+            float(tolerance_pu),
+            int(max_iterations),
+            segments,
+            v_init,
+            use_init,
+            v_last,
+            *(out[name] for name in FIELDS),
+            iterations,
+        )
+    finally:
+        numba.set_num_threads(previous)
+    if not angles:
+        del out["va_degree"]
+    last = WarmStart(int(pos[-1]), v_last) if n_t and iterations[-1] >= 0 else None
+    return out, iterations, last
+
+
+def _threads(threads: int) -> int:
+    n = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    if threads == -1:
+        return 1
+    if threads == 0:
+        return n
+    return max(1, min(int(threads), n))
