@@ -17,12 +17,15 @@ Two result types:
   step they occurred, steps outside voltage bands or above loading limits) plus a few
   per-step network series; its memory does not grow with ``T x n``. It is what
   ``simulate(..., keep="summary")`` returns for large grids, usually together with the full
-  results streamed to Parquet.
+  results streamed to Parquet. With :attr:`StatisticsSpec.voltage_check` it also counts
+  the customer voltages per observation week (``n_weeks x n_customers`` integers), enough
+  for ``gridtwin.network.check`` to give the GOST 32144-2013 / EN 50160:2010 verdicts.
 """
 
 from __future__ import annotations
 
 import json
+import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +38,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gridtwin.errors import InputError
+from gridtwin.quality import (
+    SimulatedVoltageCounter,
+    SimulatedVoltageCounts,
+    VoltageLevel,
+    builtin_limit_set_ids,
+)
 from gridtwin.timeseries import utc_ns
 
 __all__ = [
@@ -43,6 +52,7 @@ __all__ = [
     "PowerFlowStatistics",
     "PowerFlowSummary",
     "StatisticsSpec",
+    "VoltageCheckSpec",
     "read_parquet",
 ]
 
@@ -571,6 +581,78 @@ class PowerFlowResult:
 
 
 @dataclass(frozen=True)
+class VoltageCheckSpec:
+    """Customer buses whose voltage a streaming run counts per observation week, for one
+    supply-voltage standard and time zone (see ``gridtwin.network.checks``).
+
+    Build it with :func:`gridtwin.network.checks.voltage_check_spec` (the customer buses
+    and reference voltages that ``check`` uses) rather than by hand.
+
+    Attributes
+    ----------
+    standard : str
+        ``'GOST 32144-2013'`` or ``'EN 50160:2010'``.
+    timezone : str
+        IANA zone in which the observation weeks are aligned, e.g. ``'Europe/Berlin'``.
+    bus_ids : tuple of int
+        pandapower indices of the customer buses.
+    voltage_levels : tuple of {'LV', 'MV'}
+        Level of each bus (chooses the standard's limits).
+    u0_pu : tuple of float
+        Reference voltage U0 of each bus in the grid's per-unit base [p.u.] (e.g. 0.95 for
+        380 V on a 0.4 kV base).
+    """
+
+    standard: str
+    timezone: str
+    bus_ids: tuple[int, ...]
+    voltage_levels: tuple[VoltageLevel, ...]
+    u0_pu: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if self.standard not in builtin_limit_set_ids():
+            msg = (
+                f"voltage check: unknown standard {self.standard!r}; use one of "
+                f"{list(builtin_limit_set_ids())}"
+            )
+            raise InputError(msg)
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            msg = f"voltage check: unknown time zone {self.timezone!r} (IANA name expected)"
+            raise InputError(msg) from exc
+        buses = tuple(int(b) for b in self.bus_ids)
+        levels = tuple(self.voltage_levels)
+        u0 = tuple(float(x) for x in self.u0_pu)
+        if not len(buses) == len(levels) == len(u0):
+            msg = (
+                f"voltage check: {len(buses)} bus ids, {len(levels)} voltage levels and "
+                f"{len(u0)} u0_pu values; give one of each per bus"
+            )
+            raise InputError(msg)
+        if len(set(buses)) != len(buses):
+            msg = "voltage check: bus_ids must be unique"
+            raise InputError(msg)
+        bad = sorted({lv for lv in levels if lv not in ("LV", "MV")})
+        if bad:
+            msg = f"voltage check: voltage levels must be 'LV' or 'MV'; got {bad}"
+            raise InputError(msg)
+        if not all(np.isfinite(x) and x > 0 for x in u0):
+            msg = "voltage check: u0_pu must be positive and finite [p.u.]"
+            raise InputError(msg)
+        object.__setattr__(self, "bus_ids", buses)
+        object.__setattr__(self, "voltage_levels", levels)
+        object.__setattr__(self, "u0_pu", u0)
+
+    def groups(self) -> tuple[tuple[VoltageLevel, float, tuple[int, ...]], ...]:
+        """``(level, u0_pu, bus ids)`` per distinct level and U0, in order of appearance."""
+        out: dict[tuple[VoltageLevel, float], list[int]] = {}
+        for bus, level, u0 in zip(self.bus_ids, self.voltage_levels, self.u0_pu, strict=True):
+            out.setdefault((level, u0), []).append(bus)
+        return tuple((level, u0, tuple(b)) for (level, u0), b in out.items())
+
+
+@dataclass(frozen=True)
 class StatisticsSpec:
     """What :class:`PowerFlowStatistics` counts besides the extremes.
 
@@ -587,11 +669,16 @@ class StatisticsSpec:
     trafo_series : bool
         Also keep every transformer's loading at every step (``T x n_trafo``; needed for
         the IEC 60076-7 thermal model, small because there are few transformers).
+    voltage_check : VoltageCheckSpec or None
+        Also count the customer voltages per observation week for the weekly
+        supply-voltage verdicts of ``gridtwin.network.check`` (``n_weeks x n_customers``
+        counts and extremes; see :func:`gridtwin.network.checks.check_statistics_spec`).
     """
 
     voltage_bands_pu: tuple[tuple[float, float], ...] = ((0.9, 1.1),)
     loading_limits_percent: tuple[float, ...] = (100.0,)
     trafo_series: bool = True
+    voltage_check: VoltageCheckSpec | None = None
 
     def __post_init__(self) -> None:
         bands = tuple((float(lo), float(hi)) for lo, hi in self.voltage_bands_pu)
@@ -602,6 +689,12 @@ class StatisticsSpec:
         limits = tuple(float(x) for x in self.loading_limits_percent)
         if not all(np.isfinite(x) and x >= 0.0 for x in limits):
             msg = f"loading limits must be finite and >= 0 %; got {limits}"
+            raise InputError(msg)
+        if self.voltage_check is not None and not isinstance(self.voltage_check, VoltageCheckSpec):
+            msg = (
+                "voltage_check must be a VoltageCheckSpec (see "
+                f"gridtwin.network.checks.voltage_check_spec); got {type(self.voltage_check)}"
+            )
             raise InputError(msg)
         object.__setattr__(self, "voltage_bands_pu", bands)
         object.__setattr__(self, "loading_limits_percent", limits)
@@ -664,6 +757,12 @@ class PowerFlowStatistics:
         Remarks (validation warnings, failed-step messages).
     step_duration : pandas.Timedelta
         Length of one profile step (for energies and hours).
+    line_first_above_step : numpy.ndarray of int64, shape (n_limits, n_line), or None
+        First step (position in ``time_utc``) with a loading above each limit; -1 never.
+    voltage_counts : tuple of gridtwin.quality.SimulatedVoltageCounts
+        With :attr:`StatisticsSpec.voltage_check`: per group of customer buses (one
+        voltage level and U0) the weekly counts N, N1, N2 and extremes, judged by
+        :func:`gridtwin.quality.evaluate_voltage_counts`; empty otherwise.
     """
 
     time_utc: pd.DatetimeIndex
@@ -696,6 +795,8 @@ class PowerFlowStatistics:
     name: str = "grid"
     notes: tuple[str, ...] = field(default=())
     step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))
+    line_first_above_step: IntArray | None = None
+    voltage_counts: tuple[SimulatedVoltageCounts, ...] = field(default=())
 
     @property
     def n_steps(self) -> int:
@@ -824,7 +925,12 @@ class StatisticsAccumulator:
         Total number of steps (sizes the network series).
     time_utc : pandas.DatetimeIndex, optional
         UTC period start of every step (``n_steps`` long), for statistics that are kept
-        per calendar period.
+        per calendar period (needed with :attr:`StatisticsSpec.voltage_check`).
+
+    Raises
+    ------
+    InputError
+        A voltage check without ``time_utc`` or with buses that are not in ``bus_ids``.
     """
 
     def __init__(
@@ -858,6 +964,43 @@ class StatisticsAccumulator:
         self.line_above = np.zeros((n_lim, nl), dtype=np.int64)
         self.trafo_max, self.trafo_step = np.full(nt, -np.inf), np.full(nt, -1, dtype=np.int64)
         self.trafo_above = np.zeros((n_lim, nt), dtype=np.int64)
+        self.line_first = np.full((n_lim, nl), -1, dtype=np.int64)
+        self.voltage_counters = self._voltage_counters(n_steps)
+
+    def _voltage_counters(self, n_steps: int) -> list[tuple[IntArray, SimulatedVoltageCounter]]:
+        """One weekly counter per (level, U0) group of the voltage check, with its columns."""
+        vc = self.spec.voltage_check
+        if vc is None or n_steps == 0:
+            return []
+        if self.time_utc is None or len(self.time_utc) != n_steps:
+            msg = (
+                "StatisticsSpec.voltage_check counts per observation week and needs the UTC "
+                f"start of each of the {n_steps} steps: pass time_utc="
+            )
+            raise InputError(msg)
+        pos = pd.Index(self.ids["bus_ids"]).get_indexer(pd.Index(vc.bus_ids))
+        if (pos < 0).any():
+            unknown = [b for b, p in zip(vc.bus_ids, pos, strict=True) if p < 0]
+            msg = (
+                f"StatisticsSpec.voltage_check: bus id(s) {unknown[:5]} are not buses of "
+                "the grid; build it with gridtwin.network.checks.voltage_check_spec(model)"
+            )
+            raise InputError(msg)
+        col = dict(zip(vc.bus_ids, pos.tolist(), strict=True))
+        return [
+            (
+                np.array([col[b] for b in buses], dtype=np.int64),
+                SimulatedVoltageCounter(
+                    self.time_utc,
+                    vc.standard,
+                    level,
+                    timezone=vc.timezone,
+                    point_ids=[str(b) for b in buses],
+                    u0_pu=u0,
+                ),
+            )
+            for level, u0, buses in vc.groups()
+        ]
 
     def add(self, offset: int, arrays: ChunkArrays, converged: BoolArray) -> None:
         """Fold in the steps ``offset .. offset + len(converged) - 1``."""
@@ -892,8 +1035,15 @@ class StatisticsAccumulator:
         trafo = arrays["trafo_loading_percent"]
         _running_extreme(self.trafo_max, self.trafo_step, trafo, offset, use_max=True)
         for k, lim in enumerate(self.spec.loading_limits_percent):
-            self.line_above[k] += (line > lim).sum(axis=0)
+            above = line > lim
+            self.line_above[k] += above.sum(axis=0)
             self.trafo_above[k] += (trafo > lim).sum(axis=0)
+            first = above.any(axis=0) & (self.line_first[k] < 0)
+            if first.any():
+                self.line_first[k, first] = offset + above[:, first].argmax(axis=0)
+        for cols, counter in self.voltage_counters:
+            # the customer's voltage is its lowest phase (as the full-result check)
+            counter.add(offset, vm[:, cols] if self.symmetric else vm[:, cols, :].min(axis=2))
 
     def finish(
         self,
@@ -941,6 +1091,8 @@ class StatisticsAccumulator:
             name=name,
             notes=tuple(notes),
             step_duration=step_duration,
+            line_first_above_step=self.line_first,
+            voltage_counts=tuple(counter.counts() for _cols, counter in self.voltage_counters),
         )
 
 

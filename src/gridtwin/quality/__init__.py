@@ -4,16 +4,20 @@ Limits of GOST 32144-2013 and EN 50160:2010 (LV and MV) are YAML files validated
 (:func:`get_limit_set`, :func:`load_limit_set` for user-defined sets with the same schema).
 One core evaluation counts N, N1, N2 per point and observation week and gives a verdict,
 for measured IEC 61000-4-30 aggregates (:func:`evaluate`) and for simulated per-unit
-voltages of the network twin (:func:`evaluate_voltage_pu`).
+voltages of the network twin (:func:`evaluate_voltage_pu`, or step block by step block
+with :class:`SimulatedVoltageCounter` and :func:`evaluate_voltage_counts` while streaming).
 """
 
 from gridtwin.quality._evaluation import (
     IndicatorEvaluation,
+    SimulatedVoltageCounter,
+    SimulatedVoltageCounts,
     SimulatedVoltageEvaluation,
     UnderOverDeviation,
     Verdict,
     VoltageUnit,
     evaluate,
+    evaluate_voltage_counts,
     evaluate_voltage_pu,
     infer_voltage_unit,
     under_over_deviation,
@@ -97,6 +101,8 @@ __all__ = [
     "MeasurementSet",
     "PotentialDeviations",
     "QualityReport",
+    "SimulatedVoltageCounter",
+    "SimulatedVoltageCounts",
     "SimulatedVoltageEvaluation",
     "UnderOverDeviation",
     "Verdict",
@@ -111,6 +117,7 @@ __all__ = [
     "count_per_week",
     "detect_events",
     "evaluate",
+    "evaluate_voltage_counts",
     "evaluate_voltage_pu",
     "event_flags",
     "event_sources",

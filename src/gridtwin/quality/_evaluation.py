@@ -71,11 +71,14 @@ from gridtwin.timeseries import utc_ns
 
 __all__ = [
     "IndicatorEvaluation",
+    "SimulatedVoltageCounter",
+    "SimulatedVoltageCounts",
     "SimulatedVoltageEvaluation",
     "UnderOverDeviation",
     "Verdict",
     "VoltageUnit",
     "evaluate",
+    "evaluate_voltage_counts",
     "evaluate_voltage_pu",
     "infer_voltage_unit",
     "under_over_deviation",
@@ -457,6 +460,58 @@ def _quantiles(
     return out
 
 
+@dataclass(frozen=True)
+class _Extremes:
+    """Counts and extremes of the valid entries of a block of rows, one entry per point.
+
+    ``max_m`` / ``min_m`` are ``-inf`` / ``+inf`` and the rows -1 where a point has no
+    valid row; ties go to the first row (numpy ``argmax``/``argmin``).
+    """
+
+    n_valid: IntArray
+    n1: IntArray
+    n2: IntArray
+    max_m: FloatArray
+    max_row: IntArray
+    min_m: FloatArray
+    min_row: IntArray
+
+
+def _extremes(lo: FloatArray, hi: FloatArray, valid: BoolArray, ind: Indicator) -> _Extremes:
+    """N, N1, N2 and the largest / smallest valid value with their rows (the limits rule)."""
+    n_rows, n = hi.shape
+    n_valid = np.asarray(valid.sum(axis=0), dtype=np.int64)
+    if n_rows == 0:
+        none = np.full(n, -1, dtype=np.int64)
+        zeros = np.zeros(n, dtype=np.int64)
+        return _Extremes(n_valid, zeros, zeros, np.full(n, -np.inf), none, np.full(n, np.inf), none)
+    hi_m = np.where(valid, hi, -np.inf)
+    lo_m = np.where(valid, lo, np.inf)
+    cols = np.arange(n)
+    i_hi = hi_m.argmax(axis=0).astype(np.int64)
+    i_lo = lo_m.argmin(axis=0).astype(np.int64)
+    has = n_valid > 0
+    return _Extremes(
+        n_valid=n_valid,
+        n1=_beyond(lo_m, hi_m, ind.share_limit),
+        n2=_beyond(lo_m, hi_m, ind.max_limit),
+        max_m=hi_m[i_hi, cols],
+        max_row=np.where(has, i_hi, -1),
+        min_m=lo_m[i_lo, cols],
+        min_row=np.where(has, i_lo, -1),
+    )
+
+
+def _worst_is_min(max_v: FloatArray, min_v: FloatArray, ind: Indicator) -> BoolArray:
+    """Whether the smallest value (else the largest) is the worst one: the one farther
+    beyond (or closer to) the widest band, relative to the band edge. NaN picks the max."""
+    wide = ind.widest_limit
+    with np.errstate(invalid="ignore"):
+        u_hi = max_v / wide.upper if wide.upper is not None else np.full(max_v.shape, -np.inf)
+        u_lo = min_v / wide.lower if wide.lower is not None else np.full(min_v.shape, -np.inf)
+        return np.asarray(u_lo > u_hi, dtype=np.bool_)
+
+
 def _block_stats(
     lo: FloatArray, hi: FloatArray, flagged: BoolArray | None, ind: Indicator, same: bool
 ) -> _Block:
@@ -466,40 +521,32 @@ def _block_stats(
     if flagged is not None:
         valid &= ~flagged
         n_flagged = np.asarray(flagged.sum(axis=0), dtype=np.int64)
-    n_valid = np.asarray(valid.sum(axis=0), dtype=np.int64)
+    ext = _extremes(lo, hi, valid, ind)
+    n_valid = ext.n_valid
     nan = np.full(n, np.nan)
     if n_rows == 0:
         zeros = np.zeros(n, dtype=np.int64)
         return _Block(n_valid, n_flagged, zeros, zeros, nan, nan, nan, nan, nan, zeros - 1)
-    hi_m = np.where(valid, hi, -np.inf)
-    lo_m = np.where(valid, lo, np.inf)
-    cols = np.arange(n)
-    i_hi, i_lo = hi_m.argmax(axis=0), lo_m.argmin(axis=0)
     has = n_valid > 0
-    max_v = np.where(has, hi_m[i_hi, cols], np.nan)
-    min_v = np.where(has, lo_m[i_lo, cols], np.nan)
+    max_v = np.where(has, ext.max_m, np.nan)
+    min_v = np.where(has, ext.min_m, np.nan)
     if same:
         p95, p05 = _quantiles(hi, valid, n_valid, (0.95, 0.05))
     else:
         (p95,) = _quantiles(hi, valid, n_valid, (0.95,))
         (p05,) = _quantiles(lo, valid, n_valid, (0.05,))
-    wide = ind.widest_limit
-    with np.errstate(invalid="ignore"):
-        u_hi = max_v / wide.upper if wide.upper is not None else np.full(n, -np.inf)
-        u_lo = min_v / wide.lower if wide.lower is not None else np.full(n, -np.inf)
-        pick_lo = u_lo > u_hi
-    worst_row = np.where(has, np.where(pick_lo, i_lo, i_hi), -1).astype(np.int64)
+    pick_lo = _worst_is_min(max_v, min_v, ind)
     return _Block(
         n_valid=n_valid,
         n_flagged=n_flagged,
-        n1=_beyond(lo_m, hi_m, ind.share_limit),
-        n2=_beyond(lo_m, hi_m, ind.max_limit),
+        n1=ext.n1,
+        n2=ext.n2,
         max_value=max_v,
         min_value=min_v,
         p95_value=p95,
         p05_value=p05,
         worst_value=np.where(pick_lo, min_v, max_v),
-        worst_row=worst_row,
+        worst_row=np.where(pick_lo, ext.min_row, ext.max_row).astype(np.int64),
     )
 
 
@@ -684,45 +731,47 @@ def _verdict_codes(
     return code
 
 
-def _evaluate_periods(
-    lo: FloatArray,
-    hi: FloatArray,
-    flagged: BoolArray | None,
-    t_ns: IntArray,
-    bounds: IntArray,
-    step_ns: int,
-    origin_ns: int,
+def _n_expected(bounds: IntArray, origin_ns: int, step_ns: int) -> IntArray:
+    """Grid intervals (``origin + k * step``) whose start lies in each period."""
+    return (
+        _ceil_div(bounds[1:] - origin_ns, step_ns) - _ceil_div(bounds[:-1] - origin_ns, step_ns)
+    ).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _PeriodValues:
+    """Per period and point ``(K, n)``: the counts and values an evaluation reports."""
+
+    n_valid: IntArray
+    n_flagged: IntArray
+    n1: IntArray
+    n2: IntArray
+    max_value: FloatArray
+    min_value: FloatArray
+    p95_value: FloatArray
+    p05_value: FloatArray
+    worst_value: FloatArray
+    worst_time_utc: TimeArray
+
+
+def _indicator_evaluation(
     ind: Indicator,
+    bounds: IntArray,
+    n_expected: IntArray,
+    values: _PeriodValues,
     *,
     min_availability_percent: float,
     basis: str,
     point_ids: tuple[str, ...],
     notes: tuple[str, ...],
 ) -> IndicatorEvaluation:
-    same = lo is hi
-    n_periods, n = len(bounds) - 1, hi.shape[1]
-    starts = np.searchsorted(t_ns, bounds[:-1], side="left")
-    ends = np.searchsorted(t_ns, bounds[1:], side="left")
-    n_expected = (
-        _ceil_div(bounds[1:] - origin_ns, step_ns) - _ceil_div(bounds[:-1] - origin_ns, step_ns)
-    ).astype(np.int64)
-    int_names = ("n_valid", "n_flagged", "n1", "n2")
-    float_names = ("max_value", "min_value", "p95_value", "p05_value", "worst_value")
-    ints: dict[str, IntArray] = {k: np.empty((n_periods, n), dtype=np.int64) for k in int_names}
-    floats: dict[str, FloatArray] = {
-        k: np.empty((n_periods, n), dtype=np.float64) for k in float_names
-    }
-    worst_t = np.full((n_periods, n), np.datetime64("NaT", "ns"))
-    for k in range(n_periods):
-        s, e = int(starts[k]), int(ends[k])
-        blk = _block_stats(lo[s:e], hi[s:e], None if flagged is None else flagged[s:e], ind, same)
-        for name in int_names:
-            ints[name][k] = getattr(blk, name)
-        for name in float_names:
-            floats[name][k] = getattr(blk, name)
-        has = blk.worst_row >= 0
-        worst_t[k, has] = t_ns[s + blk.worst_row[has]].astype("datetime64[ns]")
-    n_valid, n_flagged, n1, n2 = ints["n_valid"], ints["n_flagged"], ints["n1"], ints["n2"]
+    """Shares, availability and the verdict of every period from its counts.
+
+    The one place where N, N1, N2 and the expected intervals become ``t1``, ``t2``,
+    availability and a verdict, for measured aggregates, for full simulated series and
+    for counts accumulated step block by step block (:class:`SimulatedVoltageCounter`).
+    """
+    n_valid, n1, n2 = values.n_valid, values.n1, values.n2
     exp2: IntArray = n_expected[:, np.newaxis]
     with np.errstate(invalid="ignore", divide="ignore"):
         t1 = np.where(n_valid > 0, 100.0 * n1 / n_valid, np.nan)
@@ -753,21 +802,79 @@ def _evaluate_periods(
         period_end_utc=pd.DatetimeIndex(bounds[1:].astype("datetime64[ns]")).tz_localize("UTC"),
         n_expected=n_expected,
         n_valid=n_valid,
-        n_flagged=n_flagged,
-        n_missing=exp2 - n_valid - n_flagged,
+        n_flagged=values.n_flagged,
+        n_missing=exp2 - n_valid - values.n_flagged,
         availability_percent=availability,
         n1=n1,
         n2=n2,
         t1_percent=t1,
         t2_percent=t2,
-        max_value=floats["max_value"],
-        min_value=floats["min_value"],
-        p95_value=floats["p95_value"],
-        p05_value=floats["p05_value"],
-        worst_value=floats["worst_value"],
-        worst_time_utc=worst_t,
+        max_value=values.max_value,
+        min_value=values.min_value,
+        p95_value=values.p95_value,
+        p05_value=values.p05_value,
+        worst_value=values.worst_value,
+        worst_time_utc=values.worst_time_utc,
         verdict=verdicts[code],
         rule=rules[code],
+    )
+
+
+def _evaluate_periods(
+    lo: FloatArray,
+    hi: FloatArray,
+    flagged: BoolArray | None,
+    t_ns: IntArray,
+    bounds: IntArray,
+    step_ns: int,
+    origin_ns: int,
+    ind: Indicator,
+    *,
+    min_availability_percent: float,
+    basis: str,
+    point_ids: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> IndicatorEvaluation:
+    same = lo is hi
+    n_periods, n = len(bounds) - 1, hi.shape[1]
+    starts = np.searchsorted(t_ns, bounds[:-1], side="left")
+    ends = np.searchsorted(t_ns, bounds[1:], side="left")
+    int_names = ("n_valid", "n_flagged", "n1", "n2")
+    float_names = ("max_value", "min_value", "p95_value", "p05_value", "worst_value")
+    ints: dict[str, IntArray] = {k: np.empty((n_periods, n), dtype=np.int64) for k in int_names}
+    floats: dict[str, FloatArray] = {
+        k: np.empty((n_periods, n), dtype=np.float64) for k in float_names
+    }
+    worst_t = np.full((n_periods, n), np.datetime64("NaT", "ns"))
+    for k in range(n_periods):
+        s, e = int(starts[k]), int(ends[k])
+        blk = _block_stats(lo[s:e], hi[s:e], None if flagged is None else flagged[s:e], ind, same)
+        for name in int_names:
+            ints[name][k] = getattr(blk, name)
+        for name in float_names:
+            floats[name][k] = getattr(blk, name)
+        has = blk.worst_row >= 0
+        worst_t[k, has] = t_ns[s + blk.worst_row[has]].astype("datetime64[ns]")
+    return _indicator_evaluation(
+        ind,
+        bounds,
+        _n_expected(bounds, origin_ns, step_ns),
+        _PeriodValues(
+            n_valid=ints["n_valid"],
+            n_flagged=ints["n_flagged"],
+            n1=ints["n1"],
+            n2=ints["n2"],
+            max_value=floats["max_value"],
+            min_value=floats["min_value"],
+            p95_value=floats["p95_value"],
+            p05_value=floats["p05_value"],
+            worst_value=floats["worst_value"],
+            worst_time_utc=worst_t,
+        ),
+        min_availability_percent=min_availability_percent,
+        basis=basis,
+        point_ids=point_ids,
+        notes=notes,
     )
 
 
@@ -954,6 +1061,16 @@ class _Periods:
     notes: tuple[str, ...]
 
 
+def _min_availability(ls: LimitSet, min_availability_percent: float | None) -> float:
+    """The availability threshold for a verdict [%]: given, or the limit set's."""
+    if min_availability_percent is None:
+        return ls.min_availability_percent
+    if 0 < min_availability_percent <= 100:
+        return float(min_availability_percent)
+    msg = f"min_availability_percent must be in (0, 100], got {min_availability_percent}"
+    raise InputError(msg)
+
+
 def _periods(
     ls: LimitSet,
     ind: Indicator,
@@ -967,13 +1084,7 @@ def _periods(
     ws = week_start if week_start is not None else ls.default_week_start
     wd, minute = _parse_week_start(ws, timezone)
     bounds = _period_bounds(int(t_ns[0]), int(t_ns[-1]), ind.observation, timezone, wd, minute)
-    if min_availability_percent is None:
-        min_av = ls.min_availability_percent
-    elif 0 < min_availability_percent <= 100:
-        min_av = float(min_availability_percent)
-    else:
-        msg = f"min_availability_percent must be in (0, 100], got {min_availability_percent}"
-        raise InputError(msg)
+    min_av = _min_availability(ls, min_availability_percent)
     if ind.observation == "year":
         period = f"observation periods: calendar years from 1 January 00:00 {timezone}"
     else:
@@ -1200,6 +1311,376 @@ def _check_pu_scale(vm: FloatArray, u0_pu: float) -> None:
     raise InputError(msg)
 
 
+@dataclass(frozen=True)
+class SimulatedVoltageCounts:
+    """Per observation week and point, what the supply-voltage verdict of simulated
+    per-unit voltages needs: counts N, N1, N2 and the extremes with their steps.
+
+    Built step block by step block by :class:`SimulatedVoltageCounter` (e.g. inside a
+    streaming time-series power flow), so its memory is ``(K, n_points)`` for ``K`` weeks
+    whatever the number of steps; judged by :func:`evaluate_voltage_counts`.
+
+    Attributes
+    ----------
+    limit_set : LimitSet
+        The limits counted against (indicator ``voltage_deviation``).
+    voltage_level : {'LV', 'MV'}
+    timezone : str
+        IANA zone in which the observation weeks are aligned.
+    u0_pu : float
+        Reference voltage U0 in the simulation's per-unit base [p.u.].
+    point_ids : tuple of str
+    time_utc : pandas.DatetimeIndex, shape (T,)
+        UTC start of every step counted (the time axis, for the expected intervals and
+        the times of the extremes).
+    period_start_utc, period_end_utc : pandas.DatetimeIndex, shape (K,)
+        Observation periods (local weeks) in UTC, end exclusive.
+    n_valid, n1, n2 : numpy.ndarray of int64, shape (K, n_points)
+        Steps with a finite voltage (N), beyond the share band (N1), beyond the 100 % band
+        (N2), by the same rule as :func:`evaluate`.
+    max_deviation_percent, min_deviation_percent : numpy.ndarray, shape (K, n_points)
+        Largest / smallest valid deviation ``(vm / u0 - 1) * 100`` [% of U0]; NaN when
+        N = 0.
+    max_step, min_step : numpy.ndarray of int64, shape (K, n_points)
+        Position in ``time_utc`` of the first step with that deviation; -1 when N = 0.
+    max_vm_pu, min_vm_pu : numpy.ndarray, shape (K, n_points)
+        The voltage [p.u.] at those steps.
+    notes : tuple of str
+        Verification status of the limits, edition and week alignment.
+    """
+
+    limit_set: LimitSet
+    voltage_level: str
+    timezone: str
+    u0_pu: float
+    point_ids: tuple[str, ...]
+    time_utc: pd.DatetimeIndex
+    period_start_utc: pd.DatetimeIndex
+    period_end_utc: pd.DatetimeIndex
+    n_valid: IntArray
+    n1: IntArray
+    n2: IntArray
+    max_deviation_percent: FloatArray
+    max_step: IntArray
+    max_vm_pu: FloatArray
+    min_deviation_percent: FloatArray
+    min_step: IntArray
+    min_vm_pu: FloatArray
+    notes: tuple[str, ...]
+
+    @property
+    def standard(self) -> str:
+        """Limit-set id, e.g. ``'GOST 32144-2013'``."""
+        return self.limit_set.id
+
+    @property
+    def indicator(self) -> Indicator:
+        """The ``voltage_deviation`` indicator of :attr:`voltage_level`."""
+        return self.limit_set.indicator(self.voltage_level, "voltage_deviation")
+
+
+class SimulatedVoltageCounter:
+    """Counts simulated per-unit voltages per observation week, block of steps by block.
+
+    The streaming form of :func:`evaluate_voltage_pu` (which uses it on the whole array):
+    the same observation weeks (local time, DST weeks of 167/169 h), the same limits and
+    counting rule, memory ``(K weeks, n_points)``.
+
+    Parameters
+    ----------
+    time_utc : pandas.DatetimeIndex, shape (T,)
+        tz-aware UTC start of every step that will be added, strictly increasing.
+    standard : str
+        ``'GOST 32144-2013'`` or ``'EN 50160:2010'`` (built-in limit sets).
+    voltage_level : {'LV', 'MV'}
+    timezone : str
+        IANA zone in which observation weeks are aligned.
+    point_ids : sequence of str
+        One id per column of the blocks.
+    u0_pu : float
+        Reference voltage U0 in the simulation's per-unit base [p.u.].
+    week_start : str or pandas.Timestamp, optional
+        As in :func:`evaluate`; default the limit set's.
+    limit_set : LimitSet, optional
+        A user-defined limit set instead of the built-in ``standard``.
+
+    Raises
+    ------
+    InputError
+        Unknown standard, level or zone; naive, empty or unsorted times; bad ``u0_pu``.
+    """
+
+    def __init__(
+        self,
+        time_utc: pd.DatetimeIndex | npt.ArrayLike,
+        standard: StandardId | str = "GOST 32144-2013",
+        voltage_level: VoltageLevel = "LV",
+        *,
+        timezone: str,
+        point_ids: Sequence[str],
+        u0_pu: float = 1.0,
+        week_start: str | pd.Timestamp | None = None,
+        limit_set: LimitSet | None = None,
+    ) -> None:
+        ls = limit_set if limit_set is not None else get_limit_set(standard)
+        ind = ls.indicator(voltage_level, "voltage_deviation")
+        _check_timezone(timezone)
+        if not (np.isfinite(u0_pu) and u0_pu > 0):
+            msg = f"u0_pu must be positive [p.u.], got {u0_pu}"
+            raise InputError(msg)
+        t_ns = _time_axis(time_utc)
+        ids = tuple(str(p) for p in point_ids)
+        ids = _point_ids(ids, len(ids))
+        extra = (
+            (f"{ind.citation}: δU(−), δU(+) estimated from simulated step voltages",)
+            if ind.kind == "voltage_under_over_deviation"
+            else ()
+        )
+        per = _periods(ls, ind, t_ns, timezone, week_start, None, extra)
+        self._ls, self._ind, self._timezone = ls, ind, timezone
+        self._u0 = float(u0_pu)
+        self._ids = ids
+        self._t_ns = t_ns
+        self._bounds = per.bounds
+        self._notes = per.notes
+        self._period = (np.searchsorted(per.bounds, t_ns, side="right") - 1).astype(np.int64)
+        self._next = 0
+        shape = (len(per.bounds) - 1, len(ids))
+        self._n_valid = np.zeros(shape, dtype=np.int64)
+        self._n1 = np.zeros(shape, dtype=np.int64)
+        self._n2 = np.zeros(shape, dtype=np.int64)
+        self._max, self._min = np.full(shape, -np.inf), np.full(shape, np.inf)
+        self._max_step = np.full(shape, -1, dtype=np.int64)
+        self._min_step = np.full(shape, -1, dtype=np.int64)
+        self._max_vm, self._min_vm = np.full(shape, np.nan), np.full(shape, np.nan)
+
+    @property
+    def n_steps(self) -> int:
+        """Steps of the time axis."""
+        return len(self._t_ns)
+
+    def add(self, offset: int, vm_pu: npt.ArrayLike) -> None:
+        """Count the steps ``offset .. offset + len(vm_pu) - 1``.
+
+        Parameters
+        ----------
+        offset : int
+            Position in ``time_utc`` of the block's first step; blocks come in time order
+            and do not overlap.
+        vm_pu : array_like, shape (steps, n_points)
+            Voltage magnitudes [p.u.]; ``NaN`` marks a step without a result.
+        """
+        vm = np.asarray(vm_pu, dtype=np.float64)
+        vm = _as_2d(vm, vm.shape[0] if vm.ndim else -1, "vm_pu")
+        self._add(offset, vm, (vm / self._u0 - 1.0) * 100.0)
+
+    def _add(self, offset: int, vm: FloatArray, d: FloatArray) -> None:
+        n_rows, n = d.shape
+        if n != len(self._ids):
+            msg = f"vm_pu has {n} columns but the counter has {len(self._ids)} points"
+            raise InputError(msg)
+        stop = offset + n_rows
+        if offset < self._next or stop > len(self._t_ns):
+            msg = (
+                f"steps {offset}..{stop - 1}: blocks must follow each other in time order "
+                f"within the {len(self._t_ns)} steps of time_utc (next free step {self._next})"
+            )
+            raise InputError(msg)
+        self._next = stop
+        if n_rows == 0:
+            return
+        valid = np.isfinite(d)
+        per = self._period[offset:stop]
+        cuts = np.flatnonzero(np.diff(per)) + 1
+        cols = np.arange(n)
+        for s, e in zip((0, *cuts.tolist()), (*cuts.tolist(), n_rows), strict=True):
+            k = int(per[s])
+            ext = _extremes(d[s:e], d[s:e], valid[s:e], self._ind)
+            self._n_valid[k] += ext.n_valid
+            self._n1[k] += ext.n1
+            self._n2[k] += ext.n2
+            for new, row, cur, step, at_vm in (
+                (ext.max_m > self._max[k], ext.max_row, self._max, self._max_step, self._max_vm),
+                (ext.min_m < self._min[k], ext.min_row, self._min, self._min_step, self._min_vm),
+            ):
+                j = cols[new]
+                r = row[j]
+                cur[k, j] = d[s + r, j]
+                step[k, j] = offset + s + r
+                at_vm[k, j] = vm[s + r, j]
+
+    def counts(self) -> SimulatedVoltageCounts:
+        """The counts so far (steps never added count as missing)."""
+        has_max, has_min = self._max_step >= 0, self._min_step >= 0
+        bounds = self._bounds.astype("datetime64[ns]")
+        return SimulatedVoltageCounts(
+            limit_set=self._ls,
+            voltage_level=self._ind.voltage_level,
+            timezone=self._timezone,
+            u0_pu=self._u0,
+            point_ids=self._ids,
+            time_utc=pd.DatetimeIndex(
+                self._t_ns.astype("datetime64[ns]"), name="time_utc"
+            ).tz_localize("UTC"),
+            period_start_utc=pd.DatetimeIndex(bounds[:-1]).tz_localize("UTC"),
+            period_end_utc=pd.DatetimeIndex(bounds[1:]).tz_localize("UTC"),
+            n_valid=self._n_valid.copy(),
+            n1=self._n1.copy(),
+            n2=self._n2.copy(),
+            max_deviation_percent=np.where(has_max, self._max, np.nan),
+            max_step=self._max_step.copy(),
+            max_vm_pu=self._max_vm.copy(),
+            min_deviation_percent=np.where(has_min, self._min, np.nan),
+            min_step=self._min_step.copy(),
+            min_vm_pu=self._min_vm.copy(),
+            notes=self._notes,
+        )
+
+
+def evaluate_voltage_counts(
+    counts: SimulatedVoltageCounts,
+    *,
+    step: str | pd.Timedelta | None = None,
+    min_availability_percent: float | None = None,
+) -> SimulatedVoltageEvaluation:
+    """Weekly verdicts and horizon summary of simulated voltages from their counts.
+
+    The count-to-verdict rule of :func:`evaluate_voltage_pu` (which calls the same code),
+    for counts accumulated while streaming; gives the same verdicts, counts, shares,
+    worst values and times. Only the weekly 95th / 5th percentiles, which need every
+    value, are NaN (a note says so).
+
+    Parameters
+    ----------
+    counts : SimulatedVoltageCounts
+        From :meth:`SimulatedVoltageCounter.counts`.
+    step : str or pandas.Timedelta, optional
+        Simulation step; default the smallest spacing of ``counts.time_utc``.
+    min_availability_percent : float, optional
+        Minimum ``100 * N / N_expected`` for a verdict [%]; default the limit set's.
+
+    Returns
+    -------
+    SimulatedVoltageEvaluation
+
+    Raises
+    ------
+    InputError
+        Bad availability threshold or step.
+    DataQualityError
+        Steps off the regular simulation grid.
+    """
+    t_ns = utc_ns(counts.time_utc)
+    step_ns = _simulation_step(step, t_ns)
+    _check_sim_grid(t_ns, step_ns)
+    min_av = _min_availability(counts.limit_set, min_availability_percent)
+    note = (
+        "weekly p95/p05 values are not available from step counts (NaN); verdicts, "
+        "shares and worst values are exact"
+    )
+    return _evaluate_counts(counts, t_ns, step_ns, min_av, None, (note,))
+
+
+def _check_sim_grid(t_ns: IntArray, step_ns: int) -> None:
+    _check_grid(
+        t_ns,
+        step_ns,
+        int(t_ns[0]),
+        f"{pd.Timedelta(step_ns)} simulation",
+        "simulation steps must be regular (a missing step may be left out or NaN)",
+    )
+
+
+def _evaluate_counts(
+    counts: SimulatedVoltageCounts,
+    t_ns: IntArray,
+    step_ns: int,
+    min_availability_percent: float,
+    quantiles: tuple[FloatArray, FloatArray] | None,
+    extra_notes: tuple[str, ...],
+) -> SimulatedVoltageEvaluation:
+    """Weekly evaluation and horizon summary from counts (both entry points)."""
+    ind = counts.indicator
+    bounds = np.concatenate([utc_ns(counts.period_start_utc), utc_ns(counts.period_end_utc[-1:])])
+    shape = counts.n_valid.shape
+
+    def times(steps: IntArray) -> TimeArray:
+        out = np.full(steps.shape, np.datetime64("NaT", "ns"))
+        ok = steps >= 0
+        out[ok] = t_ns[steps[ok]].astype("datetime64[ns]")
+        return out
+
+    max_v, min_v = counts.max_deviation_percent, counts.min_deviation_percent
+    pick_lo = _worst_is_min(max_v, min_v, ind)
+    p95, p05 = quantiles if quantiles is not None else (np.full(shape, np.nan),) * 2
+    basis = (
+        f"simulation steps of {pd.Timedelta(step_ns)} (power-flow snapshots), not "
+        "IEC 61000-4-30 10-min aggregates; counts and shares are over steps"
+    )
+    weekly = _indicator_evaluation(
+        ind,
+        bounds,
+        _n_expected(bounds, int(t_ns[0]), step_ns),
+        _PeriodValues(
+            n_valid=counts.n_valid,
+            n_flagged=np.zeros(shape, dtype=np.int64),
+            n1=counts.n1,
+            n2=counts.n2,
+            max_value=max_v,
+            min_value=min_v,
+            p95_value=p95,
+            p05_value=p05,
+            worst_value=np.where(pick_lo, min_v, max_v),
+            worst_time_utc=times(np.where(pick_lo, counts.min_step, counts.max_step)),
+        ),
+        min_availability_percent=min_availability_percent,
+        basis=basis,
+        point_ids=counts.point_ids,
+        notes=(*counts.notes, *extra_notes),
+    )
+    return _horizon_summary(weekly, counts, ind, step_ns, times)
+
+
+def _horizon_summary(
+    weekly: IndicatorEvaluation,
+    counts: SimulatedVoltageCounts,
+    ind: Indicator,
+    step_ns: int,
+    times: Callable[[IntArray], TimeArray],
+) -> SimulatedVoltageEvaluation:
+    """Share out of the narrowest band and the worst step over the whole horizon, from
+    the weekly counts (the weeks partition the steps; ties go to the earliest step)."""
+    n_valid = counts.n_valid.sum(axis=0)
+    n_out = (counts.n1 if ind.share_limit is not None else counts.n2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n_valid > 0, 100.0 * n_out / n_valid, np.nan)
+    cols = np.arange(n_valid.shape[0])
+    k_hi = np.where(counts.max_step >= 0, counts.max_deviation_percent, -np.inf).argmax(axis=0)
+    k_lo = np.where(counts.min_step >= 0, counts.min_deviation_percent, np.inf).argmin(axis=0)
+    max_v = counts.max_deviation_percent[k_hi, cols]
+    min_v = counts.min_deviation_percent[k_lo, cols]
+    pick_lo = _worst_is_min(max_v, min_v, ind)
+    worst_step = np.where(pick_lo, counts.min_step[k_lo, cols], counts.max_step[k_hi, cols])
+    worst_vm = np.where(pick_lo, counts.min_vm_pu[k_lo, cols], counts.max_vm_pu[k_hi, cols])
+    u0_pu = counts.u0_pu
+    band = ind.narrowest_limit
+    return SimulatedVoltageEvaluation(
+        weekly=weekly,
+        basis=weekly.basis,
+        step_s=step_ns / _NS,
+        u0_pu=float(u0_pu),
+        band_share_percent=band.share_percent,
+        band_lower_pu=np.nan if band.lower is None else u0_pu * (1 + band.lower / 100),
+        band_upper_pu=np.nan if band.upper is None else u0_pu * (1 + band.upper / 100),
+        point_ids=weekly.point_ids,
+        n_steps_valid=n_valid,
+        share_out_of_band_percent=share,
+        worst_vm_pu=np.where(worst_step >= 0, worst_vm, np.nan),
+        worst_time_utc=times(worst_step),
+        notes=weekly.notes,
+    )
+
+
 def evaluate_voltage_pu(
     vm_pu: npt.ArrayLike,
     time_utc: pd.DatetimeIndex | npt.ArrayLike,
@@ -1218,7 +1699,9 @@ def evaluate_voltage_pu(
     """Check simulated per-unit voltages against a standard's supply-voltage rule.
 
     Uses the same limits (indicator ``voltage_deviation``) and the same core evaluation as
-    :func:`evaluate`, with simulation steps in place of 10-min aggregates.
+    :func:`evaluate`, with simulation steps in place of 10-min aggregates. The steps are
+    counted by :class:`SimulatedVoltageCounter` and judged by the code of
+    :func:`evaluate_voltage_counts`, so a streamed count gives the same result.
 
     Parameters
     ----------
@@ -1256,51 +1739,41 @@ def evaluate_voltage_pu(
     GOST 32144-2013 δU(−), δU(+) are estimated from it; ``basis`` says so.
     """
     ls = limit_set if limit_set is not None else get_limit_set(standard)
-    ind = ls.indicator(voltage_level, "voltage_deviation")
+    ls.indicator(voltage_level, "voltage_deviation")
     _check_timezone(timezone)
     if not u0_pu > 0:
         msg = f"u0_pu must be positive [p.u.], got {u0_pu}"
         raise InputError(msg)
     t_ns = _time_axis(time_utc)
     step_ns = _simulation_step(step, t_ns)
-    _check_grid(
-        t_ns,
-        step_ns,
-        int(t_ns[0]),
-        f"{pd.Timedelta(step_ns)} simulation",
-        "simulation steps must be regular (a missing step may be left out or NaN)",
-    )
+    _check_sim_grid(t_ns, step_ns)
     if point_ids is None and isinstance(vm_pu, pd.DataFrame):
         point_ids = [str(c) for c in vm_pu.columns]
     vm = _as_2d(vm_pu, len(t_ns), "vm_pu")
     if check_units:
         _check_pu_scale(vm, u0_pu)
+    min_av = _min_availability(ls, min_availability_percent)
     d = (vm / u0_pu - 1.0) * 100.0
-    basis = (
-        f"simulation steps of {pd.Timedelta(step_ns)} (power-flow snapshots), not "
-        "IEC 61000-4-30 10-min aggregates; counts and shares are over steps"
-    )
-    extra = (
-        (f"{ind.citation}: δU(−), δU(+) estimated from simulated step voltages",)
-        if ind.kind == "voltage_under_over_deviation"
-        else ()
-    )
-    per = _periods(ls, ind, t_ns, timezone, week_start, min_availability_percent, extra)
-    weekly = _evaluate_periods(
-        d,
-        d,
-        None,
-        t_ns,
-        per.bounds,
-        step_ns,
-        int(t_ns[0]),
-        ind,
-        min_availability_percent=per.min_availability_percent,
-        basis=basis,
+    counter = SimulatedVoltageCounter(
+        time_utc,
+        voltage_level=voltage_level,
+        timezone=timezone,
         point_ids=_point_ids(point_ids, d.shape[1]),
-        notes=per.notes,
+        u0_pu=u0_pu,
+        week_start=week_start,
+        limit_set=ls,
     )
-    return _horizon_summary(weekly, vm, d, t_ns, ind, step_ns, u0_pu)
+    counter._add(0, vm, d)
+    counts = counter.counts()
+    # the percentiles (information only) need every value: per period from the array
+    starts = np.searchsorted(t_ns, counter._bounds[:-1], side="left")
+    ends = np.searchsorted(t_ns, counter._bounds[1:], side="left")
+    p95, p05 = np.full(counts.n_valid.shape, np.nan), np.full(counts.n_valid.shape, np.nan)
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        if e > s:
+            block = d[s:e]
+            p95[k], p05[k] = _quantiles(block, np.isfinite(block), counts.n_valid[k], (0.95, 0.05))
+    return _evaluate_counts(counts, t_ns, step_ns, min_av, (p95, p05), ())
 
 
 def _simulation_step(step: str | pd.Timedelta | None, t_ns: IntArray) -> int:
@@ -1315,41 +1788,3 @@ def _simulation_step(step: str | pd.Timedelta | None, t_ns: IntArray) -> int:
         msg = f"step must be positive, got {pd.Timedelta(step_ns)}"
         raise InputError(msg)
     return step_ns
-
-
-def _horizon_summary(
-    weekly: IndicatorEvaluation,
-    vm: FloatArray,
-    d: FloatArray,
-    t_ns: IntArray,
-    ind: Indicator,
-    step_ns: int,
-    u0_pu: float,
-) -> SimulatedVoltageEvaluation:
-    """Share out of the narrowest band and the worst step over the whole horizon."""
-    whole = _block_stats(d, d, None, ind, same=True)
-    band = ind.narrowest_limit
-    n_out = whole.n1 if ind.share_limit is not None else whole.n2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(whole.n_valid > 0, 100.0 * n_out / whole.n_valid, np.nan)
-    has = whole.worst_row >= 0
-    cols = np.arange(d.shape[1])
-    worst_vm = np.full(d.shape[1], np.nan)
-    worst_vm[has] = vm[whole.worst_row[has], cols[has]]
-    worst_t = np.full(d.shape[1], np.datetime64("NaT", "ns"))
-    worst_t[has] = t_ns[whole.worst_row[has]].astype("datetime64[ns]")
-    return SimulatedVoltageEvaluation(
-        weekly=weekly,
-        basis=weekly.basis,
-        step_s=step_ns / _NS,
-        u0_pu=float(u0_pu),
-        band_share_percent=band.share_percent,
-        band_lower_pu=np.nan if band.lower is None else u0_pu * (1 + band.lower / 100),
-        band_upper_pu=np.nan if band.upper is None else u0_pu * (1 + band.upper / 100),
-        point_ids=weekly.point_ids,
-        n_steps_valid=whole.n_valid,
-        share_out_of_band_percent=share,
-        worst_vm_pu=worst_vm,
-        worst_time_utc=worst_t,
-        notes=weekly.notes,
-    )
