@@ -17,12 +17,18 @@ from typing import Any
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 for _var in THREAD_VARS:  # before numpy is imported, here and in every subprocess
-    os.environ[_var] = "1"
+    if "--worker" in sys.argv:  # an engine subprocess: run_worker set its thread count
+        os.environ.setdefault(_var, "1")
+    else:
+        os.environ[_var] = "1"
 
 
-def run_worker(script: str, name: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run ``script --worker name`` in a fresh one-thread subprocess; return its last JSON line."""
-    env = dict(os.environ, **dict.fromkeys(THREAD_VARS, "1"))
+def run_worker(
+    script: str, name: str, params: dict[str, Any], timeout: float, threads: int = 1
+) -> dict[str, Any]:
+    """Run ``script --worker name`` in a fresh subprocess with ``threads`` OpenMP / BLAS /
+    numba threads (one by default); return its last JSON line."""
+    env = dict(os.environ, **dict.fromkeys(THREAD_VARS, str(threads)))
     cmd = [
         sys.executable,
         str(Path(script).resolve()),

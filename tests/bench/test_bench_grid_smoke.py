@@ -47,8 +47,14 @@ def test_quick_grid_benchmark_runs_and_agrees_with_pandapower(tmp_path: Path) ->
             assert t["converged_steps"] == 384, (label, method)
             assert t["cpu_s"] > 0
         assert r["pandapower"]["year_s"] > 0
-        assert len(r["max_dvm_vs_pandapower"]) == 4
+        assert set(r["gridtwin"]["methods"]) == {
+            "fixed_point",
+            "newton_raphson",
+            "iterative_current",
+        }
+        assert len(r["max_dvm_vs_pandapower"]) == 5  # gridtwin FP, NR, IC; bare PGM NR, IC
         for key, dvm in r["max_dvm_vs_pandapower"].items():
             assert dvm <= 1e-6, (label, key)
-    assert "speed-up gridtwin IC vs pandapower" in proc.stdout
+    assert "speed-up gridtwin FP vs pandapower" in proc.stdout
+    assert "gridtwin FP (default) / fastest bare PGM method" in proc.stdout
     assert "max |dvm| gridtwin NR vs pandapower" in proc.stdout

@@ -26,6 +26,16 @@ def test_network_check_json() -> None:
     assert sum(b["n_customers"] for b in buses) == 41  # every load is a customer
     assert len(buses) == 39  # two buses serve two loads each
     assert any("simulation steps" in n for n in data["notes"])
+    streamed = runner.invoke(
+        app,
+        ["network", "check", "--simbench", LV, "--steps", "0:1344", "--stream", "--format", "json"],
+    )
+    assert streamed.exit_code == 0, streamed.output
+    s_data = json.loads(streamed.output)
+    assert s_data["Violations"] == data["Violations"]
+    for full_bus, s_bus in zip(buses, s_data["Customer buses (worst first)"], strict=True):
+        assert (s_bus["bus"], s_bus["verdict"]) == (full_bus["bus"], full_bus["verdict"])
+        assert s_bus["worst_vm_pu"] == pytest.approx(full_bus["worst_vm_pu"], abs=1e-12)
 
 
 def test_network_scenario_electrify_shows_before_and_after() -> None:

@@ -78,6 +78,8 @@ def test_fixed_point_matches_pandapower_on_simbench_steps(code: str) -> None:
     steps = _sampled(prof)
     res = simulate(model, steps=steps, method="fixed_point")
     assert res.converged.all()
+    assert res.iterations is not None
+    assert ((res.iterations >= 2) & (res.iterations <= 12)).all(), res.iterations
     assert any("fixed point" in n for n in res.notes)
     worst = _worst_vs_pandapower(model, prof, res, steps, tolerance_mva=1e-11)
     assert worst["vm_pu"] <= 1e-9, worst
@@ -215,6 +217,9 @@ def test_steps_beyond_the_iteration_limit_are_re_solved_with_newton_raphson() ->
     res = simulate(model, method="fixed_point", max_iterations=2)
     assert res.converged.all()
     assert any("re-solved with Newton-Raphson" in n for n in res.notes)
+    assert res.iterations is not None
+    assert (res.iterations == -1).all()  # every step needed the fallback
+    assert ref.iterations is None  # power-grid-model does not report iterations
     np.testing.assert_allclose(res.vm_pu, ref.vm_pu, rtol=0, atol=1e-9)
     # ZIP loads have no Newton-Raphson fallback (power-grid-model has none): reported
     zip_res = simulate(_zip_model(30, 20, 60, 10), max_iterations=2)

@@ -25,8 +25,9 @@ from gridtwin.network._cli import (
     _run,
     network_app,
 )
+from gridtwin.network._results import PowerFlowResult, PowerFlowStatistics
 from gridtwin.network._timeseries import simulate
-from gridtwin.network.checks import CheckReport, check, compare_checks
+from gridtwin.network.checks import CheckReport, check, check_statistics_spec, compare_checks
 from gridtwin.network.contingency import GridLimits, contingency_analysis, hosting_capacity
 from gridtwin.network.scenarios import ElectrificationSpec, add_pv, electrify, simbench_pair
 
@@ -77,13 +78,34 @@ def check_cmd(
     standard: StandardOpt = "GOST 32144-2013",
     timezone: Annotated[str, typer.Option(help="Zone of the weeks.")] = "UTC",
     ambient_c: Annotated[float, typer.Option(help="Ambient (°C).")] = 20.0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream/--full",
+            help="Count weekly statistics while simulating (memory independent of the "
+            "steps; for large grids) instead of keeping the full result.",
+        ),
+    ] = False,
+    threads: Annotated[
+        int, typer.Option("--threads", help="solver threads: -1 sequential, 0 all cores.")
+    ] = -1,
     fmt: FormatOpt = "table",
 ) -> None:
     """Simulate and check voltages at customers, cable loading and transformer ageing."""
 
     def body() -> None:
         model = _load(simbench, net)
-        result = simulate(model, steps=_parse_steps(steps))
+        sel = _parse_steps(steps)
+        result: PowerFlowResult | PowerFlowStatistics
+        if stream:
+            spec = check_statistics_spec(
+                model,
+                standard=standard,  # type: ignore[arg-type]
+                timezone=timezone,
+            )
+            result = simulate(model, steps=sel, keep="summary", statistics=spec, threading=threads)
+        else:
+            result = simulate(model, steps=sel, threading=threads)
         rep = check(
             model,
             result,

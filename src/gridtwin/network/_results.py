@@ -428,9 +428,10 @@ class PowerFlowResult:
         Whether each step converged; other arrays are NaN where it did not.
     symmetric : bool
         Balanced (True) or unbalanced (False) calculation.
-    iterations : numpy.ndarray or None
-        Newton-Raphson iterations per step; ``None`` because power-grid-model does not
-        report them.
+    iterations : numpy.ndarray of int64, shape (T,), or None
+        Fixed-point iterations per step (``method="fixed_point"``; -1 where it did not
+        converge, whether Newton-Raphson then solved the step or not); ``None`` with
+        power-grid-model's methods, which do not report them.
     name : str
         Grid name.
     notes : tuple of str

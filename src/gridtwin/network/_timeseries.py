@@ -428,6 +428,7 @@ class _Chunk:
     failed: IntArray
     message: str
     fallback: int
+    iterations: IntArray | None = None  # fixed point only
 
 
 @dataclass(frozen=True)
@@ -574,16 +575,17 @@ class _FixedPointEngine:
         )
         failed = np.flatnonzero(iterations < 0).astype(np.int64)
         if not failed.size:
-            return _Chunk(fields, failed, "", 0)
+            return _Chunk(fields, failed, "", 0, iterations)
         reason = f"no convergence within {self.max_iterations} fixed-point iterations"
         if len(fp.zip_el):  # power-grid-model has no ZIP loads: no fallback
-            return _Chunk(fields, failed, f"{reason} (voltage-dependent loads: no fallback)", 0)
+            message = f"{reason} (voltage-dependent loads: no fallback)"
+            return _Chunk(fields, failed, message, 0, iterations)
         if self._fallback is None:
             self._fallback = _PgmEngine.build(self.model, self.prof, self.options, "newton_raphson")
         again = self._fallback.solve(_row_positions(rows)[failed])
         for name, values in again.fields.items():
             fields[name][failed] = values
-        return _Chunk(fields, failed[again.failed], again.message, int(failed.size))
+        return _Chunk(fields, failed[again.failed], again.message, int(failed.size), iterations)
 
 
 def _chunk_size(chunk_steps: int, g: PgmNetwork, symmetric: bool) -> int:
@@ -627,12 +629,23 @@ class _FullSink:
             name: np.full((n_t, *first[name].shape[1:]), np.nan) for name in RESULT_FIELDS
         }
         self.converged = np.zeros(n_t, dtype=bool)
+        self.iterations: IntArray | None = None
 
-    def add(self, offset: int, chunk: Mapping[str, FloatArray], ok: BoolArray) -> None:
+    def add(
+        self,
+        offset: int,
+        chunk: Mapping[str, FloatArray],
+        ok: BoolArray,
+        iterations: IntArray | None = None,
+    ) -> None:
         sl = slice(offset, offset + len(ok))
         for name in RESULT_FIELDS:
             self.arrays[name][sl] = chunk[name]
         self.converged[sl] = ok
+        if iterations is not None:
+            if self.iterations is None:
+                self.iterations = np.full(len(self.converged), -1, dtype=np.int64)
+            self.iterations[sl] = iterations
 
 
 @overload
@@ -915,7 +928,7 @@ def simulate(
             else:
                 if full is None:
                     full = _FullSink(n_t, chunk)
-                full.add(start, chunk, ok)
+                full.add(start, chunk, ok, solved.iterations)
             if stream is not None:
                 stream.write(time_utc[start : start + n_c], chunk, ok)
             if progress is not None:
@@ -966,6 +979,7 @@ def simulate(
         ext_grid_q_mvar=a["ext_grid_q_mvar"],
         p_loss_mw=a["p_loss_mw"],
         converged=full.converged,
+        iterations=full.iterations,
         symmetric=symmetric,
         name=model.name,
         notes=tuple(notes),
