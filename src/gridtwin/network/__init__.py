@@ -11,6 +11,7 @@ pandapower is the data model and the reference; power-grid-model solves the time
 """
 
 from gridtwin.network._cim import load_cgmes
+from gridtwin.network._fixedpoint import TapControl
 from gridtwin.network._model import (
     PROFILE_FIELDS,
     NetworkInfo,
@@ -33,7 +34,12 @@ from gridtwin.network._results import (
     StatisticsSpec,
     read_parquet,
 )
-from gridtwin.network._timeseries import CHUNK_BUDGET_BYTES, DEFAULT_CHUNK_STEPS, simulate
+from gridtwin.network._timeseries import (
+    CHUNK_BUDGET_BYTES,
+    DEFAULT_CHUNK_STEPS,
+    simulate,
+    tap_controls_from_net,
+)
 from gridtwin.network._validate import UNSUPPORTED_TABLES, Issue, ValidationReport, validate
 
 __all__ = [
@@ -50,6 +56,7 @@ __all__ = [
     "PowerFlowSummary",
     "Profiles",
     "StatisticsSpec",
+    "TapControl",
     "ValidationReport",
     "build_pgm_network",
     "from_net",
@@ -63,5 +70,6 @@ __all__ = [
     "simbench_time_index",
     "simulate",
     "static_profiles",
+    "tap_controls_from_net",
     "validate",
 ]

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -47,7 +48,10 @@ from gridtwin.errors import InputError
 
 __all__ = [
     "BLOCK_STEPS",
+    "MAX_CONTROL_ROUNDS",
     "FixedPointNetwork",
+    "TapControl",
+    "TapData",
     "WarmStart",
     "build_fixed_point",
     "segments_of",
@@ -59,6 +63,9 @@ ComplexArray = npt.NDArray[np.complex128]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
+#: Control rounds per step (a tap moves one position per round), as pandapower's
+#: default controller loop.
+MAX_CONTROL_ROUNDS = 30
 #: Steps per block: the steps of a block are solved in sequence, each warm-started from
 #: the previous one; blocks run in parallel.
 BLOCK_STEPS = 128
@@ -127,6 +134,8 @@ class FixedPointNetwork:
     zip_share : numpy.ndarray, shape (n_zip, 4)
         Constant-current and constant-impedance shares of P and Q
         (``i_p, z_p, i_q, z_q``).
+    taps : TapData
+        The controlled transformers (none when no tap controls were given).
     """
 
     base_mva: float
@@ -157,6 +166,7 @@ class FixedPointNetwork:
     el_coef: FloatArray
     zip_el: IntArray
     zip_share: FloatArray
+    taps: TapData
 
     @property
     def n_elements(self) -> int:
@@ -164,12 +174,27 @@ class FixedPointNetwork:
         return len(self.el_pos)
 
 
-def _internal_case(net: Any, trafo_model: str) -> tuple[Any, dict[str, Any], Any]:
-    """pandapower's internal case of ``net`` (the net itself is not modified)."""
+def _internal_case(
+    net: Any, trafo_model: str, ratio_taps: Sequence[int] = ()
+) -> tuple[Any, dict[str, Any], Any, Any]:
+    """pandapower's internal case of ``net`` (the net itself is not modified), and the
+    working net it was built from. Transformers ``ratio_taps`` are made ratio tap
+    changers (pandapower 3 ignores the tap of a transformer without a tap changer type)."""
     from pandapower.auxiliary import _init_runpp_options
     from pandapower.pd2ppc import _pd2ppc
 
     work = net.__class__(dict(net))  # a shallow copy takes pandapower's bookkeeping
+    if len(ratio_taps):
+        trafo = net.trafo.copy()
+        rows = trafo.index.isin(list(ratio_taps))
+        if "tap_changer_type" not in trafo:
+            trafo["tap_changer_type"] = None
+        untyped = rows & trafo["tap_changer_type"].isna().to_numpy()
+        trafo.loc[untyped, "tap_changer_type"] = "Ratio"
+        if "tap_pos" in trafo and "tap_neutral" in trafo:
+            unset = rows & trafo["tap_pos"].isna().to_numpy()
+            trafo.loc[unset, "tap_pos"] = trafo.loc[unset, "tap_neutral"]
+        work["trafo"] = trafo
     _init_runpp_options(
         work,
         algorithm="nr",
@@ -195,7 +220,7 @@ def _internal_case(net: Any, trafo_model: str) -> tuple[Any, dict[str, Any], Any
         except UserWarning as exc:  # pandapower raises this class for a missing slack
             msg = f"pandapower cannot build the admittance model: {exc}"
             raise InputError(msg) from exc
-    return ppc, ppci, work._pd2ppc_lookups
+    return ppc, ppci, work._pd2ppc_lookups, work
 
 
 def _lookup(lookup: IntArray, buses: Any, n_bus: int) -> IntArray:
@@ -229,8 +254,11 @@ def _col(df: pd.DataFrame, name: str, default: float) -> FloatArray:
     return np.asarray(pd.to_numeric(df[name], errors="coerce"), dtype=np.float64)
 
 
-def build_fixed_point(net: Any, *, trafo_model: str = "t") -> FixedPointNetwork:
-    """Build and factorise the admittance model of ``net``.
+def build_fixed_point(
+    net: Any, *, trafo_model: str = "t", tap_controls: Sequence[TapControl] = ()
+) -> FixedPointNetwork:
+    """Build and factorise the admittance model of ``net`` (at the transformers' present
+    tap positions) and the two-ports of every position of the controlled transformers.
 
     Raises
     ------
@@ -242,7 +270,8 @@ def build_fixed_point(net: Any, *, trafo_model: str = "t") -> FixedPointNetwork:
     from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, PV, REF, VA, VM
     from pandapower.pypower.makeYbus import branch_vectors, makeYbus
 
-    ppc, ppci, lookups = _internal_case(net, trafo_model)
+    controls = tuple(tap_controls)
+    ppc, ppci, lookups, work = _internal_case(net, trafo_model, [c.trafo for c in controls])
     base_mva = float(ppci["baseMVA"])
     bus = ppci["bus"]
     n_bus = len(bus)
@@ -330,6 +359,7 @@ def build_fixed_point(net: Any, *, trafo_model: str = "t") -> FixedPointNetwork:
     share_all = np.concatenate(shares)
     zip_el = np.flatnonzero((pos_all >= 0) & (np.abs(share_all).sum(axis=1) > 0)).astype(np.int64)
 
+    taps = _tap_data(net, work, ppc, branch[sel], counts["line"], controls, pos, f, t, on)
     line, tr = net.line, net.trafo
     with np.errstate(invalid="ignore"):
         i_max = _col(line, "max_i_ka", np.nan) * _col(line, "df", 1.0) * _col(line, "parallel", 1)
@@ -363,6 +393,195 @@ def build_fixed_point(net: Any, *, trafo_model: str = "t") -> FixedPointNetwork:
         el_coef=np.concatenate(el_coef).astype(np.float64),
         zip_el=zip_el,
         zip_share=np.ascontiguousarray(share_all[zip_el]),
+        taps=taps,
+    )
+
+
+@dataclass(frozen=True)
+class TapControl:
+    """A transformer's on-load tap changer keeping a voltage in a band, as pandapower's
+    ``DiscreteTapControl``: after each solution, a voltage below ``vm_lower_pu`` or above
+    ``vm_upper_pu`` (strictly outside) moves the tap by one position towards the band and
+    the step is solved again, until the voltage is inside or the tap at its limit. The
+    tap position carries over from one step to the next.
+
+    Attributes
+    ----------
+    trafo : int
+        pandapower transformer index (``tap_min`` .. ``tap_max``, ``tap_step_percent``
+        and ``tap_side`` must be set; one without ``tap_changer_type`` is taken as a
+        ratio tap changer).
+    vm_lower_pu, vm_upper_pu : float
+        The band at the controlled side [pu].
+    side : {"lv", "hv"}
+        The side whose bus voltage is controlled.
+    """
+
+    trafo: int
+    vm_lower_pu: float
+    vm_upper_pu: float
+    side: Literal["lv", "hv"] = "lv"
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.vm_lower_pu) and np.isfinite(self.vm_upper_pu)):
+            msg = f"tap control of trafo {self.trafo}: the band must be finite"
+            raise InputError(msg)
+        if not 0.0 < self.vm_lower_pu < self.vm_upper_pu:
+            msg = (
+                f"tap control of trafo {self.trafo}: need 0 < vm_lower_pu < vm_upper_pu; "
+                f"got {self.vm_lower_pu}, {self.vm_upper_pu}"
+            )
+            raise InputError(msg)
+        if self.side not in ("lv", "hv"):
+            msg = f"tap control of trafo {self.trafo}: side must be 'lv' or 'hv'"
+            raise InputError(msg)
+
+    @classmethod
+    def from_set_point(
+        cls,
+        trafo: int,
+        vm_set_pu: float,
+        tap_step_percent: float,
+        *,
+        side: Literal["lv", "hv"] = "lv",
+        tol_pu: float = 1e-3,
+    ) -> TapControl:
+        """The band of pandapower's ``DiscreteTapControl.from_tap_step_percent``:
+        ``vm_set_pu +- (|tap_step_percent| / 200 + tol_pu)``."""
+        half = abs(tap_step_percent) / 200.0 + tol_pu
+        return cls(trafo, vm_set_pu - half, vm_set_pu + half, side)
+
+
+@dataclass(frozen=True)
+class TapData:
+    """Controlled transformers for the kernel (see :class:`TapControl`).
+
+    Attributes
+    ----------
+    trafo_ids : numpy.ndarray of int64
+        pandapower indices of the controlled transformers.
+    branch : numpy.ndarray of int64
+        Their branch index (lines first, then transformers).
+    bus : numpy.ndarray of int64
+        Position of the controlled bus.
+    lower, upper : numpy.ndarray
+        Band [pu].
+    direction : numpy.ndarray of int64
+        ``+1`` when a higher tap position lowers the controlled voltage's side ratio
+        as in pandapower (``tap_side_coeff * tap_sign == 1``): a low voltage moves
+        the tap down.
+    tap_min : numpy.ndarray of int64
+        Lowest position; position ``k`` of the kernel is ``tap_min + k``.
+    n_pos : numpy.ndarray of int64
+        Positions per transformer.
+    base : numpy.ndarray of int64
+        The kernel position the factorised matrix was built at.
+    y : numpy.ndarray of complex, shape (n_ctrl, max positions, 4)
+        ``y_ff, y_ft, y_tf, y_tt`` at every position [pu].
+    """
+
+    trafo_ids: IntArray
+    branch: IntArray
+    bus: IntArray
+    lower: FloatArray
+    upper: FloatArray
+    direction: IntArray
+    tap_min: IntArray
+    n_pos: IntArray
+    base: IntArray
+    y: npt.NDArray[np.complex128]
+
+
+def _tap_data(
+    net: Any,
+    work: Any,
+    ppc: dict[str, Any],
+    branch_rows: Any,
+    n_line: int,
+    controls: tuple[TapControl, ...],
+    pos: IntArray,
+    f: IntArray,
+    t: IntArray,
+    on: BoolArray,
+) -> TapData:
+    """Two-ports of every tap position of the controlled transformers, from pandapower's
+    own transformer model (on the low-voltage side a tap also changes r and x)."""
+    from pandapower.build_branch import _calc_branch_values_from_trafo_df
+    from pandapower.pypower.idx_brch import BR_B, BR_G, BR_R, BR_X, SHIFT, TAP
+    from pandapower.pypower.makeYbus import branch_vectors
+
+    n_c = len(controls)
+    trafo = work.trafo
+    seen: set[int] = set()
+    rows, lower, upper, direction, tmin, npos, base, bus = [], [], [], [], [], [], [], []
+    for c in controls:
+        if c.trafo in seen:
+            msg = f"trafo {c.trafo} has two tap controls"
+            raise InputError(msg)
+        seen.add(c.trafo)
+        if c.trafo not in trafo.index:
+            msg = f"tap control: trafo {c.trafo} does not exist"
+            raise InputError(msg)
+        r = int(trafo.index.get_loc(c.trafo))
+        row = trafo.loc[c.trafo]
+        need = ("tap_min", "tap_max", "tap_step_percent", "tap_neutral", "tap_pos")
+        values = {k: pd.to_numeric(row.get(k), errors="coerce") for k in need}
+        bad = [k for k in need[:4] if not np.isfinite(values[k])]
+        if bad or row.get("tap_side") not in ("hv", "lv"):
+            msg = (
+                f"tap control: trafo {c.trafo} needs tap_min, tap_max, tap_step_percent, "
+                f"tap_neutral and tap_side ('hv'/'lv'); missing or invalid: "
+                f"{', '.join(bad) or 'tap_side'}"
+            )
+            raise InputError(msg)
+        b = n_line + r
+        if not on[b]:
+            msg = f"tap control: trafo {c.trafo} is out of service or not energised"
+            raise InputError(msg)
+        lo, hi = int(values["tap_min"]), int(values["tap_max"])
+        now = values["tap_pos"] if np.isfinite(values["tap_pos"]) else values["tap_neutral"]
+        if not lo <= now <= hi or now != int(now):
+            msg = f"tap control: trafo {c.trafo} tap_pos {now} is not a position in {lo}..{hi}"
+            raise InputError(msg)
+        coeff = 1 if row["tap_side"] == "hv" else -1
+        sign = 1 if float(values["tap_step_percent"]) >= 0 else -1
+        rows.append(r)
+        lower.append(c.vm_lower_pu)
+        upper.append(c.vm_upper_pu)
+        direction.append(coeff * sign)
+        tmin.append(lo)
+        npos.append(hi - lo + 1)
+        base.append(int(now) - lo)
+        bus.append(pos[t[b]] if c.side == "lv" else pos[f[b]])
+    width = max(npos, default=1)
+    y = np.zeros((n_c, width, 4), dtype=np.complex128)
+    for k in range(width):
+        sub = trafo.iloc[rows].copy()
+        tap = np.minimum(np.asarray(tmin) + k, np.asarray(tmin) + np.asarray(npos) - 1)
+        sub["tap_pos"] = tap.astype(float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r_, x_, g_, b_, _, _, ratio, shift = _calc_branch_values_from_trafo_df(work, ppc, sub)
+        br = np.array(branch_rows[[n_line + r for r in rows]], copy=True)
+        br[:, BR_R], br[:, BR_X], br[:, BR_G], br[:, BR_B] = r_, x_, g_, b_
+        br[:, TAP], br[:, SHIFT] = ratio, shift
+        yy = branch_vectors(br, len(rows))  # Ytt, Yff, Yft, Ytf
+        y[:, k, 0], y[:, k, 1], y[:, k, 2], y[:, k, 3] = yy[1], yy[2], yy[3], yy[0]
+
+    def as_int(values: Any) -> IntArray:
+        return np.asarray(values, dtype=np.int64)
+
+    return TapData(
+        trafo_ids=as_int([c.trafo for c in controls]),
+        branch=as_int([n_line + r for r in rows]),
+        bus=as_int(bus),
+        lower=np.asarray(lower, dtype=np.float64),
+        upper=np.asarray(upper, dtype=np.float64),
+        direction=as_int(direction),
+        tap_min=as_int(tmin),
+        n_pos=as_int(npos),
+        base=as_int(base),
+        y=y,
     )
 
 
@@ -480,6 +699,18 @@ def _simulate_steps(
     v_init: ComplexArray,
     use_init: bool,
     v_last: ComplexArray,
+    c_branch: IntArray,
+    c_bus: IntArray,
+    c_lower: FloatArray,
+    c_upper: FloatArray,
+    c_dir: IntArray,
+    c_npos: IntArray,
+    c_base: IntArray,
+    c_y: ComplexArray,
+    tap: IntArray,
+    max_control: int,
+    tap_out: IntArray,
+    unsettled: BoolArray,
     vm: FloatArray,
     va: FloatArray,
     line_i_ka: FloatArray,
@@ -512,6 +743,10 @@ def _simulate_steps(
     c_ka = base_mva / math.sqrt(3.0)
     nan = np.nan
     n_seg = len(segments) - 1
+    n_c = len(c_branch)
+    ctrl_of = np.full(n_br, -1, dtype=np.int64)
+    for c in range(n_c):
+        ctrl_of[c_branch[c]] = c
     for k in numba.prange(n_seg):
         v = np.empty(n_full, dtype=np.complex128)
         v[:n] = v_init[:n] if (k == 0 and use_init) else w
@@ -533,39 +768,80 @@ def _simulate_steps(
                     pz * (zip_share[z, 0] + zip_share[z, 1]),
                     qz * (zip_share[z, 2] + zip_share[z, 3]),
                 )
-            done = -1
-            for it in range(max_iter):
-                for i in range(n):
-                    # -conj(S / V) = -conj(S) V / |V|^2, written out in real arithmetic
-                    vr, vq = v[i].real, v[i].imag
-                    sr, sq = s[i].real, s[i].imag
-                    inv = -1.0 / (vr * vr + vq * vq)
-                    x[i] = complex((sr * vr + sq * vq) * inv, (sr * vq - sq * vr) * inv)
-                for z in range(n_zip):
-                    e = zip_el[z]
-                    ps = el_pos[e]
-                    if ps < n:
-                        vi = v[ps]
-                        a = math.sqrt(_abs2(vi))
-                        pz = el_coef[e] * p_el[t, e]
-                        qz = el_coef[e] * q_el[t, e]
-                        sz = complex(
-                            pz * a * (zip_share[z, 0] + zip_share[z, 1] * a),
-                            qz * a * (zip_share[z, 2] + zip_share[z, 3] * a),
-                        )
-                        x[ps] -= (sz.conjugate() * vi) / _abs2(vi)
-                _lu_solve_inplace(x, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_inv)
-                dv = 0.0
-                for i in range(n):
-                    vi = w[i] + x[i]
-                    d = _abs2(vi - v[i])
-                    if d > dv:
-                        dv = d
-                    v[i] = vi
-                if dv < tol2:
-                    done = it + 1
+            done = 0
+            for control in range(max_control + 1):
+                converged = False
+                for _it in range(max_iter):
+                    for i in range(n):
+                        # -conj(S / V) = -conj(S) V / |V|^2, in real arithmetic
+                        vr, vq = v[i].real, v[i].imag
+                        sr, sq = s[i].real, s[i].imag
+                        inv = -1.0 / (vr * vr + vq * vq)
+                        x[i] = complex((sr * vr + sq * vq) * inv, (sr * vq - sq * vr) * inv)
+                    for z in range(n_zip):
+                        e = zip_el[z]
+                        ps = el_pos[e]
+                        if ps < n:
+                            vi = v[ps]
+                            a = math.sqrt(_abs2(vi))
+                            pz = el_coef[e] * p_el[t, e]
+                            qz = el_coef[e] * q_el[t, e]
+                            sz = complex(
+                                pz * a * (zip_share[z, 0] + zip_share[z, 1] * a),
+                                qz * a * (zip_share[z, 2] + zip_share[z, 3] * a),
+                            )
+                            x[ps] -= (sz.conjugate() * vi) / _abs2(vi)
+                    for c in range(n_c):  # taps off the factorised position: -dY V
+                        ip, ib = tap[c], c_base[c]
+                        if ip != ib:
+                            b = c_branch[c]
+                            vf, vt = v[f_pos[b]], v[t_pos[b]]
+                            if f_pos[b] < n:
+                                x[f_pos[b]] -= (c_y[c, ip, 0] - c_y[c, ib, 0]) * vf + (
+                                    c_y[c, ip, 1] - c_y[c, ib, 1]
+                                ) * vt
+                            if t_pos[b] < n:
+                                x[t_pos[b]] -= (c_y[c, ip, 2] - c_y[c, ib, 2]) * vf + (
+                                    c_y[c, ip, 3] - c_y[c, ib, 3]
+                                ) * vt
+                    _lu_solve_inplace(x, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_inv)
+                    dv = 0.0
+                    for i in range(n):
+                        vi = w[i] + x[i]
+                        d = _abs2(vi - v[i])
+                        if d > dv:
+                            dv = d
+                        v[i] = vi
+                    done += 1
+                    if dv < tol2:
+                        converged = True
+                        break
+                if not converged:
+                    done = -1
                     break
+                moved = False
+                for c in range(n_c):  # pandapower's DiscreteTapControl: one position
+                    vmc = abs(v[c_bus[c]])
+                    ip = tap[c]
+                    low = vmc < c_lower[c]
+                    high = vmc > c_upper[c]
+                    up = (high and c_dir[c] == 1) or (low and c_dir[c] != 1)
+                    down = (low and c_dir[c] == 1) or (high and c_dir[c] != 1)
+                    if up and ip < c_npos[c] - 1:
+                        moved = True
+                        if control < max_control:
+                            tap[c] = ip + 1
+                    elif down and ip > 0:
+                        moved = True
+                        if control < max_control:
+                            tap[c] = ip - 1
+                if not moved:
+                    break
+                if control == max_control:
+                    unsettled[t] = True  # still out of band after the last round
             iterations[t] = done
+            for c in range(n_c):
+                tap_out[t, c] = tap[c]
             if done < 0:
                 v[:n] = w  # never warm-start the next step from a diverged state
                 for j in range(vm.shape[1]):
@@ -599,8 +875,14 @@ def _simulate_steps(
             for b in range(n_br):
                 vf = v[f_pos[b]]
                 vt = v[t_pos[b]]
-                cf = y_ff[b] * vf + y_ft[b] * vt
-                ct = y_tf[b] * vf + y_tt[b] * vt
+                c = ctrl_of[b]
+                if c < 0:
+                    cf = y_ff[b] * vf + y_ft[b] * vt
+                    ct = y_tf[b] * vf + y_tt[b] * vt
+                else:
+                    ip = tap[c]
+                    cf = c_y[c, ip, 0] * vf + c_y[c, ip, 1] * vt
+                    ct = c_y[c, ip, 2] * vf + c_y[c, ip, 3] * vt
                 i_f = math.sqrt(_abs2(cf)) * c_ka / kv_f[b]
                 i_t = math.sqrt(_abs2(ct)) * c_ka / kv_t[b]
                 pf = (vf * cf.conjugate()).real * base_mva
@@ -627,6 +909,18 @@ def _simulate_steps(
                 cur = 0j
                 for p in range(s_ptr[kk], s_ptr[kk + 1]):
                     cur += s_val[p] * v[s_pos[p]]
+                for c in range(n_c):  # a controlled transformer at the slack bus
+                    ip, ib = tap[c], c_base[c]
+                    b = c_branch[c]
+                    vf, vt = v[f_pos[b]], v[t_pos[b]]
+                    if f_pos[b] == n + kk:
+                        cur += (c_y[c, ip, 0] - c_y[c, ib, 0]) * vf + (
+                            c_y[c, ip, 1] - c_y[c, ib, 1]
+                        ) * vt
+                    if t_pos[b] == n + kk:
+                        cur += (c_y[c, ip, 2] - c_y[c, ib, 2]) * vf + (
+                            c_y[c, ip, 3] - c_y[c, ib, 3]
+                        ) * vt
                 vs = v[n + kk]
                 local = s[n + kk]
                 for z in range(n_zip):
@@ -672,10 +966,13 @@ class WarmStart:
         The step's position in the profiles.
     v : numpy.ndarray of complex
         Its voltages (non-slack buses, then slack buses) [pu].
+    taps : numpy.ndarray of int64
+        The controlled transformers' tap positions (kernel positions, from 0).
     """
 
     position: int
     v: ComplexArray
+    taps: IntArray
 
 
 def segments_of(positions: IntArray) -> IntArray:
@@ -739,12 +1036,23 @@ def solve_fixed_point(
     }
     iterations = np.empty(n_t, dtype=np.int64)
     pos = np.asarray(positions, dtype=np.int64)
-    segments = segments_of(pos)
-    use_init = bool(
-        warm is not None and n_t and warm.position == pos[0] - 1 and pos[0] % BLOCK_STEPS
-    )
+    td = fp.taps
+    n_c = len(td.branch)
+    if n_c:
+        # tap positions carry from step to step: one sequential segment, always continued
+        segments = np.array([0, n_t], dtype=np.int64) if n_t else np.zeros(1, np.int64)
+        use_init = bool(warm is not None and n_t and len(warm.v))
+        tap = (warm.taps if warm is not None else td.base).copy()
+    else:
+        segments = segments_of(pos)
+        use_init = bool(
+            warm is not None and n_t and warm.position == pos[0] - 1 and pos[0] % BLOCK_STEPS
+        )
+        tap = np.zeros(0, dtype=np.int64)
     v_init = warm.v if (warm is not None and use_init) else np.zeros(0, dtype=np.complex128)
     v_last = np.empty(fp.n_other + fp.n_slack, dtype=np.complex128)
+    tap_out = np.empty((n_t, n_c), dtype=np.int64)
+    unsettled = np.zeros(n_t, dtype=bool)
     previous = numba.get_num_threads()
     numba.set_num_threads(_threads(threads))
     try:
@@ -782,6 +1090,18 @@ def solve_fixed_point(
             v_init,
             use_init,
             v_last,
+            td.branch,
+            td.bus,
+            td.lower,
+            td.upper,
+            td.direction,
+            td.n_pos,
+            td.base,
+            td.y,
+            tap,
+            MAX_CONTROL_ROUNDS if n_c else 0,
+            tap_out,
+            unsettled,
             *(out[name] for name in FIELDS),
             iterations,
         )
@@ -789,7 +1109,15 @@ def solve_fixed_point(
         numba.set_num_threads(previous)
     if not angles:
         del out["va_degree"]
-    last = WarmStart(int(pos[-1]), v_last) if n_t and iterations[-1] >= 0 else None
+    if n_c:
+        out["trafo_tap_pos"] = (tap_out + td.tap_min).astype(np.float64)
+        out["tap_unsettled"] = unsettled.astype(np.float64)
+        last = WarmStart(int(pos[-1]), v_last, tap.copy()) if n_t else warm
+        if last is not None and n_t and iterations[-1] < 0:
+            last = WarmStart(last.position, np.zeros(0, np.complex128), tap.copy())
+    else:
+        ok = n_t and iterations[-1] >= 0
+        last = WarmStart(int(pos[-1]), v_last, tap) if ok else None
     return out, iterations, last
 
 

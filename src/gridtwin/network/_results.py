@@ -432,6 +432,10 @@ class PowerFlowResult:
         Fixed-point iterations per step (``method="fixed_point"``; -1 where it did not
         converge, whether Newton-Raphson then solved the step or not); ``None`` with
         power-grid-model's methods, which do not report them.
+    tap_trafo_ids : numpy.ndarray of int64, or None
+        Transformers under tap control (``simulate(..., tap_controls=...)``).
+    trafo_tap_pos : numpy.ndarray, shape (T, n_controlled), or None
+        Their tap position at every step.
     name : str
         Grid name.
     notes : tuple of str
@@ -460,6 +464,8 @@ class PowerFlowResult:
     converged: BoolArray
     symmetric: bool = True
     iterations: IntArray | None = None
+    tap_trafo_ids: IntArray | None = None
+    trafo_tap_pos: FloatArray | None = None
     name: str = "grid"
     notes: tuple[str, ...] = field(default=())
     step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))
@@ -764,6 +770,10 @@ class PowerFlowStatistics:
         With :attr:`StatisticsSpec.voltage_check`: per group of customer buses (one
         voltage level and U0) the weekly counts N, N1, N2 and extremes, judged by
         :func:`gridtwin.quality.evaluate_voltage_counts`; empty otherwise.
+    tap_trafo_ids : numpy.ndarray of int64, or None
+        Transformers under tap control (``simulate(..., tap_controls=...)``).
+    trafo_tap_pos : numpy.ndarray, shape (T, n_controlled), or None
+        Their tap position at every step.
     """
 
     time_utc: pd.DatetimeIndex
@@ -798,6 +808,8 @@ class PowerFlowStatistics:
     step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))
     line_first_above_step: IntArray | None = None
     voltage_counts: tuple[SimulatedVoltageCounts, ...] = field(default=())
+    tap_trafo_ids: IntArray | None = None
+    trafo_tap_pos: FloatArray | None = None
 
     @property
     def n_steps(self) -> int:

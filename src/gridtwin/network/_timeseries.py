@@ -46,7 +46,9 @@ from power_grid_model.errors import PowerGridError  # type: ignore[attr-defined]
 
 from gridtwin.errors import ConvergenceError, InputError
 from gridtwin.network._fixedpoint import (
+    MAX_CONTROL_ROUNDS,
     FixedPointNetwork,
+    TapControl,
     WarmStart,
     build_fixed_point,
     solve_fixed_point,
@@ -64,7 +66,14 @@ from gridtwin.network._results import (
 )
 from gridtwin.network._validate import validate
 
-__all__ = ["CHUNK_BUDGET_BYTES", "DEFAULT_CHUNK_STEPS", "Keep", "Method", "simulate"]
+__all__ = [
+    "CHUNK_BUDGET_BYTES",
+    "DEFAULT_CHUNK_STEPS",
+    "Keep",
+    "Method",
+    "simulate",
+    "tap_controls_from_net",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -410,6 +419,54 @@ def _choose_method(
     raise InputError(msg)
 
 
+def tap_controls_from_net(net: Any, *, tol_pu: float = 1e-3) -> tuple[TapControl, ...]:
+    """Tap controls described in a pandapower net.
+
+    * pandapower ``DiscreteTapControl`` objects in ``net.controller`` (in service, on a
+      ``trafo``): their ``vm_lower_pu``, ``vm_upper_pu`` and side;
+    * SimBench's transformer columns ``autoTap`` (true), ``autoTapSetp`` [pu] and
+      ``autoTapSide``: the band of ``DiscreteTapControl.from_tap_step_percent``, i.e.
+      set point +- (tap step / 2 + ``tol_pu``).
+
+    A transformer named by both is taken from ``net.controller``.
+    """
+    found: dict[int, TapControl] = {}
+    ctrl = net.get("controller") if hasattr(net, "get") else None
+    if isinstance(ctrl, pd.DataFrame) and len(ctrl):
+        for _, row in ctrl.iterrows():
+            obj = row.get("object")
+            if type(obj).__name__ != "DiscreteTapControl" or not bool(row.get("in_service", True)):
+                continue
+            if getattr(obj, "element", "trafo") != "trafo":
+                continue
+            index: Any = getattr(obj, "element_index", None)
+            if index is None:
+                continue
+            side: Literal["lv", "hv"] = "hv" if getattr(obj, "side", "lv") == "hv" else "lv"
+            lower = float(getattr(obj, "vm_lower_pu", np.nan))
+            upper = float(getattr(obj, "vm_upper_pu", np.nan))
+            for tid in np.atleast_1d(np.asarray(index)):
+                found[int(tid)] = TapControl(int(tid), lower, upper, side)
+    tr = net.trafo
+    if "autoTap" in tr and "autoTapSetp" in tr:
+        auto = pd.to_numeric(tr["autoTap"], errors="coerce").fillna(0).to_numpy() != 0
+        for tid in tr.index[auto]:
+            if int(tid) in found:
+                continue
+            setp = float(pd.to_numeric(tr.at[tid, "autoTapSetp"], errors="coerce"))
+            step = float(pd.to_numeric(tr.at[tid, "tap_step_percent"], errors="coerce"))
+            if not (np.isfinite(setp) and np.isfinite(step)):
+                msg = f"trafo {tid}: autoTap without a numeric autoTapSetp / tap_step_percent"
+                raise InputError(msg)
+            at: Literal["lv", "hv"] = (
+                "hv" if str(tr.at[tid, "autoTapSide"]).lower() == "hv" else "lv"
+            )
+            found[int(tid)] = TapControl.from_set_point(
+                int(tid), setp, step, side=at, tol_pu=tol_pu
+            )
+    return tuple(found[k] for k in sorted(found))
+
+
 def _n_rows(rows: Rows) -> int:
     return (rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
 
@@ -429,6 +486,7 @@ class _Chunk:
     message: str
     fallback: int
     iterations: IntArray | None = None  # fixed point only
+    taps: FloatArray | None = None  # fixed point with tap controls: (steps, n_controlled)
 
 
 @dataclass(frozen=True)
@@ -535,13 +593,21 @@ class _FixedPointEngine:
         self.injections = _injections(model.net, prof)
         self._fallback: _PgmEngine | None = None
         self._warm: WarmStart | None = None  # the last solved step, for the next chunk
+        self.unsettled_steps = 0  # steps whose tap control still wanted to move
+        self.first_unsettled: int | None = None
 
     @classmethod
     def build(
-        cls, model: NetworkModel, prof: Profiles, o: _PgmOptions, *, max_iterations: int
+        cls,
+        model: NetworkModel,
+        prof: Profiles,
+        o: _PgmOptions,
+        *,
+        max_iterations: int,
+        tap_controls: Sequence[TapControl] = (),
     ) -> _FixedPointEngine:
         try:
-            fp = build_fixed_point(model.net, trafo_model=o.trafo_model)
+            fp = build_fixed_point(model.net, trafo_model=o.trafo_model, tap_controls=tap_controls)
         except InputError as exc:
             msg = f"{model.source}: {exc}"
             raise InputError(msg) from exc
@@ -573,13 +639,20 @@ class _FixedPointEngine:
             threads=self.options.threading,
             angles=self.options.angles,
         )
+        taps = fields.pop("trafo_tap_pos", None)
+        unsettled = fields.pop("tap_unsettled", None)
+        if unsettled is not None and unsettled.any():
+            self.unsettled_steps += int(unsettled.sum())
+            if self.first_unsettled is None:
+                self.first_unsettled = int(_row_positions(rows)[np.argmax(unsettled > 0)])
         failed = np.flatnonzero(iterations < 0).astype(np.int64)
         if not failed.size:
-            return _Chunk(fields, failed, "", 0, iterations)
+            return _Chunk(fields, failed, "", 0, iterations, taps)
         reason = f"no convergence within {self.max_iterations} fixed-point iterations"
-        if len(fp.zip_el):  # power-grid-model has no ZIP loads: no fallback
-            message = f"{reason} (voltage-dependent loads: no fallback)"
-            return _Chunk(fields, failed, message, 0, iterations)
+        if len(fp.zip_el) or taps is not None:  # power-grid-model has neither
+            why = "tap control" if taps is not None else "voltage-dependent loads"
+            message = f"{reason} ({why}: no fallback)"
+            return _Chunk(fields, failed, message, 0, iterations, taps)
         if self._fallback is None:
             self._fallback = _PgmEngine.build(self.model, self.prof, self.options, "newton_raphson")
         again = self._fallback.solve(_row_positions(rows)[failed])
@@ -668,6 +741,7 @@ def simulate(
     method: Method = "auto",
     keep: Literal["full"] = "full",
     statistics: StatisticsSpec | None = None,
+    tap_controls: Sequence[TapControl] | None = None,
 ) -> PowerFlowResult: ...
 
 
@@ -691,6 +765,7 @@ def simulate(
     method: Method = "auto",
     keep: Literal["summary"],
     statistics: StatisticsSpec | None = None,
+    tap_controls: Sequence[TapControl] | None = None,
 ) -> PowerFlowStatistics: ...
 
 
@@ -713,6 +788,7 @@ def simulate(
     method: Method = "auto",
     keep: Keep = "full",
     statistics: StatisticsSpec | None = None,
+    tap_controls: Sequence[TapControl] | None = None,
 ) -> PowerFlowResult | PowerFlowStatistics:
     """Run a power flow for every (selected) profile step.
 
@@ -780,6 +856,10 @@ def simulate(
     statistics : StatisticsSpec, optional
         Voltage bands and loading limits counted with ``keep="summary"`` (default
         ±10 % and 100 %).
+    tap_controls : sequence of TapControl, optional
+        On-load tap changers that keep a bus voltage in a band (fixed point only; see
+        :class:`~gridtwin.network.TapControl` and :func:`tap_controls_from_net`). The
+        tap positions per step are in ``trafo_tap_pos`` of the result.
 
     Returns
     -------
@@ -814,6 +894,13 @@ def simulate(
         msg = "statistics= is only used with keep='summary'"
         raise InputError(msg)
     chosen = _choose_method(method, symmetric)
+    controls = tuple(tap_controls or ())
+    if controls and chosen != "fixed_point":
+        msg = (
+            "tap_controls need the fixed-point solver: a balanced run with "
+            "method='auto' or 'fixed_point'"
+        )
+        raise InputError(msg)
     report = validate(model, prof, solver="fixed_point" if chosen == "fixed_point" else "pgm")
     report.raise_if_errors()
     pos = _positions(prof.n_steps, steps)
@@ -838,6 +925,7 @@ def simulate(
             max_iterations=(
                 max_iterations if max_iterations is not None else FIXED_POINT_MAX_ITERATIONS
             ),
+            tap_controls=controls,
         )
     else:
         engine = _PgmEngine.build(model, prof, options, chosen)
@@ -878,6 +966,8 @@ def simulate(
         else None
     )
     messages: list[str] = []
+    tap_ids = np.asarray([c.trafo for c in controls], dtype=np.int64)
+    tap_pos = np.full((n_t, len(controls)), np.nan) if controls else None
     fallback = 0
 
     def job(start: int) -> _Chunk:
@@ -923,6 +1013,8 @@ def simulate(
                     f"{len(failed)} step(s) failed from {first.isoformat()}: {solved.message}"
                 )
             chunk = solved.fields
+            if tap_pos is not None and solved.taps is not None:
+                tap_pos[start : start + n_c] = solved.taps
             if stats is not None:
                 stats.add(start, chunk, ok)
             else:
@@ -946,6 +1038,14 @@ def simulate(
             "re-solved with Newton-Raphson"
         )
     notes += messages
+    if isinstance(engine, _FixedPointEngine) and engine.unsettled_steps:
+        first = prof.time_utc[engine.first_unsettled or 0].isoformat()
+        notes.append(
+            f"tap control did not settle within {MAX_CONTROL_ROUNDS} rounds at "
+            f"{engine.unsettled_steps} step(s) (first {first}): the voltage is still out "
+            "of band there with the last tap positions (hunting; pandapower would stop "
+            "with ControllerNotConverged)"
+        )
     if stats is not None:
         if stream is not None:
             stream.close(
@@ -957,7 +1057,10 @@ def simulate(
                     ids=ids,
                 )
             )
-        return stats.finish(time_utc, name=model.name, notes=notes, step_duration=step_len)
+        summary = stats.finish(time_utc, name=model.name, notes=notes, step_duration=step_len)
+        if tap_pos is not None:
+            summary = replace(summary, tap_trafo_ids=tap_ids, trafo_tap_pos=tap_pos)
+        return summary
     if full is None:  # no steps selected
         full = _FullSink(0, engine.solve(np.zeros(0, dtype=np.int64)).fields)
     a = full.arrays
@@ -980,6 +1083,8 @@ def simulate(
         p_loss_mw=a["p_loss_mw"],
         converged=full.converged,
         iterations=full.iterations,
+        tap_trafo_ids=tap_ids if tap_pos is not None else None,
+        trafo_tap_pos=tap_pos,
         symmetric=symmetric,
         name=model.name,
         notes=tuple(notes),
