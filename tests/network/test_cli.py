@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from gridtwin.network import read_parquet
 from gridtwin.network._cli import network_app
-from tests.network.util import LV_CODE, feature_net, simbench_model
+from tests.network.util import LV_CODE, MV_CODE, feature_net, simbench_model
 
 runner = CliRunner()
 
@@ -78,6 +78,16 @@ def test_simulate_simbench_week(cached_simbench: None) -> None:
     assert out.exit_code == 0, out.output
     assert "vm_min_pu" in out.output
     assert "672" in out.output
+
+
+def test_simulate_with_tap_control(cached_simbench: None) -> None:
+    args = ["simulate", "--simbench", MV_CODE, "--steps", "0:96", "--format", "json"]
+    out = runner.invoke(network_app, [*args, "--tap-control"])
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.output)["summary"]
+    assert {"trafo 0 tap operations", "trafo 1 tap operations"} <= set(summary)
+    fixed = json.loads(runner.invoke(network_app, args).output)["summary"]
+    assert "trafo 0 tap operations" not in fixed
 
 
 def test_usage_errors(net_file: Path) -> None:

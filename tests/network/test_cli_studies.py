@@ -89,3 +89,12 @@ def test_network_contingency_radial_lv() -> None:
     assert len(rows) == 43  # 42 lines + 1 transformer
     trafo = next(r for r in rows if r["element"] == "trafo")
     assert trafo["loads_lost"] == 41  # the single transformer feeds every customer
+
+
+def test_network_check_with_tap_control_streamed() -> None:
+    args = ["network", "check", "--simbench", "1-MV-rural--0-sw", "--steps", "0:1344"]
+    out = runner.invoke(app, [*args, "--stream", "--tap-control", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["Violations"][0]["customer_buses_failing"] == 0
+    assert len(data["Transformers"]) == 2

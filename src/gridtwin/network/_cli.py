@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -24,7 +25,12 @@ from gridtwin.network._model import (
     load_simbench,
     static_profiles,
 )
-from gridtwin.network._timeseries import DEFAULT_CHUNK_STEPS, Method, simulate
+from gridtwin.network._timeseries import (
+    DEFAULT_CHUNK_STEPS,
+    Method,
+    simulate,
+    tap_controls_from_net,
+)
 from gridtwin.network._validate import validate
 
 __all__ = ["network_app"]
@@ -176,6 +182,16 @@ def validate_cmd(
         raise typer.Exit(code=1)
 
 
+TapControlOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tap-control/--fixed-taps",
+        help="Regulate on-load tap changers as the net describes them (SimBench autoTap "
+        "columns or pandapower DiscreteTapControl); fixed-point solver.",
+    ),
+]
+
+
 @network_app.command("simulate")
 def simulate_cmd(
     simbench: SimbenchOpt = None,
@@ -206,6 +222,7 @@ def simulate_cmd(
             help="auto (default: fixed_point), fixed_point, iterative_current or newton_raphson.",
         ),
     ] = "auto",
+    tap_control: TapControlOpt = False,
 ) -> None:
     """Balanced time-series power flow over the grid's profiles; prints the extremes.
 
@@ -251,8 +268,13 @@ def simulate_cmd(
                 threading=threads,
                 progress=advance,
                 method=chosen,
+                tap_controls=tap_controls_from_net(model.net) if tap_control else None,
             )
         summary = result.summary().to_dict()
+        if result.trafo_tap_pos is not None and result.tap_trafo_ids is not None:
+            moves = np.abs(np.diff(result.trafo_tap_pos, axis=0)).sum(axis=0)
+            for tid, n_moves in zip(result.tap_trafo_ids, moves, strict=True):
+                summary[f"trafo {int(tid)} tap operations"] = int(n_moves)
         if fmt == "json":
             _print_json(
                 {

@@ -18,6 +18,7 @@ from gridtwin.network._cli import (
     FormatOpt,
     NetOpt,
     SimbenchOpt,
+    TapControlOpt,
     _check_format,
     _load,
     _parse_steps,
@@ -26,7 +27,7 @@ from gridtwin.network._cli import (
     network_app,
 )
 from gridtwin.network._results import PowerFlowResult, PowerFlowStatistics
-from gridtwin.network._timeseries import simulate
+from gridtwin.network._timeseries import simulate, tap_controls_from_net
 from gridtwin.network.checks import CheckReport, check, check_statistics_spec, compare_checks
 from gridtwin.network.contingency import GridLimits, contingency_analysis, hosting_capacity
 from gridtwin.network.scenarios import ElectrificationSpec, add_pv, electrify, simbench_pair
@@ -89,6 +90,7 @@ def check_cmd(
     threads: Annotated[
         int, typer.Option("--threads", help="solver threads: -1 sequential, 0 all cores.")
     ] = -1,
+    tap_control: TapControlOpt = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Simulate and check voltages at customers, cable loading and transformer ageing."""
@@ -96,6 +98,7 @@ def check_cmd(
     def body() -> None:
         model = _load(simbench, net)
         sel = _parse_steps(steps)
+        taps = tap_controls_from_net(model.net) if tap_control else None
         result: PowerFlowResult | PowerFlowStatistics
         if stream:
             spec = check_statistics_spec(
@@ -103,9 +106,16 @@ def check_cmd(
                 standard=standard,  # type: ignore[arg-type]
                 timezone=timezone,
             )
-            result = simulate(model, steps=sel, keep="summary", statistics=spec, threading=threads)
+            result = simulate(
+                model,
+                steps=sel,
+                keep="summary",
+                statistics=spec,
+                threading=threads,
+                tap_controls=taps,
+            )
         else:
-            result = simulate(model, steps=sel, threading=threads)
+            result = simulate(model, steps=sel, threading=threads, tap_controls=taps)
         rep = check(
             model,
             result,
