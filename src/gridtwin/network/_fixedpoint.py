@@ -15,17 +15,26 @@ which is solved by the fixed point ``V <- w + Y_LL^-1 conj(S_inj(V) / V)`` with
 SuperLU, fill-reducing ordering); every iteration of every step is then one pass of
 sparse triangular solves, done in a numba kernel one step at a time so that the working
 set (a few vectors of ``n`` complex numbers and the factors) stays in the CPU cache.
-Steps are split into fixed blocks solved in parallel; inside a block each step starts
-from the previous step's solution (the first from ``w``), so the result does not
-depend on the number of threads. A step converges when the largest voltage change of an
-iteration is below the tolerance [pu]; one that does not within the iteration limit is
-reported as failed (the caller re-solves it with Newton-Raphson).
+Steps are split into blocks of :data:`BLOCK_STEPS` profile positions solved in
+parallel; inside a block each step starts from the previous step's solution (the first
+from ``w``, or from the last solution of the previous call), so the result depends
+neither on the number of threads nor on how the caller chunks the steps. A step
+converges when the largest voltage change of an iteration is below the tolerance [pu];
+one that does not within the iteration limit is reported as failed (the caller re-solves
+it with Newton-Raphson).
 
 Loads may be voltage dependent (pandapower's ZIP shares ``const_z_*_percent`` and
 ``const_i_*_percent``): ``S(V) = S_p + S_i |V| + S_z |V|^2`` per load, evaluated at each
 iteration. (pandapower itself averages the shares of the loads at a bus and applies them
 to the bus's net demand, sgens and storage included; the two agree where a ZIP load is
 alone at its bus.)
+On-load tap changers (:class:`TapControl`) keep the factorisation at the net's own
+positions: another position enters each iteration as the current injection
+``-(Y(pos) - Y(base)) V`` of that transformer's two-port, and after each solution a
+voltage outside its band moves the tap one position, as pandapower's
+``DiscreteTapControl`` does. Tap positions carry from step to step, so such runs solve
+their steps in sequence.
+
 Voltage-controlled (PV) generators are not handled (validation refuses them).
 """
 
@@ -69,7 +78,6 @@ MAX_CONTROL_ROUNDS = 30
 #: Steps per block: the steps of a block are solved in sequence, each warm-started from
 #: the previous one; blocks run in parallel.
 BLOCK_STEPS = 128
-_SQRT3 = math.sqrt(3.0)
 _ZIP_COLUMNS = (
     ("const_i_p_percent", "const_z_p_percent", "const_i_q_percent", "const_z_q_percent"),
     ("const_i_percent", "const_z_percent", "const_i_percent", "const_z_percent"),
@@ -467,9 +475,8 @@ class TapData:
     lower, upper : numpy.ndarray
         Band [pu].
     direction : numpy.ndarray of int64
-        ``+1`` when a higher tap position lowers the controlled voltage's side ratio
-        as in pandapower (``tap_side_coeff * tap_sign == 1``): a low voltage moves
-        the tap down.
+        pandapower's ``tap_side_coeff * tap_sign``: ``+1`` (tap on the HV side, positive
+        step) when a low voltage moves the tap down, ``-1`` when it moves it up.
     tap_min : numpy.ndarray of int64
         Lowest position; position ``k`` of the kernel is ``tap_min + k``.
     n_pos : numpy.ndarray of int64
@@ -1012,11 +1019,14 @@ def solve_fixed_point(
     -------
     fields : dict[str, numpy.ndarray]
         :data:`FIELDS` per step (``va_degree`` only with ``angles``); NaN rows for
-        steps that did not converge.
+        steps that did not converge. With tap controls also ``trafo_tap_pos``
+        (``steps x n_controlled``) and ``tap_unsettled`` (1.0 where a voltage was still
+        out of band after :data:`MAX_CONTROL_ROUNDS`).
     iterations : numpy.ndarray of int64
-        Iterations per step, ``-1`` where it did not converge.
+        Iterations per step (all control rounds), ``-1`` where it did not converge.
     warm : WarmStart or None
-        The last step's solution, for the next call (None when it did not converge).
+        The last step's solution, for the next call: None when it did not converge,
+        except with tap controls, whose positions always carry over (with no voltages).
     """
     n_t = p_w.shape[0]
     n_bus, n_line = len(fp.bus_pos), fp.n_line
