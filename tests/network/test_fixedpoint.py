@@ -225,7 +225,7 @@ def test_steps_beyond_the_iteration_limit_are_re_solved_with_newton_raphson() ->
     zip_res = simulate(_zip_model(30, 20, 60, 10), max_iterations=2)
     assert not zip_res.converged.any()
     assert np.isnan(zip_res.vm_pu).all()
-    assert any("no fallback" in n for n in zip_res.notes)
+    assert any("no Newton-Raphson fallback" in n for n in zip_res.notes)
 
 
 def test_fixed_point_is_balanced_only_and_auto_picks_per_run() -> None:

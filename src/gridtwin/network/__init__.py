@@ -11,7 +11,7 @@ pandapower is the data model and the reference; power-grid-model solves the time
 """
 
 from gridtwin.network._cim import load_cgmes
-from gridtwin.network._fixedpoint import TapControl
+from gridtwin.network._fixedpoint import ReactivePowerControl, TapControl
 from gridtwin.network._model import (
     PROFILE_FIELDS,
     NetworkInfo,
@@ -55,6 +55,7 @@ __all__ = [
     "PowerFlowStatistics",
     "PowerFlowSummary",
     "Profiles",
+    "ReactivePowerControl",
     "StatisticsSpec",
     "TapControl",
     "ValidationReport",

@@ -59,6 +59,8 @@ __all__ = [
     "BLOCK_STEPS",
     "MAX_CONTROL_ROUNDS",
     "FixedPointNetwork",
+    "QuData",
+    "ReactivePowerControl",
     "TapControl",
     "TapData",
     "WarmStart",
@@ -144,6 +146,8 @@ class FixedPointNetwork:
         (``i_p, z_p, i_q, z_q``).
     taps : TapData
         The controlled transformers (none when no tap controls were given).
+    qu : QuData
+        The sgens under a Q(U) characteristic (none when none were given).
     """
 
     base_mva: float
@@ -175,6 +179,7 @@ class FixedPointNetwork:
     zip_el: IntArray
     zip_share: FloatArray
     taps: TapData
+    qu: QuData
 
     @property
     def n_elements(self) -> int:
@@ -263,7 +268,11 @@ def _col(df: pd.DataFrame, name: str, default: float) -> FloatArray:
 
 
 def build_fixed_point(
-    net: Any, *, trafo_model: str = "t", tap_controls: Sequence[TapControl] = ()
+    net: Any,
+    *,
+    trafo_model: str = "t",
+    tap_controls: Sequence[TapControl] = (),
+    reactive_controls: Sequence[ReactivePowerControl] = (),
 ) -> FixedPointNetwork:
     """Build and factorise the admittance model of ``net`` (at the transformers' present
     tap positions) and the two-ports of every position of the controlled transformers.
@@ -402,6 +411,15 @@ def build_fixed_point(
         zip_el=zip_el,
         zip_share=np.ascontiguousarray(share_all[zip_el]),
         taps=taps,
+        qu=_qu_data(
+            net,
+            tuple(reactive_controls),
+            tables["sgen"][0],
+            pos_all,
+            base_mva,
+            n_other,
+            factors,
+        ),
     )
 
 
@@ -458,6 +476,154 @@ class TapControl:
         ``vm_set_pu +- (|tap_step_percent| / 200 + tol_pu)``."""
         half = abs(tap_step_percent) / 200.0 + tol_pu
         return cls(trafo, vm_set_pu - half, vm_set_pu + half, side)
+
+
+@dataclass(frozen=True)
+class ReactivePowerControl:
+    """A Q(U) characteristic of static generators (inverters): the reactive power each
+    listed sgen injects is a piecewise-linear function of its bus voltage, flat outside
+    the points, solved simultaneously with the power flow (the steady state of a local
+    Q(U) control; the profile's ``q_mvar`` of these sgens is replaced).
+
+    Attributes
+    ----------
+    sgens : tuple of int
+        pandapower sgen indices (each needs ``sn_mva`` > 0).
+    v_pu : tuple of float
+        Voltages of the characteristic's points, strictly increasing [pu].
+    q_per_sn : tuple of float
+        Injected reactive power at those points as a share of the sgen's ``sn_mva``
+        (positive: supplied, overexcited, raising the voltage; negative: absorbed)
+        [-], within -1 .. 1. For example ``v_pu=(0.93, 0.97, 1.03, 1.07)``,
+        ``q_per_sn=(0.436, 0, 0, -0.436)`` gives cos φ 0.9 at full output outside 0.93 /
+        1.07 pu and no reactive power between 0.97 and 1.03 pu (take the values of the
+        grid code that applies).
+    """
+
+    sgens: tuple[int, ...]
+    v_pu: tuple[float, ...]
+    q_per_sn: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        v = np.asarray(self.v_pu, dtype=float)
+        q = np.asarray(self.q_per_sn, dtype=float)
+        if len(v) < 2 or len(v) != len(q):
+            msg = "Q(U) characteristic: need two or more points, as many v_pu as q_per_sn"
+            raise InputError(msg)
+        if not (np.isfinite(v).all() and np.isfinite(q).all()):
+            msg = "Q(U) characteristic: points must be finite"
+            raise InputError(msg)
+        if (np.diff(v) <= 0).any() or v[0] <= 0:
+            msg = f"Q(U) characteristic: v_pu must be positive and increasing; got {self.v_pu}"
+            raise InputError(msg)
+        if (np.abs(q) > 1).any():
+            msg = f"Q(U) characteristic: q_per_sn must be within -1..1; got {self.q_per_sn}"
+            raise InputError(msg)
+        if not len(self.sgens):
+            msg = "Q(U) characteristic: no sgens given"
+            raise InputError(msg)
+        object.__setattr__(self, "sgens", tuple(int(i) for i in self.sgens))
+        object.__setattr__(self, "v_pu", tuple(float(x) for x in v))
+        object.__setattr__(self, "q_per_sn", tuple(float(x) for x in q))
+
+
+@dataclass(frozen=True)
+class QuData:
+    """Q(U)-controlled sgens for the kernel: stacked element index, characteristic
+    points (padded to the longest) with Q in per unit of the power base, and the
+    relaxation factor of their reactive power (see :func:`_qu_damping`)."""
+
+    sgen_ids: IntArray
+    element: IntArray
+    n_points: IntArray
+    v_pu: FloatArray
+    q_pu: FloatArray
+    damping: float
+
+
+def _qu_damping(
+    positions: IntArray, slopes: FloatArray, n_other: int, factors: tuple[Any, ...]
+) -> float:
+    """Relaxation factor of the Q(U) injections: ``2 / (2 + rho)``.
+
+    ``rho`` is the spectral radius of ``K^1/2 X K^1/2`` with ``X`` the reactive part of
+    ``Y_LL^-1`` between the controlled buses (how their voltages move with injected Q)
+    and ``K`` the steepest slope of each characteristic [pu Q / pu V]: the loop gain of
+    the Q(U) feedback. Undamped, the iteration diverges when it exceeds 1 (many inverters
+    behind one transformer); with this factor every error mode shrinks by at least
+    ``rho / (2 + rho)`` per iteration.
+    """
+    inside = positions < n_other
+    pos, k = positions[inside], slopes[inside]
+    if not len(pos) or not np.any(k > 0):
+        return 1.0
+    x = np.empty((len(pos), len(pos)))
+    for j, p in enumerate(pos):
+        e = np.zeros(n_other, dtype=np.complex128)
+        e[p] = 1.0
+        _lu_solve_inplace(e, *factors)
+        x[:, j] = e[pos].imag
+    root = np.sqrt(k)
+    g = root[:, None] * (0.5 * (x + x.T)) * root[None, :]
+    rho = float(np.max(np.abs(np.linalg.eigvalsh(g))))
+    return min(1.0, 2.0 / (2.0 + rho))
+
+
+def _qu_data(
+    net: Any,
+    controls: tuple[ReactivePowerControl, ...],
+    first_sgen: int,
+    el_pos: IntArray,
+    base_mva: float,
+    n_other: int,
+    factors: tuple[Any, ...],
+) -> QuData:
+    sg = net.sgen if "sgen" in net else pd.DataFrame(columns=["bus"])
+    ids: list[int] = []
+    rows: list[tuple[int, ReactivePowerControl, float]] = []
+    for ctl in controls:
+        for sid in ctl.sgens:
+            if sid in ids:
+                msg = f"sgen {sid} has two Q(U) characteristics"
+                raise InputError(msg)
+            if sid not in sg.index:
+                msg = f"Q(U) characteristic: sgen {sid} does not exist"
+                raise InputError(msg)
+            sn = (
+                float(pd.to_numeric(sg.at[sid, "sn_mva"], errors="coerce"))
+                if "sn_mva" in sg
+                else math.nan
+            )
+            if not (np.isfinite(sn) and sn > 0):
+                msg = (
+                    f"Q(U) characteristic: sgen {sid} needs its rated power sn_mva > 0 "
+                    f"(got {sn}); set net.sgen.sn_mva"
+                )
+                raise InputError(msg)
+            e = first_sgen + int(np.flatnonzero(sg.index == sid)[0])
+            if el_pos[e] < 0:
+                continue  # out of service or not energised: nothing to control
+            ids.append(int(sid))
+            rows.append((e, ctl, sn))
+    m = max((len(c.v_pu) for _, c, _ in rows), default=2)
+    v = np.zeros((len(rows), m))
+    q = np.zeros((len(rows), m))
+    for r, (_, ctl, sn) in enumerate(rows):
+        k = len(ctl.v_pu)
+        v[r, :k], q[r, :k] = ctl.v_pu, np.asarray(ctl.q_per_sn) * sn / base_mva
+        v[r, k:], q[r, k:] = v[r, k - 1], q[r, k - 1]
+    element = np.asarray([e for e, _, _ in rows], dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.abs(np.diff(q, axis=1) / np.diff(v, axis=1))
+    steepest = np.nan_to_num(slope, nan=0.0, posinf=0.0).max(axis=1) if len(rows) else q[:, 0]
+    return QuData(
+        sgen_ids=np.asarray(ids, dtype=np.int64),
+        element=element,
+        n_points=np.asarray([len(c.v_pu) for _, c, _ in rows], dtype=np.int64),
+        v_pu=v,
+        q_pu=q,
+        damping=_qu_damping(el_pos[element], steepest, n_other, factors),
+    )
 
 
 @dataclass(frozen=True)
@@ -663,6 +829,19 @@ def _abs2(z: complex) -> float:  # pragma: no cover - compiled
     return z.real * z.real + z.imag * z.imag
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _interp(x: float, xs: FloatArray, ys: FloatArray, m: int) -> float:  # pragma: no cover
+    """Piecewise-linear ``ys(xs)`` at ``x`` over the first ``m`` points, flat outside."""
+    if x <= xs[0]:
+        return float(ys[0])
+    if x >= xs[m - 1]:
+        return float(ys[m - 1])
+    for j in range(1, m):
+        if x <= xs[j]:
+            return float(ys[j - 1] + (ys[j] - ys[j - 1]) * (x - xs[j - 1]) / (xs[j] - xs[j - 1]))
+    return float(ys[m - 1])
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def _simulate_steps(
     p_el: FloatArray,
@@ -718,6 +897,12 @@ def _simulate_steps(
     max_control: int,
     tap_out: IntArray,
     unsettled: BoolArray,
+    qu_el: IntArray,
+    qu_npts: IntArray,
+    qu_v: FloatArray,
+    qu_q: FloatArray,
+    qu_out: FloatArray,
+    qu_damping: float,
     vm: FloatArray,
     va: FloatArray,
     line_i_ka: FloatArray,
@@ -751,6 +936,7 @@ def _simulate_steps(
     nan = np.nan
     n_seg = len(segments) - 1
     n_c = len(c_branch)
+    n_qu = len(qu_el)
     ctrl_of = np.full(n_br, -1, dtype=np.int64)
     for c in range(n_c):
         ctrl_of[c_branch[c]] = c
@@ -760,12 +946,16 @@ def _simulate_steps(
         v[n:] = v_slack
         s = np.empty(n_full, dtype=np.complex128)
         x = np.empty(n, dtype=np.complex128)
+        q_now = np.empty(n_qu)  # Q(U) injections in use, relaxed towards Q(|V|)
         for t in range(segments[k], segments[k + 1]):
             s[:] = 0.0
             for e in range(n_el):
                 ps = el_pos[e]
                 if ps >= 0:
                     s[ps] += el_coef[e] * complex(p_el[t, e], q_el[t, e])
+            for r in range(n_qu):  # Q(U) replaces the profile's reactive power
+                e = qu_el[r]
+                s[el_pos[e]] -= complex(0.0, el_coef[e] * q_el[t, e])
             for z in range(n_zip):  # the voltage-dependent part is added per iteration
                 e = zip_el[z]
                 ps = el_pos[e]
@@ -775,6 +965,8 @@ def _simulate_steps(
                     pz * (zip_share[z, 0] + zip_share[z, 1]),
                     qz * (zip_share[z, 2] + zip_share[z, 3]),
                 )
+            for r in range(n_qu):
+                q_now[r] = _interp(abs(v[el_pos[qu_el[r]]]), qu_v[r], qu_q[r], qu_npts[r])
             done = 0
             for control in range(max_control + 1):
                 converged = False
@@ -798,6 +990,11 @@ def _simulate_steps(
                                 qz * a * (zip_share[z, 2] + zip_share[z, 3] * a),
                             )
                             x[ps] -= (sz.conjugate() * vi) / _abs2(vi)
+                    for r in range(n_qu):  # injected Q: current -conj(-jQ) V / |V|^2
+                        ps = el_pos[qu_el[r]]
+                        if ps < n:
+                            vi = v[ps]
+                            x[ps] -= complex(0.0, q_now[r]) * vi / _abs2(vi)
                     for c in range(n_c):  # taps off the factorised position: -dY V
                         ip, ib = tap[c], c_base[c]
                         if ip != ib:
@@ -820,6 +1017,12 @@ def _simulate_steps(
                             dv = d
                         v[i] = vi
                     done += 1
+                    for r in range(n_qu):  # relax Q towards the characteristic
+                        q_new = _interp(abs(v[el_pos[qu_el[r]]]), qu_v[r], qu_q[r], qu_npts[r])
+                        dq = qu_damping * (q_new - q_now[r])
+                        q_now[r] += dq
+                        if dq * dq > dv:
+                            dv = dq * dq
                     if dv < tol2:
                         converged = True
                         break
@@ -849,6 +1052,8 @@ def _simulate_steps(
             iterations[t] = done
             for c in range(n_c):
                 tap_out[t, c] = tap[c]
+            for r in range(n_qu):
+                qu_out[t, r] = q_now[r] if done >= 0 else nan
             if done < 0:
                 v[:n] = w  # never warm-start the next step from a diverged state
                 for j in range(vm.shape[1]):
@@ -930,6 +1135,9 @@ def _simulate_steps(
                         ) * vt
                 vs = v[n + kk]
                 local = s[n + kk]
+                for r in range(n_qu):  # Q(U) of an sgen at the slack bus
+                    if el_pos[qu_el[r]] == n + kk:
+                        local -= complex(0.0, q_now[r])
                 for z in range(n_zip):
                     e = zip_el[z]
                     if el_pos[e] == n + kk:
@@ -1063,6 +1271,7 @@ def solve_fixed_point(
     v_last = np.empty(fp.n_other + fp.n_slack, dtype=np.complex128)
     tap_out = np.empty((n_t, n_c), dtype=np.int64)
     unsettled = np.zeros(n_t, dtype=bool)
+    qu_out = np.empty((n_t, len(fp.qu.element)))
     previous = numba.get_num_threads()
     numba.set_num_threads(_threads(threads))
     try:
@@ -1112,6 +1321,12 @@ def solve_fixed_point(
             MAX_CONTROL_ROUNDS if n_c else 0,
             tap_out,
             unsettled,
+            fp.qu.element,
+            fp.qu.n_points,
+            fp.qu.v_pu,
+            fp.qu.q_pu,
+            qu_out,
+            fp.qu.damping,
             *(out[name] for name in FIELDS),
             iterations,
         )
@@ -1119,6 +1334,8 @@ def solve_fixed_point(
         numba.set_num_threads(previous)
     if not angles:
         del out["va_degree"]
+    if len(fp.qu.element):
+        out["sgen_q_mvar"] = qu_out * fp.base_mva
     if n_c:
         out["trafo_tap_pos"] = (tap_out + td.tap_min).astype(np.float64)
         out["tap_unsettled"] = unsettled.astype(np.float64)

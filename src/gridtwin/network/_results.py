@@ -436,6 +436,10 @@ class PowerFlowResult:
         Transformers under tap control (``simulate(..., tap_controls=...)``).
     trafo_tap_pos : numpy.ndarray, shape (T, n_controlled), or None
         Their tap position at every step.
+    q_control_sgen_ids : numpy.ndarray of int64, or None
+        sgens under a Q(U) characteristic (``simulate(..., reactive_controls=...)``).
+    sgen_q_mvar : numpy.ndarray, shape (T, n_controlled), or None
+        Their injected reactive power at every step [Mvar] (positive: supplied).
     name : str
         Grid name.
     notes : tuple of str
@@ -466,6 +470,8 @@ class PowerFlowResult:
     iterations: IntArray | None = None
     tap_trafo_ids: IntArray | None = None
     trafo_tap_pos: FloatArray | None = None
+    q_control_sgen_ids: IntArray | None = None
+    sgen_q_mvar: FloatArray | None = None
     name: str = "grid"
     notes: tuple[str, ...] = field(default=())
     step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))
@@ -774,6 +780,10 @@ class PowerFlowStatistics:
         Transformers under tap control (``simulate(..., tap_controls=...)``).
     trafo_tap_pos : numpy.ndarray, shape (T, n_controlled), or None
         Their tap position at every step.
+    q_control_sgen_ids : numpy.ndarray of int64, or None
+        sgens under a Q(U) characteristic (``simulate(..., reactive_controls=...)``).
+    sgen_q_mvar : numpy.ndarray, shape (T, n_controlled), or None
+        Their injected reactive power at every step [Mvar] (positive: supplied).
     """
 
     time_utc: pd.DatetimeIndex
@@ -810,6 +820,8 @@ class PowerFlowStatistics:
     voltage_counts: tuple[SimulatedVoltageCounts, ...] = field(default=())
     tap_trafo_ids: IntArray | None = None
     trafo_tap_pos: FloatArray | None = None
+    q_control_sgen_ids: IntArray | None = None
+    sgen_q_mvar: FloatArray | None = None
 
     @property
     def n_steps(self) -> int:

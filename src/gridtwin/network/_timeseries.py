@@ -48,6 +48,7 @@ from gridtwin.errors import ConvergenceError, InputError
 from gridtwin.network._fixedpoint import (
     MAX_CONTROL_ROUNDS,
     FixedPointNetwork,
+    ReactivePowerControl,
     TapControl,
     WarmStart,
     build_fixed_point,
@@ -487,6 +488,7 @@ class _Chunk:
     fallback: int
     iterations: IntArray | None = None  # fixed point only
     taps: FloatArray | None = None  # fixed point with tap controls: (steps, n_controlled)
+    sgen_q: FloatArray | None = None  # fixed point with Q(U): (steps, n_controlled) [Mvar]
 
 
 @dataclass(frozen=True)
@@ -605,9 +607,15 @@ class _FixedPointEngine:
         *,
         max_iterations: int,
         tap_controls: Sequence[TapControl] = (),
+        reactive_controls: Sequence[ReactivePowerControl] = (),
     ) -> _FixedPointEngine:
         try:
-            fp = build_fixed_point(model.net, trafo_model=o.trafo_model, tap_controls=tap_controls)
+            fp = build_fixed_point(
+                model.net,
+                trafo_model=o.trafo_model,
+                tap_controls=tap_controls,
+                reactive_controls=reactive_controls,
+            )
         except InputError as exc:
             msg = f"{model.source}: {exc}"
             raise InputError(msg) from exc
@@ -640,6 +648,7 @@ class _FixedPointEngine:
             angles=self.options.angles,
         )
         taps = fields.pop("trafo_tap_pos", None)
+        sgen_q = fields.pop("sgen_q_mvar", None)
         unsettled = fields.pop("tap_unsettled", None)
         if unsettled is not None and unsettled.any():
             self.unsettled_steps += int(unsettled.sum())
@@ -647,12 +656,20 @@ class _FixedPointEngine:
                 self.first_unsettled = int(_row_positions(rows)[np.argmax(unsettled > 0)])
         failed = np.flatnonzero(iterations < 0).astype(np.int64)
         if not failed.size:
-            return _Chunk(fields, failed, "", 0, iterations, taps)
+            return _Chunk(fields, failed, "", 0, iterations, taps, sgen_q)
         reason = f"no convergence within {self.max_iterations} fixed-point iterations"
-        if len(fp.zip_el) or taps is not None:  # power-grid-model has neither
-            why = "tap control" if taps is not None else "voltage-dependent loads"
-            message = f"{reason} ({why}: no fallback)"
-            return _Chunk(fields, failed, message, 0, iterations, taps)
+        why = [
+            name
+            for name, used in (
+                ("voltage-dependent loads", len(fp.zip_el) > 0),
+                ("tap control", taps is not None),
+                ("Q(U) control", sgen_q is not None),
+            )
+            if used
+        ]
+        if why:  # power-grid-model has none of these: no fallback
+            message = f"{reason} ({', '.join(why)}: no Newton-Raphson fallback)"
+            return _Chunk(fields, failed, message, 0, iterations, taps, sgen_q)
         if self._fallback is None:
             self._fallback = _PgmEngine.build(self.model, self.prof, self.options, "newton_raphson")
         again = self._fallback.solve(_row_positions(rows)[failed])
@@ -742,6 +759,7 @@ def simulate(
     keep: Literal["full"] = "full",
     statistics: StatisticsSpec | None = None,
     tap_controls: Sequence[TapControl] | None = None,
+    reactive_controls: Sequence[ReactivePowerControl] | None = None,
 ) -> PowerFlowResult: ...
 
 
@@ -766,6 +784,7 @@ def simulate(
     keep: Literal["summary"],
     statistics: StatisticsSpec | None = None,
     tap_controls: Sequence[TapControl] | None = None,
+    reactive_controls: Sequence[ReactivePowerControl] | None = None,
 ) -> PowerFlowStatistics: ...
 
 
@@ -789,6 +808,7 @@ def simulate(
     keep: Keep = "full",
     statistics: StatisticsSpec | None = None,
     tap_controls: Sequence[TapControl] | None = None,
+    reactive_controls: Sequence[ReactivePowerControl] | None = None,
 ) -> PowerFlowResult | PowerFlowStatistics:
     """Run a power flow for every (selected) profile step.
 
@@ -860,6 +880,10 @@ def simulate(
         On-load tap changers that keep a bus voltage in a band (fixed point only; see
         :class:`~gridtwin.network.TapControl` and :func:`tap_controls_from_net`). The
         tap positions per step are in ``trafo_tap_pos`` of the result.
+    reactive_controls : sequence of ReactivePowerControl, optional
+        Q(U) characteristics of sgens (fixed point only; see
+        :class:`~gridtwin.network.ReactivePowerControl`). Their reactive power per step
+        is in ``sgen_q_mvar`` of the result.
 
     Returns
     -------
@@ -895,10 +919,11 @@ def simulate(
         raise InputError(msg)
     chosen = _choose_method(method, symmetric)
     controls = tuple(tap_controls or ())
-    if controls and chosen != "fixed_point":
+    q_controls = tuple(reactive_controls or ())
+    if (controls or q_controls) and chosen != "fixed_point":
         msg = (
-            "tap_controls need the fixed-point solver: a balanced run with "
-            "method='auto' or 'fixed_point'"
+            "tap_controls and reactive_controls need the fixed-point solver: a balanced "
+            "run with method='auto' or 'fixed_point'"
         )
         raise InputError(msg)
     report = validate(model, prof, solver="fixed_point" if chosen == "fixed_point" else "pgm")
@@ -926,6 +951,7 @@ def simulate(
                 max_iterations if max_iterations is not None else FIXED_POINT_MAX_ITERATIONS
             ),
             tap_controls=controls,
+            reactive_controls=q_controls,
         )
     else:
         engine = _PgmEngine.build(model, prof, options, chosen)
@@ -968,6 +994,8 @@ def simulate(
     messages: list[str] = []
     tap_ids = np.asarray([c.trafo for c in controls], dtype=np.int64)
     tap_pos = np.full((n_t, len(controls)), np.nan) if controls else None
+    qu_ids = engine.fp.qu.sgen_ids if isinstance(engine, _FixedPointEngine) else None
+    sgen_q = np.full((n_t, len(qu_ids)), np.nan) if q_controls and qu_ids is not None else None
     fallback = 0
 
     def job(start: int) -> _Chunk:
@@ -1015,6 +1043,8 @@ def simulate(
             chunk = solved.fields
             if tap_pos is not None and solved.taps is not None:
                 tap_pos[start : start + n_c] = solved.taps
+            if sgen_q is not None and solved.sgen_q is not None:
+                sgen_q[start : start + n_c] = solved.sgen_q
             if stats is not None:
                 stats.add(start, chunk, ok)
             else:
@@ -1060,6 +1090,8 @@ def simulate(
         summary = stats.finish(time_utc, name=model.name, notes=notes, step_duration=step_len)
         if tap_pos is not None:
             summary = replace(summary, tap_trafo_ids=tap_ids, trafo_tap_pos=tap_pos)
+        if sgen_q is not None:
+            summary = replace(summary, q_control_sgen_ids=qu_ids, sgen_q_mvar=sgen_q)
         return summary
     if full is None:  # no steps selected
         full = _FullSink(0, engine.solve(np.zeros(0, dtype=np.int64)).fields)
@@ -1085,6 +1117,8 @@ def simulate(
         iterations=full.iterations,
         tap_trafo_ids=tap_ids if tap_pos is not None else None,
         trafo_tap_pos=tap_pos,
+        q_control_sgen_ids=qu_ids if sgen_q is not None else None,
+        sgen_q_mvar=sgen_q,
         symmetric=symmetric,
         name=model.name,
         notes=tuple(notes),

@@ -298,7 +298,13 @@ def add_pv(
     for bus in buses:
         idx = int(
             pp.create_sgen(
-                net, bus, p_mw=kwp / 1000.0, q_mvar=0.0, name=f"rooftop PV bus {bus}", type="PV"
+                net,
+                bus,
+                p_mw=kwp / 1000.0,
+                q_mvar=0.0,
+                sn_mva=kwp / 1000.0,  # inverter rated at the peak power
+                name=f"rooftop PV bus {bus}",
+                type="PV",
             )
         )
         new_p[idx] = shape * kwp / 1000.0
