@@ -20,6 +20,10 @@ NUMBA threads set to 1, one after the other (never two engines at once):
     time, peak memory; a two-week run with the full results streamed to Parquet; loading
     time (SimBench CSV and cache) reported separately; pandapower (96 steps) and bare
     PGM (two weeks, 2 threads) on the same grid, extrapolated;
+(f) with ``--oltc``: the MV grid-year with loads x3 (``--oltc-load-factor``) and SimBench's
+    on-load tap changers regulated (``autoTap``), gridtwin's fixed point against
+    pandapower ``run_timeseries`` with ``DiscreteTapControl`` (672 steps, extrapolated),
+    tap positions and voltages compared step by step;
 accuracy: max |dvm| of gridtwin (and bare PGM) vs pandapower on the steps pandapower ran.
 
 Loading a SimBench grid from the CSVs in the simbench wheel takes seconds (LV/MV) to
@@ -497,11 +501,78 @@ def worker_big(p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _oltc_profiles(model: Any, n: int, factor: float) -> Any:
+    """The first ``n`` steps with every load multiplied by ``factor``."""
+    from gridtwin.network import Profiles
+
+    prof = model.profiles
+    frames = {
+        name: frame.iloc[:n] * (factor if name.startswith("load") else 1.0)
+        for name, frame in prof.frames().items()
+        if frame.shape[1]
+    }
+    return Profiles.from_frames(prof.time_utc[:n], **frames)
+
+
+def worker_oltc(p: dict[str, Any]) -> dict[str, Any]:
+    """(f) SimBench's on-load tap changers (autoTap) regulated through the year, loads
+    scaled so that they act: gridtwin's fixed point or pandapower's run_timeseries with
+    DiscreteTapControl (first steps, extrapolated)."""
+    from gridtwin.network import simulate, tap_controls_from_net
+
+    warnings.simplefilter("ignore")
+    model, _ = load_model(p["code"], p["cache_dir"])
+    controls = tap_controls_from_net(model.net)
+    n = p["steps"] or model.profiles.n_steps
+    prof = _oltc_profiles(model, n, p["load_factor"])
+    out: dict[str, Any] = {"engine": p["engine"], "steps": n, "controls": len(controls)}
+    if p["engine"] == "gridtwin":
+        simulate(model, _oltc_profiles(model, 96, p["load_factor"]), tap_controls=controls)
+        t, res = timed(lambda: simulate(model, prof, tap_controls=controls), p["reps"])
+        taps = res.trafo_tap_pos
+        out.update(t)
+        out["tap_operations"] = int(np.abs(np.diff(taps, axis=0)).sum())
+        out["positions_used"] = sorted({int(x) for x in np.unique(taps)})
+        out["vm_file"] = save_array(p["out_dir"], "oltc-gridtwin-vm", res.vm_pu[: p["compare"]])
+        out["tap_file"] = save_array(p["out_dir"], "oltc-gridtwin-tap", taps[: p["compare"]])
+        return out
+    from pandapower.control import ConstControl, DiscreteTapControl
+    from pandapower.timeseries import DFData, OutputWriter, run_timeseries
+
+    net = model.copy_net()
+    net.trafo.loc[[c.trafo for c in controls], "tap_changer_type"] = "Ratio"
+    for c in controls:
+        DiscreteTapControl(net, c.trafo, c.vm_lower_pu, c.vm_upper_pu, side=c.side)
+    for name, frame in prof.frames().items():
+        table, _, column = name.partition("_")
+        data = frame.reset_index(drop=True)
+        cols = [int(x) for x in data.columns]
+        data.columns = cols
+        ConstControl(
+            net, table, column, element_index=cols, data_source=DFData(data), profile_name=cols
+        )
+    ow = OutputWriter(
+        net,
+        time_steps=range(n),
+        output_path=None,
+        log_variables=[("res_bus", "vm_pu"), ("trafo", "tap_pos")],
+    )
+    c0, t0 = time.process_time(), time.perf_counter()
+    run_timeseries(net, time_steps=range(n), calculate_voltage_angles=True, verbose=False)
+    out.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0)
+    vm = _relabel(ow.output["res_bus.vm_pu"], net.bus.index).to_numpy()
+    taps = ow.output["trafo.tap_pos"][[c.trafo for c in controls]].to_numpy()
+    out["vm_file"] = save_array(p["out_dir"], "oltc-pandapower-vm", vm)
+    out["tap_file"] = save_array(p["out_dir"], "oltc-pandapower-tap", taps)
+    return out
+
+
 WORKERS = {
     "gridtwin": worker_gridtwin,
     "pgm": worker_pgm,
     "pandapower": worker_pandapower,
     "big": worker_big,
+    "oltc": worker_oltc,
 }
 
 
@@ -724,7 +795,74 @@ def report(res: dict[str, Any]) -> str:
         rows += grid_rows(label, r, lv=label == "LV")
     if res.get("big"):
         rows += big_rows(res["big"])
+    if res.get("oltc"):
+        rows += oltc_rows(res["oltc"])
     return "\n".join(rows)
+
+
+def oltc_rows(r: dict[str, Any]) -> list[str]:
+    g, pp_ = r["gridtwin"], r["pandapower"]
+    rows = [
+        f"[OLTC] {r['code']}, loads x{r['load_factor']:g}, {g['controls']} tap controls "
+        f"(SimBench autoTap), {g['steps']:,} steps, one core"
+    ]
+    rows.append(_row("  gridtwin FP with tap control", f"{g['cpu_s']:.2f} s ({g['wall_s']:.2f})"))
+    rows.append(
+        _row(
+            f"  pandapower + DiscreteTapControl ({pp_['steps']} steps, extrapolated)",
+            f"{r['pandapower_year_s']:.0f} s",
+        )
+    )
+    rows.append(_row("  speed-up gridtwin vs pandapower", f"{r['speedup']:.0f}x"))
+    rows.append(
+        _row(
+            f"  tap positions equal to pandapower ({pp_['steps']} steps)",
+            "yes" if r["taps_equal"] else "no",
+            "",
+            _status(r["taps_equal"]),
+        )
+    )
+    rows.append(
+        _row(
+            f"  max |dvm| vs pandapower ({pp_['steps']} steps)",
+            f"{r['max_dvm']:.1e} pu",
+            f"<= {TARGET_DVM_PU:g}",
+            _status(r["max_dvm"] <= TARGET_DVM_PU),
+        )
+    )
+    rows.append(
+        _row("  tap operations over the steps (all transformers)", f"{g['tap_operations']}")
+    )
+    return rows
+
+
+def bench_oltc(
+    n: int | None, pp_steps: int, factor: float, cache_dir: str | None, out_dir: str, timeout: float
+) -> dict[str, Any]:
+    base = {
+        "code": MV_CODE,
+        "cache_dir": cache_dir,
+        "out_dir": out_dir,
+        "load_factor": factor,
+        "compare": pp_steps,
+        "reps": 1 if n else 3,
+    }
+    print(f"{MV_CODE}: gridtwin with tap control ...", flush=True)
+    g = run_worker("oltc", {**base, "engine": "gridtwin", "steps": n}, timeout)
+    print(f"{MV_CODE}: pandapower with DiscreteTapControl, {pp_steps} steps ...", flush=True)
+    pp_ = run_worker("oltc", {**base, "engine": "pandapower", "steps": pp_steps}, timeout)
+    year = pp_["cpu_s"] / pp_steps * g["steps"]
+    taps_g, taps_p = np.load(g["tap_file"]), np.load(pp_["tap_file"])
+    return {
+        "code": MV_CODE,
+        "load_factor": factor,
+        "gridtwin": g,
+        "pandapower": pp_,
+        "pandapower_year_s": year,
+        "speedup": year / g["cpu_s"],
+        "taps_equal": bool(np.array_equal(taps_g[:pp_steps], taps_p)),
+        "max_dvm": max_dvm(g["vm_file"], pp_["vm_file"]),
+    }
 
 
 def bench_grid(
@@ -854,6 +992,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, help="repeats of each timed run (median)")
     ap.add_argument("--grids", default="LV,MV", help="LV and/or MV")
     ap.add_argument("--big", action="store_true", help="also the 9,099-bus MV+LV grid-year")
+    ap.add_argument(
+        "--oltc", action="store_true", help="also the MV grid-year with its tap changers regulated"
+    )
+    ap.add_argument(
+        "--oltc-load-factor", type=float, default=3.0, help="load scaling of the OLTC run"
+    )
     ap.add_argument("--big-steps", type=int, default=None, help="steps of the big run")
     ap.add_argument(
         "--big-short-steps",
@@ -909,6 +1053,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.big:
             res["big"] = bench_big(args, cache_dir, out_dir, timeout)
+        if args.oltc:
+            res["oltc"] = bench_oltc(
+                n, 96 if quick else 672, args.oltc_load_factor, cache_dir, out_dir, timeout
+            )
         res = _strip_files(res)
     table = report(res)
     res["table"] = table.splitlines()

@@ -25,6 +25,7 @@ def test_quick_grid_benchmark_runs_and_agrees_with_pandapower(tmp_path: Path) ->
             sys.executable,
             str(SCRIPT),
             "--quick",
+            "--oltc",
             "--out",
             str(out),
             "--cache-dir",
@@ -56,5 +57,8 @@ def test_quick_grid_benchmark_runs_and_agrees_with_pandapower(tmp_path: Path) ->
         for key, dvm in r["max_dvm_vs_pandapower"].items():
             assert dvm <= 1e-6, (label, key)
     assert "speed-up gridtwin FP vs pandapower" in proc.stdout
+    assert res["oltc"]["taps_equal"] is True
+    assert res["oltc"]["max_dvm"] <= 1e-6
+    assert res["oltc"]["gridtwin"]["tap_operations"] > 0
     assert "gridtwin FP (default) / fastest bare PGM method" in proc.stdout
     assert "max |dvm| gridtwin NR vs pandapower" in proc.stdout
