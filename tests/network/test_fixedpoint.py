@@ -249,3 +249,22 @@ def test_build_does_not_touch_the_net() -> None:
     before = pp.to_json(net)
     build_fixed_point(net)
     assert pp.to_json(net) == before
+
+
+@pytest.mark.slow
+def test_fixed_point_on_the_9099_bus_grid_matches_pandapower() -> None:
+    """The MV+LV SimBench grid (112 transformers, open MV rings): a day in streaming mode
+    and three of its steps against pandapower."""
+    model = simbench_model("1-MVLV-semiurb-all-0-sw")
+    prof = model.profiles
+    assert prof is not None
+    steps = [0, 47, 95]
+    res = simulate(model, steps=steps, method="fixed_point", threading=0)
+    assert res.converged.all()
+    worst = _worst_vs_pandapower(model, prof, res, steps, tolerance_mva=1e-10)
+    assert worst["vm_pu"] <= 1e-8, worst
+    assert worst["line_loading_percent"] <= 1e-5, worst
+    assert worst["trafo_loading_percent"] <= 1e-5, worst
+    stats = simulate(model, steps=slice(0, 96), keep="summary", threading=0)
+    assert stats.converged.all()
+    assert stats.vm_min_pu[~np.isnan(stats.vm_min_pu)].min() > 0.9
