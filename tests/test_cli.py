@@ -173,6 +173,7 @@ def test_demo_runs() -> None:
     out = runner.invoke(app, ["demo"])
     assert out.exit_code == 0, out.output
     assert "TOTAL" in out.output
+    assert "Rooftop PV, without and with Q(U)" in out.output
 
 
 def test_bill_lines_to_parquet(data_file: Path, tmp_path: Path) -> None:
