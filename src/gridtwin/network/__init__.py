@@ -40,11 +40,18 @@ from gridtwin.network._timeseries import (
     simulate,
     tap_controls_from_net,
 )
-from gridtwin.network._validate import UNSUPPORTED_TABLES, Issue, ValidationReport, validate
+from gridtwin.network._validate import (
+    FIXED_POINT_ONLY_TABLES,
+    UNSUPPORTED_TABLES,
+    Issue,
+    ValidationReport,
+    validate,
+)
 
 __all__ = [
     "CHUNK_BUDGET_BYTES",
     "DEFAULT_CHUNK_STEPS",
+    "FIXED_POINT_ONLY_TABLES",
     "PROFILE_FIELDS",
     "UNSUPPORTED_TABLES",
     "Issue",

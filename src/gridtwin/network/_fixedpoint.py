@@ -35,6 +35,11 @@ voltage outside its band moves the tap one position, as pandapower's
 ``DiscreteTapControl`` does. Tap positions carry from step to step, so such runs solve
 their steps in sequence.
 
+Three-winding transformers are pandapower's too: three two-winding branches (HV -> star,
+star -> MV, star -> LV) around an auxiliary star bus, solved like any other branch; their
+results are the currents at the three external terminals and pandapower's current-based
+loading (the largest of ``i_<side>_ka * vn_<side>_kv * sqrt(3) / sn_<side>_mva``).
+
 Voltage-controlled (PV) generators are not handled (validation refuses them).
 """
 
@@ -118,7 +123,10 @@ class FixedPointNetwork:
         Position of each pandapower bus (``net.bus`` order).
     branch_f, branch_t : numpy.ndarray of int64
         Positions of the from/to buses of every line, then every transformer
-        (pandapower order; transformers from the HV side).
+        (pandapower order; transformers from the HV side), then the three branches of
+        the three-winding transformers as pandapower builds them around an auxiliary
+        star bus: HV -> star of every trafo3w, then star -> MV of every trafo3w, then
+        star -> LV of every trafo3w.
     y_ff, y_ft, y_tf, y_tt : numpy.ndarray of complex
         Their two-port admittances [pu] (zero when out of service).
     kv_f, kv_t : numpy.ndarray
@@ -129,6 +137,10 @@ class FixedPointNetwork:
         ``max_i_ka * df * parallel`` per line [kA].
     trafo_vn_hv_kv, trafo_vn_lv_kv, trafo_rating_mva : numpy.ndarray
         Per transformer: rated voltages [kV] and ``sn_mva * parallel * df`` [MVA].
+    trafo3w_loading_per_ka : numpy.ndarray, shape (n_trafo3w, 3)
+        Per three-winding transformer and side (HV, MV, LV): the loading [%] per kA of
+        terminal current, ``vn_<side>_kv * sqrt(3) / sn_<side>_mva * 100``
+        (pandapower's ``trafo_loading="current"``).
     ext_grid_slack : numpy.ndarray of int64
         For each ext_grid its slack index (``-1`` out of service).
     ext_grid_share : numpy.ndarray
@@ -171,6 +183,7 @@ class FixedPointNetwork:
     trafo_vn_hv_kv: FloatArray
     trafo_vn_lv_kv: FloatArray
     trafo_rating_mva: FloatArray
+    trafo3w_loading_per_ka: FloatArray
     ext_grid_slack: IntArray
     ext_grid_share: FloatArray
     tables: dict[str, tuple[int, int]]
@@ -185,6 +198,16 @@ class FixedPointNetwork:
     def n_elements(self) -> int:
         """Stacked load, sgen and storage elements."""
         return len(self.el_pos)
+
+    @property
+    def n_trafo3w(self) -> int:
+        """Three-winding transformers (three branches each, after the transformers)."""
+        return len(self.trafo3w_loading_per_ka)
+
+    @property
+    def n_trafo(self) -> int:
+        """Two-winding transformers."""
+        return len(self.branch_f) - self.n_line - 3 * self.n_trafo3w
 
 
 def _internal_case(
@@ -326,15 +349,16 @@ def build_fixed_point(
         rows.data.astype(np.complex128),
     )
 
-    # branches: lines then transformers, as pandapower orders them in its case
+    # branches: lines, transformers, then the three-winding transformers' three branches
+    # (all HV -> star, all star -> MV, all star -> LV), as pandapower orders them
     branch = ppc["branch"]
     ranges = lookups["branch"] if isinstance(lookups["branch"], dict) else {}
     sel_parts: list[IntArray] = []
     counts = {}
-    for table in ("line", "trafo"):
+    for table, per_row in (("line", 1), ("trafo", 1), ("trafo3w", 3)):
         n_el = len(net[table]) if table in net else 0
         start, stop = ranges.get(table, (0, 0))
-        if stop - start != n_el:
+        if stop - start != per_row * n_el:
             msg = f"pandapower's case has {stop - start} {table} branches for {n_el} rows"
             raise InputError(msg)
         sel_parts.append(np.arange(start, stop, dtype=np.int64))
@@ -378,9 +402,16 @@ def build_fixed_point(
 
     taps = _tap_data(net, work, ppc, branch[sel], counts["line"], controls, pos, f, t, on)
     line, tr = net.line, net.trafo
-    with np.errstate(invalid="ignore"):
+    t3 = net.get("trafo3w", None)
+    t3 = t3 if isinstance(t3, pd.DataFrame) else pd.DataFrame()
+    with np.errstate(invalid="ignore", divide="ignore"):
         i_max = _col(line, "max_i_ka", np.nan) * _col(line, "df", 1.0) * _col(line, "parallel", 1)
         rating = _col(tr, "sn_mva", np.nan) * _col(tr, "parallel", 1) * _col(tr, "df", 1.0)
+        # pandapower's res_trafo3w loading: no parallel / df for three-winding units
+        t3_per_ka = np.zeros((len(t3), 3))
+        for k, side in enumerate(("hv", "mv", "lv")):
+            vn_kv, sn_mva = _col(t3, f"vn_{side}_kv", np.nan), _col(t3, f"sn_{side}_mva", np.nan)
+            t3_per_ka[:, k] = vn_kv * math.sqrt(3.0) / sn_mva * 100.0
     return FixedPointNetwork(
         base_mva=base_mva,
         n_other=n_other,
@@ -403,6 +434,7 @@ def build_fixed_point(
         trafo_vn_hv_kv=_col(tr, "vn_hv_kv", np.nan),
         trafo_vn_lv_kv=_col(tr, "vn_lv_kv", np.nan),
         trafo_rating_mva=rating,
+        trafo3w_loading_per_ka=np.ascontiguousarray(t3_per_ka, dtype=np.float64),
         ext_grid_slack=eg_slack,
         ext_grid_share=eg_share,
         tables=tables,
@@ -876,6 +908,7 @@ def _simulate_steps(
     vn_hv: FloatArray,
     vn_lv: FloatArray,
     rating: FloatArray,
+    t3_per_ka: FloatArray,
     eg_slack: IntArray,
     eg_share: FloatArray,
     base_mva: float,
@@ -911,6 +944,10 @@ def _simulate_steps(
     tr_i_hv_ka: FloatArray,
     tr_i_lv_ka: FloatArray,
     tr_loading: FloatArray,
+    t3_i_hv_ka: FloatArray,
+    t3_i_mv_ka: FloatArray,
+    t3_i_lv_ka: FloatArray,
+    t3_loading: FloatArray,
     eg_p_mw: FloatArray,
     eg_q_mvar: FloatArray,
     p_loss_mw: FloatArray,
@@ -922,14 +959,21 @@ def _simulate_steps(
     The rows ``segments[k] .. segments[k + 1] - 1`` form segment ``k``; segments run in
     parallel, the steps of one segment in sequence, each starting from the previous
     step's solution (the first from ``w``, or from ``v_init`` for segment 0 when
-    ``use_init``). ``v_last`` receives the voltages of the last row."""
+    ``use_init``). ``v_last`` receives the voltages of the last row.
+
+    The last ``3 * n_t3`` branches are the three-winding transformers' (HV -> star,
+    star -> MV, star -> LV blocks, ``n_t3 = t3_loading.shape[1]``): their terminal
+    currents go to ``t3_i_*_ka`` and their loading (``t3_per_ka`` times the current,
+    largest side) to ``t3_loading``."""
     n_t = p_el.shape[0]
     n_el = p_el.shape[1]
     n = len(w)
     n_full = n + len(v_slack)
     n_zip = len(zip_el)
     n_br = len(f_pos)
-    n_tr = n_br - n_line
+    n_t3 = t3_loading.shape[1]
+    n_tr = n_br - n_line - 3 * n_t3
+    n_2w = n_line + n_tr  # branches before the three-winding transformers'
     want_va = va.shape[0] > 0
     tol2 = tol * tol
     c_ka = base_mva / math.sqrt(3.0)
@@ -1068,6 +1112,11 @@ def _simulate_steps(
                     tr_i_hv_ka[t, b] = nan
                     tr_i_lv_ka[t, b] = nan
                     tr_loading[t, b] = nan
+                for b in range(n_t3):
+                    t3_i_hv_ka[t, b] = nan
+                    t3_i_mv_ka[t, b] = nan
+                    t3_i_lv_ka[t, b] = nan
+                    t3_loading[t, b] = nan
                 for g in range(len(eg_slack)):
                     eg_p_mw[t, g] = nan
                     eg_q_mvar[t, g] = nan
@@ -1104,13 +1153,29 @@ def _simulate_steps(
                     line_i_ka[t, b] = i_ka
                     line_loading[t, b] = i_ka / i_max_ka[b] * 100.0
                     line_p_mw[t, b] = pf
-                else:
+                elif b < n_2w:
                     r = b - n_line
                     tr_i_hv_ka[t, r] = i_f
                     tr_i_lv_ka[t, r] = i_t
                     tr_loading[t, r] = (
                         max(i_f * vn_hv[r], i_t * vn_lv[r]) * math.sqrt(3.0) / rating[r] * 100.0
                     )
+                else:  # a three-winding transformer's branch: its external terminal
+                    r = b - n_2w
+                    if r < n_t3:
+                        t3_i_hv_ka[t, r] = i_f
+                    elif r < 2 * n_t3:
+                        t3_i_mv_ka[t, r - n_t3] = i_t
+                    else:
+                        t3_i_lv_ka[t, r - 2 * n_t3] = i_t
+            for r in range(n_t3):  # pandapower's max over the sides (NaN wins)
+                ld_h = t3_i_hv_ka[t, r] * t3_per_ka[r, 0]
+                ld_m = t3_i_mv_ka[t, r] * t3_per_ka[r, 1]
+                ld_l = t3_i_lv_ka[t, r] * t3_per_ka[r, 2]
+                if math.isnan(ld_h) or math.isnan(ld_m) or math.isnan(ld_l):
+                    t3_loading[t, r] = nan
+                else:
+                    t3_loading[t, r] = max(ld_h, ld_m, ld_l)
             p_loss_mw[t] = loss
             for g in range(len(eg_slack)):
                 kk = eg_slack[g]
@@ -1165,6 +1230,10 @@ FIELDS = (
     "trafo_i_hv_ka",
     "trafo_i_lv_ka",
     "trafo_loading_percent",
+    "trafo3w_i_hv_ka",
+    "trafo3w_i_mv_ka",
+    "trafo3w_i_lv_ka",
+    "trafo3w_loading_percent",
     "ext_grid_p_mw",
     "ext_grid_q_mvar",
     "p_loss_mw",
@@ -1238,7 +1307,7 @@ def solve_fixed_point(
     """
     n_t = p_w.shape[0]
     n_bus, n_line = len(fp.bus_pos), fp.n_line
-    n_tr, n_eg = len(fp.branch_f) - n_line, len(fp.ext_grid_slack)
+    n_tr, n_t3, n_eg = fp.n_trafo, fp.n_trafo3w, len(fp.ext_grid_slack)
     out = {
         "vm_pu": np.empty((n_t, n_bus)),
         "va_degree": np.empty((n_t if angles else 0, n_bus)),
@@ -1248,6 +1317,10 @@ def solve_fixed_point(
         "trafo_i_hv_ka": np.empty((n_t, n_tr)),
         "trafo_i_lv_ka": np.empty((n_t, n_tr)),
         "trafo_loading_percent": np.empty((n_t, n_tr)),
+        "trafo3w_i_hv_ka": np.empty((n_t, n_t3)),
+        "trafo3w_i_mv_ka": np.empty((n_t, n_t3)),
+        "trafo3w_i_lv_ka": np.empty((n_t, n_t3)),
+        "trafo3w_loading_percent": np.empty((n_t, n_t3)),
         "ext_grid_p_mw": np.empty((n_t, n_eg)),
         "ext_grid_q_mvar": np.empty((n_t, n_eg)),
         "p_loss_mw": np.empty(n_t),
@@ -1300,6 +1373,7 @@ def solve_fixed_point(
             fp.trafo_vn_hv_kv,
             fp.trafo_vn_lv_kv,
             fp.trafo_rating_mva,
+            fp.trafo3w_loading_per_ka,
             fp.ext_grid_slack,
             fp.ext_grid_share,
             fp.base_mva,

@@ -5,7 +5,10 @@ Conventions follow pandapower's ``res_*`` tables: ``vm_pu``, ``va_degree`` (incl
 transformer phase shifts), line ``i_ka`` is the larger of both ends and
 ``loading_percent = i_ka / (max_i_ka * df * parallel) * 100``; transformer loading is
 current based, ``max(i_hv_ka * vn_hv_kv, i_lv_ka * vn_lv_kv) * sqrt(3) / sn_mva / parallel
-/ df * 100`` (pandapower's default ``trafo_loading="current"``). Steps that did not
+/ df * 100`` (pandapower's default ``trafo_loading="current"``); a three-winding
+transformer's (``trafo3w``, balanced fixed-point runs only) is the largest of
+``i_<side>_ka * vn_<side>_kv * sqrt(3) / sn_<side>_mva * 100`` over its HV, MV and LV
+terminals, as pandapower's ``res_trafo3w.loading_percent``. Steps that did not
 converge hold NaN everywhere (``p_loss_mw`` included) and ``converged=False``. Buses that
 are not energised hold NaN voltages.
 
@@ -65,6 +68,8 @@ ChunkArrays = Mapping[str, FloatArray]
 Series = tuple[str, str, IntArray, FloatArray]
 
 PARQUET_FORMAT_VERSION = 1
+#: The one NaN of summaries (equal summaries compare equal: ``nan is nan``).
+_NAN = float("nan")
 PHASES = ("a", "b", "c")
 NETWORK_ID = -1
 #: Rows per Parquet row group when streaming (bounds the memory of one write).
@@ -87,12 +92,28 @@ _LAYOUT: tuple[tuple[str, str, str, str, bool], ...] = (
     ("trafo_i_hv_ka", "trafo", "i_hv_ka", "trafo_ids", True),
     ("trafo_i_lv_ka", "trafo", "i_lv_ka", "trafo_ids", True),
     ("trafo_loading_percent", "trafo", "loading_percent", "trafo_ids", False),
+    ("trafo3w_i_hv_ka", "trafo3w", "i_hv_ka", "trafo3w_ids", True),
+    ("trafo3w_i_mv_ka", "trafo3w", "i_mv_ka", "trafo3w_ids", True),
+    ("trafo3w_i_lv_ka", "trafo3w", "i_lv_ka", "trafo3w_ids", True),
+    ("trafo3w_loading_percent", "trafo3w", "loading_percent", "trafo3w_ids", False),
     ("ext_grid_p_mw", "ext_grid", "p_mw", "ext_grid_ids", False),
     ("ext_grid_q_mvar", "ext_grid", "q_mvar", "ext_grid_ids", False),
 )
 #: The per-step array fields of a result (besides ``converged``).
 RESULT_FIELDS: tuple[str, ...] = (*(row[0] for row in _LAYOUT), "p_loss_mw")
-_ID_FIELDS = ("bus_ids", "line_ids", "trafo_ids", "ext_grid_ids")
+_ID_FIELDS = ("bus_ids", "line_ids", "trafo_ids", "trafo3w_ids", "ext_grid_ids")
+#: Id fields that may be missing (results of grids and files without such elements).
+_OPTIONAL_IDS = ("trafo3w_ids",)
+
+
+def _complete_ids(ids: Mapping[str, Any]) -> dict[str, IntArray]:
+    """Every id field of :data:`_ID_FIELDS` as int64 arrays; optional ones default empty."""
+    return {
+        key: np.asarray(
+            ids[key] if (key in ids or key not in _OPTIONAL_IDS) else (), dtype=np.int64
+        )
+        for key in _ID_FIELDS
+    }
 
 
 def _phase_name(quantity: str, phase: str) -> str:
@@ -118,9 +139,16 @@ class PowerFlowSummary:
     vm_min_time_utc, vm_max_time_utc : pandas.Timestamp or None
         When (step start).
     line_loading_max_percent, trafo_loading_max_percent : float
-        Highest loading [%] and where / when.
+        Highest loading [%] and where / when (two-winding transformers only).
+    p_loss_max_mw : float
+        Largest total loss of a step [MW].
     energy_loss_mwh : float
         Sum over converged steps of ``p_loss_mw * step`` [MWh].
+    trafo3w_loading_max_percent : float
+        Highest loading of a three-winding transformer [%] (NaN without any), kept apart
+        from the two-winding transformers' because the element indices belong to another
+        table; ``trafo3w_loading_max_trafo3w`` (its ``trafo3w`` index) and
+        ``trafo3w_loading_max_time_utc`` say where and when.
     """
 
     steps: int
@@ -140,6 +168,9 @@ class PowerFlowSummary:
     trafo_loading_max_time_utc: pd.Timestamp | None
     p_loss_max_mw: float
     energy_loss_mwh: float
+    trafo3w_loading_max_percent: float = _NAN
+    trafo3w_loading_max_trafo3w: int | None = None
+    trafo3w_loading_max_time_utc: pd.Timestamp | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (timestamps as ISO strings, NaN as None)."""
@@ -158,7 +189,7 @@ def _extreme(
     arr: FloatArray, ids: IntArray, time: pd.DatetimeIndex, use_max: bool
 ) -> tuple[float, int | None, pd.Timestamp | None]:
     if arr.size == 0 or np.all(np.isnan(arr)):
-        return float("nan"), None, None
+        return _NAN, None, None
     flat = np.nanargmax(arr) if use_max else np.nanargmin(arr)
     pos = np.unravel_index(int(flat), arr.shape)
     return float(arr[pos]), int(ids[pos[1]]), pd.Timestamp(time[int(pos[0])])
@@ -170,7 +201,7 @@ def _network_totals(
     """Largest loss [MW] and energy lost [MWh] over converged steps."""
     loss = p_loss_mw[converged]
     step_h = step_duration / pd.Timedelta(hours=1)
-    return (float(np.max(loss)) if loss.size else float("nan"), float(np.sum(loss) * step_h))
+    return (float(np.max(loss)) if loss.size else _NAN, float(np.sum(loss) * step_h))
 
 
 # --------------------------------------------------------------------- long format
@@ -188,10 +219,12 @@ def iter_series(
     converged : numpy.ndarray of bool
         Per step.
     ids : mapping
-        ``bus_ids``, ``line_ids``, ``trafo_ids``, ``ext_grid_ids``.
+        ``bus_ids``, ``line_ids``, ``trafo_ids``, ``ext_grid_ids`` and (optional,
+        default none) ``trafo3w_ids``.
     symmetric : bool
         Balanced result (unbalanced per-phase fields are split into ``_a``/``_b``/``_c``).
     """
+    ids = _complete_ids(ids)
     for name, element, quantity, ids_name, per_phase in _LAYOUT:
         arr = arrays[name]
         if per_phase and not symmetric:
@@ -248,8 +281,8 @@ def file_metadata(
         "notes": list(notes),
         "step_duration_s": step_duration.total_seconds(),
     }
-    for key in _ID_FIELDS:
-        meta[key] = np.asarray(ids[key]).tolist()
+    for key, values in _complete_ids(ids).items():
+        meta[key] = values.tolist()
     return meta
 
 
@@ -282,7 +315,7 @@ class ParquetStream:
     ) -> None:
         self.target = Path(path)
         self.tmp = self.target.with_name(self.target.name + ".partial")
-        self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
+        self.ids = _complete_ids(ids)
         self.symmetric = symmetric
         phases = 1 if symmetric else 3
         self.rows_per_step = (
@@ -363,11 +396,27 @@ def _empty_chunk(name: str, ids: Mapping[str, IntArray], symmetric: bool) -> Flo
 # --------------------------------------------------------------------- full result
 
 
+def _no_ids() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _no_values() -> FloatArray:
+    return np.zeros((0, 0))
+
+
+def _no_floats() -> FloatArray:
+    return np.zeros(0)
+
+
+def _no_counts() -> IntArray:
+    return np.zeros((0, 0), dtype=np.int64)
+
+
 _Extreme = tuple[float, int | None, pd.Timestamp | None]
 
 
 def _make_summary(
-    res: Any, vmin: _Extreme, vmax: _Extreme, lmax: _Extreme, tmax: _Extreme
+    res: Any, vmin: _Extreme, vmax: _Extreme, lmax: _Extreme, tmax: _Extreme, t3max: _Extreme
 ) -> PowerFlowSummary:
     """A :class:`PowerFlowSummary` from the extremes of a result or of its statistics."""
     failed = np.flatnonzero(~res.converged)
@@ -390,6 +439,9 @@ def _make_summary(
         trafo_loading_max_time_utc=tmax[2],
         p_loss_max_mw=p_loss_max,
         energy_loss_mwh=energy,
+        trafo3w_loading_max_percent=t3max[0],
+        trafo3w_loading_max_trafo3w=t3max[1],
+        trafo3w_loading_max_time_utc=t3max[2],
     )
 
 
@@ -423,7 +475,7 @@ class PowerFlowResult:
     ext_grid_p_mw, ext_grid_q_mvar : numpy.ndarray
         Power supplied by each ext_grid [MW], [Mvar].
     p_loss_mw : numpy.ndarray, shape (T,)
-        Total active loss of lines and transformers [MW].
+        Total active loss of lines and two- and three-winding transformers [MW].
     converged : numpy.ndarray of bool, shape (T,)
         Whether each step converged; other arrays are NaN where it did not.
     symmetric : bool
@@ -447,6 +499,15 @@ class PowerFlowResult:
     step_duration : pandas.Timedelta
         Length of one profile step (the interval each row stands for), used for energies;
         the selected steps need not be consecutive.
+    trafo3w_ids : numpy.ndarray of int64
+        pandapower indices of the three-winding transformers (``net.trafo3w``; only
+        balanced fixed-point runs simulate them, other results have none). Default none.
+    trafo3w_i_hv_ka, trafo3w_i_mv_ka, trafo3w_i_lv_ka : numpy.ndarray
+        Their currents at the HV, MV and LV terminals [kA] (``(T, n_trafo3w)``;
+        ``(T, 0, 3)`` in unbalanced results), as pandapower's ``res_trafo3w``.
+    trafo3w_loading_percent : numpy.ndarray
+        Their loading [%]: the largest of ``i_<side>_ka * vn_<side>_kv * sqrt(3) /
+        sn_<side>_mva * 100`` (pandapower's ``res_trafo3w.loading_percent``).
     """
 
     time_utc: pd.DatetimeIndex
@@ -475,6 +536,24 @@ class PowerFlowResult:
     name: str = "grid"
     notes: tuple[str, ...] = field(default=())
     step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))
+    trafo3w_ids: IntArray = field(default_factory=_no_ids)
+    trafo3w_i_hv_ka: FloatArray = field(default_factory=_no_values)
+    trafo3w_i_mv_ka: FloatArray = field(default_factory=_no_values)
+    trafo3w_i_lv_ka: FloatArray = field(default_factory=_no_values)
+    trafo3w_loading_percent: FloatArray = field(default_factory=_no_values)
+
+    def __post_init__(self) -> None:
+        # results without three-winding transformers: (T, 0) arrays, as simulate gives
+        object.__setattr__(self, "trafo3w_ids", np.asarray(self.trafo3w_ids, dtype=np.int64))
+        for name, _e, _q, ids_name, per_phase in _LAYOUT:
+            if ids_name not in _OPTIONAL_IDS:
+                continue
+            arr = np.asarray(getattr(self, name), dtype=np.float64)
+            ph = (3,) if per_phase and not self.symmetric else ()
+            shape = (self.n_steps, len(getattr(self, ids_name)), *ph)
+            if arr.size == 0 and arr.shape != shape:
+                arr = np.zeros(shape)
+            object.__setattr__(self, name, arr)
 
     @property
     def n_steps(self) -> int:
@@ -519,7 +598,10 @@ class PowerFlowResult:
         vmax = _extreme(vm, vm_ids, self.time_utc, use_max=True)
         lmax = _extreme(self.line_loading_percent, self.line_ids, self.time_utc, use_max=True)
         tmax = _extreme(self.trafo_loading_percent, self.trafo_ids, self.time_utc, use_max=True)
-        return _make_summary(self, vmin, vmax, lmax, tmax)
+        t3max = _extreme(
+            self.trafo3w_loading_percent, self.trafo3w_ids, self.time_utc, use_max=True
+        )
+        return _make_summary(self, vmin, vmax, lmax, tmax, t3max)
 
     def statistics(self, spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
         """Per-element statistics of this result, as ``simulate(..., keep="summary")``
@@ -558,8 +640,8 @@ class PowerFlowResult:
         """Write all results as long-format Parquet, one row group per chunk of steps.
 
         Columns: ``time_utc`` (UTC period start), ``element`` (``bus``, ``line``,
-        ``trafo``, ``ext_grid``, ``network``), ``element_id`` (pandapower index; -1 for
-        ``network``), ``quantity`` (``vm_pu``, ``loading_percent``, ``p_loss_mw``,
+        ``trafo``, ``trafo3w``, ``ext_grid``, ``network``), ``element_id`` (pandapower
+        index; -1 for ``network``), ``quantity`` (``vm_pu``, ``loading_percent``, ``p_loss_mw``,
         ``converged`` as 1.0/0.0 ...), ``value``. The file is written to a temporary
         name and renamed when complete, so a failure leaves no half-written file.
 
@@ -762,6 +844,11 @@ class PowerFlowStatistics:
         Steps with a loading above each limit.
     trafo_loading_max_percent, trafo_loading_max_step, trafo_steps_above : numpy.ndarray
         The same for transformers.
+    trafo3w_ids : numpy.ndarray of int64
+        pandapower indices of the three-winding transformers (default none).
+    trafo3w_loading_max_percent, trafo3w_loading_max_step, trafo3w_steps_above : numpy.ndarray
+        The same for three-winding transformers (``(n_trafo3w,)``, ``(n_trafo3w,)``,
+        ``(n_limits, n_trafo3w)``; no loading series is kept for them).
     symmetric : bool
         Balanced (True) or unbalanced calculation.
     name : str
@@ -822,6 +909,16 @@ class PowerFlowStatistics:
     trafo_tap_pos: FloatArray | None = None
     q_control_sgen_ids: IntArray | None = None
     sgen_q_mvar: FloatArray | None = None
+    trafo3w_ids: IntArray = field(default_factory=_no_ids)
+    trafo3w_loading_max_percent: FloatArray = field(default_factory=_no_floats)
+    trafo3w_loading_max_step: IntArray = field(default_factory=_no_ids)
+    trafo3w_steps_above: IntArray = field(default_factory=_no_counts)
+
+    def __post_init__(self) -> None:
+        # statistics without three-winding transformers: one empty row per limit
+        n_lim, n_t3 = len(self.spec.loading_limits_percent), len(self.trafo3w_ids)
+        if self.trafo3w_steps_above.size == 0 and self.trafo3w_steps_above.shape != (n_lim, n_t3):
+            object.__setattr__(self, "trafo3w_steps_above", np.zeros((n_lim, n_t3), np.int64))
 
     @property
     def n_steps(self) -> int:
@@ -858,7 +955,13 @@ class PowerFlowStatistics:
             self.trafo_ids,
             use_max=True,
         )
-        return _make_summary(self, vmin, vmax, lmax, tmax)
+        t3max = self._pick(
+            self.trafo3w_loading_max_percent,
+            self.trafo3w_loading_max_step,
+            self.trafo3w_ids,
+            use_max=True,
+        )
+        return _make_summary(self, vmin, vmax, lmax, tmax, t3max)
 
     def _pick(
         self, values: FloatArray, steps: IntArray, ids: IntArray, use_max: bool
@@ -867,7 +970,7 @@ class PowerFlowStatistics:
         (the order a row-major scan of the full ``T x n`` array would find)."""
         ok = steps >= 0
         if not ok.any():
-            return float("nan"), None, None
+            return _NAN, None, None
         best = values[ok].max() if use_max else values[ok].min()
         cand = np.flatnonzero(ok & (values == best))
         j = int(cand[np.argmin(steps[cand])])
@@ -917,6 +1020,18 @@ class PowerFlowStatistics:
             cols[f"hours_above_{lim:g}_percent"] = self._hours(self.trafo_steps_above[k])
         return pd.DataFrame(cols, index=pd.Index(self.trafo_ids, name="trafo"))
 
+    def trafo3w_table(self) -> pd.DataFrame:
+        """Per three-winding transformer (index ``trafo3w``): highest loading with time,
+        and per limit ``steps_above_<limit>_percent`` and ``hours_above_<limit>_percent``."""
+        cols: dict[str, Any] = {
+            "loading_max_percent": self.trafo3w_loading_max_percent,
+            "loading_max_time_utc": self.time_at(self.trafo3w_loading_max_step),
+        }
+        for k, lim in enumerate(self.spec.loading_limits_percent):
+            cols[f"steps_above_{lim:g}_percent"] = self.trafo3w_steps_above[k]
+            cols[f"hours_above_{lim:g}_percent"] = self._hours(self.trafo3w_steps_above[k])
+        return pd.DataFrame(cols, index=pd.Index(self.trafo3w_ids, name="trafo3w"))
+
 
 def _running_extreme(
     cur: FloatArray, cur_step: IntArray, block: FloatArray, offset: int, use_max: bool
@@ -943,7 +1058,8 @@ class StatisticsAccumulator:
     spec : StatisticsSpec
         Bands and limits to count.
     ids : mapping
-        ``bus_ids``, ``line_ids``, ``trafo_ids``, ``ext_grid_ids``.
+        ``bus_ids``, ``line_ids``, ``trafo_ids``, ``ext_grid_ids`` and (optional,
+        default none) ``trafo3w_ids``.
     symmetric : bool
         Balanced result (unbalanced blocks carry a phase axis).
     n_steps : int
@@ -969,7 +1085,7 @@ class StatisticsAccumulator:
     ) -> None:
         self.spec = spec
         self.time_utc = time_utc
-        self.ids = {k: np.asarray(ids[k], dtype=np.int64) for k in _ID_FIELDS}
+        self.ids = _complete_ids(ids)
         self.symmetric = symmetric
         nb, nl = len(self.ids["bus_ids"]), len(self.ids["line_ids"])
         nt, ne = len(self.ids["trafo_ids"]), len(self.ids["ext_grid_ids"])
@@ -989,6 +1105,9 @@ class StatisticsAccumulator:
         self.line_above = np.zeros((n_lim, nl), dtype=np.int64)
         self.trafo_max, self.trafo_step = np.full(nt, -np.inf), np.full(nt, -1, dtype=np.int64)
         self.trafo_above = np.zeros((n_lim, nt), dtype=np.int64)
+        n3 = len(self.ids["trafo3w_ids"])
+        self.t3_max, self.t3_step = np.full(n3, -np.inf), np.full(n3, -1, dtype=np.int64)
+        self.t3_above = np.zeros((n_lim, n3), dtype=np.int64)
         self.line_first = np.full((n_lim, nl), -1, dtype=np.int64)
         self.voltage_counters = self._voltage_counters(n_steps)
 
@@ -1059,10 +1178,15 @@ class StatisticsAccumulator:
         )
         trafo = arrays["trafo_loading_percent"]
         _running_extreme(self.trafo_max, self.trafo_step, trafo, offset, use_max=True)
+        t3 = arrays["trafo3w_loading_percent"] if len(self.t3_max) else None
+        if t3 is not None:
+            _running_extreme(self.t3_max, self.t3_step, t3, offset, use_max=True)
         for k, lim in enumerate(self.spec.loading_limits_percent):
             above = line > lim
             self.line_above[k] += above.sum(axis=0)
             self.trafo_above[k] += (trafo > lim).sum(axis=0)
+            if t3 is not None:
+                self.t3_above[k] += (t3 > lim).sum(axis=0)
             first = above.any(axis=0) & (self.line_first[k] < 0)
             if first.any():
                 self.line_first[k, first] = offset + above[:, first].argmax(axis=0)
@@ -1118,6 +1242,10 @@ class StatisticsAccumulator:
             step_duration=step_duration,
             line_first_above_step=self.line_first,
             voltage_counts=tuple(counter.counts() for _cols, counter in self.voltage_counters),
+            trafo3w_ids=self.ids["trafo3w_ids"],
+            trafo3w_loading_max_percent=final(self.t3_max, self.t3_step),
+            trafo3w_loading_max_step=self.t3_step,
+            trafo3w_steps_above=self.t3_above,
         )
 
 
@@ -1151,7 +1279,7 @@ def read_parquet(path: str | Path) -> PowerFlowResult:
     key = pd.Series(np.char.add(np.char.add(element.astype(str), "."), quantity.astype(str)))
     groups = key.groupby(key).indices
     symmetric = bool(meta["symmetric"])
-    ids = {name: np.asarray(meta[name], dtype=np.int64) for name in _ID_FIELDS}
+    ids = _complete_ids(meta)  # files of grids without trafo3w may lack trafo3w_ids
 
     def grid(element_name: str, quantity_name: str, id_list: IntArray) -> FloatArray:
         out = np.full((len(times), len(id_list)), np.nan)
@@ -1189,6 +1317,11 @@ def read_parquet(path: str | Path) -> PowerFlowResult:
         trafo_loading_percent=fields["trafo_loading_percent"],
         ext_grid_p_mw=fields["ext_grid_p_mw"],
         ext_grid_q_mvar=fields["ext_grid_q_mvar"],
+        trafo3w_ids=ids["trafo3w_ids"],
+        trafo3w_i_hv_ka=fields["trafo3w_i_hv_ka"],
+        trafo3w_i_mv_ka=fields["trafo3w_i_mv_ka"],
+        trafo3w_i_lv_ka=fields["trafo3w_i_lv_ka"],
+        trafo3w_loading_percent=fields["trafo3w_loading_percent"],
         p_loss_mw=grid("network", "p_loss_mw", net_id)[:, 0],
         converged=grid("network", "converged", net_id)[:, 0] == 1.0,
         symmetric=symmetric,

@@ -375,6 +375,11 @@ class _Derive:
             chunk["trafo_i_hv_ka"] = np.empty((n_c, 0, *ph))
             chunk["trafo_i_lv_ka"] = np.empty((n_c, 0, *ph))
             chunk["trafo_loading_percent"] = np.empty((n_c, 0))
+        # three-winding transformers are simulated by the fixed point only (validation
+        # refuses them here): every engine returns the same fields
+        for side in ("hv", "mv", "lv"):
+            chunk[f"trafo3w_i_{side}_ka"] = np.empty((n_c, 0, *ph))
+        chunk["trafo3w_loading_percent"] = np.empty((n_c, 0))
         src = out[ComponentType.source]
         chunk["ext_grid_p_mw"] = psum(src["p"]) / 1e6
         chunk["ext_grid_q_mvar"] = psum(src["q"]) / 1e6
@@ -597,6 +602,10 @@ class _FixedPointEngine:
         self._warm: WarmStart | None = None  # the last solved step, for the next chunk
         self.unsettled_steps = 0  # steps whose tap control still wanted to move
         self.first_unsettled: int | None = None
+        t3 = model.net["trafo3w"] if "trafo3w" in model.net else pd.DataFrame()
+        in_service = t3["in_service"] if "in_service" in t3 else pd.Series([], dtype=bool)
+        # power-grid-model (the Newton-Raphson fallback) does not model them
+        self.trafo3w_in_service = bool(in_service.fillna(False).astype(bool).any())
 
     @classmethod
     def build(
@@ -664,6 +673,7 @@ class _FixedPointEngine:
                 ("voltage-dependent loads", len(fp.zip_el) > 0),
                 ("tap control", taps is not None),
                 ("Q(U) control", sgen_q is not None),
+                ("three-winding transformers", self.trafo3w_in_service),
             )
             if used
         ]
@@ -674,7 +684,12 @@ class _FixedPointEngine:
             self._fallback = _PgmEngine.build(self.model, self.prof, self.options, "newton_raphson")
         again = self._fallback.solve(_row_positions(rows)[failed])
         for name, values in again.fields.items():
-            fields[name][failed] = values
+            if values.shape[1:] == fields[name].shape[1:]:
+                fields[name][failed] = values
+            else:  # out-of-service trafo3w (power-grid-model has none): no current
+                fill = np.zeros((len(failed), *fields[name].shape[1:]))
+                fill[again.failed] = np.nan
+                fields[name][failed] = fill
         return _Chunk(fields, failed[again.failed], again.message, int(failed.size), iterations)
 
 
@@ -860,14 +875,17 @@ def simulate(
         * ``"fixed_point"`` (balanced only): pandapower's own admittance matrix,
           factorised once, and a Z-bus fixed-point iteration per step in a compiled
           kernel (:mod:`gridtwin.network._fixedpoint`); the fastest, and the only one
-          with voltage-dependent (ZIP) loads. Agreement with pandapower's Newton-Raphson
-          ~1e-12 pu at the default tolerance.
+          with voltage-dependent (ZIP) loads and three-winding transformers
+          (``trafo3w``; their results are ``trafo3w_*`` of the result). Agreement with
+          pandapower's Newton-Raphson ~1e-12 pu at the default tolerance.
         * ``"iterative_current"``: power-grid-model's iterative current (factorises once;
           balanced and unbalanced).
         * ``"newton_raphson"``: power-grid-model's Newton-Raphson.
 
         Steps where the fixed point or iterative current fails are re-solved with
-        power-grid-model's Newton-Raphson (noted in ``notes``).
+        power-grid-model's Newton-Raphson (noted in ``notes``), except with ZIP loads,
+        tap or Q(U) controls or in-service three-winding transformers, which
+        power-grid-model does not model (such steps stay failed).
     keep : {"full", "summary"}
         ``"full"``: return every quantity at every step (:class:`PowerFlowResult`).
         ``"summary"``: return per-element running statistics
@@ -959,6 +977,11 @@ def simulate(
         "bus_ids": np.asarray(net.bus.index, dtype=np.int64),
         "line_ids": np.asarray(net.line.index, dtype=np.int64),
         "trafo_ids": np.asarray(net.trafo.index, dtype=np.int64),
+        # three-winding transformers: results from the fixed point only
+        "trafo3w_ids": np.asarray(
+            net.trafo3w.index if chosen == "fixed_point" and "trafo3w" in net else [],
+            dtype=np.int64,
+        ),
         "ext_grid_ids": np.asarray(net.ext_grid.index, dtype=np.int64),
     }
     notes = [f"validation warning: {w}" for w in report.warnings[:_MAX_NOTES]]
@@ -1112,6 +1135,11 @@ def simulate(
         trafo_loading_percent=a["trafo_loading_percent"],
         ext_grid_p_mw=a["ext_grid_p_mw"],
         ext_grid_q_mvar=a["ext_grid_q_mvar"],
+        trafo3w_ids=ids["trafo3w_ids"],
+        trafo3w_i_hv_ka=a["trafo3w_i_hv_ka"],
+        trafo3w_i_mv_ka=a["trafo3w_i_mv_ka"],
+        trafo3w_i_lv_ka=a["trafo3w_i_lv_ka"],
+        trafo3w_loading_percent=a["trafo3w_loading_percent"],
         p_loss_mw=a["p_loss_mw"],
         converged=full.converged,
         iterations=full.iterations,

@@ -19,15 +19,20 @@ from gridtwin.errors import InputError
 from gridtwin.network._model import PROFILE_FIELDS, NetworkModel, Profiles
 from gridtwin.network._pgm import ratio_tap_changer, trafo_windings
 
-__all__ = ["UNSUPPORTED_TABLES", "Issue", "Solver", "ValidationReport", "validate"]
+__all__ = [
+    "FIXED_POINT_ONLY_TABLES",
+    "UNSUPPORTED_TABLES",
+    "Issue",
+    "Solver",
+    "ValidationReport",
+    "validate",
+]
 
 #: The engine a model is validated for (see :func:`validate`).
 Solver = Literal["pgm", "fixed_point"]
 
 #: Element tables the time-series engine does not model, with the reason.
 UNSUPPORTED_TABLES: dict[str, str] = {
-    "trafo3w": "three-winding transformers are not supported; model them as three 2-winding "
-    "transformers around a star bus",
     "gen": "voltage-controlled generators (PV buses) are not supported; use an sgen with a "
     "fixed q, or an ext_grid for a slack",
     "impedance": "impedance elements are not supported; use a line or a transformer",
@@ -47,8 +52,19 @@ UNSUPPORTED_TABLES: dict[str, str] = {
     "load_dc": "DC loads are not supported",
 }
 
+#: Element tables only the fixed-point solver models (``solver="fixed_point"``), with the
+#: reason they are refused for power-grid-model.
+FIXED_POINT_ONLY_TABLES: dict[str, str] = {
+    "trafo3w": "three-winding transformers are simulated by the fixed-point solver only: "
+    "use a balanced run with method='auto' or 'fixed_point' (power-grid-model's methods "
+    "and unbalanced runs do not support them)",
+}
+
 #: Element tables attached to one bus (column ``bus``) that carry power.
 _INJECTIONS = ("load", "sgen", "storage", "shunt", "ext_grid")
+#: The terminals of a three-winding transformer.
+_T3_SIDES = ("hv", "mv", "lv")
+_T3_BUSES = tuple(f"{side}_bus" for side in _T3_SIDES)
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,7 @@ def _check_bus_refs(c: _Collector, net: Any) -> None:
     refs = {
         "line": ("from_bus", "to_bus"),
         "trafo": ("hv_bus", "lv_bus"),
+        "trafo3w": ("hv_bus", "mv_bus", "lv_bus"),
         "switch": ("bus",),
         **{t: ("bus",) for t in _INJECTIONS},
     }
@@ -199,7 +216,8 @@ def _check_switches(c: _Collector, net: Any) -> None:
     sw = net.switch
     if not len(sw):
         return
-    known = {"b": net.bus.index, "l": net.line.index, "t": net.trafo.index}
+    t3 = net["trafo3w"] if "trafo3w" in net else pd.DataFrame(columns=_T3_BUSES)
+    known = {"b": net.bus.index, "l": net.line.index, "t": net.trafo.index, "t3": t3.index}
     for idx, et, el, bus, closed, z in zip(
         sw.index,
         sw["et"],
@@ -209,10 +227,8 @@ def _check_switches(c: _Collector, net: Any) -> None:
         _num(sw, "z_ohm"),
         strict=True,
     ):
-        if et == "t3":
-            continue  # trafo3w is reported as unsupported
         if et not in known:
-            c.error("switch", idx, "et", f"unknown switch type {et!r}; use 'b', 'l' or 't'")
+            c.error("switch", idx, "et", f"unknown switch type {et!r}; use 'b', 'l', 't' or 't3'")
             continue
         if el not in known[et]:
             c.error(
@@ -223,6 +239,8 @@ def _check_switches(c: _Collector, net: Any) -> None:
             c.error("switch", idx, "bus", f"bus {bus} is not an end of line {el}")
         if et == "t" and bus not in (net.trafo.at[el, "hv_bus"], net.trafo.at[el, "lv_bus"]):
             c.error("switch", idx, "bus", f"bus {bus} is not an end of trafo {el}")
+        if et == "t3" and bus not in tuple(t3.at[el, col] for col in _T3_BUSES):
+            c.error("switch", idx, "bus", f"bus {bus} is not a terminal of trafo3w {el}")
         if et == "b" and closed and np.isfinite(z) and z > 0:
             c.error(
                 "switch",
@@ -345,8 +363,69 @@ def _check_trafos(c: _Collector, net: Any) -> None:
     _check_std_types(c, net, "trafo")
 
 
-def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
-    """Taps as pandapower 3 reads them: active only with tap_changer_type Ratio/Symmetrical."""
+def _check_trafo3w(c: _Collector, net: Any, solver: Solver) -> None:
+    """Three-winding transformers: refused for power-grid-model; for the fixed point (which
+    takes pandapower's own model of them) the parameters that model needs."""
+    t3 = net.get("trafo3w", None)
+    if not isinstance(t3, pd.DataFrame) or not len(t3):
+        return
+    ins = _in_service(t3)
+    if solver != "fixed_point":
+        reason = FIXED_POINT_ONLY_TABLES["trafo3w"]
+        for idx in t3.index[ins]:
+            c.error("trafo3w", idx, None, f"{reason} (or set in_service = False)")
+        return
+    rules = {f"sn_{side}_mva": "pos" for side in _T3_SIDES}
+    rules |= {f"vn_{side}_kv": "pos" for side in _T3_SIDES}
+    rules |= {f"vk_{side}_percent": "pos" for side in _T3_SIDES}
+    rules |= {f"vkr_{side}_percent": "nonneg" for side in _T3_SIDES}
+    rules |= {"pfe_kw": "nonneg", "i0_percent": "nonneg"}
+    _check_required(c, "trafo3w", t3, rules, ins)
+    for side in _T3_SIDES:
+        vk, vkr = _num(t3, f"vk_{side}_percent"), _num(t3, f"vkr_{side}_percent")
+        for idx in t3.index[ins & (vkr >= vk)]:
+            c.error("trafo3w", idx, f"vkr_{side}_percent", f"must be below vk_{side}_percent")
+    # the magnetising branch sits on the loss side's winding (pandapower: default HV)
+    loss_side = (
+        t3["loss_side"].fillna("hv").astype(str).str.lower().to_numpy()
+        if "loss_side" in t3
+        else np.full(len(t3), "hv")
+    )
+    sn_loss = np.select(
+        [loss_side == side for side in _T3_SIDES],
+        [_num(t3, f"sn_{side}_mva") for side in _T3_SIDES],
+        np.nan,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_percent = _num(t3, "pfe_kw") / 1e3 / sn_loss * 100
+    for idx in t3.index[ins & (_num(t3, "i0_percent") < g_percent - 1e-12)]:
+        c.error(
+            "trafo3w",
+            idx,
+            "i0_percent",
+            "is below the iron-loss share pfe_kw/sn (no magnetising current left); check "
+            "i0_percent and pfe_kw",
+        )
+    _check_taps(c, t3, ins, "trafo3w")
+    ratio = ratio_tap_changer(t3)
+    pos, neutral = _num(t3, "tap_pos"), _num(t3, "tap_neutral")
+    off_neutral = np.isfinite(pos) & np.isfinite(neutral) & (pos != neutral)
+    tap_side = t3["tap_side"] if "tap_side" in t3 else pd.Series([None] * len(t3), index=t3.index)
+    no_side = ~tap_side.isin(list(_T3_SIDES)).to_numpy()
+    for idx in t3.index[ins & ratio & off_neutral & no_side]:
+        c.error(
+            "trafo3w",
+            idx,
+            "tap_side",
+            f"is {tap_side[idx]!r} for a tap off neutral; set the winding the tap acts on "
+            "('hv', 'mv' or 'lv')",
+        )
+    _check_std_types(c, net, "trafo3w")
+
+
+def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray, table: str = "trafo") -> None:
+    """Taps as pandapower 3 reads them: active only with tap_changer_type Ratio/Symmetrical
+    (``table``: ``trafo`` or ``trafo3w``, whose tap acts on its ``tap_side`` winding)."""
     ratio = ratio_tap_changer(tr)
     kind = (
         tr["tap_changer_type"]
@@ -359,14 +438,14 @@ def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
     step_deg = np.nan_to_num(_num(tr, "tap_step_degree"))
     for idx in tr.index[ins & ratio & (step_deg != 0)]:
         c.error(
-            "trafo",
+            table,
             idx,
             "tap_step_degree",
             "phase-shifting taps are not supported; set tap_step_degree = 0",
         )
     for idx in tr.index[ins & has_type & ~ratio & off_neutral]:
         c.error(
-            "trafo",
+            table,
             idx,
             "tap_changer_type",
             f"tap changer type {kind[idx]!r} is not "
@@ -375,7 +454,7 @@ def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
         )
     for idx in tr.index[ins & ~has_type & off_neutral]:
         c.warn(
-            "trafo",
+            table,
             idx,
             "tap_pos",
             f"tap_pos {pos[tr.index.get_loc(idx)]:g} is ignored "
@@ -383,15 +462,15 @@ def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
             "does the same); set tap_changer_type = 'Ratio'",
         )
     for idx in tr.index[ins & ratio & ~np.isfinite(_num(tr, "tap_step_percent")) & off_neutral]:
-        c.error("trafo", idx, "tap_step_percent", "is missing for a tap off neutral")
+        c.error(table, idx, "tap_step_percent", "is missing for a tap off neutral")
     if "tap_dependency_table" in tr:
         dep = tr["tap_dependency_table"].fillna(False).astype(bool).to_numpy()
         for idx in tr.index[ins & dep & has_type]:
             c.error(
-                "trafo", idx, "tap_dependency_table", "tap-dependent impedances are not supported"
+                table, idx, "tap_dependency_table", "tap-dependent impedances are not supported"
             )
     for idx in tr.index[ins & ratio & np.isfinite(pos) & (np.abs(pos - np.round(pos)) > 1e-9)]:
-        c.error("trafo", idx, "tap_pos", "must be a whole tap position")
+        c.error(table, idx, "tap_pos", "must be a whole tap position")
     if "tap2_pos" in tr:
         pos2, neutral2 = _num(tr, "tap2_pos"), _num(tr, "tap2_neutral")
         active2 = (
@@ -400,7 +479,7 @@ def _check_taps(c: _Collector, tr: pd.DataFrame, ins: np.ndarray) -> None:
             else np.zeros(len(tr), dtype=bool)
         )
         for idx in tr.index[ins & active2 & np.isfinite(pos2) & (pos2 != neutral2)]:
-            c.error("trafo", idx, "tap2_pos", "a second tap changer is not supported")
+            c.error(table, idx, "tap2_pos", "a second tap changer is not supported")
 
 
 def _check_injections(
@@ -525,6 +604,16 @@ def _check_topology(c: _Collector, net: Any) -> None:
                 keep[k] = False
         src.append(pos.loc[df[a][keep]].to_numpy())
         dst.append(pos.loc[df[b][keep]].to_numpy())
+    t3 = net.get("trafo3w", None)
+    if isinstance(t3, pd.DataFrame) and len(t3):
+        # two terminals are joined through the star point unless either end is open
+        for a, b in (("hv_bus", "mv_bus"), ("hv_bus", "lv_bus"), ("mv_bus", "lv_bus")):
+            keep = _in_service(t3) & t3[a].isin(bus.index).to_numpy() & t3[b].isin(bus.index)
+            for k, (idx, fa, fb) in enumerate(zip(t3.index, t3[a], t3[b], strict=True)):
+                if ("t3", int(idx), int(fa)) in open_ends or ("t3", int(idx), int(fb)) in open_ends:
+                    keep[k] = False
+            src.append(pos.loc[t3[a][keep]].to_numpy())
+            dst.append(pos.loc[t3[b][keep]].to_numpy())
     s = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
     d = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
     ok_edge = bus_ok.to_numpy()[s] & bus_ok.to_numpy()[d]
@@ -641,8 +730,9 @@ def validate(
         Profiles to check; defaults to ``model.profiles``. Without profiles only the grid
         is checked.
     solver : {"pgm", "fixed_point"}
-        The engine the model is checked for: voltage-dependent (ZIP) loads are accepted
-        by the fixed-point solver only.
+        The engine the model is checked for: voltage-dependent (ZIP) loads and
+        three-winding transformers (``trafo3w``, with their parameters checked) are
+        accepted by the fixed-point solver only (:data:`FIXED_POINT_ONLY_TABLES`).
 
     Returns
     -------
@@ -664,6 +754,7 @@ def validate(
     _check_switches(c, net)
     _check_lines(c, net)
     _check_trafos(c, net)
+    _check_trafo3w(c, net, solver)
     prof = profiles if profiles is not None else model.profiles
     _check_injections(c, net, prof, solver)
     _check_topology(c, net)

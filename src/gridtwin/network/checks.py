@@ -9,7 +9,8 @@ One workflow over three domain modules:
   IEC 60364-5-52 rating (:mod:`gridtwin.network.ratings`);
 - transformer hot spot, relative ageing and loss of life per IEC 60076-7
   (:mod:`gridtwin.network.ageing`) from the simulated load factor and an ambient
-  temperature.
+  temperature; three-winding transformers (``trafo3w``) get their highest loading and
+  hours above 100 % only (the IEC 60076-7 ageing here is for two-winding units).
 
 :func:`check` takes a full :class:`~gridtwin.network.PowerFlowResult` or the
 :class:`~gridtwin.network.PowerFlowStatistics` of a streaming run (``simulate(...,
@@ -83,8 +84,12 @@ class CheckReport:
         Per line: ``line, rating_a, rating_source, max_loading_ratio, hours_above_limit,
         hours_above_warn, status, first_above_limit_utc``.
     transformers : pandas.DataFrame
-        Per transformer: ``trafo, max_loading_percent, max_hot_spot_c, max_hot_spot_utc,
-        loss_of_life_h, equivalent_ageing_rate, cooling, ambient_c``.
+        Per transformer: ``element, trafo, max_loading_percent, hours_above_limit,
+        max_hot_spot_c, max_hot_spot_utc, loss_of_life_h, equivalent_ageing_rate, cooling,
+        ambient_c``. ``element`` is ``"trafo"`` for two-winding transformers and
+        ``"trafo3w"`` for three-winding ones, ``trafo`` the index in that table;
+        ``hours_above_limit`` the hours with a loading above 100 %. Three-winding
+        transformers have no IEC 60076-7 ageing (NaN hot spot and ageing, no cooling).
     notes : tuple of str
         Assumptions and the evaluation basis (simulation steps, not 10-min aggregates).
     """
@@ -97,11 +102,15 @@ class CheckReport:
     notes: tuple[str, ...] = field(default=())
 
     def violations(self) -> dict[str, int]:
-        """Counts: customer buses failing, lines above their limit, hot spots above 98 °C."""
+        """Counts: customer buses failing, lines above their limit, hot spots above 98 °C,
+        three-winding transformers loaded above 100 % (they have no hot spot here)."""
+        tr = self.transformers
+        three = tr["element"] == "trafo3w" if "element" in tr else pd.Series(False, tr.index)
         return {
             "customer_buses_failing": int((self.voltage["verdict"] == "fail").sum()),
             "lines_overloaded": int((self.lines["status"] == "alarm").sum()),
-            "trafos_hot_spot_above_98c": int((self.transformers["max_hot_spot_c"] > 98).sum()),
+            "trafos_hot_spot_above_98c": int((tr["max_hot_spot_c"] > 98).sum()),
+            "trafo3w_overloaded": int((three & (tr["max_loading_percent"] > 100)).sum()),
         }
 
     def limiting_element(self) -> str:
@@ -119,10 +128,11 @@ class CheckReport:
         if len(self.transformers):
             i = int(self.transformers["max_loading_percent"].idxmax())
             row = self.transformers.loc[i]
+            element = row.get("element", "trafo")
             candidates.append(
                 (
                     float(row["max_loading_percent"]) / 100.0,
-                    f"trafo {row['trafo']} at {row['max_loading_percent']:.0f} %",
+                    f"{element} {row['trafo']} at {row['max_loading_percent']:.0f} %",
                 )
             )
         if len(self.voltage):
@@ -503,8 +513,10 @@ def _lines_from_statistics(
 
 
 _TRAFO_COLUMNS = [
+    "element",
     "trafo",
     "max_loading_percent",
+    "hours_above_limit",
     "max_hot_spot_c",
     "max_hot_spot_utc",
     "loss_of_life_h",
@@ -520,6 +532,7 @@ def _transformers(
     time_utc: pd.DatetimeIndex,
     ambient_c: float | FloatArray,
     cooling: str,
+    hours_above_limit: FloatArray,
     max_loading_percent: FloatArray | None = None,
 ) -> pd.DataFrame:
     """IEC 60076-7 ageing from the loading series ``(T, n_trafo)`` [%]; without a series
@@ -531,8 +544,10 @@ def _transformers(
         nan = np.full(len(trafo_ids), np.nan)
         return pd.DataFrame(
             {
+                "element": "trafo",
                 "trafo": trafo_ids,
                 "max_loading_percent": max_loading_percent,
+                "hours_above_limit": hours_above_limit,
                 "max_hot_spot_c": nan,
                 "max_hot_spot_utc": pd.DatetimeIndex([pd.NaT] * len(trafo_ids), tz="UTC"),
                 "loss_of_life_h": nan,
@@ -548,8 +563,10 @@ def _transformers(
     )
     return pd.DataFrame(
         {
+            "element": "trafo",
             "trafo": trafo_ids,
             "max_loading_percent": np.nanmax(loading_percent, axis=0),
+            "hours_above_limit": hours_above_limit,
             "max_hot_spot_c": th.max_hot_spot_c,
             "max_hot_spot_utc": th.max_hot_spot_utc,
             "loss_of_life_h": th.loss_of_life_h,
@@ -557,6 +574,74 @@ def _transformers(
             "cooling": cooling,
             "ambient_c": float(np.mean(ambient)),
         }
+    )
+
+
+def _trafo3w_rows(
+    ids: npt.NDArray[np.int64],
+    max_loading_percent: FloatArray,
+    hours_above_limit: FloatArray,
+    ambient_c: float | FloatArray,
+) -> pd.DataFrame:
+    """Rows of the three-winding transformers: loading only, no IEC 60076-7 ageing."""
+    if len(ids) == 0:
+        return pd.DataFrame(columns=_TRAFO_COLUMNS)
+    nan = np.full(len(ids), np.nan)
+    return pd.DataFrame(
+        {
+            "element": "trafo3w",
+            "trafo": ids,
+            "max_loading_percent": max_loading_percent,
+            "hours_above_limit": hours_above_limit,
+            "max_hot_spot_c": nan,
+            "max_hot_spot_utc": pd.DatetimeIndex([pd.NaT] * len(ids), tz="UTC"),
+            "loss_of_life_h": nan,
+            "equivalent_ageing_rate": nan,
+            "cooling": None,
+            "ambient_c": float(np.mean(ambient_c)),
+        }
+    )
+
+
+def _stacked(two: pd.DataFrame, three: pd.DataFrame) -> pd.DataFrame:
+    """Two- then three-winding transformer rows (no concatenation with an empty frame)."""
+    if not len(three):
+        return two
+    if not len(two):
+        return three.reset_index(drop=True)
+    return pd.concat([two, three], ignore_index=True)
+
+
+def _hours_above_100(
+    result: PowerFlowResult | PowerFlowStatistics,
+) -> tuple[FloatArray, FloatArray, list[str]]:
+    """Hours above 100 % loading of each transformer and three-winding transformer."""
+    step_h = _step_hours(
+        result.n_steps, result.time_utc, result.step_duration / pd.Timedelta(hours=1)
+    )
+    if isinstance(result, PowerFlowResult):
+        return (
+            (result.trafo_loading_percent > 100.0).sum(axis=0) * step_h,
+            (result.trafo3w_loading_percent > 100.0).sum(axis=0) * step_h,
+            [],
+        )
+    k = _limit_index(result.spec.loading_limits_percent, 100.0)
+    if k is None:
+        notes = []
+        if len(result.trafo_ids) or len(result.trafo3w_ids):
+            notes.append(
+                "transformers: StatisticsSpec.loading_limits_percent lacks 100 %: "
+                "hours_above_limit is NaN; use check_statistics_spec(model)"
+            )
+        return (
+            np.full(len(result.trafo_ids), np.nan),
+            np.full(len(result.trafo3w_ids), np.nan),
+            notes,
+        )
+    return (
+        result.trafo_steps_above[k] * step_h,
+        result.trafo3w_steps_above[k] * step_h,
+        [],
     )
 
 
@@ -615,12 +700,16 @@ def check(
     (100 % and ``100 * warn_ratio``) on the simulated ``loading_percent`` and are NaN/NaT
     for limits not counted and for lines with a given rating. Transformers: identical
     when the loading series is kept (``StatisticsSpec.trafo_series``), otherwise only the
-    highest loading. Every gap is stated in :attr:`CheckReport.notes`.
+    highest loading (and the hours above 100 % when that limit is counted).
+    Three-winding transformers: highest loading and hours above 100 %, identical from
+    statistics and full results; no IEC 60076-7 ageing. Every gap is stated in
+    :attr:`CheckReport.notes`.
     """
     if result.n_steps < 2:
         msg = "checks need a time series of at least two steps"
         raise InputError(msg)
     voltage, notes = _voltage(model, result, standard, timezone)
+    hours_2w, hours_3w, hour_notes = _hours_above_100(result)
     if isinstance(result, PowerFlowStatistics):
         lines, line_notes = _lines_from_statistics(model, result, cable_ratings_a, warn_ratio)
         notes += line_notes
@@ -630,8 +719,10 @@ def check(
             result.time_utc,
             ambient_c,
             cooling,
+            hours_2w,
             max_loading_percent=result.trafo_loading_max_percent,
         )
+        t3_max = result.trafo3w_loading_max_percent
         if result.trafo_loading_percent is None and len(result.trafo_ids):
             notes.append(
                 "transformers: the statistics keep no loading series "
@@ -641,7 +732,21 @@ def check(
     else:
         lines = _lines(model, result, cable_ratings_a, warn_ratio)
         trafos = _transformers(
-            result.trafo_ids, result.trafo_loading_percent, result.time_utc, ambient_c, cooling
+            result.trafo_ids,
+            result.trafo_loading_percent,
+            result.time_utc,
+            ambient_c,
+            cooling,
+            hours_2w,
+        )
+        t3_max = np.fmax.reduce(result.trafo3w_loading_percent, axis=0)  # NaN: never loaded
+    trafos = _stacked(trafos, _trafo3w_rows(result.trafo3w_ids, t3_max, hours_3w, ambient_c))
+    notes += hour_notes
+    if len(result.trafo3w_ids):
+        notes.append(
+            "transformers: three-winding transformers (element 'trafo3w'): highest loading "
+            "and hours above 100 % only; IEC 60076-7 hot spot and ageing are computed for "
+            "two-winding transformers only (NaN)"
         )
     notes.append(
         f"transformers: IEC 60076-7 {cooling}, ambient {np.mean(ambient_c):.1f} °C, "

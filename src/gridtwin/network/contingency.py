@@ -37,7 +37,8 @@ class GridLimits:
     vm_min_pu, vm_max_pu : float
         Voltage band [pu] (default ±10 %: GOST 32144-2013 / EN 50160 slow variations).
     line_loading_max_percent, trafo_loading_max_percent : float
-        Loading limits [%].
+        Loading limits [%] (the transformer limit also applies to three-winding
+        transformers).
     """
 
     vm_min_pu: float = 0.9
@@ -63,6 +64,13 @@ class GridLimits:
                 "trafo loading",
                 result.trafo_loading_percent,
                 result.trafo_ids,
+                self.trafo_loading_max_percent,
+                True,
+            ),
+            (
+                "trafo3w loading",
+                result.trafo3w_loading_percent,
+                result.trafo3w_ids,
                 self.trafo_loading_max_percent,
                 True,
             ),
@@ -125,6 +133,11 @@ def _deenergise(net: Any, buses: set[int]) -> None:
         frame = getattr(net, table)
         mask = frame[cols[0]].isin(idx) | frame[cols[1]].isin(idx)
         frame.loc[mask, "in_service"] = False
+    t3 = net.get("trafo3w", None)
+    if isinstance(t3, pd.DataFrame) and len(t3):
+        # a side at a lost bus is cut by pandapower itself; all sides lost: out of service
+        lost = t3["hv_bus"].isin(idx) & t3["mv_bus"].isin(idx) & t3["lv_bus"].isin(idx)
+        t3.loc[lost, "in_service"] = False
 
 
 @dataclass
@@ -168,6 +181,9 @@ def contingency_analysis(
 ) -> pd.DataFrame:
     """N-1: take each in-service line and transformer out, restore by switching, check.
 
+    ``elements`` may also name ``"trafo3w"`` (three-winding transformers, not in the
+    default): the outage takes the whole unit out (all three windings).
+
     For each outage: the loads that lose supply (not connected to an external grid
     through closed switches), the normally-open switch whose closing re-supplies the most
     of them (if ``restore``), the loads still lost, and the violations of the power flow
@@ -186,8 +202,8 @@ def contingency_analysis(
     base_violations = set(limits.violations(base))
     rows = []
     for element in elements:
-        if element not in ("line", "trafo"):
-            msg = f"contingency element {element!r}: use 'line' or 'trafo'"
+        if element not in ("line", "trafo", "trafo3w"):
+            msg = f"contingency element {element!r}: use 'line', 'trafo' or 'trafo3w'"
             raise InputError(msg)
         table = getattr(model.net, element)
         for idx in table.index[table["in_service"].astype(bool)]:
@@ -337,6 +353,11 @@ def _feasible(
                 "trafo loading",
                 res.trafo_loading_percent[rows] > limits.trafo_loading_max_percent,
                 res.trafo_ids,
+            ),
+            (
+                "trafo3w loading",
+                res.trafo3w_loading_percent[rows] > limits.trafo_loading_max_percent,
+                res.trafo3w_ids,
             ),
         )
         for label, bad, ids in checks:

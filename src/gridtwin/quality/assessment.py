@@ -1238,7 +1238,8 @@ def _check_cause(report: Any) -> str:
     if len(trafos):
         hot = trafos[trafos["max_loading_percent"] > 100]
         for _, row in hot.head(2).iterrows():
-            parts.append(f"trafo {row['trafo']} at {row['max_loading_percent']:.0f} % load")
+            element = row.get("element", "trafo")
+            parts.append(f"{element} {row['trafo']} at {row['max_loading_percent']:.0f} % load")
     parts.append(f"limiting element: {report.limiting_element()}")
     return "; ".join(parts)
 
