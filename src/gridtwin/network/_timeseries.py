@@ -1,12 +1,20 @@
-"""Batch time-series power flow with power-grid-model (PGM), chunk by chunk.
+"""Time-series power flow, chunk by chunk, with two engines.
 
-The pandapower net is converted once (:mod:`gridtwin.network._pgm`) and validated once;
-every chunk of steps is one PGM batch calculation whose update dataset carries the
-load/sgen/storage set-points of those steps. The update is columnar and covers every
-element in input order, so PGM needs no id look-up; it is built from the profiles' numpy
-arrays (no pandas per chunk, no copy of the whole year). A step that fails (no
-convergence, singular system) is reported per step: ``converged=False`` and NaN results,
-or a :class:`ConvergenceError` naming its timestamp with ``strict=True``.
+* The fixed point (:mod:`gridtwin.network._fixedpoint`, balanced; the default through
+  ``method="auto"``): pandapower's own admittance matrix factorised once and a compiled
+  per-step Z-bus iteration, with ZIP loads, three-winding transformers, on-load tap
+  changers and Q(U) characteristics.
+* power-grid-model (PGM; unbalanced runs, and on request): the net is converted once
+  (:mod:`gridtwin.network._pgm`); every chunk is one PGM batch calculation whose update
+  dataset carries the load/sgen/storage set-points of those steps, columnar and in input
+  order, built from the profiles' numpy arrays. Iterative current by default (it
+  factorises once), Newton-Raphson on request.
+
+Both are validated once and fed chunk by chunk from the profiles (no copy of the whole
+year). A step that fails (no convergence, singular system) is re-solved with PGM's
+Newton-Raphson where the model allows it, else reported per step: ``converged=False``
+and NaN results, or a :class:`ConvergenceError` naming its timestamp with
+``strict=True``.
 
 Two ways to keep the results (``keep``):
 
@@ -15,12 +23,6 @@ Two ways to keep the results (``keep``):
   ``output=`` the full results are streamed to Parquet chunk by chunk. Memory then stays
   bounded by one or two chunks whatever the number of steps, which is what large grids
   (thousands of buses over a year) need.
-
-Solvers: PGM's iterative current method (default), which factorises the
-admittance matrix once and is faster; it converges to the same solution (the tests check
-it against pandapower). Steps where iterative current fails are re-solved with
-Newton-Raphson. With ``threading != -1`` PGM runs on several threads and the next chunk is
-solved while the previous one is post-processed.
 """
 
 from __future__ import annotations
