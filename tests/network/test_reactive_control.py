@@ -9,10 +9,17 @@ import copy
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 import pytest
 
 from gridtwin.errors import InputError
-from gridtwin.network import NetworkModel, ReactivePowerControl, simulate
+from gridtwin.network import (
+    NetworkModel,
+    PowerFactorControl,
+    Profiles,
+    ReactivePowerControl,
+    simulate,
+)
 from gridtwin.network.scenarios import add_pv
 
 from .util import LV_CODE, feature_model, simbench_model
@@ -96,3 +103,49 @@ def test_bad_characteristics_and_engines_are_refused() -> None:
         simulate(model, method="newton_raphson", reactive_controls=[control])
     with pytest.raises(InputError, match="does not exist"):
         simulate(model, reactive_controls=[ReactivePowerControl((9,), *CURVE)])
+
+
+def test_cos_phi_of_p_is_the_profile_rule_for_every_engine() -> None:
+    model, day = _pv_grid()
+    prof = model.profiles
+    assert prof is not None
+    sgens = tuple(int(i) for i in model.net.sgen.index[model.net.sgen.type == "PV"])
+    control = PowerFactorControl(sgens, (0.0, 0.5, 1.0), (1.0, 1.0, 0.9))
+    # the same rule written into the profiles by hand
+    p = prof.sgen_p_mw[list(sgens)].iloc[day]
+    sn = model.net.sgen.loc[list(sgens), "sn_mva"].to_numpy()
+    share = np.abs(p.to_numpy()) / sn
+    q = -np.abs(p.to_numpy()) * np.tan(
+        np.arccos(np.interp(share, (0.0, 0.5, 1.0), (1.0, 1.0, 0.9)))
+    )
+    assert q.min() < -0.005  # the sunny hours absorb reactive power
+    frames = {name: frame.iloc[day] for name, frame in prof.frames().items() if frame.shape[1]}
+    frames["sgen_q_mvar"] = pd.DataFrame(q, index=p.index, columns=p.columns)
+    by_hand = Profiles.from_frames(prof.time_utc[day], **frames)
+    for method in ("fixed_point", "newton_raphson"):
+        res = simulate(model, steps=day, method=method, power_factor_controls=[control])
+        ref = simulate(model, by_hand, method=method)
+        # (the by-hand profiles start at position 0: other warm-start blocks, so the two
+        # fixed-point runs agree within the solver tolerance, not bit for bit)
+        np.testing.assert_allclose(res.vm_pu, ref.vm_pu, rtol=0, atol=1e-9, err_msg=method)
+    plain = simulate(model, steps=day)
+    assert np.nanmax(res.vm_pu) < np.nanmax(plain.vm_pu)
+
+
+def test_cos_phi_of_p_refusals() -> None:
+    with pytest.raises(InputError, match="cos_phi must be in"):
+        PowerFactorControl((0,), (0.0, 1.0), (1.0, 1.2))
+    with pytest.raises(InputError, match="increasing"):
+        PowerFactorControl((0,), (0.5, 0.2), (1.0, 0.9))
+    model, day = _pv_grid()
+    sgens = tuple(int(i) for i in model.net.sgen.index[model.net.sgen.type == "PV"])
+    both = dict(
+        reactive_controls=[ReactivePowerControl(sgens[:1], *CURVE)],
+        power_factor_controls=[PowerFactorControl(sgens[:1], (0.0, 1.0), (1.0, 0.9))],
+    )
+    with pytest.raises(InputError, match="two reactive-power rules"):
+        simulate(model, steps=day, **both)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="sn_mva"):
+        simulate(
+            feature_model(), power_factor_controls=[PowerFactorControl((0,), (0, 1), (1, 0.9))]
+        )

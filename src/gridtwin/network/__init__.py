@@ -34,6 +34,7 @@ from gridtwin.network._results import (
     StatisticsSpec,
     read_parquet,
 )
+from gridtwin.network._setpoints import PowerFactorControl
 from gridtwin.network._timeseries import (
     CHUNK_BUDGET_BYTES,
     DEFAULT_CHUNK_STEPS,
@@ -58,6 +59,7 @@ __all__ = [
     "NetworkInfo",
     "NetworkModel",
     "PgmNetwork",
+    "PowerFactorControl",
     "PowerFlowResult",
     "PowerFlowStatistics",
     "PowerFlowSummary",

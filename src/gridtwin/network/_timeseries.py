@@ -67,6 +67,7 @@ from gridtwin.network._results import (
     StatisticsSpec,
     file_metadata,
 )
+from gridtwin.network._setpoints import PowerFactorControl, PowerFactorRule, power_factor_rule
 from gridtwin.network._validate import validate
 
 __all__ = [
@@ -134,8 +135,15 @@ class _Injections:
     ``scaling``. The profile frames are read through numpy views, chunk by chunk.
     """
 
-    def __init__(self, table: pd.DataFrame, p_frame: pd.DataFrame, q_frame: pd.DataFrame):
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        p_frame: pd.DataFrame,
+        q_frame: pd.DataFrame,
+        rule: PowerFactorRule | None = None,
+    ):
         index = table.index
+        self.rule = rule  # cos φ(P) of sgens: q from the same step's p
         self.n = len(table)
         scaling = table["scaling"].to_numpy(dtype=float) if "scaling" in table else np.ones(self.n)
         self.scale = np.nan_to_num(scaling) * 1e6
@@ -174,6 +182,8 @@ class _Injections:
                 else:
                     out[:, cols] = block
             out *= self.scale
+        if self.rule is not None:
+            self.rule.apply(p_out, q_out)
 
 
 @dataclass(frozen=True)
@@ -502,6 +512,7 @@ class _Chunk:
 class _PgmOptions:
     symmetric: bool
     load_phases: Mapping[int, str] | None
+    power_factor: PowerFactorRule | None
     zero_sequence: ZeroSequence
     trafo_model: TrafoModel
     error_tolerance_pu: float
@@ -510,11 +521,13 @@ class _PgmOptions:
     angles: bool
 
 
-def _injections(net: Any, prof: Profiles) -> dict[str, _Injections]:
+def _injections(
+    net: Any, prof: Profiles, rule: PowerFactorRule | None = None
+) -> dict[str, _Injections]:
     """Set-point sources of the loads, sgens and storage units (those present)."""
     out = {
         "load": _Injections(net.load, prof.load_p_mw, prof.load_q_mvar),
-        "sgen": _Injections(net.sgen, prof.sgen_p_mw, prof.sgen_q_mvar),
+        "sgen": _Injections(net.sgen, prof.sgen_p_mw, prof.sgen_q_mvar, rule),
     }
     storage = net.storage if "storage" in net else None
     if storage is not None and len(storage):
@@ -551,7 +564,7 @@ class _PgmEngine:
                 f"{str(exc).splitlines()[0]}"
             )
             raise InputError(msg) from exc
-        inj = _injections(net, prof)
+        inj = _injections(net, prof, o.power_factor)
         updates = _Updates(
             g=g,
             loads=inj["load"],
@@ -599,7 +612,7 @@ class _FixedPointEngine:
         self.model, self.prof, self.options = model, prof, o
         self.fp = fp
         self.max_iterations = max_iterations
-        self.injections = _injections(model.net, prof)
+        self.injections = _injections(model.net, prof, o.power_factor)
         self._fallback: _PgmEngine | None = None
         self._warm: WarmStart | None = None  # the last solved step, for the next chunk
         self.unsettled_steps = 0  # steps whose tap control still wanted to move
@@ -777,6 +790,7 @@ def simulate(
     statistics: StatisticsSpec | None = None,
     tap_controls: Sequence[TapControl] | None = None,
     reactive_controls: Sequence[ReactivePowerControl] | None = None,
+    power_factor_controls: Sequence[PowerFactorControl] | None = None,
 ) -> PowerFlowResult: ...
 
 
@@ -802,6 +816,7 @@ def simulate(
     statistics: StatisticsSpec | None = None,
     tap_controls: Sequence[TapControl] | None = None,
     reactive_controls: Sequence[ReactivePowerControl] | None = None,
+    power_factor_controls: Sequence[PowerFactorControl] | None = None,
 ) -> PowerFlowStatistics: ...
 
 
@@ -826,6 +841,7 @@ def simulate(
     statistics: StatisticsSpec | None = None,
     tap_controls: Sequence[TapControl] | None = None,
     reactive_controls: Sequence[ReactivePowerControl] | None = None,
+    power_factor_controls: Sequence[PowerFactorControl] | None = None,
 ) -> PowerFlowResult | PowerFlowStatistics:
     """Run a power flow for every (selected) profile step.
 
@@ -904,6 +920,10 @@ def simulate(
         Q(U) characteristics of sgens (fixed point only; see
         :class:`~gridtwin.network.ReactivePowerControl`). Their reactive power per step
         is in ``sgen_q_mvar`` of the result.
+    power_factor_controls : sequence of PowerFactorControl, optional
+        cos φ(P) characteristics of sgens: their reactive power follows from the same
+        step's active power (every method; see
+        :class:`~gridtwin.network.PowerFactorControl`).
 
     Returns
     -------
@@ -951,9 +971,15 @@ def simulate(
     pos = _positions(prof.n_steps, steps)
     net = model.net
     angles = keep == "full" or output is not None
+    rule = power_factor_rule(
+        net.sgen,
+        tuple(power_factor_controls or ()),
+        excluded=[sid for c in q_controls for sid in c.sgens],
+    )
     options = _PgmOptions(
         symmetric=symmetric,
         load_phases=load_phases,
+        power_factor=rule,
         zero_sequence=zero_sequence,
         trafo_model=trafo_model,
         error_tolerance_pu=error_tolerance_pu,
