@@ -98,3 +98,10 @@ def test_network_check_with_tap_control_streamed() -> None:
     data = json.loads(out.output)
     assert data["Violations"][0]["customer_buses_failing"] == 0
     assert len(data["Transformers"]) == 2
+
+
+def test_network_scenario_with_tap_control() -> None:
+    args = ["network", "scenario", "--simbench", "1-MV-rural--0-sw", "--steps", "0:672"]
+    out = runner.invoke(app, [*args, "--kind", "electrify", "--share", "1.0", "--tap-control"])
+    assert out.exit_code == 0, out.output
+    assert "Before and after" in out.output

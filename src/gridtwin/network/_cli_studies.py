@@ -144,6 +144,7 @@ def scenario_cmd(
     pv_kwp: Annotated[float, typer.Option(help="PV per roof (kWp).")] = 5.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     standard: StandardOpt = "GOST 32144-2013",
+    tap_control: TapControlOpt = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Violations before and after a what-if scenario, with the limiting element."""
@@ -176,7 +177,15 @@ def scenario_cmd(
             notes = change.notes
         sel = _parse_steps(steps)
         reps = [
-            check(m, simulate(m, steps=sel), standard=standard)  # type: ignore[arg-type]
+            check(
+                m,
+                simulate(
+                    m,
+                    steps=sel,
+                    tap_controls=tap_controls_from_net(m.net) if tap_control else None,
+                ),
+                standard=standard,  # type: ignore[arg-type]
+            )
             for m in (before, after)
         ]
         _emit_frames(
