@@ -188,3 +188,20 @@ def test_line_between_voltage_levels_is_an_error() -> None:
     hits = [i for i in report.errors if i.table == "line" and i.index == line]
     assert hits
     assert "20 kV and 0.4 kV" in hits[0].message
+
+
+def test_no_load_current_a_rounding_below_the_iron_losses_is_a_warning() -> None:
+    """pandapower's own 0.63 MVA 20/0.4 kV type has i0 = 0.2619 % against pfe/sn =
+    0.261905 %: a warning (no magnetising reactance, as pandapower takes it); a real
+    shortfall stays an error naming the field."""
+    net = pp.create_empty_network()
+    mv, lv = pp.create_bus(net, vn_kv=20.0), pp.create_bus(net, vn_kv=0.4)
+    pp.create_ext_grid(net, mv)
+    pp.create_transformer(net, mv, lv, std_type="0.63 MVA 20/0.4 kV")
+    pp.create_load(net, lv, p_mw=0.1)
+    report = validate(from_net(net))
+    assert not report.errors
+    assert any(w.column == "i0_percent" for w in report.warnings)
+    net.trafo.loc[0, "i0_percent"] = 0.2
+    with pytest.raises(InputError, match=r"trafo\[0\]\.i0_percent"):
+        validate(from_net(net)).raise_if_errors()

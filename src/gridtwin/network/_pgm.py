@@ -310,7 +310,8 @@ def _trafo_impedances(
     i0 = _col(tr, "i0_percent", 0.0) / 100.0
     g = _col(tr, "pfe_kw", 0.0) / 1e3 / _col(tr, "sn_mva")
     if trafo_model == "pi":
-        return uk, r, i0, g
+        # an i0 a rounding below the iron-loss share: no magnetising reactance, as pandapower
+        return uk, r, np.maximum(i0, g), g
     if trafo_model != "t":
         msg = f"trafo_model must be 't' (pandapower's default) or 'pi'; got {trafo_model!r}"
         raise InputError(msg)
