@@ -15,6 +15,7 @@ import pytest
 from gridtwin.errors import InputError
 from gridtwin.network import NetworkModel, PowerFlowResult, Profiles, from_net, simulate
 from gridtwin.network._fixedpoint import BLOCK_STEPS, build_fixed_point, segments_of
+from gridtwin.network._results import RESULT_FIELDS
 
 from .util import (
     LV_CODE,
@@ -111,19 +112,7 @@ def test_fixed_point_agrees_with_power_grid_model_newton_raphson() -> None:
     model = feature_model()
     fp = simulate(model, method="fixed_point")
     nr = simulate(model, method="newton_raphson")
-    for name in (
-        "vm_pu",
-        "va_degree",
-        "line_i_ka",
-        "line_loading_percent",
-        "line_p_from_mw",
-        "trafo_i_hv_ka",
-        "trafo_i_lv_ka",
-        "trafo_loading_percent",
-        "ext_grid_p_mw",
-        "ext_grid_q_mvar",
-        "p_loss_mw",
-    ):
+    for name in RESULT_FIELDS:
         np.testing.assert_allclose(
             getattr(fp, name), getattr(nr, name), rtol=0, atol=1e-7, err_msg=name
         )

@@ -59,6 +59,9 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from gridtwin.errors import InputError
+from gridtwin.network._pgm import _col
+from gridtwin.network._results import RESULT_FIELDS
+from gridtwin.network._validate import _in_service
 
 __all__ = [
     "BLOCK_STEPS",
@@ -269,12 +272,6 @@ def _lookup(lookup: IntArray, buses: Any, n_bus: int) -> IntArray:
     return out
 
 
-def _in_service(df: pd.DataFrame) -> BoolArray:
-    if "in_service" not in df:
-        return np.ones(len(df), dtype=bool)
-    return np.asarray(df["in_service"].fillna(False).to_numpy(dtype=bool))
-
-
 def _zip_shares(df: pd.DataFrame) -> FloatArray:
     """``(n, 4)`` constant-current / constant-impedance shares of P and Q [-]."""
     for cols in _ZIP_COLUMNS:
@@ -282,12 +279,6 @@ def _zip_shares(df: pd.DataFrame) -> FloatArray:
             parts = [np.nan_to_num(pd.to_numeric(df[c], errors="coerce").to_numpy()) for c in cols]
             return np.column_stack(parts).astype(np.float64) / 100.0
     return np.zeros((len(df), 4))
-
-
-def _col(df: pd.DataFrame, name: str, default: float) -> FloatArray:
-    if name not in df:
-        return np.full(len(df), default)
-    return np.asarray(pd.to_numeric(df[name], errors="coerce"), dtype=np.float64)
 
 
 def build_fixed_point(
@@ -862,6 +853,19 @@ def _abs2(z: complex) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _tap_delta(
+    c_y: ComplexArray, c: int, pos: int, base: int, vf: complex, vt: complex
+) -> tuple[complex, complex]:  # pragma: no cover - compiled
+    """``(Y(pos) - Y(base)) [vf, vt]`` of controlled transformer ``c``: the from- and
+    to-end currents its tap position adds to the factorised model."""
+    d_ff = c_y[c, pos, 0] - c_y[c, base, 0]
+    d_ft = c_y[c, pos, 1] - c_y[c, base, 1]
+    d_tf = c_y[c, pos, 2] - c_y[c, base, 2]
+    d_tt = c_y[c, pos, 3] - c_y[c, base, 3]
+    return d_ff * vf + d_ft * vt, d_tf * vf + d_tt * vt
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _interp(x: float, xs: FloatArray, ys: FloatArray, m: int) -> float:  # pragma: no cover
     """Piecewise-linear ``ys(xs)`` at ``x`` over the first ``m`` points, flat outside."""
     if x <= xs[0]:
@@ -1043,15 +1047,11 @@ def _simulate_steps(
                         ip, ib = tap[c], c_base[c]
                         if ip != ib:
                             b = c_branch[c]
-                            vf, vt = v[f_pos[b]], v[t_pos[b]]
+                            di_f, di_t = _tap_delta(c_y, c, ip, ib, v[f_pos[b]], v[t_pos[b]])
                             if f_pos[b] < n:
-                                x[f_pos[b]] -= (c_y[c, ip, 0] - c_y[c, ib, 0]) * vf + (
-                                    c_y[c, ip, 1] - c_y[c, ib, 1]
-                                ) * vt
+                                x[f_pos[b]] -= di_f
                             if t_pos[b] < n:
-                                x[t_pos[b]] -= (c_y[c, ip, 2] - c_y[c, ib, 2]) * vf + (
-                                    c_y[c, ip, 3] - c_y[c, ib, 3]
-                                ) * vt
+                                x[t_pos[b]] -= di_t
                     _lu_solve_inplace(x, l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, u_inv)
                     dv = 0.0
                     for i in range(n):
@@ -1187,17 +1187,12 @@ def _simulate_steps(
                 for p in range(s_ptr[kk], s_ptr[kk + 1]):
                     cur += s_val[p] * v[s_pos[p]]
                 for c in range(n_c):  # a controlled transformer at the slack bus
-                    ip, ib = tap[c], c_base[c]
                     b = c_branch[c]
-                    vf, vt = v[f_pos[b]], v[t_pos[b]]
+                    di_f, di_t = _tap_delta(c_y, c, tap[c], c_base[c], v[f_pos[b]], v[t_pos[b]])
                     if f_pos[b] == n + kk:
-                        cur += (c_y[c, ip, 0] - c_y[c, ib, 0]) * vf + (
-                            c_y[c, ip, 1] - c_y[c, ib, 1]
-                        ) * vt
+                        cur += di_f
                     if t_pos[b] == n + kk:
-                        cur += (c_y[c, ip, 2] - c_y[c, ib, 2]) * vf + (
-                            c_y[c, ip, 3] - c_y[c, ib, 3]
-                        ) * vt
+                        cur += di_t
                 vs = v[n + kk]
                 local = s[n + kk]
                 for r in range(n_qu):  # Q(U) of an sgen at the slack bus
@@ -1218,26 +1213,6 @@ def _simulate_steps(
                 eg_q_mvar[t, g] = sup.imag
             if t == n_t - 1:
                 v_last[:] = v
-
-
-#: Result fields written by :func:`solve_fixed_point`, in the power-flow result's units.
-FIELDS = (
-    "vm_pu",
-    "va_degree",
-    "line_i_ka",
-    "line_loading_percent",
-    "line_p_from_mw",
-    "trafo_i_hv_ka",
-    "trafo_i_lv_ka",
-    "trafo_loading_percent",
-    "trafo3w_i_hv_ka",
-    "trafo3w_i_mv_ka",
-    "trafo3w_i_lv_ka",
-    "trafo3w_loading_percent",
-    "ext_grid_p_mw",
-    "ext_grid_q_mvar",
-    "p_loss_mw",
-)
 
 
 @dataclass(frozen=True)
@@ -1295,10 +1270,10 @@ def solve_fixed_point(
     Returns
     -------
     fields : dict[str, numpy.ndarray]
-        :data:`FIELDS` per step (``va_degree`` only with ``angles``); NaN rows for
-        steps that did not converge. With tap controls also ``trafo_tap_pos``
-        (``steps x n_controlled``) and ``tap_unsettled`` (1.0 where a voltage was still
-        out of band after :data:`MAX_CONTROL_ROUNDS`).
+        ``RESULT_FIELDS`` of :mod:`gridtwin.network._results` per step (``va_degree``
+        only with ``angles``); NaN rows for steps that did not converge. With tap
+        controls also ``trafo_tap_pos`` (``steps x n_controlled``) and ``tap_unsettled``
+        (1.0 where a voltage was still out of band after :data:`MAX_CONTROL_ROUNDS`).
     iterations : numpy.ndarray of int64
         Iterations per step (all control rounds), ``-1`` where it did not converge.
     warm : WarmStart or None
@@ -1401,7 +1376,7 @@ def solve_fixed_point(
             fp.qu.q_pu,
             qu_out,
             fp.qu.damping,
-            *(out[name] for name in FIELDS),
+            *(out[name] for name in RESULT_FIELDS),  # the kernel's output order
             iterations,
         )
     finally:

@@ -99,7 +99,8 @@ _LAYOUT: tuple[tuple[str, str, str, str, bool], ...] = (
     ("ext_grid_p_mw", "ext_grid", "p_mw", "ext_grid_ids", False),
     ("ext_grid_q_mvar", "ext_grid", "q_mvar", "ext_grid_ids", False),
 )
-#: The per-step array fields of a result (besides ``converged``).
+#: The per-step array fields of a result (besides ``converged``); the fixed-point kernel
+#: writes its outputs in this order.
 RESULT_FIELDS: tuple[str, ...] = (*(row[0] for row in _LAYOUT), "p_loss_mw")
 _ID_FIELDS = ("bus_ids", "line_ids", "trafo_ids", "trafo3w_ids", "ext_grid_ids")
 #: Id fields that may be missing (results of grids and files without such elements).

@@ -541,20 +541,13 @@ def _transformers(
         return pd.DataFrame(columns=_TRAFO_COLUMNS)
     if loading_percent is None:
         ambient = np.broadcast_to(np.asarray(ambient_c, dtype=float), (len(time_utc),))
-        nan = np.full(len(trafo_ids), np.nan)
-        return pd.DataFrame(
-            {
-                "element": "trafo",
-                "trafo": trafo_ids,
-                "max_loading_percent": max_loading_percent,
-                "hours_above_limit": hours_above_limit,
-                "max_hot_spot_c": nan,
-                "max_hot_spot_utc": pd.DatetimeIndex([pd.NaT] * len(trafo_ids), tz="UTC"),
-                "loss_of_life_h": nan,
-                "equivalent_ageing_rate": nan,
-                "cooling": cooling,
-                "ambient_c": float(np.mean(ambient)),
-            }
+        return _loading_only_rows(
+            "trafo",
+            trafo_ids,
+            max_loading_percent,
+            hours_above_limit,
+            cooling,
+            float(np.mean(ambient)),
         )
     k = np.nan_to_num(loading_percent, nan=0.0).T / 100.0
     ambient = np.broadcast_to(np.asarray(ambient_c, dtype=float), (k.shape[1],))
@@ -586,10 +579,25 @@ def _trafo3w_rows(
     """Rows of the three-winding transformers: loading only, no IEC 60076-7 ageing."""
     if len(ids) == 0:
         return pd.DataFrame(columns=_TRAFO_COLUMNS)
+    return _loading_only_rows(
+        "trafo3w", ids, max_loading_percent, hours_above_limit, None, float(np.mean(ambient_c))
+    )
+
+
+def _loading_only_rows(
+    element: str,
+    ids: npt.NDArray[np.int64],
+    max_loading_percent: FloatArray | None,
+    hours_above_limit: FloatArray,
+    cooling: str | None,
+    ambient_c: float,
+) -> pd.DataFrame:
+    """Transformer rows with the highest loading and hours above the limit only; the
+    thermal columns are NaN (no loading series, or no thermal model for the element)."""
     nan = np.full(len(ids), np.nan)
     return pd.DataFrame(
         {
-            "element": "trafo3w",
+            "element": element,
             "trafo": ids,
             "max_loading_percent": max_loading_percent,
             "hours_above_limit": hours_above_limit,
@@ -597,8 +605,8 @@ def _trafo3w_rows(
             "max_hot_spot_utc": pd.DatetimeIndex([pd.NaT] * len(ids), tz="UTC"),
             "loss_of_life_h": nan,
             "equivalent_ageing_rate": nan,
-            "cooling": None,
-            "ambient_c": float(np.mean(ambient_c)),
+            "cooling": cooling,
+            "ambient_c": ambient_c,
         }
     )
 
