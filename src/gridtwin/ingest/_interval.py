@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from gridtwin._parquet import parquet_columns
 from gridtwin.errors import DataQualityError, InputError
 from gridtwin.timeseries import IntervalData
 
@@ -309,15 +310,6 @@ def _csv_header(file: Path, ts_col: str) -> tuple[list[str], bool]:
             return names, _OFFSET_RE.search(first.strip()) is not None
     except (pa.ArrowException, OSError, ValueError) as exc:
         msg = f"{file}: cannot read a CSV header ({exc}); expected comma-separated columns"
-        raise InputError(msg) from exc
-
-
-def parquet_columns(file: Path) -> list[str]:
-    """Column names of a Parquet file; :class:`InputError` naming the file if unreadable."""
-    try:
-        return [str(n) for n in pq.read_schema(str(file)).names]
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        msg = f"{file}: cannot read as Parquet ({exc})"
         raise InputError(msg) from exc
 
 

@@ -33,18 +33,24 @@ from gridtwin.quality._limits import (
     limit_set_from_dict,
     load_limit_set,
 )
+from gridtwin.quality._potential import (
+    POTENTIAL_COLUMNS,
+    PotentialDeviations,
+    evaluate_potential,
+    potential_deviations,
+    potential_frame,
+)
 from gridtwin.quality.assessment import (
     EVENT_COLUMNS,
     Assessment,
     EventSource,
-    PotentialDeviations,
     assess,
     event_sources,
     events_frame,
     find_events,
     flagged_intervals,
-    potential_deviations,
     register_event_source,
+    resolve_limit_set,
 )
 from gridtwin.quality.events import (
     EventCounts,
@@ -81,6 +87,7 @@ from gridtwin.quality.waveform import (
 
 __all__ = [
     "EVENT_COLUMNS",
+    "POTENTIAL_COLUMNS",
     "AggregatedMeasurements",
     "Assessment",
     "CycleValues",
@@ -117,6 +124,7 @@ __all__ = [
     "count_per_week",
     "detect_events",
     "evaluate",
+    "evaluate_potential",
     "evaluate_voltage_counts",
     "evaluate_voltage_pu",
     "event_flags",
@@ -134,10 +142,12 @@ __all__ = [
     "normalise_voltage_units",
     "parse_channel",
     "potential_deviations",
+    "potential_frame",
     "process_waveform",
     "read_comtrade",
     "read_measurements",
     "register_event_source",
+    "resolve_limit_set",
     "under_over_deviation",
     "write_pdf",
 ]

@@ -69,8 +69,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from gridtwin._parquet import parquet_columns
 from gridtwin.errors import DataQualityError, InputError
-from gridtwin.ingest._interval import parquet_columns
 from gridtwin.quality._evaluation import infer_voltage_unit
 from gridtwin.quality._limits import AGGREGATION_S, Aggregation
 from gridtwin.timeseries import utc_ns

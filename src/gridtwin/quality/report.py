@@ -42,7 +42,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError
-from gridtwin.quality.assessment import Assessment, PotentialDeviations, records
+from gridtwin.quality._potential import PotentialDeviations
+from gridtwin.quality.assessment import Assessment, records
 from gridtwin.quality.measurements import LINE_PHASES, IndicatorSeries
 from gridtwin.timeseries import utc_ns
 
