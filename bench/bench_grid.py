@@ -213,7 +213,7 @@ def save_array(out_dir: str, name: str, arr: FloatArray) -> str:
 
 def worker_gridtwin(p: dict[str, Any]) -> dict[str, Any]:
     """(a)/(d) gridtwin simulate, full result in memory, one core."""
-    from gridtwin.network import simulate
+    from gridtwin.network import PowerFlowOptions, simulate
 
     model, load = load_model(p["code"], p["cache_dir"])
     n = p["steps"] or model.profiles.n_steps
@@ -230,7 +230,7 @@ def worker_gridtwin(p: dict[str, Any]) -> dict[str, Any]:
     for method in p["methods"]:
 
         def run(m: Any = method) -> Any:
-            return simulate(model, steps=sel, method=m)
+            return simulate(model, steps=sel, options=PowerFlowOptions(method=m))
 
         t, res = timed(run, p["reps"])
         s = res.summary()
@@ -425,14 +425,16 @@ def worker_pandapower(p: dict[str, Any]) -> dict[str, Any]:
 
 def worker_big(p: dict[str, Any]) -> dict[str, Any]:
     """(e) the 9,099-bus grid with gridtwin streaming on 2 cores."""
-    from gridtwin.network import simulate
+    from gridtwin.network import KeepSummary, PowerFlowOptions, simulate
 
     model, load = load_model(p["code"], p["cache_dir"], refresh=p.get("refresh", False))
     if load["load_source"] != "cache" and p["cache_dir"]:
         model, again = load_model(p["code"], p["cache_dir"])  # time the cache too
         load["cache_load_s"] = again["cache_load_s"]
     n = p["steps"] or model.profiles.n_steps
-    simulate(model, steps=slice(0, 8), method=p["method"])  # warm-up, not timed
+    simulate(
+        model, steps=slice(0, 8), options=PowerFlowOptions(method=p["method"])
+    )  # warm-up, not timed
     before = proc_status()
     reset = reset_peak_rss()
     output = Path(p["out_dir"]) / "big.parquet" if p["parquet"] else None
@@ -440,10 +442,8 @@ def worker_big(p: dict[str, Any]) -> dict[str, Any]:
     stats = simulate(
         model,
         steps=slice(0, n),
-        keep="summary",
-        method=p["method"],
-        threading=p["threading"],
-        output=output,
+        options=PowerFlowOptions(method=p["method"], threading=p["threading"]),
+        keep=KeepSummary(parquet=output),
     )
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     after = proc_status()
@@ -496,7 +496,9 @@ def worker_big(p: dict[str, Any]) -> dict[str, Any]:
         )
         output.unlink()
     if p["compare"]:
-        res = simulate(model, steps=slice(0, p["compare"]), method=p["method"])
+        res = simulate(
+            model, steps=slice(0, p["compare"]), options=PowerFlowOptions(method=p["method"])
+        )
         out["vm_file"] = save_array(p["out_dir"], f"gridtwin-{p['code']}-{p['method']}", res.vm_pu)
     return out
 
@@ -518,7 +520,7 @@ def worker_oltc(p: dict[str, Any]) -> dict[str, Any]:
     """(f) SimBench's on-load tap changers (autoTap) regulated through the year, loads
     scaled so that they act: gridtwin's fixed point or pandapower's run_timeseries with
     DiscreteTapControl (first steps, extrapolated)."""
-    from gridtwin.network import simulate, tap_controls_from_net
+    from gridtwin.network import Controls, simulate, tap_controls_from_net
 
     warnings.simplefilter("ignore")
     model, _ = load_model(p["code"], p["cache_dir"])
@@ -527,8 +529,10 @@ def worker_oltc(p: dict[str, Any]) -> dict[str, Any]:
     prof = _oltc_profiles(model, n, p["load_factor"])
     out: dict[str, Any] = {"engine": p["engine"], "steps": n, "controls": len(controls)}
     if p["engine"] == "gridtwin":
-        simulate(model, _oltc_profiles(model, 96, p["load_factor"]), tap_controls=controls)
-        t, res = timed(lambda: simulate(model, prof, tap_controls=controls), p["reps"])
+        simulate(
+            model, _oltc_profiles(model, 96, p["load_factor"]), controls=Controls(taps=controls)
+        )
+        t, res = timed(lambda: simulate(model, prof, controls=Controls(taps=controls)), p["reps"])
         taps = res.trafo_tap_pos
         out.update(t)
         out["tap_operations"] = int(np.abs(np.diff(taps, axis=0)).sum())

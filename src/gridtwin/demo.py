@@ -156,7 +156,7 @@ def run_pv_demo(con: Console, model: Any, result: Any, report: Any) -> None:
     import pandas as pd
 
     from gridtwin._console import frame_table
-    from gridtwin.network import ReactivePowerControl, simulate
+    from gridtwin.network import Controls, ReactivePowerControl, simulate
     from gridtwin.network.checks import check
     from gridtwin.network.scenarios import add_pv
 
@@ -172,7 +172,7 @@ def run_pv_demo(con: Console, model: Any, result: Any, report: Any) -> None:
     for case, m, res in (
         ("today", model, result),
         ("25 kWp PV per household", pv, simulate(pv)),
-        ("... with Q(U)", pv, simulate(pv, reactive_controls=[qu])),
+        ("... with Q(U)", pv, simulate(pv, controls=Controls(reactive_power=[qu]))),
     ):
         rep = report if res is result else check(m, res)
         rows.append(

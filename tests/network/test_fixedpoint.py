@@ -13,7 +13,15 @@ import pandas as pd
 import pytest
 
 from gridtwin.errors import InputError
-from gridtwin.network import NetworkModel, PowerFlowResult, Profiles, from_net, simulate
+from gridtwin.network import (
+    KeepSummary,
+    NetworkModel,
+    PowerFlowOptions,
+    PowerFlowResult,
+    Profiles,
+    from_net,
+    simulate,
+)
 from gridtwin.network._fixedpoint import BLOCK_STEPS, build_fixed_point, segments_of
 from gridtwin.network._results import RESULT_FIELDS
 
@@ -77,7 +85,7 @@ def test_fixed_point_matches_pandapower_on_simbench_steps(code: str) -> None:
     prof = model.profiles
     assert prof is not None
     steps = _sampled(prof)
-    res = simulate(model, steps=steps, method="fixed_point")
+    res = simulate(model, steps=steps, options=PowerFlowOptions(method="fixed_point"))
     assert res.converged.all()
     assert res.iterations is not None
     assert ((res.iterations >= 2) & (res.iterations <= 12)).all(), res.iterations
@@ -98,7 +106,7 @@ def test_fixed_point_matches_pandapower_on_the_feature_net() -> None:
     model = feature_model()
     prof = model.profiles
     assert prof is not None
-    res = simulate(model, method="fixed_point")
+    res = simulate(model, options=PowerFlowOptions(method="fixed_point"))
     worst = _worst_vs_pandapower(model, prof, res, list(range(prof.n_steps)), tolerance_mva=1e-12)
     for name, value in worst.items():
         assert value <= 1e-8, (name, worst)
@@ -110,8 +118,8 @@ def test_fixed_point_matches_pandapower_on_the_feature_net() -> None:
 
 def test_fixed_point_agrees_with_power_grid_model_newton_raphson() -> None:
     model = feature_model()
-    fp = simulate(model, method="fixed_point")
-    nr = simulate(model, method="newton_raphson")
+    fp = simulate(model, options=PowerFlowOptions(method="fixed_point"))
+    nr = simulate(model, options=PowerFlowOptions(method="newton_raphson"))
     for name in RESULT_FIELDS:
         np.testing.assert_allclose(
             getattr(fp, name), getattr(nr, name), rtol=0, atol=1e-7, err_msg=name
@@ -129,7 +137,10 @@ def test_two_bus_closed_form() -> None:
         load_p_mw=pd.DataFrame([[p], [p / 2]], index=idx, columns=net.load.index),
         load_q_mvar=pd.DataFrame([[q], [q / 2]], index=idx, columns=net.load.index),
     )
-    res = simulate(from_net(net, prof), method="fixed_point", error_tolerance_pu=1e-13)
+    res = simulate(
+        from_net(net, prof),
+        options=PowerFlowOptions(method="fixed_point", error_tolerance_pu=1e-13),
+    )
     v0 = 0.4
     for k, scale in enumerate((1.0, 0.5)):
         b = 2 * (r * p * scale + x * q * scale) - v0**2
@@ -178,7 +189,7 @@ def test_voltage_dependent_loads_match_pandapower(
 def test_voltage_dependent_loads_are_refused_by_power_grid_model() -> None:
     model = _zip_model(30, 20, 0, 0)
     with pytest.raises(InputError, match=r"load\[0\]\.const_z_p_percent.*fixed-point"):
-        simulate(model, method="iterative_current")
+        simulate(model, options=PowerFlowOptions(method="iterative_current"))
     bad = _zip_model(80, 30, 0, 0)  # 110 % of P
     with pytest.raises(InputError, match="exceed 100"):
         simulate(bad)
@@ -187,9 +198,13 @@ def test_voltage_dependent_loads_are_refused_by_power_grid_model() -> None:
 def test_results_do_not_depend_on_chunks_or_threads() -> None:
     model = simbench_model(LV_CODE)
     steps = slice(100, 100 + 3 * BLOCK_STEPS + 17)
-    ref = simulate(model, steps=steps, method="fixed_point", threading=-1)
+    ref = simulate(model, steps=steps, options=PowerFlowOptions(method="fixed_point", threading=-1))
     for kw in ({"chunk_steps": 7}, {"chunk_steps": 200, "threading": 0}, {"threading": 2}):
-        other = simulate(model, steps=steps, method="fixed_point", **kw)  # type: ignore[arg-type]
+        other = simulate(
+            model,
+            steps=steps,
+            options=PowerFlowOptions(method="fixed_point", **kw),  # type: ignore[arg-type]
+        )
         for name in ("vm_pu", "va_degree", "line_loading_percent", "ext_grid_p_mw", "p_loss_mw"):
             np.testing.assert_array_equal(getattr(other, name), getattr(ref, name), err_msg=name)
 
@@ -202,8 +217,8 @@ def test_segments_follow_absolute_blocks() -> None:
 
 def test_steps_beyond_the_iteration_limit_are_re_solved_with_newton_raphson() -> None:
     model = feature_model()
-    ref = simulate(model, method="newton_raphson")
-    res = simulate(model, method="fixed_point", max_iterations=2)
+    ref = simulate(model, options=PowerFlowOptions(method="newton_raphson"))
+    res = simulate(model, options=PowerFlowOptions(method="fixed_point", max_iterations=2))
     assert res.converged.all()
     assert any("re-solved with Newton-Raphson" in n for n in res.notes)
     assert res.iterations is not None
@@ -211,7 +226,7 @@ def test_steps_beyond_the_iteration_limit_are_re_solved_with_newton_raphson() ->
     assert ref.iterations is None  # power-grid-model does not report iterations
     np.testing.assert_allclose(res.vm_pu, ref.vm_pu, rtol=0, atol=1e-9)
     # ZIP loads have no Newton-Raphson fallback (power-grid-model has none): reported
-    zip_res = simulate(_zip_model(30, 20, 60, 10), max_iterations=2)
+    zip_res = simulate(_zip_model(30, 20, 60, 10), options=PowerFlowOptions(max_iterations=2))
     assert not zip_res.converged.any()
     assert np.isnan(zip_res.vm_pu).all()
     assert any("no Newton-Raphson fallback" in n for n in zip_res.notes)
@@ -220,8 +235,10 @@ def test_steps_beyond_the_iteration_limit_are_re_solved_with_newton_raphson() ->
 def test_fixed_point_is_balanced_only_and_auto_picks_per_run() -> None:
     model = feature_model()
     with pytest.raises(InputError, match="balanced"):
-        simulate(model, method="fixed_point", symmetric=False)
-    unbalanced = simulate(model, symmetric=False, zero_sequence="lv_cable_4x")
+        simulate(model, options=PowerFlowOptions(method="fixed_point", symmetric=False))
+    unbalanced = simulate(
+        model, options=PowerFlowOptions(symmetric=False, zero_sequence="lv_cable_4x")
+    )
     assert any("iterative current" in n for n in unbalanced.notes)
     assert any("fixed point" in n for n in simulate(model).notes)
 
@@ -248,13 +265,15 @@ def test_fixed_point_on_the_9099_bus_grid_matches_pandapower() -> None:
     prof = model.profiles
     assert prof is not None
     steps = [0, 47, 95]
-    res = simulate(model, steps=steps, method="fixed_point", threading=0)
+    res = simulate(model, steps=steps, options=PowerFlowOptions(method="fixed_point", threading=0))
     assert res.converged.all()
     worst = _worst_vs_pandapower(model, prof, res, steps, tolerance_mva=1e-10)
     assert worst["vm_pu"] <= 1e-8, worst
     assert worst["line_loading_percent"] <= 1e-5, worst
     assert worst["trafo_loading_percent"] <= 1e-5, worst
-    stats = simulate(model, steps=slice(0, 96), keep="summary", threading=0)
+    stats = simulate(
+        model, steps=slice(0, 96), options=PowerFlowOptions(threading=0), keep=KeepSummary()
+    )
     assert stats.converged.all()
     assert stats.vm_min_pu[~np.isnan(stats.vm_min_pu)].min() > 0.9
 
@@ -308,7 +327,7 @@ def test_random_meshed_grids_match_pandapower(seed: int) -> None:
     model = _random_grid(seed, n_bus=12 + 3 * seed, n_extra=seed % 7)
     prof = model.profiles
     assert prof is not None
-    res = simulate(model, method="fixed_point")
+    res = simulate(model, options=PowerFlowOptions(method="fixed_point"))
     solved = [k for k in range(prof.n_steps) if res.converged[k]]
     assert solved
     for k in range(prof.n_steps):
@@ -316,7 +335,7 @@ def test_random_meshed_grids_match_pandapower(seed: int) -> None:
             assert np.isnan(res.vm_pu[k]).all()
             with pytest.raises(pp.LoadflowNotConverged):
                 pandapower_step(model, prof, k, tolerance_mva=1e-12)
-    again = simulate(model, steps=solved, method="fixed_point")
+    again = simulate(model, steps=solved, options=PowerFlowOptions(method="fixed_point"))
     worst = _worst_vs_pandapower(model, prof, again, solved, tolerance_mva=1e-12)
     assert worst["vm_pu"] <= 1e-9, (seed, worst)
     assert worst["va_degree"] <= 1e-7, (seed, worst)

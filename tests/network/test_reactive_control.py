@@ -14,8 +14,11 @@ import pytest
 
 from gridtwin.errors import InputError
 from gridtwin.network import (
+    Controls,
+    KeepSummary,
     NetworkModel,
     PowerFactorControl,
+    PowerFlowOptions,
     Profiles,
     ReactivePowerControl,
     simulate,
@@ -42,7 +45,7 @@ def test_q_of_u_is_solved_with_the_power_flow() -> None:
     sgens = tuple(int(i) for i in model.net.sgen.index)
     control = ReactivePowerControl(sgens, *CURVE)
     plain = simulate(model, steps=day)
-    res = simulate(model, steps=day, reactive_controls=[control])
+    res = simulate(model, steps=day, controls=Controls(reactive_power=[control]))
     assert res.converged.all()
     assert res.sgen_q_mvar is not None
     assert res.q_control_sgen_ids is not None
@@ -71,7 +74,9 @@ def test_q_of_u_is_solved_with_the_power_flow() -> None:
     vm_pp = net.res_bus.vm_pu.reindex(res.bus_ids).to_numpy()
     assert np.nanmax(np.abs(vm_pp - res.vm_pu[k])) <= 1e-9
     # streamed statistics carry the same reactive powers
-    stats = simulate(model, steps=day, reactive_controls=[control], keep="summary")
+    stats = simulate(
+        model, steps=day, controls=Controls(reactive_power=[control]), keep=KeepSummary()
+    )
     np.testing.assert_allclose(stats.sgen_q_mvar, res.sgen_q_mvar, rtol=0, atol=1e-12)
 
 
@@ -82,7 +87,7 @@ def test_steep_characteristics_stay_convergent() -> None:
     steep = ReactivePowerControl(
         tuple(int(i) for i in model.net.sgen.index), (1.0, 1.05), (0.0, -1.0)
     )
-    res = simulate(model, steps=day, reactive_controls=[steep])
+    res = simulate(model, steps=day, controls=Controls(reactive_power=[steep]))
     assert res.converged.all()
     assert res.iterations is not None
     assert res.iterations.max() < 100
@@ -98,11 +103,15 @@ def test_bad_characteristics_and_engines_are_refused() -> None:
     model = feature_model()  # its sgen has no sn_mva
     control = ReactivePowerControl((0,), *CURVE)
     with pytest.raises(InputError, match="sn_mva"):
-        simulate(model, reactive_controls=[control])
+        simulate(model, controls=Controls(reactive_power=[control]))
     with pytest.raises(InputError, match="fixed-point"):
-        simulate(model, method="newton_raphson", reactive_controls=[control])
+        simulate(
+            model,
+            options=PowerFlowOptions(method="newton_raphson"),
+            controls=Controls(reactive_power=[control]),
+        )
     with pytest.raises(InputError, match="does not exist"):
-        simulate(model, reactive_controls=[ReactivePowerControl((9,), *CURVE)])
+        simulate(model, controls=Controls(reactive_power=[ReactivePowerControl((9,), *CURVE)]))
 
 
 def test_cos_phi_of_p_is_the_profile_rule_for_every_engine() -> None:
@@ -123,8 +132,13 @@ def test_cos_phi_of_p_is_the_profile_rule_for_every_engine() -> None:
     frames["sgen_q_mvar"] = pd.DataFrame(q, index=p.index, columns=p.columns)
     by_hand = Profiles.from_frames(prof.time_utc[day], **frames)
     for method in ("fixed_point", "newton_raphson"):
-        res = simulate(model, steps=day, method=method, power_factor_controls=[control])
-        ref = simulate(model, by_hand, method=method)
+        res = simulate(
+            model,
+            steps=day,
+            options=PowerFlowOptions(method=method),
+            controls=Controls(power_factor=[control]),
+        )
+        ref = simulate(model, by_hand, options=PowerFlowOptions(method=method))
         # (the by-hand profiles start at position 0: other warm-start blocks, so the two
         # fixed-point runs agree within the solver tolerance, not bit for bit)
         np.testing.assert_allclose(res.vm_pu, ref.vm_pu, rtol=0, atol=1e-9, err_msg=method)
@@ -139,13 +153,14 @@ def test_cos_phi_of_p_refusals() -> None:
         PowerFactorControl((0,), (0.5, 0.2), (1.0, 0.9))
     model, day = _pv_grid()
     sgens = tuple(int(i) for i in model.net.sgen.index[model.net.sgen.type == "PV"])
-    both = dict(
-        reactive_controls=[ReactivePowerControl(sgens[:1], *CURVE)],
-        power_factor_controls=[PowerFactorControl(sgens[:1], (0.0, 1.0), (1.0, 0.9))],
+    both = Controls(
+        reactive_power=[ReactivePowerControl(sgens[:1], *CURVE)],
+        power_factor=[PowerFactorControl(sgens[:1], (0.0, 1.0), (1.0, 0.9))],
     )
     with pytest.raises(InputError, match="two reactive-power rules"):
-        simulate(model, steps=day, **both)  # type: ignore[arg-type]
+        simulate(model, steps=day, controls=both)
     with pytest.raises(InputError, match="sn_mva"):
         simulate(
-            feature_model(), power_factor_controls=[PowerFactorControl((0,), (0, 1), (1, 0.9))]
+            feature_model(),
+            controls=Controls(power_factor=[PowerFactorControl((0,), (0, 1), (1, 0.9))]),
         )

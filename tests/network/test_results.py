@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gridtwin.errors import InputError
-from gridtwin.network import PowerFlowResult, read_parquet, simulate
+from gridtwin.network import PowerFlowOptions, PowerFlowResult, read_parquet, simulate
 from tests.network.util import feature_model
 
 FIELDS = (
@@ -43,7 +43,9 @@ def _assert_same(a: PowerFlowResult, b: PowerFlowResult) -> None:
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_parquet_round_trip_in_chunks(tmp_path: Path, symmetric: bool) -> None:
     model = feature_model()
-    res = simulate(model, symmetric=symmetric, zero_sequence="lv_cable_4x")
+    res = simulate(
+        model, options=PowerFlowOptions(symmetric=symmetric, zero_sequence="lv_cable_4x")
+    )
     path = res.write_parquet(tmp_path / "res.parquet", chunk_steps=3)
     meta = pq.ParquetFile(path).metadata
     assert meta.num_row_groups == 2  # 4 steps in chunks of 3
@@ -108,7 +110,10 @@ def test_frames_and_summary() -> None:
 
 def test_unbalanced_frames_are_per_phase() -> None:
     res = simulate(
-        feature_model(), symmetric=False, zero_sequence="lv_cable_4x", load_phases={0: "a", 1: "b"}
+        feature_model(),
+        options=PowerFlowOptions(
+            symmetric=False, zero_sequence="lv_cable_4x", load_phases={0: "a", 1: "b"}
+        ),
     )
     frames = res.to_frames()
     assert {

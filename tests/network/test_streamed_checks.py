@@ -15,7 +15,9 @@ import pytest
 
 from gridtwin.errors import InputError
 from gridtwin.network import (
+    KeepSummary,
     NetworkModel,
+    PowerFlowOptions,
     PowerFlowResult,
     PowerFlowStatistics,
     Profiles,
@@ -70,7 +72,11 @@ def _full(steps: tuple[int, int]) -> PowerFlowResult:
 
 def _streamed(steps: slice, spec: StatisticsSpec) -> PowerFlowStatistics:
     return simulate(
-        _lv(), _scaled(FACTOR), steps=steps, keep="summary", statistics=spec, chunk_steps=500
+        _lv(),
+        _scaled(FACTOR),
+        steps=steps,
+        options=PowerFlowOptions(chunk_steps=500),
+        keep=KeepSummary(statistics=spec),
     )
 
 
@@ -175,17 +181,18 @@ def _feature_model_with_mv_customer() -> NetworkModel:
 def test_unbalanced_streamed_check_with_lv_and_mv_customers() -> None:
     model = _feature_model_with_mv_customer()
     phases = {0: "a", 1: "b"}
-    full = simulate(model, symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases)
+    full = simulate(
+        model,
+        options=PowerFlowOptions(symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases),
+    )
     for standard in (GOST, EN):
         spec = check_statistics_spec(model, standard=standard, timezone="Europe/Moscow")
         stats = simulate(
             model,
-            keep="summary",
-            statistics=spec,
-            chunk_steps=100,
-            symmetric=False,
-            zero_sequence="lv_cable_4x",
-            load_phases=phases,
+            options=PowerFlowOptions(
+                chunk_steps=100, symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases
+            ),
+            keep=KeepSummary(statistics=spec),
         )
         ref = check(model, full, standard=standard, timezone="Europe/Moscow")
         got = check(model, stats, standard=standard, timezone="Europe/Moscow")

@@ -11,6 +11,7 @@ import re
 import tracemalloc
 import warnings
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -20,9 +21,18 @@ import pytest
 import gridtwin.network._results as results_mod
 import gridtwin.network._timeseries as ts_mod
 from gridtwin.errors import ConvergenceError, InputError
-from gridtwin.network import NetworkModel, Profiles, read_parquet, simulate, validate
+from gridtwin.network import (
+    KeepFull,
+    KeepSummary,
+    NetworkModel,
+    PowerFlowOptions,
+    Profiles,
+    read_parquet,
+    simulate,
+    validate,
+)
+from gridtwin.network._options import Method
 from gridtwin.network._results import PowerFlowResult, PowerFlowStatistics, StatisticsSpec
-from gridtwin.network._timeseries import Keep, Method
 from tests.network.util import (
     LV_CODE,
     MV_CODE,
@@ -161,16 +171,13 @@ def _assert_statistics_match(
 )
 def test_streamed_statistics_equal_full_result_lv_week(method: Method, threading: int) -> None:
     model = _lv()
-    full = simulate(model, steps=WEEK, method=method)
+    full = simulate(model, steps=WEEK, options=PowerFlowOptions(method=method))
     spec = _spec_for(full)
     stats = simulate(
         model,
         steps=WEEK,
-        method=method,
-        keep="summary",
-        statistics=spec,
-        chunk_steps=100,
-        threading=threading,
+        options=PowerFlowOptions(method=method, chunk_steps=100, threading=threading),
+        keep=KeepSummary(statistics=spec),
     )
     assert isinstance(stats, PowerFlowStatistics)
     assert stats.vm_steps_below[0].sum() > 0
@@ -191,9 +198,10 @@ def test_statistics_tables_for_checks() -> None:
     stats = simulate(
         model,
         steps=WEEK,
-        keep="summary",
-        statistics=StatisticsSpec(
-            voltage_bands_pu=((0.95, 1.05),), loading_limits_percent=(80.0, 100.0)
+        keep=KeepSummary(
+            statistics=StatisticsSpec(
+                voltage_bands_pu=((0.95, 1.05),), loading_limits_percent=(80.0, 100.0)
+            )
         ),
     )
     buses = stats.bus_table()
@@ -240,15 +248,15 @@ def _extreme_profiles(model: NetworkModel, bad: list[int]) -> Profiles:
 def test_failed_steps_are_left_out_of_the_statistics(method: Method, threading: int) -> None:
     model = _lv()
     prof = _extreme_profiles(model, [3, 5])
-    full = simulate(model, prof, steps=slice(0, 8), chunk_steps=4, method=method)
+    full = simulate(
+        model, prof, steps=slice(0, 8), options=PowerFlowOptions(chunk_steps=4, method=method)
+    )
     stats = simulate(
         model,
         prof,
         steps=slice(0, 8),
-        chunk_steps=4,
-        keep="summary",
-        method=method,
-        threading=threading,
+        options=PowerFlowOptions(chunk_steps=4, method=method, threading=threading),
+        keep=KeepSummary(),
     )
     assert stats.converged.tolist() == [True, True, True, False, True, False, True, True]
     assert np.isnan(stats.p_loss_mw[[3, 5]]).all()
@@ -262,26 +270,25 @@ def test_failed_steps_are_left_out_of_the_statistics(method: Method, threading: 
             model,
             prof,
             steps=slice(0, 8),
-            keep="summary",
-            strict=True,
-            chunk_steps=2,
-            threading=threading,
+            options=PowerFlowOptions(strict=True, chunk_steps=2, threading=threading),
+            keep=KeepSummary(),
         )
 
 
 def test_unbalanced_statistics_equal_full_result() -> None:
     model = feature_model()
     phases = {0: "a", 1: "b"}
-    full = simulate(model, symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases)
+    full = simulate(
+        model,
+        options=PowerFlowOptions(symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases),
+    )
     spec = _spec_for(full)
     stats = simulate(
         model,
-        keep="summary",
-        statistics=spec,
-        chunk_steps=3,
-        symmetric=False,
-        zero_sequence="lv_cable_4x",
-        load_phases=phases,
+        options=PowerFlowOptions(
+            chunk_steps=3, symmetric=False, zero_sequence="lv_cable_4x", load_phases=phases
+        ),
+        keep=KeepSummary(statistics=spec),
     )
     assert not stats.symmetric
     _assert_statistics_match(stats, full, spec)
@@ -291,7 +298,9 @@ def test_feature_net_with_isolated_bus_and_no_trafo_series() -> None:
     model = feature_model()
     full = simulate(model)
     stats = simulate(
-        model, keep="summary", chunk_steps=3, statistics=StatisticsSpec(trafo_series=False)
+        model,
+        options=PowerFlowOptions(chunk_steps=3),
+        keep=KeepSummary(statistics=StatisticsSpec(trafo_series=False)),
     )
     assert stats.trafo_loading_percent is None
     isolated = list(stats.bus_ids).index(
@@ -326,7 +335,10 @@ def test_streamed_parquet_equals_full_result_file(
     ref = full.write_parquet(tmp_path / "full.parquet")
     monkeypatch.setattr(results_mod, "PARQUET_GROUP_ROWS", 20_000)  # several groups a chunk
     stats = simulate(
-        model, steps=WEEK, keep="summary", chunk_steps=250, output=tmp_path / "streamed.parquet"
+        model,
+        steps=WEEK,
+        options=PowerFlowOptions(chunk_steps=250),
+        keep=KeepSummary(parquet=tmp_path / "streamed.parquet"),
     )
     streamed = tmp_path / "streamed.parquet"
     assert stats.n_steps == 672
@@ -352,7 +364,13 @@ def test_streamed_parquet_records_failed_steps_at_the_end(tmp_path: Path) -> Non
     model = _lv()
     prof = _extreme_profiles(model, [5])
     path = tmp_path / "r.parquet"
-    stats = simulate(model, prof, steps=slice(0, 8), keep="summary", output=path, chunk_steps=4)
+    stats = simulate(
+        model,
+        prof,
+        steps=slice(0, 8),
+        options=PowerFlowOptions(chunk_steps=4),
+        keep=KeepSummary(parquet=path),
+    )
     back = read_parquet(path)
     assert back.notes == stats.notes
     assert any("failed" in n for n in back.notes)
@@ -362,9 +380,8 @@ def test_streamed_parquet_records_failed_steps_at_the_end(tmp_path: Path) -> Non
             model,
             prof,
             steps=slice(0, 8),
-            keep="summary",
-            strict=True,
-            output=tmp_path / "strict.parquet",
+            options=PowerFlowOptions(strict=True),
+            keep=KeepSummary(parquet=tmp_path / "strict.parquet"),
         )
     assert not (tmp_path / "strict.parquet").exists()
     assert not list(tmp_path.glob("*.partial"))
@@ -375,8 +392,8 @@ def test_streamed_parquet_records_failed_steps_at_the_end(tmp_path: Path) -> Non
 
 def test_retained_statistics_do_not_grow_with_the_number_of_steps() -> None:
     model = _lv()
-    short = simulate(model, steps=slice(0, 96), keep="summary")
-    long = simulate(model, steps=slice(0, 960), keep="summary")
+    short = simulate(model, steps=slice(0, 96), keep=KeepSummary())
+    long = simulate(model, steps=slice(0, 960), keep=KeepSummary())
     for name in PER_ELEMENT:
         assert getattr(short, name).nbytes == getattr(long, name).nbytes, name
     for name in SERIES:  # per-step network series: T x (few columns)
@@ -386,10 +403,11 @@ def test_retained_statistics_do_not_grow_with_the_number_of_steps() -> None:
     assert n_trafo_eg < len(long.bus_ids) / 4  # the series are narrow
 
 
-def _peak_bytes(model: NetworkModel, n: int, keep: Keep) -> int:
+def _peak_bytes(model: NetworkModel, n: int, keep: Literal["full", "summary"]) -> int:
+    kept = KeepSummary() if keep == "summary" else KeepFull()
     tracemalloc.start()
     try:
-        simulate(model, steps=slice(0, n), keep=keep, chunk_steps=96)
+        simulate(model, steps=slice(0, n), options=PowerFlowOptions(chunk_steps=96), keep=kept)
         return int(tracemalloc.get_traced_memory()[1])
     finally:
         tracemalloc.stop()
@@ -411,14 +429,14 @@ def test_streaming_peak_memory_is_bounded_by_the_chunk(monkeypatch: pytest.Monke
 
 def test_chunks_are_capped_by_the_memory_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     model = _lv()
-    ref = simulate(model, steps=slice(0, 200), keep="summary")
+    ref = simulate(model, steps=slice(0, 200), keep=KeepSummary())
     monkeypatch.setattr(ts_mod, "CHUNK_BUDGET_BYTES", 64 * 1024)
     seen: list[tuple[int, int]] = []
     capped = simulate(
         model,
         steps=slice(0, 200),
-        keep="summary",
         progress=lambda done, total: seen.append((done, total)),
+        keep=KeepSummary(),
     )
     assert len(seen) > 2
     assert seen[-1] == (200, 200)
@@ -433,9 +451,9 @@ def test_bad_arguments() -> None:
     with pytest.raises(InputError, match="keep"):
         simulate(model, keep="all")  # type: ignore[call-overload]
     with pytest.raises(InputError, match="method"):
-        simulate(model, method="gauss_seidel")  # type: ignore[call-overload]
+        simulate(model, options=PowerFlowOptions(method="gauss_seidel"))  # type: ignore[arg-type]
     with pytest.raises(InputError, match="statistics"):
-        simulate(model, statistics=StatisticsSpec())
+        simulate(model, keep=StatisticsSpec())  # type: ignore[call-overload]
     with pytest.raises(InputError, match="voltage band"):
         StatisticsSpec(voltage_bands_pu=((1.1, 0.9),))
     with pytest.raises(InputError, match="loading limits"):
@@ -458,8 +476,8 @@ def test_iterative_current_matches_pandapower_on_sampled_steps(code: str) -> Non
     prof = model.profiles
     assert prof is not None
     steps = _sample_steps(prof)
-    ic = simulate(model, steps=steps, method="iterative_current")
-    nr = simulate(model, steps=steps, method="newton_raphson")
+    ic = simulate(model, steps=steps, options=PowerFlowOptions(method="iterative_current"))
+    nr = simulate(model, steps=steps, options=PowerFlowOptions(method="newton_raphson"))
     assert ic.converged.all()
     assert not any("re-solved" in n for n in ic.notes)
     np.testing.assert_allclose(ic.vm_pu, nr.vm_pu, rtol=0, atol=1e-9)
@@ -481,8 +499,8 @@ def test_iterative_current_matches_pandapower_on_sampled_steps(code: str) -> Non
 def test_iterative_current_on_the_feature_net() -> None:
     """Taps, parallel units, shunt, storage, sgen, open line ends, links, isolated bus."""
     model = feature_model()
-    nr = simulate(model, method="newton_raphson")
-    ic = simulate(model, method="iterative_current")
+    nr = simulate(model, options=PowerFlowOptions(method="newton_raphson"))
+    ic = simulate(model, options=PowerFlowOptions(method="iterative_current"))
     for name in ("vm_pu", "line_loading_percent", "trafo_loading_percent", "p_loss_mw"):
         np.testing.assert_allclose(
             getattr(ic, name), getattr(nr, name), rtol=0, atol=1e-8, err_msg=name

@@ -15,7 +15,16 @@ from pandapower.control import ConstControl, DiscreteTapControl
 from pandapower.timeseries import DFData, OutputWriter, run_timeseries
 
 from gridtwin.errors import InputError
-from gridtwin.network import Profiles, TapControl, from_net, simulate, tap_controls_from_net
+from gridtwin.network import (
+    Controls,
+    KeepSummary,
+    PowerFlowOptions,
+    Profiles,
+    TapControl,
+    from_net,
+    simulate,
+    tap_controls_from_net,
+)
 from gridtwin.network._fixedpoint import build_fixed_point
 
 from .util import MV_CODE, feature_model, feature_net, simbench_model
@@ -71,7 +80,7 @@ def test_simbench_oltc_matches_pandapower_discrete_tap_control() -> None:
     assert [c.trafo for c in controls] == [0, 1]  # SimBench autoTap, set point 1.025 pu
     assert controls[0].vm_lower_pu == pytest.approx(1.025 - 0.0075 - 0.001)
     prof = _scaled(model.profiles, 192, 5.0)  # heavy enough to move the taps both ways
-    res = simulate(model, prof, tap_controls=controls)
+    res = simulate(model, prof, controls=Controls(taps=controls))
     assert res.trafo_tap_pos is not None
     assert res.tap_trafo_ids is not None
     assert res.tap_trafo_ids.tolist() == [0, 1]
@@ -113,19 +122,30 @@ def test_results_carry_taps_across_chunks_and_into_statistics() -> None:
     assert model.profiles is not None
     prof = _scaled(model.profiles, 96, 5.0)
     controls = tap_controls_from_net(model.net)
-    whole = simulate(model, prof, tap_controls=controls)
-    chunked = simulate(model, prof, tap_controls=controls, chunk_steps=7, threading=0)
+    whole = simulate(model, prof, controls=Controls(taps=controls))
+    chunked = simulate(
+        model,
+        prof,
+        options=PowerFlowOptions(chunk_steps=7, threading=0),
+        controls=Controls(taps=controls),
+    )
     assert whole.trafo_tap_pos is not None
     np.testing.assert_array_equal(chunked.trafo_tap_pos, whole.trafo_tap_pos)
     np.testing.assert_allclose(chunked.vm_pu, whole.vm_pu, rtol=0, atol=1e-10)
-    stats = simulate(model, prof, tap_controls=controls, keep="summary", chunk_steps=10)
+    stats = simulate(
+        model,
+        prof,
+        options=PowerFlowOptions(chunk_steps=10),
+        controls=Controls(taps=controls),
+        keep=KeepSummary(),
+    )
     np.testing.assert_array_equal(stats.trafo_tap_pos, whole.trafo_tap_pos)
 
 
 def test_hunting_is_reported() -> None:
     model = feature_model()
     narrow = (TapControl(0, 1.0, 1.0005),)  # narrower than one 2.5 % tap step
-    res = simulate(model, tap_controls=narrow)
+    res = simulate(model, controls=Controls(taps=narrow))
     assert res.converged.all()
     assert any("did not settle" in n for n in res.notes)
 
@@ -136,11 +156,17 @@ def test_controls_from_pandapower_controllers_and_refusals() -> None:
     assert tap_controls_from_net(net) == (TapControl(1, 0.97, 1.03, "lv"),)
     model = from_net(net, feature_model().profiles)
     with pytest.raises(InputError, match="fixed-point"):
-        simulate(model, method="iterative_current", tap_controls=[TapControl(0, 0.98, 1.02)])
+        simulate(
+            model,
+            options=PowerFlowOptions(method="iterative_current"),
+            controls=Controls(taps=[TapControl(0, 0.98, 1.02)]),
+        )
     with pytest.raises(InputError, match="trafo 7 does not exist"):
-        simulate(model, tap_controls=[TapControl(7, 0.98, 1.02)])
+        simulate(model, controls=Controls(taps=[TapControl(7, 0.98, 1.02)]))
     with pytest.raises(InputError, match="two tap controls"):
-        simulate(model, tap_controls=[TapControl(0, 0.98, 1.02), TapControl(0, 0.9, 1.1)])
+        simulate(
+            model, controls=Controls(taps=[TapControl(0, 0.98, 1.02), TapControl(0, 0.9, 1.1)])
+        )
     with pytest.raises(InputError, match="vm_lower_pu < vm_upper_pu"):
         TapControl(0, 1.02, 0.98)
     net2 = feature_net()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from gridtwin.errors import ConvergenceError, InputError
-from gridtwin.network import NetworkModel, Profiles, from_net, simulate
+from gridtwin.network import NetworkModel, PowerFlowOptions, Profiles, from_net, simulate
 from tests.network.util import (
     LV_CODE,
     MV_CODE,
@@ -61,7 +61,12 @@ def test_two_bus_closed_form() -> None:
 def _compare(
     model: NetworkModel, prof: Profiles, steps: list[int], **pp_kw: object
 ) -> dict[str, float]:
-    res = simulate(model, prof, steps=steps, trafo_model=pp_kw.get("trafo_model", "t"))
+    res = simulate(
+        model,
+        prof,
+        steps=steps,
+        options=PowerFlowOptions(trafo_model=pp_kw.get("trafo_model", "t")),
+    )
     assert res.converged.all()
     worst = {"vm": 0.0, "va": 0.0, "line": 0.0, "trafo": 0.0, "loss": 0.0}
     for k, t in enumerate(steps):
@@ -147,7 +152,7 @@ def _extreme_profiles(model: NetworkModel, bad: list[int]) -> Profiles:
 def test_non_convergence_is_reported_per_step() -> None:
     model = simbench_model(LV_CODE)
     prof = _extreme_profiles(model, [3, 5])
-    res = simulate(model, prof, steps=slice(0, 8), chunk_steps=4)
+    res = simulate(model, prof, steps=slice(0, 8), options=PowerFlowOptions(chunk_steps=4))
     assert res.converged.tolist() == [True, True, True, False, True, False, True, True]
     for name in (
         "vm_pu",
@@ -167,13 +172,13 @@ def test_non_convergence_is_reported_per_step() -> None:
     assert summary.converged_steps == 6
     assert summary.first_failed_utc == prof.time_utc[3]
     with pytest.raises(ConvergenceError, match=re.escape(prof.time_utc[3].isoformat())):
-        simulate(model, prof, steps=slice(0, 8), strict=True)
+        simulate(model, prof, steps=slice(0, 8), options=PowerFlowOptions(strict=True))
 
 
 def test_chunks_and_step_subsets_give_identical_results() -> None:
     model = feature_model()
     whole = simulate(model)
-    chunked = simulate(model, chunk_steps=3)
+    chunked = simulate(model, options=PowerFlowOptions(chunk_steps=3))
     for name in ("vm_pu", "va_degree", "line_i_ka", "trafo_loading_percent", "p_loss_mw"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(chunked, name))
     sub = simulate(model, steps=[3, 1])
@@ -181,20 +186,24 @@ def test_chunks_and_step_subsets_give_identical_results() -> None:
     # the fixed point warm-starts a step from the one before when it was solved too: a
     # step solved alone differs within the tolerance only
     np.testing.assert_allclose(sub.vm_pu, whole.vm_pu[[3, 1]], rtol=0, atol=1e-10)
-    nr_whole = simulate(model, method="newton_raphson")
-    nr_sub = simulate(model, steps=[3, 1], method="newton_raphson")
+    nr_whole = simulate(model, options=PowerFlowOptions(method="newton_raphson"))
+    nr_sub = simulate(model, steps=[3, 1], options=PowerFlowOptions(method="newton_raphson"))
     np.testing.assert_array_equal(nr_sub.vm_pu, nr_whole.vm_pu[[3, 1]])
     with pytest.raises(InputError, match="outside"):
         simulate(model, steps=[0, 99])
     seen: list[tuple[int, int]] = []
-    simulate(model, chunk_steps=3, progress=lambda done, total: seen.append((done, total)))
+    simulate(
+        model,
+        progress=lambda done, total: seen.append((done, total)),
+        options=PowerFlowOptions(chunk_steps=3),
+    )
     assert seen == [(3, 4), (4, 4)]
 
 
 def test_simulate_never_mutates_the_net() -> None:
     model = feature_model()
     before = pp.to_json(model.net)
-    simulate(model, chunk_steps=2)
+    simulate(model, options=PowerFlowOptions(chunk_steps=2))
     assert pp.to_json(model.net) == before
 
 
@@ -207,7 +216,7 @@ def test_simulate_refuses_invalid_models() -> None:
     with pytest.raises(InputError, match="no profiles"):
         simulate(model.with_profiles(None))
     with pytest.raises(InputError, match="symmetric=False"):
-        simulate(model, load_phases={0: "a"})
+        simulate(model, options=PowerFlowOptions(load_phases={0: "a"}))
 
 
 # --- unbalanced -------------------------------------------------------------------------
@@ -216,7 +225,7 @@ def test_simulate_refuses_invalid_models() -> None:
 def test_unbalanced_with_balanced_loads_equals_balanced() -> None:
     model = feature_model()
     sym = simulate(model)
-    asym = simulate(model, symmetric=False, zero_sequence="lv_cable_4x")
+    asym = simulate(model, options=PowerFlowOptions(symmetric=False, zero_sequence="lv_cable_4x"))
     assert asym.vm_pu.shape == (*sym.vm_pu.shape, 3)
     np.testing.assert_allclose(asym.vm_pu, np.repeat(sym.vm_pu[:, :, None], 3, axis=2), atol=1e-9)
     shift = (asym.va_degree - sym.va_degree[:, :, None] + 180) % 360 - 180
@@ -240,7 +249,9 @@ def test_single_phase_load_closed_form() -> None:
         load_p_mw=pd.DataFrame({0: p_mw}, index=idx),
         load_q_mvar=pd.DataFrame({0: q_mvar}, index=idx),
     )
-    res = simulate(from_net(net, prof), symmetric=False, load_phases={0: "a"})
+    res = simulate(
+        from_net(net, prof), options=PowerFlowOptions(symmetric=False, load_phases={0: "a"})
+    )
     assert res.converged.all()
     e = VN_KV * 1e3 / math.sqrt(3)
     z1, z0 = complex(r1, x1), complex(r0, x0)
@@ -264,8 +275,18 @@ def test_single_phase_load_closed_form() -> None:
 def test_unbalanced_needs_zero_sequence_data() -> None:
     model = feature_model()
     with pytest.raises(InputError, match="lv_cable_4x"):
-        simulate(model, symmetric=False)
+        simulate(model, options=PowerFlowOptions(symmetric=False))
     with pytest.raises(InputError, match="'a', 'b', 'c'"):
-        simulate(model, symmetric=False, zero_sequence="lv_cable_4x", load_phases={0: "x"})
+        simulate(
+            model,
+            options=PowerFlowOptions(
+                symmetric=False, zero_sequence="lv_cable_4x", load_phases={0: "x"}
+            ),
+        )
     with pytest.raises(InputError, match="not in the load table"):
-        simulate(model, symmetric=False, zero_sequence="lv_cable_4x", load_phases={99: "a"})
+        simulate(
+            model,
+            options=PowerFlowOptions(
+                symmetric=False, zero_sequence="lv_cable_4x", load_phases={99: "a"}
+            ),
+        )

@@ -14,7 +14,10 @@ import pytest
 
 from gridtwin.errors import InputError
 from gridtwin.network import (
+    Controls,
+    KeepSummary,
     NetworkModel,
+    PowerFlowOptions,
     PowerFlowResult,
     Profiles,
     StatisticsSpec,
@@ -202,7 +205,7 @@ def _differences(model: NetworkModel, res: PowerFlowResult) -> dict[str, float]:
 def test_fixed_point_matches_pandapower(variant: str) -> None:
     model = trafo3w_model(VARIANTS[variant])
     # a tight tolerance: at the default 1e-10 pu line loadings differ up to ~7e-9 %
-    res = simulate(model, error_tolerance_pu=1e-12)
+    res = simulate(model, options=PowerFlowOptions(error_tolerance_pu=1e-12))
     assert res.converged.all()
     assert res.trafo3w_ids.tolist() == model.net.trafo3w.index.tolist()
     for name in T3_FIELDS:
@@ -228,7 +231,9 @@ def test_streamed_statistics_equal_the_full_result(tmp_path: Path) -> None:
     full = simulate(model)
     spec = StatisticsSpec(loading_limits_percent=(30.0, 50.0, 100.0))
     stats = simulate(
-        model, keep="summary", statistics=spec, chunk_steps=2, output=tmp_path / "s.parquet"
+        model,
+        options=PowerFlowOptions(chunk_steps=2),
+        keep=KeepSummary(statistics=spec, parquet=tmp_path / "s.parquet"),
     )
     ref = full.statistics(spec)
     for got in (stats, ref):
@@ -276,12 +281,12 @@ def test_results_without_trafo3w_have_empty_fields() -> None:
     model = feature_model()
     options: list[dict[str, Any]] = [{}, {"method": "iterative_current"}]
     for kw in options:
-        res = simulate(model, **kw)
+        res = simulate(model, options=PowerFlowOptions(**kw))
         assert res.trafo3w_ids.shape == (0,)
         for name in T3_FIELDS:
             assert getattr(res, name).shape == (res.n_steps, 0), (kw, name)
         assert np.isnan(res.summary().trafo3w_loading_max_percent)
-    res = simulate(model, symmetric=False, zero_sequence="lv_cable_4x")
+    res = simulate(model, options=PowerFlowOptions(symmetric=False, zero_sequence="lv_cable_4x"))
     assert res.trafo3w_i_hv_ka.shape == (res.n_steps, 0, 3)
     assert res.trafo3w_loading_percent.shape == (res.n_steps, 0)
 
@@ -299,7 +304,7 @@ def test_pgm_methods_refuse_trafo3w() -> None:
     ]
     for kw in options:
         with pytest.raises(InputError, match=r"trafo3w\[0\]: .*fixed-point solver only"):
-            simulate(model, **kw)
+            simulate(model, options=PowerFlowOptions(**kw))
     assert validate(model, solver="fixed_point").ok
 
 
@@ -310,7 +315,7 @@ def test_pgm_accepts_out_of_service_trafo3w() -> None:
         pp.create_ext_grid(net, 2, vm_pu=1.0)
 
     model = trafo3w_model(off)
-    res = simulate(model, method="iterative_current")
+    res = simulate(model, options=PowerFlowOptions(method="iterative_current"))
     assert res.converged.all()
     assert res.trafo3w_ids.shape == (0,)
     fixed = simulate(model)
@@ -319,7 +324,7 @@ def test_pgm_accepts_out_of_service_trafo3w() -> None:
 
 
 def test_no_newton_raphson_fallback_with_trafo3w() -> None:
-    res = simulate(trafo3w_model(), max_iterations=1)
+    res = simulate(trafo3w_model(), options=PowerFlowOptions(max_iterations=1))
     assert not res.converged.any()
     assert any("three-winding transformers: no Newton-Raphson fallback" in n for n in res.notes)
     for name in T3_FIELDS:
@@ -407,7 +412,7 @@ def test_checks_and_limits_include_trafo3w() -> None:
     assert (tr[tr["element"] == "trafo"]["loss_of_life_h"] >= 0).all()
     assert any("two-winding transformers only" in n for n in report.notes)
     assert report.violations()["trafo3w_overloaded"] == 0
-    streamed = simulate(model, keep="summary", statistics=check_statistics_spec(model))
+    streamed = simulate(model, keep=KeepSummary(statistics=check_statistics_spec(model)))
     got = check(model, streamed)
     pd.testing.assert_frame_equal(got.transformers, report.transformers, rtol=1e-12)
     assert got.violations() == report.violations()
@@ -444,7 +449,11 @@ def test_tap_control_of_a_two_winding_transformer_beside_trafo3w() -> None:
         net.trafo["tap_changer_type"] = "Ratio"
 
     model = trafo3w_model(oltc)
-    res = simulate(model, tap_controls=[TapControl(0, 0.99, 1.01)], error_tolerance_pu=1e-12)
+    res = simulate(
+        model,
+        options=PowerFlowOptions(error_tolerance_pu=1e-12),
+        controls=Controls(taps=[TapControl(0, 0.99, 1.01)]),
+    )
     assert res.trafo_tap_pos is not None
     assert len(set(res.trafo_tap_pos[:, 0].tolist())) > 1  # the tap moves
     prof = model.profiles

@@ -1,16 +1,32 @@
 """The network twin: pandapower grids, profiles, validation and batch power flow.
 
-pandapower is the data model and the reference; power-grid-model solves the time series
-(all steps of a year in chunked batches). Typical use::
+pandapower is the data model and the reference; the balanced time series is solved by a
+compiled fixed point over pandapower's own admittance matrix, unbalanced ones by
+power-grid-model. Typical use::
 
     from gridtwin import network
     model = network.load_simbench("1-LV-semiurb4--0-sw")
     network.validate(model).raise_if_errors()
     result = network.simulate(model, steps=slice(0, 672))     # the first week
     result.summary()
+    week = network.simulate(
+        model,
+        steps=slice(0, 672),
+        options=network.PowerFlowOptions(method="newton_raphson", threading=0),
+        controls=network.Controls(taps=network.tap_controls_from_net(model.net)),
+        keep=network.KeepSummary(),
+    )
+
+Importing this package loads neither pandapower, power-grid-model, numba nor scipy: they
+are imported by the functions that use them.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from gridtwin.network._cim import load_cgmes
+from gridtwin.network._controls import Controls, tap_controls_from_net
 from gridtwin.network._fixedpoint import ReactivePowerControl, TapControl
 from gridtwin.network._model import (
     PROFILE_FIELDS,
@@ -26,7 +42,13 @@ from gridtwin.network._model import (
     simbench_time_index,
     static_profiles,
 )
-from gridtwin.network._pgm import PgmNetwork, build_pgm_network
+from gridtwin.network._options import (
+    CHUNK_BUDGET_BYTES,
+    DEFAULT_CHUNK_STEPS,
+    KeepFull,
+    KeepSummary,
+    PowerFlowOptions,
+)
 from gridtwin.network._results import (
     PowerFlowResult,
     PowerFlowStatistics,
@@ -35,12 +57,7 @@ from gridtwin.network._results import (
     read_parquet,
 )
 from gridtwin.network._setpoints import PowerFactorControl
-from gridtwin.network._timeseries import (
-    CHUNK_BUDGET_BYTES,
-    DEFAULT_CHUNK_STEPS,
-    simulate,
-    tap_controls_from_net,
-)
+from gridtwin.network._timeseries import simulate
 from gridtwin.network._validate import (
     FIXED_POINT_ONLY_TABLES,
     UNSUPPORTED_TABLES,
@@ -49,17 +66,24 @@ from gridtwin.network._validate import (
     validate,
 )
 
+if TYPE_CHECKING:
+    from gridtwin.network._pgm import PgmNetwork, build_pgm_network
+
 __all__ = [
     "CHUNK_BUDGET_BYTES",
     "DEFAULT_CHUNK_STEPS",
     "FIXED_POINT_ONLY_TABLES",
     "PROFILE_FIELDS",
     "UNSUPPORTED_TABLES",
+    "Controls",
     "Issue",
+    "KeepFull",
+    "KeepSummary",
     "NetworkInfo",
     "NetworkModel",
     "PgmNetwork",
     "PowerFactorControl",
+    "PowerFlowOptions",
     "PowerFlowResult",
     "PowerFlowStatistics",
     "PowerFlowSummary",
@@ -83,3 +107,18 @@ __all__ = [
     "tap_controls_from_net",
     "validate",
 ]
+
+#: Names loaded on first use because their module imports power-grid-model.
+_LAZY = {"PgmNetwork": "gridtwin.network._pgm", "build_pgm_network": "gridtwin.network._pgm"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load :data:`_LAZY` names on first access (PEP 562)."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -18,6 +18,7 @@ from rich.table import Table
 from gridtwin._console import console
 from gridtwin.errors import GridTwinError, InputError
 from gridtwin.network._cim import CGMES_SUFFIXES, load_cgmes
+from gridtwin.network._controls import Controls, tap_controls_from_net
 from gridtwin.network._model import (
     NetworkModel,
     info,
@@ -25,12 +26,13 @@ from gridtwin.network._model import (
     load_simbench,
     static_profiles,
 )
-from gridtwin.network._timeseries import (
+from gridtwin.network._options import (
     DEFAULT_CHUNK_STEPS,
+    KeepFull,
     Method,
-    simulate,
-    tap_controls_from_net,
+    PowerFlowOptions,
 )
+from gridtwin.network._timeseries import simulate
 from gridtwin.network._validate import validate
 
 __all__ = ["network_app"]
@@ -262,13 +264,12 @@ def simulate_cmd(
             result = simulate(
                 model,
                 steps=step_slice,
-                chunk_steps=chunk_steps,
-                output=output,
-                strict=strict,
-                threading=threads,
+                options=PowerFlowOptions(
+                    method=chosen, chunk_steps=chunk_steps, strict=strict, threading=threads
+                ),
+                controls=Controls(taps=tap_controls_from_net(model.net) if tap_control else ()),
+                keep=KeepFull(parquet=output),
                 progress=advance,
-                method=chosen,
-                tap_controls=tap_controls_from_net(model.net) if tap_control else None,
             )
         summary = result.summary().to_dict()
         if result.trafo_tap_pos is not None and result.tap_trafo_ids is not None:

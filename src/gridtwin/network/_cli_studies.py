@@ -26,8 +26,10 @@ from gridtwin.network._cli import (
     _run,
     network_app,
 )
+from gridtwin.network._controls import Controls, tap_controls_from_net
+from gridtwin.network._options import KeepSummary, PowerFlowOptions
 from gridtwin.network._results import PowerFlowResult, PowerFlowStatistics
-from gridtwin.network._timeseries import simulate, tap_controls_from_net
+from gridtwin.network._timeseries import simulate
 from gridtwin.network.checks import CheckReport, check, check_statistics_spec, compare_checks
 from gridtwin.network.contingency import GridLimits, contingency_analysis, hosting_capacity
 from gridtwin.network.scenarios import ElectrificationSpec, add_pv, electrify, simbench_pair
@@ -109,13 +111,17 @@ def check_cmd(
             result = simulate(
                 model,
                 steps=sel,
-                keep="summary",
-                statistics=spec,
-                threading=threads,
-                tap_controls=taps,
+                options=PowerFlowOptions(threading=threads),
+                controls=Controls(taps=taps or ()),
+                keep=KeepSummary(statistics=spec),
             )
         else:
-            result = simulate(model, steps=sel, threading=threads, tap_controls=taps)
+            result = simulate(
+                model,
+                steps=sel,
+                options=PowerFlowOptions(threading=threads),
+                controls=Controls(taps=taps or ()),
+            )
         rep = check(
             model,
             result,
@@ -182,7 +188,7 @@ def scenario_cmd(
                 simulate(
                     m,
                     steps=sel,
-                    tap_controls=tap_controls_from_net(m.net) if tap_control else None,
+                    controls=Controls(taps=tap_controls_from_net(m.net) if tap_control else ()),
                 ),
                 standard=standard,  # type: ignore[arg-type]
             )
