@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from gridtwin.heatnet._cli import norms_app
+from gridtwin.cli.norms import app as norms_app
 from tests.heatnet.util import EXAMPLE, VARIANT, example_dict
 
 runner = CliRunner()

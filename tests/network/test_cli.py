@@ -10,8 +10,8 @@ import pandapower as pp
 import pytest
 from typer.testing import CliRunner
 
+from gridtwin.cli.network import app as network_app
 from gridtwin.network import read_parquet
-from gridtwin.network._cli import network_app
 from tests.network.util import LV_CODE, MV_CODE, feature_net, simbench_model
 
 runner = CliRunner()
@@ -28,7 +28,7 @@ def net_file(tmp_path: Path) -> Path:
 def cached_simbench(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI reads SimBench through the session cache (saves 5 s per invocation)."""
     monkeypatch.setattr(
-        "gridtwin.network._cli.load_simbench", lambda code, profiles=True: simbench_model(code)
+        "gridtwin.workflows.twin.load_simbench", lambda code, profiles=True: simbench_model(code)
     )
 
 

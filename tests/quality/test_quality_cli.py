@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from gridtwin.quality._cli import quality_app
+from gridtwin.cli.quality import app as quality_app
 from tests.quality.test_assessment import GOLDEN_VERDICTS, MSK, WEEK, golden_week_csv
 
 runner = CliRunner()

@@ -1,44 +1,22 @@
-"""``gridtwin norms ...`` commands (typer + rich). An adapter: no rules here.
-
-Mounted by :mod:`gridtwin.cli` as ``app.add_typer(norms_app, name="norms")``.
-"""
+"""``gridtwin norms ...`` commands: an adapter over :class:`gridtwin.workflows.NormsCalculation`
+(pumping-station norms of district-heating networks, seed 002)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from gridtwin.errors import GridTwinError, InputError
-from gridtwin.heatnet.method import (
-    ComingYearResult,
-    PastYearResult,
-    coming_year,
-    past_year,
-    territorial_totals,
-)
-from gridtwin.heatnet.report import (
-    characteristic_frame,
-    coming_year_frames,
-    coming_year_renderable,
-    frame_renderable,
-    html_report,
-    method_csv,
-    past_year_frames,
-    past_year_renderable,
-    territorial_frame,
-    territorial_renderable,
-    to_json,
-    write_text_atomic,
-)
-from gridtwin.heatnet.schema import NormsInput, load_input
+from gridtwin.cli._common import console, run
+from gridtwin.errors import InputError
 
-__all__ = ["norms_app"]
+if TYPE_CHECKING:
+    from rich.console import Console
 
-norms_app = typer.Typer(
+__all__ = ["app"]
+
+app = typer.Typer(
     help="Normative electricity use of heat-network pumping stations "
     "(past year, coming year, characteristics, report).",
     no_args_is_help=True,
@@ -63,21 +41,7 @@ OutputOpt = Annotated[
 
 
 def _console() -> Console:
-    con = Console()
-    if not con.is_terminal:
-        con = Console(width=max(140, con.width))
-    return con
-
-
-def _run(fn: Callable[[], None]) -> None:
-    """Run a command body; print GridTwinError cleanly with exit code 2."""
-    try:
-        fn()
-    except GridTwinError as exc:
-        Console(stderr=False).print(
-            f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(code=2) from exc
+    return console(min_width=140)
 
 
 def _check_format(fmt: str, output: Path | None) -> None:
@@ -90,6 +54,8 @@ def _check_format(fmt: str, output: Path | None) -> None:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from gridtwin.heatnet.report import write_text_atomic
+
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
@@ -97,31 +63,18 @@ def _emit(text: str, output: Path | None) -> None:
         _console().print(f"wrote {output}", highlight=False)
 
 
-def _load_all(files: list[Path]) -> list[NormsInput]:
-    inputs = [load_input(f) for f in files]
-    names = [i.name for i in inputs]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if len(inputs) > 1 and dupes:
-        msg = (
-            f"territorial unit(s) {', '.join(dupes)} appear in more than one file; give each "
-            f"file its own territorial_unit"
-        )
-        raise InputError(msg)
-    return inputs
-
-
-@norms_app.command("past-year")
+@app.command("past-year")
 def past_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt = None) -> None:
     """Past year: Эр, ΣЭн, Gф, Эном, Кр and the comparison with metered use (Table 3)."""
 
     def body() -> None:
+        from gridtwin.cli._norms_render import past_year_renderable, territorial_renderable
+        from gridtwin.heatnet.report import method_csv, past_year_frames, territorial_frame, to_json
+        from gridtwin.workflows.norms import NormsCalculation
+
         _check_format(fmt, output)
-        results: list[PastYearResult] = [past_year(inp) for inp in _load_all(files)]
-        totals = (
-            territorial_totals([(r.territorial_unit, r, None) for r in results])
-            if len(results) > 1
-            else None
-        )
+        norms = NormsCalculation(files).past_year()
+        results, totals = norms.results, norms.totals
         if fmt == "json":
             payload = (
                 results[0].to_dict()
@@ -141,24 +94,26 @@ def past_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt =
             if totals is not None:
                 con.print(territorial_renderable(totals))
 
-    _run(body)
+    run(body)
 
 
-@norms_app.command("coming-year")
+@app.command("coming-year")
 def coming_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt = None) -> None:
     """Coming year: the task ε (9), Nпр (11) and the normative Эн,пр (10) per station."""
 
     def body() -> None:
-        _check_format(fmt, output)
-        pairs: list[tuple[PastYearResult | None, ComingYearResult]] = []
-        for inp in _load_all(files):
-            past = past_year(inp) if inp.past_year is not None else None
-            pairs.append((past, coming_year(inp, past)))
-        totals = (
-            territorial_totals([(c.territorial_unit, p, c) for p, c in pairs])
-            if len(pairs) > 1
-            else None
+        from gridtwin.cli._norms_render import coming_year_renderable, territorial_renderable
+        from gridtwin.heatnet.report import (
+            coming_year_frames,
+            method_csv,
+            territorial_frame,
+            to_json,
         )
+        from gridtwin.workflows.norms import NormsCalculation
+
+        _check_format(fmt, output)
+        norms = NormsCalculation(files).coming_year()
+        pairs, totals = norms.results, norms.totals
         if fmt == "json":
             payload = (
                 pairs[0][1].to_dict()
@@ -178,10 +133,10 @@ def coming_year_cmd(files: FilesArg, fmt: FormatOpt = "table", output: OutputOpt
             if totals is not None:
                 con.print(territorial_renderable(totals))
 
-    _run(body)
+    run(body)
 
 
-@norms_app.command("characteristic")
+@app.command("characteristic")
 def characteristic_cmd(
     file: FileArg,
     station: Annotated[str | None, typer.Option("--station", help="Only this station.")] = None,
@@ -193,9 +148,12 @@ def characteristic_cmd(
     """The stations' energy characteristic N(G) (pump units, without Kсн) at spread flows."""
 
     def body() -> None:
+        from gridtwin.cli._norms_render import frame_renderable
+        from gridtwin.heatnet.report import to_json
+        from gridtwin.workflows.norms import NormsCalculation
+
         _check_format(fmt, output)
-        inp = load_input(file)
-        frame = characteristic_frame(inp.build_stations(), station, season, points)
+        title, frame = NormsCalculation([file]).characteristic(station, season, points)
         if fmt == "json":
             _emit(to_json(frame.to_dict("records")), output)
         elif fmt == "csv":
@@ -203,14 +161,14 @@ def characteristic_cmd(
         else:
             _console().print(
                 frame_renderable(
-                    frame, f"{inp.title}: energy characteristic N(G), pump units without Kсн"
+                    frame, f"{title}: energy characteristic N(G), pump units without Kсн"
                 )
             )
 
-    _run(body)
+    run(body)
 
 
-@norms_app.command("report")
+@app.command("report")
 def report_cmd(
     file: FileArg,
     output: Annotated[
@@ -220,11 +178,10 @@ def report_cmd(
     """An HTML report: tables, findings and each station's N(G) with its operating points."""
 
     def body() -> None:
-        inp = load_input(file)
-        stations = inp.build_stations()
-        past = past_year(inp, stations) if inp.past_year is not None else None
-        coming = coming_year(inp, past, stations) if inp.coming_year is not None else None
-        write_text_atomic(output, html_report(inp, stations, past, coming))
+        from gridtwin.heatnet.report import write_text_atomic
+        from gridtwin.workflows.norms import NormsCalculation
+
+        write_text_atomic(output, NormsCalculation([file]).report_html())
         _console().print(f"wrote {output}", highlight=False)
 
-    _run(body)
+    run(body)

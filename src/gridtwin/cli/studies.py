@@ -1,40 +1,36 @@
 """``gridtwin network check|scenario|contingency|hosting``: studies on a simulated grid.
 
-Adapter code only: each command loads a grid, calls a workflow of
-:mod:`gridtwin.network` and renders the result.
+Each command loads a grid, calls a workflow of :mod:`gridtwin.workflows` and renders the
+result.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from gridtwin._console import console, frame_table
-from gridtwin.errors import InputError
-from gridtwin.network._cli import (
+from gridtwin.cli._common import console, print_json, run
+from gridtwin.cli.network import (
     FormatOpt,
     NetOpt,
     SimbenchOpt,
     TapControlOpt,
-    _check_format,
-    _load,
-    _parse_steps,
-    _print_json,
-    _run,
-    network_app,
+    ThreadsOpt,
+    check_format,
+    load_model,
+    load_twin,
+    parse_steps,
 )
-from gridtwin.network._controls import Controls, tap_controls_from_net
-from gridtwin.network._options import KeepSummary, PowerFlowOptions
-from gridtwin.network._results import PowerFlowResult, PowerFlowStatistics
-from gridtwin.network._timeseries import simulate
-from gridtwin.network.checks import CheckReport, check, check_statistics_spec, compare_checks
-from gridtwin.network.contingency import GridLimits, contingency_analysis, hosting_capacity
-from gridtwin.network.scenarios import ElectrificationSpec, add_pv, electrify, simbench_pair
+from gridtwin.errors import InputError
 
-__all__ = ["network_app"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gridtwin.network.checks import CheckReport
+
+__all__ = ["register"]
 
 StandardOpt = Annotated[
     str, typer.Option(help="Voltage standard: 'GOST 32144-2013' or 'EN 50160:2010'.")
@@ -45,20 +41,23 @@ StepsOpt = Annotated[
         "--steps", help="Step positions START:END (END excluded); default: the whole year."
     ),
 ]
+_MAX_ROWS = 40
 
 
 def _emit_frames(frames: dict[str, pd.DataFrame], fmt: str, notes: tuple[str, ...] = ()) -> None:
-    _check_format(fmt)
+    from gridtwin.cli._render import frame_table
+
+    check_format(fmt)
     if fmt == "json":
-        _print_json(
+        print_json(
             {k: v.to_dict(orient="records") for k, v in frames.items()} | {"notes": list(notes)}
         )
         return
     con = console()
     for title, frame in frames.items():
-        con.print(frame_table(frame.head(40), title, digits=4))
-        if len(frame) > 40:
-            con.print(f"... {len(frame) - 40} more rows (use --format json)")
+        con.print(frame_table(frame.head(_MAX_ROWS), title, digits=4))
+        if len(frame) > _MAX_ROWS:
+            con.print(f"... {len(frame) - _MAX_ROWS} more rows (use --format json)")
     for note in notes:
         con.print(f"[dim]{note}[/dim]")
 
@@ -73,7 +72,6 @@ def _report_frames(rep: CheckReport) -> dict[str, pd.DataFrame]:
     }
 
 
-@network_app.command("check")
 def check_cmd(
     simbench: SimbenchOpt = None,
     net: NetOpt = None,
@@ -89,53 +87,35 @@ def check_cmd(
             "steps; for large grids) instead of keeping the full result.",
         ),
     ] = False,
-    threads: Annotated[
-        int, typer.Option("--threads", help="solver threads: -1 sequential, 0 all cores.")
-    ] = -1,
+    threads: ThreadsOpt = -1,
     tap_control: TapControlOpt = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Simulate and check voltages at customers, cable loading and transformer ageing."""
 
     def body() -> None:
-        model = _load(simbench, net)
-        sel = _parse_steps(steps)
-        taps = tap_controls_from_net(model.net) if tap_control else None
-        result: PowerFlowResult | PowerFlowStatistics
-        if stream:
-            spec = check_statistics_spec(
-                model,
-                standard=standard,  # type: ignore[arg-type]
-                timezone=timezone,
-            )
-            result = simulate(
-                model,
-                steps=sel,
-                options=PowerFlowOptions(threading=threads),
-                controls=Controls(taps=taps or ()),
-                keep=KeepSummary(statistics=spec),
-            )
-        else:
-            result = simulate(
-                model,
-                steps=sel,
-                options=PowerFlowOptions(threading=threads),
-                controls=Controls(taps=taps or ()),
-            )
-        rep = check(
-            model,
-            result,
-            standard=standard,  # type: ignore[arg-type]
+        import pandas as pd
+
+        from gridtwin.network import PowerFlowOptions
+
+        twin = load_twin(
+            simbench,
+            net,
+            tap_control=tap_control,
+            options=PowerFlowOptions(threading=threads),
+            standard=standard,
             timezone=timezone,
             ambient_c=ambient_c,
+            stream=stream,
         )
-        summary = pd.DataFrame([rep.violations() | {"limiting_element": rep.limiting_element()}])
+        state = twin.run(parse_steps(steps))
+        rep = state.checks
+        summary = pd.DataFrame([state.violations | {"limiting_element": state.limiting_element}])
         _emit_frames({"Violations": summary, **_report_frames(rep)}, fmt, rep.notes)
 
-    _run(body)
+    run(body)
 
 
-@network_app.command("scenario")
 def scenario_cmd(
     simbench: SimbenchOpt = None,
     net: NetOpt = None,
@@ -156,70 +136,62 @@ def scenario_cmd(
     """Violations before and after a what-if scenario, with the limiting element."""
 
     def body() -> None:
+        from gridtwin.network.scenarios import ElectrificationSpec
+        from gridtwin.workflows import PvSpec, scenario_study, simbench_2034_study
+
         if kind == "simbench-2034":
             if simbench is None:
                 msg = "--kind simbench-2034 needs --simbench CODE"
                 raise InputError(msg)
-            before, after = simbench_pair(simbench)
-            notes: tuple[str, ...] = ("SimBench scenario 2 (2034) of the same grid",)
-        else:
-            before = _load(simbench, net)
-            if kind == "electrify":
-                after, change = electrify(
-                    before,
-                    ElectrificationSpec(
-                        share=share,
-                        stove_kw=stove_kw,
-                        heat_pump_kw=heat_pump_kw,
-                        ev_kw=ev_kw,
-                        seed=seed,
-                    ),
-                )
-            elif kind == "pv":
-                after, change = add_pv(before, share=share, kwp=pv_kwp, seed=seed)
-            else:
-                msg = f"--kind {kind!r}: use electrify, pv or simbench-2034"
-                raise InputError(msg)
-            notes = change.notes
-        sel = _parse_steps(steps)
-        reps = [
-            check(
-                m,
-                simulate(
-                    m,
-                    steps=sel,
-                    controls=Controls(taps=tap_controls_from_net(m.net) if tap_control else ()),
-                ),
-                standard=standard,  # type: ignore[arg-type]
+            result = simbench_2034_study(
+                simbench, tap_control=tap_control, steps=parse_steps(steps), standard=standard
             )
-            for m in (before, after)
-        ]
+        elif kind in ("electrify", "pv"):
+            result = scenario_study(
+                load_twin(simbench, net, tap_control=tap_control, standard=standard),
+                kind,  # type: ignore[arg-type]
+                electrification=ElectrificationSpec(
+                    share=share,
+                    stove_kw=stove_kw,
+                    heat_pump_kw=heat_pump_kw,
+                    ev_kw=ev_kw,
+                    seed=seed,
+                ),
+                pv=PvSpec(share=share, kwp=pv_kwp, seed=seed),
+                steps=parse_steps(steps),
+            )
+        else:
+            msg = f"--kind {kind!r}: use electrify, pv or simbench-2034"
+            raise InputError(msg)
+        lines = result.after.checks.lines
         _emit_frames(
             {
-                "Before and after": compare_checks(*reps),
-                "Lines after (most loaded first)": reps[1]
-                .lines.sort_values("max_loading_ratio", ascending=False)
-                .head(10),
+                "Before and after": result.comparison,
+                "Lines after (most loaded first)": lines.sort_values(
+                    "max_loading_ratio", ascending=False
+                ).head(10),
             },
             fmt,
-            notes,
+            result.notes,
         )
 
-    _run(body)
+    run(body)
 
 
-@network_app.command("contingency")
 def contingency_cmd(
     simbench: SimbenchOpt = None,
     net: NetOpt = None,
-    no_restore: Annotated[bool, typer.Option(help="Do not close normally-open switches.")] = False,
+    no_restore: Annotated[
+        bool, typer.Option("--no-restore", help="Do not close normally-open switches.")
+    ] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """N-1 of lines and transformers at the stress steps, with restoration by switching."""
 
     def body() -> None:
-        model = _load(simbench, net)
-        frame = contingency_analysis(model, restore=not no_restore)
+        from gridtwin.workflows import contingency_study
+
+        frame = contingency_study(load_model(simbench, net), restore=not no_restore)
         shown: Any = frame.assign(
             new_violations=frame["new_violations"].map(
                 lambda v: "; ".join(v[:3]) + (f" (+{len(v) - 3})" if len(v) > 3 else "")
@@ -227,10 +199,9 @@ def contingency_cmd(
         )
         _emit_frames({"N-1 contingencies": shown}, fmt)
 
-    _run(body)
+    run(body)
 
 
-@network_app.command("hosting")
 def hosting_cmd(
     simbench: SimbenchOpt = None,
     net: NetOpt = None,
@@ -242,17 +213,22 @@ def hosting_cmd(
     """Hosting capacity per bus (MW of PV or load before a limit is hit)."""
 
     def body() -> None:
+        from gridtwin.workflows import hosting_study
+
         if kind not in ("pv", "load"):
             msg = f"--kind {kind!r}: use pv or load"
             raise InputError(msg)
-        model = _load(simbench, net)
-        frame = hosting_capacity(
-            model,
-            kind=kind,  # type: ignore[arg-type]
-            limits=GridLimits(vm_max_pu=vm_max_pu),
-        )
+        frame = hosting_study(load_model(simbench, net), kind, vm_max_pu=vm_max_pu)  # type: ignore[arg-type]
         if output is not None:
             frame.to_csv(output, index=False)
         _emit_frames({f"Hosting capacity ({kind})": frame}, fmt)
 
-    _run(body)
+    run(body)
+
+
+def register(network_app: typer.Typer) -> None:
+    """Add the studies to the ``network`` command group."""
+    network_app.command("check")(check_cmd)
+    network_app.command("scenario")(scenario_cmd)
+    network_app.command("contingency")(contingency_cmd)
+    network_app.command("hosting")(hosting_cmd)

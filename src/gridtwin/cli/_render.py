@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import pandas as pd
-from rich.console import Console, Group
+from typing import TYPE_CHECKING
+
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from gridtwin.billing import Bill, Comparison
-from gridtwin.tariffs._schema import SECTIONS
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["bill_panel", "comparison_table", "frame_table"]
+    from gridtwin.billing import Bill, Comparison
+
+__all__ = ["bill_panel", "comparison_table", "frame_table", "kv_table"]
 
 
 def _num(x: float, digits: int = 2) -> str:
@@ -19,6 +22,8 @@ def _num(x: float, digits: int = 2) -> str:
 
 def bill_panel(b: Bill, explain: bool = True) -> Panel:
     """An itemised bill as a rich panel: sections, lines, subtotals, total, explanations."""
+    from gridtwin.tariffs._schema import SECTIONS
+
     table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
     for col, justify in (
         ("Item", "left"),
@@ -99,9 +104,11 @@ def frame_table(frame: pd.DataFrame, title: str = "", digits: int = 2) -> Table:
     return table
 
 
-def console() -> Console:
-    """A console; at least 120 columns wide when output is not a terminal."""
-    con = Console()
-    if not con.is_terminal:
-        con = Console(width=max(120, con.width))
-    return con
+def kv_table(title: str, rows: dict[str, object]) -> Table:
+    """Items and values as a two-column table (floats with 6 significant digits)."""
+    table = Table(title=title, show_header=False)
+    table.add_column("item", style="bold")
+    table.add_column("value")
+    for key, value in rows.items():
+        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+    return table

@@ -1,43 +1,40 @@
-"""``gridtwin network ...`` commands (typer + rich). An adapter: no domain logic here.
+"""``gridtwin network info|validate|simulate``: the grid, its validation, its power flow.
 
-Mounted by :mod:`gridtwin.cli` as ``app.add_typer(network_app, name="network")``.
+The studies on a simulated grid (``check``, ``scenario``, ``contingency``, ``hosting``)
+are in :mod:`gridtwin.cli.studies`, on the same command group.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from gridtwin._console import console
-from gridtwin.errors import GridTwinError, InputError
-from gridtwin.network._cim import CGMES_SUFFIXES, load_cgmes
-from gridtwin.network._controls import Controls, tap_controls_from_net
-from gridtwin.network._model import (
-    NetworkModel,
-    info,
-    load_pandapower_json,
-    load_simbench,
-    static_profiles,
-)
-from gridtwin.network._options import (
-    DEFAULT_CHUNK_STEPS,
-    KeepFull,
-    Method,
-    PowerFlowOptions,
-)
-from gridtwin.network._timeseries import simulate
-from gridtwin.network._validate import validate
+from gridtwin.cli._common import check_choice, console, print_json, print_notes, run
+from gridtwin.errors import InputError
 
-__all__ = ["network_app"]
+if TYPE_CHECKING:
+    from gridtwin.network import NetworkModel, PowerFlowOptions
+    from gridtwin.workflows import Twin
 
-network_app = typer.Typer(
+__all__ = [
+    "DEFAULT_CHUNK_STEPS_HELP",
+    "FormatOpt",
+    "NetOpt",
+    "SimbenchOpt",
+    "TapControlOpt",
+    "app",
+    "check_format",
+    "load_model",
+    "load_twin",
+    "parse_steps",
+    "progress_bar",
+]
+
+app = typer.Typer(
     help="The network twin: grid summary, validation, time-series power flow.", no_args_is_help=True
 )
 
@@ -52,39 +49,32 @@ NetOpt = Annotated[
     typer.Option("--net", help="pandapower JSON net (pandapower.to_json) or a CGMES zip/xml."),
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table or json.")]
+TapControlOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tap-control/--fixed-taps",
+        help="Regulate on-load tap changers as the net describes them (SimBench autoTap "
+        "columns or pandapower DiscreteTapControl); fixed-point solver.",
+    ),
+]
+ThreadsOpt = Annotated[
+    int, typer.Option("--threads", help="solver threads: -1 sequential, 0 all cores.")
+]
+#: The chunk size a run uses when ``--chunk-steps`` is not given (tested to equal
+#: :data:`gridtwin.network.DEFAULT_CHUNK_STEPS`; the network package is not imported here).
+DEFAULT_CHUNK_STEPS_HELP = 4096
+_METHODS = ("auto", "fixed_point", "iterative_current", "newton_raphson")
 
 
-def _run(fn: Callable[[], None]) -> None:
-    """Run a command body; print GridTwinError cleanly with exit code 2."""
-    try:
-        fn()
-    except GridTwinError as exc:
-        console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(code=2) from exc
-
-
-def _load(
-    simbench_code: str | None,
-    net_file: Path | None,
-    profiles: bool = True,
-) -> NetworkModel:
-    if simbench_code is not None and net_file is None:
-        return load_simbench(simbench_code, profiles=profiles)
-    if net_file is not None and simbench_code is None:
-        if net_file.suffix.lower() in CGMES_SUFFIXES:
-            return load_cgmes(net_file)
-        return load_pandapower_json(net_file)
-    msg = "give exactly one of --simbench CODE or --net FILE.json"
-    raise InputError(msg)
-
-
-def _check_format(fmt: str) -> None:
+def check_format(fmt: str) -> None:
+    """Only table or json."""
     if fmt not in ("table", "json"):
         msg = f"--format {fmt!r}: use table or json"
         raise InputError(msg)
 
 
-def _parse_steps(text: str | None) -> slice | None:
+def parse_steps(text: str | None) -> slice | None:
+    """``--steps START:END`` as a slice of step positions."""
     if text is None:
         return None
     start, sep, end = text.partition(":")
@@ -97,35 +87,77 @@ def _parse_steps(text: str | None) -> slice | None:
         raise InputError(msg) from None
 
 
-def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=str))
+def load_model(simbench_code: str | None, net_file: Path | None) -> NetworkModel:
+    """The model of ``--simbench`` or ``--net`` (exactly one)."""
+    from gridtwin.workflows.twin import load_network
+
+    if (simbench_code is None) == (net_file is None):
+        msg = "give exactly one of --simbench CODE or --net FILE.json"
+        raise InputError(msg)
+    return load_network(simbench_code=simbench_code, path=net_file)
 
 
-def _kv_table(title: str, rows: dict[str, Any]) -> Table:
-    table = Table(title=title, show_header=False)
-    table.add_column("item", style="bold")
-    table.add_column("value")
-    for key, value in rows.items():
-        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
-    return table
+def load_twin(
+    simbench_code: str | None,
+    net_file: Path | None,
+    *,
+    tap_control: bool = False,
+    options: PowerFlowOptions | None = None,
+    **settings: Any,
+) -> Twin:
+    """A twin of ``--simbench`` or ``--net`` with the command's settings."""
+    from gridtwin.network import PowerFlowOptions
+    from gridtwin.workflows import Twin
+
+    twin = Twin(
+        load_model(simbench_code, net_file), options=options or PowerFlowOptions(), **settings
+    )
+    return twin.with_tap_control() if tap_control else twin
 
 
-@network_app.command("info")
+@contextmanager
+def progress_bar(label: str, disable: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar of steps; yields the ``progress(done, total)`` callback."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=console(),
+        disable=disable,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+@app.command("info")
 def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = "table") -> None:
     """Summarise a grid: elements, voltage levels, installed power, profile span."""
 
     def body() -> None:
-        _check_format(fmt)
-        summary = info(_load(simbench, net)).to_dict()
+        from rich.table import Table
+
+        from gridtwin.cli._render import kv_table
+        from gridtwin.network import info
+
+        check_format(fmt)
+        summary = info(load_model(simbench, net)).to_dict()
         if fmt == "json":
-            _print_json(summary)
+            print_json(summary)
             return
         rows = {
             k: v for k, v in summary.items() if k not in ("element_counts", "in_service_counts")
         }
         rows["voltage_levels_kv"] = ", ".join(f"{v:g}" for v in summary["voltage_levels_kv"])
         con = console()
-        con.print(_kv_table(f"Network {summary['name']}", rows))
+        con.print(kv_table(f"Network {summary['name']}", rows))
         counts = Table(title="Elements")
         counts.add_column("table")
         counts.add_column("rows", justify="right")
@@ -134,10 +166,10 @@ def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = 
             counts.add_row(table, str(n), str(summary["in_service_counts"].get(table, "")))
         con.print(counts)
 
-    _run(body)
+    run(body)
 
 
-@network_app.command("validate")
+@app.command("validate")
 def validate_cmd(
     simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = "table"
 ) -> None:
@@ -146,12 +178,16 @@ def validate_cmd(
 
     def body() -> None:
         nonlocal report_errors
-        _check_format(fmt)
-        model = _load(simbench, net)
+        from rich.table import Table
+
+        from gridtwin.network import validate
+
+        check_format(fmt)
+        model = load_model(simbench, net)
         report = validate(model)
         report_errors = len(report.errors)
         if fmt == "json":
-            _print_json(
+            print_json(
                 [
                     {
                         "severity": sev,
@@ -179,22 +215,12 @@ def validate_cmd(
                 table.add_row(sev, item.where(), item.message)
         console().print(table)
 
-    _run(body)
+    run(body)
     if report_errors:
         raise typer.Exit(code=1)
 
 
-TapControlOpt = Annotated[
-    bool,
-    typer.Option(
-        "--tap-control/--fixed-taps",
-        help="Regulate on-load tap changers as the net describes them (SimBench autoTap "
-        "columns or pandapower DiscreteTapControl); fixed-point solver.",
-    ),
-]
-
-
-@network_app.command("simulate")
+@app.command("simulate")
 def simulate_cmd(
     simbench: SimbenchOpt = None,
     net: NetOpt = None,
@@ -209,14 +235,13 @@ def simulate_cmd(
     ] = None,
     fmt: FormatOpt = "table",
     chunk_steps: Annotated[
-        int, typer.Option("--chunk-steps", help="Steps per power-grid-model batch.")
-    ] = DEFAULT_CHUNK_STEPS,
+        int,
+        typer.Option("--chunk-steps", help="Steps per chunk (at most; fewer on large grids)."),
+    ] = DEFAULT_CHUNK_STEPS_HELP,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail at the first step that does not converge.")
     ] = False,
-    threads: Annotated[
-        int, typer.Option("--threads", help="solver threads: -1 sequential, 0 all cores.")
-    ] = -1,
+    threads: ThreadsOpt = -1,
     method: Annotated[
         str,
         typer.Option(
@@ -232,52 +257,30 @@ def simulate_cmd(
     """
 
     def body() -> None:
-        _check_format(fmt)
-        methods: dict[str, Method] = {
-            "auto": "auto",
-            "fixed_point": "fixed_point",
-            "iterative_current": "iterative_current",
-            "newton_raphson": "newton_raphson",
-        }
-        if method not in methods:
-            msg = f"--method {method!r}: use one of {', '.join(methods)}"
-            raise InputError(msg)
-        chosen = methods[method]
-        step_slice = _parse_steps(steps)
-        model = _load(simbench, net)
-        if model.profiles is None:
-            model = model.with_profiles(static_profiles(model))
-        with Progress(
-            TextColumn("power flow"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} steps"),
-            TimeElapsedColumn(),
-            transient=True,
-            console=console(),
-            disable=fmt == "json",
-        ) as bar:
-            task = bar.add_task("power flow", total=None)
+        import numpy as np
 
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        from gridtwin.cli._render import kv_table
+        from gridtwin.network import PowerFlowOptions
 
-            result = simulate(
-                model,
-                steps=step_slice,
-                options=PowerFlowOptions(
-                    method=chosen, chunk_steps=chunk_steps, strict=strict, threading=threads
-                ),
-                controls=Controls(taps=tap_controls_from_net(model.net) if tap_control else ()),
-                keep=KeepFull(parquet=output),
-                progress=advance,
-            )
+        check_format(fmt)
+        check_choice(method, "--method", _METHODS)
+        step_slice = parse_steps(steps)
+        options = PowerFlowOptions(
+            method=method,  # type: ignore[arg-type]
+            chunk_steps=chunk_steps,
+            strict=strict,
+            threading=threads,
+        )
+        twin = load_twin(simbench, net, tap_control=tap_control, options=options)
+        with progress_bar("power flow", disable=fmt == "json") as advance:
+            result = twin.simulate(step_slice, parquet=output, progress=advance)
         summary = result.summary().to_dict()
         if result.trafo_tap_pos is not None and result.tap_trafo_ids is not None:
             moves = np.abs(np.diff(result.trafo_tap_pos, axis=0)).sum(axis=0)
             for tid, n_moves in zip(result.tap_trafo_ids, moves, strict=True):
                 summary[f"trafo {int(tid)} tap operations"] = int(n_moves)
         if fmt == "json":
-            _print_json(
+            print_json(
                 {
                     "summary": summary,
                     "notes": list(result.notes),
@@ -286,10 +289,9 @@ def simulate_cmd(
             )
             return
         con = console()
-        con.print(_kv_table(f"Power flow {model.name}", summary))
-        for note in result.notes:
-            con.print(f"[yellow]{note}[/yellow]", markup=True, highlight=False)
+        con.print(kv_table(f"Power flow {twin.model.name}", summary))
+        print_notes(result.notes)
         if output is not None:
             con.print(f"wrote {output}")
 
-    _run(body)
+    run(body)

@@ -1,9 +1,5 @@
-"""``gridtwin quality ...`` commands (typer + rich). An adapter: no domain logic here.
-
-Mount it in :mod:`gridtwin.cli` with::
-
-    from gridtwin.quality._cli import quality_app
-    app.add_typer(quality_app, name="quality")
+"""``gridtwin quality ...`` commands: an adapter over
+:class:`gridtwin.workflows.QualityAssessment`.
 
 Commands:
 
@@ -20,30 +16,24 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import pandas as pd
 import typer
 
-from gridtwin._console import console, frame_table
-from gridtwin.errors import GridTwinError, InputError
-from gridtwin.quality.assessment import (
-    Assessment,
-    assess,
-    event_sources,
-    events_frame,
-    find_events,
-    records,
-)
-from gridtwin.quality.measurements import MeasurementSet, read_measurements
-from gridtwin.quality.report import build_report
+from gridtwin.cli._common import check_choice, console, print_notes, run, write_text
+from gridtwin.errors import InputError
 
-__all__ = ["quality_app"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-quality_app = typer.Typer(
+    from gridtwin.quality import Assessment
+    from gridtwin.workflows.quality import QualityAssessment
+
+__all__ = ["app"]
+
+app = typer.Typer(
     help="Power quality: weekly assessment of aggregated measurements (GOST 32144-2013, "
     "EN 50160:2010), events and reports.",
     no_args_is_help=True,
@@ -119,38 +109,15 @@ IsolatedOpt = Annotated[
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table, json or csv.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write to this file.")]
 
+T = TypeVar("T")
 _FORMATS = ("table", "json", "csv")
 _MAX_ROWS = 50
 
 
-def _run(fn: Callable[[], None]) -> None:
-    """Run a command body; print GridTwinError cleanly with exit code 2."""
-    try:
-        fn()
-    except GridTwinError as exc:
-        console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(code=2) from exc
-
-
-def _check_choice(value: str, option: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        msg = f"{option} {value!r}: use one of {', '.join(choices)}"
-        raise InputError(msg)
-
-
-def _read(file: Path, timezone: str, label: str, layout: str) -> MeasurementSet:
-    _check_choice(label, "--label", ("start", "end"))
-    _check_choice(layout, "--layout", ("auto", "long", "wide"))
-    return read_measurements(
-        file,
-        timezone=timezone,
-        label=label,  # type: ignore[arg-type]
-        layout=layout,  # type: ignore[arg-type]
-    )
-
-
 def _week_start(text: str | None, timezone: str) -> str | pd.Timestamp | None:
     """'mon 00:00' as is; a date-time (campaign start) as a Timestamp in ``timezone``."""
+    import pandas as pd
+
     if text is None or re.match(r"^\s*[a-z]{3}\s+\d{2}:\d{2}\s*$", text.lower()):
         return text
     try:
@@ -164,71 +131,60 @@ def _week_start(text: str | None, timezone: str) -> str | pd.Timestamp | None:
     return ts.tz_convert(timezone) if ts.tzinfo else ts.tz_localize(timezone)
 
 
-def _read_events(path: Path | None) -> pd.DataFrame | None:
+def _flagged(option: str, path: Path | None, read: Callable[[Path], T]) -> T | None:
+    """Read the file of ``option``; its errors name the option."""
     if path is None:
         return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        msg = f"--events {path}: cannot read ({exc.strerror})"
+        return read(path)
+    except InputError as exc:
+        msg = f"{option} {exc}"
         raise InputError(msg) from exc
-    for col in ("duration_s", "extreme_percent"):
-        if col in frame.columns:
-            frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
-    return events_frame(frame, where=str(path))
 
 
-def _assess(
+def _job(
     file: Path,
-    standard: str,
-    voltage_level: str,
-    nominal_v: float | None,
-    nominal_line_v: float | None,
-    timezone: str,
-    week_start: str | None,
-    voltage_unit: str,
-    label: str,
-    layout: str,
-    events: Path | None,
-    isolated: bool,
-) -> Assessment:
-    _check_choice(voltage_level, "--voltage-level", ("LV", "MV"))
-    _check_choice(voltage_unit, "--voltage-unit", ("auto", "V", "kV", "pu", "percent"))
-    ms = _read(file, timezone, label, layout)
-    return assess(
-        ms,
-        standard,
-        timezone=timezone,
+    *,
+    standard: str = "GOST 32144-2013",
+    voltage_level: str = "LV",
+    nominal_v: float | None = None,
+    nominal_line_v: float | None = None,
+    timezone: str = "UTC",
+    week_start: str | None = None,
+    voltage_unit: str = "auto",
+    label: str = "start",
+    layout: str = "auto",
+    events: Path | None = None,
+    isolated: bool = False,
+) -> QualityAssessment:
+    """The workflow's description of the assessment, the options checked."""
+    from gridtwin.workflows.quality import QualityAssessment, read_event_table
+
+    check_choice(label, "--label", ("start", "end"))
+    check_choice(layout, "--layout", ("auto", "long", "wide"))
+    check_choice(voltage_level, "--voltage-level", ("LV", "MV"))
+    check_choice(voltage_unit, "--voltage-unit", ("auto", "V", "kV", "pu", "percent"))
+    return QualityAssessment(
+        file,
+        standard=standard,
         voltage_level=voltage_level,  # type: ignore[arg-type]
         nominal_v=nominal_v,
         nominal_line_v=nominal_line_v,
-        voltage_unit=voltage_unit,  # type: ignore[arg-type]
-        events=_read_events(events),
+        timezone=timezone,
         week_start=_week_start(week_start, timezone),
-        isolated_system=isolated,
+        voltage_unit=voltage_unit,  # type: ignore[arg-type]
+        label=label,  # type: ignore[arg-type]
+        layout=layout,  # type: ignore[arg-type]
+        events=_flagged("--events", events, read_event_table),
+        isolated=isolated,
     )
 
 
-def _emit_text(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    if not output.parent.is_dir():
-        msg = f"--output {output}: directory {output.parent} does not exist"
-        raise InputError(msg)
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)  # nothing half-written
-    console().print(f"wrote {output}")
-
-
-def _print_notes(notes: tuple[str, ...] | list[str]) -> None:
-    con = console()
-    for note in notes:
-        con.print(f"[yellow]{note}[/yellow]", markup=True, highlight=False)
-
-
 def _show(frame: pd.DataFrame, title: str) -> None:
+    import pandas as pd
+
+    from gridtwin.cli._render import frame_table
+
     shown = frame.head(_MAX_ROWS)
     text = shown.assign(
         **{
@@ -242,7 +198,31 @@ def _show(frame: pd.DataFrame, title: str) -> None:
         console().print(f"... {len(frame) - _MAX_ROWS} more rows: use --format csv or json")
 
 
-@quality_app.command("assess")
+def _print_assessment(a: Assessment) -> None:
+    _show(a.points, f"{a.standard} {a.voltage_level}: verdict per point")
+    cols = [
+        "point_id",
+        "period_start_utc",
+        "indicator",
+        "verdict",
+        "worst_phase",
+        "n_valid",
+        "n_flagged",
+        "availability_percent",
+        "n1",
+        "n2",
+        "t1_percent",
+        "max_value",
+        "min_value",
+        "value_unit",
+        "clause",
+    ]
+    rows = a.table if len(a.table) <= _MAX_ROWS else a.table[a.table["verdict"] != "pass"]
+    _show(rows[cols], "indicators" + ("" if rows is a.table else " not passing"))
+    print_notes(a.notes)
+
+
+@app.command("assess")
 def assess_cmd(
     file: FileArg,
     standard: StandardOpt = "GOST 32144-2013",
@@ -267,55 +247,35 @@ def assess_cmd(
 
     def body() -> None:
         nonlocal failing
-        _check_choice(fmt, "--format", _FORMATS)
-        a = _assess(
+        check_choice(fmt, "--format", _FORMATS)
+        a = _job(
             file,
-            standard,
-            voltage_level,
-            nominal_v,
-            nominal_line_v,
-            timezone,
-            week_start,
-            voltage_unit,
-            label,
-            layout,
-            events,
-            isolated,
-        )
+            standard=standard,
+            voltage_level=voltage_level,
+            nominal_v=nominal_v,
+            nominal_line_v=nominal_line_v,
+            timezone=timezone,
+            week_start=week_start,
+            voltage_unit=voltage_unit,
+            label=label,
+            layout=layout,
+            events=events,
+            isolated=isolated,
+        ).run()
         failing = int((a.points["verdict"] == "fail").sum())
         if fmt == "json":
-            _emit_text(json.dumps(a.to_dict(), indent=2, ensure_ascii=False) + "\n", output)
+            write_text(json.dumps(a.to_dict(), indent=2, ensure_ascii=False) + "\n", output)
         elif fmt == "csv":
-            _emit_text(a.table.to_csv(index=False), output)
+            write_text(a.table.to_csv(index=False), output)
         else:
-            _show(a.points, f"{a.standard} {a.voltage_level}: verdict per point")
-            cols = [
-                "point_id",
-                "period_start_utc",
-                "indicator",
-                "verdict",
-                "worst_phase",
-                "n_valid",
-                "n_flagged",
-                "availability_percent",
-                "n1",
-                "n2",
-                "t1_percent",
-                "max_value",
-                "min_value",
-                "value_unit",
-                "clause",
-            ]
-            rows = a.table if len(a.table) <= _MAX_ROWS else a.table[a.table["verdict"] != "pass"]
-            _show(rows[cols], "indicators" + ("" if rows is a.table else " not passing"))
-            _print_notes(a.notes)
+            _print_assessment(a)
 
-    _run(body)
+    run(body)
     if check and failing:
         raise typer.Exit(code=1)
 
 
-@quality_app.command("events")
+@app.command("events")
 def events_cmd(
     file: FileArg,
     source: Annotated[
@@ -334,12 +294,14 @@ def events_cmd(
     """List the events (flagged intervals) present in a measurement file."""
 
     def body() -> None:
-        _check_choice(fmt, "--format", _FORMATS)
-        _check_choice(source, "--source", event_sources())
-        ms = _read(file, timezone, label, layout)
-        ev = find_events(ms, source)
+        from gridtwin.quality import event_sources
+        from gridtwin.quality.assessment import records
+
+        check_choice(fmt, "--format", _FORMATS)
+        check_choice(source, "--source", event_sources())
+        ev = _job(file, timezone=timezone, label=label, layout=layout).find_events(source)
         if fmt == "json":
-            _emit_text(
+            write_text(
                 json.dumps(
                     {"source": source, "file": str(file), "events": records(ev)},
                     indent=2,
@@ -349,31 +311,17 @@ def events_cmd(
                 output,
             )
         elif fmt == "csv":
-            _emit_text(ev.to_csv(index=False), output)
+            write_text(ev.to_csv(index=False), output)
         else:
             if ev.empty:
                 console().print(f"no events in {file} (source {source!r})")
                 return
             _show(ev, f"events in {file} (source {source!r})")
 
-    _run(body)
+    run(body)
 
 
-def _read_feeders(path: Path | None) -> dict[str, str] | None:
-    if path is None:
-        return None
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        msg = f"--feeders {path}: cannot read ({exc.strerror})"
-        raise InputError(msg) from exc
-    if not {"point_id", "feeder"} <= set(frame.columns):
-        msg = f"--feeders {path}: expected columns point_id,feeder; found {list(frame.columns)}"
-        raise InputError(msg)
-    return dict(zip(frame["point_id"], frame["feeder"], strict=True))
-
-
-@quality_app.command("report")
+@app.command("report")
 def report_cmd(
     file: FileArg,
     output: Annotated[
@@ -411,22 +359,27 @@ def report_cmd(
     """Write the power-quality report per point and feeder (HTML with plots, JSON, PDF)."""
 
     def body() -> None:
-        a = _assess(
+        from gridtwin.workflows.quality import read_feeder_map
+
+        job = _job(
             file,
-            standard,
-            voltage_level,
-            nominal_v,
-            nominal_line_v,
-            timezone,
-            week_start,
-            voltage_unit,
-            label,
-            layout,
-            events,
-            isolated,
+            standard=standard,
+            voltage_level=voltage_level,
+            nominal_v=nominal_v,
+            nominal_line_v=nominal_line_v,
+            timezone=timezone,
+            week_start=week_start,
+            voltage_unit=voltage_unit,
+            label=label,
+            layout=layout,
+            events=events,
+            isolated=isolated,
         )
-        rep = build_report(
-            a, point_ids=point, feeders=_read_feeders(feeders), title=title, max_points=max_points
+        a, rep = job.report(
+            point_ids=point,
+            feeders=_flagged("--feeders", feeders, read_feeder_map),
+            title=title,
+            max_points=max_points,
         )
         rep.write(output)
         summary = {str(k): int(v) for k, v in a.points["verdict"].value_counts().items()}
@@ -435,4 +388,4 @@ def report_cmd(
             + ", ".join(f"{v} {k}" for k, v in summary.items())
         )
 
-    _run(body)
+    run(body)

@@ -1,0 +1,44 @@
+"""The ``gridtwin`` command line (typer + rich): one module per command group.
+
+An adapter: each command parses its options, builds the workflow's inputs, calls the
+workflow (:mod:`gridtwin.workflows`) and renders the result. The domain and the workflows
+are imported inside the command bodies, so ``gridtwin --help`` starts at once.
+
+=================  ==================================================================
+module             commands
+=================  ==================================================================
+``tariffs``        ``tariffs list|show|revision``
+``billing``        ``bill``, ``compare``
+``network``        ``network info|validate|simulate``
+``studies``        ``network check|scenario|contingency|hosting``
+``quality``        ``quality assess|events|report``
+``norms``          ``norms past-year|coming-year|characteristic|report``
+``demo``           ``demo`` (the main job of ``make run``)
+=================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gridtwin.cli import billing, demo, network, norms, quality, studies, tariffs
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="gridtwin: digital twin of electricity distribution and supply.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tariffs.app, name="tariffs")
+app.add_typer(network.app, name="network")
+app.add_typer(norms.app, name="norms")
+app.add_typer(quality.app, name="quality")
+billing.register(app)
+demo.register(app)
+studies.register(network.app)
+
+
+def main() -> None:
+    """Entry point of the ``gridtwin`` script."""
+    app()

@@ -1,0 +1,223 @@
+"""``gridtwin bill`` and ``gridtwin compare``: itemised bills and offer rankings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gridtwin.cli._common import console, run
+from gridtwin.cli.tariffs import FORMAT_HELP, print_frame
+from gridtwin.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gridtwin.billing import BillingResult
+
+__all__ = ["register"]
+
+
+def _parse_props(props: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in props:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            msg = f"--prop {item!r}: write it as name=value (e.g. resident=true)"
+            raise InputError(msg)
+        low = value.lower()
+        if low in ("true", "false"):
+            out[key] = low == "true"
+        else:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                out[key] = value
+    return out
+
+
+def _parse_period(text: str) -> tuple[dt.date, dt.date]:
+    start, _sep, end = text.partition(":")
+    try:
+        return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError:
+        msg = f"--period {text!r}: write it as YYYY-MM-DD:YYYY-MM-DD (end exclusive)"
+        raise InputError(msg) from None
+
+
+def _read_series(items: list[str]) -> dict[str, pd.Series]:
+    from gridtwin.workflows.billing import read_price_series
+
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            msg = f"--series {item!r}: write it as NAME=file.csv (columns timestamp,value)"
+            raise InputError(msg)
+        try:
+            out[name] = read_price_series(path)
+        except InputError as exc:
+            msg = f"--series {name}: {exc}"
+            raise InputError(msg) from exc
+    return out
+
+
+def _emit(result: BillingResult, fmt: str, output: Path | None, meter: str | None) -> None:
+    from gridtwin.billing import bill_for, lines_frame
+    from gridtwin.cli._render import bill_panel
+
+    meters = [result.meter_ids.index(meter)] if meter else range(len(result.meter_ids))
+    if output is not None and output.suffix.lower() in (".parquet", ".pq"):
+        frame = lines_frame(result)
+        if meter:
+            frame = frame[frame["meter_id"] == meter]
+        tmp = output.with_name(output.name + ".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(output)  # nothing half-written
+        console().print(f"wrote {len(frame)} bill lines to {output}")
+        return
+    if fmt == "csv":
+        frame = lines_frame(result)
+        if meter:
+            frame = frame[frame["meter_id"] == meter]
+        text = frame.to_csv(index=False)
+    elif fmt == "json":
+        bills = [
+            bill_for(result, m, p).to_dict() for m in meters for p in range(len(result.periods))
+        ]
+        text = json.dumps(bills, indent=2, ensure_ascii=False)
+    else:
+        con = console()
+        for m in list(meters)[:20]:
+            for p in range(len(result.periods)):
+                con.print(bill_panel(bill_for(result, m, p)))
+        if len(meters) > 20:
+            con.print(f"... {len(meters) - 20} more meters: use --format csv/json or --meter")
+        return
+    if output:
+        output.write_text(text, encoding="utf-8")
+        console().print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def _bill_with_progress(job: Any) -> BillingResult:
+    """Run a billing job; a progress bar appears once it reports a first chunk of meters
+    (jobs of one chunk show none)."""
+    from rich.progress import Progress
+
+    bar: Progress | None = None
+    task: Any = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar, task
+        if bar is None:
+            bar = Progress(transient=True)
+            bar.start()
+            task = bar.add_task("billing", total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        result: BillingResult = job.run(progress=advance)
+    finally:
+        if bar is not None:
+            bar.stop()
+    return result
+
+
+def bill_cmd(
+    tariff: Annotated[str, typer.Option(help="Built-in tariff id or a tariff file.")],
+    data: Annotated[Path | None, typer.Option(help="Interval data (CSV/Parquet).")] = None,
+    readings: Annotated[Path | None, typer.Option(help="Register readings CSV.")] = None,
+    pod: Annotated[str | None, typer.Option(help="Point of delivery (with --readings).")] = None,
+    period: Annotated[
+        list[str] | None,
+        typer.Option(help="Billing period START:END (local dates, end exclusive); repeatable."),
+    ] = None,
+    whole: Annotated[bool, typer.Option(help="One period for all the data.")] = False,
+    prop: Annotated[list[str] | None, typer.Option(help="Customer property name=value.")] = None,
+    series: Annotated[list[str] | None, typer.Option(help="Price series NAME=file.csv.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
+    meter: Annotated[str | None, typer.Option(help="Only this meter.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+    output: Annotated[
+        Path | None, typer.Option(help="Write to a file (.parquet: the table of all bill lines).")
+    ] = None,
+    allow_gaps: Annotated[bool, typer.Option(help="Bill despite gaps (marked).")] = False,
+) -> None:
+    """Bill interval data (or register readings) under a tariff: itemised bills."""
+
+    def body() -> None:
+        from gridtwin.workflows.billing import BillingRun, ReadingsBilling
+
+        props = _parse_props(prop or [])
+        periods = [_parse_period(p) for p in period or []]
+        result: BillingResult
+        if readings is not None:
+            if pod is None or len(periods) != 1:
+                msg = "--readings needs --pod and exactly one --period START:END"
+                raise InputError(msg)
+            result = ReadingsBilling(tariff, readings, pod, periods[0], props).run()
+        elif data is not None:
+            job = BillingRun(
+                tariff,
+                data,
+                timezone=timezone,
+                periods=periods or None,
+                period_kind="whole" if whole else "month",
+                customers=props,
+                series=_read_series(series or []),
+                allow_gaps=allow_gaps,
+            )
+            result = _bill_with_progress(job)
+        else:
+            msg = "give --data FILE (interval data) or --readings FILE (register readings)"
+            raise InputError(msg)
+        _emit(result, fmt, output, meter)
+
+    run(body)
+
+
+def compare_cmd(
+    tariff: Annotated[list[str], typer.Option(help="Tariffs/offers to rank; repeatable.")],
+    data: Annotated[Path, typer.Option(help="Interval data (CSV/Parquet).")],
+    meter: Annotated[str | None, typer.Option(help="Meter to use (default: first).")] = None,
+    period: Annotated[list[str] | None, typer.Option(help="Period START:END.")] = None,
+    prop: Annotated[list[str] | None, typer.Option(help="Customer property name=value.")] = None,
+    series: Annotated[list[str] | None, typer.Option(help="Price series NAME=file.csv.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+) -> None:
+    """Rank offers for one consumption profile, with the saving of each."""
+
+    def body() -> None:
+        from gridtwin.cli._render import comparison_table
+        from gridtwin.workflows.billing import OfferComparison
+
+        c = OfferComparison(
+            tariff,
+            data,
+            meter=meter,
+            timezone=timezone,
+            periods=[_parse_period(p) for p in period or []] or None,
+            customers=_parse_props(prop or []),
+            series=_read_series(series or []),
+        ).run()
+        if fmt == "table":
+            console().print(comparison_table(c))
+            for n in c.notes:
+                console().print(f"[yellow]{n}[/yellow]")
+        else:
+            print_frame(c.table, fmt, "comparison")
+
+    run(body)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bill`` and ``compare`` to the top-level command."""
+    app.command("bill")(bill_cmd)
+    app.command("compare")(compare_cmd)

@@ -1,0 +1,231 @@
+"""Billing workflows: files or data in, itemised bills or a ranking of offers out.
+
+* :class:`BillingRun`: interval data (a file or :class:`~gridtwin.timeseries.IntervalData`)
+  billed under one tariff, meters in chunks with progress, periods by default the calendar
+  months of the data (or one period for all of it);
+* :class:`ReadingsBilling`: one point of delivery's register readings (actual, estimated,
+  self-read) billed for one period;
+* :class:`OfferComparison`: one meter's consumption billed under several offers and ranked.
+
+Each is a frozen description of the job; ``run()`` performs it in order (read, load the
+tariff, choose the periods, bill) and returns the billing domain's result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from gridtwin.billing import BillingResult, Comparison, bill, bill_band_totals, compare
+from gridtwin.billing import default_periods as _default_periods
+from gridtwin.errors import InputError
+from gridtwin.ingest import consumption_by_register, read_intervals, read_register_readings
+from gridtwin.tariffs import Tariff, get_tariff
+from gridtwin.timeseries import IntervalData
+
+__all__ = [
+    "BillingRun",
+    "OfferComparison",
+    "Period",
+    "ReadingsBilling",
+    "read_price_series",
+]
+
+Period = tuple[dt.date, dt.date]
+Progress = Callable[[int, int], None]
+#: Meters billed at a time by :class:`BillingRun` (bounded memory, progress per chunk).
+CHUNK_METERS = 2000
+
+
+def _tariff(tariff: Tariff | str | Path) -> Tariff:
+    return tariff if isinstance(tariff, Tariff) else get_tariff(str(tariff))
+
+
+def _data(data: IntervalData | str | Path, timezone: str | None) -> IntervalData:
+    return data if isinstance(data, IntervalData) else read_intervals(data, timezone=timezone)
+
+
+def read_price_series(path: str | Path) -> pd.Series:
+    """A price series from a CSV file with columns ``timestamp, value`` (timestamps with
+    an offset or ``Z``), as a float Series on a UTC period-start index.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or has other columns.
+    """
+    try:
+        frame = pd.read_csv(path)
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror})"
+        raise InputError(msg) from exc
+    if list(frame.columns[:2]) != ["timestamp", "value"]:
+        msg = f"{path}: expected columns timestamp,value; found {list(frame.columns)}"
+        raise InputError(msg)
+    index = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True))
+    return pd.Series(frame["value"].to_numpy(dtype=float), index=index)
+
+
+@dataclass(frozen=True)
+class BillingRun:
+    """Interval data billed under one tariff.
+
+    Attributes
+    ----------
+    tariff : Tariff, str or Path
+        A loaded tariff, a built-in tariff id or a tariff file.
+    data : IntervalData, str or Path
+        Interval energy [kWh] or a CSV/Parquet file of it.
+    timezone : str, optional
+        Zone of naive timestamps in the file.
+    periods : sequence of (date, date), optional
+        Billing periods ``[start, end)`` in the tariff's local dates; default by
+        ``period_kind``.
+    period_kind : {"month", "whole"}
+        Default periods: calendar months of the data, or one period for all of it.
+    customers : mapping
+        Customer properties the tariff reads (one value, or one per meter).
+    series : mapping of name -> Series
+        Price series of indexed components.
+    allow_gaps : bool
+        Bill despite missing intervals (the bills say how many are missing).
+    chunk_meters : int
+        Meters billed at a time.
+    """
+
+    tariff: Tariff | str | Path
+    data: IntervalData | str | Path
+    timezone: str | None = None
+    periods: Sequence[Period] | None = None
+    period_kind: Literal["month", "whole"] = "month"
+    customers: Mapping[str, Any] = field(default_factory=dict)
+    series: Mapping[str, pd.Series] = field(default_factory=dict)
+    allow_gaps: bool = False
+    chunk_meters: int = CHUNK_METERS
+
+    def run(self, progress: Progress | None = None) -> BillingResult:
+        """Bill every meter; ``progress(meters_done, meters_total)`` after each chunk when
+        there is more than one."""
+        data = _data(self.data, self.timezone)
+        tariff = _tariff(self.tariff)
+        periods = list(self.periods or _default_periods(tariff, data, self.period_kind))
+        kw: dict[str, Any] = {
+            "periods": periods,
+            "customers": dict(self.customers),
+            "series": dict(self.series),
+            "allow_gaps": self.allow_gaps,
+        }
+        if data.n_meters <= self.chunk_meters:
+            return bill(tariff, data, **kw)
+        parts = []
+        for start in range(0, data.n_meters, self.chunk_meters):
+            part = data.select(list(data.meter_ids[start : start + self.chunk_meters]))
+            parts.append(bill(tariff, part, **kw))
+            if progress is not None:
+                progress(min(start + self.chunk_meters, data.n_meters), data.n_meters)
+        return _concatenate(parts, data.meter_ids)
+
+
+def _concatenate(parts: list[BillingResult], meter_ids: tuple[str, ...]) -> BillingResult:
+    """One result of the chunks' results (same tariff, periods and lines)."""
+
+    def cat(arrays: list[Any]) -> Any:
+        return np.concatenate(arrays, axis=0)
+
+    first = parts[0]
+    return BillingResult(
+        tariff=first.tariff,
+        meter_ids=meter_ids,
+        periods=first.periods,
+        lines=first.lines,
+        quantity=cat([p.quantity for p in parts]),
+        amount=cat([p.amount for p in parts]),
+        applies=cat([p.applies for p in parts]),
+        energy_by_band_kwh=cat([p.energy_by_band_kwh for p in parts]),
+        bands=first.bands,
+        max_power_source=lambda: cat([p.max_power_kw for p in parts]),
+        missing_intervals=cat([p.missing_intervals for p in parts]),
+        notes=first.notes,
+    )
+
+
+@dataclass(frozen=True)
+class ReadingsBilling:
+    """One point of delivery's register readings billed for one period.
+
+    Attributes
+    ----------
+    tariff : Tariff, str or Path
+        A loaded tariff, a built-in tariff id or a tariff file.
+    readings : str or Path
+        Register readings CSV (``pod, register, read_date, value_kwh, kind``).
+    pod : str
+        The point of delivery.
+    period : (date, date)
+        The billing period ``[start, end)``; readings must exist at both dates.
+    customers : mapping
+        Customer properties the tariff reads.
+    """
+
+    tariff: Tariff | str | Path
+    readings: str | Path
+    pod: str
+    period: Period
+    customers: Mapping[str, Any] = field(default_factory=dict)
+
+    def run(self) -> BillingResult:
+        """The consumption per register between the two readings, billed."""
+        cons = consumption_by_register(
+            read_register_readings(self.readings), *self.period, pod=self.pod
+        )
+        return bill_band_totals(
+            _tariff(self.tariff),
+            cons.energy_kwh_by_band,
+            self.period,
+            pod=self.pod,
+            customers=dict(self.customers),
+            estimated=cons.estimated,
+        )
+
+
+@dataclass(frozen=True)
+class OfferComparison:
+    """One meter's consumption billed under several offers and ranked, cheapest first.
+
+    Attributes
+    ----------
+    tariffs : sequence of Tariff, str or Path
+        The offers (same currency).
+    data : IntervalData, str or Path
+        Interval energy [kWh] or a file of it.
+    meter : str, optional
+        The meter to use (default the first).
+    timezone, periods, customers, series
+        As in :class:`BillingRun`.
+    """
+
+    tariffs: Sequence[Tariff | str | Path]
+    data: IntervalData | str | Path
+    meter: str | None = None
+    timezone: str | None = None
+    periods: Sequence[Period] | None = None
+    customers: Mapping[str, Any] = field(default_factory=dict)
+    series: Mapping[str, pd.Series] = field(default_factory=dict)
+
+    def run(self) -> Comparison:
+        """Bill and rank."""
+        data = _data(self.data, self.timezone)
+        return compare(
+            [_tariff(t) for t in self.tariffs],
+            data,
+            meter=data.meter_ids.index(self.meter) if self.meter else 0,
+            periods=list(self.periods) if self.periods else None,
+            customers=dict(self.customers),
+            series=dict(self.series),
+        )

@@ -1,0 +1,170 @@
+"""Power-quality workflow: a measurement file in, weekly verdicts, events and a report out.
+
+:class:`QualityAssessment` describes one assessment of aggregated measurements (the file,
+the standard, the voltage level and nominal voltages, the observation weeks, an optional
+event table); its methods run the steps in order: read the measurements
+(:func:`gridtwin.quality.read_measurements`), read the event table, evaluate every
+indicator week by week (:func:`gridtwin.quality.assess`), and build the report
+(:func:`gridtwin.quality.build_report`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from gridtwin.errors import InputError
+from gridtwin.quality import (
+    Assessment,
+    MeasurementSet,
+    PotentialDeviations,
+    QualityReport,
+    VoltageLevel,
+    assess,
+    build_report,
+    events_frame,
+    find_events,
+    read_measurements,
+)
+
+__all__ = ["QualityAssessment", "read_event_table", "read_feeder_map"]
+
+VoltageUnitArg = Literal["auto", "V", "kV", "pu", "percent"]
+
+
+def read_event_table(path: str | Path) -> pd.DataFrame:
+    """An event table (``point_id, start_utc, end_utc, kind, ...``) from a CSV file.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or its rows do not validate (the row is named).
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror})"
+        raise InputError(msg) from exc
+    for col in ("duration_s", "extreme_percent"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
+    return events_frame(frame, where=str(path))
+
+
+def read_feeder_map(path: str | Path) -> dict[str, str]:
+    """Point -> feeder from a CSV file with columns ``point_id, feeder``.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or lacks the columns.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror})"
+        raise InputError(msg) from exc
+    if not {"point_id", "feeder"} <= set(frame.columns):
+        msg = f"{path}: expected columns point_id,feeder; found {list(frame.columns)}"
+        raise InputError(msg)
+    return dict(zip(frame["point_id"], frame["feeder"], strict=True))
+
+
+@dataclass(frozen=True)
+class QualityAssessment:
+    """The weekly assessment of one file of aggregated measurements.
+
+    Attributes
+    ----------
+    file : Path
+        Aggregated measurements, CSV or Parquet (long or wide layout).
+    standard : str
+        Built-in limit set (``'GOST 32144-2013'``, ``'EN 50160:2010'``) or a limit-set file.
+    voltage_level : {'LV', 'MV'}
+    nominal_v, nominal_line_v : float, optional
+        U0 of phase-to-neutral and line-to-line channels [V] (see
+        :func:`gridtwin.quality.assess`).
+    timezone : str
+        Zone of the observation weeks and of timestamps without an offset.
+    week_start : str or Timestamp, optional
+        Local start of the weeks (``'mon 00:00'``) or a campaign start.
+    voltage_unit : {'auto', 'V', 'kV', 'pu', 'percent'}
+        Unit of voltage columns that state none.
+    label : {'start', 'end'}
+        What the timestamps label.
+    layout : {'auto', 'long', 'wide'}
+    events : Path or DataFrame, optional
+        Event table (CSV or frame); the intervals it overlaps are flagged and excluded.
+    isolated : bool
+        Judge frequency against the isolated-system limits.
+    """
+
+    file: Path
+    standard: str = "GOST 32144-2013"
+    voltage_level: VoltageLevel = "LV"
+    nominal_v: float | None = None
+    nominal_line_v: float | None = None
+    timezone: str = "UTC"
+    week_start: str | pd.Timestamp | None = None
+    voltage_unit: VoltageUnitArg = "auto"
+    label: Literal["start", "end"] = "start"
+    layout: Literal["auto", "long", "wide"] = "auto"
+    events: Path | pd.DataFrame | None = None
+    isolated: bool = False
+
+    def measurements(self) -> MeasurementSet:
+        """The file's measurements."""
+        return read_measurements(
+            self.file, timezone=self.timezone, label=self.label, layout=self.layout
+        )
+
+    def event_table(self) -> pd.DataFrame | None:
+        """The given event table, read if it is a file."""
+        if self.events is None or isinstance(self.events, pd.DataFrame):
+            return self.events
+        return read_event_table(self.events)
+
+    def run(self) -> Assessment:
+        """Read and evaluate: verdicts per point, week, indicator and phase."""
+        return assess(
+            self.measurements(),
+            self.standard,
+            timezone=self.timezone,
+            voltage_level=self.voltage_level,
+            nominal_v=self.nominal_v,
+            nominal_line_v=self.nominal_line_v,
+            voltage_unit=self.voltage_unit,
+            events=self.event_table(),
+            week_start=self.week_start,
+            isolated_system=self.isolated,
+        )
+
+    def find_events(self, source: str = "flags") -> pd.DataFrame:
+        """The events of the file from a registered event source (``'flags'``: the
+        intervals the instrument flagged)."""
+        return find_events(self.measurements(), source)
+
+    def report(
+        self,
+        *,
+        point_ids: Sequence[str] | None = None,
+        feeders: Mapping[str, str] | None = None,
+        potential: PotentialDeviations | None = None,
+        title: str | None = None,
+        max_points: int = 100,
+    ) -> tuple[Assessment, QualityReport]:
+        """The assessment and its report per point and feeder."""
+        assessment = self.run()
+        report = build_report(
+            assessment,
+            point_ids=point_ids,
+            feeders=feeders,
+            potential=potential,
+            title=title,
+            max_points=max_points,
+        )
+        return assessment, report
