@@ -259,6 +259,18 @@ def bill_chunks(
             "be at least 1"
         )
         raise InputError(msg)
+    out = _checked_out_dir(out_dir)
+    job = _Job(tariff, make_chunk, out, tuple(periods) if periods is not None else None, customers)
+    t0 = time.perf_counter()
+    results = _run_chunks(job, ids, processes, threads_per_process)
+    wall = time.perf_counter() - t0
+    order = {c: k for k, c in enumerate(ids)}
+    results.sort(key=lambda r: order[r.chunk])
+    return BatchResult(tuple(results), wall, processes, _max_rss_bytes())
+
+
+def _checked_out_dir(out_dir: str | Path | None) -> str | None:
+    """The line-table directory as a string; refuses one that does not exist."""
     out: str | None = None
     if out_dir is not None:
         out_path = Path(out_dir)
@@ -266,8 +278,13 @@ def bill_chunks(
             msg = f"out_dir {out_path} is not a directory; create it first"
             raise InputError(msg)
         out = str(out_path)
-    job = _Job(tariff, make_chunk, out, tuple(periods) if periods is not None else None, customers)
-    t0 = time.perf_counter()
+    return out
+
+
+def _run_chunks(
+    job: _Job, ids: list[int], processes: int, threads_per_process: int
+) -> list[ChunkResult]:
+    """Bill the chunks ``ids`` here (one process) or on a pool of spawned processes."""
     if processes == 1:
         _init_worker(job)
         try:
@@ -282,7 +299,4 @@ def bill_chunks(
             results = list(pool.imap_unordered(_run_chunk, ids, chunksize=1))
             pool.close()
             pool.join()
-    wall = time.perf_counter() - t0
-    order = {c: k for k, c in enumerate(ids)}
-    results.sort(key=lambda r: order[r.chunk])
-    return BatchResult(tuple(results), wall, processes, _max_rss_bytes())
+    return results

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridtwin.billing._result import MINOR_UNITS, BillingResult, round_half_up
+from gridtwin.billing._result import MINOR_UNITS, BillingResult, LineSpec, round_half_up
 from gridtwin.errors import InputError
 from gridtwin.tariffs._schema import SECTIONS
 
@@ -113,58 +113,11 @@ class Bill:
 
 def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
     """The presented bill of one meter (index or id) for one period."""
-    if isinstance(meter, str):
-        if meter not in result.meter_ids:
-            msg = f"no meter {meter!r} in this billing run"
-            raise InputError(msg)
-        m = result.meter_ids.index(meter)
-    else:
-        m = meter
+    m = _meter_index(result, meter)
     if not 0 <= period < len(result.periods):
         msg = f"period {period} out of range (0..{len(result.periods) - 1})"
         raise InputError(msg)
-    presented = result.presented_amounts()[m]
-    lines: list[BillLine] = []
-    subtotals = dict.fromkeys(SECTIONS, Decimal("0.00"))
-    tax_bases: dict[str, Decimal] = {}
-    digits = MINOR_UNITS[result.currency]
-    for li, spec in enumerate(result.lines):
-        if spec.period != period or not result.applies[m, li]:
-            continue
-        amount = round_half_up(float(presented[li]), digits)
-        qty = float(result.quantity[m, li])
-        if spec.tax_rate is not None:  # the printed base: sum of the printed base lines
-            qty = float(round_half_up(float(presented[list(spec.base_lines)].sum()), digits))
-        price = spec.unit_price
-        if price is None and qty:
-            price = float(result.amount[m, li]) / qty
-        lines.append(
-            BillLine(
-                spec.section,
-                spec.component_id,
-                spec.label,
-                spec.band,
-                spec.segment_start,
-                spec.segment_end,
-                qty,
-                spec.quantity_unit,
-                price,
-                spec.price_unit,
-                amount,
-                spec.is_tax,
-                spec.explanation,
-            )
-        )
-        subtotals[spec.section] += amount
-        if spec.tax_rate is not None:
-            key = spec.component_id
-            if key in tax_bases or any(
-                o.component_id == key and o.segment_start != spec.segment_start
-                for o in result.lines
-                if o.period == period
-            ):
-                key = f"{key} {spec.segment_start}..{spec.segment_end}"
-            tax_bases[key] = round_half_up(qty, digits)
+    lines, subtotals, tax_bases = _printed_lines(result, m, period)
     p_from, p_to = result.periods[period]
     total = sum((ln.amount for ln in lines), Decimal("0.00"))
     notes = list(result.notes)
@@ -193,6 +146,76 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
         language=result.tariff.doc.language,
         notes=tuple(notes),
     )
+
+
+def _meter_index(result: BillingResult, meter: int | str) -> int:
+    """The row of ``meter`` (an index, or an id of the run) in the result's arrays."""
+    if isinstance(meter, str):
+        if meter not in result.meter_ids:
+            msg = f"no meter {meter!r} in this billing run"
+            raise InputError(msg)
+        return result.meter_ids.index(meter)
+    return meter
+
+
+def _printed_lines(
+    result: BillingResult, m: int, period: int
+) -> tuple[list[BillLine], dict[str, Decimal], dict[str, Decimal]]:
+    """The printed lines of meter row ``m`` in ``period``, section subtotals, tax bases."""
+    presented = result.presented_amounts()[m]
+    lines: list[BillLine] = []
+    subtotals = dict.fromkeys(SECTIONS, Decimal("0.00"))
+    tax_bases: dict[str, Decimal] = {}
+    digits = MINOR_UNITS[result.currency]
+    for li, spec in enumerate(result.lines):
+        if spec.period != period or not result.applies[m, li]:
+            continue
+        amount = round_half_up(float(presented[li]), digits)
+        qty = float(result.quantity[m, li])
+        if spec.tax_rate is not None:  # the printed base: sum of the printed base lines
+            qty = float(round_half_up(float(presented[list(spec.base_lines)].sum()), digits))
+        price = spec.unit_price
+        if price is None and qty:
+            price = float(result.amount[m, li]) / qty
+        lines.append(_bill_line(spec, qty, price, amount))
+        subtotals[spec.section] += amount
+        if spec.tax_rate is not None:
+            key = _tax_base_key(result, spec, period, tax_bases)
+            tax_bases[key] = round_half_up(qty, digits)
+    return lines, subtotals, tax_bases
+
+
+def _bill_line(spec: LineSpec, qty: float, price: float | None, amount: Decimal) -> BillLine:
+    """The printed line of ``spec`` with its quantity, unit price and rounded amount."""
+    return BillLine(
+        spec.section,
+        spec.component_id,
+        spec.label,
+        spec.band,
+        spec.segment_start,
+        spec.segment_end,
+        qty,
+        spec.quantity_unit,
+        price,
+        spec.price_unit,
+        amount,
+        spec.is_tax,
+        spec.explanation,
+    )
+
+
+def _tax_base_key(
+    result: BillingResult, spec: LineSpec, period: int, tax_bases: dict[str, Decimal]
+) -> str:
+    """The tax line's key in the bill's tax bases (with its segment if it has several)."""
+    key = spec.component_id
+    if key in tax_bases or any(
+        o.component_id == key and o.segment_start != spec.segment_start
+        for o in result.lines
+        if o.period == period
+    ):
+        key = f"{key} {spec.segment_start}..{spec.segment_end}"
+    return key
 
 
 def lines_frame(result: BillingResult) -> pd.DataFrame:

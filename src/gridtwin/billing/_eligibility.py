@@ -213,8 +213,13 @@ def is_small_business(
             "can be treated as a small business"
         )
         raise EligibilityError(msg)
+    return _total_kwh(consumption_kwh_by_pod_year_t_minus_2, t2) <= limit_kwh
+
+
+def _total_kwh(consumption_kwh_by_pod: Mapping[str, float | None], t2: str) -> float:
+    """Sum of the known consumption of every POD [kWh]; refuses a value that is not one."""
     total = 0.0
-    for pod, kwh in consumption_kwh_by_pod_year_t_minus_2.items():
+    for pod, kwh in consumption_kwh_by_pod.items():
         if (
             isinstance(kwh, bool)
             or not isinstance(kwh, numbers.Real)
@@ -227,7 +232,7 @@ def is_small_business(
             )
             raise InputError(msg)
         total += float(kwh)
-    return total <= limit_kwh
+    return total
 
 
 # -------------------------------------------------------------------------- rate change
@@ -330,6 +335,26 @@ def check_rate_change(
     wanted = _as_date(requested_date, "requested_date")
     asked = _as_date(request_date, "request_date") if request_date is not None else dt.date.today()
     past = [_as_date(d, f"history[{i}]") for i, d in enumerate(history)]
+    _check_request_dates(wanted, asked, past)
+    if not past:
+        return RateChangeCheck(wanted, None, None, needs_approval=False)
+    last = max(past)
+    earliest = _add_months(last, rule.min_months_between_changes)
+    if wanted >= earliest:
+        return RateChangeCheck(wanted, last, earliest, needs_approval=False)
+    _check_early_change(
+        rule,
+        last,
+        earliest,
+        wanted,
+        consumption_conditions_changed=consumption_conditions_changed,
+        reason=reason,
+    )
+    return RateChangeCheck(wanted, last, earliest, needs_approval=True)
+
+
+def _check_request_dates(wanted: dt.date, asked: dt.date, past: list[dt.date]) -> None:
+    """Refuse a retroactive change, and earlier changes dated after the requested date."""
     if wanted < asked:
         msg = (
             f"the new rate cannot apply from {wanted}, before the request of {asked}: a "
@@ -344,12 +369,18 @@ def check_rate_change(
             "give the rate changes that happened before the requested date"
         )
         raise InputError(msg)
-    if not past:
-        return RateChangeCheck(wanted, None, None, needs_approval=False)
-    last = max(past)
-    earliest = _add_months(last, rule.min_months_between_changes)
-    if wanted >= earliest:
-        return RateChangeCheck(wanted, last, earliest, needs_approval=False)
+
+
+def _check_early_change(
+    rule: RateChangeRule,
+    last: dt.date,
+    earliest: dt.date,
+    wanted: dt.date,
+    *,
+    consumption_conditions_changed: bool,
+    reason: str | None,
+) -> None:
+    """Refuse a change within the minimum period without a valid change of conditions."""
     months = rule.min_months_between_changes
     if not consumption_conditions_changed:
         msg = (
@@ -367,7 +398,6 @@ def check_rate_change(
             f"{last} stays until {earliest}; request the change from {earliest} or later"
         )
         raise EligibilityError(msg)
-    return RateChangeCheck(wanted, last, earliest, needs_approval=True)
 
 
 # --------------------------------------------------------------- distribution rate, class
@@ -481,25 +511,36 @@ def check_eligibility(
             "choose a rate for the customer's class"
         )
         raise EligibilityError(msg)
-    sb = rules.small_business
-    if sb is not None:
-        if consumption_kwh_by_pod_year_t_minus_2 is None:
-            msg = (
-                f"{name} is for small businesses: pass "
-                "consumption_kwh_by_pod_year_t_minus_2 (kWh of every point of delivery "
-                f"in year t-{sb.reference_year_offset})"
-            )
-            raise InputError(msg)
-        if not is_small_business(
-            consumption_kwh_by_pod_year_t_minus_2, sb.annual_consumption_limit_kwh, year=year
-        ):
-            total = sum(float(v or 0.0) for v in consumption_kwh_by_pod_year_t_minus_2.values())
-            msg = (
-                f"{name} is for small businesses, with at most "
-                f"{sb.annual_consumption_limit_kwh:,.0f} kWh a year over all points of "
-                f"delivery in year t-{sb.reference_year_offset}; this customer used "
-                f"{total:,.0f} kWh, so it is not a small business and cannot take this "
-                "rate; choose a rate for other non-household customers"
-            )
-            raise EligibilityError(msg)
+    if rules.small_business is not None:
+        _check_small_business(
+            rules.small_business, name, consumption_kwh_by_pod_year_t_minus_2, year
+        )
     check_distribution_rate(rules, distribution_rate, voltage_level=voltage_level)
+
+
+def _check_small_business(
+    sb: SmallBusinessRule,
+    name: str,
+    consumption_kwh_by_pod_year_t_minus_2: Mapping[str, float | None] | None,
+    year: int | None,
+) -> None:
+    """Refuse a customer that is not (or not proven to be) a small business."""
+    if consumption_kwh_by_pod_year_t_minus_2 is None:
+        msg = (
+            f"{name} is for small businesses: pass "
+            "consumption_kwh_by_pod_year_t_minus_2 (kWh of every point of delivery "
+            f"in year t-{sb.reference_year_offset})"
+        )
+        raise InputError(msg)
+    if not is_small_business(
+        consumption_kwh_by_pod_year_t_minus_2, sb.annual_consumption_limit_kwh, year=year
+    ):
+        total = sum(float(v or 0.0) for v in consumption_kwh_by_pod_year_t_minus_2.values())
+        msg = (
+            f"{name} is for small businesses, with at most "
+            f"{sb.annual_consumption_limit_kwh:,.0f} kWh a year over all points of "
+            f"delivery in year t-{sb.reference_year_offset}; this customer used "
+            f"{total:,.0f} kWh, so it is not a small business and cannot take this "
+            "rate; choose a rate for other non-household customers"
+        )
+        raise EligibilityError(msg)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.billing._aggregate import Aggregates, build_layout
@@ -30,6 +31,8 @@ from gridtwin.tariffs._schema import (
 from gridtwin.timeseries import IntervalData
 
 __all__ = ["bill", "default_periods"]
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def default_periods(
@@ -170,10 +173,7 @@ def bill(
     main = _main_schedule(tariff, schedules)
     if main is not None:
         schedules.add(main)
-    cal = tariff.calendar
-    assignments: dict[str, BandAssignment] = {}
-    if schedules and cal is not None:
-        assignments = {s: cal.assign_key(data.start_utc, data.step, s) for s in schedules}
+    assignments = _band_assignments(tariff, data, schedules)
     layout = build_layout(plan, assignments, by_slice, indexed, series or {}, data.start_utc)
     energy = data.energy_kwh
     missing = np.isnan(energy) if has_gaps else None
@@ -181,29 +181,18 @@ def bill(
         energy = np.where(missing, 0.0, energy)
     agg = Aggregates(plan, layout, energy)
     lines = _evaluate(plan, agg, EvalContext(plan, agg, cust))
-    n_p = len(plan.periods)
     bands = agg.bands(main)
-    by_band = np.zeros((data.n_meters, n_p, len(bands)))
-    for seg in plan.segments:
-        by_band[:, seg.period, :] += agg.segment_energy(seg.index, main)
-    missing_count = np.zeros((data.n_meters, n_p), dtype=np.int64)
-    if missing is not None:
-        for k, sl in enumerate(plan.slices):
-            missing_count[:, sl.period] += missing[:, plan.step_slice == k].sum(axis=1)
+    by_band = _energy_by_band(plan, agg, main, data.n_meters, len(bands))
+    missing_count = _missing_counts(plan, missing, data.n_meters)
+    quantity, amount, applies = _line_arrays(lines, data.n_meters)
     result = BillingResult(
         tariff=tariff,
         meter_ids=data.meter_ids,
         periods=plan.periods,
         lines=[ln.spec for ln in lines],
-        quantity=np.stack([ln.quantity for ln in lines], axis=1)
-        if lines
-        else np.zeros((data.n_meters, 0)),
-        amount=np.stack([ln.amount for ln in lines], axis=1)
-        if lines
-        else np.zeros((data.n_meters, 0)),
-        applies=np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1)
-        if lines
-        else np.zeros((data.n_meters, 0), dtype=bool),
+        quantity=quantity,
+        amount=amount,
+        applies=applies,
         energy_by_band_kwh=by_band,
         bands=bands,
         max_power_source=agg.period_max_kw,
@@ -211,6 +200,55 @@ def bill(
     )
     result.notes.extend(provisional_notes(tariff))
     return result
+
+
+def _band_assignments(
+    tariff: Tariff, data: IntervalData, schedules: set[str]
+) -> dict[str, BandAssignment]:
+    """The band of every interval of ``data`` in each schedule the run reads."""
+    cal = tariff.calendar
+    assignments: dict[str, BandAssignment] = {}
+    if schedules and cal is not None:
+        assignments = {s: cal.assign_key(data.start_utc, data.step, s) for s in schedules}
+    return assignments
+
+
+def _energy_by_band(
+    plan: BillingPlan, agg: Aggregates, main: str | None, n_meters: int, n_bands: int
+) -> FloatArray:
+    """Energy of each meter, period and band of the main schedule [kWh]."""
+    by_band = np.zeros((n_meters, len(plan.periods), n_bands))
+    for seg in plan.segments:
+        by_band[:, seg.period, :] += agg.segment_energy(seg.index, main)
+    return by_band
+
+
+def _missing_counts(
+    plan: BillingPlan, missing: npt.NDArray[np.bool_] | None, n_meters: int
+) -> npt.NDArray[np.int64]:
+    """Missing intervals of each meter and period (zeros without gaps)."""
+    missing_count = np.zeros((n_meters, len(plan.periods)), dtype=np.int64)
+    if missing is not None:
+        for k, sl in enumerate(plan.slices):
+            missing_count[:, sl.period] += missing[:, plan.step_slice == k].sum(axis=1)
+    return missing_count
+
+
+def _line_arrays(
+    lines: list[LineOut], n_meters: int
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Quantity, amount and applies (meter x line) of the evaluated lines."""
+    if not lines:
+        return (
+            np.zeros((n_meters, 0)),
+            np.zeros((n_meters, 0)),
+            np.zeros((n_meters, 0), dtype=bool),
+        )
+    return (
+        np.stack([ln.quantity for ln in lines], axis=1),
+        np.stack([ln.amount for ln in lines], axis=1),
+        np.stack([(ln.quantity != 0) | (ln.amount != 0) for ln in lines], axis=1),
+    )
 
 
 def provisional_notes(tariff: Tariff) -> list[str]:

@@ -19,7 +19,13 @@ import pandas as pd
 from gridtwin.billing._aggregate import FLAT, Aggregates
 from gridtwin.billing._components import EvalContext
 from gridtwin.billing._engine import _evaluate, _main_schedule, provisional_notes
-from gridtwin.billing._plan import BillingPlan, PropValue, resolve_customers, segment_periods
+from gridtwin.billing._plan import (
+    BillingPlan,
+    PropValue,
+    Segment,
+    resolve_customers,
+    segment_periods,
+)
 from gridtwin.billing._result import BillingResult
 from gridtwin.calendar._model import DerivedSchedule
 from gridtwin.errors import InputError
@@ -111,20 +117,9 @@ def bill_band_totals(
     estimated : bool
         True if a reading is estimated; the bill says so.
     """
-    bad = {k: v for k, v in energy_kwh_by_band.items() if not np.isfinite(v) or v < 0}
-    if bad:
-        msg = f"register consumption must be finite and >= 0 kWh; got {bad}"
-        raise InputError(msg)
+    _check_register_kwh(energy_kwh_by_band)
     segments, slices = segment_periods(tariff, [period])
-    for seg in segments:
-        for version in seg.versions:
-            for c in version.components:
-                if isinstance(c, IndexedEnergyCharge | DemandCharge):
-                    msg = (
-                        f"component {c.id} ({c.kind}) needs interval data; it cannot be "
-                        "billed from register readings"
-                    )
-                    raise InputError(msg)
+    _refuse_interval_components(segments)
     plan = BillingPlan(
         tariff,
         (period,),
@@ -160,3 +155,24 @@ def bill_band_totals(
         result.notes.append("ESTIMATED: at least one reading is an estimate (lettura stimata).")
     result.notes.extend(provisional_notes(tariff))
     return result
+
+
+def _check_register_kwh(energy_kwh_by_band: Mapping[str, float]) -> None:
+    """Refuse register consumption that is not finite or negative [kWh]."""
+    bad = {k: v for k, v in energy_kwh_by_band.items() if not np.isfinite(v) or v < 0}
+    if bad:
+        msg = f"register consumption must be finite and >= 0 kWh; got {bad}"
+        raise InputError(msg)
+
+
+def _refuse_interval_components(segments: Sequence[Segment]) -> None:
+    """Refuse components that need interval data (indexed energy, demand)."""
+    for seg in segments:
+        for version in seg.versions:
+            for c in version.components:
+                if isinstance(c, IndexedEnergyCharge | DemandCharge):
+                    msg = (
+                        f"component {c.id} ({c.kind}) needs interval data; it cannot be "
+                        "billed from register readings"
+                    )
+                    raise InputError(msg)

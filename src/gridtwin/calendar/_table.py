@@ -346,6 +346,36 @@ def schedule_from_table(
     if default is not None and not _BAND.match(default):
         msg = f"default={default!r} is not a band name (letters, digits, '_', '+', '-')"
         raise InputError(msg)
+    where, header, records = _read_table(path_or_frame)
+    _check_header(header, where)
+    rows = [
+        _parse_row(dict(zip(header, fields, strict=True)), where, at, resolution_min)
+        for at, fields in records
+    ]
+    if not rows:
+        msg = f"{where}: the switching table has a header but no rows"
+        raise CalendarError(msg)
+    _check_rows(rows, where, resolution_min, default)
+    bands = list(dict.fromkeys(r.band for r in rows))
+    if default is not None and default not in bands:
+        bands.append(default)
+    rules = _rules(rows, where, status)
+    try:
+        return ScheduleSpec(
+            description=description or f"switching table {where}",
+            resolution_min=resolution_min,
+            bands=tuple(bands),
+            default=default,
+            rules=tuple(rules),
+        )
+    except ValidationError as exc:  # the checks above should make this unreachable
+        raise CalendarError(validation_message(where, exc)) from exc
+
+
+def _read_table(
+    path_or_frame: str | os.PathLike[str] | pd.DataFrame,
+) -> tuple[str, list[str], Iterator[tuple[str, list[str]]]]:
+    """The table's name in messages, its header and its records (where, fields)."""
     if isinstance(path_or_frame, pd.DataFrame):
         where = "<switching table frame>"
         header, records = _frame_records(path_or_frame)
@@ -359,18 +389,11 @@ def schedule_from_table(
             f"{type(path_or_frame).__name__}"
         )
         raise InputError(msg)
-    _check_header(header, where)
-    rows = [
-        _parse_row(dict(zip(header, fields, strict=True)), where, at, resolution_min)
-        for at, fields in records
-    ]
-    if not rows:
-        msg = f"{where}: the switching table has a header but no rows"
-        raise CalendarError(msg)
-    _check_rows(rows, where, resolution_min, default)
-    bands = list(dict.fromkeys(r.band for r in rows))
-    if default is not None and default not in bands:
-        bands.append(default)
+    return where, header, records
+
+
+def _rules(rows: list[_Row], where: str, status: Status) -> list[BandRule]:
+    """One rule per (day type, season) with the rows' ranges per band."""
     groups: dict[tuple[str, str | None], list[_Row]] = {}
     for r in rows:
         groups.setdefault((r.day_type, r.season), []).append(r)
@@ -388,16 +411,7 @@ def schedule_from_table(
                 source=f"{where}, {_join_at([r.at for r in members])}",
             )
         )
-    try:
-        return ScheduleSpec(
-            description=description or f"switching table {where}",
-            resolution_min=resolution_min,
-            bands=tuple(bands),
-            default=default,
-            rules=tuple(rules),
-        )
-    except ValidationError as exc:  # the checks above should make this unreachable
-        raise CalendarError(validation_message(where, exc)) from exc
+    return rules
 
 
 def _join_at(places: list[str]) -> str:

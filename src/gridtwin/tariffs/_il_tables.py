@@ -507,17 +507,7 @@ def _parse_published(r: _Reader, node: object) -> PublishedTables:
         r.child(pub, "infrastructure_change_percent", "published"),
         "published.infrastructure_change_percent",
     )
-    infra_change: dict[str, SeasonBandTable] = {}
-    losses_change: dict[str, SeasonBandTable] = {}
-    for table_id in ("1-7.2", "3-7.4"):
-        path = f"published.infrastructure_change_percent.{table_id}"
-        block = r.mapping(infra.get(table_id), path)
-        infra_change[table_id] = r.season_band(
-            block.get("infrastructure"), f"{path}.infrastructure", "percent"
-        )
-        losses_change[table_id] = r.season_band(
-            block.get("losses_factor"), f"{path}.losses_factor", "percent"
-        )
+    infra_change, losses_change = _infrastructure_changes(r, infra)
     deal_node = r.mapping(r.child(pub, "private_deal", "published"), "published.private_deal")
     deal_rows, _ = _published_rows(r, deal_node, "published.private_deal", PrivateDealRow)
     sm_rows, sm_meta = _published_rows(
@@ -547,18 +537,8 @@ def _parse_published(r: _Reader, node: object) -> PublishedTables:
             "published.private_deal.discount_fraction",
             "a fraction (0.07 for 7 %)",
         ),
-        private_deal=MappingProxyType(
-            {
-                level: MappingProxyType({k: PrivateDealRow(*v) for k, v in rows.items()})
-                for level, rows in deal_rows.items()
-            }
-        ),
-        system_management=MappingProxyType(
-            {
-                level: MappingProxyType({k: SystemManagementRow(*v) for k, v in rows.items()})
-                for level, rows in sm_rows.items()
-            }
-        ),
+        private_deal=_frozen_rows(deal_rows, PrivateDealRow),
+        system_management=_frozen_rows(sm_rows, SystemManagementRow),
         system_management_infrastructure_table=MappingProxyType(
             {
                 level: r.text(
@@ -567,6 +547,40 @@ def _parse_published(r: _Reader, node: object) -> PublishedTables:
                 for level, meta in sm_meta.items()
             }
         ),
+    )
+
+
+def _infrastructure_changes(
+    r: _Reader, infra: Mapping[str, object]
+) -> tuple[dict[str, SeasonBandTable], dict[str, SeasonBandTable]]:
+    """Published changes [%] of the infrastructure rates and losses factors per 7.x table."""
+    infra_change: dict[str, SeasonBandTable] = {}
+    losses_change: dict[str, SeasonBandTable] = {}
+    for table_id in ("1-7.2", "3-7.4"):
+        path = f"published.infrastructure_change_percent.{table_id}"
+        block = r.mapping(infra.get(table_id), path)
+        infra_change[table_id] = r.season_band(
+            block.get("infrastructure"), f"{path}.infrastructure", "percent"
+        )
+        losses_change[table_id] = r.season_band(
+            block.get("losses_factor"), f"{path}.losses_factor", "percent"
+        )
+    return infra_change, losses_change
+
+
+_Row = TypeVar("_Row", PrivateDealRow, SystemManagementRow)
+
+
+def _frozen_rows(
+    rows_by_level: Mapping[VoltageLevel, Mapping[tuple[Season, Band], tuple[float, ...]]],
+    cls: type[_Row],
+) -> Mapping[VoltageLevel, Mapping[tuple[Season, Band], _Row]]:
+    """Read-only ``level -> (season, band) -> row`` of the published rows as ``cls``."""
+    return MappingProxyType(
+        {
+            level: MappingProxyType({k: cls(*v) for k, v in rows.items()})
+            for level, rows in rows_by_level.items()
+        }
     )
 
 

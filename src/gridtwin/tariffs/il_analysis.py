@@ -348,24 +348,34 @@ def private_deal_table(
             "new": tables.generation_tariff_new_agorot_per_kwh,
         }
     tou = {"old": tables.tou_old_agorot_per_kwh[level], "new": tables.tou_new_agorot_per_kwh[level]}
-    records = []
-    for season, band, _ in tou["new"].cells():
-        rec: dict[str, float] = {}
-        for state in ("new", "old"):
-            t = tou[state].value(season, band)
-            c = cost[state].value(season, band)
-            rec[f"{state}_tou_agorot_per_kwh"] = t
-            rec[f"{state}_generation_cost_agorot_per_kwh"] = c
-            rec[f"{state}_discount_agorot_per_kwh"] = t - private_deal_price(
-                t, c, discount_fraction
-            )
-            rec[f"{state}_total_agorot_per_kwh"] = private_deal_price(t, c, discount_fraction)
-        for part in ("total", "discount"):
-            o, n = rec[f"old_{part}_agorot_per_kwh"], rec[f"new_{part}_agorot_per_kwh"]
-            rec[f"change_{part}_agorot_per_kwh"] = n - o
-            rec[f"change_{part}_percent"] = _change_percent(o, n, f"{part} {season}/{band}")
-        records.append(rec)
+    records = [
+        _private_deal_record(tou, cost, season, band, discount_fraction)
+        for season, band, _ in tou["new"].cells()
+    ]
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
+
+
+def _private_deal_record(
+    tou: dict[str, SeasonBandTable],
+    cost: dict[str, SeasonBandTable],
+    season: Season,
+    band: Band,
+    discount_fraction: float,
+) -> dict[str, float]:
+    """One (season, band) row of :func:`private_deal_table`: new, old and the change."""
+    rec: dict[str, float] = {}
+    for state in ("new", "old"):
+        t = tou[state].value(season, band)
+        c = cost[state].value(season, band)
+        rec[f"{state}_tou_agorot_per_kwh"] = t
+        rec[f"{state}_generation_cost_agorot_per_kwh"] = c
+        rec[f"{state}_discount_agorot_per_kwh"] = t - private_deal_price(t, c, discount_fraction)
+        rec[f"{state}_total_agorot_per_kwh"] = private_deal_price(t, c, discount_fraction)
+    for part in ("total", "discount"):
+        o, n = rec[f"old_{part}_agorot_per_kwh"], rec[f"new_{part}_agorot_per_kwh"]
+        rec[f"change_{part}_agorot_per_kwh"] = n - o
+        rec[f"change_{part}_percent"] = _change_percent(o, n, f"{part} {season}/{band}")
+    return rec
 
 
 def system_management_residual(
@@ -534,20 +544,7 @@ def system_management_table(
     """
     infra_table = tables.infrastructure_for(voltage_level)
     level = infra_table.consumer_voltage_level
-    losses = infra_table.losses_factor_new
-    infra = (
-        infra_table.infrastructure_new_agorot_per_kwh
-        if infrastructure_agorot_per_kwh is None
-        else infrastructure_agorot_per_kwh
-    )
-    if losses is None or infra is None:
-        missing = "losses factors" if losses is None else "infrastructure rates"
-        msg = (
-            f"the source does not print the new {missing} of table {infra_table.table_id} "
-            f"({level}); pass infrastructure_agorot_per_kwh explicitly, e.g. implied values "
-            f"from implied_infrastructure_table(tables, {level!r})"
-        )
-        raise TariffError(msg)
+    infra, losses = _new_infrastructure_and_losses(infra_table, infrastructure_agorot_per_kwh)
     records = []
     for season, band, tou in tables.tou_new_agorot_per_kwh[level].cells():
         gen = tables.generation_tariff_new_agorot_per_kwh.value(season, band)
@@ -564,3 +561,21 @@ def system_management_table(
             }
         )
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
+
+
+def _new_infrastructure_and_losses(
+    infra_table: InfrastructureTable, override: SeasonBandTable | None
+) -> tuple[SeasonBandTable, SeasonBandTable]:
+    """The new infrastructure rates (or ``override``) and losses factors of a 7.x table."""
+    level = infra_table.consumer_voltage_level
+    losses = infra_table.losses_factor_new
+    infra = infra_table.infrastructure_new_agorot_per_kwh if override is None else override
+    if losses is None or infra is None:
+        missing = "losses factors" if losses is None else "infrastructure rates"
+        msg = (
+            f"the source does not print the new {missing} of table {infra_table.table_id} "
+            f"({level}); pass infrastructure_agorot_per_kwh explicitly, e.g. implied values "
+            f"from implied_infrastructure_table(tables, {level!r})"
+        )
+        raise TariffError(msg)
+    return infra, losses
