@@ -3,7 +3,7 @@
 Formulas (1)-(6), (8)-(11) and their input checks: the power of pump units, the
 calculated, nominal and normative energy, the actual flow, the relative reserves Кр and
 the task ε. Formula (7)'s root search on the characteristic is in
-:mod:`gridtwin.heatnet._flow_correction`. Units: mass flow G [t/h], head H [m], power
+:mod:`gridtwin.heatnet._flow_scale`. Units: mass flow G [t/h], head H [m], power
 N [kW], hours n [h], energy Э [kWh], efficiencies and factors as fractions.
 """
 
