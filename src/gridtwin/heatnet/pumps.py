@@ -28,14 +28,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from scipy.interpolate import PchipInterpolator
-from scipy.optimize import brentq
 
 from gridtwin.errors import InputError
+
+if TYPE_CHECKING:
+    from scipy.interpolate import PchipInterpolator
 
 __all__ = [
     "Curve",
@@ -109,6 +110,8 @@ class TabulatedCurve:
             msg = f"tabulated flows must strictly increase; got {list(self.flow_m3_per_h)}"
             raise InputError(msg)
         if self.interpolation == "pchip":
+            from scipy.interpolate import PchipInterpolator
+
             object.__setattr__(self, "_pchip", PchipInterpolator(x, y, extrapolate=False))
 
     def __call__(self, flow_m3_per_h: npt.ArrayLike) -> FloatArray:
@@ -439,6 +442,8 @@ class Pump:
             return lo
         if head_m <= h_low:
             return hi
+        from scipy.optimize import brentq
+
         return float(brentq(lambda q: float(self.head(q)) - head_m, lo, hi, xtol=_XTOL))
 
 
@@ -493,13 +498,23 @@ def joint_operation(pumps: Sequence[Pump], flow_m3_per_h: float, where: str = ""
     if not pumps:
         msg = f"{where}: no running pumps" if where else "no running pumps"
         raise InputError(msg)
-    n = len(pumps)
     if _identical(pumps):
-        q = flow_m3_per_h / n
-        pumps[0].check_flow(q, where)
-        return JointPoint(
-            flow_m3_per_h, pumps[0].head_m(q), (q,) * n, (pumps[0].pump_efficiency(q),) * n
-        )
+        return _identical_joint(pumps, flow_m3_per_h, where)
+    return _mixed_joint(pumps, flow_m3_per_h, where)
+
+
+def _identical_joint(pumps: Sequence[Pump], flow_m3_per_h: float, where: str) -> JointPoint:
+    """Identical pumps in parallel: each carries ``Q/n`` at the head ``H(Q/n)``."""
+    n = len(pumps)
+    q = flow_m3_per_h / n
+    pumps[0].check_flow(q, where)
+    return JointPoint(
+        flow_m3_per_h, pumps[0].head_m(q), (q,) * n, (pumps[0].pump_efficiency(q),) * n
+    )
+
+
+def _mixed_joint(pumps: Sequence[Pump], flow_m3_per_h: float, where: str) -> JointPoint:
+    """Different pumps in parallel: the common head H with ``Σ Q_i(H) = Q``, then the split."""
     q_min = sum(p.min_flow_m3_per_h for p in pumps)
     q_max = sum(p.max_flow_m3_per_h for p in pumps)
     names = " + ".join(p.name for p in pumps)
@@ -510,18 +525,7 @@ def joint_operation(pumps: Sequence[Pump], flow_m3_per_h: float, where: str = ""
             f"{names} [{q_min:.6g}, {q_max:.6g}] m³/h"
         )
         raise InputError(msg)
-    h_lo = min(p.head_span_m()[0] for p in pumps)
-    h_hi = max(p.head_span_m()[1] for p in pumps)
-
-    def excess(h: float) -> float:
-        return sum(p.flow_at_head_m3_per_h(h) for p in pumps) - flow_m3_per_h
-
-    if excess(h_lo) <= 0.0:
-        head = h_lo
-    elif excess(h_hi) >= 0.0:
-        head = h_hi
-    else:
-        head = float(brentq(excess, h_lo, h_hi, xtol=_XTOL))
+    head = _common_head(pumps, flow_m3_per_h)
     flows = tuple(p.flow_at_head_m3_per_h(head) for p in pumps)
     for p, q in zip(pumps, flows, strict=True):
         h_p_low, h_p_high = p.head_span_m()
@@ -540,6 +544,23 @@ def joint_operation(pumps: Sequence[Pump], flow_m3_per_h: float, where: str = ""
         flows,
         tuple(p.pump_efficiency(q) for p, q in zip(pumps, flows, strict=True)),
     )
+
+
+def _common_head(pumps: Sequence[Pump], flow_m3_per_h: float) -> float:
+    """The head [m] at which the inverted head curves give ``Σ Q_i(H) = Q`` (clamped)."""
+    from scipy.optimize import brentq
+
+    h_lo = min(p.head_span_m()[0] for p in pumps)
+    h_hi = max(p.head_span_m()[1] for p in pumps)
+
+    def excess(h: float) -> float:
+        return sum(p.flow_at_head_m3_per_h(h) for p in pumps) - flow_m3_per_h
+
+    if excess(h_lo) <= 0.0:
+        return h_lo
+    if excess(h_hi) >= 0.0:
+        return h_hi
+    return float(brentq(excess, h_lo, h_hi, xtol=_XTOL))
 
 
 def joint_head_curve_m(pumps: Sequence[Pump], flow_m3_per_h: npt.ArrayLike) -> FloatArray:
@@ -586,24 +607,42 @@ def operating_point(
         f"characteristic of {names}"
     )
     if _identical(pumps):
-        n = len(pumps)
-        q_hi = n * pumps[0].max_flow_m3_per_h
-        q_lo = max(n * pumps[0].min_flow_m3_per_h, 1e-9 * q_hi)
-
-        def gap(q: float) -> float:
-            return float(pumps[0].head(q / n)) - (static_head_m + s * q * q)
-
-        g_lo, g_hi = gap(q_lo), gap(q_hi)
-        if g_lo < 0.0 or g_hi > 0.0:
-            msg = f"{no_cross} within [{q_lo:.6g}, {q_hi:.6g}] m³/h"
-            raise InputError(msg)
-        q = (
-            float(brentq(gap, q_lo, q_hi, xtol=_XTOL))
-            if g_lo * g_hi < 0.0
-            else (q_lo if g_lo == 0.0 else q_hi)
-        )
-        return joint_operation(pumps, q)
+        return joint_operation(pumps, _identical_crossing(pumps, static_head_m, s, no_cross))
     # different pumps: solve in head, where the joint characteristic is Σ Q_i(H)
+    head = _mixed_crossing_head(pumps, static_head_m, s, no_cross)
+    return joint_operation(pumps, math.sqrt(max(head - static_head_m, 0.0) / s))
+
+
+def _identical_crossing(
+    pumps: Sequence[Pump], static_head_m: float, s: float, no_cross: str
+) -> float:
+    """Total flow [m³/h] where n identical pumps' ``H(Q/n)`` meets ``H0 + S·Q²``."""
+    from scipy.optimize import brentq
+
+    n = len(pumps)
+    q_hi = n * pumps[0].max_flow_m3_per_h
+    q_lo = max(n * pumps[0].min_flow_m3_per_h, 1e-9 * q_hi)
+
+    def gap(q: float) -> float:
+        return float(pumps[0].head(q / n)) - (static_head_m + s * q * q)
+
+    g_lo, g_hi = gap(q_lo), gap(q_hi)
+    if g_lo < 0.0 or g_hi > 0.0:
+        msg = f"{no_cross} within [{q_lo:.6g}, {q_hi:.6g}] m³/h"
+        raise InputError(msg)
+    return (
+        float(brentq(gap, q_lo, q_hi, xtol=_XTOL))
+        if g_lo * g_hi < 0.0
+        else (q_lo if g_lo == 0.0 else q_hi)
+    )
+
+
+def _mixed_crossing_head(
+    pumps: Sequence[Pump], static_head_m: float, s: float, no_cross: str
+) -> float:
+    """Head [m] where different pumps' ``Σ Q_i(H)`` meets the system curve's flow."""
+    from scipy.optimize import brentq
+
     h_lo = max(min(p.head_span_m()[0] for p in pumps), static_head_m)
     h_hi = max(p.head_span_m()[1] for p in pumps)
 
@@ -615,5 +654,4 @@ def operating_point(
     if not h_lo < h_hi or excess(h_lo) < 0.0 or excess(h_hi) > 0.0:
         msg = f"{no_cross} (heads {h_lo:.4g}–{h_hi:.4g} m)"
         raise InputError(msg)
-    head = float(brentq(excess, h_lo, h_hi, xtol=_XTOL))
-    return joint_operation(pumps, math.sqrt(max(head - static_head_m, 0.0) / s))
+    return float(brentq(excess, h_lo, h_hi, xtol=_XTOL))

@@ -548,62 +548,9 @@ class NormsInput(_Strict):
         problems: list[str] = []
         if self.past_year is None and self.coming_year is None:
             problems.append("give past_year and/or coming_year")
-        for name, st in self.stations.items():
-            for season in SEASONS:
-                for combo in st.candidates(season):
-                    for pump in combo:
-                        if pump not in self.pumps:
-                            known = ", ".join(sorted(self.pumps)) or "none"
-                            problems.append(
-                                f"stations.{name}.regimes.{season}: unknown pump "
-                                f"type {pump!r} (pumps defined: {known})"
-                            )
-                if (
-                    st.characteristic_source == "measured"
-                    and st.candidates(season)
-                    and (st.measured(season) is None)
-                ):
-                    problems.append(
-                        f"stations.{name}.measured_characteristic.{season}: missing "
-                        f"while characteristic_source is 'measured'"
-                    )
-        sections: list[tuple[str, dict[str, Any]]] = []
-        if self.past_year is not None:
-            sections.append(("past_year", dict(self.past_year.stations)))
-        if self.coming_year is not None:
-            sections.append(("coming_year", dict(self.coming_year.stations)))
-        for section, stations in sections:
-            for name, data in stations.items():
-                if name not in self.stations:
-                    known = ", ".join(self.stations)
-                    problems.append(
-                        f"{section}.stations.{name}: unknown station (stations defined: {known})"
-                    )
-                    continue
-                spec = self.stations[name]
-                for season in SEASONS:
-                    if (
-                        data.season(season) is not None
-                        and not spec.candidates(season)
-                        and (spec.measured(season) is None)
-                    ):
-                        problems.append(
-                            f"stations.{name}.regimes.{season}: missing; {section}.stations."
-                            f"{name} has {season} data, so give the pumps running in {season} "
-                            f"(or a measured characteristic)"
-                        )
-        cy = self.coming_year
-        if cy is not None and self.past_year is None:
-            if cy.reserves_factor is None:
-                problems.append(
-                    "coming_year.reserves_factor: missing; without a past_year "
-                    "section Кр cannot be computed by formula (8)"
-                )
-            if cy.planned_saving_kwh is not None and cy.previous_year is None:
-                problems.append(
-                    "coming_year.previous_year: missing; formula (9) needs ΣЭр and "
-                    "ΣЭном of the previous year (or a past_year section)"
-                )
+        problems += _station_problems(self)
+        problems += _section_problems(self)
+        problems += _coming_without_past_problems(self)
         if problems:
             raise ValueError("; ".join(dict.fromkeys(problems)))
         return self
@@ -666,6 +613,80 @@ class NormsInput(_Strict):
                     raise InputError(msg) from exc
             out[name] = Station(name, seasons)
         return out
+
+
+def _station_problems(inp: NormsInput) -> list[str]:
+    """Unknown pump types in the regimes, missing measured points when they are required."""
+    problems: list[str] = []
+    for name, st in inp.stations.items():
+        for season in SEASONS:
+            for combo in st.candidates(season):
+                for pump in combo:
+                    if pump not in inp.pumps:
+                        known = ", ".join(sorted(inp.pumps)) or "none"
+                        problems.append(
+                            f"stations.{name}.regimes.{season}: unknown pump "
+                            f"type {pump!r} (pumps defined: {known})"
+                        )
+            if (
+                st.characteristic_source == "measured"
+                and st.candidates(season)
+                and (st.measured(season) is None)
+            ):
+                problems.append(
+                    f"stations.{name}.measured_characteristic.{season}: missing "
+                    f"while characteristic_source is 'measured'"
+                )
+    return problems
+
+
+def _section_problems(inp: NormsInput) -> list[str]:
+    """Stations of the year sections that are not defined, or lack a season's pumps."""
+    problems: list[str] = []
+    sections: list[tuple[str, dict[str, Any]]] = []
+    if inp.past_year is not None:
+        sections.append(("past_year", dict(inp.past_year.stations)))
+    if inp.coming_year is not None:
+        sections.append(("coming_year", dict(inp.coming_year.stations)))
+    for section, stations in sections:
+        for name, data in stations.items():
+            if name not in inp.stations:
+                known = ", ".join(inp.stations)
+                problems.append(
+                    f"{section}.stations.{name}: unknown station (stations defined: {known})"
+                )
+                continue
+            spec = inp.stations[name]
+            for season in SEASONS:
+                if (
+                    data.season(season) is not None
+                    and not spec.candidates(season)
+                    and (spec.measured(season) is None)
+                ):
+                    problems.append(
+                        f"stations.{name}.regimes.{season}: missing; {section}.stations."
+                        f"{name} has {season} data, so give the pumps running in {season} "
+                        f"(or a measured characteristic)"
+                    )
+    return problems
+
+
+def _coming_without_past_problems(inp: NormsInput) -> list[str]:
+    """What a coming_year section needs when there is no past_year section: Кр, ΣЭр, ΣЭном."""
+    problems: list[str] = []
+    cy = inp.coming_year
+    if cy is not None and inp.past_year is None:
+        if cy.reserves_factor is None:
+            problems.append(
+                "coming_year.reserves_factor: missing; without a past_year "
+                "section Кр cannot be computed by formula (8)"
+            )
+        if cy.planned_saving_kwh is not None and cy.previous_year is None:
+            problems.append(
+                "coming_year.previous_year: missing; formula (9) needs ΣЭр and "
+                "ΣЭном of the previous year (or a past_year section)"
+            )
+    return problems
 
 
 _FORMS = {

@@ -24,14 +24,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.interpolate import PchipInterpolator
 
 from gridtwin.errors import InputError
 from gridtwin.heatnet.pumps import FloatArray, Interpolation, Pump, joint_operation
+
+if TYPE_CHECKING:
+    from scipy.interpolate import PchipInterpolator
 
 __all__ = [
     "HYDRAULIC_CONSTANT",
@@ -98,6 +100,8 @@ class MeasuredCharacteristic:
             )
             raise InputError(msg)
         if self.interpolation == "pchip":
+            from scipy.interpolate import PchipInterpolator
+
             object.__setattr__(self, "_pchip", PchipInterpolator(x, y, extrapolate=False))
 
     def range_t_per_h(self) -> tuple[float, float]:
