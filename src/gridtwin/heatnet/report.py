@@ -1,4 +1,4 @@
-"""Tables (terminal, CSV, JSON) and the HTML report of the pumping-station norms.
+"""Tables (CSV, JSON) and the HTML report of the pumping-station norms.
 
 Tables follow the seed's: Table 3 (past year), Table 4 (the task ε) and Table 6 (the
 coming year), each as a tidy "method table" (one row per computed quantity, with its
@@ -8,8 +8,8 @@ design, actual and coming-year operating points; no plotting library is needed.
 
 This module owns the text outputs (CSV, JSON, atomic file writes) and is the public face
 of the others: the DataFrames (:mod:`._frames`), the SVG charts (:mod:`._svg`), the HTML
-page (:mod:`._html`), shared formatting (:mod:`._format`) and, until the CLI imports them
-from there, the rich renderables (:mod:`._terminal`).
+page (:mod:`._html`) and shared formatting (:mod:`._format`). The terminal tables are the
+command line's (:mod:`gridtwin.cli._norms_render`).
 """
 
 from __future__ import annotations
@@ -34,26 +34,16 @@ from gridtwin.heatnet._frames import (
 )
 from gridtwin.heatnet._html import html_report
 from gridtwin.heatnet._svg import svg_characteristic
-from gridtwin.heatnet._terminal import (
-    coming_year_renderable,
-    frame_renderable,
-    past_year_renderable,
-    territorial_renderable,
-)
 
 __all__ = [
     "ASSUMPTION_NOTE",
     "characteristic_frame",
     "coming_year_frames",
-    "coming_year_renderable",
-    "frame_renderable",
     "html_report",
     "method_csv",
     "past_year_frames",
-    "past_year_renderable",
     "svg_characteristic",
     "territorial_frame",
-    "territorial_renderable",
     "to_json",
     "write_text_atomic",
 ]
