@@ -145,10 +145,9 @@ def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = 
         from rich.table import Table
 
         from gridtwin.cli._render import kv_table
-        from gridtwin.network import info
 
         check_format(fmt)
-        summary = info(load_model(simbench, net)).to_dict()
+        summary = load_twin(simbench, net).info().to_dict()
         if fmt == "json":
             print_json(summary)
             return
@@ -180,11 +179,9 @@ def validate_cmd(
         nonlocal report_errors
         from rich.table import Table
 
-        from gridtwin.network import validate
-
         check_format(fmt)
-        model = load_model(simbench, net)
-        report = validate(model)
+        twin = load_twin(simbench, net)
+        model, report = twin.model, twin.validate()
         report_errors = len(report.errors)
         if fmt == "json":
             print_json(

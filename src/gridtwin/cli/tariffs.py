@@ -39,27 +39,9 @@ def tariffs_list(
     """List the built-in tariffs with their validity and source."""
 
     def body() -> None:
-        import pandas as pd
+        from gridtwin.workflows.tariffs import tariff_catalogue
 
-        from gridtwin.tariffs import builtin_tariff_ids, get_tariff
-
-        rows = []
-        for tid in builtin_tariff_ids(include_sets=sets):
-            t = get_tariff(tid)
-            start, end = t.validity()
-            rows.append(
-                {
-                    "id": tid,
-                    "kind": t.doc.kind,
-                    "jurisdiction": t.doc.jurisdiction,
-                    "currency": t.currency,
-                    "valid_from": str(start),
-                    "valid_to": str(end or "open"),
-                    "name": t.doc.name,
-                    "provisional": "yes" if t.doc.provisional else "",
-                }
-            )
-        print_frame(pd.DataFrame(rows), fmt, "Built-in tariffs")
+        print_frame(tariff_catalogue(include_sets=sets), fmt, "Built-in tariffs")
 
     run(body)
 
@@ -72,9 +54,9 @@ def tariffs_show(
     """Show a tariff (built-in id or file): source, properties, versions and components."""
 
     def body() -> None:
-        from gridtwin.tariffs import get_tariff
+        from gridtwin.workflows.tariffs import load_tariff
 
-        t = get_tariff(tariff)
+        t = load_tariff(tariff)
         if fmt == "json":
             docs = [d.model_dump(mode="json", by_alias=True) for d in t.documents()]
             sys.stdout.write(json.dumps(docs, indent=2, ensure_ascii=False) + "\n")
@@ -109,22 +91,11 @@ def tariffs_revision(
     """Israeli tariff analysis of 1.2.2015 (seed 003), to the published two decimals."""
 
     def body() -> None:
-        import pandas as pd
+        from gridtwin.workflows.tariffs import israel_2015_table
 
-        from gridtwin.tariffs import il_analysis as il
-
-        tables = il.load_tables_2015()
-        if table == "revision":
-            frame = il.revision_table(tables.tou_old_agorot_per_kwh, tables.tou_new_agorot_per_kwh)
-            if level:
-                frame = pd.DataFrame(frame.xs(level, level="voltage_level", drop_level=False))
-        elif table == "private-deal":
-            frame = il.private_deal_table(tables, level or "HV_general")
-        elif table == "system-management":
-            frame = il.system_management_table(tables, level or "LV_general")
-        else:
+        if table not in ("revision", "private-deal", "system-management"):
             msg = f"--table {table!r}: use revision, private-deal or system-management"
             raise InputError(msg)
-        print_frame(il.present(frame).reset_index(), fmt, f"Israel 2015: {table}")
+        print_frame(israel_2015_table(table, level), fmt, f"Israel 2015: {table}")
 
     run(body)

@@ -31,17 +31,21 @@ from gridtwin.network import (
     Controls,
     KeepFull,
     KeepSummary,
+    NetworkInfo,
     NetworkModel,
     PowerFlowOptions,
     PowerFlowResult,
     PowerFlowStatistics,
     Profiles,
+    ValidationReport,
+    info,
     load_cgmes,
     load_pandapower_json,
     load_simbench,
     profiles_from_meters,
     static_profiles,
     tap_controls_from_net,
+    validate,
 )
 from gridtwin.network._cim import CGMES_SUFFIXES
 from gridtwin.network.checks import CheckReport, check, check_statistics_spec
@@ -214,6 +218,14 @@ class Twin:
         loads at ``power_factor`` (see :func:`gridtwin.network.profiles_from_meters`)."""
         profiles = profiles_from_meters(self.model, data, meter_to_load, power_factor)
         return replace(self, profiles=profiles)
+
+    def info(self) -> NetworkInfo:
+        """Elements, voltage levels, installed power and the profiles' span."""
+        return info(self.model)
+
+    def validate(self) -> ValidationReport:
+        """The model and its set-points checked before any run (errors and warnings)."""
+        return validate(self.model, self.profiles)
 
     def _profiles(self) -> Profiles:
         if self.profiles is not None:
