@@ -33,6 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError
+from gridtwin.network._cable_loading import _step_hours, cable_loading_check, loading_ratio
 from gridtwin.network._model import NetworkModel
 from gridtwin.network._results import (
     PowerFlowResult,
@@ -41,7 +42,6 @@ from gridtwin.network._results import (
     VoltageCheckSpec,
 )
 from gridtwin.network.ageing import simulate_thermal, thermal_parameters
-from gridtwin.network.ratings import _step_hours, cable_loading_check, loading_ratio
 from gridtwin.quality import (
     SimulatedVoltageCounts,
     SimulatedVoltageEvaluation,
