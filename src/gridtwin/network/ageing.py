@@ -63,6 +63,7 @@ from gridtwin.network._thermal_parameters import (
     thermal_parameters,
     thermal_table,
 )
+from gridtwin.network._thermal_parameters import Verification as Verification
 from gridtwin.timeseries import utc_ns
 
 __all__ = [
