@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import gridtwin.network._results as results_mod
+import gridtwin.network._result_file as results_mod
 import gridtwin.network._timeseries as ts_mod
 from gridtwin.errors import ConvergenceError, InputError
 from gridtwin.network import (

@@ -39,7 +39,8 @@ many transformers (rows) and time steps (columns):
 Clause and equation numbers are those recalled from the 2005 edition and believed unchanged in
 2018; the official 2018 text was not available to check them. The recommended thermal
 characteristics per cooling mode are data (``data/iec_60076_7_thermal.yaml``) with a
-verification level per row.
+verification level per row (read in :mod:`gridtwin.network._thermal_parameters`; its
+names are re-exported here).
 """
 
 from __future__ import annotations
@@ -47,17 +48,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gridtwin._datafile import load_validated
 from gridtwin.errors import DataQualityError, InputError
+from gridtwin.network._thermal_parameters import (
+    ThermalParameters,
+    ThermalTable,
+    cooling_modes,
+    load_thermal_table,
+    thermal_parameters,
+    thermal_table,
+)
+from gridtwin.network._thermal_parameters import Verification as Verification
 from gridtwin.timeseries import utc_ns
 
 __all__ = [
@@ -83,7 +89,6 @@ IntArray = npt.NDArray[np.int64]
 Paper = Literal["non_upgraded", "upgraded"]
 Method = Literal["exponential", "difference"]
 
-_DATA_FILE = "iec_60076_7_thermal.yaml"
 _PAPERS: tuple[str, ...] = ("non_upgraded", "upgraded")
 _METHODS: tuple[str, ...] = ("exponential", "difference")
 #: Default longest sub-step of the difference method [min]. At 0.5 min the explicit scheme
@@ -91,233 +96,6 @@ _METHODS: tuple[str, ...] = ("exponential", "difference")
 DEFAULT_SUBSTEP_MIN = 0.5
 #: Time steps whose ultimate values are computed at once (bounds the temporary memory).
 _CHUNK_STEPS = 2048
-
-
-# --------------------------------------------------------------------------- parameters
-
-
-@dataclass(frozen=True)
-class ThermalParameters:
-    """Thermal characteristics of one transformer (IEC 60076-7 symbols in brackets).
-
-    Attributes
-    ----------
-    top_oil_rise_k : float
-        Top-oil temperature rise at rated losses, steady state (Δθor) [K].
-    hot_spot_factor : float
-        Hot-spot factor (H) [dimensionless].
-    winding_gradient_k : float
-        Average-winding-to-average-oil gradient at rated current (gr) [K].
-    loss_ratio : float
-        Load losses at rated current / no-load losses (R) [dimensionless].
-    oil_exponent : float
-        Oil exponent (x) [dimensionless].
-    winding_exponent : float
-        Winding exponent (y) [dimensionless].
-    k11, k21, k22 : float
-        Thermal model constants [dimensionless]; ``k21 >= 1``.
-    oil_time_constant_min : float
-        Average oil time constant (τo) [min].
-    winding_time_constant_min : float
-        Winding time constant (τw) [min].
-    cooling : str
-        Label (cooling mode of the table, or ``custom``).
-    source : str
-        Where the values come from, printed with results.
-    """
-
-    top_oil_rise_k: float
-    hot_spot_factor: float
-    winding_gradient_k: float
-    loss_ratio: float
-    oil_exponent: float
-    winding_exponent: float
-    k11: float
-    k21: float
-    k22: float
-    oil_time_constant_min: float
-    winding_time_constant_min: float
-    cooling: str = "custom"
-    source: str = "user"
-
-    def __post_init__(self) -> None:
-        positive = (
-            "top_oil_rise_k",
-            "hot_spot_factor",
-            "oil_exponent",
-            "winding_exponent",
-            "k11",
-            "k21",
-            "k22",
-            "oil_time_constant_min",
-            "winding_time_constant_min",
-        )
-        non_negative = ("winding_gradient_k", "loss_ratio")
-        for name in (*positive, *non_negative):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
-                msg = f"ThermalParameters.{name}={value!r} must be a finite number"
-                raise InputError(msg)
-            if name in positive and value <= 0:
-                msg = f"ThermalParameters.{name}={value!r} must be > 0"
-                raise InputError(msg)
-            if value < 0:
-                msg = f"ThermalParameters.{name}={value!r} must be >= 0"
-                raise InputError(msg)
-        if self.k21 < 1:
-            msg = (
-                f"ThermalParameters.k21={self.k21!r} must be >= 1 (k21 - 1 scales the "
-                "oil-flow term of the hot-spot gradient)"
-            )
-            raise InputError(msg)
-
-    @property
-    def hot_spot_gradient_k(self) -> float:
-        """Hot-spot-to-top-oil gradient at rated current H·gr (Δθhr) [K]."""
-        return self.hot_spot_factor * self.winding_gradient_k
-
-    @property
-    def time_constants_min(self) -> tuple[float, float, float]:
-        """Time constants of the three equations: k11·τo, k22·τw, τo/k22 [min]."""
-        return (
-            self.k11 * self.oil_time_constant_min,
-            self.k22 * self.winding_time_constant_min,
-            self.oil_time_constant_min / self.k22,
-        )
-
-    def rated_hot_spot_c(self, ambient_c: float = 20.0) -> float:
-        """Steady-state hot spot at K = 1: θa + Δθor + H·gr [°C]."""
-        return ambient_c + self.top_oil_rise_k + self.hot_spot_gradient_k
-
-
-Verification = Literal["vendor_manual", "memory"]
-
-
-class _Mode(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: str
-    oil_exponent: float = Field(gt=0)
-    winding_exponent: float = Field(gt=0)
-    loss_ratio: float = Field(ge=0)
-    hot_spot_factor: float = Field(gt=0)
-    oil_time_constant_min: float = Field(gt=0)
-    winding_time_constant_min: float = Field(gt=0)
-    hot_spot_gradient_k: float = Field(ge=0)
-    top_oil_rise_k: float = Field(gt=0)
-    k11: float = Field(gt=0)
-    k21: float = Field(ge=1)
-    k22: float = Field(gt=0)
-
-
-class ThermalTable(BaseModel):
-    """The validated data file ``iec_60076_7_thermal.yaml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    standard: str
-    table: str
-    reference_conditions: dict[str, float]
-    verification: dict[str, Verification]
-    cooling_modes: dict[str, _Mode] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _check(self) -> ThermalTable:
-        fields = set(_Mode.model_fields) - {"description"}
-        if set(self.verification) != fields:
-            msg = f"verification: needs exactly one level per parameter {sorted(fields)}"
-            raise ValueError(msg)
-        ambient = self.reference_conditions["ambient_c"]
-        hot_spot = self.reference_conditions["hot_spot_c"]
-        for name, mode in self.cooling_modes.items():
-            rated = ambient + mode.top_oil_rise_k + mode.hot_spot_gradient_k
-            if not math.isclose(rated, hot_spot, abs_tol=1e-9):
-                msg = (
-                    f"cooling_modes.{name}: θa + Δθor + H·gr = {rated:g} °C, but the table's "
-                    f"rated hot spot is {hot_spot:g} °C (a transcription error?)"
-                )
-                raise ValueError(msg)
-        return self
-
-    @property
-    def weakest_verification(self) -> str:
-        """``memory`` if any parameter row rests on memory, else ``vendor_manual``."""
-        return "memory" if "memory" in self.verification.values() else "vendor_manual"
-
-
-def load_thermal_table(path: str | Path) -> ThermalTable:
-    """Load and validate a thermal-characteristics file (layout of the built-in one).
-
-    Raises
-    ------
-    InputError
-        The file cannot be read or does not validate (file, field and reason named).
-    """
-    return load_validated(path, ThermalTable)
-
-
-@cache
-def thermal_table() -> ThermalTable:
-    """The built-in IEC 60076-7:2018 table of recommended thermal characteristics (cached)."""
-    return load_thermal_table(Path(__file__).with_name("data") / _DATA_FILE)
-
-
-def cooling_modes() -> tuple[str, ...]:
-    """Cooling modes of the built-in table (``distribution_onan``, ``onan``, ``onaf``, ...)."""
-    return tuple(thermal_table().cooling_modes)
-
-
-def thermal_parameters(cooling: str) -> ThermalParameters:
-    """Recommended thermal characteristics of one cooling mode (IEC 60076-7:2018 table).
-
-    Parameters
-    ----------
-    cooling : str
-        ``distribution_onan``, ``onan_restricted``, ``onan``, ``onaf_restricted``, ``onaf``,
-        ``of_restricted``, ``of`` or ``od``.
-
-    Returns
-    -------
-    ThermalParameters
-        With ``gr = H·gr / H`` derived from the tabulated gradient H·gr.
-
-    Raises
-    ------
-    InputError
-        Unknown cooling mode (the allowed ones are listed).
-    """
-    table = thermal_table()
-    if cooling not in table.cooling_modes:
-        msg = (
-            f"cooling={cooling!r} is not in the table; use one of: {', '.join(table.cooling_modes)}"
-        )
-        raise InputError(msg)
-    m = table.cooling_modes[cooling]
-    memory = sorted(k for k, v in table.verification.items() if v == "memory")
-    source = (
-        f"{table.standard}, {table.table}, column {cooling} (unverified: "
-        f"{', '.join(memory)} from memory)"
-    )
-    return ThermalParameters(
-        top_oil_rise_k=m.top_oil_rise_k,
-        hot_spot_factor=m.hot_spot_factor,
-        winding_gradient_k=m.hot_spot_gradient_k / m.hot_spot_factor,
-        loss_ratio=m.loss_ratio,
-        oil_exponent=m.oil_exponent,
-        winding_exponent=m.winding_exponent,
-        k11=m.k11,
-        k21=m.k21,
-        k22=m.k22,
-        oil_time_constant_min=m.oil_time_constant_min,
-        winding_time_constant_min=m.winding_time_constant_min,
-        cooling=cooling,
-        source=source,
-    )
 
 
 # --------------------------------------------------------------------------- ageing
@@ -684,6 +462,42 @@ def simulate_thermal(
         msg = f"method={method!r} is not allowed; use one of: {', '.join(_METHODS)}"
         raise InputError(msg)
     _check_paper(paper)
+    inputs = _thermal_inputs(load_factor, ambient_c, params, step_min, time_utc)
+    decay = _decay(inputs.p, inputs.dt, method, substep_min)
+    top, h1, h2 = _initial_state(inputs, params, initial)
+    start_hot = top + h1 - h2
+    run = _integrate(inputs, decay, top, h1, h2)
+    return _thermal_result(run, start_hot, inputs, decay.substeps, method, paper, time_utc)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Validated inputs of :func:`simulate_thermal`."""
+
+    k: FloatArray  # load factor K, (n, n_steps)
+    amb: FloatArray  # ambient θa [°C], (n, n_steps)
+    p: dict[str, FloatArray]  # thermal parameters, (n,) each (see _params_arrays)
+    dt: float  # interval Δt [min]
+
+    @property
+    def n(self) -> int:
+        """Number of transformers."""
+        return int(self.k.shape[0])
+
+    @property
+    def n_steps(self) -> int:
+        """Number of intervals."""
+        return int(self.k.shape[1])
+
+
+def _thermal_inputs(
+    load_factor: npt.ArrayLike,
+    ambient_c: npt.ArrayLike,
+    params: ThermalParameters | Sequence[ThermalParameters],
+    step_min: float | None,
+    time_utc: pd.DatetimeIndex | None,
+) -> _Inputs:
+    """Load factors, ambients and parameters brought to ``n`` transformers, and Δt."""
     k = _as_matrix("load_factor", load_factor, None, None)
     n = k.shape[0]
     if not isinstance(params, ThermalParameters):
@@ -707,7 +521,22 @@ def simulate_thermal(
     p = _params_arrays(params, n)
     p = {name: np.broadcast_to(v, (n,)) for name, v in p.items()}
     dt = _step_minutes(n_steps, time_utc, step_min)
+    return _Inputs(k=k, amb=amb, p=p, dt=dt)
 
+
+@dataclass(frozen=True)
+class _Decay:
+    """How much of the distance to the ultimate value remains after one interval, per
+    equation (top oil, Δθh1, Δθh2), and the sub-steps that gave it."""
+
+    substeps: int
+    oil: FloatArray
+    h1: FloatArray
+    h2: FloatArray
+
+
+def _decay(p: dict[str, FloatArray], dt: float, method: str, substep_min: float | None) -> _Decay:
+    """``exp(−Δt/τ)`` (exponential) or ``(1 − Dt/τ)^n`` over ``n`` sub-steps (difference)."""
     tau_oil = p["k11"] * p["oil_time_constant_min"]
     tau_h1 = p["k22"] * p["winding_time_constant_min"]
     tau_h2 = p["oil_time_constant_min"] / p["k22"]
@@ -715,48 +544,80 @@ def simulate_thermal(
         if substep_min is not None:
             msg = "substep_min applies to method='difference' only; omit it"
             raise InputError(msg)
-        substeps = 1
-        a_oil, a_h1, a_h2 = np.exp(-dt / tau_oil), np.exp(-dt / tau_h1), np.exp(-dt / tau_h2)
-    else:
-        smallest = float(np.min(np.concatenate([tau_oil, tau_h1, tau_h2])))
-        limit = smallest / 2.0
-        if substep_min is None:
-            substep_min = min(DEFAULT_SUBSTEP_MIN, limit)
-        if not (
-            isinstance(substep_min, (int, float)) and math.isfinite(substep_min) and substep_min > 0
-        ):
-            msg = f"substep_min={substep_min!r} must be a positive number of minutes"
-            raise InputError(msg)
-        if substep_min > limit:
-            msg = (
-                f"substep_min={substep_min:g} min is longer than half the smallest time "
-                f"constant ({smallest:g} min); the difference equations need Dt <= "
-                f"{limit:g} min: lower substep_min or use method='exponential'"
-            )
-            raise InputError(msg)
-        substeps = max(1, math.ceil(dt / substep_min - 1e-9))
-        h = dt / substeps
-        a_oil = (1.0 - h / tau_oil) ** substeps
-        a_h1 = (1.0 - h / tau_h1) ** substeps
-        a_h2 = (1.0 - h / tau_h2) ** substeps
+        return _Decay(1, np.exp(-dt / tau_oil), np.exp(-dt / tau_h1), np.exp(-dt / tau_h2))
+    substeps = _substeps(dt, float(np.min(np.concatenate([tau_oil, tau_h1, tau_h2]))), substep_min)
+    h = dt / substeps
+    return _Decay(
+        substeps,
+        (1.0 - h / tau_oil) ** substeps,
+        (1.0 - h / tau_h1) ** substeps,
+        (1.0 - h / tau_h2) ** substeps,
+    )
 
+
+def _substeps(dt: float, smallest: float, substep_min: float | None) -> int:
+    """Sub-steps per interval of the difference method (each at most ``substep_min``)."""
+    limit = smallest / 2.0
+    if substep_min is None:
+        substep_min = min(DEFAULT_SUBSTEP_MIN, limit)
+    if not (
+        isinstance(substep_min, (int, float)) and math.isfinite(substep_min) and substep_min > 0
+    ):
+        msg = f"substep_min={substep_min!r} must be a positive number of minutes"
+        raise InputError(msg)
+    if substep_min > limit:
+        msg = (
+            f"substep_min={substep_min:g} min is longer than half the smallest time "
+            f"constant ({smallest:g} min); the difference equations need Dt <= "
+            f"{limit:g} min: lower substep_min or use method='exponential'"
+        )
+        raise InputError(msg)
+    return max(1, math.ceil(dt / substep_min - 1e-9))
+
+
+def _initial_state(
+    inputs: _Inputs,
+    params: ThermalParameters | Sequence[ThermalParameters],
+    initial: ThermalState | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """θo, Δθh1 and Δθh2 at the start, ``(n,)`` each (own copies): the given state, or
+    the steady state of the first interval."""
+    n = inputs.n
     if initial is None:
         state = ThermalState.steady(
-            k[:, 0], amb[:, 0], params if isinstance(params, ThermalParameters) else list(params)
+            inputs.k[:, 0],
+            inputs.amb[:, 0],
+            params if isinstance(params, ThermalParameters) else list(params),
         )
         top = np.broadcast_to(state.top_oil_c, (n,)).copy()
         h1 = np.broadcast_to(state.delta_h1_k, (n,)).copy()
         h2 = np.broadcast_to(state.delta_h2_k, (n,)).copy()
-    else:
-        try:
-            top = np.broadcast_to(np.asarray(initial.top_oil_c, dtype=np.float64), (n,)).copy()
-            h1 = np.broadcast_to(np.asarray(initial.delta_h1_k, dtype=np.float64), (n,)).copy()
-            h2 = np.broadcast_to(np.asarray(initial.delta_h2_k, dtype=np.float64), (n,)).copy()
-        except ValueError as exc:
-            msg = f"initial state does not fit {n} transformers (give scalars or shape ({n},))"
-            raise InputError(msg) from exc
-    start_hot = top + h1 - h2
+        return top, h1, h2
+    try:
+        top = np.broadcast_to(np.asarray(initial.top_oil_c, dtype=np.float64), (n,)).copy()
+        h1 = np.broadcast_to(np.asarray(initial.delta_h1_k, dtype=np.float64), (n,)).copy()
+        h2 = np.broadcast_to(np.asarray(initial.delta_h2_k, dtype=np.float64), (n,)).copy()
+    except ValueError as exc:
+        msg = f"initial state does not fit {n} transformers (give scalars or shape ({n},))"
+        raise InputError(msg) from exc
+    return top, h1, h2
 
+
+@dataclass(frozen=True)
+class _Run:
+    """Temperatures at the end of each interval, ``(n, n_steps)``, and the final state."""
+
+    top_oil_c: FloatArray
+    hot_spot_c: FloatArray
+    final_state: ThermalState
+
+
+def _integrate(
+    inputs: _Inputs, decay: _Decay, top: FloatArray, h1: FloatArray, h2: FloatArray
+) -> _Run:
+    """Step the three equations through every interval from the state (θo, Δθh1, Δθh2)."""
+    n, n_steps, k, amb, p = inputs.n, inputs.n_steps, inputs.k, inputs.amb, inputs.p
+    a_oil, a_h1, a_h2 = decay.oil, decay.h1, decay.h2
     # Time-major work arrays keep every per-step update on contiguous memory.
     top_t = np.empty((n_steps, n), dtype=np.float64)
     hot_t = np.empty((n_steps, n), dtype=np.float64)
@@ -778,7 +639,21 @@ def simulate_thermal(
     top_out = np.ascontiguousarray(top_t.T)
     hot_out = np.ascontiguousarray(hot_t.T)
     del top_t, hot_t
+    final = ThermalState(top_oil_c=top.copy(), delta_h1_k=h1.copy(), delta_h2_k=h2.copy())
+    return _Run(top_oil_c=top_out, hot_spot_c=hot_out, final_state=final)
 
+
+def _thermal_result(
+    run: _Run,
+    start_hot: FloatArray,
+    inputs: _Inputs,
+    substeps: int,
+    method: str,
+    paper: Paper,
+    time_utc: pd.DatetimeIndex | None,
+) -> ThermalResult:
+    """Ageing (trapezoidal over the interval boundaries) and the maximum hot spot of a run."""
+    dt, n_steps, hot_out = inputs.dt, inputs.n_steps, run.hot_spot_c
     v = relative_ageing_rate(hot_out, paper)
     v_start = relative_ageing_rate(start_hot, paper)
     v_prev = np.concatenate([v_start[:, None], v[:, :-1]], axis=1)
@@ -790,7 +665,7 @@ def simulate_thermal(
         ends = pd.DatetimeIndex(time_utc).tz_convert("UTC") + pd.Timedelta(minutes=dt)
         max_utc = ends[step_max]
     return ThermalResult(
-        top_oil_c=top_out,
+        top_oil_c=run.top_oil_c,
         hot_spot_c=hot_out,
         relative_ageing_rate=v,
         loss_of_life_h=np.asarray(life_h, dtype=np.float64),
@@ -798,7 +673,7 @@ def simulate_thermal(
         max_hot_spot_c=hot_out.max(axis=1),
         max_hot_spot_step=step_max,
         max_hot_spot_utc=max_utc,
-        final_state=ThermalState(top_oil_c=top.copy(), delta_h1_k=h1.copy(), delta_h2_k=h2.copy()),
+        final_state=run.final_state,
         step_min=dt,
         substeps=substeps,
         method=method,

@@ -19,35 +19,28 @@ customer voltages per observation week while simulating, so that a year of a lar
 is checked without holding ``T x n`` results. Both give the same voltage verdicts,
 shares out of band and worst voltages; what statistics cannot reproduce is stated in
 :attr:`CheckReport.notes`.
+
+This module holds the report and the public functions; the customer-voltage part is in
+:mod:`gridtwin.network._check_voltage`, the line and transformer parts in
+:mod:`gridtwin.network._check_loading`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError
+from gridtwin.network._check_loading import _loading_tables, _LoadingOptions
+from gridtwin.network._check_voltage import Level, _customer_groups, _feeders, _voltage
+from gridtwin.network._check_voltage import Standard as Standard
+from gridtwin.network._full_result import PowerFlowResult
 from gridtwin.network._model import NetworkModel
-from gridtwin.network._results import (
-    PowerFlowResult,
-    PowerFlowStatistics,
-    StatisticsSpec,
-    VoltageCheckSpec,
-)
-from gridtwin.network.ageing import simulate_thermal, thermal_parameters
-from gridtwin.network.ratings import _step_hours, cable_loading_check, loading_ratio
-from gridtwin.quality import (
-    SimulatedVoltageCounts,
-    SimulatedVoltageEvaluation,
-    evaluate_voltage_counts,
-    evaluate_voltage_pu,
-)
+from gridtwin.network._statistics import PowerFlowStatistics, StatisticsSpec, VoltageCheckSpec
 
 __all__ = [
     "CheckReport",
@@ -59,12 +52,6 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-Standard = Literal["GOST 32144-2013", "EN 50160:2010"]
-Level = Literal["LV", "MV"]
-#: (level, U0 [pu], customer rows) of one group of customer buses judged together
-_Group = tuple[Level, float, pd.DataFrame]
-# nominal LV phase-to-phase voltage of each standard [kV]
-_NOMINAL_LV_KV = {"GOST 32144-2013": 0.38, "EN 50160:2010": 0.40}
 
 
 @dataclass(frozen=True)
@@ -147,46 +134,6 @@ class CheckReport:
         return max(candidates)[1] if candidates else "none"
 
 
-def _customer_buses(net: Any) -> pd.DataFrame:
-    load = net.load[net.load["in_service"].astype(bool)]
-    counts = load.groupby("bus").size()
-    buses = net.bus.loc[counts.index]
-    feeder = (
-        buses["subnet"].astype(str)
-        if "subnet" in buses.columns
-        else pd.Series("grid", index=buses.index)
-    )
-    return pd.DataFrame(
-        {
-            "bus": counts.index.astype(int),
-            "n_customers": counts.to_numpy(),
-            "vn_kv": buses["vn_kv"].to_numpy(),
-            "feeder": feeder.to_numpy(),
-        }
-    )
-
-
-def _customer_groups(model: NetworkModel, standard: Standard) -> tuple[pd.DataFrame, list[_Group]]:
-    """Customer buses and their groups: LV judged on the standard's nominal voltage
-    (``u0_pu`` on the grid's base), MV (1-35 kV) on 1.0 pu."""
-    customers = _customer_buses(model.net)
-    if standard not in _NOMINAL_LV_KV:
-        msg = f"unknown standard {standard!r}; use one of {sorted(_NOMINAL_LV_KV)}"
-        raise InputError(msg)
-    levels: tuple[tuple[Level, Any], ...] = (
-        ("LV", customers["vn_kv"] < 1.0),
-        ("MV", (customers["vn_kv"] >= 1.0) & (customers["vn_kv"] <= 35.0)),
-    )
-    groups: list[_Group] = []
-    for level, mask in levels:
-        part = customers[mask]
-        if part.empty:
-            continue
-        u0 = _NOMINAL_LV_KV[standard] / float(part["vn_kv"].iloc[0]) if level == "LV" else 1.0
-        groups.append((level, u0, part))
-    return customers, groups
-
-
 def voltage_check_spec(
     model: NetworkModel, *, standard: Standard = "GOST 32144-2013", timezone: str = "UTC"
 ) -> VoltageCheckSpec:
@@ -255,404 +202,6 @@ def check_statistics_spec(
     )
 
 
-def _counted(
-    stats: PowerFlowStatistics, groups: list[_Group], standard: Standard, timezone: str
-) -> list[SimulatedVoltageCounts]:
-    """The weekly counts of each customer group, or an error saying what to set."""
-    vc = stats.spec.voltage_check
-    fix = (
-        "simulate with keep='summary', statistics=check_statistics_spec(model, "
-        f"standard={standard!r}, timezone={timezone!r}) (it sets StatisticsSpec.voltage_check)"
-    )
-    if vc is None:
-        msg = (
-            "the statistics hold no weekly customer-voltage counts "
-            f"(StatisticsSpec.voltage_check is None): {fix}"
-        )
-        raise InputError(msg)
-    if (vc.standard, vc.timezone) != (standard, timezone):
-        msg = (
-            f"the statistics counted customer voltages for {vc.standard} with weeks in "
-            f"{vc.timezone}, not {standard} in {timezone}: check with those, or {fix}"
-        )
-        raise InputError(msg)
-    out = []
-    for level, u0, part in groups:
-        ids = tuple(str(b) for b in part["bus"])
-        found = [
-            c
-            for c in stats.voltage_counts
-            if c.voltage_level == level
-            and math.isclose(c.u0_pu, u0, rel_tol=1e-12)
-            and c.point_ids == ids
-        ]
-        if not found:
-            msg = (
-                f"StatisticsSpec.voltage_check of the statistics does not cover the {level} "
-                f"customer buses of this model ({len(ids)} buses, U0 = {u0:g} pu): {fix}"
-            )
-            raise InputError(msg)
-        out.append(found[0])
-    return out
-
-
-def _voltage(
-    model: NetworkModel,
-    result: PowerFlowResult | PowerFlowStatistics,
-    standard: Standard,
-    timezone: str,
-) -> tuple[pd.DataFrame, list[str]]:
-    customers, groups = _customer_groups(model, standard)
-    counted = (
-        _counted(result, groups, standard, timezone)
-        if isinstance(result, PowerFlowStatistics)
-        else None
-    )
-    frames, notes = [], []
-    for k, (level, u0, part) in enumerate(groups):
-        ev: SimulatedVoltageEvaluation
-        if counted is not None:
-            ev = evaluate_voltage_counts(counted[k], step=result.step_duration)
-        else:
-            assert isinstance(result, PowerFlowResult)
-            pos = {int(b): i for i, b in enumerate(result.bus_ids)}
-            cols = [pos[b] for b in part["bus"]]
-            vm = result.vm_pu[:, cols] if result.symmetric else result.vm_pu[:, cols, :].min(axis=2)
-            ev = evaluate_voltage_pu(
-                vm,
-                result.time_utc,
-                standard,
-                level,
-                timezone=timezone,
-                point_ids=[str(b) for b in part["bus"]],
-                step=result.step_duration,
-                u0_pu=u0,
-            )
-        weekly = ev.weekly.to_frame()
-        verdict = weekly.groupby("point_id")["verdict"].agg(
-            lambda v: (
-                "fail"
-                if (v == "fail").any()
-                else ("insufficient data" if (v != "pass").all() else "pass")
-            )
-        )
-        frames.append(
-            part.assign(
-                voltage_level=level,
-                u0_pu=u0,
-                verdict=[verdict.get(str(b), "insufficient data") for b in part["bus"]],
-                share_out_of_band_percent=ev.share_out_of_band_percent,
-                worst_vm_pu=ev.worst_vm_pu,
-                worst_time_utc=pd.to_datetime(ev.worst_time_utc, utc=True),
-            )
-        )
-        notes.append(f"{level}: {ev.basis}")
-        notes += [n for n in ev.notes if n not in notes]
-    out = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else customers.assign(
-            voltage_level=[],
-            verdict=[],
-            share_out_of_band_percent=[],
-            worst_vm_pu=[],
-            worst_time_utc=[],
-        )
-    )
-    return out, notes
-
-
-def _feeders(voltage: pd.DataFrame) -> pd.DataFrame:
-    if voltage.empty:
-        return pd.DataFrame(
-            columns=[
-                "feeder",
-                "customers",
-                "customers_failing",
-                "worst_share_out_of_band_percent",
-                "worst_vm_pu",
-            ]
-        )
-    g = voltage.assign(failing=(voltage["verdict"] == "fail") * voltage["n_customers"])
-    return (
-        g.groupby("feeder")
-        .agg(
-            customers=("n_customers", "sum"),
-            customers_failing=("failing", "sum"),
-            worst_share_out_of_band_percent=("share_out_of_band_percent", "max"),
-            worst_vm_pu=("worst_vm_pu", lambda s: s.loc[(s - 1.0).abs().idxmax()]),
-        )
-        .reset_index()
-    )
-
-
-def _line_ratings(
-    model: NetworkModel, line_ids: npt.NDArray[np.int64], ratings_a: Mapping[int, float] | None
-) -> tuple[FloatArray, list[str], npt.NDArray[np.bool_]]:
-    """Rating [A] of each line, its source, and whether it was given (else the own)."""
-    line = model.net.line.loc[line_ids]
-    own = (line["max_i_ka"] * 1000.0 * line["df"] * line["parallel"]).to_numpy()
-    given = ratings_a or {}
-    unknown = [i for i in given if i not in line.index]
-    if unknown:
-        msg = f"cable ratings given for unknown line id(s) {unknown[:5]}"
-        raise InputError(msg)
-    rating = np.array([given.get(int(i), own[k]) for k, i in enumerate(line_ids)], dtype=float)
-    is_given = np.array([int(i) in given for i in line_ids], dtype=bool)
-    source = [
-        "given (e.g. IEC 60364-5-52 corrected)"
-        if g
-        else "cable's own rating (max_i_ka x df x parallel)"
-        for g in is_given
-    ]
-    return rating, source, is_given
-
-
-def _lines(
-    model: NetworkModel,
-    result: PowerFlowResult,
-    ratings_a: Mapping[int, float] | None,
-    warn_ratio: float,
-) -> pd.DataFrame:
-    rating, source, _given = _line_ratings(model, result.line_ids, ratings_a)
-    current = result.line_i_ka * 1000.0
-    if not result.symmetric:
-        current = np.nanmax(current, axis=2)
-    chk = cable_loading_check(
-        current.T,
-        rating,
-        warn_ratio,
-        time_utc=result.time_utc,
-        step_h=result.step_duration / pd.Timedelta(hours=1),
-    )
-    return pd.DataFrame(
-        {
-            "line": result.line_ids,
-            "rating_a": rating,
-            "rating_source": source,
-            "max_loading_ratio": chk.max_ratio,
-            "hours_above_limit": chk.hours_above_limit,
-            "hours_above_warn": chk.hours_above_warn,
-            "status": chk.status,
-            "first_above_limit_utc": chk.first_above_limit_utc,
-        }
-    )
-
-
-def _limit_index(limits: tuple[float, ...], percent: float) -> int | None:
-    for k, lim in enumerate(limits):
-        if math.isclose(lim, percent, rel_tol=1e-9):
-            return k
-    return None
-
-
-def _lines_from_statistics(
-    model: NetworkModel,
-    stats: PowerFlowStatistics,
-    ratings_a: Mapping[int, float] | None,
-    warn_ratio: float,
-) -> tuple[pd.DataFrame, list[str]]:
-    """The line table from the per-line statistics (see :func:`check` for what differs)."""
-    if not (isinstance(warn_ratio, (int, float)) and 0 < warn_ratio <= 1):
-        msg = f"warn_ratio={warn_ratio!r} must be in (0, 1]"
-        raise InputError(msg)
-    rating, source, given = _line_ratings(model, stats.line_ids, ratings_a)
-    hours = _step_hours(stats.n_steps, stats.time_utc, stats.step_duration / pd.Timedelta(hours=1))
-    # max over steps of I / I_z = (max I) / I_z exactly (a monotone map of each value)
-    max_ratio = loading_ratio(stats.line_i_max_ka * 1000.0, rating)
-    status = np.where(max_ratio > 1.0, "alarm", np.where(max_ratio > warn_ratio, "warning", "ok"))
-    limits = stats.spec.loading_limits_percent
-    k_lim, k_warn = _limit_index(limits, 100.0), _limit_index(limits, 100.0 * warn_ratio)
-    nan = np.full(len(stats.line_ids), np.nan)
-    above_limit = (
-        nan if k_lim is None else np.where(given, np.nan, stats.line_steps_above[k_lim] * hours)
-    )
-    above_warn = (
-        nan if k_warn is None else np.where(given, np.nan, stats.line_steps_above[k_warn] * hours)
-    )
-    first_step = np.full(len(stats.line_ids), -1, dtype=np.int64)
-    if k_lim is not None and stats.line_first_above_step is not None:
-        first_step = np.where(given, -1, stats.line_first_above_step[k_lim])
-    notes = [
-        "lines from statistics: max_loading_ratio and status from the highest current; "
-        "hours above limit / warn and the first time above the limit are counted on the "
-        "simulated loading_percent against StatisticsSpec.loading_limits_percent (own "
-        "rating only)"
-    ]
-    missing = []
-    if k_lim is None:
-        missing.append("100 %")
-    if k_warn is None:
-        missing.append(f"{100.0 * warn_ratio:g} % (warn_ratio)")
-    if missing:
-        notes.append(
-            f"lines: StatisticsSpec.loading_limits_percent lacks {' and '.join(missing)}: "
-            "the matching hours (and first time above the limit) are NaN/NaT; use "
-            "check_statistics_spec(model, warn_ratio=...)"
-        )
-    if given.any() and len(stats.line_ids):
-        notes.append(
-            f"lines: {int(given.sum())} line(s) with a given rating: hours above limit / warn "
-            "and the first time above the limit are not available from statistics (NaN/NaT)"
-        )
-    if first_step.size and k_lim is not None and stats.line_first_above_step is None:
-        notes.append("lines: the statistics do not keep the first step above a limit (NaT)")
-    frame = pd.DataFrame(
-        {
-            "line": stats.line_ids,
-            "rating_a": rating,
-            "rating_source": source,
-            "max_loading_ratio": max_ratio,
-            "hours_above_limit": above_limit,
-            "hours_above_warn": above_warn,
-            "status": status.astype(np.str_),
-            "first_above_limit_utc": pd.DatetimeIndex(stats.time_at(first_step), name=None),
-        }
-    )
-    return frame, notes
-
-
-_TRAFO_COLUMNS = [
-    "element",
-    "trafo",
-    "max_loading_percent",
-    "hours_above_limit",
-    "max_hot_spot_c",
-    "max_hot_spot_utc",
-    "loss_of_life_h",
-    "equivalent_ageing_rate",
-    "cooling",
-    "ambient_c",
-]
-
-
-def _transformers(
-    trafo_ids: npt.NDArray[np.int64],
-    loading_percent: FloatArray | None,
-    time_utc: pd.DatetimeIndex,
-    ambient_c: float | FloatArray,
-    cooling: str,
-    hours_above_limit: FloatArray,
-    max_loading_percent: FloatArray | None = None,
-) -> pd.DataFrame:
-    """IEC 60076-7 ageing from the loading series ``(T, n_trafo)`` [%]; without a series
-    only the highest loading (``max_loading_percent``) is known and the rest is NaN."""
-    if len(trafo_ids) == 0:
-        return pd.DataFrame(columns=_TRAFO_COLUMNS)
-    if loading_percent is None:
-        ambient = np.broadcast_to(np.asarray(ambient_c, dtype=float), (len(time_utc),))
-        return _loading_only_rows(
-            "trafo",
-            trafo_ids,
-            max_loading_percent,
-            hours_above_limit,
-            cooling,
-            float(np.mean(ambient)),
-        )
-    k = np.nan_to_num(loading_percent, nan=0.0).T / 100.0
-    ambient = np.broadcast_to(np.asarray(ambient_c, dtype=float), (k.shape[1],))
-    th = simulate_thermal(
-        k, np.broadcast_to(ambient, k.shape), thermal_parameters(cooling), time_utc=time_utc
-    )
-    return pd.DataFrame(
-        {
-            "element": "trafo",
-            "trafo": trafo_ids,
-            "max_loading_percent": np.nanmax(loading_percent, axis=0),
-            "hours_above_limit": hours_above_limit,
-            "max_hot_spot_c": th.max_hot_spot_c,
-            "max_hot_spot_utc": th.max_hot_spot_utc,
-            "loss_of_life_h": th.loss_of_life_h,
-            "equivalent_ageing_rate": th.equivalent_ageing_rate,
-            "cooling": cooling,
-            "ambient_c": float(np.mean(ambient)),
-        }
-    )
-
-
-def _trafo3w_rows(
-    ids: npt.NDArray[np.int64],
-    max_loading_percent: FloatArray,
-    hours_above_limit: FloatArray,
-    ambient_c: float | FloatArray,
-) -> pd.DataFrame:
-    """Rows of the three-winding transformers: loading only, no IEC 60076-7 ageing."""
-    if len(ids) == 0:
-        return pd.DataFrame(columns=_TRAFO_COLUMNS)
-    return _loading_only_rows(
-        "trafo3w", ids, max_loading_percent, hours_above_limit, None, float(np.mean(ambient_c))
-    )
-
-
-def _loading_only_rows(
-    element: str,
-    ids: npt.NDArray[np.int64],
-    max_loading_percent: FloatArray | None,
-    hours_above_limit: FloatArray,
-    cooling: str | None,
-    ambient_c: float,
-) -> pd.DataFrame:
-    """Transformer rows with the highest loading and hours above the limit only; the
-    thermal columns are NaN (no loading series, or no thermal model for the element)."""
-    nan = np.full(len(ids), np.nan)
-    return pd.DataFrame(
-        {
-            "element": element,
-            "trafo": ids,
-            "max_loading_percent": max_loading_percent,
-            "hours_above_limit": hours_above_limit,
-            "max_hot_spot_c": nan,
-            "max_hot_spot_utc": pd.DatetimeIndex([pd.NaT] * len(ids), tz="UTC"),
-            "loss_of_life_h": nan,
-            "equivalent_ageing_rate": nan,
-            "cooling": cooling,
-            "ambient_c": ambient_c,
-        }
-    )
-
-
-def _stacked(two: pd.DataFrame, three: pd.DataFrame) -> pd.DataFrame:
-    """Two- then three-winding transformer rows (no concatenation with an empty frame)."""
-    if not len(three):
-        return two
-    if not len(two):
-        return three.reset_index(drop=True)
-    return pd.concat([two, three], ignore_index=True)
-
-
-def _hours_above_100(
-    result: PowerFlowResult | PowerFlowStatistics,
-) -> tuple[FloatArray, FloatArray, list[str]]:
-    """Hours above 100 % loading of each transformer and three-winding transformer."""
-    step_h = _step_hours(
-        result.n_steps, result.time_utc, result.step_duration / pd.Timedelta(hours=1)
-    )
-    if isinstance(result, PowerFlowResult):
-        return (
-            (result.trafo_loading_percent > 100.0).sum(axis=0) * step_h,
-            (result.trafo3w_loading_percent > 100.0).sum(axis=0) * step_h,
-            [],
-        )
-    k = _limit_index(result.spec.loading_limits_percent, 100.0)
-    if k is None:
-        notes = []
-        if len(result.trafo_ids) or len(result.trafo3w_ids):
-            notes.append(
-                "transformers: StatisticsSpec.loading_limits_percent lacks 100 %: "
-                "hours_above_limit is NaN; use check_statistics_spec(model)"
-            )
-        return (
-            np.full(len(result.trafo_ids), np.nan),
-            np.full(len(result.trafo3w_ids), np.nan),
-            notes,
-        )
-    return (
-        result.trafo_steps_above[k] * step_h,
-        result.trafo3w_steps_above[k] * step_h,
-        [],
-    )
-
-
 def check(
     model: NetworkModel,
     result: PowerFlowResult | PowerFlowStatistics,
@@ -717,49 +266,9 @@ def check(
         msg = "checks need a time series of at least two steps"
         raise InputError(msg)
     voltage, notes = _voltage(model, result, standard, timezone)
-    hours_2w, hours_3w, hour_notes = _hours_above_100(result)
-    if isinstance(result, PowerFlowStatistics):
-        lines, line_notes = _lines_from_statistics(model, result, cable_ratings_a, warn_ratio)
-        notes += line_notes
-        trafos = _transformers(
-            result.trafo_ids,
-            result.trafo_loading_percent,
-            result.time_utc,
-            ambient_c,
-            cooling,
-            hours_2w,
-            max_loading_percent=result.trafo_loading_max_percent,
-        )
-        t3_max = result.trafo3w_loading_max_percent
-        if result.trafo_loading_percent is None and len(result.trafo_ids):
-            notes.append(
-                "transformers: the statistics keep no loading series "
-                "(StatisticsSpec.trafo_series=False): only the highest loading; hot spot "
-                "and ageing are NaN"
-            )
-    else:
-        lines = _lines(model, result, cable_ratings_a, warn_ratio)
-        trafos = _transformers(
-            result.trafo_ids,
-            result.trafo_loading_percent,
-            result.time_utc,
-            ambient_c,
-            cooling,
-            hours_2w,
-        )
-        t3_max = np.fmax.reduce(result.trafo3w_loading_percent, axis=0)  # NaN: never loaded
-    trafos = _stacked(trafos, _trafo3w_rows(result.trafo3w_ids, t3_max, hours_3w, ambient_c))
-    notes += hour_notes
-    if len(result.trafo3w_ids):
-        notes.append(
-            "transformers: three-winding transformers (element 'trafo3w'): highest loading "
-            "and hours above 100 % only; IEC 60076-7 hot spot and ageing are computed for "
-            "two-winding transformers only (NaN)"
-        )
-    notes.append(
-        f"transformers: IEC 60076-7 {cooling}, ambient {np.mean(ambient_c):.1f} °C, "
-        "load factor = simulated loading / 100"
-    )
+    options = _LoadingOptions(cable_ratings_a, warn_ratio, ambient_c, cooling)
+    lines, trafos, loading_notes = _loading_tables(model, result, options)
+    notes += loading_notes
     if not bool(result.converged.all()):
         notes.append(
             f"{int((~result.converged).sum())} step(s) did not converge and are excluded (NaN)"

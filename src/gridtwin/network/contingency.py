@@ -12,15 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
-import pandapower.topology as top
 import pandas as pd
 
 from gridtwin.errors import InputError
+from gridtwin.network._full_result import PowerFlowResult
 from gridtwin.network._model import NetworkModel, Profiles, from_net
-from gridtwin.network._results import PowerFlowResult
 from gridtwin.network._timeseries import simulate
 
 __all__ = ["GridLimits", "contingency_analysis", "hosting_capacity", "stress_steps"]
@@ -105,6 +103,10 @@ def _profiles(model: NetworkModel) -> Profiles:
 
 
 def _supplied_buses(net: Any) -> set[int]:
+    """Buses connected to an in-service external grid through closed switches."""
+    import networkx as nx
+    import pandapower.topology as top
+
     graph = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
     roots = net.ext_grid.loc[net.ext_grid["in_service"].astype(bool), "bus"].tolist()
     supplied: set[int] = set()
@@ -318,6 +320,28 @@ def _feasible(
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_]]:
     """Power flow of every bus block at its candidate MW; feasibility and first limit."""
     n_b, n_s = len(added), len(steps)
+    res = simulate(_hosting_case(model, net, prof, steps, added, kind, mw))
+    ok = np.ones(n_b, dtype=bool)
+    why = np.full(n_b, "", dtype=object)
+    for b in range(n_b):
+        first = _first_limit(res, slice(b * n_s, (b + 1) * n_s), limits)
+        if first is not None:
+            ok[b] = False
+            why[b] = first
+    return ok, why
+
+
+def _hosting_case(
+    model: NetworkModel,
+    net: Any,
+    prof: Profiles,
+    steps: Sequence[int],
+    added: list[int],
+    kind: str,
+    mw: npt.NDArray[np.float64],
+) -> NetworkModel:
+    """One block of the stress steps per candidate bus, its added element at ``mw[b]``."""
+    n_b, n_s = len(added), len(steps)
     time = pd.date_range("2000-01-01", periods=n_b * n_s, freq="15min", tz="UTC")
     frames = {}
     for name, frame in prof.frames().items():
@@ -332,44 +356,40 @@ def _feasible(
     frames[qkey] = pd.concat(
         [frames[qkey], pd.DataFrame(0.0 * extra, index=time, columns=added)], axis=1
     )
-    case = from_net(
+    return from_net(
         net, Profiles.from_frames(time, source="hosting", **frames), name=f"{model.name} hosting"
     )
-    res = simulate(case)
-    ok = np.ones(n_b, dtype=bool)
-    why = np.full(n_b, "", dtype=object)
-    for b in range(n_b):
-        rows = slice(b * n_s, (b + 1) * n_s)
-        checks = (
-            ("not converged", ~res.converged[rows], None),
-            ("voltage high", res.vm_pu[rows] > limits.vm_max_pu, res.bus_ids),
-            ("voltage low", res.vm_pu[rows] < limits.vm_min_pu, res.bus_ids),
-            (
-                "line loading",
-                res.line_loading_percent[rows] > limits.line_loading_max_percent,
-                res.line_ids,
-            ),
-            (
-                "trafo loading",
-                res.trafo_loading_percent[rows] > limits.trafo_loading_max_percent,
-                res.trafo_ids,
-            ),
-            (
-                "trafo3w loading",
-                res.trafo3w_loading_percent[rows] > limits.trafo_loading_max_percent,
-                res.trafo3w_ids,
-            ),
-        )
-        for label, bad, ids in checks:
-            if np.any(bad):
-                ok[b] = False
-                if ids is not None:
-                    col = int(np.argwhere(bad)[0][1])
-                    why[b] = (
-                        f"{label} at {'bus' if 'voltage' in label else label.split()[0]}"
-                        f" {int(ids[col])}"
-                    )
-                else:
-                    why[b] = label
-                break
-    return ok, why
+
+
+def _first_limit(res: PowerFlowResult, rows: slice, limits: GridLimits) -> str | None:
+    """The first limit the steps ``rows`` violate (``"voltage high at bus 7"``), or None."""
+    checks = (
+        ("not converged", ~res.converged[rows], None),
+        ("voltage high", res.vm_pu[rows] > limits.vm_max_pu, res.bus_ids),
+        ("voltage low", res.vm_pu[rows] < limits.vm_min_pu, res.bus_ids),
+        (
+            "line loading",
+            res.line_loading_percent[rows] > limits.line_loading_max_percent,
+            res.line_ids,
+        ),
+        (
+            "trafo loading",
+            res.trafo_loading_percent[rows] > limits.trafo_loading_max_percent,
+            res.trafo_ids,
+        ),
+        (
+            "trafo3w loading",
+            res.trafo3w_loading_percent[rows] > limits.trafo_loading_max_percent,
+            res.trafo3w_ids,
+        ),
+    )
+    for label, bad, ids in checks:
+        if np.any(bad):
+            if ids is not None:
+                col = int(np.argwhere(bad)[0][1])
+                return (
+                    f"{label} at {'bus' if 'voltage' in label else label.split()[0]}"
+                    f" {int(ids[col])}"
+                )
+            return label
+    return None

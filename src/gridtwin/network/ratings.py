@@ -20,25 +20,36 @@ Rules:
   temperature inside the tabulated range (the tables equal the formula to two decimals).
 - Only copper is available: the aluminium halves of the tables were not transcribed. For an
   aluminium cable (or any cable with a known rating) pass ``rated_current_a``.
+
+The data schema and loader live in :mod:`gridtwin.network._cable_data`, the loading
+check (:func:`loading_ratio`, :func:`cable_loading_check`) in
+:mod:`gridtwin.network._cable_loading`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
-import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gridtwin._datafile import load_validated
-from gridtwin.errors import DataQualityError, InputError
-from gridtwin.timeseries import utc_ns
+from gridtwin.errors import InputError
+from gridtwin.network._cable_data import (
+    VERIFICATION_ORDER,
+    BaseCapacityTable,
+    CableRatingData,
+    cable_rating_data,
+    load_cable_rating_data,
+)
+from gridtwin.network._cable_data import GroupingFactorTable as GroupingFactorTable
+from gridtwin.network._cable_data import HarmonicBand as HarmonicBand
+from gridtwin.network._cable_data import HarmonicFactorTable as HarmonicFactorTable
+from gridtwin.network._cable_data import Insulation as Insulation
+from gridtwin.network._cable_data import SoilFactorTable as SoilFactorTable
+from gridtwin.network._cable_data import TemperatureFactorTable as TemperatureFactorTable
+from gridtwin.network._cable_data import Verification as Verification
+from gridtwin.network._cable_loading import CableLoadingCheck, cable_loading_check, loading_ratio
 
 __all__ = [
     "CableLoadingCheck",
@@ -53,210 +64,7 @@ __all__ = [
     "temperature_factor",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-Verification = Literal["several_transcriptions", "single_transcription", "memory"]
-Insulation = Literal["PVC", "XLPE"]
-
-#: Verification levels from strongest to weakest.
-VERIFICATION_ORDER: tuple[str, ...] = ("several_transcriptions", "single_transcription", "memory")
 _GROUND_METHODS = frozenset({"D1", "D2"})
-_DATA_FILE = "iec_60364_5_52.yaml"
-
-
-# --------------------------------------------------------------------------- data schema
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BaseCapacityTable(_Model):
-    """One copper base-capacity table (or the method-E part of one)."""
-
-    table: str
-    table_number_verification: Verification | None = None
-    insulation: Insulation
-    conductor_max_c: float = Field(gt=0)
-    loaded_conductors: Literal[2, 3]
-    methods: tuple[str, ...] = Field(min_length=1)
-    verification: Verification
-    verification_by_method: dict[str, Verification] = Field(default_factory=dict)
-    rows: dict[float, tuple[float, ...]] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _check_rows(self) -> BaseCapacityTable:
-        for size, values in self.rows.items():
-            if size <= 0:
-                msg = f"rows: size {size} mm² must be positive"
-                raise ValueError(msg)
-            if len(values) != len(self.methods):
-                msg = (
-                    f"rows.{size}: {len(values)} values for {len(self.methods)} methods "
-                    f"{list(self.methods)}"
-                )
-                raise ValueError(msg)
-            if any(not (v > 0 and math.isfinite(v)) for v in values):
-                msg = f"rows.{size}: every capacity must be a positive number of amperes"
-                raise ValueError(msg)
-        unknown = set(self.verification_by_method) - set(self.methods)
-        if unknown:
-            msg = f"verification_by_method: unknown method(s) {sorted(unknown)}"
-            raise ValueError(msg)
-        return self
-
-    def method_verification(self, method: str) -> str:
-        """Verification level of one method column."""
-        return self.verification_by_method.get(method, self.verification)
-
-
-class TemperatureFactorTable(_Model):
-    """Ambient temperature correction factors for one medium (air or ground)."""
-
-    table: str
-    medium: Literal["air", "ground"]
-    reference_c: float
-    verification: Verification
-    values: dict[Insulation, dict[float, float]]
-
-
-class SoilFactorTable(_Model):
-    """Soil thermal resistivity factors (methods D1/D2)."""
-
-    table: str
-    reference_k_m_per_w: float = Field(gt=0)
-    verification: Verification
-    rows: dict[str, dict[float, float]]
-    not_transcribed: dict[str, str] = Field(default_factory=dict)
-
-
-class GroupingFactorTable(_Model):
-    """Reduction factors for a group of circuits in one arrangement."""
-
-    arrangement: str
-    description: str
-    table: str
-    item: int | None = None
-    applies_to: tuple[str, ...] = Field(min_length=1)
-    verification: Verification
-    beyond_last: Literal["error", "constant"]
-    values: dict[int, float] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _check_values(self) -> GroupingFactorTable:
-        if self.values.get(1) != 1.0:
-            msg = "values: the factor for a single circuit (n = 1) must be 1.00"
-            raise ValueError(msg)
-        ordered = [self.values[n] for n in sorted(self.values)]
-        if any(b > a for a, b in itertools.pairwise(ordered)):
-            msg = "values: factors must not increase with the number of circuits"
-            raise ValueError(msg)
-        return self
-
-
-class HarmonicBand(_Model):
-    """One band of Table E.52.1: (above_percent, up_to_percent] of 3rd harmonic."""
-
-    above_percent: float = Field(ge=0)
-    up_to_percent: float = Field(gt=0)
-    basis: Literal["phase", "neutral"]
-    factor: float = Field(gt=0, le=1)
-
-
-class HarmonicFactorTable(_Model):
-    """Triplen-harmonic reduction factors for 4- and 5-core cables."""
-
-    table: str
-    verification: Verification
-    bands: tuple[HarmonicBand, ...] = Field(min_length=1)
-
-
-class CableRatingData(_Model):
-    """The whole validated data file ``iec_60364_5_52.yaml``."""
-
-    id: str
-    standard: str
-    national_equivalent: str
-    annex: str
-    source: str
-    materials_available: tuple[str, ...]
-    materials_not_transcribed: dict[str, str]
-    reference_conditions: dict[str, float]
-    base_capacity: tuple[BaseCapacityTable, ...]
-    temperature_factors: tuple[TemperatureFactorTable, ...]
-    soil_resistivity_factors: SoilFactorTable
-    grouping_factors: tuple[GroupingFactorTable, ...]
-    harmonic_factors: HarmonicFactorTable
-
-    @model_validator(mode="after")
-    def _check_unique(self) -> CableRatingData:
-        seen: set[tuple[str, int, str]] = set()
-        for tab in self.base_capacity:
-            for method in tab.methods:
-                key = (tab.insulation, tab.loaded_conductors, method)
-                if key in seen:
-                    msg = f"base_capacity: {key} is defined twice"
-                    raise ValueError(msg)
-                seen.add(key)
-        media = {t.medium for t in self.temperature_factors}
-        if media != {"air", "ground"}:
-            msg = "temperature_factors: need exactly one air and one ground table"
-            raise ValueError(msg)
-        names = [g.arrangement for g in self.grouping_factors]
-        if len(names) != len(set(names)):
-            msg = "grouping_factors: arrangement names must be unique"
-            raise ValueError(msg)
-        return self
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """Installation methods with at least one base-capacity table."""
-        out: list[str] = []
-        for tab in self.base_capacity:
-            out.extend(m for m in tab.methods if m not in out)
-        return tuple(out)
-
-    def base_table(self, method: str, insulation: str, loaded_conductors: int) -> BaseCapacityTable:
-        """The table holding the (method, insulation, loaded conductors) column."""
-        for tab in self.base_capacity:
-            if (
-                method in tab.methods
-                and tab.insulation == insulation
-                and tab.loaded_conductors == loaded_conductors
-            ):
-                return tab
-        msg = (
-            f"no base-capacity table for method {method!r}, insulation {insulation!r}, "
-            f"loaded_conductors={loaded_conductors}"
-        )
-        raise InputError(msg)
-
-    def temperature_table(self, medium: str) -> TemperatureFactorTable:
-        """The ambient-temperature table of ``medium`` ('air' or 'ground')."""
-        return next(t for t in self.temperature_factors if t.medium == medium)
-
-
-def load_cable_rating_data(path: str | Path) -> CableRatingData:
-    """Load and validate a cable-rating data file.
-
-    Parameters
-    ----------
-    path : str or Path
-        YAML or TOML file with the layout of the built-in ``iec_60364_5_52.yaml``.
-
-    Raises
-    ------
-    InputError
-        The file cannot be read or does not validate (file, field and reason named).
-    """
-    return load_validated(path, CableRatingData)
-
-
-@cache
-def cable_rating_data() -> CableRatingData:
-    """The built-in IEC 60364-5-52:2009 copper tables (cached)."""
-    return load_cable_rating_data(Path(__file__).with_name("data") / _DATA_FILE)
 
 
 # --------------------------------------------------------------------------- results
@@ -617,7 +425,46 @@ def permissible_current_a(
             n_grouped=n_grouped,
             third_harmonic_percent=third_harmonic_percent,
         )
+    _check_cable(data, material, method, insulation, loaded_conductors)
+    tab = data.base_table(method, insulation, loaded_conductors)
+    base = _base_capacity(tab, size_mm2, method, insulation, loaded_conductors)
+    conditions = _Conditions(
+        ambient_c, ground_c, soil_k_m_per_w, n_grouped, arrangement, third_harmonic_percent
+    )
+    factors, basis = _correction_factors(data, method, insulation, loaded_conductors, conditions)
+    i_z = base * math.prod(f.value for f in factors)
+    return CableRating(
+        i_z_a=i_z,
+        base_a=base,
+        base_table=tab.table,
+        base_verification=tab.method_verification(method),
+        factors=tuple(factors),
+        size_mm2=float(size_mm2),
+        method=method,
+        insulation=insulation,
+        loaded_conductors=int(loaded_conductors),
+        material=material,
+        sizing_basis=basis,
+        standard=f"{data.standard} / {data.national_equivalent}",
+    )
 
+
+@dataclass(frozen=True)
+class _Conditions:
+    """The installation conditions of :func:`permissible_current_a` (None: reference)."""
+
+    ambient_c: float | None
+    ground_c: float | None
+    soil_k_m_per_w: float | None
+    n_grouped: int
+    arrangement: str | None
+    third_harmonic_percent: float | None
+
+
+def _check_cable(
+    data: CableRatingData, material: str, method: str, insulation: str, loaded_conductors: int
+) -> None:
+    """Refuse a material, method, insulation or number of loaded conductors not tabulated."""
     if material in data.materials_not_transcribed:
         msg = (
             f"material={material!r}: {data.materials_not_transcribed[material]}; supply the "
@@ -637,7 +484,11 @@ def permissible_current_a(
         msg = f"loaded_conductors={loaded_conductors!r} is not allowed; use one of: 2, 3"
         raise InputError(msg)
 
-    tab = data.base_table(method, insulation, loaded_conductors)
+
+def _base_capacity(
+    tab: BaseCapacityTable, size_mm2: float, method: str, insulation: str, loaded_conductors: int
+) -> float:
+    """The tabulated base capacity I_z0 [A] of a size (sizes are never interpolated)."""
     sizes = sorted(tab.rows)
     if (
         not isinstance(size_mm2, (int, float))
@@ -650,51 +501,46 @@ def permissible_current_a(
             "mm² (sizes are never interpolated)"
         )
         raise InputError(msg)
-    base = tab.rows[float(size_mm2)][tab.methods.index(method)]
-    factors: list[RatingFactor] = []
+    return tab.rows[float(size_mm2)][tab.methods.index(method)]
 
+
+def _correction_factors(
+    data: CableRatingData,
+    method: str,
+    insulation: str,
+    loaded_conductors: int,
+    conditions: _Conditions,
+) -> tuple[list[RatingFactor], Literal["phase", "neutral"]]:
+    """The correction factors of the conditions, in the order applied, and the sizing basis."""
+    c = conditions
+    factors: list[RatingFactor] = []
     in_ground = method in _GROUND_METHODS
-    if in_ground and ambient_c is not None:
+    if in_ground and c.ambient_c is not None:
         msg = (
             f"ambient_c is the air temperature for in-air methods; method {method} is in "
             "the ground: give ground_c instead"
         )
         raise InputError(msg)
-    if not in_ground and ground_c is not None:
+    if not in_ground and c.ground_c is not None:
         msg = (
             f"ground_c applies to methods D1 and D2 only; method {method} is in air: give "
             "ambient_c instead"
         )
         raise InputError(msg)
-    if ambient_c is not None:
-        factors.append(temperature_factor(ambient_c, insulation=insulation, medium="air"))
-    if ground_c is not None:
-        factors.append(temperature_factor(ground_c, insulation=insulation, medium="ground"))
-    if soil_k_m_per_w is not None:
-        factors.append(_soil_factor(data, method, soil_k_m_per_w))
-    group = _grouping_factor(data, method, n_grouped, arrangement)
+    if c.ambient_c is not None:
+        factors.append(temperature_factor(c.ambient_c, insulation=insulation, medium="air"))
+    if c.ground_c is not None:
+        factors.append(temperature_factor(c.ground_c, insulation=insulation, medium="ground"))
+    if c.soil_k_m_per_w is not None:
+        factors.append(_soil_factor(data, method, c.soil_k_m_per_w))
+    group = _grouping_factor(data, method, c.n_grouped, c.arrangement)
     if group is not None:
         factors.append(group)
     basis: Literal["phase", "neutral"] = "phase"
-    if third_harmonic_percent is not None:
-        harm, basis = _harmonic_factor(data, loaded_conductors, third_harmonic_percent)
+    if c.third_harmonic_percent is not None:
+        harm, basis = _harmonic_factor(data, loaded_conductors, c.third_harmonic_percent)
         factors.append(harm)
-
-    i_z = base * math.prod(f.value for f in factors)
-    return CableRating(
-        i_z_a=i_z,
-        base_a=base,
-        base_table=tab.table,
-        base_verification=tab.method_verification(method),
-        factors=tuple(factors),
-        size_mm2=float(size_mm2),
-        method=method,
-        insulation=insulation,
-        loaded_conductors=int(loaded_conductors),
-        material=material,
-        sizing_basis=basis,
-        standard=f"{data.standard} / {data.national_equivalent}",
-    )
+    return factors, basis
 
 
 def _own_rating(
@@ -736,217 +582,4 @@ def _own_rating(
         material=material,
         sizing_basis="phase",
         standard="cable's own rating",
-    )
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def loading_ratio(i_a: npt.ArrayLike, i_z_a: npt.ArrayLike) -> FloatArray:
-    """Loading I_b / I_z, vectorised (research note §5.4).
-
-    Parameters
-    ----------
-    i_a : array_like
-        Current magnitudes [A], any shape; for a matrix the rows are cables, shape
-        ``(n_cables, n_steps)``. ``NaN`` (a gap) is kept as ``NaN``.
-    i_z_a : array_like
-        Permissible currents [A]: a scalar, one per cable ``(n_cables,)`` for a matrix
-        ``i_a``, or any shape that broadcasts against ``i_a``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Loading ratio [dimensionless], the broadcast shape.
-
-    Raises
-    ------
-    InputError
-        A non-positive or non-finite I_z, or shapes that do not broadcast.
-    DataQualityError
-        A negative current.
-    """
-    i = np.asarray(i_a, dtype=np.float64)
-    z = np.asarray(i_z_a, dtype=np.float64)
-    if i.ndim == 2 and z.ndim == 1:
-        if z.shape[0] != i.shape[0]:
-            msg = (
-                f"i_z_a has {z.shape[0]} values but i_a has {i.shape[0]} cables (rows); give "
-                "one permissible current per cable"
-            )
-            raise InputError(msg)
-        z = z[:, None]
-    if not np.all(np.isfinite(z)) or np.any(z <= 0):
-        bad = np.flatnonzero(~(np.isfinite(z) & (z > 0)).ravel())
-        msg = f"i_z_a must be positive and finite [A]; bad at position(s) {bad[:10].tolist()}"
-        raise InputError(msg)
-    negative = np.argwhere(i < 0)
-    if negative.size:
-        msg = (
-            f"i_a has negative current(s), first at index {tuple(negative[0].tolist())}; "
-            "give current magnitudes [A]"
-        )
-        raise DataQualityError(msg)
-    try:
-        return np.asarray(i / z, dtype=np.float64)
-    except ValueError as exc:
-        msg = f"i_a shape {i.shape} and i_z_a shape {z.shape} do not broadcast"
-        raise InputError(msg) from exc
-
-
-@dataclass(frozen=True)
-class CableLoadingCheck:
-    """Loading of many cables over a time series.
-
-    Attributes
-    ----------
-    max_ratio : numpy.ndarray, shape (n_cables,)
-        Highest I/I_z [dimensionless]; ``NaN`` when a cable has no data.
-    hours_above_limit : numpy.ndarray, shape (n_cables,)
-        Time with I/I_z > 1.0 [h].
-    hours_above_warn : numpy.ndarray, shape (n_cables,)
-        Time with I/I_z > ``warn_ratio`` [h] (includes the time above 1.0).
-    first_above_limit_step, first_above_warn_step : numpy.ndarray, shape (n_cables,)
-        Index of the first interval above the limit / warning level, -1 if none.
-    first_above_limit_utc, first_above_warn_utc : pandas.DatetimeIndex or None
-        Start (UTC) of that interval, ``NaT`` if none; ``None`` without ``time_utc``.
-    n_missing : numpy.ndarray, shape (n_cables,)
-        Intervals without data (``NaN``); they count neither way.
-    status : numpy.ndarray of str, shape (n_cables,)
-        ``alarm`` (above 1.0 at least once), ``warning`` (above warn only) or ``ok``.
-    warn_ratio : float
-        The warning level used [dimensionless].
-    step_h : float
-        Interval length [h].
-    """
-
-    max_ratio: FloatArray
-    hours_above_limit: FloatArray
-    hours_above_warn: FloatArray
-    first_above_limit_step: IntArray
-    first_above_warn_step: IntArray
-    first_above_limit_utc: pd.DatetimeIndex | None
-    first_above_warn_utc: pd.DatetimeIndex | None
-    n_missing: IntArray
-    status: npt.NDArray[np.str_]
-    warn_ratio: float
-    step_h: float
-
-
-def _step_hours(n_steps: int, time_utc: pd.DatetimeIndex | None, step_h: float | None) -> float:
-    if time_utc is None:
-        if step_h is None:
-            msg = "give time_utc (interval starts) or step_h (interval length in hours)"
-            raise InputError(msg)
-        if not (math.isfinite(step_h) and step_h > 0):
-            msg = f"step_h={step_h!r} must be a positive number of hours"
-            raise InputError(msg)
-        return float(step_h)
-    idx = pd.DatetimeIndex(time_utc)
-    if idx.tz is None:
-        msg = "time_utc must be tz-aware (UTC interval starts)"
-        raise InputError(msg)
-    if len(idx) != n_steps:
-        msg = f"time_utc has {len(idx)} timestamps for {n_steps} intervals (columns)"
-        raise InputError(msg)
-    if n_steps < 2:
-        if step_h is None:
-            msg = "a single timestamp does not define the interval length; also give step_h"
-            raise InputError(msg)
-        return _step_hours(n_steps, None, step_h)
-    diffs = np.diff(utc_ns(idx))
-    if np.any(diffs <= 0) or np.any(diffs != diffs[0]):
-        bad = int(np.flatnonzero((diffs <= 0) | (diffs != diffs[0]))[0]) + 1
-        msg = f"time_utc is not a regular increasing axis (first irregular step at {idx[bad]})"
-        raise DataQualityError(msg)
-    hours = float(diffs[0]) / 3.6e12
-    if step_h is not None and not math.isclose(step_h, hours, rel_tol=1e-9):
-        msg = f"step_h={step_h!r} disagrees with time_utc ({hours:g} h); give only one"
-        raise InputError(msg)
-    return hours
-
-
-def _first_true(mask: npt.NDArray[np.bool_]) -> IntArray:
-    has = mask.any(axis=1)
-    return np.where(has, mask.argmax(axis=1), -1).astype(np.int64)
-
-
-def cable_loading_check(
-    i_a_matrix: npt.ArrayLike,
-    i_z_a: npt.ArrayLike,
-    warn_ratio: float = 0.9,
-    *,
-    time_utc: pd.DatetimeIndex | None = None,
-    step_h: float | None = None,
-) -> CableLoadingCheck:
-    """Check many cables' currents against their permissible currents.
-
-    Parameters
-    ----------
-    i_a_matrix : array_like, shape (n_cables, n_steps)
-        Current per cable and interval [A] (measured or forecast, e.g. 10-min or hourly
-        maxima); ``NaN`` marks a gap.
-    i_z_a : array_like, shape (n_cables,) or scalar
-        Permissible current per cable [A] (``CableRating.i_z_a``).
-    warn_ratio : float
-        Warning level of I/I_z, project policy (the research note suggests 0.8-0.9).
-    time_utc : pandas.DatetimeIndex, optional
-        tz-aware interval starts (regular); gives the interval length and the first times.
-    step_h : float, optional
-        Interval length [h] when ``time_utc`` is not given.
-
-    Returns
-    -------
-    CableLoadingCheck
-        Per cable: maximum ratio, hours above 1.0 and above ``warn_ratio``, first time.
-
-    Raises
-    ------
-    InputError
-        Bad shapes, warn level or time axis.
-    DataQualityError
-        Negative currents or an irregular time axis.
-    """
-    i = np.asarray(i_a_matrix, dtype=np.float64)
-    if i.ndim != 2:
-        msg = f"i_a_matrix must be 2-D (n_cables, n_steps), got shape {i.shape}"
-        raise InputError(msg)
-    if not (isinstance(warn_ratio, (int, float)) and 0 < warn_ratio <= 1):
-        msg = f"warn_ratio={warn_ratio!r} must be in (0, 1]"
-        raise InputError(msg)
-    hours = _step_hours(i.shape[1], time_utc, step_h)
-    z = np.asarray(i_z_a, dtype=np.float64)
-    if z.ndim == 0:
-        z = np.full(i.shape[0], float(z))
-    ratio = loading_ratio(i, z)
-    missing = np.isnan(ratio)
-    filled = np.where(missing, -np.inf, ratio)
-    max_ratio = filled.max(axis=1, initial=-np.inf)
-    max_ratio = np.where(missing.all(axis=1), np.nan, max_ratio)
-    above = np.where(missing, False, ratio > 1.0)
-    warn = np.where(missing, False, ratio > warn_ratio)
-    first_limit = _first_true(above)
-    first_warn = _first_true(warn)
-    limit_utc = warn_utc = None
-    if time_utc is not None:
-        idx = pd.DatetimeIndex(time_utc).tz_convert("UTC")
-        nat = pd.NaT
-
-        def at(steps: IntArray) -> pd.DatetimeIndex:
-            return pd.DatetimeIndex([idx[s] if s >= 0 else nat for s in steps.tolist()], tz="UTC")
-
-        limit_utc, warn_utc = at(first_limit), at(first_warn)
-    status = np.where(above.any(axis=1), "alarm", np.where(warn.any(axis=1), "warning", "ok"))
-    return CableLoadingCheck(
-        max_ratio=max_ratio.astype(np.float64),
-        hours_above_limit=above.sum(axis=1) * hours,
-        hours_above_warn=warn.sum(axis=1) * hours,
-        first_above_limit_step=first_limit,
-        first_above_warn_step=first_warn,
-        first_above_limit_utc=limit_utc,
-        first_above_warn_utc=warn_utc,
-        n_missing=missing.sum(axis=1).astype(np.int64),
-        status=status.astype(np.str_),
-        warn_ratio=float(warn_ratio),
-        step_h=hours,
     )

@@ -42,6 +42,8 @@ EV_PROFILES = {
     22.0: ("HLS_A_22.0",),
 }
 PV_PROFILES = ("PV1", "PV2", "PV3", "PV4", "PV5", "PV6", "PV7", "PV8")
+#: Columns of :attr:`ScenarioChange.added`.
+_ADDED_COLUMNS = ["element", "index", "bus", "kind", "rated_kw", "profile", "of_load"]
 
 
 @dataclass(frozen=True)
@@ -194,66 +196,12 @@ def electrify(
         else households
     )
     tan_phi = math.tan(math.acos(spec.power_factor))
-    rows: list[dict[str, Any]] = []
-    new_p: dict[int, FloatArray] = {}
-    new_q: dict[int, FloatArray] = {}
-    next_index = int(net.load.index.max()) + 1 if len(net.load) else 0
+    new = _NewLoads(next_index=int(net.load.index.max()) + 1 if len(net.load) else 0)
     for load_id in chosen:
         bus = int(net.load.at[load_id, "bus"])
-        kinds = [
-            (
-                "stove",
-                spec.stove_kw,
-                "cooking (synthetic)",
-                cooking_profile(prof.time_utc, rng),
-                0.0,
-            )
-        ]
-        if rng.random() < spec.heat_pump_share:
-            name = str(rng.choice(HEAT_PUMP_PROFILES))
-            kinds.append(
-                (
-                    "heat_pump",
-                    spec.heat_pump_kw,
-                    name,
-                    _normalised("load", name, prof.n_steps),
-                    tan_phi,
-                )
-            )
-        if rng.random() < spec.ev_share:
-            rating = min(EV_PROFILES, key=lambda r: abs(r - spec.ev_kw))
-            name = str(rng.choice(EV_PROFILES[rating]))
-            kinds.append(
-                ("ev_charger", spec.ev_kw, name, _normalised("load", name, prof.n_steps), tan_phi)
-            )
-        for kind, kw, profile, shape, tq in kinds:
-            if kw <= 0:
-                continue
-            idx = next_index
-            next_index += 1
-            net.load.loc[idx] = net.load.loc[load_id]
-            net.load.loc[idx, ["name", "p_mw", "q_mvar"]] = [
-                f"{net.load.at[load_id, 'name']} {kind}",
-                kw / 1000.0,
-                kw / 1000.0 * tq,
-            ]
-            new_p[idx] = shape * kw / 1000.0
-            new_q[idx] = shape * kw / 1000.0 * tq
-            rows.append(
-                {
-                    "element": "load",
-                    "index": idx,
-                    "bus": bus,
-                    "kind": kind,
-                    "rated_kw": kw,
-                    "profile": profile,
-                    "of_load": int(load_id),
-                }
-            )
-    profiles = _extend(prof, "load", new_p, new_q)
-    added = pd.DataFrame(
-        rows, columns=["element", "index", "bus", "kind", "rated_kw", "profile", "of_load"]
-    )
+        _add_appliances(net, load_id, bus, _appliances(spec, prof, rng, tan_phi), new)
+    profiles = _extend(prof, "load", new.p, new.q)
+    added = pd.DataFrame(new.rows, columns=_ADDED_COLUMNS)
     notes = (
         f"electrified {len(chosen)} of {len(households)} household loads "
         f"(design load {spec.design_kw_range[0]:g}-{spec.design_kw_range[1]:g} kW added "
@@ -261,6 +209,94 @@ def electrify(
     )
     new_model = from_net(net, profiles, name=f"{model.name}+electrified", source=model.source)
     return new_model, ScenarioChange("electrification", added, notes)
+
+
+@dataclass(frozen=True)
+class _Appliance:
+    """One appliance of an electrified apartment."""
+
+    kind: str  # stove, heat_pump, ev_charger
+    rated_kw: float
+    profile: str  # name of the profile (SimBench's, or the synthetic cooking one)
+    shape: FloatArray  # share of rated power per step (0..1)
+    tan_phi: float  # reactive / active power
+
+
+@dataclass
+class _NewLoads:
+    """The load elements added so far: rows of the change table and P, Q profiles."""
+
+    next_index: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    p: dict[int, FloatArray] = field(default_factory=dict)
+    q: dict[int, FloatArray] = field(default_factory=dict)
+
+
+def _appliances(
+    spec: ElectrificationSpec, prof: Profiles, rng: np.random.Generator, tan_phi: float
+) -> list[_Appliance]:
+    """The stove of one apartment and, drawn by chance, its heat pump and EV charger."""
+    kinds = [
+        _Appliance(
+            "stove",
+            spec.stove_kw,
+            "cooking (synthetic)",
+            cooking_profile(prof.time_utc, rng),
+            0.0,
+        )
+    ]
+    if rng.random() < spec.heat_pump_share:
+        name = str(rng.choice(HEAT_PUMP_PROFILES))
+        kinds.append(
+            _Appliance(
+                "heat_pump",
+                spec.heat_pump_kw,
+                name,
+                _normalised("load", name, prof.n_steps),
+                tan_phi,
+            )
+        )
+    if rng.random() < spec.ev_share:
+        rating = min(EV_PROFILES, key=lambda r: abs(r - spec.ev_kw))
+        name = str(rng.choice(EV_PROFILES[rating]))
+        kinds.append(
+            _Appliance(
+                "ev_charger", spec.ev_kw, name, _normalised("load", name, prof.n_steps), tan_phi
+            )
+        )
+    return kinds
+
+
+def _add_appliances(
+    net: Any, load_id: Any, bus: int, appliances: list[_Appliance], new: _NewLoads
+) -> None:
+    """Add each appliance as a copy of household load ``load_id`` (in place on ``net``)."""
+    for appliance in appliances:
+        kind, kw, profile = appliance.kind, appliance.rated_kw, appliance.profile
+        shape, tq = appliance.shape, appliance.tan_phi
+        if kw <= 0:
+            continue
+        idx = new.next_index
+        new.next_index += 1
+        net.load.loc[idx] = net.load.loc[load_id]
+        net.load.loc[idx, ["name", "p_mw", "q_mvar"]] = [
+            f"{net.load.at[load_id, 'name']} {kind}",
+            kw / 1000.0,
+            kw / 1000.0 * tq,
+        ]
+        new.p[idx] = shape * kw / 1000.0
+        new.q[idx] = shape * kw / 1000.0 * tq
+        new.rows.append(
+            {
+                "element": "load",
+                "index": idx,
+                "bus": bus,
+                "kind": kind,
+                "rated_kw": kw,
+                "profile": profile,
+                "of_load": int(load_id),
+            }
+        )
 
 
 def add_pv(
@@ -280,6 +316,17 @@ def add_pv(
         msg = f"unknown PV profile {profile!r}; SimBench has {list(PV_PROFILES)}"
         raise InputError(msg)
     net = model.copy_net()
+    buses = _pv_buses(net, buses, share, seed)
+    shape = _normalised("renewables", profile, model.profiles.n_steps)
+    rows, new_p = _add_pv_sgens(net, buses, kwp, profile, shape)
+    profiles = _extend(model.profiles, "sgen", new_p, {k: 0.0 * v for k, v in new_p.items()})
+    added = pd.DataFrame(rows, columns=_ADDED_COLUMNS)
+    new_model = from_net(net, profiles, name=f"{model.name}+pv", source=model.source)
+    return new_model, ScenarioChange("pv", added, (f"{len(buses)} PV systems of {kwp:g} kWp",))
+
+
+def _pv_buses(net: Any, buses: list[int] | None, share: float, seed: int) -> list[int]:
+    """The given buses (checked), or a random ``share`` of the household buses."""
     if buses is None:
         load_buses = np.unique(net.load.loc[_households(net), "bus"].to_numpy())
         rng = np.random.default_rng(seed)
@@ -291,7 +338,13 @@ def add_pv(
     if unknown:
         msg = f"add_pv: unknown bus id(s) {unknown[:5]}"
         raise InputError(msg)
-    shape = _normalised("renewables", profile, model.profiles.n_steps)
+    return buses
+
+
+def _add_pv_sgens(
+    net: Any, buses: list[int], kwp: float, profile: str, shape: FloatArray
+) -> tuple[list[dict[str, Any]], dict[int, FloatArray]]:
+    """One PV sgen of ``kwp`` per bus (in place on ``net``): change-table rows, P profiles."""
     import pandapower as pp
 
     rows, new_p = [], {}
@@ -319,12 +372,7 @@ def add_pv(
                 "of_load": -1,
             }
         )
-    profiles = _extend(model.profiles, "sgen", new_p, {k: 0.0 * v for k, v in new_p.items()})
-    added = pd.DataFrame(
-        rows, columns=["element", "index", "bus", "kind", "rated_kw", "profile", "of_load"]
-    )
-    new_model = from_net(net, profiles, name=f"{model.name}+pv", source=model.source)
-    return new_model, ScenarioChange("pv", added, (f"{len(buses)} PV systems of {kwp:g} kWp",))
+    return rows, new_p
 
 
 def _extend(
