@@ -18,7 +18,6 @@ from gridtwin.quality._wave_record import (
     _NS,
     _SQRT2,
     _TEN_MIN_NS,
-    BoolArray,
     ComplexArray,
     FloatArray,
     IntArray,
@@ -28,6 +27,7 @@ from gridtwin.quality._wave_record import (
 )
 from gridtwin.quality._wave_results import CycleValues
 from gridtwin.quality._wave_sync import _Sync
+from gridtwin.quality.events import _overlap_ns
 
 _A = complex(np.exp(2j * np.pi / 3))
 _FFT_BATCH = 256
@@ -173,8 +173,12 @@ def _cycle_values(
     win: _Windows,
     n_cyc: int,
     h_max: int,
-    flagged: BoolArray,
+    spans: tuple[IntArray, IntArray],
 ) -> CycleValues:
+    """Per window: r.m.s., harmonic subgroups, THD, unbalance, and the event flag.
+
+    ``spans`` are the merged event spans [UTC ns]: a window overlapping one is flagged.
+    """
     ws, we, kidx = win.ws, win.we, win.kidx
     not_synced = np.concatenate(([0], np.cumsum(~sync.synced, dtype=np.int64)))
     nu = n_cyc * (we - ws) / (sync.starts_f[kidx + n_cyc] - sync.starts_f[kidx])
@@ -192,7 +196,7 @@ def _cycle_values(
         n_samples=(we - ws).astype(np.int64),
         interval=win.blk,
         synchronised=(not_synced[kidx + n_cyc] - not_synced[kidx]) == 0,
-        flagged=flagged,
+        flagged=_overlap_ns(*spans, rec.t_of(ws), rec.t_of(we)),
         u_rms_v=_rms(cs, ws, we),
         harmonics_v=harm,
         thd_percent=thd,

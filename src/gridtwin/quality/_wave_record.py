@@ -40,6 +40,11 @@ class _Record:
     def n(self) -> int:
         return int(self.x.shape[0])
 
+    @property
+    def end_utc(self) -> pd.Timestamp:
+        """End of the record (exclusive), UTC."""
+        return pd.Timestamp(self.end_ns, tz="UTC")
+
     def t_of(self, pos: FloatArray | IntArray) -> IntArray:
         """UTC ns of (fractional) sample positions."""
         return np.asarray(

@@ -82,7 +82,6 @@ from gridtwin.quality.events import (
     EventThresholds,
     _detect_ns,
     _merged_spans,
-    _overlap_ns,
 )
 
 __all__ = [
@@ -404,13 +403,11 @@ def process_waveform(
     events = _detect_ns(urms_half, t_half, rec.end_ns, u_din, th, waveform.channel_names)
     spans = _merged_spans(events)
     win = _windows(rec, sync, n_cyc)
-    flagged = _overlap_ns(*spans, rec.t_of(win.ws), rec.t_of(win.we))
-    c = _cycle_values(rec, cs, sync, win, n_cyc, max_harmonic_order, flagged)
+    c = _cycle_values(rec, cs, sync, win, n_cyc, max_harmonic_order, spans)
     _check_values(c, waveform, u_din, check_units)
     three = _three_second(c, win)
     ten_s = _ten_second(rec, sync, spans)
     ten = _ten_minute(rec, win, c, u_din, min_coverage_percent, f_nom, spans)
-    end = pd.Timestamp(rec.end_ns, tz="UTC")
     return AggregatedMeasurements(
         channel_names=waveform.channel_names,
         u_din_v=u_din,
@@ -419,7 +416,7 @@ def process_waveform(
         max_harmonic_order=max_harmonic_order,
         source=rec.where,
         record_start_utc=waveform.start_utc,
-        record_end_utc=end,
+        record_end_utc=rec.end_utc,
         cycles=c,
         u_rms_half_start_utc=_dt_index(t_half),
         u_rms_half_v=urms_half,
@@ -441,7 +438,7 @@ def process_waveform(
         harmonics_10min_percent=ten.harmonics,
         unbalance_negative_10min_percent=ten.u2,
         unbalance_zero_10min_percent=ten.u0,
-        events=EventLog(events, u_din, th, waveform.channel_names, waveform.start_utc, end),
+        events=EventLog(events, u_din, th, waveform.channel_names, waveform.start_utc, rec.end_utc),
         notes=_notes(waveform, c, n_cyc),
     )
 
