@@ -142,6 +142,7 @@ def _event_rows(
 
 
 def _aware_column(values: pd.Series, where: str, name: str) -> pd.DatetimeIndex:
+    """A column of tz-aware times (ISO 8601 text with an offset) in UTC."""
     if values.dtype == object:
         text = values.astype(str).str.strip()
         naive = ~text.str.contains(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$", regex=True)
@@ -170,6 +171,7 @@ def _aware_column(values: pd.Series, where: str, name: str) -> pd.DatetimeIndex:
 
 
 def _empty_events() -> pd.DataFrame:
+    """An event table without rows, with the columns' dtypes."""
     return pd.DataFrame(
         {
             "point_id": pd.Series([], dtype=object),
@@ -239,6 +241,7 @@ def flagged_intervals(ms: MeasurementSet) -> pd.DataFrame:
 
 
 def _apply_events(ms: MeasurementSet, events: pd.DataFrame) -> tuple[MeasurementSet, list[str]]:
+    """Flag the intervals the events overlap; notes on what was applied."""
     if events.empty:
         return ms, []
     pos = {p: i for i, p in enumerate(ms.point_ids)}

@@ -233,4 +233,5 @@ def _limits_table(ls: LimitSet, indicators: Iterable[Indicator], level: str) -> 
 
 
 def _num(x: float | None) -> float:
+    """NaN for a missing limit edge."""
     return float("nan") if x is None else float(x)

@@ -37,6 +37,7 @@ class _Channels:
 def _pick_channels(
     names: list[str], units: list[str], wanted: Sequence[str] | None, where: str
 ) -> list[int]:
+    """Indices of the 1 or 3 analog channels to read (named, or the V/kV ones)."""
     listing = ", ".join(f"{n!r} [{u}]" for n, u in zip(names, units, strict=True)) or "none"
     if wanted is None:
         volts = [i for i, u in enumerate(units) if u.strip().lower() in ("v", "kv")]

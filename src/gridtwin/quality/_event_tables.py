@@ -44,6 +44,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 class _Strict(BaseModel):
+    """Base of the table schemas: no extra fields, immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -82,6 +84,7 @@ class EventTableBand(_Strict):
 
 
 def _check_disjoint(bands: list[EventTableBand], what: str) -> None:
+    """Bands that do not overlap (else a validation error naming them)."""
     ordered = sorted(bands, key=lambda b: b.lower)
     for a, b in pairwise(ordered):
         if (
@@ -244,6 +247,7 @@ class EventTable:
 
 
 def _tables_from_file(path: Path) -> dict[str, EventTable]:
+    """Validated tables of one file, by id."""
     data = read_data_file(path, InputError)
     try:
         spec = EventTablesSpec.model_validate(data)
@@ -265,6 +269,7 @@ def load_event_tables(path: str | Path) -> dict[str, EventTable]:
 
 @cache
 def _builtin() -> dict[str, EventTable]:
+    """The built-in tables (read once)."""
     root = resources.files("gridtwin.quality") / "data" / "events" / "event_tables.yaml"
     return _tables_from_file(Path(str(root)))
 

@@ -184,6 +184,7 @@ def potential_deviations(
 def _per_point(
     value: float | Mapping[str, float], points: list[str], name: str
 ) -> dict[str, float]:
+    """A value per point: from the mapping (every point needed) or the same."""
     if isinstance(value, Mapping):
         missing = [p for p in points if p not in value]
         if missing:

@@ -43,6 +43,7 @@ def _voltage_columns(
 
 
 def _bands_v(limits: pd.DataFrame, u0: float) -> list[dict[str, Any]]:
+    """Limit bands of the voltage indicator in V around U0 ``u0``."""
     row = limits[limits["indicator"] == "voltage_deviation"].iloc[0]
     out = []
     for kind, share, lo, hi in (
@@ -64,6 +65,7 @@ def _bands_v(limits: pd.DataFrame, u0: float) -> list[dict[str, Any]]:
 
 
 def _valid_values(ser: IndicatorSeries, cols: npt.NDArray[np.int64]) -> FloatArray:
+    """Finite, unflagged values of ``cols`` [V]."""
     v = ser.values[:, cols]
     ok = np.isfinite(v) & ~ser.flagged[:, cols]
     return np.asarray(v[ok], dtype=np.float64)
@@ -94,6 +96,7 @@ def _hourly_envelope(
 
 
 def _band_traces(bands: list[dict[str, Any]], x: list[Any]) -> list[dict[str, Any]]:
+    """Horizontal dashed lines at the band edges [V] over ``x``."""
     traces = []
     for b in bands:
         label = f"{b['share_percent']:g} % band"
@@ -122,6 +125,7 @@ def _band_traces(bands: list[dict[str, Any]], x: list[Any]) -> list[dict[str, An
 def _envelope_figure(
     env: pd.DataFrame, bands: list[dict[str, Any]], u0: float, title: str, timezone: str
 ) -> dict[str, Any]:
+    """Hourly minimum, mean and maximum with the limit bands [V]."""
     x = env["hour_local"].tolist()
     data: list[dict[str, Any]] = [
         {
@@ -240,8 +244,10 @@ def _limit_lines(bands: list[dict[str, Any]], top: int) -> list[dict[str, Any]]:
 
 
 def _nums(s: pd.Series) -> list[float | None]:
+    """Values rounded to 4 decimals, None where not finite."""
     return [None if not np.isfinite(v) else round(float(v), 4) for v in s.to_numpy()]
 
 
 def _round(xs: list[float]) -> list[float]:
+    """Values rounded to 4 decimals."""
     return [round(float(x), 4) for x in xs]

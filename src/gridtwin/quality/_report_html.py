@@ -38,10 +38,12 @@ class _Figures:
 
 
 def _e(x: object) -> str:
+    """HTML-escaped text ('' for None and NaN)."""
     return html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))
 
 
 def _fmt(x: object, digits: int = 2) -> str:
+    """A cell as text: numbers with ``digits`` decimals, times as ISO 8601."""
     if x is None or x is pd.NA or x is pd.NaT:
         return ""
     if isinstance(x, float | np.floating):
@@ -52,16 +54,19 @@ def _fmt(x: object, digits: int = 2) -> str:
 
 
 def _verdict_td(v: str) -> str:
+    """A table cell coloured by the verdict."""
     cls = {"pass": "pass", "fail": "fail"}.get(v, "nodata")
     return f"<td class='verdict {cls}'>{_e(v)}</td>"
 
 
 def _verdict_badge(v: str) -> str:
+    """A badge coloured by the verdict."""
     cls = {"pass": "pass", "fail": "fail"}.get(v, "nodata")
     return f"<span class='badge {cls}'>{_e(v)}</span>"
 
 
 def _kv_table(rows: list[tuple[str, str]], cls: str) -> str:
+    """A two-column table of (name, value) rows."""
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f"<table class='{cls}'><tbody>{body}</tbody></table>"
 
@@ -137,6 +142,7 @@ def _verdict_row(r: pd.Series) -> str:
 
 
 def _frame_table(frame: pd.DataFrame, cols: list[str], cls: str, empty: str = "none") -> str:
+    """A table of ``cols`` of a frame (a row saying ``empty`` if none)."""
     head = "".join(f"<th>{_e(c)}</th>" for c in cols)
     if frame.empty:
         body = f"<tr class='empty'><td colspan='{len(cols)}'>{_e(empty)}</td></tr>"
@@ -149,6 +155,7 @@ def _frame_table(frame: pd.DataFrame, cols: list[str], cls: str, empty: str = "n
 
 
 def _events_table(frame: pd.DataFrame) -> str:
+    """The events of one point."""
     cols = [
         "kind",
         "start_utc",
@@ -163,6 +170,7 @@ def _events_table(frame: pd.DataFrame) -> str:
 
 
 def _availability_table(frame: pd.DataFrame) -> str:
+    """The data availability of one point."""
     cols = [
         "indicator",
         "phase",

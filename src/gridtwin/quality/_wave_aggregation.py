@@ -50,6 +50,7 @@ def _group_rms(values: FloatArray, starts: IntArray, ends: IntArray) -> FloatArr
 
 
 def _any_in(flags: BoolArray, starts: IntArray, ends: IntArray) -> BoolArray:
+    """Whether any flag is set in each row range ``[starts, ends)``."""
     cs = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
     return np.asarray(cs[ends] - cs[starts] > 0, dtype=bool)
 
@@ -115,6 +116,8 @@ def _ten_second_frequency(rec: _Record, sync: _Sync) -> tuple[IntArray, FloatArr
 
 @dataclass(frozen=True)
 class _TenMinute:
+    """10-min values (IEC 61000-4-30 4.5); NaN where coverage is short."""
+
     cover: FloatArray
     flags: BoolArray
     u_rms: FloatArray

@@ -35,6 +35,8 @@ _FFT_BATCH = 256
 
 @dataclass(frozen=True)
 class _Windows:
+    """The 10/12-cycle windows of a record and their 10-min intervals."""
+
     ticks: IntArray  # 10-min ticks [UTC ns], n_blk + 1
     m: IntArray  # windows per 10-min interval
     first: IntArray  # index of the first window of each interval
@@ -89,6 +91,8 @@ def _half_cycle_rms(rec: _Record, cs: FloatArray, sync: _Sync) -> tuple[FloatArr
 
 @dataclass(frozen=True)
 class _Spectra:
+    """Harmonic subgroups and fundamental phasors per window and channel."""
+
     harmonics_v: FloatArray  # (W, ch, H+1)
     phasor_v: ComplexArray  # (W, ch)
 

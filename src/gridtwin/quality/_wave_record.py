@@ -53,6 +53,7 @@ class _Record:
 
 
 def _cumsq(x: FloatArray) -> FloatArray:
+    """Running sums of squares per channel, with a leading zero row."""
     cs = np.empty((x.shape[0] + 1, x.shape[1]), dtype=np.float64)
     cs[0] = 0.0
     np.cumsum(x * x, axis=0, out=cs[1:])
@@ -60,12 +61,14 @@ def _cumsq(x: FloatArray) -> FloatArray:
 
 
 def _rms(cs: FloatArray, a: IntArray, b: IntArray) -> FloatArray:
+    """r.m.s. of the sample ranges ``[a, b)`` from running sums of squares ``cs``."""
     with np.errstate(invalid="ignore", divide="ignore"):
         ms = (cs[b] - cs[a]) / (b - a)[:, np.newaxis]
     return np.asarray(np.sqrt(np.maximum(ms, 0.0)), dtype=np.float64)
 
 
 def _dt_index(t_ns: IntArray) -> pd.DatetimeIndex:
+    """UTC DatetimeIndex of nanosecond times."""
     return pd.DatetimeIndex(np.asarray(t_ns, dtype=np.int64).astype("datetime64[ns]")).tz_localize(
         "UTC"
     )

@@ -33,6 +33,8 @@ _STEADY_RATIO = (0.9, 1.05)  # filtered / raw r.m.s. of a cycle whose period is 
 
 @dataclass(frozen=True)
 class _Sync:
+    """Cycle starts of a record and what each cycle may be used for."""
+
     starts_f: FloatArray  # cycle starts [fractional samples]
     bnd: IntArray  # cycle starts [samples]
     synced: BoolArray  # per cycle: between two accepted zero crossings
@@ -145,6 +147,7 @@ def _cycle_starts(
 def _synchronise(
     rec: _Record, f_nom: float, n_cyc: int, u_din_v: float, duration_s: float
 ) -> _Sync:
+    """Cycle starts from the filtered reference; unsteady cycles not measured."""
     ref = _reference(rec.x)
     y = _bandpass(ref, rec.fs, f_nom)
     cross = _rising_crossings(y, _ZERO_CROSSING_HYSTERESIS * _SQRT2 * u_din_v)

@@ -240,6 +240,7 @@ class Assessment:
 
 
 def _some(points: pd.DataFrame) -> str:
+    """The first point ids, for messages."""
     ids = [str(p) for p in points["point_id"].head(5)]
     return ", ".join(ids) + (" ..." if len(points) > 5 else "")
 
@@ -267,6 +268,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _is_missing(v: object) -> bool:
+    """Whether a cell is NaN, NaT, NA or None."""
     try:
         return bool(pd.isna(v))  # type: ignore[call-overload]
     except (TypeError, ValueError):
@@ -274,6 +276,7 @@ def _is_missing(v: object) -> bool:
 
 
 def _plain(v: object) -> object:
+    """A cell as a JSON-friendly Python value."""
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, pd.Timestamp):

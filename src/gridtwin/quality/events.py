@@ -108,6 +108,7 @@ _NS = 1_000_000_000
 
 
 def _time_ns(time_utc: pd.DatetimeIndex | npt.ArrayLike, what: str) -> IntArray:
+    """UTC nanoseconds of tz-aware, strictly increasing times (else an error)."""
     idx = (
         time_utc
         if isinstance(time_utc, pd.DatetimeIndex)
@@ -133,6 +134,7 @@ def _time_ns(time_utc: pd.DatetimeIndex | npt.ArrayLike, what: str) -> IntArray:
 
 
 def _iso(t_ns: int | np.int64) -> str:
+    """ISO 8601 text of UTC nanoseconds, for messages."""
     return pd.Timestamp(int(t_ns), tz="UTC").isoformat()
 
 
@@ -412,6 +414,7 @@ def _record_end_ns(t_ns: IntArray, record_end_utc: pd.Timestamp | None) -> int:
 
 
 def _channel_names(channel_names: Sequence[str] | None, n: int) -> tuple[str, ...]:
+    """Channel names: given (unique, one per channel) or L1, L2, L3 / ch<i>."""
     if channel_names is None:
         return ("L1", "L2", "L3")[:n] if n <= 3 else tuple(f"ch{i}" for i in range(n))
     names = tuple(str(c) for c in channel_names)

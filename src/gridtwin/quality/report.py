@@ -243,6 +243,7 @@ class QualityReport:
         return _bands_v(self.assessment.limits, u0)
 
     def _header_html(self) -> str:
+        """Standard, edition, level, reference voltage, and the limits applied."""
         a = self.assessment
         refs = [
             f"U0 = {a.nominal_v:g} V (phase-to-neutral)" if a.nominal_v else "",
@@ -271,6 +272,7 @@ class QualityReport:
         )
 
     def _summary_html(self) -> str:
+        """One row per point: feeder, verdict, failed indicators, availability."""
         pts = self.assessment.points
         rows = "".join(
             f"<tr><td>{_e(r['point_id'])}</td><td>{_e(self.feeders.get(r['point_id'], ''))}"
@@ -286,6 +288,7 @@ class QualityReport:
         )
 
     def _point_html(self, pid: str, figs: _Figures) -> str:
+        """A point's section: figures, verdicts, events, data availability."""
         a = self.assessment
         parts = [
             f"<section class='point' id='point-{_e(pid)}'>",
@@ -327,12 +330,14 @@ class QualityReport:
         return "\n".join(parts)
 
     def _feeder_groups(self) -> dict[str, list[str]]:
+        """Points per feeder (``'(no feeder)'`` for the others), by feeder name."""
         groups: dict[str, list[str]] = {}
         for pid in self.assessment.points["point_id"]:
             groups.setdefault(self.feeders.get(str(pid), "(no feeder)"), []).append(str(pid))
         return dict(sorted(groups.items()))
 
     def _feeder_rows(self) -> list[dict[str, Any]]:
+        """Per feeder: worst verdict, number of points and of failing points."""
         if not self.feeders:
             return []
         pts = self.assessment.points.set_index("point_id")
@@ -352,6 +357,7 @@ class QualityReport:
         return out
 
     def _feeder_html(self, feeder: str, pids: list[str], figs: _Figures) -> str:
+        """A feeder's section: verdict, envelope of all its points, its points."""
         a = self.assessment
         row = next(r for r in self._feeder_rows() if r["feeder"] == feeder)
         parts = [
@@ -393,6 +399,7 @@ class QualityReport:
         return "\n".join(parts)
 
     def _potential_html(self) -> str:
+        """The potential deviations of the network twin."""
         pot = self.potential
         if pot is None:  # pragma: no cover - guarded by the caller
             return ""
@@ -495,6 +502,7 @@ def _chosen_points(
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file (never half-written)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

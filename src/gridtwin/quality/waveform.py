@@ -100,6 +100,7 @@ ComplexArray = npt.NDArray[np.complex128]
 
 
 def _cycles_per_window(nominal_frequency_hz: float) -> int:
+    """10 cycles per window at 50 Hz, 12 at 60 Hz (else an error)."""
     if nominal_frequency_hz == 50.0:
         return 10
     if nominal_frequency_hz == 60.0:
@@ -485,6 +486,7 @@ def _check_args(
     max_harmonic_order: int,
     min_coverage_percent: float,
 ) -> None:
+    """U_din, the harmonic order, the coverage and a sample rate high enough."""
     where = waveform.source
     if not (np.isfinite(u_din_v) and u_din_v > 0):
         msg = f"{where}: u_din_v must be a positive voltage [V], got {u_din_v}"
@@ -508,6 +510,7 @@ def _check_args(
 
 
 def _check_scale(u_rms: FloatArray, u_din_v: float, where: str) -> None:
+    """10/12-cycle r.m.s. voltages that fit U_din (not kV, not line for phase)."""
     unit = infer_voltage_unit(u_rms, u_din_v)
     if unit in ("V", "unknown"):
         return
@@ -522,6 +525,7 @@ def _check_scale(u_rms: FloatArray, u_din_v: float, where: str) -> None:
 
 
 def _check_phase_order(c: CycleValues, names: tuple[str, ...], where: str) -> None:
+    """Three phases in positive-sequence order (median u2 below 50 %)."""
     u2 = c.unbalance_negative_percent
     med = float(np.nanmedian(u2)) if np.isfinite(u2).any() else 0.0
     if med > 50.0:
