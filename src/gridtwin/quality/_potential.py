@@ -23,7 +23,7 @@ import pandas as pd
 
 from gridtwin.errors import InputError
 from gridtwin.quality._evaluation import IndicatorEvaluation, evaluate_voltage_pu
-from gridtwin.quality._limits import Indicator, LimitSet, VoltageLevel
+from gridtwin.quality._limits import Indicator, Limit, LimitSet, VoltageLevel
 from gridtwin.quality.assessment import records, resolve_limit_set
 from gridtwin.timeseries import utc_ns
 
@@ -184,6 +184,7 @@ def potential_deviations(
 def _per_point(
     value: float | Mapping[str, float], points: list[str], name: str
 ) -> dict[str, float]:
+    """A value per point: from the mapping (every point needed) or the same."""
     if isinstance(value, Mapping):
         missing = [p for p in points if p not in value]
         if missing:
@@ -254,22 +255,22 @@ def evaluate_potential(
         basis = ev.basis
         all_notes += [n for n in ev.notes if n not in all_notes]
         ind = ls.indicator(lv, "voltage_deviation")
-        rows += _episodes(
-            vm[:, cols],
-            time_utc,
-            ev.weekly,
-            ind,
-            u0_g,
-            ev.step_s,
-            [points[c] for c in cols],
-            level,
-            feeders,
-            causes,
-        )
+        labels = _Labels([points[c] for c in cols], level, feeders, causes)
+        rows += _episodes(vm[:, cols], time_utc, ev.weekly, ind, u0_g, ev.step_s, labels)
     table = potential_frame(rows).sort_values(
         ["period_start_utc", "first_time_utc", "point_id"], kind="stable"
     )
     return PotentialDeviations(table.reset_index(drop=True), ls.id, basis, tuple(all_notes))
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """How the rows of one group of points (equal level and U0) are labelled."""
+
+    points: list[str]  # point of each column
+    level: str
+    feeders: Mapping[str, str]
+    causes: Mapping[str, str]
 
 
 def _episodes(
@@ -279,22 +280,16 @@ def _episodes(
     ind: Indicator,
     u0: float,
     step_s: float,
-    points: list[str],
-    level: str,
-    feeders: Mapping[str, str],
-    causes: Mapping[str, str],
+    labels: _Labels,
 ) -> list[dict[str, Any]]:
     """First, last and worst step outside the narrowest band, per failing point-week."""
+    points, level, feeders, causes = labels.points, labels.level, labels.feeders, labels.causes
     d = (vm / u0 - 1.0) * 100.0
     band = ind.narrowest_limit
     t_ns = utc_ns(time_utc)
     bounds = utc_ns(weekly.period_start_utc), utc_ns(weekly.period_end_utc)
     rows = []
-    with np.errstate(invalid="ignore"):
-        masks = {
-            "under": d < (band.lower if band.lower is not None else -np.inf) - 1e-9,
-            "over": d > (band.upper if band.upper is not None else np.inf) + 1e-9,
-        }
+    masks = _outside_band(d, band)
     for k in range(len(bounds[0])):
         s, e = np.searchsorted(t_ns, bounds[0][k]), np.searchsorted(t_ns, bounds[1][k])
         rules = _certain_failures(weekly, ind, k)
@@ -332,6 +327,15 @@ def _episodes(
                     }
                 )
     return rows
+
+
+def _outside_band(d: FloatArray, band: Limit) -> dict[str, npt.NDArray[np.bool_]]:
+    """Steps below (``'under'``) and above (``'over'``) the band, deviations ``d`` [%]."""
+    with np.errstate(invalid="ignore"):
+        return {
+            "under": d < (band.lower if band.lower is not None else -np.inf) - 1e-9,
+            "over": d > (band.upper if band.upper is not None else np.inf) + 1e-9,
+        }
 
 
 def _certain_failures(weekly: IndicatorEvaluation, ind: Indicator, k: int) -> dict[int, str]:

@@ -20,12 +20,13 @@
 
 Flagged intervals (dips, swells, interruptions; IEC 61000-4-30 4.7) are left out of the
 envelope and the histogram, as they are left out of the evaluation.
+
+This module owns the :class:`QualityReport`, :func:`build_report` and the PDF printing; the
+figures are built in ``_report_figures`` and the HTML blocks and page in ``_report_html``.
 """
 
 from __future__ import annotations
 
-import html
-import importlib
 import json
 import os
 import shutil
@@ -43,9 +44,31 @@ import pandas as pd
 
 from gridtwin.errors import InputError
 from gridtwin.quality._potential import PotentialDeviations
+from gridtwin.quality._report_figures import (
+    _bands_v,
+    _envelope_figure,
+    _histogram_figure,
+    _hourly_envelope,
+    _valid_values,
+    _voltage_columns,
+)
+from gridtwin.quality._report_html import (
+    _CSS,
+    _PAGE,
+    _RENDER,
+    _availability_table,
+    _e,
+    _events_table,
+    _Figures,
+    _fmt,
+    _frame_table,
+    _kv_table,
+    _plotly_js,
+    _verdict_badge,
+    _verdict_table,
+    _verdict_td,
+)
 from gridtwin.quality.assessment import Assessment, records
-from gridtwin.quality.measurements import LINE_PHASES, IndicatorSeries
-from gridtwin.timeseries import utc_ns
 
 __all__ = ["BROWSERS", "QualityReport", "build_report", "find_browser", "write_pdf"]
 
@@ -60,10 +83,6 @@ BROWSERS: Final = (
     "google-chrome",
     "google-chrome-stable",
 )
-_NS_HOUR: Final = 3600 * 1_000_000_000
-_WIDTH: Final = 760
-_HEIGHT: Final = 340
-_BAND_COLOURS: Final = {"share": "#e67e22", "max": "#c0392b"}
 
 
 @dataclass(frozen=True)
@@ -224,6 +243,7 @@ class QualityReport:
         return _bands_v(self.assessment.limits, u0)
 
     def _header_html(self) -> str:
+        """Standard, edition, level, reference voltage, and the limits applied."""
         a = self.assessment
         refs = [
             f"U0 = {a.nominal_v:g} V (phase-to-neutral)" if a.nominal_v else "",
@@ -252,6 +272,7 @@ class QualityReport:
         )
 
     def _summary_html(self) -> str:
+        """One row per point: feeder, verdict, failed indicators, availability."""
         pts = self.assessment.points
         rows = "".join(
             f"<tr><td>{_e(r['point_id'])}</td><td>{_e(self.feeders.get(r['point_id'], ''))}"
@@ -267,6 +288,7 @@ class QualityReport:
         )
 
     def _point_html(self, pid: str, figs: _Figures) -> str:
+        """A point's section: figures, verdicts, events, data availability."""
         a = self.assessment
         parts = [
             f"<section class='point' id='point-{_e(pid)}'>",
@@ -308,12 +330,14 @@ class QualityReport:
         return "\n".join(parts)
 
     def _feeder_groups(self) -> dict[str, list[str]]:
+        """Points per feeder (``'(no feeder)'`` for the others), by feeder name."""
         groups: dict[str, list[str]] = {}
         for pid in self.assessment.points["point_id"]:
             groups.setdefault(self.feeders.get(str(pid), "(no feeder)"), []).append(str(pid))
         return dict(sorted(groups.items()))
 
     def _feeder_rows(self) -> list[dict[str, Any]]:
+        """Per feeder: worst verdict, number of points and of failing points."""
         if not self.feeders:
             return []
         pts = self.assessment.points.set_index("point_id")
@@ -333,6 +357,7 @@ class QualityReport:
         return out
 
     def _feeder_html(self, feeder: str, pids: list[str], figs: _Figures) -> str:
+        """A feeder's section: verdict, envelope of all its points, its points."""
         a = self.assessment
         row = next(r for r in self._feeder_rows() if r["feeder"] == feeder)
         parts = [
@@ -374,6 +399,7 @@ class QualityReport:
         return "\n".join(parts)
 
     def _potential_html(self) -> str:
+        """The potential deviations of the network twin."""
         pot = self.potential
         if pot is None:  # pragma: no cover - guarded by the caller
             return ""
@@ -433,29 +459,9 @@ def build_report(
     InputError
         Unknown point ids.
     """
-    pts = assessment.points
-    known = [str(p) for p in pts["point_id"]]
     notes = list(assessment.notes)
-    if point_ids is not None:
-        unknown = [p for p in point_ids if p not in set(known)]
-        if unknown:
-            msg = (
-                f"build_report: unknown point(s) {unknown[:5]}; the assessment has "
-                f"{', '.join(known[:5])}{' ...' if len(known) > 5 else ''}"
-            )
-            raise InputError(msg)
-        chosen = [str(p) for p in point_ids]
-    elif len(known) <= max_points:
-        chosen = known
-    else:
-        rank = pts["verdict"].map({"fail": 0, "insufficient data": 1, "pass": 2})
-        chosen = [
-            str(p)
-            for p in pts.assign(r=rank).sort_values("r", kind="stable")["point_id"].head(max_points)
-        ]
-        notes.append(
-            f"{len(known)} points: sections for {max_points} (failing first); the summary lists all"
-        )
+    chosen, selection_notes = _chosen_points(assessment.points, point_ids, max_points)
+    notes += selection_notes
     stamp = generated_utc if generated_utc is not None else pd.Timestamp.now(tz="UTC")
     if potential is not None:
         notes += [n for n in potential.notes if n not in notes]
@@ -470,383 +476,33 @@ def build_report(
     )
 
 
-# --------------------------------------------------------------------------- data
-
-
-def _voltage_columns(
-    ser: IndicatorSeries, a: Assessment, pid: str
-) -> tuple[npt.NDArray[np.int64], float]:
-    """Columns of a point's voltages to plot (phase-to-neutral if any, else line) and U0."""
-    try:
-        p = a.measurements.point_ids.index(pid)
-    except ValueError:
-        return np.zeros(0, dtype=np.int64), float("nan")
-    mine = ser.point_index == p
-    line = np.array([ph in LINE_PHASES for ph in ser.phases], dtype=bool)
-    phase_cols = np.flatnonzero(mine & ~line)
-    if phase_cols.size:
-        return phase_cols, float(a.nominal_v or np.nan)
-    return np.flatnonzero(mine & line), float(a.nominal_line_v or np.nan)
-
-
-def _bands_v(limits: pd.DataFrame, u0: float) -> list[dict[str, Any]]:
-    row = limits[limits["indicator"] == "voltage_deviation"].iloc[0]
-    out = []
-    for kind, share, lo, hi in (
-        ("share", row["share_percent"], row["share_lower"], row["share_upper"]),
-        ("max", 100.0, row["max_lower"], row["max_upper"]),
-    ):
-        if np.isnan(lo) and np.isnan(hi):
-            continue
-        out.append(
-            {
-                "band": kind,
-                "share_percent": float(share),
-                "lower_v": None if np.isnan(lo) else round(u0 * (1 + lo / 100.0), 6),
-                "upper_v": None if np.isnan(hi) else round(u0 * (1 + hi / 100.0), 6),
-                "citation": str(row["citation"]),
-            }
-        )
-    return out
-
-
-def _valid_values(ser: IndicatorSeries, cols: npt.NDArray[np.int64]) -> FloatArray:
-    v = ser.values[:, cols]
-    ok = np.isfinite(v) & ~ser.flagged[:, cols]
-    return np.asarray(v[ok], dtype=np.float64)
-
-
-def _hourly_envelope(
-    ser: IndicatorSeries, cols: npt.NDArray[np.int64], timezone: str
-) -> pd.DataFrame:
-    """Minimum, mean and maximum per UTC hour of the valid values of ``cols`` [V]."""
-    v = ser.values[:, cols]
-    ok = np.isfinite(v) & ~ser.flagged[:, cols]
-    hour = utc_ns(ser.time_utc) // _NS_HOUR
-    rows = np.repeat(np.arange(v.shape[0]), v.shape[1]).reshape(v.shape)[ok]
-    frame = pd.DataFrame({"h": hour[rows], "v": v[ok]})
-    if frame.empty:
-        return pd.DataFrame(columns=["hour_local", "min_v", "mean_v", "max_v"])
-    g = frame.groupby("h")["v"].agg(["min", "mean", "max"])
-    start = pd.DatetimeIndex((g.index.to_numpy() * _NS_HOUR).astype("datetime64[ns]"))
-    local = start.tz_localize("UTC").tz_convert(timezone)
-    return pd.DataFrame(
-        {
-            "hour_local": local.strftime("%Y-%m-%d %H:%M").to_numpy(),
-            "min_v": g["min"].to_numpy(),
-            "mean_v": g["mean"].to_numpy(),
-            "max_v": g["max"].to_numpy(),
-        }
-    )
-
-
-def _band_traces(bands: list[dict[str, Any]], x: list[Any]) -> list[dict[str, Any]]:
-    traces = []
-    for b in bands:
-        label = f"{b['share_percent']:g} % band"
-        for edge in ("lower_v", "upper_v"):
-            if b[edge] is None:
-                continue
-            traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": x,
-                    "y": [b[edge]] * len(x),
-                    "name": f"{label} {edge.split('_')[0]} {b[edge]:g} V",
-                    "meta": {
-                        "limit": b["band"],
-                        "edge": edge,
-                        "value_v": b[edge],
-                        "citation": b["citation"],
-                    },
-                    "line": {"color": _BAND_COLOURS[b["band"]], "dash": "dash", "width": 1.5},
-                }
+def _chosen_points(
+    pts: pd.DataFrame, point_ids: Sequence[str] | None, max_points: int
+) -> tuple[list[str], list[str]]:
+    """Points with a full section (given, all, or failing first), and a note if cut."""
+    known = [str(p) for p in pts["point_id"]]
+    if point_ids is not None:
+        unknown = [p for p in point_ids if p not in set(known)]
+        if unknown:
+            msg = (
+                f"build_report: unknown point(s) {unknown[:5]}; the assessment has "
+                f"{', '.join(known[:5])}{' ...' if len(known) > 5 else ''}"
             )
-    return traces
-
-
-def _envelope_figure(
-    env: pd.DataFrame, bands: list[dict[str, Any]], u0: float, title: str, timezone: str
-) -> dict[str, Any]:
-    x = env["hour_local"].tolist()
-    data: list[dict[str, Any]] = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": x,
-            "y": _nums(env["min_v"]),
-            "name": "hourly minimum",
-            "line": {"color": "#2471a3", "width": 1},
-        },
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": x,
-            "y": _nums(env["max_v"]),
-            "name": "hourly maximum",
-            "fill": "tonexty",
-            "fillcolor": "rgba(36,113,163,0.15)",
-            "line": {"color": "#2471a3", "width": 1},
-        },
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": x,
-            "y": _nums(env["mean_v"]),
-            "name": "hourly mean",
-            "line": {"color": "#1b2631", "width": 1.5},
-        },
-        *_band_traces(bands, x if x else [None]),
+            raise InputError(msg)
+        return [str(p) for p in point_ids], []
+    if len(known) <= max_points:
+        return known, []
+    rank = pts["verdict"].map({"fail": 0, "insufficient data": 1, "pass": 2})
+    chosen = [
+        str(p)
+        for p in pts.assign(r=rank).sort_values("r", kind="stable")["point_id"].head(max_points)
     ]
-    return {
-        "data": data,
-        "layout": {
-            "title": {"text": f"{title} (U0 = {u0:g} V)"},
-            "width": _WIDTH,
-            "height": _HEIGHT,
-            "xaxis": {"title": {"text": f"local time ({timezone}), hour start"}},
-            "yaxis": {"title": {"text": "10-min r.m.s. voltage [V]"}},
-            "legend": {"orientation": "h", "y": -0.25},
-            "margin": {"l": 60, "r": 20, "t": 50},
-        },
-    }
-
-
-def _histogram_figure(
-    values: FloatArray, bands: list[dict[str, Any]], u0: float, title: str
-) -> dict[str, Any]:
-    edges_v = [b[k] for b in bands for k in ("lower_v", "upper_v") if b[k] is not None]
-    if values.size:
-        lo = min(float(values.min()), *edges_v) if edges_v else float(values.min())
-        hi = max(float(values.max()), *edges_v) if edges_v else float(values.max())
-        counts, edges = np.histogram(values, bins=60, range=(lo - 0.5, hi + 0.5))
-    else:
-        counts, edges = np.zeros(0, dtype=np.int64), np.zeros(1)
-    centres = ((edges[:-1] + edges[1:]) / 2).tolist()
-    top = int(counts.max()) if counts.size else 1
-    data: list[dict[str, Any]] = [
-        {
-            "type": "bar",
-            "x": _round(centres),
-            "y": counts.tolist(),
-            "width": float(edges[1] - edges[0]) if counts.size else 1.0,
-            "name": "10-min values (valid, not flagged)",
-            "marker": {"color": "#5d6d7e"},
-        }
-    ]
-    for b in bands:
-        for edge in ("lower_v", "upper_v"):
-            if b[edge] is None:
-                continue
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": [b[edge], b[edge]],
-                    "y": [0, top],
-                    "name": f"{b['share_percent']:g} % band {edge.split('_')[0]} {b[edge]:g} V",
-                    "meta": {
-                        "limit": b["band"],
-                        "edge": edge,
-                        "value_v": b[edge],
-                        "citation": b["citation"],
-                    },
-                    "line": {"color": _BAND_COLOURS[b["band"]], "dash": "dash"},
-                }
-            )
-    return {
-        "data": data,
-        "layout": {
-            "title": {"text": f"{title}: {values.size} values (U0 = {u0:g} V)"},
-            "width": _WIDTH,
-            "height": _HEIGHT,
-            "bargap": 0,
-            "xaxis": {"title": {"text": "10-min r.m.s. voltage [V]"}},
-            "yaxis": {"title": {"text": "number of 10-min intervals"}},
-            "legend": {"orientation": "h", "y": -0.25},
-            "margin": {"l": 60, "r": 20, "t": 50},
-        },
-    }
-
-
-def _nums(s: pd.Series) -> list[float | None]:
-    return [None if not np.isfinite(v) else round(float(v), 4) for v in s.to_numpy()]
-
-
-def _round(xs: list[float]) -> list[float]:
-    return [round(float(x), 4) for x in xs]
-
-
-# --------------------------------------------------------------------------- HTML parts
-
-
-class _Figures:
-    """Numbers figures and renders their placeholders with embedded JSON."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def add(self, name: str, fig: dict[str, Any]) -> str:
-        self.n += 1
-        fid = f"fig-{self.n}"
-        text = json.dumps(fig, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
-        return (
-            f"<div class='plot' id='{fid}' data-name='{_e(name)}'></div>"
-            f"<script type='application/json' class='figure' data-target='{fid}' "
-            f"data-name='{_e(name)}'>{text}</script>"
-        )
-
-
-def _e(x: object) -> str:
-    return html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))
-
-
-def _fmt(x: object, digits: int = 2) -> str:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return ""
-    if isinstance(x, float | np.floating):
-        return "" if not np.isfinite(x) else f"{float(x):.{digits}f}"
-    if isinstance(x, pd.Timestamp):
-        return x.isoformat()
-    return _e(x)
-
-
-def _verdict_td(v: str) -> str:
-    cls = {"pass": "pass", "fail": "fail"}.get(v, "nodata")
-    return f"<td class='verdict {cls}'>{_e(v)}</td>"
-
-
-def _verdict_badge(v: str) -> str:
-    cls = {"pass": "pass", "fail": "fail"}.get(v, "nodata")
-    return f"<span class='badge {cls}'>{_e(v)}</span>"
-
-
-def _kv_table(rows: list[tuple[str, str]], cls: str) -> str:
-    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f"<table class='{cls}'><tbody>{body}</tbody></table>"
-
-
-def _verdict_table(frame: pd.DataFrame) -> str:
-    head = (
-        "Week start (UTC)",
-        "Indicator",
-        "Standard and clause",
-        "Limits",
-        "Verdict",
-        "Worst phase",
-        "N",
-        "N flagged",
-        "Availability [%]",
-        "N1",
-        "N2",
-        "T1 [%]",
-        "T2 [%]",
-        "Max",
-        "Min",
-        "95 %",
-        "Unit",
-        "Worst at (UTC)",
-        "Rule",
-    )
-    rows = []
-    for _, r in frame.iterrows():
-        cells = [
-            _fmt(r["period_start_utc"]),
-            _e(r["indicator"]),
-            _e(f"{r['clause']}"),
-            _e(r["limits"]),
-        ]
-        rows.append(
-            "<tr>"
-            + "".join(f"<td>{c}</td>" for c in cells)
-            + _verdict_td(str(r["verdict"]))
-            + "".join(
-                f"<td>{c}</td>"
-                for c in (
-                    _e(r["worst_phase"]),
-                    _fmt(r["n_valid"]),
-                    _fmt(r["n_flagged"]),
-                    _fmt(r["availability_percent"]),
-                    _fmt(r["n1"]),
-                    _fmt(r["n2"]),
-                    _fmt(r["t1_percent"]),
-                    _fmt(r["t2_percent"]),
-                    _fmt(r["max_value"], 3),
-                    _fmt(r["min_value"], 3),
-                    _fmt(r["p95_value"], 3),
-                    _e(r["value_unit"]),
-                    _fmt(r["worst_time_utc"]),
-                    _e(r["rule"]),
-                )
-            )
-            + "</tr>"
-        )
-    return (
-        "<table class='verdicts'><thead><tr>"
-        + "".join(f"<th>{h}</th>" for h in head)
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
-
-
-def _frame_table(frame: pd.DataFrame, cols: list[str], cls: str, empty: str = "none") -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
-    if frame.empty:
-        body = f"<tr class='empty'><td colspan='{len(cols)}'>{_e(empty)}</td></tr>"
-    else:
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_fmt(r[c], 3)}</td>" for c in cols) + "</tr>"
-            for _, r in frame.iterrows()
-        )
-    return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _events_table(frame: pd.DataFrame) -> str:
-    cols = [
-        "kind",
-        "start_utc",
-        "end_utc",
-        "duration_s",
-        "phase",
-        "extreme_percent",
-        "source",
-        "detail",
-    ]
-    return _frame_table(frame, cols, "events", "no events in the data")
-
-
-def _availability_table(frame: pd.DataFrame) -> str:
-    cols = [
-        "indicator",
-        "phase",
-        "first_utc",
-        "last_utc",
-        "n_expected",
-        "n_present",
-        "n_missing",
-        "n_flagged",
-        "availability_percent",
-        "longest_gap_s",
-    ]
-    return _frame_table(frame, cols, "availability", "no data")
-
-
-def _plotly_js() -> str:
-    """plotly.js from the installed ``plotly`` package (offline)."""
-    try:
-        offline = importlib.import_module("plotly.offline")
-    except ModuleNotFoundError as exc:
-        msg = (
-            "HTML reports need the plotly package for its plotly.js (offline): "
-            "pip install plotly==7.1.0, or write the report as .json"
-        )
-        raise InputError(msg) from exc
-    return str(offline.get_plotlyjs())
+    note = f"{len(known)} points: sections for {max_points} (failing first); the summary lists all"
+    return chosen, [note]
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file (never half-written)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -896,27 +552,9 @@ def write_pdf(
     src, out = Path(html_path).resolve(), Path(pdf_path)
     exe = browser or find_browser()
     if exe is None:
-        msg = (
-            f"{out}: no headless Chromium found to print the PDF (tried "
-            f"{', '.join(BROWSERS)} and $GRIDTWIN_BROWSER). Install Debian's "
-            "chromium-headless-shell (apt-get install chromium-headless-shell), or write "
-            "the report as .html, open it in a browser and print it to PDF (Ctrl+P, "
-            "'Save as PDF'; the report has A4 print styles)"
-        )
-        raise InputError(msg)
+        raise InputError(_no_browser_message(out))
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp.pdf")
-    args = [
-        exe,
-        "--headless",
-        "--disable-gpu",
-        "--no-pdf-header-footer",
-        "--run-all-compositor-stages-before-draw",
-        "--virtual-time-budget=20000",
-        f"--print-to-pdf={tmp}",
-        src.as_uri(),
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with a sandbox
+    args = _print_args(exe, src, tmp)
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, check=False)
         if proc.returncode != 0 or not tmp.is_file() or tmp.read_bytes()[:4] != b"%PDF":
@@ -935,55 +573,29 @@ def write_pdf(
     return out
 
 
-# --------------------------------------------------------------------------- page
+def _no_browser_message(out: Path) -> str:
+    """What to install, or how to print the HTML by hand."""
+    return (
+        f"{out}: no headless Chromium found to print the PDF (tried "
+        f"{', '.join(BROWSERS)} and $GRIDTWIN_BROWSER). Install Debian's "
+        "chromium-headless-shell (apt-get install chromium-headless-shell), or write "
+        "the report as .html, open it in a browser and print it to PDF (Ctrl+P, "
+        "'Save as PDF'; the report has A4 print styles)"
+    )
 
 
-_CSS: Final = """
-body { font-family: system-ui, sans-serif; font-size: 13px; margin: 1.5em; color: #1b2631; }
-h1 { font-size: 20px; } h2 { font-size: 17px; border-bottom: 1px solid #aab; }
-h3 { font-size: 15px; } h4 { font-size: 13px; margin-bottom: .3em; }
-table { border-collapse: collapse; margin: .4em 0 1em; }
-th, td { border: 1px solid #ccd; padding: 2px 6px; text-align: left; vertical-align: top; }
-thead th { background: #eef1f5; }
-td.verdict.pass, .badge.pass { background: #d5f5e3; }
-td.verdict.fail, .badge.fail { background: #fadbd8; font-weight: bold; }
-td.verdict.nodata, .badge.nodata { background: #fcf3cf; }
-.badge { padding: 1px 8px; border-radius: 8px; font-size: 12px; }
-tr.empty td { color: #7f8c8d; font-style: italic; }
-.plot { width: 760px; height: 340px; margin: .5em 0; }
-section.point, section.feeder { margin-bottom: 2em; }
-@media print {
-  @page { size: A4; margin: 12mm; }
-  body { margin: 0; font-size: 10px; }
-  .plot, table { break-inside: avoid; }
-  .modebar-container { display: none; }
-  section.point { break-before: page; }
-}
-"""
-
-_RENDER: Final = """
-<script>
-for (const node of document.querySelectorAll('script.figure')) {
-  const fig = JSON.parse(node.textContent);
-  const target = document.getElementById(node.dataset.target);
-  Plotly.newPlot(target, fig.data, fig.layout, {displaylogo: false, responsive: false});
-}
-</script>
-"""
-
-_PAGE: Final = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="generator" content="gridtwin.quality.report">
-<meta name="standard" content="{standard}">
-<title>{title}</title>
-<style>{css}</style>
-{plotly}
-</head>
-<body>
-{body}
-{render}
-</body>
-</html>
-"""
+def _print_args(exe: str, src: Path, tmp: Path) -> list[str]:
+    """Command line printing ``src`` to the PDF ``tmp`` with a headless Chromium."""
+    args = [
+        exe,
+        "--headless",
+        "--disable-gpu",
+        "--no-pdf-header-footer",
+        "--run-all-compositor-stages-before-draw",
+        "--virtual-time-budget=20000",
+        f"--print-to-pdf={tmp}",
+        src.as_uri(),
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with a sandbox
+    return args
