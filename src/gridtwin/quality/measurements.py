@@ -71,8 +71,8 @@ import pyarrow.parquet as pq
 
 from gridtwin._parquet import parquet_columns
 from gridtwin.errors import DataQualityError, InputError
-from gridtwin.quality._evaluation import infer_voltage_unit
 from gridtwin.quality._limits import AGGREGATION_S, Aggregation
+from gridtwin.quality._unit_inference import infer_voltage_unit
 from gridtwin.timeseries import utc_ns
 
 __all__ = [
