@@ -27,7 +27,13 @@ from gridtwin.quality._channels import (
 )
 from gridtwin.quality._limits import AGGREGATION_S
 from gridtwin.quality._parsing import _bad_value, _flag_values, _frame_times, _long_channel, _Where
-from gridtwin.quality._records import _build_series, _check_grid, _finish_series, _series_notes
+from gridtwin.quality._records import (
+    _build_series,
+    _check_grid,
+    _finish_series,
+    _Records,
+    _series_notes,
+)
 from gridtwin.quality._series import IndicatorSeries
 from gridtwin.timeseries import utc_ns
 
@@ -104,45 +110,23 @@ class MeasurementSet:
         where = _Where(source, csv=False)
         t_ns = _frame_times(df[ts_col], timezone, where)
         n = len(df)
-        ind = df["indicator"].astype(str).to_numpy()
-        phase = (
-            df["phase"].fillna("").astype(str).to_numpy()
-            if "phase" in df.columns
-            else np.full(n, "", dtype=object)
-        )
-        unit = (
-            df["unit"].fillna("").astype(str).to_numpy()
-            if "unit" in df.columns
-            else np.full(n, "", dtype=object)
-        )
-        key = pd.MultiIndex.from_arrays([ind, phase, unit])
-        codes, uniques = pd.factorize(key)
-        channels = [
-            _long_channel(str(i), str(p), str(u), where, int(np.argmax(codes == k)))
-            for k, (i, p, u) in enumerate(uniques)
-        ]
+        codes, channels = _frame_channels(df, where)
         pcodes, pids = pd.factorize(df["point_id"].astype(str))
-        values = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(df["value"].isna().to_numpy() | ~np.isfinite(values))
-        if bad.size:
-            _bad_value(where, bad, "value", df["value"].to_numpy()[bad[0]])
+        values = _frame_values(df, where)
         flags = (
             _flag_values(df["flagged"].to_numpy(), where)
             if "flagged" in df.columns
             else np.zeros(n, dtype=bool)
         )
-        return _assemble(
-            where,
+        records = _Records(
             np.arange(n, dtype=np.int64),
             t_ns,
             np.asarray(pcodes, dtype=np.int64),
-            tuple(str(p) for p in pids),
-            np.asarray(codes, dtype=np.int64),
-            channels,
+            codes,
             values,
             flags,
-            label,
         )
+        return _assemble(where, records, tuple(str(p) for p in pids), channels, label)
 
     @classmethod
     def from_arrays(
@@ -235,60 +219,18 @@ class MeasurementSet:
         """
         pid = point_id if point_id is not None else str(agg.source)
         names = [str(c) for c in agg.channel_names]
-        phases = tuple(_channel_phase(c, i, len(names)) for i, c in enumerate(names))
-        t10 = agg.time_10min_utc
-        full = np.asarray(agg.coverage_10min_percent, dtype=np.float64) >= 100.0 - 1e-9
-        f10 = np.asarray(agg.flags_10min, dtype=bool)
-
-        def per_channel(name: str, values: Any, unit: str) -> MeasurementSet:
-            v = np.where(full[:, None], np.asarray(values, dtype=np.float64), np.nan)
-            return cls.from_arrays(
-                name,
-                t10,
-                v[:, None, :],
-                point_ids=[pid],
-                phases=phases,
-                unit=unit,
-                flagged=np.repeat(f10[:, None, None], len(phases), axis=2),
-                source=str(agg.source),
-            )
-
-        def single(
-            name: str, t: pd.DatetimeIndex, values: Any, flags: Any, keep: BoolArray, unit: str
-        ) -> MeasurementSet:
-            v = np.where(keep, np.asarray(values, dtype=np.float64), np.nan)
-            return cls.from_arrays(
-                name,
-                t,
-                v[:, None],
-                point_ids=[pid],
-                unit=unit,
-                flagged=np.asarray(flags, dtype=bool)[:, None],
-                source=str(agg.source),
-            )
-
-        parts = [
-            per_channel("voltage", agg.u_rms_10min_v, "V"),
-            per_channel("du_minus", agg.under_over_10min.under_percent, "percent"),
-            per_channel("du_plus", agg.under_over_10min.over_percent, "percent"),
-            per_channel("thd", agg.thd_10min_percent, "percent"),
-        ]
-        harm = np.asarray(agg.harmonics_10min_percent, dtype=np.float64)
-        parts += [
-            per_channel(f"h{n}", harm[:, :, n], "percent") for n in range(2, min(harm.shape[2], 51))
-        ]
-        if len(names) == 3:
-            parts += [
-                single("u2", t10, agg.unbalance_negative_10min_percent, f10, full, "percent"),
-                single("u0", t10, agg.unbalance_zero_10min_percent, f10, full, "percent"),
-            ]
-        if len(agg.time_10s_utc):
-            f = np.asarray(agg.frequency_10s_hz, dtype=np.float64)
-            parts.append(
-                single("frequency", agg.time_10s_utc, f, agg.flags_10s, np.isfinite(f), "Hz")
-            )
+        rec = _WaveformRecord(
+            cls,
+            pid,
+            str(agg.source),
+            tuple(_channel_phase(c, i, len(names)) for i, c in enumerate(names)),
+            agg.time_10min_utc,
+            np.asarray(agg.coverage_10min_percent, dtype=np.float64) >= 100.0 - 1e-9,
+            np.asarray(agg.flags_10min, dtype=bool),
+        )
+        parts = _aggregated_parts(agg, rec)
         ms = parts[0].combine(*parts[1:])
-        dropped = int((~full).sum())
+        dropped = int((~rec.full).sum())
         note = (
             [
                 f"{pid}: {dropped} 10-min interval(s) only partly covered by the record "
@@ -361,16 +303,115 @@ class MeasurementSet:
         return availability_frame(self.point_ids, self.series.values())
 
 
+@dataclass(frozen=True)
+class _WaveformRecord:
+    """One waveform record's aggregates as seen by :meth:`MeasurementSet.from_aggregated`.
+
+    ``full`` marks the 10-min intervals the record covers completely (the others are
+    left out as gaps); ``flags_10min`` the flagged ones.
+    """
+
+    cls: type[MeasurementSet]
+    point_id: str
+    source: str
+    phases: tuple[str, ...]
+    time_10min_utc: pd.DatetimeIndex
+    full: BoolArray
+    flags_10min: BoolArray
+
+    def per_channel(self, name: str, values: Any, unit: str) -> MeasurementSet:
+        """A 10-min quantity with one column per channel (phase)."""
+        v = np.where(self.full[:, None], np.asarray(values, dtype=np.float64), np.nan)
+        return self.cls.from_arrays(
+            name,
+            self.time_10min_utc,
+            v[:, None, :],
+            point_ids=[self.point_id],
+            phases=self.phases,
+            unit=unit,
+            flagged=np.repeat(self.flags_10min[:, None, None], len(self.phases), axis=2),
+            source=self.source,
+        )
+
+    def single(
+        self, name: str, t: pd.DatetimeIndex, values: Any, flags: Any, keep: BoolArray, unit: str
+    ) -> MeasurementSet:
+        """A quantity with one column (no phase), values kept where ``keep``."""
+        v = np.where(keep, np.asarray(values, dtype=np.float64), np.nan)
+        return self.cls.from_arrays(
+            name,
+            t,
+            v[:, None],
+            point_ids=[self.point_id],
+            unit=unit,
+            flagged=np.asarray(flags, dtype=bool)[:, None],
+            source=self.source,
+        )
+
+
+def _aggregated_parts(agg: Any, rec: _WaveformRecord) -> list[MeasurementSet]:
+    """One set per quantity of the aggregates: voltage, δU, THD, harmonics, unbalance, f."""
+    t10, full, f10 = rec.time_10min_utc, rec.full, rec.flags_10min
+    parts = [
+        rec.per_channel("voltage", agg.u_rms_10min_v, "V"),
+        rec.per_channel("du_minus", agg.under_over_10min.under_percent, "percent"),
+        rec.per_channel("du_plus", agg.under_over_10min.over_percent, "percent"),
+        rec.per_channel("thd", agg.thd_10min_percent, "percent"),
+    ]
+    harm = np.asarray(agg.harmonics_10min_percent, dtype=np.float64)
+    parts += [
+        rec.per_channel(f"h{n}", harm[:, :, n], "percent") for n in range(2, min(harm.shape[2], 51))
+    ]
+    if len(rec.phases) == 3:
+        parts += [
+            rec.single("u2", t10, agg.unbalance_negative_10min_percent, f10, full, "percent"),
+            rec.single("u0", t10, agg.unbalance_zero_10min_percent, f10, full, "percent"),
+        ]
+    if len(agg.time_10s_utc):
+        f = np.asarray(agg.frequency_10s_hz, dtype=np.float64)
+        parts.append(
+            rec.single("frequency", agg.time_10s_utc, f, agg.flags_10s, np.isfinite(f), "Hz")
+        )
+    return parts
+
+
+def _frame_channels(df: pd.DataFrame, where: _Where) -> tuple[IntArray, list[tuple[str, str, str]]]:
+    """Channel code of each row of a canonical long frame, and the distinct channels."""
+    n = len(df)
+    ind = df["indicator"].astype(str).to_numpy()
+    phase = (
+        df["phase"].fillna("").astype(str).to_numpy()
+        if "phase" in df.columns
+        else np.full(n, "", dtype=object)
+    )
+    unit = (
+        df["unit"].fillna("").astype(str).to_numpy()
+        if "unit" in df.columns
+        else np.full(n, "", dtype=object)
+    )
+    key = pd.MultiIndex.from_arrays([ind, phase, unit])
+    codes, uniques = pd.factorize(key)
+    channels = [
+        _long_channel(str(i), str(p), str(u), where, int(np.argmax(codes == k)))
+        for k, (i, p, u) in enumerate(uniques)
+    ]
+    return np.asarray(codes, dtype=np.int64), channels
+
+
+def _frame_values(df: pd.DataFrame, where: _Where) -> FloatArray:
+    """The ``value`` column as floats; empty, NaN or infinite cells are errors."""
+    values = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(df["value"].isna().to_numpy() | ~np.isfinite(values))
+    if bad.size:
+        _bad_value(where, bad, "value", df["value"].to_numpy()[bad[0]])
+    return values
+
+
 def _assemble(
     where: _Where,
-    rows: IntArray,
-    t_ns: IntArray,
-    pcodes: IntArray,
+    records: _Records,
     point_ids: tuple[str, ...],
-    chan: IntArray,
     channels: Sequence[tuple[str, str, str]],
-    values: FloatArray,
-    flags: BoolArray,
     label: str,
 ) -> MeasurementSet:
     """Turn records (row, time, point, channel, value, flag) into one series per quantity."""
@@ -381,26 +422,16 @@ def _assemble(
     notes: list[str] = []
     rank = {name: i for i, name in enumerate(QUANTITIES)}
     chan_q = np.array([rank[c[0]] for c in channels], dtype=np.int64)
-    qidx = chan_q[chan]
+    qidx = chan_q[records.chan]
     for qname in sorted(by_quantity, key=rank.__getitem__):
         q = QUANTITIES[qname]
         sel = np.flatnonzero(qidx == rank[qname])
         if not sel.size:  # a wide column without any value
             continue
-        t = t_ns[sel] - (AGGREGATION_S[q.aggregation] * _NS if label == "end" else 0)
-        _check_grid(where, t, rows[sel], q, int(t.min()))
-        ser = _build_series(
-            where,
-            q,
-            rows[sel],
-            t,
-            pcodes[sel],
-            point_ids,
-            chan[sel],
-            channels,
-            values[sel],
-            flags[sel],
-        )
+        sub = records.select(sel)
+        t = sub.t_ns - (AGGREGATION_S[q.aggregation] * _NS if label == "end" else 0)
+        _check_grid(where, t, sub.rows, q, int(t.min()))
+        ser = _build_series(where, q, replace(sub, t_ns=t), point_ids, channels)
         series[qname] = ser
         notes += _series_notes(ser)
     if label == "end":

@@ -8,7 +8,7 @@ stated unit that contradicts the magnitude is an error naming point and phase.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import numpy as np
@@ -18,11 +18,13 @@ import pandas as pd
 from gridtwin.errors import DataQualityError, InputError
 from gridtwin.quality._channels import LINE_PHASES
 from gridtwin.quality._measurement_set import MeasurementSet
+from gridtwin.quality._series import IndicatorSeries
 from gridtwin.quality._unit_inference import infer_voltage_unit
 
 __all__ = ["VoltageUnitArg", "normalise_voltage_units"]
 
 FloatArray = npt.NDArray[np.float64]
+ObjectArray = npt.NDArray[np.object_]
 
 VoltageUnitArg = Literal["auto", "V", "kV", "pu", "percent"]
 
@@ -44,7 +46,6 @@ _FIX: Final[dict[str, str]] = {
     "unknown": "check the unit of the values and the reference voltage (nominal_v)",
     "V": "",
 }
-_TO_V: Final[dict[str, float]] = {"V": 1.0, "kV": 1000.0}
 
 
 def normalise_voltage_units(
@@ -90,19 +91,45 @@ def normalise_voltage_units(
         [u or (voltage_unit if voltage_unit != "auto" else "") for u in ser.stated_units],
         dtype=object,
     )
-    scale = np.ones(ser.n_columns)
-    scale[stated == "kV"] = 1000.0
-    scale[stated == "pu"] = u0[stated == "pu"]
-    scale[stated == "percent"] = u0[stated == "percent"] / 100.0
+    scale = _stated_scale(stated, u0)
     mat = ser.values * scale if np.any(scale != 1.0) else ser.values
     notes = list(ms.notes)
     med = _column_medians(mat)
+    cols = _VoltageColumns(u0, stated, scale, med, _inferred_units(med, u0, stated))
+    _refuse_contradictions(ms, ser, cols)
+    mat = _convert_unstated(ms, ser, mat, cols, notes)
+    new = replace(ser, values=mat, unit="V", stated_units=("V",) * ser.n_columns)
+    return replace(ms, series={**ms.series, "voltage": new}, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class _VoltageColumns:
+    """Per voltage column: reference U0 [V], stated unit, its scale to V, median, read unit."""
+
+    u0: FloatArray
+    stated: ObjectArray
+    scale: FloatArray
+    med: FloatArray
+    inferred: ObjectArray
+
+
+def _stated_scale(stated: ObjectArray, u0: FloatArray) -> FloatArray:
+    """Factor from each column's stated unit to V (1 where none or V is stated)."""
+    scale = np.ones(len(stated))
+    scale[stated == "kV"] = 1000.0
+    scale[stated == "pu"] = u0[stated == "pu"]
+    scale[stated == "percent"] = u0[stated == "percent"] / 100.0
+    return scale
+
+
+def _inferred_units(med: FloatArray, u0: FloatArray, stated: ObjectArray) -> ObjectArray:
+    """The unit each column's median reads as (:func:`infer_voltage_unit`)."""
     ratio = med / u0
     # one infer_voltage_unit call per group of columns with the same stated unit,
     # reference and magnitude class; each column judged by its own median
     key = np.round(np.log2(np.where(ratio > 0, ratio, 1e-12)) * 4).astype(np.int64)
     groups = pd.DataFrame({"stated": stated.astype(str), "u0": u0, "key": key})
-    inferred = np.empty(ser.n_columns, dtype=object)
+    inferred = np.empty(len(med), dtype=object)
     for idx in groups.groupby(["stated", "u0", "key"]).indices.values():
         cols = np.asarray(idx)
         u0_g = u0[cols[0]]
@@ -113,6 +140,12 @@ def normalise_voltage_units(
             inferred[cols] = found[0]
         else:
             inferred[cols] = [infer_voltage_unit([float(m)], float(u0_g)) for m in med[cols]]
+    return inferred
+
+
+def _refuse_contradictions(ms: MeasurementSet, ser: IndicatorSeries, cols: _VoltageColumns) -> None:
+    """Raise for the first column whose magnitude is not volts and cannot be read as a unit."""
+    stated, inferred, med = cols.stated, cols.inferred, cols.med
     has = np.isfinite(med)
     for c in np.flatnonzero(has & (inferred != "V")):
         unit = str(inferred[c])
@@ -124,26 +157,36 @@ def normalise_voltage_units(
             continue
         said = f"stated in {stated[c]}" if stated[c] else "with no stated unit"
         msg = (
-            f"{where}: {said}, the values (median {med[c] / scale[c]:g}) do not look like "
-            f"volts near U0 = {u0[c]:g} V (read as {unit!r}): {_FIX[unit]}"
+            f"{where}: {said}, the values (median {med[c] / cols.scale[c]:g}) do not look like "
+            f"volts near U0 = {cols.u0[c]:g} V (read as {unit!r}): {_FIX[unit]}"
         )
         raise DataQualityError(msg)
-    auto = has & (stated == "") & (inferred != "V")
+
+
+def _convert_unstated(
+    ms: MeasurementSet,
+    ser: IndicatorSeries,
+    mat: FloatArray,
+    cols: _VoltageColumns,
+    notes: list[str],
+) -> FloatArray:
+    """Convert columns without a stated unit read as kV, p.u. or % to V; note each unit."""
+    u0, inferred = cols.u0, cols.inferred
+    auto = np.isfinite(cols.med) & (cols.stated == "") & (inferred != "V")
     for unit in ("kV", "pu", "percent"):
-        cols = np.flatnonzero(auto & (inferred == unit))
-        if not cols.size:
+        sel = np.flatnonzero(auto & (inferred == unit))
+        if not sel.size:
             continue
-        f = {"kV": np.full(cols.size, 1000.0), "pu": u0[cols], "percent": u0[cols] / 100}[unit]
+        f = {"kV": np.full(sel.size, 1000.0), "pu": u0[sel], "percent": u0[sel] / 100}[unit]
         mat = mat.copy() if mat is ser.values else mat
-        mat[:, cols] *= f
-        pts = sorted({ms.point_ids[ser.point_index[c]] for c in cols})
+        mat[:, sel] *= f
+        pts = sorted({ms.point_ids[ser.point_index[c]] for c in sel})
         notes.append(
             f"voltage of {len(pts)} point(s) ({', '.join(pts[:5])}"
             f"{' ...' if len(pts) > 5 else ''}) stated no unit and was read as "
             f"{unit} from its magnitude (infer_voltage_unit) and converted to V"
         )
-    new = replace(ser, values=mat, unit="V", stated_units=("V",) * ser.n_columns)
-    return replace(ms, series={**ms.series, "voltage": new}, notes=tuple(notes))
+    return mat
 
 
 def _column_medians(mat: FloatArray) -> FloatArray:

@@ -7,6 +7,7 @@ both turned into records for :class:`~gridtwin.quality._measurement_set.Measurem
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,10 +21,11 @@ from gridtwin.quality._arrow import _codes, _csv_names, _read_table, _table_flag
 from gridtwin.quality._channels import _known_text, parse_channel
 from gridtwin.quality._measurement_set import MeasurementSet, _assemble
 from gridtwin.quality._parsing import _FLAG_NAMES, _bad_value, _first_rows, _long_channel, _Where
-from gridtwin.quality._records import _dense_codes
+from gridtwin.quality._records import _dense_codes, _Records
 
 __all__ = ["MeasurementLayout", "read_measurements"]
 
+FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -78,17 +80,7 @@ def read_measurements(
     """
     file = Path(path)
     is_csv = _is_csv(file)
-    if not file.is_file():
-        msg = f"{file}: file not found (or not a file)"
-        raise InputError(msg)
-    if label not in ("start", "end"):
-        msg = f"{file}: label must be 'start' or 'end', got {label!r}"
-        raise InputError(msg)
-    if layout not in ("auto", "long", "wide"):
-        msg = f"{file}: layout must be 'auto', 'long' or 'wide', got {layout!r}"
-        raise InputError(msg)
-    if timezone is not None:
-        _check_zone(timezone, str(file))
+    _check_options(file, label, layout, timezone)
     names = _csv_names(file) if is_csv else parquet_columns(file)
     if timestamp_column not in names:
         msg = (
@@ -104,31 +96,68 @@ def read_measurements(
     if n == 0:
         msg = f"{file}: the file has a header but no data rows"
         raise InputError(msg)
-    if point_column in names:
-        pcodes, pids = _codes(table.column(point_column))
-        empty = np.flatnonzero(pcodes < 0)
-        if empty.size:
-            msg = f"{file}: {where.rows(empty)}: empty {point_column}; every row needs one"
-            raise InputError(msg)
-        point_ids = tuple(str(p) for p in pids)
-    else:
-        pcodes = np.zeros(n, dtype=np.int64)
-        point_ids = (point_id if point_id is not None else file.name.split(".")[0],)
+    pcodes, point_ids = _table_points(table, names, point_column, point_id, file, where)
     flag_col = next((c for c in _FLAG_NAMES if c in names), None)
     flags = (
         _table_flags(table.column(flag_col), where)
         if flag_col is not None
         else np.zeros(n, dtype=bool)
     )
+    rows = _FileRows(where, t_ns, pcodes, point_ids, flags)
     if long:
-        return _long_records(table, where, t_ns, pcodes, point_ids, flags, label)
+        return _long_records(table, rows, label)
     skip = {timestamp_column, point_column, *_FLAG_NAMES}
-    return _wide_records(
-        table, [c for c in names if c not in skip], where, t_ns, pcodes, point_ids, flags, label
-    )
+    return _wide_records(table, [c for c in names if c not in skip], rows, label)
+
+
+@dataclass(frozen=True)
+class _FileRows:
+    """What each row of a file gives in both layouts: time [ns UTC], point and flag."""
+
+    where: _Where
+    t_ns: IntArray
+    pcodes: IntArray
+    point_ids: tuple[str, ...]
+    flags: BoolArray
+
+
+def _check_options(file: Path, label: str, layout: str, timezone: str | None) -> None:
+    """Raise for a missing file or a bad ``label``, ``layout`` or ``timezone``."""
+    if not file.is_file():
+        msg = f"{file}: file not found (or not a file)"
+        raise InputError(msg)
+    if label not in ("start", "end"):
+        msg = f"{file}: label must be 'start' or 'end', got {label!r}"
+        raise InputError(msg)
+    if layout not in ("auto", "long", "wide"):
+        msg = f"{file}: layout must be 'auto', 'long' or 'wide', got {layout!r}"
+        raise InputError(msg)
+    if timezone is not None:
+        _check_zone(timezone, str(file))
+
+
+def _table_points(
+    table: Any,
+    names: list[str],
+    point_column: str,
+    point_id: str | None,
+    file: Path,
+    where: _Where,
+) -> tuple[IntArray, tuple[str, ...]]:
+    """Point code of each row and the point ids (one id from the file name if no column)."""
+    if point_column in names:
+        pcodes, pids = _codes(table.column(point_column))
+        empty = np.flatnonzero(pcodes < 0)
+        if empty.size:
+            msg = f"{file}: {where.rows(empty)}: empty {point_column}; every row needs one"
+            raise InputError(msg)
+        return pcodes, tuple(str(p) for p in pids)
+    pcodes = np.zeros(table.num_rows, dtype=np.int64)
+    return pcodes, (point_id if point_id is not None else file.name.split(".")[0],)
 
 
 def _is_csv(file: Path) -> bool:
+    """Whether a file is CSV (else Parquet) by its name; other names are errors."""
     name = file.name.lower()
     if name.endswith((".csv", ".csv.gz")):
         return True
@@ -139,6 +168,7 @@ def _is_csv(file: Path) -> bool:
 
 
 def _check_zone(tz: str, where: str) -> None:
+    """Raise unless ``tz`` is a known IANA zone."""
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -146,15 +176,17 @@ def _check_zone(tz: str, where: str) -> None:
         raise InputError(msg) from exc
 
 
-def _long_records(
-    table: Any,
-    where: _Where,
-    t_ns: IntArray,
-    pcodes: IntArray,
-    point_ids: tuple[str, ...],
-    flags: BoolArray,
-    label: str,
-) -> MeasurementSet:
+def _long_records(table: Any, fr: _FileRows, label: str) -> MeasurementSet:
+    """A set from the long layout: one row per value."""
+    n = table.num_rows
+    chan, channels = _long_channels(table, fr.where)
+    values = _long_values(table, fr.where)
+    records = _Records(np.arange(n, dtype=np.int64), fr.t_ns, fr.pcodes, chan, values, fr.flags)
+    return _assemble(fr.where, records, fr.point_ids, channels, label)
+
+
+def _long_channels(table: Any, where: _Where) -> tuple[IntArray, list[tuple[str, str, str]]]:
+    """Channel code of each row from its indicator, phase and unit cells; the channels."""
     n = table.num_rows
     icodes, inds = _codes(table.column("indicator"))
     names = table.column_names
@@ -185,36 +217,50 @@ def _long_records(
                 int(first[k]),
             )
         )
+    return chan, channels
+
+
+def _long_values(table: Any, where: _Where) -> FloatArray:
+    """The ``value`` column as floats; empty, NaN or infinite cells are errors."""
     col = table.column("value").combine_chunks()
     nulls = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     values = np.asarray(col.fill_null(np.nan).to_numpy(), dtype=np.float64)
     bad = np.flatnonzero(nulls | ~np.isfinite(values))
     if bad.size:
         _bad_value(where, bad, "value", None if nulls[bad[0]] else float(values[bad[0]]))
-    return _assemble(
-        where,
-        np.arange(n, dtype=np.int64),
-        t_ns,
-        pcodes,
-        point_ids,
-        chan,
-        channels,
-        values,
-        flags,
-        label,
+    return values
+
+
+def _wide_records(table: Any, value_cols: list[str], fr: _FileRows, label: str) -> MeasurementSet:
+    """A set from the wide layout: one column per quantity, phase and unit."""
+    where = fr.where
+    channels = _wide_channels(value_cols, where)
+    rows_l, chans_l, vals_l = [], [], []
+    for k, c in enumerate(value_cols):
+        col = table.column(c).combine_chunks()
+        vals = np.asarray(col.fill_null(np.nan).to_numpy(), dtype=np.float64)
+        present = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        bad = np.flatnonzero(present & ~np.isfinite(vals))
+        if bad.size:
+            _bad_value(where, bad, c, float(vals[bad[0]]))
+        r = np.flatnonzero(present)
+        rows_l.append(r)
+        chans_l.append(np.full(r.size, k, dtype=np.int64))
+        vals_l.append(vals[r])
+    rows = np.concatenate(rows_l)
+    records = _Records(
+        rows,
+        fr.t_ns[rows],
+        fr.pcodes[rows],
+        np.concatenate(chans_l),
+        np.concatenate(vals_l),
+        fr.flags[rows],
     )
+    return _assemble(where, records, fr.point_ids, channels, label)
 
 
-def _wide_records(
-    table: Any,
-    value_cols: list[str],
-    where: _Where,
-    t_ns: IntArray,
-    pcodes: IntArray,
-    point_ids: tuple[str, ...],
-    flags: BoolArray,
-    label: str,
-) -> MeasurementSet:
+def _wide_channels(value_cols: list[str], where: _Where) -> list[tuple[str, str, str]]:
+    """Quantity, phase and unit of each value column; unknown names are errors."""
     channels = []
     for c in value_cols:
         parsed = parse_channel(c)
@@ -229,28 +275,4 @@ def _wide_records(
     if not channels:
         msg = f"{where.source}: wide layout without any quantity column"
         raise InputError(msg)
-    rows_l, chans_l, vals_l = [], [], []
-    for k, c in enumerate(value_cols):
-        col = table.column(c).combine_chunks()
-        vals = np.asarray(col.fill_null(np.nan).to_numpy(), dtype=np.float64)
-        present = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        bad = np.flatnonzero(present & ~np.isfinite(vals))
-        if bad.size:
-            _bad_value(where, bad, c, float(vals[bad[0]]))
-        r = np.flatnonzero(present)
-        rows_l.append(r)
-        chans_l.append(np.full(r.size, k, dtype=np.int64))
-        vals_l.append(vals[r])
-    rows = np.concatenate(rows_l)
-    return _assemble(
-        where,
-        rows,
-        t_ns[rows],
-        pcodes[rows],
-        point_ids,
-        np.concatenate(chans_l),
-        channels,
-        np.concatenate(vals_l),
-        flags[rows],
-        label,
-    )
+    return channels

@@ -8,6 +8,7 @@ column, no duplicate value, the conversion of stated units and the sign check.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -61,69 +62,143 @@ def _check_grid(where: _Where, t: IntArray, rows: IntArray, q: Quantity, origin:
         raise DataQualityError(msg)
 
 
+@dataclass(frozen=True)
+class _Records:
+    """Values read from a file or frame, one entry per value.
+
+    Attributes
+    ----------
+    rows : numpy.ndarray of int
+        Row of each value in its source (0-based; messages name them 1-based).
+    t_ns : numpy.ndarray of int
+        Timestamp of each value [ns UTC].
+    pcodes : numpy.ndarray of int
+        Index of each value's point into the point ids.
+    chan : numpy.ndarray of int
+        Index of each value's channel (quantity, phase, unit) into the channels.
+    values : numpy.ndarray
+        The values, in their stated units.
+    flags : numpy.ndarray of bool
+        IEC 61000-4-30 flag of each value's row.
+    """
+
+    rows: IntArray
+    t_ns: IntArray
+    pcodes: IntArray
+    chan: IntArray
+    values: FloatArray
+    flags: BoolArray
+
+    def select(self, sel: IntArray) -> _Records:
+        """The records at positions ``sel``."""
+        return _Records(
+            self.rows[sel],
+            self.t_ns[sel],
+            self.pcodes[sel],
+            self.chan[sel],
+            self.values[sel],
+            self.flags[sel],
+        )
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Columns of one quantity: a column is one (point, phase).
+
+    ``ccodes`` maps each record to its column; ``cols`` holds each column's key
+    ``point * len(phase_names) + phase``.
+    """
+
+    ccodes: IntArray
+    cols: IntArray
+    phase_names: list[str]
+    point_ids: tuple[str, ...]
+
+    def point_phase(self, k: int) -> tuple[str, str]:
+        """Point id and phase label (``'-'`` for none) of column ``k``, for messages."""
+        p, ph = divmod(int(self.cols[k]), len(self.phase_names))
+        return self.point_ids[p], self.phase_names[ph] or "-"
+
+
 def _build_series(
     where: _Where,
     q: Quantity,
-    rows: IntArray,
-    t: IntArray,
-    pcodes: IntArray,
+    rec: _Records,
     point_ids: tuple[str, ...],
-    chan: IntArray,
     channels: Sequence[tuple[str, str, str]],
-    values: FloatArray,
-    flags: BoolArray,
 ) -> IndicatorSeries:
     """Place records on a (time, column) matrix; a column is one (point, phase)."""
     phase_names = sorted({c[1] for c in channels})
     unit_names = sorted({c[2] for c in channels})
     chan_phase = np.array([phase_names.index(c[1]) for c in channels], dtype=np.int64)
     chan_unit = np.array([unit_names.index(c[2]) for c in channels], dtype=np.int64)
-    n_ph, n_un = len(phase_names), len(unit_names)
-    colkey = pcodes * n_ph + chan_phase[chan]
+    n_ph = len(phase_names)
+    colkey = rec.pcodes * n_ph + chan_phase[rec.chan]
     ccodes, cols = _dense_codes(colkey, len(point_ids) * n_ph)
+    columns = _Columns(ccodes, cols, phase_names, point_ids)
     n_cols = cols.size
-    # the stated unit must be the same in a whole column
+    col_unit = _column_units(where, q, rec.rows, columns, chan_unit[rec.chan], unit_names)
+    times = np.sort(np.asarray(pd.unique(rec.t_ns), dtype=np.int64))
+    pos = np.searchsorted(times, rec.t_ns)
+    _refuse_duplicates(where, q, rec.rows, columns, times, pos)
+    mat = np.full((len(times), n_cols), np.nan)
+    mat[pos, ccodes] = rec.values
+    fl = np.zeros(mat.shape, dtype=bool)
+    fl[pos, ccodes] = rec.flags
+    point_index = cols // n_ph
+    phases = tuple(phase_names[int(c) % n_ph] for c in cols)
+    units = tuple(unit_names[int(u)] for u in col_unit)
+    return _finish_series(
+        q, times, point_index, phases, mat, fl, units, where, rows_at=(pos, ccodes, rec.rows)
+    )
+
+
+def _column_units(
+    where: _Where,
+    q: Quantity,
+    rows: IntArray,
+    columns: _Columns,
+    ucode: IntArray,
+    unit_names: list[str],
+) -> IntArray:
+    """The stated unit of each column (index into ``unit_names``), one per whole column."""
+    ccodes, n_cols, n_un = columns.ccodes, columns.cols.size, len(unit_names)
     pair = np.zeros(n_cols * n_un, dtype=bool)
-    ucode = chan_unit[chan]
     pair[ccodes * n_un + ucode] = True
     multi = np.flatnonzero(pair.reshape(n_cols, n_un).sum(axis=1) > 1)
     if multi.size:
         k = int(multi[0])
         sel = ccodes == k
-        p, ph = divmod(int(cols[k]), n_ph)
+        point, phase = columns.point_phase(k)
         msg = (
             f"{where.source}: {where.rows(rows[sel][:2])}: {q.name} of point "
-            f"{point_ids[p]!r} phase {phase_names[ph] or '-'} is stated in more than one "
+            f"{point!r} phase {phase} is stated in more than one "
             f"unit {sorted({unit_names[u] for u in ucode[sel]})}; use one unit per column"
         )
         raise InputError(msg)
     col_unit = np.zeros(n_cols, dtype=np.int64)
     col_unit[ccodes] = ucode
-    times = np.sort(np.asarray(pd.unique(t), dtype=np.int64))
-    pos = np.searchsorted(times, t)
-    flat = pos * n_cols + ccodes
+    return col_unit
+
+
+def _refuse_duplicates(
+    where: _Where, q: Quantity, rows: IntArray, columns: _Columns, times: IntArray, pos: IntArray
+) -> None:
+    """Raise naming two rows that give a value for the same column and interval."""
+    n_cols = columns.cols.size
+    flat = pos * n_cols + columns.ccodes
     count = np.bincount(flat, minlength=len(times) * n_cols)
     if count.max(initial=0) > 1:
         cell = int(np.argmax(count > 1))
         a, b = rows[flat == cell][:2]
-        p, ph = divmod(int(cols[cell % n_cols]), n_ph)
+        point, phase = columns.point_phase(cell % n_cols)
         msg = (
             f"{where.source}: {where.rows([a, b])}: duplicate {q.name} value for point "
-            f"{point_ids[p]!r} phase {phase_names[ph] or '-'} at "
+            f"{point!r} phase {phase} at "
             f"{_iso(times[cell // n_cols])}; keep one row per point, quantity, phase and "
             "interval"
         )
         raise DataQualityError(msg)
-    mat = np.full((len(times), n_cols), np.nan)
-    mat[pos, ccodes] = values
-    fl = np.zeros(mat.shape, dtype=bool)
-    fl[pos, ccodes] = flags
-    point_index = cols // n_ph
-    phases = tuple(phase_names[int(c) % n_ph] for c in cols)
-    units = tuple(unit_names[int(u)] for u in col_unit)
-    return _finish_series(
-        q, times, point_index, phases, mat, fl, units, where, rows_at=(pos, ccodes, rows)
-    )
 
 
 def _finish_series(
