@@ -35,6 +35,7 @@ _READ_OPTS: Final = pacsv.ReadOptions(block_size=16 << 20)
 
 
 def _csv_names(file: Path) -> list[str]:
+    """Column names of a CSV header."""
     try:
         with pacsv.open_csv(
             str(file),
@@ -93,6 +94,7 @@ def _read_table(
 
 
 def _raise_bad_number(file: Path, value_cols: list[str]) -> None:
+    """Raise naming the first CSV cell of a value column that is not a number."""
     opts = pacsv.ConvertOptions(
         column_types=dict.fromkeys(value_cols, pa.string()), include_columns=value_cols
     )
@@ -115,6 +117,7 @@ def _raise_bad_number(file: Path, value_cols: list[str]) -> None:
 
 
 def _codes(column: Any) -> tuple[IntArray, list[Any]]:
+    """Dictionary codes of a pyarrow column (-1 for null) and its distinct values."""
     arr = column.combine_chunks()
     if not pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_encode()

@@ -59,6 +59,7 @@ def availability_frame(
 
 
 def _times_at(idx: pd.DatetimeIndex, pos: IntArray) -> pd.DatetimeIndex:
+    """Times at positions of an index; ``NaT`` where the position is -1."""
     out = pd.DatetimeIndex(
         np.where(pos >= 0, utc_ns(idx)[np.maximum(pos, 0)], np.iinfo(np.int64).min).astype(
             "datetime64[ns]"

@@ -42,6 +42,7 @@ class Quantity:
 
 
 def _quantities() -> dict[str, Quantity]:
+    """Every known quantity by canonical name (harmonics 2..50 included)."""
     out = {
         "frequency": Quantity("frequency", "10s", "Hz", "frequency_deviation"),
         "voltage": Quantity("voltage", "10min", "V", "voltage_deviation"),
@@ -190,6 +191,7 @@ def _channel_phase(name: str, i: int, n: int) -> str:
 
 
 def _canon_phase(text: str, where: str) -> str:
+    """Canonical phase label of a phase cell (``''`` for none)."""
     t = text.strip().lower()
     if t in ("", "none", "-", "abc", "3ph", "total"):
         return ""
@@ -203,6 +205,7 @@ def _canon_phase(text: str, where: str) -> str:
 
 
 def _canon_unit(text: str, where: str) -> str:
+    """Canonical unit of a unit cell (``''`` for none)."""
     t = text.strip().lower().replace("%", "percent").replace("p.u.", "pu")
     if t in ("", "1", "-", "none"):
         return ""
@@ -213,6 +216,7 @@ def _canon_unit(text: str, where: str) -> str:
 
 
 def _known_text() -> str:
+    """The known quantity names, for messages."""
     return (
         "frequency, voltage, du_minus/du_plus, u2, u0, thd, h2..h50, pst, plt "
         "(optionally with a phase a/b/c/ab/bc/ca and a unit v/kv/hz/percent/pu)"

@@ -61,7 +61,8 @@ Where the parts live (this module re-exports them):
 
 from __future__ import annotations
 
-# used by gridtwin.quality.events
+# ``name as name``: kept importable from here outside __all__ (gridtwin.quality.events
+# imports _check_timezone, _parse_week_start and _period_bounds)
 from gridtwin.quality._inputs import _check_timezone as _check_timezone
 from gridtwin.quality._measured import evaluate
 from gridtwin.quality._periods import _parse_week_start as _parse_week_start

@@ -445,6 +445,7 @@ def _assemble(
 
 
 def _aware(idx: pd.DatetimeIndex, what: str) -> pd.DatetimeIndex:
+    """Raise unless ``idx`` is a tz-aware DatetimeIndex."""
     if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:
         msg = f"{what} must be a tz-aware DatetimeIndex (UTC interval starts)"
         raise InputError(msg)

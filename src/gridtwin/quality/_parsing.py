@@ -35,6 +35,7 @@ class _Where:
     csv: bool
 
     def rows(self, idx: npt.ArrayLike, limit: int = 5) -> str:
+        """Rows ``idx`` (0-based) as text, e.g. ``'data rows 3, 7 (1-based, header excluded)'``."""
         flat = np.atleast_1d(np.asarray(idx, dtype=np.int64)) + 1
         shown = ", ".join(str(int(r)) for r in flat[:limit])
         more = f" and {flat.size - limit} more" if flat.size > limit else ""
@@ -45,6 +46,7 @@ class _Where:
 
 
 def _frame_times(col: pd.Series, tz: str | None, where: _Where) -> IntArray:
+    """UTC ns per row from a frame column (tz-aware, naive local or text)."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         if col.isna().any():
             msg = f"{where.source}: {where.rows(np.flatnonzero(col.isna()))}: empty timestamp"
@@ -59,6 +61,7 @@ def _frame_times(col: pd.Series, tz: str | None, where: _Where) -> IntArray:
 
 
 def _first_rows(codes: npt.ArrayLike, n: int) -> IntArray:
+    """First row (0-based) of each of the ``n`` codes."""
     c = np.asarray(codes, dtype=np.int64)
     first = np.full(n, -1, dtype=np.int64)
     order = np.arange(len(c), dtype=np.int64)[::-1]
@@ -100,6 +103,7 @@ def _parse_text_times(
 
 
 def _localise(naive: pd.DatetimeIndex, rows: IntArray, tz: str | None, where: _Where) -> IntArray:
+    """UTC ns of naive local times in ``tz``; DST gaps and overlaps are errors."""
     if tz is None:
         msg = (
             f"{where.source}: timestamps have no UTC offset (e.g. {where.rows(rows[0])}: "
@@ -146,6 +150,7 @@ def _flag_values(raw: npt.NDArray[Any], where: _Where, rows: IntArray | None = N
 
 
 def _long_channel(ind: str, phase: str, unit: str, where: _Where, row: int) -> tuple[str, str, str]:
+    """Quantity, phase and unit of a long-layout row from its cells."""
     parsed = parse_channel(ind)
     if parsed is None:
         msg = (
@@ -159,6 +164,7 @@ def _long_channel(ind: str, phase: str, unit: str, where: _Where, row: int) -> t
 
 
 def _bad_value(where: _Where, rows: IntArray, column: str, first: object) -> None:
+    """Raise for empty, NaN or infinite value cells, naming the rows."""
     msg = (
         f"{where.source}: {where.rows(rows)}: empty, NaN or infinite value in column "
         f"{column!r} (first: {first!r}). A NaN in the file is bad data: supply the value, "

@@ -70,7 +70,8 @@ from __future__ import annotations
 from gridtwin.quality._channels import LINE_PHASES, QUANTITIES, Quantity, parse_channel
 from gridtwin.quality._measurement_set import MeasurementSet, SupportsToFrame
 
-# apply_windows is used by gridtwin.quality.assessment
+# ``name as name``: kept importable from here outside __all__ (apply_windows is used
+# by gridtwin.quality.assessment; flag_windows and VoltageUnitArg were public here)
 from gridtwin.quality._measurement_set import apply_windows as apply_windows
 from gridtwin.quality._measurement_set import flag_windows as flag_windows
 from gridtwin.quality._normalise import VoltageUnitArg as VoltageUnitArg
