@@ -370,6 +370,7 @@ class Indicator:
 
 
 def _limits_of(limits: list[LimitSpec]) -> tuple[Limit | None, Limit | None]:
+    """The share band (share < 100 %) and the 100 % band of an indicator, if given."""
     share = next(
         (Limit(x.share_percent, x.lower, x.upper) for x in limits if x.share_percent < 100), None
     )
@@ -380,55 +381,62 @@ def _limits_of(limits: list[LimitSpec]) -> tuple[Limit | None, Limit | None]:
 
 
 def _resolve(spec: LimitSetSpec) -> dict[tuple[str, str], Indicator]:
+    """Every indicator of a set by ``(voltage_level, name)``, harmonics expanded."""
     out: dict[tuple[str, str], Indicator] = {}
     for level, lv in spec.levels.items():
         for name, ind in lv.indicators.items():
-            share, peak = _limits_of(ind.limits)
-            out[(level, name)] = Indicator(
-                name=name,
-                standard=spec.id,
-                voltage_level=level,
-                clause=ind.clause,
-                quantity=ind.quantity,
-                kind=ind.kind,
-                unit=ind.unit,
-                aggregation=ind.aggregation,
-                observation=ind.observation,
-                share_limit=share,
-                max_limit=peak,
-                verification=ind.verification,
-                clause_verification=ind.clause_verification,
-                verification_note=ind.verification_note,
-                note=ind.note,
-            )
+            out[(level, name)] = _indicator(spec.id, level, name, ind)
         h = lv.harmonics
         if h is None:
             continue
         for order in sorted(h.limits_percent_of_u1):
-            value = h.limits_percent_of_u1[order]
-            peak = (
-                Limit(100.0, None, value * h.p100_multiplier)
-                if h.p100_multiplier is not None
-                else None
-            )
-            out[(level, f"harmonic_{order}")] = Indicator(
-                name=f"harmonic_{order}",
-                standard=spec.id,
-                voltage_level=level,
-                clause=h.clause,
-                quantity=f"harmonic voltage of order {order}, % of U1",
-                kind="magnitude",
-                unit="percent",
-                aggregation=h.aggregation,
-                observation=h.observation,
-                share_limit=Limit(h.share_percent, None, value),
-                max_limit=peak,
-                verification=h.verification,
-                clause_verification=h.clause_verification,
-                verification_note=h.verification_note,
-                note=h.note,
-            )
+            out[(level, f"harmonic_{order}")] = _harmonic(spec.id, level, order, h)
     return out
+
+
+def _indicator(standard: str, level: str, name: str, ind: IndicatorSpec) -> Indicator:
+    """An indicator as listed in a level's ``indicators``."""
+    share, peak = _limits_of(ind.limits)
+    return Indicator(
+        name=name,
+        standard=standard,
+        voltage_level=level,
+        clause=ind.clause,
+        quantity=ind.quantity,
+        kind=ind.kind,
+        unit=ind.unit,
+        aggregation=ind.aggregation,
+        observation=ind.observation,
+        share_limit=share,
+        max_limit=peak,
+        verification=ind.verification,
+        clause_verification=ind.clause_verification,
+        verification_note=ind.verification_note,
+        note=ind.note,
+    )
+
+
+def _harmonic(standard: str, level: str, order: int, h: HarmonicsSpec) -> Indicator:
+    """The indicator ``harmonic_<order>`` of a level's ``harmonics`` table [% of U1]."""
+    value = h.limits_percent_of_u1[order]
+    peak = Limit(100.0, None, value * h.p100_multiplier) if h.p100_multiplier is not None else None
+    return Indicator(
+        name=f"harmonic_{order}",
+        standard=standard,
+        voltage_level=level,
+        clause=h.clause,
+        quantity=f"harmonic voltage of order {order}, % of U1",
+        kind="magnitude",
+        unit="percent",
+        aggregation=h.aggregation,
+        observation=h.observation,
+        share_limit=Limit(h.share_percent, None, value),
+        max_limit=peak,
+        verification=h.verification,
+        clause_verification=h.clause_verification,
+        verification_note=h.verification_note,
+        note=h.note,
+    )
 
 
 @dataclass(frozen=True)
@@ -541,6 +549,7 @@ def load_limit_set(path: str | Path) -> LimitSet:
 
 
 def _builtin_files() -> dict[str, Path]:
+    """Built-in limit-set files by their id."""
     root = resources.files("gridtwin.quality") / "data"
     out: dict[str, Path] = {}
     for entry in root.iterdir():
