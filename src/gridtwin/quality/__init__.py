@@ -33,6 +33,7 @@ from gridtwin.quality._limits import (
     limit_set_from_dict,
     load_limit_set,
 )
+from gridtwin.quality._normalise import VoltageUnitArg
 from gridtwin.quality._potential import (
     POTENTIAL_COLUMNS,
     PotentialDeviations,
@@ -116,6 +117,7 @@ __all__ = [
     "VoltageEvent",
     "VoltageLevel",
     "VoltageUnit",
+    "VoltageUnitArg",
     "Waveform",
     "assess",
     "build_report",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gridtwin.errors import InputError
-from gridtwin.quality.measurements import MeasurementSet, SupportsToFrame, apply_windows
+from gridtwin.quality._measurement_set import MeasurementSet, SupportsToFrame, apply_windows
 from gridtwin.timeseries import utc_ns
 
 __all__ = ["EVENT_COLUMNS", "events_frame", "flagged_intervals"]

@@ -19,14 +19,13 @@ import pandas as pd
 
 from gridtwin.errors import InputError
 from gridtwin.quality._assessment_tables import _ORDER
-from gridtwin.quality._evaluation import IndicatorEvaluation, UnderOverDeviation, evaluate
+from gridtwin.quality._channels import LINE_PHASES, QUANTITIES
 from gridtwin.quality._limits import Indicator, LimitSet, VoltageLevel
-from gridtwin.quality.measurements import (
-    LINE_PHASES,
-    QUANTITIES,
-    IndicatorSeries,
-    MeasurementSet,
-)
+from gridtwin.quality._measured import evaluate
+from gridtwin.quality._measurement_set import MeasurementSet
+from gridtwin.quality._series import IndicatorSeries
+from gridtwin.quality._under_over import UnderOverDeviation
+from gridtwin.quality._verdict import IndicatorEvaluation
 from gridtwin.timeseries import utc_ns
 
 FloatArray = npt.NDArray[np.float64]

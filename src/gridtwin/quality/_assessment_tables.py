@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from gridtwin.quality._evaluation import IndicatorEvaluation
 from gridtwin.quality._limits import Indicator, LimitSet
+from gridtwin.quality._verdict import IndicatorEvaluation
 
 IntArray = npt.NDArray[np.int64]
 

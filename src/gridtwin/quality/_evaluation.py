@@ -61,12 +61,7 @@ Where the parts live (this module re-exports them):
 
 from __future__ import annotations
 
-# ``name as name``: kept importable from here outside __all__ (gridtwin.quality.events
-# imports _check_timezone, _parse_week_start and _period_bounds)
-from gridtwin.quality._inputs import _check_timezone as _check_timezone
 from gridtwin.quality._measured import evaluate
-from gridtwin.quality._periods import _parse_week_start as _parse_week_start
-from gridtwin.quality._periods import _period_bounds as _period_bounds
 from gridtwin.quality._sim_counter import SimulatedVoltageCounter, SimulatedVoltageCounts
 from gridtwin.quality._simulated import (
     SimulatedVoltageEvaluation,

@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gridtwin._datafile import read_data_file, validation_message
 from gridtwin.errors import InputError
-from gridtwin.quality._evaluation import _check_timezone, _parse_week_start, _period_bounds
 from gridtwin.quality._event_log import _REL_TOL, EventKind, EventLog, VoltageEvent, _ts_ns
+from gridtwin.quality._inputs import _check_timezone
+from gridtwin.quality._periods import _parse_week_start, _period_bounds
 
 __all__ = [
     "EventCounts",

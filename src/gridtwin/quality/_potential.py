@@ -22,8 +22,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError
-from gridtwin.quality._evaluation import IndicatorEvaluation, evaluate_voltage_pu
 from gridtwin.quality._limits import Indicator, Limit, LimitSet, VoltageLevel
+from gridtwin.quality._simulated import evaluate_voltage_pu
+from gridtwin.quality._verdict import IndicatorEvaluation
 from gridtwin.quality.assessment import records, resolve_limit_set
 from gridtwin.timeseries import utc_ns
 

@@ -14,8 +14,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gridtwin.quality._channels import LINE_PHASES
+from gridtwin.quality._series import IndicatorSeries
 from gridtwin.quality.assessment import Assessment
-from gridtwin.quality.measurements import LINE_PHASES, IndicatorSeries
 from gridtwin.timeseries import utc_ns
 
 FloatArray = npt.NDArray[np.float64]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gridtwin.quality._evaluation import UnderOverDeviation, under_over_deviation
+from gridtwin.quality._under_over import UnderOverDeviation, under_over_deviation
 from gridtwin.quality._wave_cycles import _Windows
 from gridtwin.quality._wave_record import (
     _NS,

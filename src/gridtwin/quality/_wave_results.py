@@ -12,13 +12,11 @@ import numpy as np
 import pandas as pd
 
 from gridtwin.errors import InputError
-from gridtwin.quality._evaluation import (
-    IndicatorEvaluation,
-    UnderOverDeviation,
-    evaluate,
-)
 from gridtwin.quality._event_log import EventLog
 from gridtwin.quality._limits import LimitSet, VoltageLevel, get_limit_set
+from gridtwin.quality._measured import evaluate
+from gridtwin.quality._under_over import UnderOverDeviation
+from gridtwin.quality._verdict import IndicatorEvaluation
 from gridtwin.quality._wave_record import BoolArray, ComplexArray, FloatArray, IntArray
 
 __all__ = ["AggregatedMeasurements", "CycleValues"]

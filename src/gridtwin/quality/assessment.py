@@ -35,7 +35,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,18 +56,15 @@ from gridtwin.quality._assessment_tables import (
     _limits_table,
     _points_table,
 )
-from gridtwin.quality._evaluation import IndicatorEvaluation
 from gridtwin.quality._limits import (
     LimitSet,
     VoltageLevel,
     get_limit_set,
     load_limit_set,
 )
-from gridtwin.quality.measurements import (
-    MeasurementSet,
-    SupportsToFrame,
-    normalise_voltage_units,
-)
+from gridtwin.quality._measurement_set import MeasurementSet, SupportsToFrame
+from gridtwin.quality._normalise import VoltageUnitArg, normalise_voltage_units
+from gridtwin.quality._verdict import IndicatorEvaluation
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -85,7 +82,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-VoltageUnitArg = Literal["auto", "V", "kV", "pu", "percent"]
 
 EventSource = Callable[[MeasurementSet], pd.DataFrame]
 """A detector: measurements -> event table with :data:`EVENT_COLUMNS`."""

@@ -71,7 +71,7 @@ import pandas as pd
 
 from gridtwin.errors import DataQualityError, InputError
 from gridtwin.quality._comtrade import _read_voltage_channels
-from gridtwin.quality._evaluation import infer_voltage_unit
+from gridtwin.quality._unit_inference import infer_voltage_unit
 from gridtwin.quality._wave_aggregation import _ten_minute, _ten_second, _three_second
 from gridtwin.quality._wave_cycles import _cycle_values, _half_cycle_rms, _windows
 from gridtwin.quality._wave_record import _NS, _cumsq, _dt_index, _Record

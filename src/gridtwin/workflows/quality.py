@@ -24,6 +24,7 @@ from gridtwin.quality import (
     PotentialDeviations,
     QualityReport,
     VoltageLevel,
+    VoltageUnitArg,
     assess,
     build_report,
     events_frame,
@@ -32,8 +33,6 @@ from gridtwin.quality import (
 )
 
 __all__ = ["QualityAssessment", "read_event_table", "read_feeder_map"]
-
-VoltageUnitArg = Literal["auto", "V", "kV", "pu", "percent"]
 
 
 def read_event_table(path: str | Path) -> pd.DataFrame:
