@@ -1,4 +1,4 @@
-"""Power-quality assessment of measured aggregates, and potential deviations of the twin.
+"""Power-quality assessment of measured aggregates.
 
 :func:`assess` runs the weekly evaluation of :func:`gridtwin.quality.evaluate` (counts N,
 N1, N2 per point and observation week; GOST 32144-2013 4.2, EN 50160:2010 4.2/5.2) for
@@ -19,10 +19,9 @@ object with ``to_frame()``) with at least ``point_id, start_utc, end_utc``; see
 :func:`register_event_source`; the built-in ``'flags'`` source lists the flagged
 intervals present in the measurements (:func:`flagged_intervals`).
 
-:func:`potential_deviations` applies the same evaluation to simulated or forecast
-voltages of the network twin (:func:`gridtwin.quality.evaluate_voltage_pu`, or a
-:class:`gridtwin.network.checks.CheckReport`) and lists the predicted non-compliance as
-*potential deviations* with time, place and cause.
+The same evaluation of simulated or forecast voltages, the *potential deviations*, is
+:func:`gridtwin.quality.potential_deviations` (:mod:`gridtwin.quality._potential`); with a
+network check it is the workflow :func:`gridtwin.workflows.potential_deviations`.
 
 This module owns the public entry points and the :class:`Assessment`; the steps live in
 private modules: event tables (``_assessment_events``), the evaluations to run
