@@ -59,9 +59,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from gridtwin.errors import InputError
-from gridtwin.network._pgm import _col
 from gridtwin.network._results import RESULT_FIELDS
-from gridtwin.network._validate import _in_service
+from gridtwin.network._tables import _col, _in_service
 
 __all__ = [
     "BLOCK_STEPS",
