@@ -483,7 +483,7 @@ def _write_branches(
 ) -> float:  # pragma: no cover - compiled
     """Currents [kA], loadings [%] and line power [MW] of every branch (the
     three-winding transformers' at their terminals; ``ctrl_of``: the tap control of each
-    branch or -1): the total loss [MW]."""
+    branch or -1; ``c_ka = base_mva / sqrt(3)``): the total loss [MW]."""
     f_pos, t_pos, kv_f, kv_t = br.f_pos, br.t_pos, br.kv_f, br.kv_t
     y_ff, y_ft, y_tf, y_tt = br.y_ff, br.y_ft, br.y_tf, br.y_tt
     n_line, i_max_ka, vn_hv, vn_lv, rating = br.n_line, br.i_max_ka, br.vn_hv, br.vn_lv, br.rating

@@ -133,18 +133,23 @@ class ValidationReport:
 
 
 class _Collector:
+    """The errors and warnings the checks of one validation find."""
+
     def __init__(self) -> None:
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
 
     def error(self, table: str, index: Any, column: str | None, message: str) -> None:
+        """Record an error at ``table[index].column``."""
         self.errors.append(Issue(table, None if index is None else int(index), column, message))
 
     def warn(self, table: str, index: Any, column: str | None, message: str) -> None:
+        """Record a warning at ``table[index].column``."""
         self.warnings.append(Issue(table, None if index is None else int(index), column, message))
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
+    """Column ``col`` as floats (non-numbers NaN), all NaN when missing."""
     if col not in df:
         return np.full(len(df), np.nan)
     return np.asarray(pd.to_numeric(df[col], errors="coerce"), dtype=np.float64)

@@ -3,6 +3,11 @@
 Every finding names the pandapower table, the row index and the column (``None`` when the
 whole row or table is concerned) and says how to fix it. :func:`validate` never raises for
 data problems; :meth:`ValidationReport.raise_if_errors` does.
+
+This module holds :func:`validate` and the checks of references, supported elements,
+injections, topology and profiles; the branch checks are in
+:mod:`gridtwin.network._validate_branches`, the report and its vocabulary in
+:mod:`gridtwin.network._issues` (re-exported here).
 """
 
 from __future__ import annotations
