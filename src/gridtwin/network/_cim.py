@@ -231,6 +231,48 @@ def _converter_notes(net: Any) -> list[str]:
     return seen
 
 
+def _linear_ratio_table(row: Any, table: pd.DataFrame) -> bool:
+    """Whether the characteristic table of transformer ``row`` only restates its linear
+    ratio tap changer (see :func:`_drop_linear_tap_tables`)."""
+    cid, pct, neutral, pos = (
+        row.get(k)
+        for k in ("id_characteristic_table", "tap_step_percent", "tap_neutral", "tap_pos")
+    )
+    degree = row.get("tap_step_degree")
+    if (
+        row.get("tap_changer_type") != "Ratio"
+        or any(pd.isna(v) for v in (cid, pct, neutral, pos))
+        or not (pd.isna(degree) or float(degree) == 0.0)
+    ):
+        return False
+    points = table[table["id_characteristic"] == cid]
+    steps = points["step"].to_numpy(dtype=np.float64)
+    if not len(points) or float(pos) not in steps:
+        return False
+    expected = 1.0 + (steps - float(neutral)) * float(pct) / 100.0
+    same = np.allclose(
+        points["voltage_ratio"].to_numpy(dtype=np.float64), expected, rtol=0.0, atol=1e-9
+    )
+    same &= bool(
+        np.all(np.abs(np.nan_to_num(points["angle_deg"].to_numpy(dtype=np.float64))) <= 1e-9)
+    )
+    for col in ("vk_percent", "vkr_percent"):
+        values = points[col].to_numpy(dtype=np.float64)
+        values = values[~np.isnan(values)]
+        same &= bool(np.allclose(values, float(row[col]), rtol=1e-9, atol=1e-12))
+    for col in (
+        "vk_hv_percent",
+        "vk_mv_percent",
+        "vk_lv_percent",
+        "vkr_hv_percent",
+        "vkr_mv_percent",
+        "vkr_lv_percent",
+    ):
+        if col in points:
+            same &= bool(points[col].isna().all())
+    return bool(same)
+
+
 def _drop_linear_tap_tables(net: Any) -> list[str]:
     """Drop tap characteristic tables that only restate a linear ratio tap changer.
 
@@ -255,43 +297,7 @@ def _drop_linear_tap_tables(net: Any) -> list[str]:
     dropped: list[str] = []
     for idx in trafo.index[uses_table.to_numpy()]:
         row = trafo.loc[idx]
-        cid, pct, neutral, pos = (
-            row.get(k)
-            for k in ("id_characteristic_table", "tap_step_percent", "tap_neutral", "tap_pos")
-        )
-        degree = row.get("tap_step_degree")
-        if (
-            row.get("tap_changer_type") != "Ratio"
-            or any(pd.isna(v) for v in (cid, pct, neutral, pos))
-            or not (pd.isna(degree) or float(degree) == 0.0)
-        ):
-            continue
-        points = table[table["id_characteristic"] == cid]
-        steps = points["step"].to_numpy(dtype=np.float64)
-        if not len(points) or float(pos) not in steps:
-            continue
-        expected = 1.0 + (steps - float(neutral)) * float(pct) / 100.0
-        same = np.allclose(
-            points["voltage_ratio"].to_numpy(dtype=np.float64), expected, rtol=0.0, atol=1e-9
-        )
-        same &= bool(
-            np.all(np.abs(np.nan_to_num(points["angle_deg"].to_numpy(dtype=np.float64))) <= 1e-9)
-        )
-        for col in ("vk_percent", "vkr_percent"):
-            values = points[col].to_numpy(dtype=np.float64)
-            values = values[~np.isnan(values)]
-            same &= bool(np.allclose(values, float(row[col]), rtol=1e-9, atol=1e-12))
-        for col in (
-            "vk_hv_percent",
-            "vk_mv_percent",
-            "vk_lv_percent",
-            "vkr_hv_percent",
-            "vkr_mv_percent",
-            "vkr_lv_percent",
-        ):
-            if col in points:
-                same &= bool(points[col].isna().all())
-        if not same:
+        if not _linear_ratio_table(row, table):
             continue
         trafo.loc[idx, "tap_dependency_table"] = False
         trafo.loc[idx, "id_characteristic_table"] = pd.NA
@@ -382,6 +388,79 @@ def _model_notes(net: Any) -> list[str]:
     return notes
 
 
+def _converter() -> Any:
+    """pandapower's ``from_cim``, or :class:`InputError` naming what is not installed."""
+    try:
+        from pandapower.converter.cim.cim2pp.from_cim import from_cim
+    except ImportError as exc:
+        missing = exc.name or str(exc)
+        msg = (
+            f"CGMES import needs pandapower's CIM converter and lxml (missing: {missing}); "
+            f"{_INSTALL_HINT}"
+        )
+        raise InputError(msg) from exc
+    return from_cim
+
+
+def _profiles_found(files: list[Path], source: str) -> set[str]:
+    """The CGMES profiles among ``files`` (their headers read); EQ and SSH are required."""
+    parts = [part for path in files for part in _scan(path)]
+    found = {part.profile for part in parts}
+    missing_profiles = [p for p in ("EQ", "SSH") if p not in found]
+    if missing_profiles:
+        listed = "; ".join(f"{part.label} ({part.profile})" for part in parts)
+        msg = (
+            f"{source}: no {' or '.join(missing_profiles)} profile among the CGMES files "
+            f"[{listed}]; a CGMES model needs EQ (equipment) and SSH (steady-state "
+            "hypothesis), bus-branch models also TP (topology); SV is optional"
+        )
+        raise InputError(msg)
+    return found
+
+
+def _convert(from_cim: Any, files: list[Path], source: str, no_tp_hint: str) -> Any:
+    """Run the converter on ``files``; its failures as :class:`InputError`."""
+    try:
+        with warnings.catch_warnings():
+            # pandapower 3.5.6's CGMES converter triggers pandas deprecation warnings
+            for category in (FutureWarning, pd.errors.SettingWithCopyWarning):
+                warnings.filterwarnings(
+                    "ignore", category=category, module=r"pandapower\.converter\.cim\."
+                )
+            return from_cim(file_list=[str(p) for p in files], ignore_errors=False)
+    except ImportError as exc:
+        msg = f"CGMES import needs lxml (missing: {exc.name or exc}); {_INSTALL_HINT}"
+        raise InputError(msg) from exc
+    except Exception as exc:  # the converter raises bare Exception, KeyError, TypeError ...
+        msg = (
+            f"{source}: pandapower's CGMES converter failed ({type(exc).__name__}: {exc}); "
+            f"the model may lack data the converter needs{no_tp_hint}"
+        )
+        raise InputError(msg) from exc
+
+
+def _check_buses(net: Any, source: str, found: set[str], no_tp_hint: str) -> None:
+    """The converted net has buses, each with a nominal voltage."""
+    if not len(net.bus):
+        msg = (
+            f"{source}: the CGMES model has no buses (no TopologicalNode or "
+            f"ConnectivityNode){no_tp_hint}"
+        )
+        raise InputError(msg)
+    vn_kv = net.bus["vn_kv"].to_numpy(dtype=np.float64)
+    no_vn = ~(np.isfinite(vn_kv) & (vn_kv > 0))
+    if no_vn.any():
+        names = ", ".join(net.bus.loc[no_vn, "name"].astype(str).tolist()[:5])
+        boundary = "" if "EQ_BD" in found else " (no boundary set was given)"
+        msg = (
+            f"{source}: {int(no_vn.sum())} of {len(vn_kv)} buses have no nominal voltage "
+            f"(e.g. {names}): their BaseVoltage is defined in none of the files. ENTSO-E "
+            "models define the common BaseVoltages in the boundary set: add its EQ_BD and "
+            f"TP_BD files{boundary}"
+        )
+        raise InputError(msg)
+
+
 def load_cgmes(
     paths: str | Path | Sequence[str | Path], *, name: str | None = None
 ) -> NetworkModel:
@@ -426,71 +505,17 @@ def load_cgmes(
     ``pandapower.runpp(net, run_control=True)``. Operational current limits become line
     ``max_i_ka``.
     """
-    try:
-        from pandapower.converter.cim.cim2pp.from_cim import from_cim
-    except ImportError as exc:
-        missing = exc.name or str(exc)
-        msg = (
-            f"CGMES import needs pandapower's CIM converter and lxml (missing: {missing}); "
-            f"{_INSTALL_HINT}"
-        )
-        raise InputError(msg) from exc
-
+    from_cim = _converter()
     files = _as_paths(paths)
     source = ", ".join(str(p) for p in files)
-    parts = [part for path in files for part in _scan(path)]
-    found = {part.profile for part in parts}
-    missing_profiles = [p for p in ("EQ", "SSH") if p not in found]
-    if missing_profiles:
-        listed = "; ".join(f"{part.label} ({part.profile})" for part in parts)
-        msg = (
-            f"{source}: no {' or '.join(missing_profiles)} profile among the CGMES files "
-            f"[{listed}]; a CGMES model needs EQ (equipment) and SSH (steady-state "
-            "hypothesis), bus-branch models also TP (topology); SV is optional"
-        )
-        raise InputError(msg)
+    found = _profiles_found(files, source)
     no_tp_hint = (
         ""
         if "TP" in found
         else "; no TP (topology) profile was given, which bus-branch models need"
     )
-
-    try:
-        with warnings.catch_warnings():
-            # pandapower 3.5.6's CGMES converter triggers pandas deprecation warnings
-            for category in (FutureWarning, pd.errors.SettingWithCopyWarning):
-                warnings.filterwarnings(
-                    "ignore", category=category, module=r"pandapower\.converter\.cim\."
-                )
-            net = from_cim(file_list=[str(p) for p in files], ignore_errors=False)
-    except ImportError as exc:
-        msg = f"CGMES import needs lxml (missing: {exc.name or exc}); {_INSTALL_HINT}"
-        raise InputError(msg) from exc
-    except Exception as exc:  # the converter raises bare Exception, KeyError, TypeError ...
-        msg = (
-            f"{source}: pandapower's CGMES converter failed ({type(exc).__name__}: {exc}); "
-            f"the model may lack data the converter needs{no_tp_hint}"
-        )
-        raise InputError(msg) from exc
-
-    if not len(net.bus):
-        msg = (
-            f"{source}: the CGMES model has no buses (no TopologicalNode or "
-            f"ConnectivityNode){no_tp_hint}"
-        )
-        raise InputError(msg)
-    vn_kv = net.bus["vn_kv"].to_numpy(dtype=np.float64)
-    no_vn = ~(np.isfinite(vn_kv) & (vn_kv > 0))
-    if no_vn.any():
-        names = ", ".join(net.bus.loc[no_vn, "name"].astype(str).tolist()[:5])
-        boundary = "" if "EQ_BD" in found else " (no boundary set was given)"
-        msg = (
-            f"{source}: {int(no_vn.sum())} of {len(vn_kv)} buses have no nominal voltage "
-            f"(e.g. {names}): their BaseVoltage is defined in none of the files. ENTSO-E "
-            "models define the common BaseVoltages in the boundary set: add its EQ_BD and "
-            f"TP_BD files{boundary}"
-        )
-        raise InputError(msg)
+    net = _convert(from_cim, files, source, no_tp_hint)
+    _check_buses(net, source, found, no_tp_hint)
     notes = _converter_notes(net)
     notes += _drop_linear_tap_tables(net)
     notes += _clear_huge_values(net)

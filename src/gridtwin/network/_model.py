@@ -423,6 +423,59 @@ def static_profiles(
     return Profiles.from_frames(idx, source=f"{model.source} (static set-points)", **frames)
 
 
+def _check_mapping(
+    model: NetworkModel, data: IntervalData, mapping: Mapping[str, int], power_factor: float
+) -> None:
+    """A usable power factor, and meter ids and load indices that exist."""
+    if not 0.0 < power_factor <= 1.0 or math.isnan(power_factor):
+        msg = f"power_factor must be in (0, 1]; got {power_factor}"
+        raise InputError(msg)
+    unknown_meters = sorted(m for m in mapping if m not in set(data.meter_ids))
+    loads = model.net.load.index
+    unknown_loads = sorted({int(v) for v in mapping.values()} - {int(i) for i in loads})
+    if unknown_meters or unknown_loads:
+        parts = []
+        if unknown_meters:
+            parts.append(f"meter id(s) not in {data.source}: {unknown_meters[:10]}")
+        if unknown_loads:
+            parts.append(f"load index(es) not in the net's load table: {unknown_loads[:10]}")
+        msg = "profiles_from_meters: " + "; ".join(parts) + ". Fix the mapping meter -> load."
+        raise InputError(msg)
+
+
+def _metered_loads(
+    sub: IntervalData, meters: list[str], mapping: Mapping[str, int], power_factor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mapped loads and their average power per interval: ``(loads, p_mw, q_mvar)``
+    (steps x loads), the energy of their meters summed."""
+    step_h = sub.step / pd.Timedelta(hours=1)
+    target = np.array([int(mapping[m]) for m in meters], dtype=np.int64)
+    cols = np.unique(target)
+    # sum meters per load with one sparse-like matrix product: (T x meters) @ (meters x loads)
+    agg = np.zeros((len(meters), len(cols)))
+    agg[np.arange(len(meters)), np.searchsorted(cols, target)] = 1.0
+    p_mw = (sub.energy_kwh.T @ agg) / 1000.0 / step_h
+    q_mvar = p_mw * math.tan(math.acos(power_factor))
+    return cols, p_mw, q_mvar
+
+
+def _frames_at(model: NetworkModel, idx: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
+    """The model's profile frames at the timestamps ``idx`` (none without profiles)."""
+    base = model.profiles
+    if base is None:
+        return {}
+    missing = idx.difference(base.time_utc)
+    if len(missing):
+        msg = (
+            f"profiles_from_meters: {len(missing)} meter timestamp(s) are not in the "
+            f"model's profiles ({base.source}), e.g. {missing[0].isoformat()}; the "
+            "profiles must cover the metered period on the same step"
+        )
+        raise InputError(msg)
+    pos = base.time_utc.get_indexer(idx)
+    return {n: f.iloc[pos].set_axis(idx, axis=0) for n, f in base.frames().items()}
+
+
 def profiles_from_meters(
     model: NetworkModel, data: IntervalData, mapping: Mapping[str, int], power_factor: float = 0.97
 ) -> Profiles:
@@ -456,20 +509,7 @@ def profiles_from_meters(
     DataQualityError
         A mapped meter has missing intervals (NaN): gaps are never zero-filled.
     """
-    if not 0.0 < power_factor <= 1.0 or math.isnan(power_factor):
-        msg = f"power_factor must be in (0, 1]; got {power_factor}"
-        raise InputError(msg)
-    unknown_meters = sorted(m for m in mapping if m not in set(data.meter_ids))
-    loads = model.net.load.index
-    unknown_loads = sorted({int(v) for v in mapping.values()} - {int(i) for i in loads})
-    if unknown_meters or unknown_loads:
-        parts = []
-        if unknown_meters:
-            parts.append(f"meter id(s) not in {data.source}: {unknown_meters[:10]}")
-        if unknown_loads:
-            parts.append(f"load index(es) not in the net's load table: {unknown_loads[:10]}")
-        msg = "profiles_from_meters: " + "; ".join(parts) + ". Fix the mapping meter -> load."
-        raise InputError(msg)
+    _check_mapping(model, data, mapping, power_factor)
     meters = list(mapping)
     sub = data.select(meters)
     if np.isnan(sub.energy_kwh).any():
@@ -478,28 +518,9 @@ def profiles_from_meters(
         except DataQualityError as exc:
             msg = f"profiles_from_meters: {exc}"
             raise DataQualityError(msg) from exc
-    step_h = sub.step / pd.Timedelta(hours=1)
-    target = np.array([int(mapping[m]) for m in meters], dtype=np.int64)
-    cols = np.unique(target)
-    # sum meters per load with one sparse-like matrix product: (T x meters) @ (meters x loads)
-    agg = np.zeros((len(meters), len(cols)))
-    agg[np.arange(len(meters)), np.searchsorted(cols, target)] = 1.0
-    p_mw = (sub.energy_kwh.T @ agg) / 1000.0 / step_h
-    q_mvar = p_mw * math.tan(math.acos(power_factor))
+    cols, p_mw, q_mvar = _metered_loads(sub, meters, mapping, power_factor)
     idx = pd.DatetimeIndex(sub.start_utc, name="time_utc")
-    base = model.profiles
-    frames: dict[str, pd.DataFrame] = {}
-    if base is not None:
-        missing = idx.difference(base.time_utc)
-        if len(missing):
-            msg = (
-                f"profiles_from_meters: {len(missing)} meter timestamp(s) are not in the "
-                f"model's profiles ({base.source}), e.g. {missing[0].isoformat()}; the "
-                "profiles must cover the metered period on the same step"
-            )
-            raise InputError(msg)
-        pos = base.time_utc.get_indexer(idx)
-        frames = {n: f.iloc[pos].set_axis(idx, axis=0) for n, f in base.frames().items()}
+    frames = _frames_at(model, idx)
     for name, values in (("load_p_mw", p_mw), ("load_q_mvar", q_mvar)):
         old = frames.get(name, _empty_frame(idx))
         keep = old.drop(columns=[c for c in cols if c in old.columns])
