@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from gridtwin.network._cim import load_cgmes
 from gridtwin.network._controls import Controls, tap_controls_from_net
-from gridtwin.network._fixedpoint import ReactivePowerControl, TapControl
+from gridtwin.network._fp_controls import ReactivePowerControl, TapControl
+from gridtwin.network._issues import (
+    FIXED_POINT_ONLY_TABLES,
+    UNSUPPORTED_TABLES,
+    Issue,
+    ValidationReport,
+)
 from gridtwin.network._model import (
     PROFILE_FIELDS,
     NetworkInfo,
@@ -58,13 +64,7 @@ from gridtwin.network._results import (
 )
 from gridtwin.network._setpoints import PowerFactorControl
 from gridtwin.network._timeseries import simulate
-from gridtwin.network._validate import (
-    FIXED_POINT_ONLY_TABLES,
-    UNSUPPORTED_TABLES,
-    Issue,
-    ValidationReport,
-    validate,
-)
+from gridtwin.network._validate import validate
 
 if TYPE_CHECKING:
     from gridtwin.network._pgm import PgmNetwork, build_pgm_network

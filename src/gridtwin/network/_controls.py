@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gridtwin.errors import InputError
-from gridtwin.network._fixedpoint import ReactivePowerControl, TapControl
+from gridtwin.network._fp_controls import ReactivePowerControl, TapControl
 from gridtwin.network._setpoints import PowerFactorControl
 
 __all__ = ["Controls", "tap_controls_from_net"]

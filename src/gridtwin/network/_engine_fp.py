@@ -27,12 +27,11 @@ from gridtwin.network._chunks import (
 )
 from gridtwin.network._fixedpoint import (
     FixedPointNetwork,
-    ReactivePowerControl,
-    TapControl,
     WarmStart,
     build_fixed_point,
     solve_fixed_point,
 )
+from gridtwin.network._fp_controls import ReactivePowerControl, TapControl
 from gridtwin.network._model import NetworkModel, Profiles
 
 if TYPE_CHECKING:

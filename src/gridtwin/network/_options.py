@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from gridtwin.errors import InputError
-from gridtwin.network._results import StatisticsSpec
+from gridtwin.network._statistics import StatisticsSpec
 
 __all__ = [
     "CHUNK_BUDGET_BYTES",

@@ -35,9 +35,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import ConvergenceError, InputError
+from gridtwin.network._accumulator import StatisticsAccumulator
 from gridtwin.network._chunks import Chunk, EngineOptions, Rows, as_rows, positions
 from gridtwin.network._controls import Controls, tap_controls_from_net
 from gridtwin.network._fixedpoint import MAX_CONTROL_ROUNDS
+from gridtwin.network._full_result import PowerFlowResult
+from gridtwin.network._issues import ValidationReport
 from gridtwin.network._model import NetworkModel, Profiles
 from gridtwin.network._options import (
     CHUNK_BUDGET_BYTES,
@@ -48,17 +51,11 @@ from gridtwin.network._options import (
     PowerFlowOptions,
     check_keep,
 )
-from gridtwin.network._results import (
-    RESULT_FIELDS,
-    ParquetStream,
-    PowerFlowResult,
-    PowerFlowStatistics,
-    StatisticsAccumulator,
-    StatisticsSpec,
-    file_metadata,
-)
+from gridtwin.network._result_file import ParquetStream, file_metadata
+from gridtwin.network._result_layout import RESULT_FIELDS
 from gridtwin.network._setpoints import power_factor_rule
-from gridtwin.network._validate import ValidationReport, validate
+from gridtwin.network._statistics import PowerFlowStatistics, StatisticsSpec
+from gridtwin.network._validate import validate
 
 __all__ = [
     "CHUNK_BUDGET_BYTES",
