@@ -204,62 +204,76 @@ class _Derive:
             tr_rating=(tr["sn_mva"] * tr["parallel"] * tr["df"]).to_numpy(dtype=float),
         )
 
+    def _psum(self, a: FloatArray) -> FloatArray:
+        """Sum over phases (unbalanced runs)."""
+        return a if self.symmetric else a.sum(axis=-1)
+
+    def _pmax(self, a: FloatArray) -> FloatArray:
+        """Largest phase (unbalanced runs)."""
+        return a if self.symmetric else a.max(axis=-1)
+
+    def _lines(
+        self, out: Mapping[ComponentType, Any], n_c: int, chunk: dict[str, FloatArray]
+    ) -> Any:
+        """Line fields into ``chunk``; returns the lines' losses per step [W] (or 0)."""
+        if not self.has_line:
+            ph = () if self.symmetric else (3,)
+            chunk["line_i_ka"] = np.empty((n_c, 0, *ph))
+            chunk["line_loading_percent"] = np.empty((n_c, 0))
+            chunk["line_p_from_mw"] = np.empty((n_c, 0))
+            return 0.0
+        ln = out[ComponentType.line]
+        i_ka = np.maximum(ln["i_from"], ln["i_to"]) / 1e3
+        chunk["line_i_ka"] = i_ka
+        with np.errstate(divide="ignore", invalid="ignore"):
+            chunk["line_loading_percent"] = self._pmax(i_ka) / self.i_max_ka * 100.0
+        chunk["line_p_from_mw"] = self._psum(ln["p_from"]) / 1e6
+        return (self._psum(ln["p_from"]) + self._psum(ln["p_to"])).sum(axis=1)
+
+    def _trafos(
+        self, out: Mapping[ComponentType, Any], n_c: int, chunk: dict[str, FloatArray]
+    ) -> Any:
+        """Transformer fields into ``chunk``; returns their losses per step [W] (or 0)."""
+        ph = () if self.symmetric else (3,)
+        if not self.has_trafo:
+            chunk["trafo_i_hv_ka"] = np.empty((n_c, 0, *ph))
+            chunk["trafo_i_lv_ka"] = np.empty((n_c, 0, *ph))
+            chunk["trafo_loading_percent"] = np.empty((n_c, 0))
+            return 0.0
+        t = out[ComponentType.transformer]
+        i_hv, i_lv = t["i_from"] / 1e3, t["i_to"] / 1e3
+        chunk["trafo_i_hv_ka"], chunk["trafo_i_lv_ka"] = i_hv, i_lv
+        with np.errstate(divide="ignore", invalid="ignore"):
+            chunk["trafo_loading_percent"] = (
+                np.maximum(self._pmax(i_hv) * self.vn_hv, self._pmax(i_lv) * self.vn_lv)
+                * math.sqrt(3.0)
+                / self.tr_rating
+                * 100.0
+            )
+        return (self._psum(t["p_from"]) + self._psum(t["p_to"])).sum(axis=1)
+
     def __call__(self, out: Mapping[ComponentType, Any], ok: BoolArray) -> dict[str, FloatArray]:
         """Result fields of one chunk; NaN where ``ok`` is False."""
-        sym = self.symmetric
         n_c = len(ok)
-        ph = () if sym else (3,)
-
-        def psum(a: FloatArray) -> FloatArray:
-            return a if sym else a.sum(axis=-1)
-
-        def pmax(a: FloatArray) -> FloatArray:
-            return a if sym else a.max(axis=-1)
-
+        ph = () if self.symmetric else (3,)
         node = out[ComponentType.node]
         energized = node["energized"].astype(bool)
-        if not sym:
+        if not self.symmetric:
             energized = energized[:, :, None]
         chunk: dict[str, FloatArray] = {"vm_pu": np.where(energized, node["u_pu"], np.nan)}
         if "u_angle" in node:  # not requested when only statistics are kept
             chunk["va_degree"] = np.where(energized, np.rad2deg(node["u_angle"]), np.nan)
         loss = np.zeros(n_c)
-        if self.has_line:
-            ln = out[ComponentType.line]
-            i_ka = np.maximum(ln["i_from"], ln["i_to"]) / 1e3
-            chunk["line_i_ka"] = i_ka
-            with np.errstate(divide="ignore", invalid="ignore"):
-                chunk["line_loading_percent"] = pmax(i_ka) / self.i_max_ka * 100.0
-            chunk["line_p_from_mw"] = psum(ln["p_from"]) / 1e6
-            loss += (psum(ln["p_from"]) + psum(ln["p_to"])).sum(axis=1)
-        else:
-            chunk["line_i_ka"] = np.empty((n_c, 0, *ph))
-            chunk["line_loading_percent"] = np.empty((n_c, 0))
-            chunk["line_p_from_mw"] = np.empty((n_c, 0))
-        if self.has_trafo:
-            t = out[ComponentType.transformer]
-            i_hv, i_lv = t["i_from"] / 1e3, t["i_to"] / 1e3
-            chunk["trafo_i_hv_ka"], chunk["trafo_i_lv_ka"] = i_hv, i_lv
-            with np.errstate(divide="ignore", invalid="ignore"):
-                chunk["trafo_loading_percent"] = (
-                    np.maximum(pmax(i_hv) * self.vn_hv, pmax(i_lv) * self.vn_lv)
-                    * math.sqrt(3.0)
-                    / self.tr_rating
-                    * 100.0
-                )
-            loss += (psum(t["p_from"]) + psum(t["p_to"])).sum(axis=1)
-        else:
-            chunk["trafo_i_hv_ka"] = np.empty((n_c, 0, *ph))
-            chunk["trafo_i_lv_ka"] = np.empty((n_c, 0, *ph))
-            chunk["trafo_loading_percent"] = np.empty((n_c, 0))
+        loss += self._lines(out, n_c, chunk)
+        loss += self._trafos(out, n_c, chunk)
         # three-winding transformers are simulated by the fixed point only (validation
         # refuses them here): every engine returns the same fields
         for side in ("hv", "mv", "lv"):
             chunk[f"trafo3w_i_{side}_ka"] = np.empty((n_c, 0, *ph))
         chunk["trafo3w_loading_percent"] = np.empty((n_c, 0))
         src = out[ComponentType.source]
-        chunk["ext_grid_p_mw"] = psum(src["p"]) / 1e6
-        chunk["ext_grid_q_mvar"] = psum(src["q"]) / 1e6
+        chunk["ext_grid_p_mw"] = self._psum(src["p"]) / 1e6
+        chunk["ext_grid_q_mvar"] = self._psum(src["q"]) / 1e6
         chunk["p_loss_mw"] = loss / 1e6
         bad = ~ok
         if bad.any():

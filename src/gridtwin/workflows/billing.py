@@ -63,7 +63,7 @@ def read_price_series(path: str | Path) -> pd.Series:
     try:
         frame = pd.read_csv(path)
     except OSError as exc:
-        msg = f"{path}: cannot read ({exc.strerror})"
+        msg = f"cannot read {path}: {exc.strerror}"
         raise InputError(msg) from exc
     if list(frame.columns[:2]) != ["timestamp", "value"]:
         msg = f"{path}: expected columns timestamp,value; found {list(frame.columns)}"

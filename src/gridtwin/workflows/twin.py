@@ -43,6 +43,7 @@ from gridtwin.network import (
     load_pandapower_json,
     load_simbench,
     profiles_from_meters,
+    simulate,
     static_profiles,
     tap_controls_from_net,
     validate,
@@ -243,8 +244,6 @@ class Twin:
     ) -> PowerFlowResult | PowerFlowStatistics:
         """The power flow of the selected steps (all by default), optionally also written
         to Parquet; streamed statistics when :attr:`stream` is set."""
-        from gridtwin.network import simulate
-
         prof = self._profiles()
         if self.stream:
             spec = check_statistics_spec(self.model, standard=self.standard, timezone=self.timezone)
