@@ -147,3 +147,22 @@ def test_checker_wants_a_reason_for_a_long_function(tmp_path: Path) -> None:
     # the signature and 101 statements; the docstring does not count
     assert any("long_one has 102 lines of code" in p for p in problems)
     assert not any("kernel" in p or "short" in p for p in problems)
+
+
+def test_the_workflows_package_loads_its_modules_on_first_use() -> None:
+    import gridtwin.workflows as workflows
+
+    exports = workflows._EXPORTS
+    assert sorted(exports) == sorted(workflows.__all__)
+    for name in workflows.__all__:
+        module = importlib.import_module(f"gridtwin.workflows.{exports[name]}")
+        assert getattr(workflows, name) is getattr(module, name)
+    code = (
+        "import sys, gridtwin.workflows.tariffs\n"
+        "print(sorted(m for m in sys.modules if m.startswith('gridtwin.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    for other in ("gridtwin.network", "gridtwin.quality", "gridtwin.heatnet"):
+        assert f"'{other}'" not in out  # one workflow does not load the others' domains

@@ -25,13 +25,29 @@ class _Yaml12Loader(yaml.SafeLoader):
     """SafeLoader where only true/false are booleans (YAML 1.2): `off`, `no` stay strings."""
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+class _FastYaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same with libyaml's parser where PyYAML has it (about ten times faster)."""
+
+
+for _loader in (_Yaml12Loader, _FastYaml12Loader):
+    _loader.yaml_implicit_resolvers = {
+        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+
+
+def _load_yaml(text: str) -> Any:
+    """Parse YAML 1.2-style: libyaml first; a document it refuses is parsed again by the
+    pure-Python parser, whose error quotes the offending line."""
+    try:
+        return yaml.load(text, Loader=_FastYaml12Loader)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_Yaml12Loader)
 
 
 def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
@@ -45,7 +61,7 @@ def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
         elif path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.load(text, Loader=_Yaml12Loader)
+            data = _load_yaml(text)
         else:
             msg = f"{path}: unknown file type {path.suffix!r}; use .yaml, .yml or .toml"
             raise error(msg)
