@@ -15,19 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "gridtwin"
-#: Libraries that take long to import: never loaded by the command line's start, nor by
-#: importing a package of gridtwin (only by the functions that use them).
-HEAVY = (
-    "pandapower",
-    "power_grid_model",
-    "numba",
-    "scipy",
-    "plotly",
-    "simbench",
-    "networkx",
-    "comtrade",
-    "lxml",
-)
 
 
 def _checker() -> ModuleType:
@@ -40,6 +27,11 @@ def _checker() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+#: Libraries that take long to import (the checker's list): never loaded by the command
+#: line's start, nor by importing a package of gridtwin (only by the functions using them).
+HEAVY = tuple(sorted(_checker().HEAVY_LIBRARIES))
 
 
 def _loaded_after(statement: str) -> list[str]:
