@@ -84,8 +84,9 @@ def _counted(
     """The weekly counts of each customer group, or an error saying what to set."""
     vc = stats.spec.voltage_check
     fix = (
-        "simulate with keep='summary', statistics=check_statistics_spec(model, "
-        f"standard={standard!r}, timezone={timezone!r}) (it sets StatisticsSpec.voltage_check)"
+        "simulate with keep=KeepSummary(statistics=check_statistics_spec(model, "
+        f"standard={standard!r}, timezone={timezone!r})) (it sets "
+        "StatisticsSpec.voltage_check)"
     )
     if vc is None:
         msg = (

@@ -3,7 +3,8 @@
 :class:`PowerFlowResult` keeps ``T x n`` arrays: right for small grids and short spans.
 It gives wide frames, a :class:`PowerFlowSummary`, the :class:`PowerFlowStatistics` a
 streaming run would have accumulated, and a long-format Parquet file, which
-:func:`read_parquet` reads back (also a file streamed by ``simulate(..., output=...)``).
+:func:`read_parquet` reads back (also a file streamed by ``simulate(...,
+keep=KeepSummary(parquet=...))``).
 """
 
 from __future__ import annotations
@@ -86,11 +87,12 @@ class PowerFlowResult:
         converge, whether Newton-Raphson then solved the step or not); ``None`` with
         power-grid-model's methods, which do not report them.
     tap_trafo_ids : numpy.ndarray of int64, or None
-        Transformers under tap control (``simulate(..., tap_controls=...)``).
+        Transformers under tap control (``simulate(..., controls=Controls(taps=...))``).
     trafo_tap_pos : numpy.ndarray, shape (T, n_controlled), or None
         Their tap position at every step.
     q_control_sgen_ids : numpy.ndarray of int64, or None
-        sgens under a Q(U) characteristic (``simulate(..., reactive_controls=...)``).
+        sgens under a Q(U) characteristic (``simulate(...,
+        controls=Controls(reactive_power=...))``).
     sgen_q_mvar : numpy.ndarray, shape (T, n_controlled), or None
         Their injected reactive power at every step [Mvar] (positive: supplied).
     name : str
@@ -207,7 +209,7 @@ class PowerFlowResult:
         return _make_summary(self, vmin, vmax, lmax, tmax, t3max)
 
     def statistics(self, spec: StatisticsSpec | None = None) -> PowerFlowStatistics:
-        """Per-element statistics of this result, as ``simulate(..., keep="summary")``
+        """Per-element statistics of this result, as ``simulate(..., keep=KeepSummary())``
         would have accumulated them (see :class:`PowerFlowStatistics`)."""
         acc = StatisticsAccumulator(
             spec or StatisticsSpec(),
@@ -281,7 +283,7 @@ class PowerFlowResult:
 
 def read_parquet(path: str | Path) -> PowerFlowResult:
     """Read a file written by :meth:`PowerFlowResult.write_parquet` (or streamed by
-    ``simulate(..., output=...)``) back into a full result."""
+    ``simulate(..., keep=KeepSummary(parquet=...))``) back into a full result."""
     p = Path(path)
     if not p.is_file():
         msg = f"{p}: no such file"

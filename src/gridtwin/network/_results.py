@@ -19,7 +19,7 @@ Two result types:
 * :class:`PowerFlowStatistics` keeps, per element, running statistics (extremes with the
   step they occurred, steps outside voltage bands or above loading limits) plus a few
   per-step network series; its memory does not grow with ``T x n``. It is what
-  ``simulate(..., keep="summary")`` returns for large grids, usually together with the full
+  ``simulate(..., keep=KeepSummary())`` returns for large grids, usually together with the full
   results streamed to Parquet. With :attr:`StatisticsSpec.voltage_check` it also counts
   the customer voltages per observation week (``n_weeks x n_customers`` integers), enough
   for ``gridtwin.network.check`` to give the GOST 32144-2013 / EN 50160:2010 verdicts.

@@ -165,7 +165,7 @@ class StatisticsSpec:
 class PowerFlowStatistics:
     """Per-element statistics of a time-series power flow, accumulated step chunk by chunk.
 
-    Returned by ``simulate(..., keep="summary")`` (and by
+    Returned by ``simulate(..., keep=KeepSummary())`` (and by
     :meth:`PowerFlowResult.statistics`). Per-element arrays have one entry per element
     (``(n_bands, n)`` / ``(n_limits, n)`` for the counts), whatever the number of steps;
     only the network series (``converged``, ``p_loss_mw``, ``ext_grid_*`` and, with
@@ -230,11 +230,12 @@ class PowerFlowStatistics:
         voltage level and U0) the weekly counts N, N1, N2 and extremes, judged by
         :func:`gridtwin.quality.evaluate_voltage_counts`; empty otherwise.
     tap_trafo_ids : numpy.ndarray of int64, or None
-        Transformers under tap control (``simulate(..., tap_controls=...)``).
+        Transformers under tap control (``simulate(..., controls=Controls(taps=...))``).
     trafo_tap_pos : numpy.ndarray, shape (T, n_controlled), or None
         Their tap position at every step.
     q_control_sgen_ids : numpy.ndarray of int64, or None
-        sgens under a Q(U) characteristic (``simulate(..., reactive_controls=...)``).
+        sgens under a Q(U) characteristic (``simulate(...,
+        controls=Controls(reactive_power=...))``).
     sgen_q_mvar : numpy.ndarray, shape (T, n_controlled), or None
         Their injected reactive power at every step [Mvar] (positive: supplied).
     """

@@ -14,7 +14,7 @@ One workflow over three domain modules:
 
 :func:`check` takes a full :class:`~gridtwin.network.PowerFlowResult` or the
 :class:`~gridtwin.network.PowerFlowStatistics` of a streaming run (``simulate(...,
-keep="summary", statistics=check_statistics_spec(model, ...))``), which counts the
+keep=KeepSummary(statistics=check_statistics_spec(model, ...)))``), which counts the
 customer voltages per observation week while simulating, so that a year of a large grid
 is checked without holding ``T x n`` results. Both give the same voltage verdicts,
 shares out of band and worst voltages; what statistics cannot reproduce is stated in
@@ -188,7 +188,7 @@ def check_statistics_spec(
     Returns
     -------
     StatisticsSpec
-        Pass it as ``simulate(model, keep="summary", statistics=...)``.
+        Pass it as ``simulate(model, keep=KeepSummary(statistics=...))``.
     """
     if not 0 < warn_ratio <= 1:
         msg = f"warn_ratio={warn_ratio!r} must be in (0, 1]"
@@ -220,8 +220,8 @@ def check(
     model : NetworkModel
         The simulated grid.
     result : PowerFlowResult or PowerFlowStatistics
-        A full result, or the statistics of ``simulate(model, keep="summary",
-        statistics=check_statistics_spec(model, standard=..., timezone=...))``.
+        A full result, or the statistics of ``simulate(model,
+        keep=KeepSummary(statistics=check_statistics_spec(model, ...)))``.
     standard : {"GOST 32144-2013", "EN 50160:2010"}
         Supply-voltage standard; LV customers are judged against its nominal voltage
         (220/380 V for GOST, 230/400 V for EN 50160) on the grid's per-unit base.
