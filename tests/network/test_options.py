@@ -63,7 +63,8 @@ def test_controls_hold_tuples_of_their_own_kind() -> None:
     assert controls.need_fixed_point
     pf = PowerFactorControl((0,), (0.0, 1.0), (1.0, 0.9))
     assert not Controls(power_factor=[pf]).need_fixed_point
-    assert Controls(reactive_power=[ReactivePowerControl((0,), (0.9, 1.1), (0.1, -0.1))])
+    qu = ReactivePowerControl((0,), (0.9, 1.1), (0.1, -0.1))
+    assert Controls(reactive_power=[qu]).need_fixed_point
     with pytest.raises(InputError, match=r"Controls\.taps: expected TapControl objects"):
         Controls(taps=[pf])  # type: ignore[list-item]
 

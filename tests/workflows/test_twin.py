@@ -100,3 +100,16 @@ def test_bad_sources_and_standards_are_refused(tmp_path: Path) -> None:
         load_network(simbench_code=LV_CODE, path=tmp_path / "x.json")
     with pytest.raises(InputError, match="standard must be one of"):
         Twin(feature_model(), standard="IEEE 1159")  # type: ignore[arg-type]
+
+
+def test_a_twin_without_profiles_is_refused_by_its_checks(tmp_path: Path) -> None:
+    """pandapower's own CIGRE LV grid has no profiles: one snapshot is solved, and the
+    checks (weekly verdicts) refuse it naming the file and what to do."""
+    import pandapower.networks as pn
+
+    path = tmp_path / "cigre_lv.json"
+    pp.to_json(pn.create_cigre_network_lv(), str(path))
+    twin = Twin(load_network(path=path))
+    assert twin.simulate().converged.all()
+    with pytest.raises(InputError, match=r"cigre_lv\.json: checks need .* at least two steps"):
+        twin.run()

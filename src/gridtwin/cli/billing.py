@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gridtwin.billing import BillingResult
+    from gridtwin.workflows.billing import BillingRun
 
 __all__ = ["register"]
 
@@ -105,7 +106,7 @@ def _emit(result: BillingResult, fmt: str, output: Path | None, meter: str | Non
         sys.stdout.write(text)
 
 
-def _bill_with_progress(job: Any) -> BillingResult:
+def _bill_with_progress(job: BillingRun) -> BillingResult:
     """Run a billing job; a progress bar appears once it reports a first chunk of meters
     (jobs of one chunk show none)."""
     from rich.progress import Progress
@@ -122,7 +123,7 @@ def _bill_with_progress(job: Any) -> BillingResult:
         bar.update(task, completed=done, total=total)
 
     try:
-        result: BillingResult = job.run(progress=advance)
+        result = job.run(progress=advance)
     finally:
         if bar is not None:
             bar.stop()

@@ -33,7 +33,7 @@ UNSUPPORTED_TABLES: dict[str, str] = {
     "xward": "extended ward equivalents are not supported",
     "dcline": "DC lines are not supported",
     "asymmetric_load": "pandapower asymmetric loads are not supported; use a load with a "
-    "phase in simulate(..., symmetric=False, load_phases=...)",
+    "phase in simulate(..., options=PowerFlowOptions(symmetric=False, load_phases=...))",
     "asymmetric_sgen": "pandapower asymmetric sgens are not supported",
     "motor": "motors are not supported; use a load",
     "svc": "static var compensators are not supported",

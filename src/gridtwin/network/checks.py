@@ -263,7 +263,11 @@ def check(
     :attr:`CheckReport.notes`.
     """
     if result.n_steps < 2:
-        msg = "checks need a time series of at least two steps"
+        msg = (
+            f"{model.source}: checks need a time series of at least two steps, got "
+            f"{result.n_steps} (a grid without profiles is solved at one snapshot): load "
+            "it with its profiles or drive its loads with meters"
+        )
         raise InputError(msg)
     voltage, notes = _voltage(model, result, standard, timezone)
     options = _LoadingOptions(cable_ratings_a, warn_ratio, ambient_c, cooling)
