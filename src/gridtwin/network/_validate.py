@@ -183,10 +183,12 @@ def _branch_edges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bus positions joined by the in-service rows of ``df`` between columns ``a`` and
     ``b``, unless a switch of type ``et`` is open at either end."""
-    keep = _in_service(df) & df[a].isin(bus.index).to_numpy() & df[b].isin(bus.index)
+    keep = (
+        _in_service(df) & df[a].isin(bus.index).to_numpy() & df[b].isin(bus.index).to_numpy()
+    )
     for k, (idx, fa, fb) in enumerate(zip(df.index, df[a], df[b], strict=True)):
         if (et, int(idx), int(fa)) in open_ends or (et, int(idx), int(fb)) in open_ends:
-            keep[k] = False
+            keep[k] = False  # a position: keep is a plain array, not a labelled Series
     return pos.loc[df[a][keep]].to_numpy(), pos.loc[df[b][keep]].to_numpy()
 
 
