@@ -3,14 +3,21 @@ either solved as pandapower solves it or refused with a reason."""
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
 import pytest
+from typer.testing import CliRunner
 
+from gridtwin.cli.network import EXIT_NOT_CONVERGED
+from gridtwin.cli.network import app as network_app
 from gridtwin.network import from_net, validate
+from tests.network.test_trafo3w import trafo3w_net
 
 
 def _quiet(make):  # type: ignore[no-untyped-def]
@@ -43,3 +50,53 @@ def test_open_branch_behind_relabelled_lines_isolates_its_bus() -> None:
     pp.create_switch(net, b[2], 2, et="l", closed=False)
     report = validate(from_net(net))
     assert [(e.table, e.index) for e in report.errors] == [("bus", b[2])]
+
+
+# --- the command line on foreign nets ----------------------------------------------------
+
+runner = CliRunner()
+
+
+def _saved(tmp_path: Path, net: Any, name: str) -> Path:
+    path = tmp_path / f"{name}.json"
+    pp.to_json(net, str(path))
+    return path
+
+
+def test_validate_checks_for_the_method_simulate_uses(tmp_path: Path) -> None:
+    """validate refused trafo3w (checked for power-grid-model) while simulate solved it with
+    the fixed point: validation follows --method, as simulate does."""
+    path = _saved(tmp_path, trafo3w_net(), "trafo3w")
+    assert runner.invoke(network_app, ["validate", "--net", str(path)]).exit_code == 0
+    assert runner.invoke(network_app, ["simulate", "--net", str(path)]).exit_code == 0
+    out = runner.invoke(network_app, ["validate", "--net", str(path), "--method", "newton_raphson"])
+    assert out.exit_code == 1
+    assert "trafo3w[0]" in out.output
+    out = runner.invoke(network_app, ["simulate", "--net", str(path), "--method", "newton_raphson"])
+    assert out.exit_code == 2
+    assert "trafo3w[0]" in out.output
+
+
+def test_simulate_that_does_not_converge_exits_non_zero(tmp_path: Path) -> None:
+    """case11_iwamoto: pandapower does not converge either; the run used to exit 0."""
+    net = _quiet(pn.case11_iwamoto)
+    with pytest.raises(pp.LoadflowNotConverged):
+        pp.runpp(net)
+    path = _saved(tmp_path, net, "case11_iwamoto")
+    out = runner.invoke(network_app, ["simulate", "--net", str(path), "--format", "json"])
+    assert out.exit_code == EXIT_NOT_CONVERGED
+    assert "1 step(s) did not converge" in out.stderr
+    assert json.loads(out.stdout)["summary"]["converged_steps"] == 0
+    out = runner.invoke(network_app, ["simulate", "--net", str(path), "--keep-going"])
+    assert out.exit_code == 0, out.output
+
+
+@pytest.mark.parametrize("content", ['{"x": 1}', "[1, 2]", '{"_module": "pandapower"}'])
+def test_json_that_is_not_a_net_is_refused_naming_the_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "not-a-net.json"
+    path.write_text(content)
+    out = runner.invoke(network_app, ["simulate", "--net", str(path)])
+    assert out.exit_code == 2
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert "not-a-net.json" in out.output
+    assert "pandapower.to_json" in out.output

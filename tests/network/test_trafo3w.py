@@ -293,7 +293,7 @@ def test_results_without_trafo3w_have_empty_fields() -> None:
 
 def test_pgm_methods_refuse_trafo3w() -> None:
     model = trafo3w_model()
-    report = validate(model)  # power-grid-model is the default engine of validate
+    report = validate(model, solver="pgm")
     issue = next(i for i in report.errors if i.table == "trafo3w")
     assert (issue.index, issue.column) == (0, None)
     assert "fixed-point solver only" in issue.message

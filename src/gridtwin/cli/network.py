@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHUNK_STEPS_HELP",
+    "EXIT_NOT_CONVERGED",
     "FormatOpt",
     "NetOpt",
     "SimbenchOpt",
@@ -64,6 +65,15 @@ ThreadsOpt = Annotated[
 #: :data:`gridtwin.network.DEFAULT_CHUNK_STEPS`; the network package is not imported here).
 DEFAULT_CHUNK_STEPS_HELP = 4096
 _METHODS = ("auto", "fixed_point", "iterative_current", "newton_raphson")
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        help="auto (default: fixed_point), fixed_point, iterative_current or newton_raphson.",
+    ),
+]
+#: Exit code of ``simulate`` when steps did not converge (without ``--keep-going``).
+EXIT_NOT_CONVERGED = 3
 
 
 def check_format(fmt: str) -> None:
@@ -170,17 +180,25 @@ def info_cmd(simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = 
 
 @app.command("validate")
 def validate_cmd(
-    simbench: SimbenchOpt = None, net: NetOpt = None, fmt: FormatOpt = "table"
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    fmt: FormatOpt = "table",
+    method: MethodOpt = "auto",
 ) -> None:
-    """Check a grid and its profiles; exit code 1 when there are errors."""
+    """Check a grid and its profiles for the method simulate would use (--method); exit
+    code 1 when there are errors."""
     report_errors = 0
 
     def body() -> None:
         nonlocal report_errors
         from rich.table import Table
 
+        from gridtwin.network import PowerFlowOptions
+
         check_format(fmt)
-        twin = load_twin(simbench, net)
+        check_choice(method, "--method", _METHODS)
+        options = PowerFlowOptions(method=method)  # type: ignore[arg-type]
+        twin = load_twin(simbench, net, options=options)
         model, report = twin.model, twin.validate()
         report_errors = len(report.errors)
         if fmt == "json":
@@ -239,21 +257,25 @@ def simulate_cmd(
         bool, typer.Option("--strict", help="Fail at the first step that does not converge.")
     ] = False,
     threads: ThreadsOpt = -1,
-    method: Annotated[
-        str,
-        typer.Option(
-            "--method",
-            help="auto (default: fixed_point), fixed_point, iterative_current or newton_raphson.",
-        ),
-    ] = "auto",
+    method: MethodOpt = "auto",
     tap_control: TapControlOpt = False,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="Exit 0 even when steps did not converge (they are NaN in the results).",
+        ),
+    ] = False,
 ) -> None:
     """Balanced time-series power flow over the grid's profiles; prints the extremes.
 
     A --net file has no profiles: one snapshot at the net's own set-points is solved.
+    Exit code 3 when steps did not converge (unless --keep-going), 2 on bad input.
     """
+    failed_steps = 0
 
     def body() -> None:
+        nonlocal failed_steps
         import numpy as np
 
         from gridtwin.cli._render import kv_table
@@ -272,6 +294,7 @@ def simulate_cmd(
         with progress_bar("power flow", disable=fmt == "json") as advance:
             result = twin.simulate(step_slice, parquet=output, progress=advance)
         summary = result.summary().to_dict()
+        failed_steps = int(summary["steps"]) - int(summary["converged_steps"])
         if result.trafo_tap_pos is not None and result.tap_trafo_ids is not None:
             moves = np.abs(np.diff(result.trafo_tap_pos, axis=0)).sum(axis=0)
             for tid, n_moves in zip(result.tap_trafo_ids, moves, strict=True):
@@ -292,3 +315,11 @@ def simulate_cmd(
             con.print(f"wrote {output}")
 
     run(body)
+    if failed_steps and not keep_going:
+        typer.echo(  # on standard error: standard output may carry the JSON
+            f"error: {failed_steps} step(s) did not converge (see the notes); their "
+            "results are NaN. Pass --keep-going to accept that, --strict to stop at the "
+            "first one.",
+            err=True,
+        )
+        raise typer.Exit(code=EXIT_NOT_CONVERGED)

@@ -21,8 +21,10 @@ __all__ = [
     "ValidationReport",
 ]
 
-#: The engine a model is validated for (see :func:`validate`).
-Solver = Literal["pgm", "fixed_point"]
+#: The engine a model is validated for (see :func:`validate`): the fixed point on
+#: pandapower's own case (balanced), or power-grid-model balanced or unbalanced
+#: (:attr:`gridtwin.network.PowerFlowOptions.engine` says which one a run uses).
+Solver = Literal["fixed_point", "pgm", "pgm_unbalanced"]
 
 #: Element tables the time-series engine does not model, with the reason.
 UNSUPPORTED_TABLES: dict[str, str] = {

@@ -278,6 +278,18 @@ def from_net(
     return NetworkModel(net=copy.deepcopy(net), profiles=profiles, name=label, source=source)
 
 
+#: What pandapower's ``from_json`` raises for a file that is not a readable net
+#: (``UserWarning`` is raised as an exception for unreadable JSON).
+_UNREADABLE_JSON = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    UnicodeDecodeError,
+    UserWarning,
+)
+
+
 def load_pandapower_json(path: str | Path, profiles: Profiles | None = None) -> NetworkModel:
     """Load a pandapower net saved with ``pandapower.to_json``.
 
@@ -294,12 +306,17 @@ def load_pandapower_json(path: str | Path, profiles: Profiles | None = None) -> 
     if not p.is_file():
         msg = f"{p}: no such file; give the path of a pandapower JSON net (pandapower.to_json)"
         raise InputError(msg)
+    hint = "save the net with pandapower.to_json(net, path)"
     try:
         net = pp.from_json(str(p))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, UserWarning) as exc:
-        # pandapower raises UserWarning (as an exception) for unreadable JSON
-        msg = f"{p}: not a readable pandapower JSON net: {exc}"
+    except _UNREADABLE_JSON as exc:
+        # pandapower raises UserWarning (as an exception) for unreadable JSON, and an
+        # AttributeError for JSON that is not a net (e.g. a plain object or list)
+        msg = f"{p}: not a readable pandapower JSON net ({type(exc).__name__}: {exc}); {hint}"
         raise InputError(msg) from exc
+    if not isinstance(getattr(net, "get", lambda _k: None)("bus"), pd.DataFrame):
+        msg = f"{p}: the JSON is not a pandapower net (it has no bus table); {hint}"
+        raise InputError(msg)
     return NetworkModel(net=net, profiles=profiles, name=p.stem, source=str(p))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from gridtwin.errors import InputError
+from gridtwin.network._issues import Solver
 from gridtwin.network._statistics import StatisticsSpec
 
 __all__ = [
@@ -161,6 +162,15 @@ class PowerFlowOptions:
         if self.method == "auto":
             return "fixed_point" if self.symmetric else "iterative_current"
         return self.method
+
+    @property
+    def engine(self) -> Solver:
+        """The engine the run uses, which :func:`gridtwin.network.validate` checks the
+        model for: ``"fixed_point"`` (pandapower's own case), ``"pgm"`` or
+        ``"pgm_unbalanced"`` (power-grid-model)."""
+        if self.solver == "fixed_point":
+            return "fixed_point"
+        return "pgm" if self.symmetric else "pgm_unbalanced"
 
     def iteration_limit(self, method: str) -> int:
         """``max_iterations``, or the default of ``method``."""

@@ -237,7 +237,7 @@ def _plan(
             "balanced run with method='auto' or 'fixed_point'"
         )
         raise InputError(msg)
-    report = validate(model, prof, solver="fixed_point" if solver == "fixed_point" else "pgm")
+    report = validate(model, prof, solver=options.engine)
     report.raise_if_errors()
     pos = positions(prof.n_steps, steps)
     return _Run(

@@ -183,9 +183,7 @@ def _branch_edges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bus positions joined by the in-service rows of ``df`` between columns ``a`` and
     ``b``, unless a switch of type ``et`` is open at either end."""
-    keep = (
-        _in_service(df) & df[a].isin(bus.index).to_numpy() & df[b].isin(bus.index).to_numpy()
-    )
+    keep = _in_service(df) & df[a].isin(bus.index).to_numpy() & df[b].isin(bus.index).to_numpy()
     for k, (idx, fa, fb) in enumerate(zip(df.index, df[a], df[b], strict=True)):
         if (et, int(idx), int(fa)) in open_ends or (et, int(idx), int(fb)) in open_ends:
             keep[k] = False  # a position: keep is a plain array, not a labelled Series
@@ -374,7 +372,7 @@ def _check_profiles(c: _Collector, net: Any, prof: Profiles) -> None:
 
 
 def validate(
-    model: NetworkModel, profiles: Profiles | None = None, *, solver: Solver = "pgm"
+    model: NetworkModel, profiles: Profiles | None = None, *, solver: Solver = "fixed_point"
 ) -> ValidationReport:
     """Check a model (and profiles) for what the simulation needs.
 
@@ -385,10 +383,14 @@ def validate(
     profiles : Profiles, optional
         Profiles to check; defaults to ``model.profiles``. Without profiles only the grid
         is checked.
-    solver : {"pgm", "fixed_point"}
-        The engine the model is checked for: voltage-dependent (ZIP) loads and
+    solver : {"fixed_point", "pgm", "pgm_unbalanced"}
+        The engine the model is checked for, as the run will use it
+        (:attr:`gridtwin.network.PowerFlowOptions.engine`; the default is the engine of
+        the default options, the fixed point): voltage-dependent (ZIP) loads and
         three-winding transformers (``trafo3w``, with their parameters checked) are
-        accepted by the fixed-point solver only (:data:`FIXED_POINT_ONLY_TABLES`).
+        accepted by the fixed-point solver only (:data:`FIXED_POINT_ONLY_TABLES`);
+        ``"pgm"`` and ``"pgm_unbalanced"`` are power-grid-model's balanced and unbalanced
+        runs.
 
     Returns
     -------

@@ -225,8 +225,9 @@ class Twin:
         return info(self.model)
 
     def validate(self) -> ValidationReport:
-        """The model and its set-points checked before any run (errors and warnings)."""
-        return validate(self.model, self.profiles)
+        """The model and its set-points checked for the engine :meth:`simulate` will use
+        (:attr:`options`), before any run (errors and warnings)."""
+        return validate(self.model, self.profiles, solver=self.options.engine)
 
     def _profiles(self) -> Profiles:
         if self.profiles is not None:
