@@ -16,7 +16,14 @@ from typer.testing import CliRunner
 
 from gridtwin.cli.network import EXIT_NOT_CONVERGED
 from gridtwin.cli.network import app as network_app
-from gridtwin.network import from_net, validate
+from gridtwin.network import (
+    PowerFlowOptions,
+    PowerFlowResult,
+    from_net,
+    simulate,
+    static_profiles,
+    validate,
+)
 from tests.network.test_trafo3w import trafo3w_net
 
 
@@ -100,3 +107,83 @@ def test_json_that_is_not_a_net_is_refused_naming_the_file(tmp_path: Path, conte
     assert out.exception is None or isinstance(out.exception, SystemExit)
     assert "not-a-net.json" in out.output
     assert "pandapower.to_json" in out.output
+
+
+# --- what pandapower solves, the fixed point solves ----------------------------------------
+
+
+def _max_dvm(net: Any, **options: Any) -> float:
+    """Largest |vm| difference [pu] between gridtwin's snapshot and pandapower's runpp."""
+    model = from_net(net)
+    result = simulate(model, static_profiles(model), options=PowerFlowOptions(**options))
+    assert isinstance(result, PowerFlowResult)
+    _quiet(lambda: pp.runpp(net))
+    ref = net.res_bus.vm_pu.to_numpy()
+    both = np.isfinite(ref)
+    assert np.array_equal(both, np.isfinite(result.vm_pu[0]))
+    return float(np.max(np.abs(result.vm_pu[0][both] - ref[both])))
+
+
+def test_mv_oberrhein_with_no_load_current_below_the_iron_losses() -> None:
+    """pandapower takes the magnetising reactance as zero and solves; so does gridtwin,
+    with a warning naming the transformer (it used to refuse)."""
+    net = _quiet(pn.mv_oberrhein)
+    report = validate(from_net(net))
+    assert report.ok
+    assert {(w.table, w.index) for w in report.warnings if w.column == "i0_percent"} == {
+        ("trafo", 114),
+        ("trafo", 142),
+    }
+    assert _max_dvm(net) < 1e-9
+    assert _max_dvm(net, method="newton_raphson") < 1e-9
+
+
+def _meshed_110kv() -> Any:
+    """Two 110 kV paths between a source and a load bus, one through a transformer."""
+    net = pp.create_empty_network()
+    b = [pp.create_bus(net, vn_kv=110.0) for _ in range(4)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.02)
+    line = {"r_ohm_per_km": 0.12, "x_ohm_per_km": 0.39, "c_nf_per_km": 9.5, "max_i_ka": 0.6}
+    pp.create_line_from_parameters(net, b[0], b[1], 20.0, **line)
+    pp.create_line_from_parameters(net, b[0], b[2], 25.0, **line)
+    pp.create_line_from_parameters(net, b[2], b[3], 10.0, **line)
+    pp.create_transformer_from_parameters(
+        net, b[1], b[3], sn_mva=100, vn_hv_kv=110, vn_lv_kv=110, vkr_percent=0.3,
+        vk_percent=12, pfe_kw=30, i0_percent=0.05,
+    )  # fmt: skip
+    pp.create_load(net, b[3], p_mw=60.0, q_mvar=20.0)
+    return net
+
+
+def test_phase_shifting_transformer_is_solved_as_pandapower_solves_it() -> None:
+    net = _meshed_110kv()
+    net.trafo["tap_changer_type"] = "Ideal"
+    net.trafo[["tap_neutral", "tap_min", "tap_max", "tap_pos"]] = [0, -10, 10, 4]
+    net.trafo["tap_step_degree"] = 1.5
+    net.trafo["tap_side"] = "hv"
+    net.trafo["shift_degree"] = 2.0
+    assert _max_dvm(net) < 1e-9
+    pp.runpp(net)
+    assert abs(net.res_trafo.p_hv_mw.iloc[0]) > 1.0  # the shift moves power
+    report = validate(from_net(net), solver="pgm")
+    assert {(e.table, e.column) for e in report.errors} == {
+        ("trafo", "tap_changer_type"),
+        ("trafo", "shift_degree"),
+    }
+
+
+def test_series_capacitor_and_negative_no_load_current() -> None:
+    """MATPOWER cases carry series compensation (negative reactance) and capacitive
+    magnetising (negative i0_percent); pandapower solves them."""
+    net = _meshed_110kv()
+    net.line.loc[1, "x_ohm_per_km"] = -0.1
+    net.trafo.loc[0, "i0_percent"] = -0.05
+    report = validate(from_net(net))
+    assert report.ok
+    assert [w.table for w in report.warnings if w.column == "i0_percent"] == ["trafo"]
+    assert _max_dvm(net) < 1e-9
+    report = validate(from_net(net), solver="pgm")
+    assert {(e.table, e.column) for e in report.errors} == {
+        ("line", "x_ohm_per_km"),
+        ("trafo", "i0_percent"),
+    }

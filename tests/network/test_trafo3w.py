@@ -344,7 +344,6 @@ def _where(model: NetworkModel) -> set[tuple[str, int | None, str | None]]:
         ("vkr_mv_percent", -0.1),
         ("vkr_lv_percent", 12.0),  # = vk_lv_percent
         ("pfe_kw", np.nan),
-        ("i0_percent", 0.01),  # below pfe_kw / sn_hv_mva
     ],
 )
 def test_validation_names_the_parameter(column: str, value: float) -> None:

@@ -410,8 +410,8 @@ def validate(
         return ValidationReport(tuple(c.errors), tuple(c.warnings), model.source)
     _check_unsupported(c, net)
     _check_switches(c, net)
-    _check_lines(c, net)
-    _check_trafos(c, net)
+    _check_lines(c, net, solver)
+    _check_trafos(c, net, solver)
     _check_trafo3w(c, net, solver)
     prof = profiles if profiles is not None else model.profiles
     _check_injections(c, net, prof, solver)
