@@ -187,3 +187,46 @@ def test_series_capacitor_and_negative_no_load_current() -> None:
         ("line", "x_ohm_per_km"),
         ("trafo", "i0_percent"),
     }
+
+
+def _with_fixed_elements() -> Any:
+    """The meshed net with a ward, a motor, an asymmetric load and sgen and an impedance."""
+    net = _meshed_110kv()
+    extra = pp.create_bus(net, vn_kv=110.0)
+    pp.create_impedance(net, 2, extra, rft_pu=0.01, xft_pu=0.05, sn_mva=100.0)
+    pp.create_ward(net, extra, ps_mw=15.0, qs_mvar=4.0, pz_mw=2.0, qz_mvar=-6.0)
+    pp.create_motor(net, 1, pn_mech_mw=8.0, cos_phi=0.9, efficiency_percent=95.0,
+                    loading_percent=80.0, scaling=0.9)  # fmt: skip
+    pp.create_asymmetric_load(net, 2, p_a_mw=3.0, p_b_mw=1.0, p_c_mw=2.0, q_a_mvar=0.5,
+                              scaling=0.8)  # fmt: skip
+    pp.create_asymmetric_sgen(net, 3, p_a_mw=1.0, p_b_mw=1.0, p_c_mw=4.0, q_b_mvar=-0.3)
+    return net
+
+
+def test_wards_motors_asymmetric_elements_and_impedances_as_pandapower() -> None:
+    net = _with_fixed_elements()
+    assert _max_dvm(net) < 1e-9
+    report = validate(from_net(net))
+    assert report.ok
+    assert {w.table for w in report.warnings if w.index is None} >= {
+        "ward",
+        "motor",
+        "asymmetric_load",
+        "asymmetric_sgen",
+    }
+    refused = {(e.table, e.index) for e in validate(from_net(net), solver="pgm").errors}
+    assert refused == {
+        ("impedance", 0),
+        ("ward", 0),
+        ("motor", 0),
+        ("asymmetric_load", 0),
+        ("asymmetric_sgen", 0),
+    }
+
+
+def test_a_fixed_element_without_its_values_is_refused() -> None:
+    net = _with_fixed_elements()
+    net.motor.loc[0, "cos_phi"] = np.nan
+    net.asymmetric_load.loc[0, "p_b_mw"] = np.nan
+    errors = {(e.table, e.index, e.column) for e in validate(from_net(net)).errors}
+    assert errors == {("motor", 0, "cos_phi"), ("asymmetric_load", 0, "p_b_mw")}

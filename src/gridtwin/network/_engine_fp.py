@@ -20,6 +20,7 @@ from gridtwin.errors import InputError
 from gridtwin.network._chunks import (
     Chunk,
     EngineOptions,
+    Injections,
     Rows,
     injections,
     n_rows,
@@ -33,6 +34,7 @@ from gridtwin.network._fixedpoint import (
 )
 from gridtwin.network._fp_controls import ReactivePowerControl, TapControl
 from gridtwin.network._model import NetworkModel, Profiles
+from gridtwin.network._static_elements import static_elements
 
 if TYPE_CHECKING:
     from gridtwin.network._engine_pgm import PgmEngine
@@ -59,6 +61,9 @@ class FixedPointEngine:
         self.fp = fp
         self.max_iterations = max_iterations
         self.injections = injections(model.net, prof, o.power_factor)
+        no_profile = pd.DataFrame(index=prof.time_utc)
+        for table, (frame, _sign) in static_elements(model.net).items():
+            self.injections[table] = Injections(frame, no_profile, no_profile)
         self._fallback: PgmEngine | None = None
         self._warm: WarmStart | None = None  # the last solved step, for the next chunk
         self.unsettled_steps = 0  # steps whose tap control still wanted to move

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError
+from gridtwin.network._static_elements import static_elements
 from gridtwin.network._tables import _col, _in_service
 
 if TYPE_CHECKING:
@@ -387,14 +388,19 @@ class ElementModel:
 
 
 def element_model(net: Any, bus_lookup: IntArray, adm: Admittance) -> ElementModel:
-    """Where each load, sgen and storage element sits, its factor from W to per unit
-    (consumer frame) and the voltage-dependent loads' shares."""
+    """Where each load, sgen and storage element sits, then the elements with fixed
+    set-points (:func:`~gridtwin.network._static_elements.static_elements`), their factor
+    from W to per unit (consumer frame) and the voltage-dependent loads' shares."""
     pos = adm.pos
     tables: dict[str, tuple[int, int]] = {}
     el_pos, el_coef, shares = [], [], []
     start = 0
-    for table, sign in ELEMENT_TABLES:
-        df = net[table] if table in net else pd.DataFrame(columns=["bus"])
+    fixed = static_elements(net)
+    stacked = [
+        (table, sign, net[table] if table in net else pd.DataFrame(columns=["bus"]))
+        for table, sign in ELEMENT_TABLES
+    ] + [(table, sign, frame) for table, (frame, sign) in fixed.items()]
+    for table, sign, df in stacked:
         internal = lookup(bus_lookup, df["bus"].to_numpy(), adm.n_bus)
         internal[~_in_service(df)] = -1
         el_pos.append(np.where(internal >= 0, pos[np.maximum(internal, 0)], -1))

@@ -26,18 +26,12 @@ __all__ = [
 #: (:attr:`gridtwin.network.PowerFlowOptions.engine` says which one a run uses).
 Solver = Literal["fixed_point", "pgm", "pgm_unbalanced"]
 
-#: Element tables the time-series engine does not model, with the reason.
+#: Element tables no engine models, with the reason.
 UNSUPPORTED_TABLES: dict[str, str] = {
     "gen": "voltage-controlled generators (PV buses) are not supported; use an sgen with a "
     "fixed q, or an ext_grid for a slack",
-    "impedance": "impedance elements are not supported; use a line or a transformer",
-    "ward": "ward equivalents are not supported; replace them with a load and a shunt",
     "xward": "extended ward equivalents are not supported",
     "dcline": "DC lines are not supported",
-    "asymmetric_load": "pandapower asymmetric loads are not supported; use a load with a "
-    "phase in simulate(..., options=PowerFlowOptions(symmetric=False, load_phases=...))",
-    "asymmetric_sgen": "pandapower asymmetric sgens are not supported",
-    "motor": "motors are not supported; use a load",
     "svc": "static var compensators are not supported",
     "tcsc": "TCSC elements are not supported",
     "ssc": "static synchronous compensators are not supported",
@@ -49,10 +43,20 @@ UNSUPPORTED_TABLES: dict[str, str] = {
 
 #: Element tables only the fixed-point solver models (``solver="fixed_point"``), with the
 #: reason they are refused for power-grid-model.
+_FIXED_POINT_ONLY = (
+    "simulated by the fixed-point solver only: use a balanced run with method='auto' or "
+    "'fixed_point' (power-grid-model's methods and unbalanced runs do not support them)"
+)
 FIXED_POINT_ONLY_TABLES: dict[str, str] = {
-    "trafo3w": "three-winding transformers are simulated by the fixed-point solver only: "
-    "use a balanced run with method='auto' or 'fixed_point' (power-grid-model's methods "
-    "and unbalanced runs do not support them)",
+    "trafo3w": f"three-winding transformers are {_FIXED_POINT_ONLY}",
+    "impedance": f"impedance elements are {_FIXED_POINT_ONLY}",
+    "ward": f"ward equivalents are {_FIXED_POINT_ONLY}",
+    "motor": f"motors are {_FIXED_POINT_ONLY}",
+    "asymmetric_load": "pandapower asymmetric loads are summed over their phases in a "
+    f"balanced run, which is {_FIXED_POINT_ONLY}; or use a load with a phase in "
+    "PowerFlowOptions(symmetric=False, load_phases=...)",
+    "asymmetric_sgen": "pandapower asymmetric sgens are summed over their phases in a "
+    f"balanced run, which is {_FIXED_POINT_ONLY}",
 }
 
 

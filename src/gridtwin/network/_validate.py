@@ -46,7 +46,19 @@ __all__ = [
 ]
 
 #: Element tables attached to one bus (column ``bus``) that carry power.
-_INJECTIONS = ("load", "sgen", "storage", "shunt", "ext_grid")
+_INJECTIONS = (
+    "load",
+    "sgen",
+    "storage",
+    "shunt",
+    "ext_grid",
+    "gen",
+    "ward",
+    "xward",
+    "motor",
+    "asymmetric_load",
+    "asymmetric_sgen",
+)
 
 
 def _check_bus_refs(c: _Collector, net: Any) -> None:
@@ -55,6 +67,7 @@ def _check_bus_refs(c: _Collector, net: Any) -> None:
         "line": ("from_bus", "to_bus"),
         "trafo": ("hv_bus", "lv_bus"),
         "trafo3w": ("hv_bus", "mv_bus", "lv_bus"),
+        "impedance": ("from_bus", "to_bus"),
         "switch": ("bus",),
         **{t: ("bus",) for t in _INJECTIONS},
     }
@@ -154,13 +167,61 @@ def _check_injections(
         )
 
 
-def _check_unsupported(c: _Collector, net: Any) -> None:
-    for table, reason in UNSUPPORTED_TABLES.items():
+#: The columns each table with fixed set-points needs (in service), and their rule.
+_STATIC_COLUMNS: dict[str, dict[str, str]] = {
+    "ward": {"ps_mw": "any", "qs_mvar": "any", "pz_mw": "any", "qz_mvar": "any"},
+    "motor": {
+        "pn_mech_mw": "nonneg",
+        "efficiency_percent": "pos",
+        "cos_phi": "pos",
+        "loading_percent": "nonneg",
+        "scaling": "nonneg",
+    },
+    "asymmetric_load": {
+        f"{pq}_{ph}_{u}": "any" for pq, u in (("p", "mw"), ("q", "mvar")) for ph in "abc"
+    }
+    | {"scaling": "nonneg"},
+    "asymmetric_sgen": {
+        f"{pq}_{ph}_{u}": "any" for pq, u in (("p", "mw"), ("q", "mvar")) for ph in "abc"
+    }
+    | {"scaling": "nonneg"},
+    "impedance": {
+        "rft_pu": "any",
+        "xft_pu": "any",
+        "rtf_pu": "any",
+        "xtf_pu": "any",
+        "sn_mva": "pos",
+    },
+}
+
+
+def _check_unsupported(c: _Collector, net: Any, solver: Solver) -> None:
+    """Tables no engine models, and tables only the fixed point models (with their
+    parameters checked there)."""
+    refused = dict(UNSUPPORTED_TABLES)
+    if solver != "fixed_point":
+        refused |= {t: r for t, r in FIXED_POINT_ONLY_TABLES.items() if t != "trafo3w"}
+    for table, reason in refused.items():
         df = net.get(table, None)
         if not isinstance(df, pd.DataFrame) or not len(df):
             continue
         for idx in df.index[_in_service(df)]:
             c.error(table, idx, None, f"{reason} (or set in_service = False)")
+    if solver != "fixed_point":
+        return
+    for table, rules in _STATIC_COLUMNS.items():
+        df = net.get(table, None)
+        if not isinstance(df, pd.DataFrame) or not _in_service(df).any():
+            continue
+        _check_required(c, table, df, rules, _in_service(df))
+        if table != "impedance":
+            c.warn(
+                table,
+                None,
+                None,
+                f"{int(_in_service(df).sum())} in-service {table} element(s) keep their "
+                "static values at every step (they have no profiles)",
+            )
 
 
 def _open_ends(sw: pd.DataFrame) -> set[tuple[str, int, int]]:
@@ -209,9 +270,10 @@ def _topology_edges(net: Any, pos: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     for table, et, a, b in (
         ("line", "l", "from_bus", "to_bus"),
         ("trafo", "t", "hv_bus", "lv_bus"),
+        ("impedance", "-", "from_bus", "to_bus"),  # refused for power-grid-model
     ):
-        df = net[table]
-        if not len(df):
+        df = net.get(table, None)
+        if not isinstance(df, pd.DataFrame) or not len(df):
             continue
         s, d = _branch_edges(df, et, a, b, open_ends, bus, pos)
         src.append(s)
@@ -408,7 +470,7 @@ def validate(
     _check_bus_refs(c, net)
     if c.errors:  # broken references make the remaining checks meaningless
         return ValidationReport(tuple(c.errors), tuple(c.warnings), model.source)
-    _check_unsupported(c, net)
+    _check_unsupported(c, net, solver)
     _check_switches(c, net)
     _check_lines(c, net, solver)
     _check_trafos(c, net, solver)
