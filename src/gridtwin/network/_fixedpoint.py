@@ -40,13 +40,17 @@ star -> MV, star -> LV) around an auxiliary star bus, solved like any other bran
 results are the currents at the three external terminals and pandapower's current-based
 loading (the largest of ``i_<side>_ka * vn_<side>_kv * sqrt(3) / sn_<side>_mva``).
 
-Voltage-controlled (PV) generators are not handled (validation refuses them).
+Voltage-controlled (PV) buses (pandapower's ``gen``, an extended ward's internal source)
+are not iterated here: :attr:`FixedPointNetwork.n_pv` says there are some, and the engine
+then solves the steps with Newton-Raphson on the same case
+(:mod:`gridtwin.network._newton`), whose voltages :func:`results_from` turns into the
+same results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,6 +88,7 @@ __all__ = [
     "TapData",
     "WarmStart",
     "build_fixed_point",
+    "results_from",
     "segments_of",
     "solve_fixed_point",
 ]
@@ -166,6 +171,12 @@ class FixedPointNetwork:
         The controlled transformers (none when no tap controls were given).
     qu : QuData
         The sgens under a Q(U) characteristic (none when none were given).
+    case : dict
+        pandapower's internal case (``ppci``) the model was built from.
+    case_pos : numpy.ndarray of int64
+        Position of each bus of the internal case in the voltage vector.
+    n_pv : int
+        Voltage-controlled (PV) buses of the internal case.
     """
 
     base_mva: float
@@ -199,6 +210,9 @@ class FixedPointNetwork:
     zip_share: FloatArray
     taps: TapData
     qu: QuData
+    case: dict[str, Any] = field(repr=False, compare=False)
+    case_pos: IntArray = field(repr=False, compare=False)
+    n_pv: int = 0
 
     @property
     def n_elements(self) -> int:
@@ -284,7 +298,46 @@ def build_fixed_point(
         zip_share=elements.zip_share,
         taps=taps,
         qu=qu,
+        case=ppci,
+        case_pos=pos,
+        n_pv=_count_pv(ppci),
     )
+
+
+def _count_pv(ppci: dict[str, Any]) -> int:
+    """Voltage-controlled buses of the internal case."""
+    from pandapower.pypower.idx_bus import BUS_TYPE, PV
+
+    return int((np.real(ppci["bus"][:, BUS_TYPE]).astype(np.int64) == PV).sum())
+
+
+def results_from(
+    fp: FixedPointNetwork,
+    p_w: FloatArray,
+    q_var: FloatArray,
+    v_case: ComplexArray,
+    solved: BoolArray,
+    *,
+    angles: bool = True,
+) -> dict[str, FloatArray]:
+    """The result fields of steps another solver solved on the same internal case:
+    ``v_case`` (steps x buses of the internal case) [pu], ``solved`` per step; the
+    set-points ``p_w``, ``q_var`` as :func:`solve_fixed_point` takes them. Unsolved steps
+    are NaN."""
+    from gridtwin.network._fp_kernels import results_from_voltages
+
+    n_t = p_w.shape[0]
+    v_pos = np.zeros((n_t, fp.n_other + fp.n_slack), dtype=np.complex128)
+    v_pos[:, fp.case_pos] = v_case
+    out = _result_fields(fp, n_t, angles)
+    el, model, buses, branches, taps, qu = _kernel_inputs(fp, p_w, q_var)
+    results_from_voltages(
+        el, model, buses, branches, taps, qu, v_pos, solved, *_kernel_results(out)
+    )
+    _blank_failed(out, np.where(solved, 0, -1))
+    if not angles:
+        del out["va_degree"]
+    return out
 
 
 @dataclass(frozen=True)

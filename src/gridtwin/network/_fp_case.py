@@ -184,19 +184,17 @@ class Admittance:
 
 
 def _bus_kinds(bus: Any) -> tuple[IntArray, IntArray]:
-    """The slack (``REF``) and other buses of the internal case.
+    """The slack (``REF``) and other buses of the internal case (voltage-controlled
+    buses among the others: the fixed point does not iterate on them, Newton-Raphson does).
 
     Raises
     ------
     InputError
-        A voltage-controlled (PV) bus, or no slack bus.
+        No slack bus.
     """
-    from pandapower.pypower.idx_bus import BUS_TYPE, PV, REF
+    from pandapower.pypower.idx_bus import BUS_TYPE, REF
 
     btype = np.real(bus[:, BUS_TYPE]).astype(np.int64)
-    if (btype == PV).any():
-        msg = "the fixed-point solver does not handle voltage-controlled (PV) buses"
-        raise InputError(msg)
     slack = np.flatnonzero(btype == REF).astype(np.int64)
     if not len(slack):
         msg = "no energised slack bus (ext_grid): the fixed-point solver needs one"
@@ -224,7 +222,7 @@ def admittance_model(ppci: dict[str, Any]) -> Admittance:
     Raises
     ------
     InputError
-        A voltage-controlled (PV) bus, no slack bus, or a singular ``Y_LL``.
+        No slack bus, or a singular ``Y_LL``.
     """
     import scipy.sparse as sp
     from pandapower.pypower.idx_bus import VA, VM

@@ -46,6 +46,7 @@ __all__ = [
     "Run",
     "TapControls",
     "lu_solve_inplace",
+    "results_from_voltages",
     "simulate_steps",
 ]
 
@@ -707,3 +708,67 @@ def simulate_steps(
             )
             if t == n_t - 1:
                 v_last[:] = v
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def results_from_voltages(
+    el: Elements,
+    model: Model,
+    buses: Buses,
+    br: Branches,
+    taps: TapControls,
+    qu: QuControls,
+    v_steps: ComplexArray,
+    solved: BoolArray,
+    vm: FloatArray,
+    va: FloatArray,
+    line_i_ka: FloatArray,
+    line_loading: FloatArray,
+    line_p_mw: FloatArray,
+    tr_i_hv_ka: FloatArray,
+    tr_i_lv_ka: FloatArray,
+    tr_loading: FloatArray,
+    t3_i_hv_ka: FloatArray,
+    t3_i_mv_ka: FloatArray,
+    t3_i_lv_ka: FloatArray,
+    t3_loading: FloatArray,
+    eg_p_mw: FloatArray,
+    eg_q_mvar: FloatArray,
+    p_loss_mw: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """The results of the steps ``solved`` whose voltages another solver found
+    (``v_steps``: steps x positions, non-slack then slack buses [pu]), written as
+    :func:`simulate_steps` writes its own (taps at their factorised positions, no Q(U))."""
+    n_t = v_steps.shape[0]
+    c_ka = model.base_mva / math.sqrt(3.0)
+    ctrl_of = np.full(len(br.f_pos), -1, dtype=np.int64)
+    s = np.empty(v_steps.shape[1], dtype=np.complex128)
+    q_now = np.empty(0)
+    tap = taps.c_base.copy()
+    for t in range(n_t):
+        if not solved[t]:
+            continue
+        v = v_steps[t]
+        _constant_injections(s, t, el, qu)
+        _write_buses(t, v, buses.bus_pos, vm, va)
+        p_loss_mw[t] = _write_branches(
+            t,
+            v,
+            ctrl_of,
+            tap,
+            taps.c_y,
+            model.base_mva,
+            c_ka,
+            br,
+            line_i_ka,
+            line_loading,
+            line_p_mw,
+            tr_i_hv_ka,
+            tr_i_lv_ka,
+            tr_loading,
+            t3_i_hv_ka,
+            t3_i_mv_ka,
+            t3_i_lv_ka,
+        )
+        _write_t3_loading(t, br.t3_per_ka, t3_i_hv_ka, t3_i_mv_ka, t3_i_lv_ka, t3_loading)
+        _write_ext_grids(t, v, s, q_now, tap, el, model, buses, br, taps, qu, eg_p_mw, eg_q_mvar)
