@@ -30,7 +30,6 @@ pandapower and SciPy are imported inside the functions that use them.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,7 @@ __all__ = [
     "NewtonSolution",
     "NewtonSteps",
     "case_injection",
+    "dc_start",
     "newton_case",
     "solve_newton",
     "solve_newton_steps",
@@ -56,6 +56,7 @@ FloatArray = npt.NDArray[np.float64]
 ComplexArray = npt.NDArray[np.complex128]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+_Spec = tuple[ComplexArray, ComplexArray | None, ComplexArray | None]
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,12 @@ class NewtonCase:
         pandapower's ``init="flat"`` start: 1 pu, angle 0, generator buses at their
         set-point, slack buses at their angle [pu].
     v_start_pu : numpy.ndarray of complex
-        The start used when none is given: magnitudes of ``v_flat_pu``, angles of a
-        DC power flow without injections (the transformers' phase shifts carried from
-        the slack; pandapower's flat start leaves them out and does not converge on
-        SimBench's 150-degree transformers). Equal to ``v_flat_pu`` without shifts.
+        Magnitudes of ``v_flat_pu``, angles of pandapower's DC power flow without
+        injections: the transformers' phase shifts carried from the slack. (pandapower's
+        flat start leaves them out and does not converge on SimBench's 150-degree
+        transformers.) Equal to ``v_flat_pu`` without phase shifts. The solvers start
+        from :func:`dc_start` of each step's injection, pandapower's default
+        ``init="dc"``.
     gen_bus : numpy.ndarray of int64
         Internal bus of each generator row of the internal case (ext_grids, gens, xwards).
     floor_pu : float
@@ -130,6 +133,7 @@ class NewtonCase:
     floor_pu: float
     y_rows: IntArray = field(repr=False)
     y_diag: IntArray = field(repr=False)
+    dc: _DcModel = field(repr=False)
     pattern: _Pattern = field(repr=False)
 
     @property
@@ -256,41 +260,59 @@ def _admittance(ppci: dict[str, Any]) -> tuple[Any, IntArray, IntArray]:
     return ybus, y_rows, diag
 
 
-def _shift_angles(ppci: dict[str, Any], ref: IntArray, va_ref: FloatArray) -> FloatArray:
-    """Angles [rad] of a DC power flow without injections: the slack angles carried
-    through the transformers' phase shifts (on a radial grid, their sums along the path
-    from the slack; pandapower's default ``init="dc"`` starts from the same terms plus
-    the injections). Flat angles where the DC model is singular."""
+@dataclass(frozen=True)
+class _DcModel:
+    """pandapower's DC power flow (``makeBdc``/``dcpf``) for the start angles: the
+    factorised ``B`` of the non-slack buses (``None`` if singular), its slack columns,
+    and the fixed injections (phase-shift injections ``Pbusinj`` plus shunt ``GS``) [pu]."""
+
+    other: IntArray
+    lu: Any
+    b_other_ref: Any
+    p_fixed: FloatArray
+
+
+def _dc_model(ppci: dict[str, Any], ref: IntArray) -> _DcModel:
+    """pandapower's DC model of the internal case (a branch with zero reactance carries
+    no DC flow here; pandapower refuses it)."""
     import scipy.sparse as sp
     from pandapower.pypower.idx_brch import BR_STATUS, BR_X, F_BUS, SHIFT, T_BUS, TAP
-    from scipy.sparse.linalg import spsolve
+    from pandapower.pypower.idx_bus import GS
+    from scipy.sparse.linalg import splu
 
-    n = len(ppci["bus"])
-    va = np.zeros(n)
-    va[ref] = va_ref
-    br = ppci["branch"]
-    shift = np.deg2rad(np.real(br[:, SHIFT]))
-    other = np.setdiff1d(np.arange(n), ref)
-    if not len(other) or not np.any(shift):
-        return va
-    x = np.real(br[:, BR_X])
-    tap = np.real(br[:, TAP])
-    tap = np.where(tap == 0, 1.0, tap)
-    on = np.real(br[:, BR_STATUS]) != 0
-    b = np.where(on & (x != 0), 1.0 / np.where(x == 0, 1.0, x) / tap, 0.0)
+    bus, br = ppci["bus"], ppci["branch"]
+    n, n_br = len(bus), len(br)
+    x, tap = np.real(br[:, BR_X]), np.real(br[:, TAP])
+    on = (np.real(br[:, BR_STATUS]) != 0) & (x != 0)
+    b = np.where(on, 1.0 / np.where(x == 0, 1.0, x), 0.0) / np.where(tap == 0, 1.0, tap)
     f, t = np.real(br[:, F_BUS]).astype(np.int64), np.real(br[:, T_BUS]).astype(np.int64)
-    k = np.arange(len(br))
+    k = np.arange(n_br)
     cft = sp.csr_matrix(
-        (np.r_[np.ones(len(br)), -np.ones(len(br))], (np.r_[k, k], np.r_[f, t])), shape=(len(br), n)
+        (np.r_[np.ones(n_br), -np.ones(n_br)], (np.r_[k, k], np.r_[f, t])), shape=(n_br, n)
     )
     bbus = sp.csr_matrix(cft.T @ sp.diags(b) @ cft)
-    p_shift = cft.T @ (b * -shift)
-    rhs = -p_shift[other] - bbus[other][:, ref] @ va_ref
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a singular matrix: flat angles
-        sol = np.asarray(spsolve(sp.csc_matrix(bbus[other][:, other]), rhs)).reshape(-1)
+    p_shift = np.asarray(cft.T @ (b * -np.deg2rad(np.real(br[:, SHIFT])))).reshape(-1)
+    p_fixed = p_shift + np.real(bus[:, GS]) / float(ppci["baseMVA"])
+    other = np.setdiff1d(np.arange(n), ref).astype(np.int64)
+    lu = None
+    if len(other):
+        try:
+            lu = splu(sp.csc_matrix(bbus[other][:, other]))
+        except RuntimeError:  # singular: flat angles
+            lu = None
+    return _DcModel(other, lu, sp.csr_matrix(bbus[other][:, ref]), p_fixed.astype(np.float64))
+
+
+def _dc_angles(dc: _DcModel, n: int, ref: IntArray, va_ref: FloatArray, p_pu: Any) -> FloatArray:
+    """Angles [rad] of the DC power flow with injections ``p_pu`` [pu]."""
+    va = np.zeros(n)
+    va[ref] = va_ref
+    if dc.lu is None:
+        return va
+    rhs = np.asarray(p_pu, dtype=np.float64)[dc.other] - dc.p_fixed[dc.other]
+    sol = dc.lu.solve(rhs - dc.b_other_ref @ va_ref)
     if np.isfinite(sol).all():
-        va[other] = sol
+        va[dc.other] = sol
     return va
 
 
@@ -380,7 +402,8 @@ def newton_case(ppci: dict[str, Any]) -> NewtonCase:
     va = np.zeros(len(vm))
     va[ref] = va_ref
     v_flat = (vm * np.exp(1j * va)).astype(np.complex128)
-    va_start = _shift_angles(ppci, ref, va_ref)
+    dc = _dc_model(ppci, ref)
+    va_start = _dc_angles(dc, len(vm), ref, va_ref, np.zeros(len(vm)))
     return NewtonCase(
         base_mva=float(ppci["baseMVA"]),
         ybus=ybus,
@@ -398,6 +421,7 @@ def newton_case(ppci: dict[str, Any]) -> NewtonCase:
         floor_pu=_floor(ybus),
         y_rows=y_rows,
         y_diag=y_diag,
+        dc=dc,
         pattern=_pattern(ybus, y_rows, pv, pq),
     )
 
@@ -477,7 +501,7 @@ def _mismatch(
     case: NewtonCase,
     pat: _Pattern,
     v: ComplexArray,
-    spec: tuple[ComplexArray, ComplexArray | None, ComplexArray | None],
+    spec: _Spec,
 ) -> tuple[ComplexArray, FloatArray]:
     """Bus currents ``Y V`` and the mismatch vector (P at PV and PQ buses, Q at PQ)."""
     i_bus = np.asarray(case.ybus @ v, dtype=np.complex128)
@@ -489,7 +513,7 @@ def _iterate(
     case: NewtonCase,
     pat: _Pattern,
     v: ComplexArray,
-    spec: tuple[ComplexArray, ComplexArray | None, ComplexArray | None],
+    spec: _Spec,
     tolerance_pu: float,
     max_iterations: int,
 ) -> tuple[ComplexArray, bool, int, float]:
@@ -527,11 +551,34 @@ def _iterate(
     return v, bool(err < tolerance_pu), it, err
 
 
-def _start(case: NewtonCase, v0: Any) -> ComplexArray:
-    """The start vector: ``v0`` (or ``case.v_start_pu``) with the slack buses at their
-    set-point and the PV buses' magnitudes at theirs (angles kept)."""
+def dc_start(
+    case: NewtonCase, s_inj_pu: Any, s_i_pu: Any = None, s_z_pu: Any = None
+) -> ComplexArray:
+    """pandapower's default start (``init="dc"``): magnitudes flat (1 pu, generator buses
+    at their set-point), angles of its DC power flow with the active injections at 1 pu
+    ``Re(s_inj + s_i + s_z)`` and the transformers' phase shifts [pu].
+
+    Raises
+    ------
+    InputError
+        Injections of the wrong length, or not finite.
+    """
+    n = case.n_bus
+    p = np.zeros(n)
+    for name, x in (("s_inj_pu", s_inj_pu), ("s_i_pu", s_i_pu), ("s_z_pu", s_z_pu)):
+        a = _vector(x, n, name)
+        if a is not None:
+            p += a.real
+    va = _dc_angles(case.dc, n, case.ref, case.va_ref_rad, p)
+    v: ComplexArray = np.abs(case.v_flat_pu) * np.exp(1j * va)
+    return v
+
+
+def _start(case: NewtonCase, v0: Any, spec: _Spec) -> ComplexArray:
+    """The start vector: ``v0`` (default :func:`dc_start` of ``spec``) with the slack
+    buses at their set-point and the PV buses' magnitudes at theirs (angles kept)."""
     if v0 is None:
-        return case.v_start_pu.copy()
+        return dc_start(case, *spec)
     v = np.array(v0, dtype=np.complex128).reshape(-1)
     if v.shape != (case.n_bus,):
         msg = f"v0 has {v.size} voltages for {case.n_bus} buses of the internal case"
@@ -574,7 +621,7 @@ def _pattern_for(case: NewtonCase, switched: BoolArray, cache: _Cache) -> _Patte
 def _gen_power(
     case: NewtonCase,
     v: ComplexArray,
-    spec: tuple[ComplexArray, ComplexArray | None, ComplexArray | None],
+    spec: _Spec,
 ) -> ComplexArray:
     """Computed less specified injection at every bus [pu] (the generators' part)."""
     s_calc = v * np.conj(np.asarray(case.ybus @ v, dtype=np.complex128))
@@ -585,7 +632,7 @@ def _gen_power(
 def _solve(
     case: NewtonCase,
     v: ComplexArray,
-    spec: tuple[ComplexArray, ComplexArray | None, ComplexArray | None],
+    spec: _Spec,
     tolerance_pu: float,
     max_iterations: int,
     enforce_q_lims: bool,
@@ -653,8 +700,8 @@ def solve_newton(
         generators' reactive power is solved), at slack buses it only enters
         ``s_ref_pu``.
     v0 : array_like of complex, optional
-        Start voltages [pu]; default ``case.v_start_pu``. Slack buses and PV magnitudes
-        are set to their set-points.
+        Start voltages [pu]; default :func:`dc_start` (pandapower's default start).
+        Slack buses and PV magnitudes are set to their set-points.
     s_i_pu, s_z_pu : array_like of complex, optional
         Constant-current and constant-impedance parts [pu at 1 pu]:
         ``S(V) = s_inj + s_i |V| + s_z |V|^2``.
@@ -682,7 +729,7 @@ def solve_newton(
         msg = "s_inj_pu is required: one complex injection per bus of the internal case"
         raise InputError(msg)
     spec = (s_inj, _vector(s_i_pu, n, "s_i_pu"), _vector(s_z_pu, n, "s_z_pu"))
-    v = _start(case, v0)
+    v = _start(case, v0, spec)
     return _solve(case, v, spec, tolerance_pu, max_iterations, enforce_q_lims, {})
 
 
@@ -737,7 +784,7 @@ def solve_newton_steps(
     s_inj_pu : array_like of complex, shape (T, n)
         Specified injection per step and internal bus [pu] (see :func:`solve_newton`).
     v0 : array_like of complex, optional
-        Start of the first step [pu]; default ``case.v_start_pu``.
+        Start of the first step [pu]; default :func:`dc_start` of its injection.
     s_i_pu, s_z_pu : array_like of complex, shape (n,) or (T, n), optional
         Voltage-dependent parts [pu at 1 pu].
     tolerance_pu, max_iterations, enforce_q_lims
@@ -745,7 +792,7 @@ def solve_newton_steps(
     warm : bool
         Start each step from the last converged solution (else every step from ``v0``).
         A step that does not converge from another start is solved once more from
-        ``case.v_start_pu`` (its iterations count both tries).
+        its :func:`dc_start` (its iterations count both tries).
 
     Returns
     -------
@@ -764,9 +811,8 @@ def solve_newton_steps(
     n_steps = shape[0]
     s = _rows(s_inj_pu, n_steps, n, "s_inj_pu")
     s_i, s_z = _rows(s_i_pu, n_steps, n, "s_i_pu"), _rows(s_z_pu, n_steps, n, "s_z_pu")
-    first = _start(case, v0)
     cache: _Cache = {}
-    last = first
+    last = v0
     sols: list[NewtonSolution] = []
     iterations: list[int] = []
     for t in range(n_steps):
@@ -775,11 +821,12 @@ def solve_newton_steps(
             None if s_i is None else s_i[t],
             None if s_z is None else s_z[t],
         )
-        start = _start(case, last) if warm else first.copy()
+        start = _start(case, last if warm else v0, spec)
         sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
         its = sol.iterations
-        if not sol.converged and not np.array_equal(start, case.v_start_pu):
-            start = case.v_start_pu.copy()
+        cold = dc_start(case, *spec)
+        if not sol.converged and not np.array_equal(start, cold):
+            start = cold
             sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
             its += sol.iterations
         if sol.converged:
