@@ -824,8 +824,8 @@ def solve_newton_steps(
         start = _start(case, last if warm else v0, spec)
         sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
         its = sol.iterations
-        cold = dc_start(case, *spec)
-        if not sol.converged and not np.array_equal(start, cold):
+        cold = None if sol.converged else dc_start(case, *spec)
+        if cold is not None and not np.array_equal(start, cold):
             start = cold
             sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
             its += sol.iterations
