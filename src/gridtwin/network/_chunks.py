@@ -174,3 +174,4 @@ class EngineOptions:
     max_iterations: int
     threading: int
     angles: bool
+    enforce_q_lims: bool = False

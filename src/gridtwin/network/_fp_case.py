@@ -57,7 +57,8 @@ _ZIP_COLUMNS = (
 
 
 #: Element tables that inject power, with their sign in the consumer frame.
-ELEMENT_TABLES = (("load", 1.0), ("sgen", -1.0), ("storage", 1.0))
+#: Voltage-controlled generators (``gen``) carry only their active power here.
+ELEMENT_TABLES = (("load", 1.0), ("sgen", -1.0), ("storage", 1.0), ("gen", -1.0))
 
 
 def internal_case(

@@ -73,16 +73,23 @@ class PowerFlowOptions:
         * ``"fixed_point"`` (balanced only): pandapower's own admittance matrix,
           factorised once, and a Z-bus fixed-point iteration per step in a compiled
           kernel; the fastest, and the only one with voltage-dependent (ZIP) loads,
-          three-winding transformers and tap or Q(U) controls. Agreement with
-          pandapower's Newton-Raphson ~1e-12 pu at the default tolerance.
+          three-winding transformers, wards, motors, impedances, phase shifters,
+          voltage-controlled generators and tap or Q(U) controls. Agreement with
+          pandapower's Newton-Raphson ~1e-12 pu at the default tolerance. A net with
+          voltage-controlled generators (``gen``) is solved step by step with
+          Newton-Raphson on the same admittance model (from pandapower's DC start, as
+          ``runpp``).
         * ``"iterative_current"``: power-grid-model's iterative current (factorises once;
           balanced and unbalanced).
         * ``"newton_raphson"``: power-grid-model's Newton-Raphson.
 
-        Steps where the fixed point or iterative current fails are re-solved with
-        power-grid-model's Newton-Raphson (noted in the result), except with ZIP loads,
-        tap or Q(U) controls or in-service three-winding transformers, which
-        power-grid-model does not model (such steps stay failed).
+        Steps where the fixed point fails are re-solved with Newton-Raphson on the same
+        admittance model, and so are steps whose fixed-point solution has a voltage
+        outside 0.5-1.5 pu (a power flow can have a second, non-operable solution):
+        Newton-Raphson's solution replaces it when it differs (noted in the result).
+        Neither is done with tap or Q(U) controls (such steps stay failed, or are
+        noted). Steps where iterative current fails are re-solved with power-grid-model's
+        Newton-Raphson.
     symmetric : bool
         Balanced (positive-sequence) power flow, or unbalanced (three-phase) with
         ``load_phases``.
@@ -110,6 +117,11 @@ class PowerFlowOptions:
     strict : bool
         Raise :class:`~gridtwin.errors.ConvergenceError` at the first step that fails
         instead of marking it.
+    enforce_q_lims : bool
+        Voltage-controlled generators (``gen``) keep within their reactive limits
+        (``min_q_mvar``, ``max_q_mvar``): a bus whose generators would exceed them holds
+        the limit instead of the voltage, as pandapower's ``runpp(enforce_q_lims=True)``.
+        Off by default, as in pandapower.
 
     Raises
     ------
@@ -127,6 +139,7 @@ class PowerFlowOptions:
     threading: int = -1
     chunk_steps: int = DEFAULT_CHUNK_STEPS
     strict: bool = False
+    enforce_q_lims: bool = False
 
     def __post_init__(self) -> None:
         _one_of("method", self.method, get_args(Method))

@@ -55,6 +55,7 @@ from gridtwin.network._result_file import ParquetStream, file_metadata
 from gridtwin.network._result_layout import RESULT_FIELDS
 from gridtwin.network._setpoints import power_factor_rule
 from gridtwin.network._statistics import PowerFlowStatistics, StatisticsSpec
+from gridtwin.network._tables import _in_service
 from gridtwin.network._validate import validate
 
 __all__ = [
@@ -74,6 +75,8 @@ _LABELS = {
     "fixed_point": "fixed point (Z-bus) over pandapower's admittance matrix",
     "iterative_current": "power-grid-model iterative current",
     "newton_raphson": "power-grid-model Newton-Raphson",
+    "newton_case": "Newton-Raphson over pandapower's admittance matrix (voltage-controlled "
+    "generators)",
 }
 
 
@@ -249,7 +252,7 @@ def _plan(
         keep=keep,
         solver=solver,
         ids=_element_ids(model.net, solver),
-        notes=_first_notes(report, solver),
+        notes=_first_notes(report, solver, model.net),
         step_len=prof.step if prof.n_steps >= 2 else pd.Timedelta(minutes=15),
         time_utc=pd.DatetimeIndex(prof.time_utc[pos], name="time_utc"),
     )
@@ -267,12 +270,19 @@ def _element_ids(net: Any, solver: Solver) -> dict[str, IntArray]:
     }
 
 
-def _first_notes(report: ValidationReport, solver: Solver) -> tuple[str, ...]:
+def _first_notes(report: ValidationReport, solver: Solver, net: Any) -> tuple[str, ...]:
     """Validation warnings (at most :data:`_MAX_NOTES`) and the solver used."""
     notes = [f"validation warning: {w}" for w in report.warnings[:_MAX_NOTES]]
     if len(report.warnings) > _MAX_NOTES:
         notes.append(f"... and {len(report.warnings) - _MAX_NOTES} more validation warnings")
-    notes.append(f"solver: {_LABELS[solver]}")
+    controlled = any(
+        t in net and isinstance(net[t], pd.DataFrame) and _in_service(net[t]).any()
+        for t in ("gen", "xward")
+    )
+    if solver == "fixed_point" and controlled:
+        notes.append(f"solver: {_LABELS['newton_case']}")
+    else:
+        notes.append(f"solver: {_LABELS[solver]}")
     return tuple(notes)
 
 
@@ -292,6 +302,7 @@ def _engine_options(run: _Run, max_iterations: int) -> EngineOptions:
         max_iterations=max_iterations,
         threading=o.threading,
         angles=isinstance(run.keep, KeepFull) or run.keep.parquet is not None,
+        enforce_q_lims=o.enforce_q_lims,
     )
 
 
@@ -410,6 +421,7 @@ def _final_notes(run: _Run, engine: _Engine, fallback: int, messages: list[str])
             "re-solved with Newton-Raphson"
         )
     notes += messages
+    notes += getattr(engine, "notes", [])
     unsettled = getattr(engine, "unsettled_steps", 0)
     if unsettled:
         first = run.prof.time_utc[getattr(engine, "first_unsettled", None) or 0].isoformat()

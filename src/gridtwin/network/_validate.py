@@ -153,7 +153,7 @@ def _check_injections(
         _check_load_models(c, net.load, solver)
     eg = net.ext_grid
     ins = _in_service(eg)
-    if not ins.any():
+    if not len(_slack_buses(net, solver)):
         c.error(
             "ext_grid",
             None,
@@ -169,7 +169,17 @@ def _check_injections(
 
 #: The columns each table with fixed set-points needs (in service), and their rule.
 _STATIC_COLUMNS: dict[str, dict[str, str]] = {
+    "gen": {"p_mw": "any", "vm_pu": "pos", "scaling": "nonneg"},
     "ward": {"ps_mw": "any", "qs_mvar": "any", "pz_mw": "any", "qz_mvar": "any"},
+    "xward": {
+        "ps_mw": "any",
+        "qs_mvar": "any",
+        "pz_mw": "any",
+        "qz_mvar": "any",
+        "r_ohm": "nonneg",
+        "x_ohm": "any",
+        "vm_pu": "pos",
+    },
     "motor": {
         "pn_mech_mw": "nonneg",
         "efficiency_percent": "pos",
@@ -214,7 +224,7 @@ def _check_unsupported(c: _Collector, net: Any, solver: Solver) -> None:
         if not isinstance(df, pd.DataFrame) or not _in_service(df).any():
             continue
         _check_required(c, table, df, rules, _in_service(df))
-        if table != "impedance":
+        if table not in ("impedance", "gen"):
             c.warn(
                 table,
                 None,
@@ -327,8 +337,20 @@ def _report_isolated(c: _Collector, net: Any, isolated: pd.Index) -> None:
             c.warn("bus", idx, None, text)
 
 
-def _check_topology(c: _Collector, net: Any) -> None:
-    """Every in-service bus is connected to an in-service ext_grid."""
+def _slack_buses(net: Any, solver: Solver) -> np.ndarray:
+    """Buses of the in-service ext_grids and (for the fixed point, whose Newton-Raphson
+    takes them) of the in-service generators with ``slack=True``."""
+    eg = net.ext_grid
+    buses = [eg["bus"].to_numpy()[_in_service(eg)]]
+    gen = net.get("gen", None)
+    if solver == "fixed_point" and isinstance(gen, pd.DataFrame) and "slack" in gen:
+        is_slack = gen["slack"].fillna(False).astype(bool).to_numpy()
+        buses.append(gen["bus"].to_numpy()[_in_service(gen) & is_slack])
+    return np.concatenate(buses).astype(np.int64)
+
+
+def _check_topology(c: _Collector, net: Any, solver: Solver = "fixed_point") -> None:
+    """Every in-service bus is connected to an in-service ext_grid (or slack gen)."""
     bus = net.bus
     n = len(bus)
     if n == 0:
@@ -338,9 +360,9 @@ def _check_topology(c: _Collector, net: Any) -> None:
     bus_ok = pd.Series(_in_service(bus), index=bus.index)
     s, d = _topology_edges(net, pos)
     label = _component_labels(n, s, d, bus_ok.to_numpy())
-    eg = net.ext_grid
-    eg = eg[_in_service(eg) & eg["bus"].isin(bus.index).to_numpy()]
-    fed_labels = set(label[pos.loc[eg["bus"]].to_numpy()].tolist())
+    slack = _slack_buses(net, solver)
+    slack = slack[np.isin(slack, bus.index)]
+    fed_labels = set(label[pos.loc[slack].to_numpy()].tolist())
     fed = np.isin(label, list(fed_labels)) & bus_ok.to_numpy()
     isolated = bus.index[bus_ok.to_numpy() & ~fed]
     if not len(isolated):
@@ -398,7 +420,7 @@ def _check_profile_coverage(
     missing = df.index[ins & ~df.index.isin(frame.columns)]
     if not len(missing):
         return
-    if col == "p_mw":
+    if col == "p_mw" and table != "gen":
         for idx in missing:
             c.error(
                 table,
@@ -428,9 +450,8 @@ def _check_profiles(c: _Collector, net: Any, prof: Profiles) -> None:
         frame: pd.DataFrame = getattr(prof, field)
         df = net[table] if table in net else pd.DataFrame()
         _check_profile_values(c, prof, field, table, frame, df)
-        if not len(df) or table == "gen":
-            continue
-        _check_profile_coverage(c, field, table, col, frame, df)
+        if len(df):
+            _check_profile_coverage(c, field, table, col, frame, df)
 
 
 def validate(
@@ -477,7 +498,7 @@ def validate(
     _check_trafo3w(c, net, solver)
     prof = profiles if profiles is not None else model.profiles
     _check_injections(c, net, prof, solver)
-    _check_topology(c, net)
+    _check_topology(c, net, solver)
     if prof is not None:
         _check_profiles(c, net, prof)
     return ValidationReport(tuple(c.errors), tuple(c.warnings), model.source)
