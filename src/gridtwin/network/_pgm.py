@@ -59,6 +59,12 @@ from gridtwin.network._tables import (
     ratio_tap_changer,
     trafo_windings,
 )
+from gridtwin.network._validate_unbalanced import (
+    PHASE_P_COLUMNS,
+    PHASE_Q_COLUMNS,
+    ZERO_SEQUENCE_COLUMNS,
+    zero_sequence_problems,
+)
 
 __all__ = [
     "SOURCE_SK_VA",
@@ -426,8 +432,6 @@ def _transformer_array(
 
 # --- transformer zero sequence (unbalanced runs) -----------------------------------------
 
-#: pandapower's zero-sequence transformer columns.
-ZERO_SEQUENCE_COLUMNS = ("vk0_percent", "vkr0_percent", "mag0_percent", "mag0_rx", "si0_hv_partial")
 _WINDING_LABEL = {0: "Y", 1: "YN", 2: "D", 3: "Z", 4: "ZN"}
 _DYN, _YNYN, _YND = (2, 1), (1, 1), (1, 2)
 
@@ -494,24 +498,14 @@ def _zero_data(tr: pd.DataFrame, z_base: npt.NDArray[np.complex128]) -> _ZeroDat
     return _ZeroData(z0k, x_m * (rx + 1j), si0, has_any, vk0_missing, np.isnan(mag0))
 
 
-def _check_zero_data(tr: pd.DataFrame, d: _ZeroData, mapped: BoolArray) -> None:
-    """Refuse magnetising data without its R/X or HV share, and values out of range."""
-    for col, bad in (
-        ("mag0_rx", ~d.mag_missing & np.isnan(_col(tr, "mag0_rx"))),
-        ("si0_hv_partial", ~d.mag_missing & np.isnan(d.si0)),
-        ("si0_hv_partial", (d.si0 < 0) | (d.si0 > 1)),
-        ("mag0_percent", _col(tr, "mag0_percent") <= 0),
-    ):
-        rows = tr.index[bad & mapped].tolist()
-        if rows:
-            msg = (
-                f"trafo[{rows[0]}].{col}: an unbalanced calculation with mag0_percent "
-                f"needs mag0_rx and si0_hv_partial (0..1), and mag0_percent > 0; found "
-                f"{col} = {tr.at[rows[0], col] if col in tr else 'no column'!r}. Set them "
-                "(pandapower's defaults: mag0_rx = 0, si0_hv_partial = 0.9) or clear "
-                "mag0_percent to use the positive sequence's magnetising data"
-            )
-            raise InputError(msg)
+def _check_zero_data(tr: pd.DataFrame, rows: BoolArray) -> None:
+    """Refuse zero-sequence data that cannot be used (the first problem, as validation
+    reports them all)."""
+    problems = zero_sequence_problems(tr, rows)
+    if problems:
+        idx, col, text = problems[0]
+        msg = f"trafo[{idx}].{col}: {text}"
+        raise InputError(msg)
 
 
 def _zero_targets(
@@ -521,14 +515,14 @@ def _zero_targets(
     at the earthed-star side (Dyn, YNd) or the series impedance and the HV and LV shunt
     admittances (YNyn) of its T model (``runpp_3ph``; YNd mirrors Dyn)."""
     z1, z2, z3 = d.si0 * d.z0k, (1.0 - d.si0) * d.z0k, d.z_mag
-    if vg == _YNYN:  # series and shunts of the T's pi equivalent, either trafo_model
-        z_t = z1 * z2 + z2 * z3 + z1 * z3
-        with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where mag0 is missing
+        if vg == _YNYN:  # series and shunts of the T's pi equivalent, either trafo_model
+            z_t = z1 * z2 + z2 * z3 + z1 * z3
             return z_t / z3, z2 / z_t, z1 / z_t
-    if trafo_model == "pi":
-        return 1.0 / d.z0k, None, None
-    near, far = (z2, z1) if vg == _DYN else (z1, z2)
-    return 1.0 / (near + _parallel(far, z3)), None, None
+        if trafo_model == "pi":
+            return 1.0 / d.z0k, None, None
+        near, far = (z2, z1) if vg == _DYN else (z1, z2)
+        return 1.0 / (near + _parallel(far, z3)), None, None
 
 
 def _zero_sequence_notes(
@@ -577,21 +571,67 @@ def _zero_sequence_notes(
     return notes
 
 
+def _group_zero_sequence(
+    arr: np.ndarray,
+    rows: IntArray,
+    vg: tuple[int, int],
+    d: _ZeroData,
+    pgm: tuple[npt.NDArray[np.complex128], ...],
+    trafo_model: TrafoModel,
+) -> list[tuple[int, bool, complex]]:
+    """The zero-sequence shunts [S] (node, status, admittance) of the transformers
+    ``rows`` of one vector group; YNyn also get the grounding impedance [ohm] that makes
+    PGM's zero-sequence series impedance pandapower's.
+
+    Without grounding impedances PGM puts ``1/z_s + y_sh`` (its positive-sequence pi,
+    LV-referred) to earth at the earthed-star side of a Dyn or YNd transformer; the shunt
+    adds the difference to pandapower's admittance there. A YNyn transformer is PGM's pi
+    with the series impedance ``z_s + 3 Z_grounding`` and ``y_sh / 2`` at either end: the
+    grounding impedance makes the series pandapower's, the shunts complete the ends.
+    Missing ``mag0_percent``: the magnetising admittance stays PGM's ``y_sh``.
+    """
+    z_s, y_sh, ratio = (x[rows] for x in pgm)
+    target, y_hv, y_lv = _zero_targets(d, vg, trafo_model)
+    mag = ~d.mag_missing
+    from_on, to_on = arr["from_status"][rows].astype(bool), arr["to_status"][rows].astype(bool)
+    from_node, to_node = arr["from_node"][rows], arr["to_node"][rows]
+    if vg == _YNYN:
+        z_g = (np.where(mag, target, d.z0k) - z_s) / 3.0
+        arr["r_grounding_to"][rows], arr["x_grounding_to"][rows] = z_g.real, z_g.imag
+        both = from_on & to_on
+        parts = [
+            (from_node, both, np.where(mag, y_hv - y_sh / 2.0, 0.0) / ratio**2),
+            (to_node, both, np.where(mag, y_lv - y_sh / 2.0, 0.0)),
+        ]
+    else:
+        extra = np.where(mag, target - y_sh, 1.0 / d.z0k) - 1.0 / z_s
+        parts = (
+            [(to_node, to_on, extra)] if vg == _DYN else [(from_node, from_on, extra / ratio**2)]
+        )
+    return [
+        (int(n), bool(on), complex(y))
+        for nodes, status, ys in parts
+        for n, on, y in zip(nodes, status, ys, strict=True)
+        if y != 0
+    ]
+
+
 def _trafo_zero_sequence(
     arr: np.ndarray, tr: pd.DataFrame, trafo_model: TrafoModel
 ) -> tuple[_ZeroShunts, list[str]]:
     """Give PGM's transformers the net's zero sequence (unbalanced runs).
 
     PGM models the zero sequence of Dyn, YNd and YNyn transformers with the positive
-    sequence's leakage and magnetising admittances plus ``3 Z_grounding`` of the earthed
-    neutral(s) in series. pandapower's ``runpp_3ph`` takes ``vk0_percent``,
-    ``vkr0_percent`` (leakage), ``mag0_percent``, ``mag0_rx`` (magnetising) and
-    ``si0_hv_partial`` (HV share of the leakage) in a T model. The grounding impedances
-    are set so that PGM's zero-sequence admittances equal pandapower's exactly (they are
-    no physical neutral impedances; they may have a negative real part); for YNyn the
-    T's shunts are completed by zero-sequence-only PGM shunts at both terminals. Other
-    vector groups keep PGM's model (noted when the net has zero-sequence data for them).
-    Transformers without any zero-sequence data keep PGM's default (noted).
+    sequence's leakage and magnetising admittances (plus ``3 Z_grounding`` of earthed
+    neutrals). pandapower's ``runpp_3ph`` takes ``vk0_percent``, ``vkr0_percent``
+    (leakage), ``mag0_percent``, ``mag0_rx`` (magnetising) and ``si0_hv_partial`` (HV
+    share of the leakage) in a T model. Zero-sequence-only PGM shunts (and for YNyn a
+    grounding impedance) make PGM's zero-sequence admittances equal pandapower's exactly
+    (:func:`_group_zero_sequence`; they are no physical elements and may have a negative
+    conductance). Other vector groups keep PGM's model (noted when the net has
+    zero-sequence data for them); transformers without any zero-sequence data keep PGM's
+    default (noted). ``trafo_model="pi"`` (which ``runpp_3ph`` refuses) takes the leakage
+    only for Dyn and YNd, as pandapower's short-circuit code.
 
     Returns the extra shunts and the notes.
     """
@@ -600,38 +640,13 @@ def _trafo_zero_sequence(
     vg_pairs = list(zip(arr["winding_from"].tolist(), arr["winding_to"].tolist(), strict=True))
     mapped = np.array([p in (_DYN, _YNYN, _YND) for p in vg_pairs], dtype=bool)
     on = arr["from_status"].astype(bool) | arr["to_status"].astype(bool)
-    _check_zero_data(tr, d, mapped & d.has_any & on)
+    _check_zero_data(tr, mapped & d.has_any & on)
     shunts: list[tuple[int, bool, complex]] = []
     for vg in (_DYN, _YNYN, _YND):
         rows = np.flatnonzero(np.array([p == vg for p in vg_pairs], dtype=bool) & d.has_any)
-        if not rows.size:
-            continue
-        sub = _ZeroData(*(getattr(d, f)[rows] for f in _ZeroData.__dataclass_fields__))
-        a, y_hv, y_lv = _zero_targets(sub, vg, trafo_model)
-        mag = ~sub.mag_missing  # else PGM's magnetising admittance stays
-        zs, ysh = z_s[rows], y_sh[rows]
-        if vg == _YNYN:
-            z_g = np.where(mag, (a - zs) / 3.0, (sub.z0k - zs) / 3.0)
-            both = (arr["from_status"][rows] & arr["to_status"][rows]).astype(bool)
-            for k, r in enumerate(rows):
-                if mag[k]:
-                    shunts.append(
-                        (
-                            int(arr["from_node"][r]),
-                            bool(both[k]),
-                            complex((y_hv[k] - ysh[k] / 2) / ratio[r] ** 2),
-                        )
-                    )
-                    shunts.append(
-                        (int(arr["to_node"][r]), bool(both[k]), complex(y_lv[k] - ysh[k] / 2))
-                    )
-        else:
-            y_t = np.where(mag, a, 1.0 / sub.z0k + ysh)
-            z_g = (1.0 / (y_t - ysh) - zs) / 3.0
-        side = "from" if vg == _YND else "to"
-        scale = ratio[rows] ** 2 if vg == _YND else 1.0
-        arr[f"r_grounding_{side}"][rows] = (z_g * scale).real
-        arr[f"x_grounding_{side}"][rows] = (z_g * scale).imag
+        if rows.size:
+            sub = _ZeroData(*(getattr(d, f)[rows] for f in _ZeroData.__dataclass_fields__))
+            shunts += _group_zero_sequence(arr, rows, vg, sub, (z_s, y_sh, ratio), trafo_model)
     vgs = [_vector_group(f, t) for f, t in vg_pairs]
     node = np.array([s[0] for s in shunts], dtype=np.int32)
     out = _ZeroShunts(
@@ -738,13 +753,6 @@ def _shunt_array(b: _Build) -> np.ndarray:
         arr["b1"] = -_col(sh, "q_mvar", 0.0) * stp / vn**2
         arr["g0"], arr["b0"] = arr["g1"], arr["b1"]
     return arr
-
-
-#: pandapower's per-phase set-point columns of asymmetric loads and sgens.
-PHASE_P_COLUMNS = ("p_a_mw", "p_b_mw", "p_c_mw")
-PHASE_Q_COLUMNS = ("q_a_mvar", "q_b_mvar", "q_c_mvar")
-#: pandapower tables with per-phase set-points (no profile fields: static at every step).
-ASYMMETRIC_TABLES = ("asymmetric_load", "asymmetric_sgen")
 
 
 def _table(net: Any, name: str) -> pd.DataFrame:
