@@ -21,6 +21,11 @@ Mapping (pandapower units -> PGM SI units):
 * load, storage -> ``sym_load`` (or ``asym_load``) constant power, consumer frame;
   sgen -> ``sym_gen``; shunt -> ``shunt`` (``g1 = p_mw*step/vn_kv^2``,
   ``b1 = -q_mvar*step/vn_kv^2``).
+* asymmetric_load / asymmetric_sgen -> ``asym_load`` / ``asym_gen`` per phase
+  (``p_a_mw .. q_c_mvar`` times ``scaling``, wye only: PGM has no delta connection) in
+  unbalanced runs, ``sym_load`` / ``sym_gen`` with the sum of the phases in balanced runs
+  (as pandapower's ``runpp``). They have no profiles: static at every step, appended
+  after the profiled elements of their component (``PgmNetwork.static_tail``).
 
 Unbalanced (asymmetric) calculations need zero-sequence line data: pandapower's
 ``r0_ohm_per_km``, ``x0_ohm_per_km``, ``c0_nf_per_km``. SimBench has none. With
@@ -28,9 +33,14 @@ Unbalanced (asymmetric) calculations need zero-sequence line data: pandapower's
 ``x0 = 4 x1``, ``c0 = c1``: a four-core cable with a full-size neutral and the return
 current only in the neutral gives ``Z0 = Z_phase + 3 Z_neutral``, i.e. ``R0 = 4 R1``; the
 same factor for X is the usual rough figure for LV cables and ``c0 = c1`` neglects the
-difference of the sequence capacitances (small in LV). Transformer zero-sequence series
-impedance equals the positive one (PGM), neutrals are solidly earthed, and the source's
-zero-sequence impedance equals its (negligible) positive one.
+difference of the sequence capacitances (small in LV). Transformers (Dyn, YNd, YNyn)
+take the net's zero-sequence data as pandapower's ``runpp_3ph`` (``vk0_percent``,
+``vkr0_percent``, ``mag0_percent``, ``mag0_rx``, ``si0_hv_partial``; see
+:func:`_trafo_zero_sequence`); without them PGM's default (zero sequence = positive
+sequence) stays, and what was replaced is in ``PgmNetwork.notes``. The source's
+zero-sequence impedance equals its (negligible) positive one: pandapower's ext_grid has
+a negative- and zero-sequence impedance from ``s_sc_max_mva`` in ``runpp_3ph``, which
+this ideal source does not have.
 """
 
 from __future__ import annotations
@@ -120,7 +130,9 @@ class PgmNetwork:
         ``ComponentType -> structured input array``.
     ids : dict[str, ElementIds]
         Per pandapower table (``bus``, ``line``, ``trafo``, ``switch`` (links), ``ext_grid``,
-        ``load``, ``sgen``, ``storage``, ``shunt``).
+        ``load``, ``sgen``, ``storage``, ``shunt``, ``asymmetric_load``,
+        ``asymmetric_sgen``). Zero-sequence-only shunts of the transformers follow the
+        net's shunts in the ``shunt`` array and have no pandapower row.
     load_component : ComponentType
         ``sym_load`` (balanced) or ``asym_load`` (unbalanced) for ``load`` rows.
     load_phase_share : numpy.ndarray, shape (n_load, 3)
