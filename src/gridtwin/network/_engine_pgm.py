@@ -61,13 +61,24 @@ class _Updates:
     stores: Injections | None
     symmetric: bool
 
+    def _tail(self, ct: ComponentType, p: FloatArray, q: FloatArray) -> dict[str, FloatArray]:
+        """``p``, ``q`` of the profiled elements of ``ct`` followed by the static set-points
+        of its last elements (asymmetric loads and sgens), one row per step."""
+        tail = self.g.static_tail.get(ct)
+        if tail is not None:
+            n_c = p.shape[0]
+            p = np.concatenate([p, np.broadcast_to(tail[0], (n_c, *tail[0].shape))], axis=1)
+            q = np.concatenate([q, np.broadcast_to(tail[1], (n_c, *tail[1].shape))], axis=1)
+        return {"p_specified": p, "q_specified": q}
+
     def build(self, rows: Rows) -> dict[ComponentType, Any]:
         n_c = (rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
         g, nl = self.g, self.loads.n
         ns = self.stores.n if self.stores is not None else 0
         update: dict[ComponentType, Any] = {}
         # columnar, every element in input order: PGM needs no ids (sym_load = loads then
-        # storage in balanced runs, storage only in unbalanced ones)
+        # storage in balanced runs, storage only in unbalanced ones; asymmetric loads and
+        # sgens last, with their static set-points)
         n_sym = nl + ns if self.symmetric else ns
         if n_sym:
             p, q = np.empty((n_c, n_sym)), np.empty((n_c, n_sym))
@@ -75,19 +86,18 @@ class _Updates:
                 self.loads.fill(rows, p[:, :nl], q[:, :nl])
             if self.stores is not None and ns:
                 self.stores.fill(rows, p[:, n_sym - ns :], q[:, n_sym - ns :])
-            update[ComponentType.sym_load] = {"p_specified": p, "q_specified": q}
+            update[ComponentType.sym_load] = self._tail(ComponentType.sym_load, p, q)
         if not self.symmetric and nl:
             p, q = np.empty((n_c, nl)), np.empty((n_c, nl))
             self.loads.fill(rows, p, q)
             share = g.load_phase_share[None, :, :]
-            update[ComponentType.asym_load] = {
-                "p_specified": p[:, :, None] * share,
-                "q_specified": q[:, :, None] * share,
-            }
+            update[ComponentType.asym_load] = self._tail(
+                ComponentType.asym_load, p[:, :, None] * share, q[:, :, None] * share
+            )
         if self.sgens.n:
             p, q = np.empty((n_c, self.sgens.n)), np.empty((n_c, self.sgens.n))
             self.sgens.fill(rows, p, q)
-            update[ComponentType.sym_gen] = {"p_specified": p, "q_specified": q}
+            update[ComponentType.sym_gen] = self._tail(ComponentType.sym_gen, p, q)
         if not update:  # nothing varies: still one scenario per step
             src = initialize_array(
                 DatasetType.update, ComponentType.source, (n_c, len(g.ids["ext_grid"].pgm_id))
@@ -332,6 +342,11 @@ class PgmEngine:
             threading=o.threading,
         )
         return cls(g, updates, solver, _Derive.of(net, spec, o.symmetric))
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the conversion replaced (transformer zero-sequence data), for the result."""
+        return self.g.notes
 
     def chunk_size(self, chunk_steps: int, budget_bytes: int) -> int:
         """Steps per chunk: ``chunk_steps`` capped by the memory budget [bytes]."""

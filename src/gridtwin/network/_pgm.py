@@ -21,6 +21,11 @@ Mapping (pandapower units -> PGM SI units):
 * load, storage -> ``sym_load`` (or ``asym_load``) constant power, consumer frame;
   sgen -> ``sym_gen``; shunt -> ``shunt`` (``g1 = p_mw*step/vn_kv^2``,
   ``b1 = -q_mvar*step/vn_kv^2``).
+* asymmetric_load / asymmetric_sgen -> ``asym_load`` / ``asym_gen`` per phase
+  (``p_a_mw .. q_c_mvar`` times ``scaling``, wye only: PGM has no delta connection) in
+  unbalanced runs, ``sym_load`` / ``sym_gen`` with the sum of the phases in balanced runs
+  (as pandapower's ``runpp``). They have no profiles: static at every step, appended
+  after the profiled elements of their component (``PgmNetwork.static_tail``).
 
 Unbalanced (asymmetric) calculations need zero-sequence line data: pandapower's
 ``r0_ohm_per_km``, ``x0_ohm_per_km``, ``c0_nf_per_km``. SimBench has none. With
@@ -28,16 +33,21 @@ Unbalanced (asymmetric) calculations need zero-sequence line data: pandapower's
 ``x0 = 4 x1``, ``c0 = c1``: a four-core cable with a full-size neutral and the return
 current only in the neutral gives ``Z0 = Z_phase + 3 Z_neutral``, i.e. ``R0 = 4 R1``; the
 same factor for X is the usual rough figure for LV cables and ``c0 = c1`` neglects the
-difference of the sequence capacitances (small in LV). Transformer zero-sequence series
-impedance equals the positive one (PGM), neutrals are solidly earthed, and the source's
-zero-sequence impedance equals its (negligible) positive one.
+difference of the sequence capacitances (small in LV). Transformers (Dyn, YNd, YNyn)
+take the net's zero-sequence data as pandapower's ``runpp_3ph`` (``vk0_percent``,
+``vkr0_percent``, ``mag0_percent``, ``mag0_rx``, ``si0_hv_partial``; see
+:func:`_trafo_zero_sequence`); without them PGM's default (zero sequence = positive
+sequence) stays, and what was replaced is in ``PgmNetwork.notes``. The source's
+zero-sequence impedance equals its (negligible) positive one: pandapower's ext_grid has
+a negative- and zero-sequence impedance from ``s_sc_max_mva`` in ``runpp_3ph``, which
+this ideal source does not have.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -58,6 +68,12 @@ from gridtwin.network._tables import (
     _col,
     ratio_tap_changer,
     trafo_windings,
+)
+from gridtwin.network._validate_unbalanced import (
+    PHASE_P_COLUMNS,
+    PHASE_Q_COLUMNS,
+    ZERO_SEQUENCE_COLUMNS,
+    zero_sequence_problems,
 )
 
 __all__ = [
@@ -114,7 +130,9 @@ class PgmNetwork:
         ``ComponentType -> structured input array``.
     ids : dict[str, ElementIds]
         Per pandapower table (``bus``, ``line``, ``trafo``, ``switch`` (links), ``ext_grid``,
-        ``load``, ``sgen``, ``storage``, ``shunt``).
+        ``load``, ``sgen``, ``storage``, ``shunt``, ``asymmetric_load``,
+        ``asymmetric_sgen``). Zero-sequence-only shunts of the transformers follow the
+        net's shunts in the ``shunt`` array and have no pandapower row.
     load_component : ComponentType
         ``sym_load`` (balanced) or ``asym_load`` (unbalanced) for ``load`` rows.
     load_phase_share : numpy.ndarray, shape (n_load, 3)
@@ -123,6 +141,12 @@ class PgmNetwork:
         System frequency [Hz].
     symmetric : bool
         Built for a balanced calculation.
+    static_tail : dict
+        ``ComponentType -> (p, q)``: set-points [W], [var] of the last rows of that
+        component, which have no profiles (asymmetric loads and sgens) and are appended
+        to every batch update of it; ``(n,)`` balanced, ``(n, 3)`` per phase.
+    notes : tuple of str
+        What the conversion replaced (transformer zero-sequence data), for the result.
     """
 
     input_data: dict[ComponentType, np.ndarray]
@@ -131,6 +155,8 @@ class PgmNetwork:
     load_phase_share: FloatArray
     f_hz: float
     symmetric: bool
+    static_tail: dict[ComponentType, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def _switch_status(net: Any) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -416,6 +442,233 @@ def _transformer_array(
     return arr
 
 
+# --- transformer zero sequence (unbalanced runs) -----------------------------------------
+
+_WINDING_LABEL = {0: "Y", 1: "YN", 2: "D", 3: "Z", 4: "ZN"}
+_DYN, _YNYN, _YND = (2, 1), (1, 1), (1, 2)
+
+
+@dataclass(frozen=True)
+class _ZeroShunts:
+    """Zero-sequence-only PGM shunts that complete a transformer's zero sequence."""
+
+    node: npt.NDArray[np.int32]
+    status: BoolArray
+    y0_s: npt.NDArray[np.complex128]
+
+
+def _vector_group(w_from: int, w_to: int) -> str:
+    """``Dyn``, ``YNyn`` ... from PGM winding codes."""
+    return _WINDING_LABEL[int(w_from)] + _WINDING_LABEL[int(w_to)].lower()
+
+
+def _pgm_pi(arr: np.ndarray) -> tuple[npt.NDArray[np.complex128], ...]:
+    """What PGM makes of ``arr``: series impedance and total shunt admittance referred to
+    the LV side [ohm], [S], and the HV/LV voltage ratio with the taps applied."""
+    direction = np.where(arr["tap_max"] > arr["tap_min"], 1.0, -1.0)
+    step = direction * (arr["tap_pos"].astype(float) - arr["tap_nom"]) * arr["tap_size"]
+    u1 = arr["u1"] + np.where(arr["tap_side"] == 0, step, 0.0)
+    u2 = arr["u2"] + np.where(arr["tap_side"] == 1, step, 0.0)
+    sn = arr["sn"]
+    z_abs, r = np.abs(arr["uk"]) * u2**2 / sn, arr["pk"] * u2**2 / sn**2
+    z_s = r + 1j * np.sign(arr["uk"]) * np.sqrt(np.maximum(z_abs**2 - r**2, 0.0))
+    y_abs, g = arr["i0"] * sn / u2**2, arr["p0"] / u2**2
+    y_sh = g - 1j * np.sqrt(np.maximum(y_abs**2 - g**2, 0.0))
+    return z_s, y_sh, (u1 / u2).astype(np.complex128), (u2**2 / sn).astype(np.complex128)
+
+
+def _parallel(a: Any, b: Any) -> Any:
+    """``a || b`` (0 when either is 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((a == 0) | (b == 0), 0.0, a * b / (a + b))
+
+
+@dataclass(frozen=True)
+class _ZeroData:
+    """pandapower's zero-sequence data of the transformers, LV-referred [ohm]."""
+
+    z0k: npt.NDArray[np.complex128]  # leakage
+    z_mag: npt.NDArray[np.complex128]  # magnetising (NaN where mag0_percent is missing)
+    si0: FloatArray
+    has_any: BoolArray  # any zero-sequence column given
+    vk0_missing: BoolArray
+    mag_missing: BoolArray
+
+
+def _zero_data(tr: pd.DataFrame, z_base: npt.NDArray[np.complex128]) -> _ZeroData:
+    """Read the zero-sequence columns as pandapower's ``runpp_3ph`` does: ``vk0_percent``
+    and ``vkr0_percent`` that are missing or 0 fall back to ``vk_percent``/``vkr_percent``;
+    ``mag0_percent`` is the magnetising impedance as a share of the leakage's magnitude,
+    ``mag0_rx`` its R/X, ``si0_hv_partial`` the HV share of the leakage."""
+    vk0, vkr0, mag0, rx, si0 = (_col(tr, c) for c in ZERO_SEQUENCE_COLUMNS)
+    has_any = ~(np.isnan(vk0) & np.isnan(vkr0) & np.isnan(mag0) & np.isnan(rx) & np.isnan(si0))
+    vk0_missing = np.isnan(vk0) | (np.abs(vk0) <= 1e-8)
+    vk0 = np.where(vk0_missing, _col(tr, "vk_percent"), vk0)
+    vkr0 = np.where(np.isnan(vkr0) | (np.abs(vkr0) <= 1e-8), _col(tr, "vkr_percent"), vkr0)
+    z0k = (vkr0 + 1j * np.sqrt(np.maximum(vk0**2 - vkr0**2, 0.0))) / 100.0 * z_base
+    x_m = mag0 / 100.0 * np.abs(vk0) / 100.0 * np.abs(z_base) / np.sqrt(rx**2 + 1.0)
+    return _ZeroData(z0k, x_m * (rx + 1j), si0, has_any, vk0_missing, np.isnan(mag0))
+
+
+def _check_zero_data(tr: pd.DataFrame, rows: BoolArray) -> None:
+    """Refuse zero-sequence data that cannot be used (the first problem, as validation
+    reports them all)."""
+    problems = zero_sequence_problems(tr, rows)
+    if problems:
+        idx, col, text = problems[0]
+        msg = f"trafo[{idx}].{col}: {text}"
+        raise InputError(msg)
+
+
+def _zero_targets(
+    d: _ZeroData, vg: tuple[int, int], trafo_model: TrafoModel
+) -> tuple[Any, Any, Any]:
+    """pandapower's zero sequence of one vector group, LV-referred: the admittance to earth
+    at the earthed-star side (Dyn, YNd) or the series impedance and the HV and LV shunt
+    admittances (YNyn) of its T model (``runpp_3ph``; YNd mirrors Dyn)."""
+    z1, z2, z3 = d.si0 * d.z0k, (1.0 - d.si0) * d.z0k, d.z_mag
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where mag0 is missing
+        if vg == _YNYN:  # series and shunts of the T's pi equivalent, either trafo_model
+            z_t = z1 * z2 + z2 * z3 + z1 * z3
+            return z_t / z3, z2 / z_t, z1 / z_t
+        if trafo_model == "pi":
+            return 1.0 / d.z0k, None, None
+        near, far = (z2, z1) if vg == _DYN else (z1, z2)
+        return 1.0 / (near + _parallel(far, z3)), None, None
+
+
+def _zero_sequence_notes(
+    tr: pd.DataFrame, vgs: list[str], d: _ZeroData, mapped: BoolArray, on: BoolArray
+) -> list[str]:
+    """What was replaced by what, grouped by message (transformers in service only)."""
+    groups: dict[str, list[int]] = {}
+    cols = ", ".join(ZERO_SEQUENCE_COLUMNS)
+    for k, idx in enumerate(tr.index):
+        if not on[k]:
+            continue
+        texts = []
+        if mapped[k] and not d.has_any[k]:
+            texts.append(
+                f"no zero-sequence data ({cols}): power-grid-model's default used, the "
+                "zero-sequence leakage and magnetising impedances equal to the positive "
+                "sequence's (vk_percent, vkr_percent, i0_percent, pfe_kw)"
+            )
+        elif mapped[k]:
+            if d.vk0_missing[k]:
+                texts.append("vk0_percent missing: vk_percent (and vkr_percent) used")
+            if d.mag_missing[k]:
+                texts.append(
+                    "mag0_percent missing: the zero-sequence magnetising admittance is the "
+                    "positive sequence's (i0_percent, pfe_kw), as power-grid-model takes it"
+                )
+        elif d.has_any[k] and vgs[k] not in ("Yy", "Yd", "Dy", "Dd"):
+            model = (
+                "its zigzag winding's 0.1 x the positive-sequence leakage"
+                if "Z" in vgs[k].upper()
+                else "no zero-sequence path"
+            )
+            texts.append(
+                f"{cols} not used: power-grid-model's own zero sequence of a {vgs[k]} "
+                f"transformer applies ({model}; pandapower's runpp_3ph takes only YNyn, "
+                "Dyn and Yzn)"
+            )
+        for text in texts:
+            groups.setdefault(f"({vgs[k]}): {text}", []).append(int(idx))
+    notes = []
+    for text, rows in groups.items():
+        shown = ", ".join(str(i) for i in rows[:10]) + (
+            f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        )
+        notes.append(f"trafo {shown} {text}")
+    return notes
+
+
+def _group_zero_sequence(
+    arr: np.ndarray,
+    rows: IntArray,
+    vg: tuple[int, int],
+    d: _ZeroData,
+    pgm: tuple[npt.NDArray[np.complex128], ...],
+    trafo_model: TrafoModel,
+) -> list[tuple[int, bool, complex]]:
+    """The zero-sequence shunts [S] (node, status, admittance) of the transformers
+    ``rows`` of one vector group; YNyn also get the grounding impedance [ohm] that makes
+    PGM's zero-sequence series impedance pandapower's.
+
+    Without grounding impedances PGM puts ``1/z_s + y_sh`` (its positive-sequence pi,
+    LV-referred) to earth at the earthed-star side of a Dyn or YNd transformer; the shunt
+    adds the difference to pandapower's admittance there. A YNyn transformer is PGM's pi
+    with the series impedance ``z_s + 3 Z_grounding`` and ``y_sh / 2`` at either end: the
+    grounding impedance makes the series pandapower's, the shunts complete the ends.
+    Missing ``mag0_percent``: the magnetising admittance stays PGM's ``y_sh``.
+    """
+    z_s, y_sh, ratio = (x[rows] for x in pgm)
+    target, y_hv, y_lv = _zero_targets(d, vg, trafo_model)
+    mag = ~d.mag_missing
+    from_on, to_on = arr["from_status"][rows].astype(bool), arr["to_status"][rows].astype(bool)
+    from_node, to_node = arr["from_node"][rows], arr["to_node"][rows]
+    if vg == _YNYN:
+        z_g = (np.where(mag, target, d.z0k) - z_s) / 3.0
+        arr["r_grounding_to"][rows], arr["x_grounding_to"][rows] = z_g.real, z_g.imag
+        both = from_on & to_on
+        parts = [
+            (from_node, both, np.where(mag, y_hv - y_sh / 2.0, 0.0) / ratio**2),
+            (to_node, both, np.where(mag, y_lv - y_sh / 2.0, 0.0)),
+        ]
+    else:
+        extra = np.where(mag, target - y_sh, 1.0 / d.z0k) - 1.0 / z_s
+        parts = (
+            [(to_node, to_on, extra)] if vg == _DYN else [(from_node, from_on, extra / ratio**2)]
+        )
+    return [
+        (int(n), bool(on), complex(y))
+        for nodes, status, ys in parts
+        for n, on, y in zip(nodes, status, ys, strict=True)
+        if y != 0
+    ]
+
+
+def _trafo_zero_sequence(
+    arr: np.ndarray, tr: pd.DataFrame, trafo_model: TrafoModel
+) -> tuple[_ZeroShunts, list[str]]:
+    """Give PGM's transformers the net's zero sequence (unbalanced runs).
+
+    PGM models the zero sequence of Dyn, YNd and YNyn transformers with the positive
+    sequence's leakage and magnetising admittances (plus ``3 Z_grounding`` of earthed
+    neutrals). pandapower's ``runpp_3ph`` takes ``vk0_percent``, ``vkr0_percent``
+    (leakage), ``mag0_percent``, ``mag0_rx`` (magnetising) and ``si0_hv_partial`` (HV
+    share of the leakage) in a T model. Zero-sequence-only PGM shunts (and for YNyn a
+    grounding impedance) make PGM's zero-sequence admittances equal pandapower's exactly
+    (:func:`_group_zero_sequence`; they are no physical elements and may have a negative
+    conductance). Other vector groups keep PGM's model (noted when the net has
+    zero-sequence data for them); transformers without any zero-sequence data keep PGM's
+    default (noted). ``trafo_model="pi"`` (which ``runpp_3ph`` refuses) takes the leakage
+    only for Dyn and YNd, as pandapower's short-circuit code.
+
+    Returns the extra shunts and the notes.
+    """
+    z_s, y_sh, ratio, z_base = _pgm_pi(arr)
+    d = _zero_data(tr, z_base)
+    vg_pairs = list(zip(arr["winding_from"].tolist(), arr["winding_to"].tolist(), strict=True))
+    mapped = np.array([p in (_DYN, _YNYN, _YND) for p in vg_pairs], dtype=bool)
+    on = arr["from_status"].astype(bool) | arr["to_status"].astype(bool)
+    _check_zero_data(tr, mapped & d.has_any & on)
+    shunts: list[tuple[int, bool, complex]] = []
+    for vg in (_DYN, _YNYN, _YND):
+        rows = np.flatnonzero(np.array([p == vg for p in vg_pairs], dtype=bool) & d.has_any)
+        if rows.size:
+            sub = _ZeroData(*(getattr(d, f)[rows] for f in _ZeroData.__dataclass_fields__))
+            shunts += _group_zero_sequence(arr, rows, vg, sub, (z_s, y_sh, ratio), trafo_model)
+    vgs = [_vector_group(f, t) for f, t in vg_pairs]
+    node = np.array([s[0] for s in shunts], dtype=np.int32)
+    out = _ZeroShunts(
+        node,
+        np.array([s[1] for s in shunts], dtype=bool),
+        np.array([s[2] for s in shunts], dtype=np.complex128),
+    )
+    return out, _zero_sequence_notes(tr, vgs, d, mapped, on)
+
+
 def _link_array(b: _Build) -> tuple[np.ndarray, pd.DataFrame]:
     """PGM ``link`` per closed bus-bus switch, and those switches."""
     sw = b.net.switch
@@ -514,6 +767,128 @@ def _shunt_array(b: _Build) -> np.ndarray:
     return arr
 
 
+def _table(net: Any, name: str) -> pd.DataFrame:
+    """``net[name]``, an empty table with a ``bus`` column when the net has none."""
+    return net[name] if name in net else pd.DataFrame(columns=["bus"])
+
+
+def _phase_powers(df: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
+    """Per-phase ``p`` and ``q`` times ``scaling``, shape ``(n, 3)`` [W], [var]."""
+    scaling = np.nan_to_num(_col(df, "scaling", 1.0))[:, None] * 1e6
+    p = np.column_stack([np.nan_to_num(_col(df, c, 0.0)) for c in PHASE_P_COLUMNS])
+    q = np.column_stack([np.nan_to_num(_col(df, c, 0.0)) for c in PHASE_Q_COLUMNS])
+    return p.reshape(len(df), 3) * scaling, q.reshape(len(df), 3) * scaling
+
+
+def _refuse_delta(b: _Build, name: str, df: pd.DataFrame) -> None:
+    """Unbalanced runs: PGM's asym_load/asym_gen connect each phase to neutral."""
+    if "type" not in df or not len(df):
+        return
+    on = b.status(df, df["bus"].astype(int))
+    delta = np.asarray(df["type"].astype(str).str.lower() == "delta", dtype=bool) & on
+    if delta.any():
+        idx = df.index[delta].tolist()
+        msg = (
+            f"{name}[{idx[0]}].type = 'delta' ({len(idx)} in service): power-grid-model "
+            "connects each phase of an asymmetric load or generator to neutral and has no "
+            "delta connection, so an unbalanced run cannot take it. Set type='wye' if the "
+            "powers are phase-to-neutral, or run balanced (which, as pandapower's runpp, "
+            "takes the sum of the phases)"
+        )
+        raise InputError(msg)
+
+
+def _asymmetric_array(
+    b: _Build, name: str, component: ComponentType
+) -> tuple[np.ndarray, FloatArray, FloatArray]:
+    """PGM constant-power elements of an ``asymmetric_load``/``asymmetric_sgen`` table:
+    per phase (``asym_load``/``asym_gen``) or the sum of the phases (``sym_load``/
+    ``sym_gen``, balanced runs, as pandapower's runpp). Returns the array and its
+    static set-points [W], [var] (PGM's frames: load consumes, gen produces, as
+    pandapower's tables)."""
+    df = _table(b.net, name)
+    if not b.symmetric:
+        _refuse_delta(b, name, df)
+    arr = initialize_array(DatasetType.input, component, len(df))
+    arr["id"] = b.ids.take(len(df))
+    p, q = _phase_powers(df)
+    if b.symmetric:
+        p, q = p.sum(axis=1), q.sum(axis=1)
+    if len(df):
+        buses = df["bus"].astype(int)
+        arr["node"] = b.node_of.loc[buses].to_numpy()
+        arr["status"] = b.status(df, buses)
+        arr["type"] = LoadGenType.const_power
+        arr["p_specified"], arr["q_specified"] = p, q
+    return arr, p, q
+
+
+@dataclass(frozen=True)
+class _Injected:
+    """The load/generator components of a PGM network and their id maps."""
+
+    data: dict[ComponentType, np.ndarray]
+    ids: dict[str, ElementIds]
+    load_component: ComponentType
+    share: FloatArray
+    static_tail: dict[ComponentType, tuple[FloatArray, FloatArray]]
+
+
+def _injected(b: _Build, load_phases: Mapping[int, str] | None) -> _Injected:
+    """Loads, storage, sgens and asymmetric loads/sgens as PGM components, each
+    component's profiled elements first (loads then storage in ``sym_load``), the static
+    asymmetric ones last (their set-points in ``static_tail``)."""
+    net = b.net
+    arr, load_component, share = _load_array(b, load_phases)
+    st = _table(net, "storage")
+    sarr = _injection_array(b, st, ComponentType.sym_load)
+    garr = _injection_array(b, net.sgen, ComponentType.sym_gen)
+    sym = b.symmetric
+    al, al_p, al_q = _asymmetric_array(
+        b, "asymmetric_load", ComponentType.sym_load if sym else ComponentType.asym_load
+    )
+    ag, ag_p, ag_q = _asymmetric_array(
+        b, "asymmetric_sgen", ComponentType.sym_gen if sym else ComponentType.asym_gen
+    )
+    tail: dict[ComponentType, tuple[FloatArray, FloatArray]] = {}
+    if sym:
+        data = {
+            ComponentType.sym_load: np.concatenate([arr, sarr, al]),
+            ComponentType.sym_gen: np.concatenate([garr, ag]),
+        }
+        tail[ComponentType.sym_load] = (al_p, al_q)
+        tail[ComponentType.sym_gen] = (ag_p, ag_q)
+    else:
+        data = {
+            ComponentType.asym_load: np.concatenate([arr, al]),
+            ComponentType.sym_load: sarr,
+            ComponentType.sym_gen: garr,
+            ComponentType.asym_gen: ag,
+        }
+        tail[ComponentType.asym_load] = (al_p, al_q)
+    ids = {
+        "load": _element_ids(net.load, arr),
+        "storage": _element_ids(st, sarr),
+        "sgen": _element_ids(net.sgen, garr),
+        "asymmetric_load": _element_ids(_table(net, "asymmetric_load"), al),
+        "asymmetric_sgen": _element_ids(_table(net, "asymmetric_sgen"), ag),
+    }
+    tail = {ct: pq for ct, pq in tail.items() if len(pq[0])}
+    return _Injected(data, ids, load_component, share, tail)
+
+
+def _with_zero_shunts(shunt: np.ndarray, extra: _ZeroShunts, ids: _Ids) -> np.ndarray:
+    """``shunt`` followed by zero-sequence-only shunts (``g1 = b1 = 0``) [S]."""
+    arr = initialize_array(DatasetType.input, ComponentType.shunt, len(extra.node))
+    if not len(extra.node):
+        return shunt
+    arr["id"] = ids.take(len(extra.node))
+    arr["node"], arr["status"] = extra.node, extra.status
+    arr["g1"], arr["b1"] = 0.0, 0.0
+    arr["g0"], arr["b0"] = extra.y0_s.real, extra.y0_s.imag
+    return np.concatenate([shunt, arr])
+
+
 def build_pgm_network(
     net: Any,
     *,
@@ -557,32 +932,31 @@ def build_pgm_network(
     open_line_ends, open_trafo_ends = _switch_status(net)
     data[ComponentType.line] = _line_array(b, open_line_ends, f_hz, zero_sequence)
     ids["line"] = _element_ids(net.line, data[ComponentType.line])
-    data[ComponentType.transformer] = _transformer_array(b, open_trafo_ends, trafo_model)
-    ids["trafo"] = _element_ids(net.trafo, data[ComponentType.transformer])
+    tr_arr = _transformer_array(b, open_trafo_ends, trafo_model)
+    zero = _ZeroShunts(np.zeros(0, np.int32), np.zeros(0, bool), np.zeros(0, np.complex128))
+    notes: list[str] = []
+    if not symmetric:
+        zero, notes = _trafo_zero_sequence(tr_arr, net.trafo, trafo_model)
+    data[ComponentType.transformer] = tr_arr
+    ids["trafo"] = _element_ids(net.trafo, tr_arr)
     data[ComponentType.link], bb = _link_array(b)
     ids["switch"] = _element_ids(bb, data[ComponentType.link])
     data[ComponentType.source] = _source_array(b)
     ids["ext_grid"] = _element_ids(net.ext_grid, data[ComponentType.source])
-    arr, load_component, share = _load_array(b, load_phases)
-    data[load_component] = arr
-    ids["load"] = _element_ids(net.load, arr)
-    st = net.storage if "storage" in net else pd.DataFrame(columns=["bus"])
-    sarr = _injection_array(b, st, ComponentType.sym_load)
-    if load_component == ComponentType.sym_load:
-        data[ComponentType.sym_load] = np.concatenate([arr, sarr])
-    else:
-        data[ComponentType.sym_load] = sarr
-    ids["storage"] = _element_ids(st, sarr)
-    data[ComponentType.sym_gen] = _injection_array(b, net.sgen, ComponentType.sym_gen)
-    ids["sgen"] = _element_ids(net.sgen, data[ComponentType.sym_gen])
-    data[ComponentType.shunt] = _shunt_array(b)
-    ids["shunt"] = _element_ids(net.shunt, data[ComponentType.shunt])
+    inj = _injected(b, load_phases)
+    data.update(inj.data)
+    ids.update(inj.ids)
+    shunt = _shunt_array(b)
+    ids["shunt"] = _element_ids(net.shunt, shunt)
+    data[ComponentType.shunt] = _with_zero_shunts(shunt, zero, counter)
     data = {k: v for k, v in data.items() if len(v)}
     return PgmNetwork(
         input_data=data,
         ids=ids,
-        load_component=load_component,
-        load_phase_share=share,
+        load_component=inj.load_component,
+        load_phase_share=inj.share,
         f_hz=f_hz,
         symmetric=symmetric,
+        static_tail=inj.static_tail,
+        notes=tuple(notes),
     )

@@ -413,8 +413,9 @@ def _failure(run: _Run, rows: IntArray, solved: Chunk) -> str:
 
 
 def _final_notes(run: _Run, engine: _Engine, fallback: int, messages: list[str]) -> list[str]:
-    """Notes on steps re-solved by the fallback, failed steps, and unsettled tap control."""
-    notes = []
+    """Notes on what the engine's conversion replaced, steps re-solved by the fallback,
+    failed steps, and unsettled tap control."""
+    notes = list(getattr(engine, "notes", ()))
     if fallback:
         notes.append(
             f"{fallback} step(s) did not converge with {_LABELS[run.solver]} and were "
