@@ -355,3 +355,14 @@ def test_simbench_ehv_as_pandapower() -> None:
     run = _ours(_net("ehv"))
     _theirs(run)
     _assert_matches(run)
+
+
+def test_facts_devices_are_refused() -> None:
+    """An in-service SVC changes pandapower's equations: refused, naming the table."""
+    net = _net("case9")
+    pp.create_svc(
+        net, 4, x_l_ohm=1.0, x_cvar_ohm=-10.0, set_vm_pu=1.0, thyristor_firing_angle_degree=100.0
+    )
+    _, ppci, _, _ = internal_case(net, "t")
+    with pytest.raises(InputError, match="table svc"):
+        newton_case(ppci)

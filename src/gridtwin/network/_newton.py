@@ -18,12 +18,25 @@ The Jacobian's sparsity pattern (a function of the admittance matrix's pattern a
 which buses are PV or PQ) is worked out once per bus-type partition and reused across
 iterations and steps; each iteration fills its values from two vectorised expressions
 over the admittance matrix's entries and factorises it with SuperLU in a column order
-chosen once (minimum degree).
+chosen once per pattern (COLAMD on the pattern).
 
 ``enforce_q_lims=True`` follows pandapower's outer loop (``_run_ac_pf_with_qlims_enforced``):
 after a solve, every PV bus whose generators' reactive power is outside their summed
 limits becomes a PQ bus at the violated limit, and the step is solved again from the
 last voltages until no further limit is violated. Buses are never switched back.
+(pandapower checks each generator against its own limits after splitting the bus's Q in
+proportion to the generators' ranges, which is the same test unless a bus mixes
+generators with and without a range.)
+
+The start, unless given, is pandapower's default ``init="dc"`` (:func:`dc_start`): flat
+magnitudes, angles of its DC power flow with the step's active injections and the
+transformers' phase shifts. A flat start (angles 0, ``init="flat"``) does not converge
+on SimBench grids with 150-degree transformers, nor on case39 or CIGRE HV with their
+gens as fixed-Q sgens, where pandapower's flat start fails too.
+
+Not covered: distributed slack, FACTS devices (svc/tcsc/ssc/vsc), DC lines and buses,
+generator reactive capability curves (``internal_case`` builds the case without Q-limit
+enforcement, so ``QMIN``/``QMAX`` are the ``min/max_q_mvar`` columns).
 
 pandapower and SciPy are imported inside the functions that use them.
 """
@@ -212,6 +225,39 @@ def _set_points(
     return vm, va_ref, gen_bus, q_min[pv] / base, q_max[pv] / base
 
 
+def _refuse_unsupported(ppci: dict[str, Any]) -> None:
+    """Refuse in-service elements whose equations this solver does not have.
+
+    Raises
+    ------
+    InputError
+        An in-service svc, tcsc, ssc, vsc or DC line in the case.
+    """
+    from pandapower.pypower.idx_brch_dc import DC_BR_STATUS
+    from pandapower.pypower.idx_ssc import SSC_STATUS
+    from pandapower.pypower.idx_svc import SVC_STATUS
+    from pandapower.pypower.idx_tcsc import TCSC_STATUS
+    from pandapower.pypower.idx_vsc import VSC_STATUS
+
+    for key, col, table in (
+        ("svc", SVC_STATUS, "svc"),
+        ("tcsc", TCSC_STATUS, "tcsc"),
+        ("ssc", SSC_STATUS, "ssc"),
+        ("vsc", VSC_STATUS, "vsc"),
+        ("branch_dc", DC_BR_STATUS, "line_dc"),
+    ):
+        arr = ppci.get(key)
+        if arr is None or not len(arr):
+            continue
+        n_on = int(np.count_nonzero(np.nan_to_num(np.real(arr[:, col]))))
+        if n_on:
+            msg = (
+                f"table {table}: {n_on} in-service row(s); the Newton-Raphson solver does not "
+                f"model {table} elements: set them out of service or use pandapower's runpp"
+            )
+            raise InputError(msg)
+
+
 def _bus_types(ppci: dict[str, Any]) -> tuple[IntArray, IntArray, IntArray]:
     """Slack, PV and PQ buses of the internal case.
 
@@ -394,8 +440,9 @@ def newton_case(ppci: dict[str, Any]) -> NewtonCase:
     Raises
     ------
     InputError
-        No slack bus in the case.
+        No slack bus in the case, or FACTS devices or DC lines in service.
     """
+    _refuse_unsupported(ppci)
     ref, pv, pq = _bus_types(ppci)
     ybus, y_rows, y_diag = _admittance(ppci)
     vm, va_ref, gen_bus, q_min, q_max = _set_points(ppci, ref, pv)
