@@ -401,7 +401,12 @@ def load_simbench(
         return Profiles.from_frames(idx, source=f"simbench:{code}", **frames)
 
     net, prof, notes = _simbench_cache.load(
-        code, cache, profiles=profiles, read_source=read_source, make_profiles=make_profiles
+        code,
+        cache,
+        profiles=profiles,
+        read_source=read_source,
+        make_profiles=make_profiles,
+        build_profiles=Profiles,
     )
     return NetworkModel(
         net=net, profiles=prof, name=code, source=f"simbench:{code}", notes=tuple(notes)

@@ -29,6 +29,7 @@ Format (nothing on disk is unpickled or executed):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -41,13 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from gridtwin.errors import InputError
-from gridtwin.network._model import PROFILE_FIELDS, Profiles
 
 __all__ = [
     "ENV_VAR",
@@ -76,10 +76,37 @@ _STALE_TMP_S = 3600.0
 #: numpy dtype kinds stored in Parquet (bool, signed, unsigned, float, datetime).
 _PARQUET_KINDS = frozenset("biufM")
 _EXTENSION_DTYPES = frozenset(
-    ["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"]
-    + ["Float32", "Float64", "boolean", "string"]
+    [
+        "Int8",
+        "Int16",
+        "Int32",
+        "Int64",
+        "UInt8",
+        "UInt16",
+        "UInt32",
+        "UInt64",
+        "Float32",
+        "Float64",
+        "boolean",
+        "string",
+    ]
 )
 _SCALARS = (type(None), bool, int, float, str)
+
+
+class ProfilesLike(Protocol):
+    """What the cache needs of :class:`gridtwin.network.Profiles`."""
+
+    @property
+    def time_utc(self) -> pd.DatetimeIndex: ...
+
+    @property
+    def source(self) -> str: ...
+
+    def frames(self) -> dict[str, pd.DataFrame]: ...
+
+
+P = TypeVar("P", bound=ProfilesLike)
 
 
 class UnsupportedContentError(Exception):
@@ -149,7 +176,7 @@ def _sha256(data: bytes | memoryview) -> str:
 
 def _bytes_of(arr: np.ndarray) -> memoryview:
     """The bytes of a C-contiguous array without a copy (an empty array has none)."""
-    return memoryview(arr.reshape(-1)).cast("B") if arr.size else memoryview(bytearray())
+    return arr.reshape(-1).data.cast("B") if arr.size else memoryview(bytearray())
 
 
 def _write_file(folder: Path, name: str, data: bytes | memoryview, files: dict[str, Any]) -> None:
@@ -173,9 +200,11 @@ def _read_manifest(folder: Path, kind: str, code: str) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _DamagedError("no manifest") from None
+        msg = "no manifest"
+        raise _DamagedError(msg) from None
     except (OSError, ValueError) as exc:
-        raise _DamagedError(f"unreadable manifest: {exc}") from exc
+        msg = f"unreadable manifest: {exc}"
+        raise _DamagedError(msg) from exc
     expect = {"kind": kind, "code": code, "key": entry_key(), "format": FORMAT_VERSION}
     for field_name, value in expect.items():
         if manifest.get(field_name) != value:
@@ -187,7 +216,8 @@ def _read_manifest(folder: Path, kind: str, code: str) -> dict[str, Any]:
 def _expected(manifest: dict[str, Any], name: str) -> tuple[int, str]:
     entry = manifest["files"].get(name)
     if entry is None:
-        raise _DamagedError(f"{name} is not in the manifest")
+        msg = f"{name} is not in the manifest"
+        raise _DamagedError(msg)
     return int(entry["bytes"]), str(entry["sha256"])
 
 
@@ -208,13 +238,15 @@ def _read_array(
     size, digest = _expected(manifest, name)
     arr = np.empty(shape, dtype="<f8")
     if arr.nbytes != size:
-        raise _DamagedError(f"{name}: shape {shape} does not match {size} bytes")
+        msg = f"{name}: shape {shape} does not match {size} bytes"
+        raise _DamagedError(msg)
     view = _bytes_of(arr)
     with (folder / name).open("rb") as fh:
         got = fh.readinto(view)
         extra = fh.read(1)
     if got != size or extra or _sha256(view) != digest:
-        raise _DamagedError(f"{name}: size or hash differs from the manifest")
+        msg = f"{name}: size or hash differs from the manifest"
+        raise _DamagedError(msg)
     return arr.astype(np.float64, copy=False)
 
 
@@ -232,11 +264,13 @@ def _encode(value: Any, frames: list[pd.DataFrame], where: str) -> Any:
         return {"np": value.dtype.str, "v": value.item()}
     if type(value) is dict:
         if not all(type(k) is str for k in value):
-            raise UnsupportedContentError(f"{where}: a dict with keys other than strings")
+            msg = f"{where}: a dict with keys other than strings"
+            raise UnsupportedContentError(msg)
         return {"dict": {k: _encode(v, frames, f"{where}.{k}") for k, v in value.items()}}
     if type(value) is list:
         return {"list": [_encode(v, frames, f"{where}[]") for v in value]}
-    raise UnsupportedContentError(f"{where}: a {type(value).__name__} is not stored")
+    msg = f"{where}: a {type(value).__name__} is not stored"
+    raise UnsupportedContentError(msg)
 
 
 def _decode(value: dict[str, Any], frames: list[pd.DataFrame]) -> Any:
@@ -255,7 +289,8 @@ def _json_scalars(values: Any, where: str) -> list[Any]:
     out = list(values)
     for v in out:
         if type(v) not in _SCALARS:
-            raise UnsupportedContentError(f"{where}: a {type(v).__name__} value is not stored")
+            msg = f"{where}: a {type(v).__name__} value is not stored"
+            raise UnsupportedContentError(msg)
     return out
 
 
@@ -267,7 +302,8 @@ def _parquet_dtype(dtype: Any) -> bool:
 
 def _index_meta(index: pd.Index, where: str) -> dict[str, Any]:
     if isinstance(index, pd.MultiIndex):
-        raise UnsupportedContentError(f"{where}: a MultiIndex is not stored")
+        msg = f"{where}: a MultiIndex is not stored"
+        raise UnsupportedContentError(msg)
     meta: dict[str, Any] = {"name": _json_scalars([index.name], f"{where} index name")[0]}
     if isinstance(index, pd.RangeIndex):
         meta["range"] = [index.start, index.stop, index.step]
@@ -279,8 +315,10 @@ def _index_meta(index: pd.Index, where: str) -> dict[str, Any]:
 
 def _restore_index(meta: dict[str, Any]) -> pd.Index:
     if "range" in meta:
-        return pd.RangeIndex(*meta["range"], name=meta["name"])
-    return pd.Index(meta["values"], dtype=meta["dtype"], name=meta["name"])
+        start, stop, step = meta["range"]
+        return pd.RangeIndex(start=start, stop=stop, step=step, name=meta["name"])
+    index: pd.Index = pd.Index(meta["values"], dtype=meta["dtype"], name=meta["name"])
+    return index
 
 
 def _frame_meta(df: pd.DataFrame, where: str) -> tuple[dict[str, Any], pd.DataFrame | None]:
@@ -293,6 +331,12 @@ def _frame_meta(df: pd.DataFrame, where: str) -> tuple[dict[str, Any], pd.DataFr
         "columns_name": _json_scalars([df.columns.name], f"{where} columns name")[0],
         "objects": {},
     }
+    if not len(df):  # an empty table: its dtypes say it all
+        for pos, dtype in enumerate(df.dtypes):
+            if dtype != np.dtype(object) and not _parquet_dtype(dtype):
+                msg = f"{where} column {columns[pos]!r}: dtype {dtype}"
+                raise UnsupportedContentError(msg)
+        return meta, None
     numeric: dict[str, pd.Series] = {}
     for pos in range(df.shape[1]):
         col = df.iloc[:, pos]
@@ -301,8 +345,22 @@ def _frame_meta(df: pd.DataFrame, where: str) -> tuple[dict[str, Any], pd.DataFr
         elif _parquet_dtype(col.dtype):
             numeric[f"c{pos}"] = col.reset_index(drop=True)
         else:
-            raise UnsupportedContentError(f"{where} column {columns[pos]!r}: dtype {col.dtype}")
-    return meta, (pd.DataFrame(numeric) if numeric and len(df) else None)
+            msg = f"{where} column {columns[pos]!r}: dtype {col.dtype}"
+            raise UnsupportedContentError(msg)
+    return meta, (pd.DataFrame(numeric) if numeric else None)
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_dtype(dtype: str) -> Any:
+    return pd.api.types.pandas_dtype(dtype)
+
+
+def _empty_array(dtype: str) -> Any:
+    """An empty column of ``dtype``: numpy for numpy dtypes, else pandas' array."""
+    resolved = _empty_dtype(dtype)
+    if isinstance(resolved, np.dtype):
+        return np.empty(0, dtype=resolved)
+    return pd.array([], dtype=resolved)
 
 
 def _restore_frame(meta: dict[str, Any], numeric: pd.DataFrame | None) -> pd.DataFrame:
@@ -317,12 +375,14 @@ def _restore_frame(meta: dict[str, Any], numeric: pd.DataFrame | None) -> pd.Dat
         elif numeric is not None:
             data[pos] = numeric[f"c{pos}"].array
         else:
-            data[pos] = pd.array([], dtype=dtype)
+            data[pos] = _empty_array(dtype)
     df = pd.DataFrame(data, index=index, copy=False)
     df.columns = pd.Index(meta["columns"], dtype=object, name=meta["columns_name"])
-    for pos, dtype in enumerate(meta["dtypes"]):
-        if str(df.dtypes.iloc[pos]) != dtype:
-            raise _DamagedError(f"column {meta['columns'][pos]!r} came back as {df.dtypes.iloc[pos]}")
+    got = [str(d) for d in df.dtypes]
+    if got != meta["dtypes"]:
+        bad = next(i for i, d in enumerate(got) if d != meta["dtypes"][i])
+        msg = f"column {meta['columns'][bad]!r} came back as {got[bad]}"
+        raise _DamagedError(msg)
     return df
 
 
@@ -373,45 +433,48 @@ def read_net(folder: Path, code: str) -> Any:
 # ----------------------------------------------------------------------- the profiles
 
 
-def write_profiles(prof: Profiles, folder: Path, code: str) -> None:
+def write_profiles(prof: ProfilesLike, folder: Path, code: str) -> None:
     """Write profiles into ``folder``: raw float64 per field, JSON for the axes."""
     files: dict[str, Any] = {}
-    time_ns = np.ascontiguousarray(prof.time_utc.asi8, dtype="<i8")
+    naive = prof.time_utc.tz_convert("UTC").tz_localize(None)
+    time_ns = np.ascontiguousarray(naive.to_numpy(dtype="datetime64[ns]").view(np.int64), "<i8")
     _write_file(folder, "time_utc.i8", _bytes_of(time_ns), files)
     meta: dict[str, Any] = {
         "source": prof.source,
-        "n_steps": prof.n_steps,
+        "n_steps": len(prof.time_utc),
         "time_name": prof.time_utc.name,
         "freq": prof.time_utc.freqstr,
         "fields": {},
     }
     for name, frame in prof.frames().items():
         values = np.ascontiguousarray(frame.to_numpy(dtype=np.float64), dtype="<f8")
-        meta["fields"][name] = {"columns": [int(c) for c in frame.columns], "file": f"{name}.f8"}
+        columns = _index_meta(frame.columns, f"profiles {name} columns")
+        meta["fields"][name] = {"columns": columns, "file": f"{name}.f8"}
         _write_file(folder, f"{name}.f8", _bytes_of(values), files)
     _write_file(folder, "profiles.json", json.dumps(meta).encode(), files)
     _write_manifest(folder, "profiles", code, files)
 
 
-def read_profiles(folder: Path, code: str) -> Profiles:
-    """Read profiles written by :func:`write_profiles`."""
+def read_profiles(folder: Path, code: str, build: Callable[..., P]) -> P:
+    """Read profiles written by :func:`write_profiles`; ``build(time_utc=, source=,
+    **frames)`` makes the object (:class:`gridtwin.network.Profiles`)."""
     manifest = _read_manifest(folder, "profiles", code)
     meta = json.loads(_read_bytes(folder, "profiles.json", manifest))
     n = int(meta["n_steps"])
     raw = _read_bytes(folder, "time_utc.i8", manifest)
     if len(raw) != 8 * n:
-        raise _DamagedError("time_utc.i8 does not hold n_steps timestamps")
+        msg = "time_utc.i8 does not hold n_steps timestamps"
+        raise _DamagedError(msg)
     time_ns = np.frombuffer(raw, dtype="<i8").astype(np.int64)
     idx = pd.DatetimeIndex(pd.to_datetime(time_ns, utc=True), name=meta["time_name"])
     if meta["freq"] is not None:
         idx = pd.DatetimeIndex(idx, freq=meta["freq"])
     frames = {}
-    for name in PROFILE_FIELDS:
-        field_meta = meta["fields"][name]
-        cols = pd.Index(field_meta["columns"], dtype=np.int64)
+    for name, field_meta in meta["fields"].items():
+        cols = _restore_index(field_meta["columns"])
         values = _read_array(folder, field_meta["file"], manifest, (n, len(cols)))
         frames[name] = pd.DataFrame(values, index=idx, columns=cols, copy=False)
-    return Profiles(time_utc=idx, source=meta["source"], **frames)
+    return build(time_utc=idx, source=meta["source"], **frames)
 
 
 # ----------------------------------------------------------------------- atomic parts
@@ -489,7 +552,7 @@ class _Part:
         try:
             return reader(self.folder, self.code)
         # a damaged cache must never stop a load: anything it raises means "rebuild"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.damaged = True
             self.notes.append(
                 f"SimBench cache entry {self.folder} was damaged ({type(exc).__name__}: "
@@ -510,7 +573,7 @@ class _Part:
                 f"loaded {self.code} without the cache. Set {ENV_VAR} to a writable "
                 "folder, or to 'off'"
             )
-        except Exception as exc:  # noqa: BLE001  (caching is an optimisation only)
+        except Exception as exc:  # caching is an optimisation only
             self.notes.append(f"SimBench grid {self.code} was not cached: {exc!r}")
 
 
@@ -520,8 +583,9 @@ def load(
     *,
     profiles: bool,
     read_source: Callable[[], Any],
-    make_profiles: Callable[[Any], Profiles],
-) -> tuple[Any, Profiles | None, list[str]]:
+    make_profiles: Callable[[Any], P],
+    build_profiles: Callable[..., P],
+) -> tuple[Any, P | None, list[str]]:
     """A SimBench net and (with ``profiles``) its profiles, from the cache if possible.
 
     Parameters
@@ -536,6 +600,9 @@ def load(
         Reads the net from SimBench's CSV files (on a miss).
     make_profiles : callable
         Builds the profiles from the net (on a miss).
+    build_profiles : callable
+        Makes the profiles object from ``time_utc=``, ``source=`` and the frames by
+        field name (on a hit): :class:`gridtwin.network.Profiles`.
 
     Returns
     -------
@@ -553,10 +620,10 @@ def load(
     if net is None:
         net = read_source()
         part.write(write_net, net)
-    prof: Profiles | None = None
+    prof: P | None = None
     if profiles:
         ppart = _Part(entry / "profiles", code, notes)
-        prof = ppart.read(read_profiles)
+        prof = ppart.read(lambda folder, code: read_profiles(folder, code, build_profiles))
         if prof is None:
             prof = make_profiles(net)
             ppart.write(write_profiles, prof)
