@@ -28,7 +28,8 @@ def net_file(tmp_path: Path) -> Path:
 def cached_simbench(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI reads SimBench through the session cache (saves 5 s per invocation)."""
     monkeypatch.setattr(
-        "gridtwin.workflows.twin.load_simbench", lambda code, profiles=True: simbench_model(code)
+        "gridtwin.workflows.twin.load_simbench",
+        lambda code, profiles=True, **_: simbench_model(code),
     )
 
 

@@ -14,6 +14,7 @@ module             commands
 ``quality``        ``quality assess|events|report``
 ``norms``          ``norms past-year|coming-year|characteristic|report``
 ``demo``           ``demo`` (the main job of ``make run``)
+``cache``          ``cache info|clear`` (the disk cache of SimBench grids)
 =================  ==================================================================
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import typer
 
-from gridtwin.cli import billing, demo, network, norms, quality, studies, tariffs
+from gridtwin.cli import billing, cache, demo, network, norms, quality, studies, tariffs
 
 __all__ = ["app", "main"]
 
@@ -34,6 +35,7 @@ app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(network.app, name="network")
 app.add_typer(norms.app, name="norms")
 app.add_typer(quality.app, name="quality")
+app.add_typer(cache.app, name="cache")
 billing.register(app)
 demo.register(app)
 studies.register(network.app)

@@ -360,7 +360,9 @@ def load_matpower(path: str | Path, f_hz: float = 50.0) -> NetworkModel:
     return NetworkModel(net=net, name=p.stem, source=str(p))
 
 
-def load_simbench(code: str, *, profiles: bool = True) -> NetworkModel:
+def load_simbench(
+    code: str, *, profiles: bool = True, cache: bool | str | Path | None = None
+) -> NetworkModel:
     """Load a SimBench grid and, by default, its year of absolute 15-min profiles.
 
     Parameters
@@ -371,23 +373,35 @@ def load_simbench(code: str, *, profiles: bool = True) -> NetworkModel:
     profiles : bool
         Attach the element profiles (35,136 quarter hours of 2016, labelled from
         2016-01-01 00:00 UTC, see :func:`simbench_time_index`).
+    cache : bool, str, Path or None
+        Disk cache of the converted grid and profiles: ``None`` or ``True`` use the user
+        cache folder (``$GRIDTWIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/gridtwin`` or
+        ``~/.cache/gridtwin``; ``GRIDTWIN_CACHE_DIR=off`` disables it), a path uses that
+        folder, ``False`` reads SimBench's CSV files every time. A damaged entry is rebuilt
+        and an unwritable folder means no cache; both are said in ``notes``.
 
     Notes
     -----
-    The data ship inside the ``simbench`` wheel (no network access); reading a grid takes
-    a few seconds. SimBench data are licensed ODbL. SimBench transformers have no
-    ``vector_group``: the simulation assumes Dyn with the clock from ``shift_degree`` and
-    :func:`gridtwin.network.validate` warns about it.
+    The data ship inside the ``simbench`` wheel (no network access); reading a grid from
+    its CSV files takes a few seconds, from the cache a fraction of that. SimBench data
+    are licensed ODbL. SimBench transformers have no ``vector_group``: the simulation
+    assumes Dyn with the clock from ``shift_degree`` and :func:`gridtwin.network.validate`
+    warns about it.
     """
-    import simbench as sb
+    from gridtwin.network import _simbench_cache
 
-    try:
-        net = sb.get_simbench_net(code)
-    except (ValueError, KeyError, IndexError) as exc:
-        msg = f"unknown SimBench code {code!r}: {exc}. Codes look like '1-LV-semiurb4--0-sw'"
-        raise InputError(msg) from exc
-    prof: Profiles | None = None
-    if profiles:
+    def read_source() -> Any:
+        import simbench as sb
+
+        try:
+            return sb.get_simbench_net(code)
+        except (ValueError, KeyError, IndexError) as exc:
+            msg = f"unknown SimBench code {code!r}: {exc}. Codes look like '1-LV-semiurb4--0-sw'"
+            raise InputError(msg) from exc
+
+    def make_profiles(net: Any) -> Profiles:
+        import simbench as sb
+
         raw = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
         lengths = {len(v) for v in raw.values() if v.shape[1] > 0}
         n_steps = lengths.pop() if len(lengths) == 1 else SIMBENCH_STEPS
@@ -401,8 +415,19 @@ def load_simbench(code: str, *, profiles: bool = True) -> NetworkModel:
                     index=idx,
                     columns=pd.Index(frame.columns, dtype=np.int64),
                 )
-        prof = Profiles.from_frames(idx, source=f"simbench:{code}", **frames)
-    return NetworkModel(net=net, profiles=prof, name=code, source=f"simbench:{code}")
+        return Profiles.from_frames(idx, source=f"simbench:{code}", **frames)
+
+    net, prof, notes = _simbench_cache.load(
+        code,
+        cache,
+        profiles=profiles,
+        read_source=read_source,
+        make_profiles=make_profiles,
+        build_profiles=Profiles,
+    )
+    return NetworkModel(
+        net=net, profiles=prof, name=code, source=f"simbench:{code}", notes=tuple(notes)
+    )
 
 
 def static_profiles(

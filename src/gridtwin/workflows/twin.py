@@ -63,7 +63,11 @@ _STANDARDS: tuple[Standard, ...] = ("GOST 32144-2013", "EN 50160:2010")
 
 
 def load_network(
-    *, simbench_code: str | None = None, path: str | Path | None = None, profiles: bool = True
+    *,
+    simbench_code: str | None = None,
+    path: str | Path | None = None,
+    profiles: bool = True,
+    cache: bool | str | Path | None = None,
 ) -> NetworkModel:
     """Load a network model from exactly one source.
 
@@ -75,6 +79,9 @@ def load_network(
         A pandapower JSON net, or a CGMES ``.zip``/``.xml`` (no profiles).
     profiles : bool
         Load SimBench's profiles too.
+    cache : bool, str, Path or None
+        SimBench only: the disk cache (default the user cache folder, ``False`` off, or a
+        folder), see :func:`gridtwin.network.load_simbench`.
 
     Raises
     ------
@@ -85,7 +92,7 @@ def load_network(
         msg = "give exactly one network source: a SimBench code or a file"
         raise InputError(msg)
     if simbench_code is not None:
-        return load_simbench(simbench_code, profiles=profiles)
+        return load_simbench(simbench_code, profiles=profiles, cache=cache)
     file = Path(str(path))
     if file.suffix.lower() in CGMES_SUFFIXES:
         return load_cgmes(file)
