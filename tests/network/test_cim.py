@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from gridtwin.errors import InputError
-from gridtwin.network import NetworkModel, simulate, static_profiles, validate
+from gridtwin.network import NetworkModel, PowerFlowResult, simulate, static_profiles, validate
 from gridtwin.network._cim import load_cgmes
 
 #: OpenLoadFlow as a reference: a single slack (like an ext_grid), no reactive limits (as
@@ -372,9 +372,14 @@ def test_ieee9_profile_files(ppl: Any, tmp_path: Path) -> None:
     pp.runpp(work, numba=False)
     ref = _olf_vm_pu(network, work.bus["origin_id"])
     np.testing.assert_allclose(work.res_bus["vm_pu"].to_numpy(), ref, rtol=0.0, atol=1e-4)
-    # voltage-controlled machines are pandapower gens and the slack is not an ext_grid:
-    # the batch engine refuses both
-    assert {"gen", "ext_grid"} <= {issue.table for issue in validate(model).errors}
+    # voltage-controlled machines are pandapower gens and the slack a gen: solved as
+    # pandapower solves them (Newton-Raphson on its case); power-grid-model refuses both
+    assert validate(model).ok
+    res = simulate(model, static_profiles(model))
+    assert isinstance(res, PowerFlowResult)
+    np.testing.assert_allclose(res.vm_pu[0], work.res_bus["vm_pu"], rtol=0, atol=1e-8)
+    pgm = {issue.table for issue in validate(model, solver="pgm").errors}
+    assert {"gen", "ext_grid"} <= pgm
 
 
 def test_missing_tp_profile_is_named(ppl: Any, tmp_path: Path) -> None:

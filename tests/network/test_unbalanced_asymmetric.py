@@ -2,10 +2,6 @@
 per phase (``asym_load``/``asym_gen``) in the unbalanced run, the sum of the phases
 (``sym_load``/``sym_gen``) in the balanced one, with their static set-points at every step
 next to profiled loads (``load_phases``).
-
-Validation still refuses the two tables (``UNSUPPORTED_TABLES``) until the integrator
-wires :mod:`gridtwin.network._validate_unbalanced` in: the tests that go through
-``simulate`` drop them from that dict with ``monkeypatch``.
 """
 
 from __future__ import annotations
@@ -21,7 +17,7 @@ import pytest
 
 from gridtwin.errors import InputError
 from gridtwin.network import PowerFlowOptions, Profiles, from_net, simulate, static_profiles
-from gridtwin.network._issues import UNSUPPORTED_TABLES, _Collector
+from gridtwin.network._issues import _Collector
 from gridtwin.network._pgm import build_pgm_network
 from gridtwin.network._validate_unbalanced import check_asymmetric_elements
 from tests.network.test_unbalanced_trafo import (
@@ -34,14 +30,6 @@ from tests.network.test_unbalanced_trafo import (
 from tests.network.util import hours
 
 
-@pytest.fixture
-def accept_asymmetric(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let validation pass the asymmetric tables (what the integrator will wire in)."""
-    for table in ("asymmetric_load", "asymmetric_sgen"):
-        monkeypatch.delitem(UNSUPPORTED_TABLES, table)
-
-
-@pytest.mark.usefixtures("accept_asymmetric")
 def test_ieee_european_lv_as_shipped() -> None:
     """pandapower's IEEE European LV feeder with its 55 asymmetric loads: within
     pandapower's own stopping error of ``runpp_3ph`` (5e-6 pu), 1e-9 pu against it
@@ -103,7 +91,6 @@ def mixed_net() -> tuple[Any, Profiles, dict[int, str], Any]:
     return net, prof, {0: "b", 1: "abc"}, ref
 
 
-@pytest.mark.usefixtures("accept_asymmetric")
 def test_asymmetric_sgens_and_loads_with_profiled_loads() -> None:
     """Static asymmetric loads/sgen (scaling, one out of service) next to profiled
     loads on a phase: step 2 equals pandapower's runpp_3ph of the same set-points."""
@@ -119,7 +106,6 @@ def test_asymmetric_sgens_and_loads_with_profiled_loads() -> None:
     assert np.abs(res.vm_pu[0] - res.vm_pu[1]).max() > 1e-4  # the profiles act
 
 
-@pytest.mark.usefixtures("accept_asymmetric")
 def test_balanced_runs_take_the_sum_of_the_phases() -> None:
     """Balanced power-grid-model runs: each asymmetric element as one balanced element
     with the sum of its phases (delta or wye), as pandapower's runpp."""

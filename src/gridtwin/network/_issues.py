@@ -51,11 +51,6 @@ FIXED_POINT_ONLY_TABLES: dict[str, str] = {
     "impedance": f"impedance elements are {_FIXED_POINT_ONLY}",
     "ward": f"ward equivalents are {_FIXED_POINT_ONLY}",
     "motor": f"motors are {_FIXED_POINT_ONLY}",
-    "asymmetric_load": "pandapower asymmetric loads are summed over their phases in a "
-    f"balanced run, which is {_FIXED_POINT_ONLY}; or use a load with a phase in "
-    "PowerFlowOptions(symmetric=False, load_phases=...)",
-    "asymmetric_sgen": "pandapower asymmetric sgens are summed over their phases in a "
-    f"balanced run, which is {_FIXED_POINT_ONLY}",
 }
 
 

@@ -422,7 +422,6 @@ def _final_notes(run: _Run, engine: _Engine, fallback: int, messages: list[str])
             "re-solved with Newton-Raphson"
         )
     notes += messages
-    notes += getattr(engine, "notes", [])
     unsettled = getattr(engine, "unsettled_steps", 0)
     if unsettled:
         first = run.prof.time_utc[getattr(engine, "first_unsettled", None) or 0].isoformat()

@@ -35,6 +35,10 @@ from gridtwin.network._validate_branches import (
     _check_trafo3w,
     _check_trafos,
 )
+from gridtwin.network._validate_unbalanced import (
+    check_asymmetric_elements,
+    check_trafo_zero_sequence,
+)
 
 __all__ = [
     "FIXED_POINT_ONLY_TABLES",
@@ -187,14 +191,6 @@ _STATIC_COLUMNS: dict[str, dict[str, str]] = {
         "loading_percent": "nonneg",
         "scaling": "nonneg",
     },
-    "asymmetric_load": {
-        f"{pq}_{ph}_{u}": "any" for pq, u in (("p", "mw"), ("q", "mvar")) for ph in "abc"
-    }
-    | {"scaling": "nonneg"},
-    "asymmetric_sgen": {
-        f"{pq}_{ph}_{u}": "any" for pq, u in (("p", "mw"), ("q", "mvar")) for ph in "abc"
-    }
-    | {"scaling": "nonneg"},
     "impedance": {
         "rft_pu": "any",
         "xft_pu": "any",
@@ -311,11 +307,25 @@ def _component_labels(n: int, s: np.ndarray, d: np.ndarray, bus_ok: np.ndarray) 
     return np.asarray(label)
 
 
+#: Tables whose elements make an isolated bus an error (they draw or inject power).
+_FEEDING = (
+    "load",
+    "sgen",
+    "storage",
+    "gen",
+    "ward",
+    "xward",
+    "motor",
+    "asymmetric_load",
+    "asymmetric_sgen",
+)
+
+
 def _report_isolated(c: _Collector, net: Any, isolated: pd.Index) -> None:
     """An isolated bus is an error when it feeds in-service loads/sgens/storage, else a
     warning."""
     attached: set[int] = set()
-    for table in ("load", "sgen", "storage"):
+    for table in _FEEDING:
         df = net.get(table, None)
         if df is not None and len(df):
             attached.update(int(b) for b in df["bus"][_in_service(df)])
@@ -492,6 +502,9 @@ def validate(
     if c.errors:  # broken references make the remaining checks meaningless
         return ValidationReport(tuple(c.errors), tuple(c.warnings), model.source)
     _check_unsupported(c, net, solver)
+    check_asymmetric_elements(c, net, symmetric=solver != "pgm_unbalanced")
+    if solver == "pgm_unbalanced":
+        check_trafo_zero_sequence(c, net)
     _check_switches(c, net)
     _check_lines(c, net, solver)
     _check_trafos(c, net, solver)
