@@ -21,6 +21,7 @@ from gridtwin.network import (
     PowerFlowOptions,
     PowerFlowResult,
     from_net,
+    read_parquet,
     simulate,
     static_profiles,
     validate,
@@ -308,3 +309,18 @@ def test_a_year_with_generator_profiles() -> None:
         net.load["p_mw"] = load_p.iloc[k].to_numpy()
         _quiet(lambda: pp.runpp(net))
         assert np.max(np.abs(result.vm_pu[k] - net.res_bus.vm_pu.to_numpy())) < 1e-8
+
+
+def test_cli_simulates_a_transmission_case_with_reactive_limits(tmp_path: Path) -> None:
+    net = _quiet(pn.case118)
+    path = _saved(tmp_path, net, "case118")
+    out = runner.invoke(
+        network_app,
+        ["simulate", "--net", str(path), "--format", "json", "--enforce-q-lims", "--output",
+         str(tmp_path / "r.parquet")],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert any("reactive limits are enforced" in n for n in json.loads(out.stdout)["notes"])
+    result = read_parquet(tmp_path / "r.parquet")
+    _quiet(lambda: pp.runpp(net, enforce_q_lims=True))
+    assert np.max(np.abs(result.vm_pu[0] - net.res_bus.vm_pu.to_numpy())) < 1e-8

@@ -266,6 +266,14 @@ def simulate_cmd(
             help="Exit 0 even when steps did not converge (they are NaN in the results).",
         ),
     ] = False,
+    enforce_q_lims: Annotated[
+        bool,
+        typer.Option(
+            "--enforce-q-lims",
+            help="Voltage-controlled generators (gen) hold their reactive limits, as "
+            "pandapower's runpp(enforce_q_lims=True).",
+        ),
+    ] = False,
 ) -> None:
     """Balanced time-series power flow over the grid's profiles; prints the extremes.
 
@@ -289,6 +297,7 @@ def simulate_cmd(
             chunk_steps=chunk_steps,
             strict=strict,
             threading=threads,
+            enforce_q_lims=enforce_q_lims,
         )
         twin = load_twin(simbench, net, tap_control=tap_control, options=options)
         with progress_bar("power flow", disable=fmt == "json") as advance:
