@@ -262,7 +262,17 @@ def test_no_silent_high_voltage_solution(make: Any, vm_max_pu: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "make", [pn.case9, pn.case39, pn.case118, pn.case300, pn.create_cigre_network_hv, pn.iceland]
+    "make",
+    [
+        pn.case9,
+        pn.case39,
+        pn.case118,
+        pn.case145,  # negative r and vkr: network equivalents
+        pn.case300,
+        pn.case1888rte,  # a Jacobian pattern whose all-ones probe is singular
+        pn.create_cigre_network_hv,
+        pn.iceland,
+    ],
 )
 def test_voltage_controlled_generators_as_pandapower(make: Any) -> None:
     net = _quiet(make)

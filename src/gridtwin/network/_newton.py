@@ -388,12 +388,15 @@ def _pattern(ybus: Any, y_rows: IntArray, pv: IntArray, pq: IntArray) -> _Patter
     if size:
         import scipy.sparse as sp
 
-        # a fill-reducing column order, chosen once on a value-free copy of the pattern
-        probe = sp.csc_matrix(
-            (np.ones(len(j_rows)), (j_rows, j_cols)), shape=(size, size)
-        ) + sp.identity(size, format="csc")
-        lu = splu(probe, permc_spec="COLAMD")
-        col_perm = np.argsort(np.asarray(lu.perm_c, dtype=np.int64)).astype(np.int64)
+        # a fill-reducing column order, chosen once on a copy of the pattern made strictly
+        # diagonally dominant (so never singular; the values do not matter to COLAMD)
+        probe = sp.csc_matrix((np.ones(len(j_rows)), (j_rows, j_cols)), shape=(size, size))
+        dominant = float(np.abs(probe).sum(axis=1).max()) + 1.0
+        try:
+            lu = splu(probe + dominant * sp.identity(size, format="csc"), permc_spec="COLAMD")
+            col_perm = np.argsort(np.asarray(lu.perm_c, dtype=np.int64)).astype(np.int64)
+        except RuntimeError:  # keep the natural order
+            col_perm = np.arange(size, dtype=np.int64)
     new_col = np.empty(size, dtype=np.int64)
     new_col[col_perm] = np.arange(size)
     j_cols = new_col[j_cols]

@@ -68,8 +68,9 @@ def _check_switches(c: _Collector, net: Any) -> None:
 
 def _check_lines(c: _Collector, net: Any, solver: Solver = "fixed_point") -> None:
     """Lines: parameters present and usable. The fixed point (pandapower's own branch
-    model) also takes a negative series reactance (series capacitors) and a negative
-    capacitance, as MATPOWER cases have them."""
+    model) also takes a negative series reactance (series capacitors), a negative
+    capacitance and a negative resistance (network equivalents), as MATPOWER cases have
+    them; the last with a warning."""
     line = net.line
     if not len(line):
         return
@@ -81,7 +82,7 @@ def _check_lines(c: _Collector, net: Any, solver: Solver = "fixed_point") -> Non
         line,
         {
             "length_km": "pos",
-            "r_ohm_per_km": "nonneg",
+            "r_ohm_per_km": signed,
             "x_ohm_per_km": signed,
             "c_nf_per_km": signed,
             "parallel": "pos",
@@ -89,6 +90,14 @@ def _check_lines(c: _Collector, net: Any, solver: Solver = "fixed_point") -> Non
         ins,
     )
     r, x = _num(line, "r_ohm_per_km"), _num(line, "x_ohm_per_km")
+    for idx in line.index[ins & (r < 0)]:
+        c.warn(
+            "line",
+            idx,
+            "r_ohm_per_km",
+            "is negative: not a physical line (a network equivalent?); solved as given, "
+            "as pandapower does",
+        )
     for idx in line.index[ins & (r == 0) & (x == 0)]:
         c.error("line", idx, "r_ohm_per_km", "zero impedance (r = x = 0); use a bus-bus switch")
     g, cap = _num(line, "g_us_per_km"), _num(line, "c_nf_per_km")
@@ -153,7 +162,7 @@ def _check_trafos(c: _Collector, net: Any, solver: Solver = "fixed_point") -> No
             "vn_hv_kv": "pos",
             "vn_lv_kv": "pos",
             "vk_percent": "any" if fixed_point else "pos",
-            "vkr_percent": "nonneg",
+            "vkr_percent": "any" if fixed_point else "nonneg",
             "pfe_kw": "nonneg",
             "i0_percent": "any" if fixed_point else "nonneg",
             "parallel": "pos",
@@ -167,6 +176,14 @@ def _check_trafos(c: _Collector, net: Any, solver: Solver = "fixed_point") -> No
         c.error("trafo", idx, "vkr_percent", "must be below vk_percent")
     for idx in tr.index[ins & (vk < 0) & (vkr >= np.abs(vk))]:
         c.error("trafo", idx, "vkr_percent", "must be below |vk_percent|")
+    for idx in tr.index[ins & (vkr < 0)]:
+        c.warn(
+            "trafo",
+            idx,
+            "vkr_percent",
+            "is negative: not a physical transformer (a network equivalent?); solved as "
+            "given, as pandapower does",
+        )
     for idx in tr.index[ins & (i0 < 0)]:
         c.warn(
             "trafo",
