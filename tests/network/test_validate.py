@@ -34,14 +34,18 @@ def test_clean_grids_have_no_errors() -> None:
     assert report.ok, str(report)
     # the isolated empty bus and the bus behind the out-of-service line are warnings
     assert {("bus", 7, None), ("bus", 8, None)} <= _where(report.warnings)
-    assert ("trafo", 1, "vector_group") in _where(report.warnings)
+    # a missing vector group matters to unbalanced runs only
+    assert ("trafo", 1, "vector_group") not in _where(report.warnings)
+    unbalanced = validate(model, solver="pgm_unbalanced")
+    assert ("trafo", 1, "vector_group") in _where(unbalanced.warnings)
 
 
 @pytest.mark.parametrize("code", [LV_CODE, MV_CODE])
 def test_simbench_grids_have_no_errors(code: str) -> None:
-    report = validate(simbench_model(code))
+    report = validate(simbench_model(code), solver="pgm_unbalanced")
     assert report.ok, str(report)
     assert ("trafo", 0, "vector_group") in _where(report.warnings)
+    assert validate(simbench_model(code)).ok
 
 
 def test_isolated_bus_with_load() -> None:

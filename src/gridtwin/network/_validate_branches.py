@@ -205,7 +205,7 @@ def _check_trafos(c: _Collector, net: Any, solver: Solver = "fixed_point") -> No
             continue  # pandapower's balanced model takes any phase shift
         if is_error:
             c.error("trafo", idx, col, text)
-        else:
+        elif solver == "pgm_unbalanced":  # the winding types matter to unbalanced runs only
             c.warn("trafo", idx, col, text)
     _check_std_types(c, net, "trafo")
 
