@@ -16,7 +16,14 @@ import pandas as pd
 import pytest
 
 from gridtwin.errors import InputError
-from gridtwin.network import PowerFlowOptions, Profiles, from_net, simulate, static_profiles
+from gridtwin.network import (
+    PowerFlowOptions,
+    Profiles,
+    from_net,
+    simulate,
+    static_profiles,
+    validate,
+)
 from gridtwin.network._issues import _Collector
 from gridtwin.network._pgm import build_pgm_network
 from gridtwin.network._validate_unbalanced import check_asymmetric_elements
@@ -151,3 +158,14 @@ def test_validation_of_asymmetric_tables() -> None:
     c = _Collector()
     check_asymmetric_elements(c, net, symmetric=True)
     assert [i.column for i in c.errors] == ["bus", "q_b_mvar"]  # delta fine when balanced
+
+
+def test_unbalanced_validation_says_the_source_is_ideal() -> None:
+    """pandapower's runpp_3ph puts the grid's short-circuit impedance behind the
+    ext_grid in the negative and zero sequence; the unbalanced run does not: a warning."""
+    net = copy.deepcopy(_ieee())
+    report = validate(from_net(net), solver="pgm_unbalanced")
+    hits = [w for w in report.warnings if (w.table, w.column) == ("ext_grid", "s_sc_max_mva")]
+    assert len(hits) == 1
+    assert "ideal source" in hits[0].message
+    assert not [w for w in validate(from_net(net)).warnings if w.table == "ext_grid"]

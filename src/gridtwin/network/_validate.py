@@ -37,6 +37,7 @@ from gridtwin.network._validate_branches import (
 )
 from gridtwin.network._validate_unbalanced import (
     check_asymmetric_elements,
+    check_ideal_source,
     check_trafo_zero_sequence,
 )
 
@@ -505,6 +506,7 @@ def validate(
     check_asymmetric_elements(c, net, symmetric=solver != "pgm_unbalanced")
     if solver == "pgm_unbalanced":
         check_trafo_zero_sequence(c, net)
+        check_ideal_source(c, net)
     _check_switches(c, net)
     _check_lines(c, net, solver)
     _check_trafos(c, net, solver)

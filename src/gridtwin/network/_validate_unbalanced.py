@@ -24,6 +24,7 @@ __all__ = [
     "PHASE_Q_COLUMNS",
     "ZERO_SEQUENCE_COLUMNS",
     "check_asymmetric_elements",
+    "check_ideal_source",
     "check_trafo_zero_sequence",
     "zero_sequence_mapped",
     "zero_sequence_problems",
@@ -170,3 +171,24 @@ def check_asymmetric_elements(c: _Collector, net: Any, *, symmetric: bool) -> No
                 "a time-varying one as loads with load_phases (unbalanced) or loads/sgens "
                 "with profiles",
             )
+
+
+def check_ideal_source(c: _Collector, net: Any) -> None:
+    """Unbalanced runs: the ext_grid is an ideal source in every sequence, while pandapower's
+    ``runpp_3ph`` gives it the negative- and zero-sequence impedance of its short-circuit
+    power. A warning per ext_grid that has one (a weaker grid means more unbalance than
+    the run shows)."""
+    eg = net.ext_grid
+    if not len(eg) or "s_sc_max_mva" not in eg:
+        return
+    s_sc = _num(eg, "s_sc_max_mva")
+    for idx in eg.index[_in_service(eg) & np.isfinite(s_sc) & (s_sc > 0)]:
+        c.warn(
+            "ext_grid",
+            idx,
+            "s_sc_max_mva",
+            f"({s_sc[eg.index.get_loc(idx)]:g} MVA) is not used: the unbalanced run takes the "
+            "ext_grid as an ideal source in the negative and zero sequence (pandapower's "
+            "runpp_3ph puts this short-circuit impedance behind it; about 2e-6 pu on its "
+            "IEEE European LV feeder at 10 GVA, more on a weaker grid)",
+        )
