@@ -334,3 +334,17 @@ def test_cli_simulates_a_transmission_case_with_reactive_limits(tmp_path: Path) 
     result = read_parquet(tmp_path / "r.parquet")
     _quiet(lambda: pp.runpp(net, enforce_q_lims=True))
     assert np.max(np.abs(result.vm_pu[0] - net.res_bus.vm_pu.to_numpy())) < 1e-8
+
+
+def test_checks_of_a_transmission_grid_with_generators() -> None:
+    """case39 (345 kV, generators) through the twin: power flow, checks and potential
+    deviations; its customers are above the standards' voltage range (the empty voltage
+    table used to crash)."""
+    from gridtwin.workflows import Twin
+
+    model = from_net(_quiet(pn.case39))
+    state = Twin(model, profiles=static_profiles(model, periods=8)).run()
+    assert state.checks.voltage.empty
+    assert "u0_pu" in state.checks.voltage
+    assert any("above 35 kV are not judged" in n for n in state.notes)
+    assert len(state.checks.lines) == len(model.net.line)

@@ -144,11 +144,18 @@ def _voltage(
         frames.append(_customer_rows((level, u0, part), ev))
         notes.append(f"{level}: {ev.basis}")
         notes += [n for n in ev.notes if n not in notes]
+    above = int((customers["vn_kv"] > 35.0).sum())
+    if above:
+        notes.append(
+            f"{above} customer bus(es) above 35 kV are not judged: {standard} sets supply "
+            "voltage limits for LV and MV (up to 35 kV) only"
+        )
     out = (
         pd.concat(frames, ignore_index=True)
         if frames
-        else customers.assign(
+        else customers.iloc[:0].assign(
             voltage_level=[],
+            u0_pu=[],
             verdict=[],
             share_out_of_band_percent=[],
             worst_vm_pu=[],
