@@ -412,6 +412,7 @@ def normalise(message: str) -> str:
     """A refusal message reduced to a reason key: its first clause, numbers and paths out."""
     text = message.strip().splitlines()[0] if message.strip() else ""
     text = re.sub(r"\S+\.(json|parquet)\b:?", "<file>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d[T ][\d:.]+([+-]\d\d:\d\d|Z)?", "<time>", text)
     text = re.sub(r"'[^']*'", "'..'", text)
     text = re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "N", text)
     text = text.split(";")[0].strip()
@@ -792,6 +793,12 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         "timeout": pick(lambda r: r["class"] == "timeout"),
         "disagreement": pick(lambda r: r.get("disagreement")),
         "out_of_scope": pick(lambda r: r["class"] == "out_of_scope"),
+        "not_converged": pick(
+            lambda r: (
+                r["class"] == "refused"
+                and any(x.startswith("not converged") for x in r.get("reasons", []))
+            )
+        ),
     }
 
 
@@ -815,6 +822,7 @@ def report(summary: dict[str, Any], skipped_functions: list[dict[str, Any]]) -> 
         "timeout": "timeout",
         "disagreement": "validate and simulate disagree",
         "out_of_scope": "out of scope: pandapower runpp does not converge",
+        "not_converged": "gridtwin reports steps not converged where pandapower converged",
     }
     for key, title in titles.items():
         if summary[key]:
@@ -902,6 +910,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=0.0,
         help="self-check: add this to pandapower's vm at one bus (every solved run is a MISMATCH)",
     )
+    ap.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="FILE",
+        help="merge earlier result files into --out (records re-classified with this run's "
+        "tolerances; a later file's record replaces an earlier one of the same name)",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
@@ -912,6 +927,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(WORKERS[args.worker](json.loads(args.params))))
         return 0
+    if args.merge:
+        return merge(args)
     jobs, skipped = _jobs(args)
     if args.list:
         for kind, case in jobs:
@@ -962,6 +979,32 @@ def main(argv: list[str] | None = None) -> int:
     res["summary"] = summarise(res["records"])
     text = report(res["summary"], skipped)
     res["table"] = text.splitlines()
+    _write(out, res)
+    print(text)
+    print(f"\nresults: {out}")
+    return 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    """Merge result files (``--merge``) into ``--out``, re-classified, with a summary."""
+    records: dict[str, dict[str, Any]] = {}
+    res: dict[str, Any] = {}
+    for name in args.merge:
+        part = json.loads(Path(name).read_text(encoding="utf-8"))
+        res = {**part, **res} if res else part
+        for rec in part["records"]:
+            if "validate" in rec and "simulate" in rec:
+                classify(rec, args)
+            records[rec["name"]] = rec
+    res["records"] = list(records.values())
+    res["merged_from"] = list(args.merge)
+    res["options"] = {**res.get("options", {}), "tol_pu": args.tol_pu}
+    res["options"]["tol_va_deg"] = args.tol_va_deg
+    res["summary"] = summarise(res["records"])
+    skipped = res.get("pandapower_functions_skipped", [])
+    text = report(res["summary"], skipped)
+    res["table"] = text.splitlines()
+    out = Path(args.out or RESULTS / f"sweep-networks-{dt.date.today().isoformat()}.json")
     _write(out, res)
     print(text)
     print(f"\nresults: {out}")
