@@ -150,21 +150,32 @@ def _runpp(net: Any) -> tuple[bool, str | None]:
     return bool(net.converged), None
 
 
-def _reference(net: Any) -> dict[str, Any]:
+def _reference(net: Any, start: Any = None) -> dict[str, Any]:
     """Run pandapower on ``net`` (default options, then ``tolerance_mva=1e-10``); the bus
-    voltages of the tightest converged run (``net`` keeps that run's results)."""
+    voltages of the tightest converged run (``net`` keeps that run's results). Where the
+    default run fails and ``start`` (a ``res_bus`` frame) is given, pandapower starts from
+    it (``init="results"``): the gen variant starts from the original net's solution."""
     import copy
 
     import pandapower as pp
 
     converged, error = _runpp(net)
     out: dict[str, Any] = {"pp_converged": converged, "pp_error": error, "tolerance": None}
+    init = "auto"
+    if not converged and start is not None:
+        net.res_bus = start.copy()
+        try:
+            pp.runpp(net, init="results")
+            converged = out["pp_converged"] = bool(net.converged)
+            init = out["pp_init"] = "results"
+        except Exception:  # the default run's error stays the reason
+            pass
     if not converged:
         return out
     out["tolerance"] = "default"
     tight = copy.deepcopy(net)
     try:
-        pp.runpp(tight, tolerance_mva=TIGHT_TOLERANCE_MVA)
+        pp.runpp(tight, tolerance_mva=TIGHT_TOLERANCE_MVA, init=init)
         if tight.converged:
             for table in ("res_bus", "res_gen", "res_ext_grid"):
                 net[table] = tight[table]
@@ -224,7 +235,7 @@ def _variant(net: Any, workdir: Path) -> dict[str, Any] | None:
         return None
     path = workdir / "variant.json"
     pp.to_json(var, str(path))
-    ref = _reference(var)
+    ref = _reference(var, start=net.res_bus[["vm_pu", "va_degree", "p_mw", "q_mvar"]])
     out: dict[str, Any] = {"net_file": str(path), "ref": ref, "gens": len(net.gen)}
     if ref["pp_converged"]:
         orig = net.res_bus.vm_pu.reindex(ref["bus"]).to_numpy()
