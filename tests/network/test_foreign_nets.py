@@ -348,3 +348,29 @@ def test_checks_of_a_transmission_grid_with_generators() -> None:
     assert "u0_pu" in state.checks.voltage
     assert any("above 35 kV are not judged" in n for n in state.notes)
     assert len(state.checks.lines) == len(model.net.line)
+
+
+def test_generator_reactive_power_as_pandapower() -> None:
+    """gen_q_mvar: pandapower's res_gen.q_mvar, shared among the gens of one bus in
+    proportion to their reactive ranges; NaN at a slack bus and out of service."""
+    net = _quiet(pn.case30)
+    bus = int(net.gen.bus.iloc[1])
+    pp.create_gen(net, bus, p_mw=5.0, vm_pu=float(net.gen.vm_pu.iloc[1]), min_q_mvar=-10,
+                  max_q_mvar=30)  # fmt: skip
+    pp.create_gen(net, bus, p_mw=1.0, vm_pu=1.0, in_service=False)
+    slack_gen = pp.create_gen(net, int(net.ext_grid.bus.iloc[0]), p_mw=0.0,
+                              vm_pu=float(net.ext_grid.vm_pu.iloc[0]))  # fmt: skip
+    model = from_net(net)
+    result = simulate(model, static_profiles(model))
+    assert isinstance(result, PowerFlowResult)
+    assert result.gen_q_mvar is not None and result.gen_ids is not None
+    _quiet(lambda: pp.runpp(net))
+    q = dict(zip(result.gen_ids.tolist(), result.gen_q_mvar[0], strict=True))
+    for g in net.gen.index[net.gen.in_service]:
+        if g == slack_gen:
+            assert np.isnan(q[g])
+        else:
+            assert abs(q[g] - net.res_gen.q_mvar[g]) < 1e-6, g
+    assert np.isnan(q[int(net.gen.index[~net.gen.in_service][0])])
+    shared = net.gen.index[(net.gen.bus == bus) & net.gen.in_service]
+    assert len(shared) == 2 and abs(q[shared[0]] - q[shared[1]]) > 1.0  # not an equal split

@@ -158,6 +158,7 @@ class Chunk:
     iterations: IntArray | None = None  # fixed point only
     taps: FloatArray | None = None  # fixed point with tap controls: (steps, n_controlled)
     sgen_q: FloatArray | None = None  # fixed point with Q(U): (steps, n_controlled) [Mvar]
+    gen_q: FloatArray | None = None  # Newton-Raphson with gens: (steps, n_gen) [Mvar]
 
 
 @dataclass(frozen=True)

@@ -155,13 +155,15 @@ class FixedPointEngine:
         p_w, q_var = self._setpoints(rows)
         if fp.n_pv:
             fields, ok, iterations = self.newton.solve(
-                p_w, q_var, warm=True, angles=self.options.angles
+                p_w, q_var, warm=True, angles=self.options.angles, net=self.model.net
             )
+            gen_q = fields.pop("gen_q_mvar")
             failed = np.flatnonzero(~ok).astype(np.int64)
             message = (
                 f"no convergence within {self.options.max_iterations} Newton-Raphson iterations"
             )
-            return Chunk(fields, failed, message if failed.size else "", 0, iterations)
+            message = message if failed.size else ""
+            return Chunk(fields, failed, message, 0, iterations, gen_q=gen_q)
         fields, iterations, self._warm = solve_fixed_point(
             fp,
             p_w,

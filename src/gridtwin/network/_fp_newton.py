@@ -19,17 +19,26 @@ pandapower). Such a step is solved again by Newton-Raphson from pandapower's own
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from gridtwin.network._fixedpoint import FixedPointNetwork, results_from
+from gridtwin.network._tables import _col, _in_service
 
 if TYPE_CHECKING:
     from gridtwin.network._newton import NewtonCase
 
-__all__ = ["OPERABLE_VM_PU", "NewtonPath", "case_injections", "outside_operable_range"]
+__all__ = [
+    "OPERABLE_VM_PU",
+    "GenSplit",
+    "NewtonPath",
+    "case_injections",
+    "gen_split",
+    "outside_operable_range",
+]
 
 FloatArray = npt.NDArray[np.float64]
 ComplexArray = npt.NDArray[np.complex128]
@@ -41,6 +50,68 @@ BoolArray = npt.NDArray[np.bool_]
 OPERABLE_VM_PU = (0.5, 1.5)
 #: Two solutions of one step are the same when no voltage differs by more [pu].
 SAME_SOLUTION_PU = 1e-6
+#: pandapower's reactive limit of a generator without one [Mvar] (``q_lim_default``).
+Q_LIMIT_DEFAULT_MVAR = 1e9
+
+
+@dataclass(frozen=True)
+class GenSplit:
+    """How the reactive power of each voltage-controlled bus is shared among its
+    generators, as pandapower's ``pfsoln`` shares it: in proportion to their reactive
+    ranges (equally when the ranges are equal or none is given).
+
+    Attributes
+    ----------
+    column : numpy.ndarray of int64
+        Per ``gen`` row, its PV bus's column in the solver's ``q_pv`` (``-1``: out of
+        service, not energised, or at a slack bus, whose reactive power the ext_grid
+        results carry).
+    q_min_mvar, q_max_mvar : numpy.ndarray
+        Its reactive limits [Mvar] (``min_q_mvar``, ``max_q_mvar``; ``-+1e9`` if none).
+    """
+
+    column: IntArray
+    q_min_mvar: FloatArray
+    q_max_mvar: FloatArray
+
+    def q_mvar(self, q_pv_pu: FloatArray, base_mva: float) -> FloatArray:
+        """Each generator's reactive power per step [Mvar] from the PV buses' totals
+        ``q_pv_pu`` (steps x PV buses) [pu]; NaN where :attr:`column` is -1."""
+        n_t, n_pv = q_pv_pu.shape
+        on = self.column >= 0
+        col = self.column[on]
+        q_min, q_max = self.q_min_mvar[on], self.q_max_mvar[on]
+        count = np.bincount(col, minlength=n_pv).astype(np.float64)
+        min_sum = np.bincount(col, weights=q_min, minlength=n_pv)
+        max_sum = np.bincount(col, weights=q_max, minlength=n_pv)
+        total = q_pv_pu * base_mva
+        span = max_sum - min_sum
+        flat = span[col] == 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = (total[:, col] - min_sum[col]) / np.where(flat, 1.0, span[col])
+        q = np.where(
+            flat, total[:, col] / np.maximum(count[col], 1.0), q_min + share * (q_max - q_min)
+        )
+        out = np.full((n_t, len(self.column)), np.nan)
+        out[:, on] = q
+        return out
+
+
+def gen_split(net: Any, fp: FixedPointNetwork, pv: IntArray) -> GenSplit:
+    """The :class:`GenSplit` of the net's generators (``pv``: the internal PV buses)."""
+    gen = net["gen"] if "gen" in net else pd.DataFrame(columns=["bus"])
+    bus_position = net.bus.index.get_indexer(gen["bus"])
+    to_case = np.full(fp.n_other + fp.n_slack, -1, dtype=np.int64)
+    to_case[fp.case_pos] = np.arange(len(fp.case_pos))
+    at = np.where(bus_position >= 0, fp.bus_pos[np.maximum(bus_position, 0)], -1)
+    internal = np.where(at >= 0, to_case[np.maximum(at, 0)], -1)
+    pv_column = np.full(len(fp.case_pos), -1, dtype=np.int64)
+    pv_column[pv] = np.arange(len(pv))
+    column = np.where(internal >= 0, pv_column[np.maximum(internal, 0)], -1)
+    column[~_in_service(gen)] = -1
+    q_min = np.nan_to_num(_col(gen, "min_q_mvar"), nan=-Q_LIMIT_DEFAULT_MVAR)
+    q_max = np.nan_to_num(_col(gen, "max_q_mvar"), nan=Q_LIMIT_DEFAULT_MVAR)
+    return GenSplit(column.astype(np.int64), q_min, q_max)
 
 
 def case_injections(
@@ -109,10 +180,11 @@ class NewtonPath:
         return self._case
 
     def solve(
-        self, p_w: FloatArray, q_var: FloatArray, *, warm: bool, angles: bool
+        self, p_w: FloatArray, q_var: FloatArray, *, warm: bool, angles: bool, net: Any = None
     ) -> tuple[dict[str, FloatArray], BoolArray, IntArray]:
         """Solve the steps of ``p_w``, ``q_var`` (stacked set-points [W], [var]): their
-        result fields, which converged, and the iterations (``-1``: not converged).
+        result fields (with ``gen_q_mvar`` when ``net`` is given: its generators'
+        reactive power), which converged, and the iterations (``-1``: not converged).
         ``warm``: each step starts from the previous one's solution, else every step
         from pandapower's start."""
         from gridtwin.network._newton import solve_newton_steps
@@ -131,5 +203,10 @@ class NewtonPath:
         )
         ok = np.asarray(steps.converged, dtype=bool)
         fields = results_from(self.fp, p_w, q_var, steps.v_pu, ok, angles=angles)
+        if net is not None:
+            split = gen_split(net, self.fp, self.case.pv)
+            gen_q = split.q_mvar(np.asarray(steps.q_pv_pu, dtype=np.float64), self.case.base_mva)
+            gen_q[~ok] = np.nan
+            fields["gen_q_mvar"] = gen_q
         iterations = np.where(ok, steps.iterations, -1).astype(np.int64)
         return fields, ok, iterations

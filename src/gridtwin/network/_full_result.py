@@ -95,6 +95,13 @@ class PowerFlowResult:
         controls=Controls(reactive_power=...))``).
     sgen_q_mvar : numpy.ndarray, shape (T, n_controlled), or None
         Their injected reactive power at every step [Mvar] (positive: supplied).
+    gen_ids : numpy.ndarray of int64, or None
+        The voltage-controlled generators (``gen``), when the net has some.
+    gen_q_mvar : numpy.ndarray, shape (T, n_gen), or None
+        Their reactive power at every step [Mvar] (positive: supplied), shared among the
+        generators of a bus in proportion to their reactive ranges, as pandapower's
+        ``res_gen.q_mvar``; NaN for a generator out of service or at a slack bus (the
+        ext_grid's results carry that bus's reactive power).
     name : str
         Grid name.
     notes : tuple of str
@@ -136,6 +143,8 @@ class PowerFlowResult:
     trafo_tap_pos: FloatArray | None = None
     q_control_sgen_ids: IntArray | None = None
     sgen_q_mvar: FloatArray | None = None
+    gen_ids: IntArray | None = None
+    gen_q_mvar: FloatArray | None = None
     name: str = "grid"
     notes: tuple[str, ...] = field(default=())
     step_duration: pd.Timedelta = field(default=pd.Timedelta(minutes=15))

@@ -238,6 +238,13 @@ class PowerFlowStatistics:
         controls=Controls(reactive_power=...))``).
     sgen_q_mvar : numpy.ndarray, shape (T, n_controlled), or None
         Their injected reactive power at every step [Mvar] (positive: supplied).
+    gen_ids : numpy.ndarray of int64, or None
+        The voltage-controlled generators (``gen``), when the net has some.
+    gen_q_mvar : numpy.ndarray, shape (T, n_gen), or None
+        Their reactive power at every step [Mvar] (positive: supplied), shared among the
+        generators of a bus in proportion to their reactive ranges, as pandapower's
+        ``res_gen.q_mvar``; NaN for a generator out of service or at a slack bus (the
+        ext_grid's results carry that bus's reactive power).
     """
 
     time_utc: pd.DatetimeIndex
@@ -276,6 +283,8 @@ class PowerFlowStatistics:
     trafo_tap_pos: FloatArray | None = None
     q_control_sgen_ids: IntArray | None = None
     sgen_q_mvar: FloatArray | None = None
+    gen_ids: IntArray | None = None
+    gen_q_mvar: FloatArray | None = None
     trafo3w_ids: IntArray = field(default_factory=_no_ids)
     trafo3w_loading_max_percent: FloatArray = field(default_factory=_no_floats)
     trafo3w_loading_max_step: IntArray = field(default_factory=_no_ids)

@@ -474,6 +474,8 @@ class _Collector:
     tap_pos: FloatArray | None
     qu_ids: IntArray | None
     sgen_q: FloatArray | None
+    gen_ids: IntArray | None = None
+    gen_q: FloatArray | None = None
     full: _FullSink | None = None
 
     @classmethod
@@ -497,6 +499,9 @@ class _Collector:
         fp = getattr(engine, "fp", None)
         qu_ids = fp.qu.sgen_ids if fp is not None else None
         with_qu = bool(run.controls.reactive_power) and qu_ids is not None
+        gen_ids = None
+        if fp is not None and fp.n_pv and "gen" in run.model.net and len(run.model.net.gen):
+            gen_ids = np.asarray(run.model.net.gen.index, dtype=np.int64)
         return cls(
             run=run,
             engine=engine,
@@ -506,6 +511,8 @@ class _Collector:
             tap_pos=np.full((n_t, len(taps)), np.nan) if taps else None,
             qu_ids=qu_ids,
             sgen_q=np.full((n_t, len(qu_ids)), np.nan) if with_qu and qu_ids is not None else None,
+            gen_ids=gen_ids,
+            gen_q=np.full((n_t, len(gen_ids)), np.nan) if gen_ids is not None else None,
         )
 
     @contextmanager
@@ -525,6 +532,8 @@ class _Collector:
             self.tap_pos[start : start + n_c] = solved.taps
         if self.sgen_q is not None and solved.sgen_q is not None:
             self.sgen_q[start : start + n_c] = solved.sgen_q
+        if self.gen_q is not None and solved.gen_q is not None:
+            self.gen_q[start : start + n_c] = solved.gen_q
         if self.stats is not None:
             self.stats.add(start, chunk, ok)
         else:
@@ -547,6 +556,8 @@ class _Collector:
                 summary = replace(summary, tap_trafo_ids=self.tap_ids, trafo_tap_pos=self.tap_pos)
             if self.sgen_q is not None:
                 summary = replace(summary, q_control_sgen_ids=self.qu_ids, sgen_q_mvar=self.sgen_q)
+            if self.gen_q is not None:
+                summary = replace(summary, gen_ids=self.gen_ids, gen_q_mvar=self.gen_q)
             return summary
         result = self._full_result(notes)
         if isinstance(run.keep, KeepFull) and run.keep.parquet is not None:
@@ -588,6 +599,8 @@ class _Collector:
             trafo_tap_pos=self.tap_pos,
             q_control_sgen_ids=self.qu_ids if self.sgen_q is not None else None,
             sgen_q_mvar=self.sgen_q,
+            gen_ids=self.gen_ids,
+            gen_q_mvar=self.gen_q,
             symmetric=run.options.symmetric,
             name=run.model.name,
             notes=tuple(notes),
