@@ -363,7 +363,8 @@ def test_generator_reactive_power_as_pandapower() -> None:
     model = from_net(net)
     result = simulate(model, static_profiles(model))
     assert isinstance(result, PowerFlowResult)
-    assert result.gen_q_mvar is not None and result.gen_ids is not None
+    assert result.gen_q_mvar is not None
+    assert result.gen_ids is not None
     _quiet(lambda: pp.runpp(net))
     q = dict(zip(result.gen_ids.tolist(), result.gen_q_mvar[0], strict=True))
     for g in net.gen.index[net.gen.in_service]:
@@ -373,4 +374,5 @@ def test_generator_reactive_power_as_pandapower() -> None:
             assert abs(q[g] - net.res_gen.q_mvar[g]) < 1e-6, g
     assert np.isnan(q[int(net.gen.index[~net.gen.in_service][0])])
     shared = net.gen.index[(net.gen.bus == bus) & net.gen.in_service]
-    assert len(shared) == 2 and abs(q[shared[0]] - q[shared[1]]) > 1.0  # not an equal split
+    assert len(shared) == 2
+    assert abs(q[shared[0]] - q[shared[1]]) > 1.0
