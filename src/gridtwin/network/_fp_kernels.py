@@ -612,6 +612,63 @@ def _write_ext_grids(
         eg_q_mvar[t, g] = sup.imag
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _write_step(
+    t: int,
+    v: ComplexArray,
+    s: ComplexArray,
+    q_now: FloatArray,
+    tap: IntArray,
+    ctrl_of: IntArray,
+    c_ka: float,
+    el: Elements,
+    model: Model,
+    buses: Buses,
+    br: Branches,
+    taps: TapControls,
+    qu: QuControls,
+    vm: FloatArray,
+    va: FloatArray,
+    line_i_ka: FloatArray,
+    line_loading: FloatArray,
+    line_p_mw: FloatArray,
+    tr_i_hv_ka: FloatArray,
+    tr_i_lv_ka: FloatArray,
+    tr_loading: FloatArray,
+    t3_i_hv_ka: FloatArray,
+    t3_i_mv_ka: FloatArray,
+    t3_i_lv_ka: FloatArray,
+    t3_loading: FloatArray,
+    eg_p_mw: FloatArray,
+    eg_q_mvar: FloatArray,
+    p_loss_mw: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """Every result of step ``t`` from its voltages ``v``: buses, branches (losses),
+    three-winding transformers' loading, ext_grids."""
+    _write_buses(t, v, buses.bus_pos, vm, va)
+    p_loss_mw[t] = _write_branches(
+        t,
+        v,
+        ctrl_of,
+        tap,
+        taps.c_y,
+        model.base_mva,
+        c_ka,
+        br,
+        line_i_ka,
+        line_loading,
+        line_p_mw,
+        tr_i_hv_ka,
+        tr_i_lv_ka,
+        tr_loading,
+        t3_i_hv_ka,
+        t3_i_mv_ka,
+        t3_i_lv_ka,
+    )
+    _write_t3_loading(t, br.t3_per_ka, t3_i_hv_ka, t3_i_mv_ka, t3_i_lv_ka, t3_loading)
+    _write_ext_grids(t, v, s, q_now, tap, el, model, buses, br, taps, qu, eg_p_mw, eg_q_mvar)
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def simulate_steps(
     el: Elements,
@@ -682,30 +739,12 @@ def simulate_steps(
             if done < 0:
                 v[:n] = model.w  # never warm-start the next step from a diverged state
                 continue
-            _write_buses(t, v, buses.bus_pos, vm, va)
-            p_loss_mw[t] = _write_branches(
-                t,
-                v,
-                ctrl_of,
-                tap,
-                taps.c_y,
-                model.base_mva,
-                c_ka,
-                br,
-                line_i_ka,
-                line_loading,
-                line_p_mw,
-                tr_i_hv_ka,
-                tr_i_lv_ka,
-                tr_loading,
-                t3_i_hv_ka,
-                t3_i_mv_ka,
-                t3_i_lv_ka,
-            )
-            _write_t3_loading(t, br.t3_per_ka, t3_i_hv_ka, t3_i_mv_ka, t3_i_lv_ka, t3_loading)
-            _write_ext_grids(
-                t, v, s, q_now, tap, el, model, buses, br, taps, qu, eg_p_mw, eg_q_mvar
-            )
+            _write_step(
+                t, v, s, q_now, tap, ctrl_of, c_ka, el, model, buses, br, taps, qu,
+                vm, va, line_i_ka, line_loading, line_p_mw, tr_i_hv_ka, tr_i_lv_ka,
+                tr_loading, t3_i_hv_ka, t3_i_mv_ka, t3_i_lv_ka, t3_loading, eg_p_mw,
+                eg_q_mvar, p_loss_mw,
+            )  # fmt: skip
             if t == n_t - 1:
                 v_last[:] = v
 
@@ -750,25 +789,9 @@ def results_from_voltages(
             continue
         v = v_steps[t]
         _constant_injections(s, t, el, qu)
-        _write_buses(t, v, buses.bus_pos, vm, va)
-        p_loss_mw[t] = _write_branches(
-            t,
-            v,
-            ctrl_of,
-            tap,
-            taps.c_y,
-            model.base_mva,
-            c_ka,
-            br,
-            line_i_ka,
-            line_loading,
-            line_p_mw,
-            tr_i_hv_ka,
-            tr_i_lv_ka,
-            tr_loading,
-            t3_i_hv_ka,
-            t3_i_mv_ka,
-            t3_i_lv_ka,
-        )
-        _write_t3_loading(t, br.t3_per_ka, t3_i_hv_ka, t3_i_mv_ka, t3_i_lv_ka, t3_loading)
-        _write_ext_grids(t, v, s, q_now, tap, el, model, buses, br, taps, qu, eg_p_mw, eg_q_mvar)
+        _write_step(
+            t, v, s, q_now, tap, ctrl_of, c_ka, el, model, buses, br, taps, qu,
+            vm, va, line_i_ka, line_loading, line_p_mw, tr_i_hv_ka, tr_i_lv_ka,
+            tr_loading, t3_i_hv_ka, t3_i_mv_ka, t3_i_lv_ka, t3_loading, eg_p_mw,
+            eg_q_mvar, p_loss_mw,
+        )  # fmt: skip
