@@ -309,17 +309,7 @@ def _component_labels(n: int, s: np.ndarray, d: np.ndarray, bus_ok: np.ndarray) 
 
 
 #: Tables whose elements make an isolated bus an error (they draw or inject power).
-_FEEDING = (
-    "load",
-    "sgen",
-    "storage",
-    "gen",
-    "ward",
-    "xward",
-    "motor",
-    "asymmetric_load",
-    "asymmetric_sgen",
-)
+_FEEDING = tuple(t for t in _INJECTIONS if t not in ("shunt", "ext_grid"))
 
 
 def _report_isolated(c: _Collector, net: Any, isolated: pd.Index) -> None:
