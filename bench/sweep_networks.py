@@ -14,8 +14,9 @@ pandapower's ``res_bus`` (``vm_pu``; ``va_degree`` too) and classifies the run:
                   max |dva| <= ``--tol-va-deg``
 ``MISMATCH``      simulate exit 0 and a converged step outside those tolerances: a wrong
                   answer that looks right (the worst outcome)
-``refused``       validate or simulate refused with a message (exit 1/2, or a step the
-                  solver reported as not converged); grouped by the normalised reason
+``refused``       validate or simulate refused with a message (exit 1/2, or steps the
+                  solver reported as not converged: exit 3, results written with NaN
+                  there); grouped by the normalised reason
 ``crash``         a traceback, an exit code the CLI does not document, unreadable output
 ``timeout``       the network's time budget (``--timeout``) ran out
 ``out_of_scope``  pandapower's own ``runpp`` does not converge (gridtwin's outcome listed)
@@ -82,7 +83,7 @@ EXTRA_VARIANTS: dict[str, list[dict[str, Any]]] = {
 DOWNLOAD_MARKERS = ("urlretrieve", "urlopen", "requests.get", "download(")
 #: Exit codes the CLI documents: 0 ok, 1 validate found errors, 2 a refused input.
 VALIDATE_EXITS = (0, 1, 2)
-SIMULATE_EXITS = (0, 2)
+SIMULATE_EXITS = (0, 2, 3)  # 3: steps did not converge (their results are NaN)
 TIGHT_TOLERANCE_MVA = 1e-10
 
 
