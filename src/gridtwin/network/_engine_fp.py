@@ -51,8 +51,9 @@ IntArray = npt.NDArray[np.int64]
 
 
 class FixedPointEngine:
-    """The fixed-point solver of :mod:`gridtwin.network._fixedpoint`; steps it cannot
-    solve are re-solved with power-grid-model's Newton-Raphson (built on first need)."""
+    """The fixed-point solver of :mod:`gridtwin.network._fixedpoint`, with Newton-Raphson
+    on the same case (:class:`~gridtwin.network._fp_newton.NewtonPath`, built on first
+    need) for nets with PV buses, failed steps and out-of-range solutions."""
 
     def __init__(
         self,
@@ -213,6 +214,8 @@ class FixedPointEngine:
         pandapower's start; take its solution where the fixed point failed or found a
         different one."""
         redo = np.union1d(failed, outside).astype(np.int64)
+        if redo.size and redo[-1] == len(iterations) - 1:
+            self._warm = None  # the next chunk starts afresh, not from a doubtful solution
         again, ok, _its = self.newton.solve(
             p_w[redo], q_var[redo], warm=False, angles=self.options.angles
         )
