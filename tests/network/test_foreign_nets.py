@@ -27,6 +27,7 @@ from gridtwin.network import (
     validate,
 )
 from tests.network.test_trafo3w import trafo3w_net
+from tests.network.util import two_bus_net
 
 
 def _quiet(make):  # type: ignore[no-untyped-def]
@@ -376,3 +377,16 @@ def test_generator_reactive_power_as_pandapower() -> None:
     shared = net.gen.index[(net.gen.bus == bus) & net.gen.in_service]
     assert len(shared) == 2
     assert abs(q[shared[0]] - q[shared[1]]) > 1.0
+
+
+def test_a_real_solution_outside_the_operable_range_is_kept_and_noted() -> None:
+    """A huge capacitive injection lifts the voltage to 1.61 pu, and that is the power
+    flow's answer (pandapower's too): the check confirms it instead of replacing it."""
+    net = two_bus_net(0.1, 0.4, vn_kv=20.0)
+    net.load.loc[0, ["p_mw", "q_mvar"]] = [0.0, -1000.0]
+    assert _max_dvm(net) < 1e-9
+    model = from_net(net)
+    result = simulate(model, static_profiles(model))
+    assert isinstance(result, PowerFlowResult)
+    assert result.vm_pu[0, 1] > 1.6
+    assert any("Newton-Raphson from pandapower's start finds the same" in n for n in result.notes)
