@@ -1000,15 +1000,18 @@ def merge(args: argparse.Namespace) -> int:
     """Merge result files (``--merge``) into ``--out``, re-classified, with a summary."""
     records: dict[str, dict[str, Any]] = {}
     res: dict[str, Any] = {}
+    parts = []
     for name in args.merge:
         part = json.loads(Path(name).read_text(encoding="utf-8"))
         res = {**part, **res} if res else part
+        keys = ("options", "run_seconds", "machine", "date")
+        parts.append({"file": name, **{k: part.get(k) for k in keys}})
         for rec in part["records"]:
             if "validate" in rec and "simulate" in rec:
                 classify(rec, args)
             records[rec["name"]] = rec
     res["records"] = list(records.values())
-    res["merged_from"] = list(args.merge)
+    res["merged_from"] = parts  # each part's own options: the runs may differ
     res["options"] = {**res.get("options", {}), "tol_pu": args.tol_pu}
     res["options"]["tol_va_deg"] = args.tol_va_deg
     res["summary"] = summarise(res["records"])
