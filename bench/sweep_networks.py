@@ -647,10 +647,30 @@ def classify(rec: dict[str, Any], args: argparse.Namespace) -> None:
     val, sims = rec["validate"], rec["simulate"]
     validate_refuses = val.get("exit") in (1, 2) and "crash" not in val
     solved = any(s.get("exit") == 0 and s.get("steps") for s in sims)
+    rec.pop("disagreement", None)
     if validate_refuses and solved:
         rec["disagreement"] = "validate refuses, simulate solves"
     elif val.get("exit") == 0 and sims and sims[0].get("exit") == 2:
         rec["disagreement"] = "validate passes, simulate refuses"
+    elif val.get("exit") == 1 and sims and "message" in sims[0]:
+        differ = differing_errors(val, sims[0]["message"])
+        if differ:
+            rec["disagreement"] = f"validate and simulate name different errors: {differ}"
+
+
+def differing_errors(val: dict[str, Any], message: str) -> str | None:
+    """The elements only validate or only simulate calls wrong (``table[index]``), when
+    both lists are complete in the record; None when they agree or cannot be compared."""
+    listed = re.findall(r"^\s+(\w+\[\d+\]):", message, flags=re.MULTILINE)
+    count = re.search(r"has (\d+) error\(s\)", message)
+    errors = val.get("errors", [])
+    if not count or int(count.group(1)) != len(listed) or len(errors) != val.get("n_errors"):
+        return None
+    from_validate = {e.split(".", 1)[0].split(":", 1)[0] for e in errors}
+    only_v, only_s = sorted(from_validate - set(listed)), sorted(set(listed) - from_validate)
+    if not only_v and not only_s:
+        return None
+    return f"validate only {', '.join(only_v) or '-'}; simulate only {', '.join(only_s) or '-'}"
 
 
 def _base_record(name: str, source: str) -> dict[str, Any]:
