@@ -1,49 +1,27 @@
 """Sweep of every network pandapower ships and every SimBench grid through gridtwin's CLI.
 
-For each network the script asks pandapower for the answer (``runpp``, default options to
-record convergence, then a tight tolerance for the reference) and runs the real command
-line in subprocesses, as a new user would::
+Each network is solved by pandapower (``runpp``: default options for convergence, then
+``tolerance_mva=1e-10`` for the reference) in a worker subprocess, and run through the
+real command line as a new user would::
 
     gridtwin network validate --net F --format json          (or --simbench CODE)
     gridtwin network simulate --net F --format json --output R.parquet [--steps A:B]
 
-then compares every in-service, energised bus voltage of the Parquet file with
-pandapower's ``res_bus`` (``vm_pu``; ``va_degree`` too) and classifies the run:
+Every bus pandapower energised is compared (``vm_pu``, ``va_degree``) and the run is
+classified ``match``, ``MISMATCH`` (a wrong answer that looks right), ``refused`` (also
+simulate's exit 3: steps not converged),
+``crash``, ``timeout``, ``out_of_scope`` (pandapower does not converge) or ``skipped``.
+Networks: the functions of ``pandapower.networks`` callable without arguments (plus
+``EXTRA_VARIANTS``), saved with ``to_json`` and solved as a snapshot; every SimBench code
+on a few steps of its profiles (windows from the steps of the largest / smallest total
+load). With ``--variants`` a net with gens is also run with each gen replaced by an sgen
+at pandapower's solved p and q. bench/README.md ("Network sweep") has the details::
 
-``match``         simulate exit 0, every step converged, max |dvm| <= ``--tol-pu`` and
-                  max |dva| <= ``--tol-va-deg``
-``MISMATCH``      simulate exit 0 and a converged step outside those tolerances: a wrong
-                  answer that looks right (the worst outcome)
-``refused``       validate or simulate refused with a message (exit 1/2, or steps the
-                  solver reported as not converged: exit 3, results written with NaN
-                  there); grouped by the normalised reason
-``crash``         a traceback, an exit code the CLI does not document, unreadable output
-``timeout``       the network's time budget (``--timeout``) ran out
-``out_of_scope``  pandapower's own ``runpp`` does not converge (gridtwin's outcome listed)
-``skipped``       the network cannot be built offline (needs arguments or a download)
+    python bench/sweep_networks.py --only pandapower       # ~1 h on the shared 2-core VM
+    python bench/sweep_networks.py --only simbench --filter=-0-sw --exclude=-all-
+    python bench/sweep_networks.py --merge a.json b.json --out c.json
 
-Networks: every function of ``pandapower.networks`` that can be called without
-arguments (with its defaults; a few extra keyword variants in ``EXTRA_VARIANTS``) and
-every code of ``simbench.collect_all_simbench_codes()``. A pandapower net is saved with
-``pandapower.to_json`` (before ``runpp``) and solved as one snapshot. A SimBench grid is
-run with its own profiles on a few steps: windows of ``--simbench-width`` steps starting
-at the step of the largest and of the smallest total load (``--simbench-windows``),
-pandapower solving the same steps with the profile values written into ``p_mw`` /
-``q_mvar`` (before ``scaling``, as gridtwin documents). With ``--variants`` (default) a net
-with in-service ``gen`` is also run with each gen replaced by an sgen at the p and q
-pandapower solved (a slack gen by an ext_grid at its solved voltage): the solver is then
-checked on meshed transmission cases even where gens are refused.
-
-usage::
-
-    python bench/sweep_networks.py                         # everything (hours: SimBench -all)
-    python bench/sweep_networks.py --only pandapower       # the pandapower part (~15 min)
-    python bench/sweep_networks.py --only simbench --exclude -all- --append
-    python bench/sweep_networks.py --filter case9 --filter cigre --out /tmp/s.json
-
-The JSON record of each network is written as soon as it is done (``--append`` keeps the
-records of an earlier run in the same file and skips their networks), so a run can be
-stopped and resumed.
+Records are written as each network finishes; ``--append`` resumes a stopped run.
 """
 
 from __future__ import annotations
@@ -85,9 +63,6 @@ DOWNLOAD_MARKERS = ("urlretrieve", "urlopen", "requests.get", "download(")
 VALIDATE_EXITS = (0, 1, 2)
 SIMULATE_EXITS = (0, 2, 3)  # 3: steps did not converge (their results are NaN)
 TIGHT_TOLERANCE_MVA = 1e-10
-
-
-# --------------------------------------------------------------------------- enumeration
 
 
 def pandapower_cases() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -135,9 +110,6 @@ def select(names: list[str], filters: list[str], excludes: list[str]) -> list[st
     """Names containing any of ``filters`` (all without) and none of ``excludes``."""
     keep = [n for n in names if not filters or any(f in n for f in filters)]
     return [n for n in keep if not any(x in n for x in excludes)]
-
-
-# --------------------------------------------------------------------------- pandapower side
 
 
 def _runpp(net: Any) -> tuple[bool, str | None]:
@@ -343,9 +315,6 @@ def worker_simbench(params: dict[str, Any]) -> dict[str, Any]:
 WORKERS = {"pandapower": worker_pandapower, "simbench": worker_simbench}
 
 
-# --------------------------------------------------------------------------- subprocesses
-
-
 class Budget:
     """The time left of one network's ``--timeout`` [s]."""
 
@@ -415,9 +384,6 @@ def run_worker(kind: str, params: dict[str, Any], budget: Budget) -> dict[str, A
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:500] if lines else ""
-
-
-# --------------------------------------------------------------------------- the CLI and its output
 
 
 def normalise(message: str) -> str:
@@ -569,9 +535,6 @@ def _injected(ref: dict[str, Any], error_pu: float) -> dict[str, Any]:
     return {**ref, "vm_pu": vm}
 
 
-# --------------------------------------------------------------------------- one network
-
-
 def run_cli(
     rec: dict[str, Any],
     source: list[str],
@@ -648,10 +611,30 @@ def classify(rec: dict[str, Any], args: argparse.Namespace) -> None:
     val, sims = rec["validate"], rec["simulate"]
     validate_refuses = val.get("exit") in (1, 2) and "crash" not in val
     solved = any(s.get("exit") == 0 and s.get("steps") for s in sims)
+    rec.pop("disagreement", None)
     if validate_refuses and solved:
         rec["disagreement"] = "validate refuses, simulate solves"
     elif val.get("exit") == 0 and sims and sims[0].get("exit") == 2:
         rec["disagreement"] = "validate passes, simulate refuses"
+    elif val.get("exit") == 1 and sims and "message" in sims[0]:
+        differ = differing_errors(val, sims[0]["message"])
+        if differ:
+            rec["disagreement"] = f"validate and simulate name different errors: {differ}"
+
+
+def differing_errors(val: dict[str, Any], message: str) -> str | None:
+    """The elements only validate or only simulate calls wrong (``table[index]``), when
+    both lists are complete in the record; None when they agree or cannot be compared."""
+    listed = re.findall(r"^\s+(\w+\[\d+\]):", message, flags=re.MULTILINE)
+    count = re.search(r"has (\d+) error\(s\)", message)
+    errors = val.get("errors", [])
+    if not count or int(count.group(1)) != len(listed) or len(errors) != val.get("n_errors"):
+        return None
+    from_validate = {e.split(".", 1)[0].split(":", 1)[0] for e in errors}
+    only_v, only_s = sorted(from_validate - set(listed)), sorted(set(listed) - from_validate)
+    if not only_v and not only_s:
+        return None
+    return f"validate only {', '.join(only_v) or '-'}; simulate only {', '.join(only_s) or '-'}"
 
 
 def _base_record(name: str, source: str) -> dict[str, Any]:
@@ -765,8 +748,6 @@ def sweep_simbench(code: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-# --------------------------------------------------------------------------- summary and main
-
 CLASSES = ("match", "MISMATCH", "refused", "crash", "timeout", "out_of_scope", "skipped")
 
 
@@ -876,61 +857,40 @@ def _jobs(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], list[dict[st
     return jobs, skipped
 
 
+#: Command-line options: flag, argparse settings (help text last).
+OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--only", {"choices": ("pandapower", "simbench"), "help": "one source only"}),
+    ("--filter", {"action": "append", "default": [], "help": "names containing SUBSTR"}),
+    ("--exclude", {"action": "append", "default": [], "help": "drop names with SUBSTR"}),
+    ("--timeout", {"type": float, "default": 900.0, "help": "seconds per network"}),
+    ("--jobs", {"type": int, "default": 1, "help": "networks at a time"}),
+    ("--variants", {"action": argparse.BooleanOptionalAction, "default": True,
+                    "help": "also run nets with gens replaced by sgens at pandapower's p, q"}),
+    ("--simbench-windows", {"default": "maxload,minload",
+                            "help": "window starts: maxload, minload and/or first"}),
+    ("--simbench-width", {"type": int, "default": 2, "help": "steps per window"}),
+    ("--tol-pu", {"type": float, "default": 1e-6, "help": "largest |dvm| of a match [pu]"}),
+    ("--tol-va-deg", {"type": float, "default": 1e-4, "help": "largest |dva| [degree]"}),
+    ("--out", {"help": "JSON file (default bench/results/sweep-networks-<date>.json)"}),
+    ("--append", {"action": "store_true", "help": "keep --out's records, skip their nets"}),
+    ("--list", {"action": "store_true", "help": "list the networks and exit"}),
+    ("--work-dir", {"default": None, "help": "where the temporary files go"}),
+    ("--keep-files", {"action": "store_true", "help": "keep the temporary files"}),
+    ("--inject-error-pu", {"type": float, "default": 0.0,
+                           "help": "self-check: add this to pandapower's vm at one bus"}),
+    ("--merge", {"nargs": "+", "metavar": "FILE",
+                 "help": "join result files into --out, re-classified; later files win"}),
+    ("--worker", {"help": argparse.SUPPRESS}),
+    ("--params", {"help": argparse.SUPPRESS}),
+]  # fmt: skip
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", choices=("pandapower", "simbench"), help="one source only")
-    ap.add_argument(
-        "--filter", action="append", default=[], help="names containing SUBSTR (repeatable)"
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    ap.add_argument(
-        "--exclude", action="append", default=[], help="drop names containing SUBSTR (repeatable)"
-    )
-    ap.add_argument(
-        "--timeout", type=float, default=900.0, help="seconds per network (default 900)"
-    )
-    ap.add_argument("--jobs", type=int, default=1, help="networks at a time (default 1)")
-    ap.add_argument(
-        "--variants",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also run nets with gens replaced by sgens at pandapower's p and q",
-    )
-    ap.add_argument(
-        "--simbench-windows",
-        default="maxload,minload",
-        help="step windows start at the largest / smallest total load (maxload, minload, first)",
-    )
-    ap.add_argument("--simbench-width", type=int, default=2, help="steps per window (default 2)")
-    ap.add_argument("--tol-pu", type=float, default=1e-6, help="largest |dvm| of a match [pu]")
-    ap.add_argument(
-        "--tol-va-deg", type=float, default=1e-4, help="largest |dva| of a match [degree]"
-    )
-    ap.add_argument(
-        "--out", help="JSON result file (default bench/results/sweep-networks-<date>.json)"
-    )
-    ap.add_argument(
-        "--append",
-        action="store_true",
-        help="keep the records already in --out and skip their networks",
-    )
-    ap.add_argument("--list", action="store_true", help="list the networks and exit")
-    ap.add_argument("--work-dir", default=None, help="where the temporary nets and results go")
-    ap.add_argument("--keep-files", action="store_true", help="keep the temporary files")
-    ap.add_argument(
-        "--inject-error-pu",
-        type=float,
-        default=0.0,
-        help="self-check: add this to pandapower's vm at one bus (every solved run is a MISMATCH)",
-    )
-    ap.add_argument(
-        "--merge",
-        nargs="+",
-        metavar="FILE",
-        help="merge earlier result files into --out (records re-classified with this run's "
-        "tolerances; a later file's record replaces an earlier one of the same name)",
-    )
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--params", help=argparse.SUPPRESS)
+    for flag, kwargs in OPTIONS:
+        ap.add_argument(flag, **kwargs)
     return ap.parse_args(argv)
 
 
@@ -1001,15 +961,18 @@ def merge(args: argparse.Namespace) -> int:
     """Merge result files (``--merge``) into ``--out``, re-classified, with a summary."""
     records: dict[str, dict[str, Any]] = {}
     res: dict[str, Any] = {}
+    parts = []
     for name in args.merge:
         part = json.loads(Path(name).read_text(encoding="utf-8"))
         res = {**part, **res} if res else part
+        keys = ("options", "run_seconds", "machine", "date")
+        parts.append({"file": name, **{k: part.get(k) for k in keys}})
         for rec in part["records"]:
             if "validate" in rec and "simulate" in rec:
                 classify(rec, args)
             records[rec["name"]] = rec
     res["records"] = list(records.values())
-    res["merged_from"] = list(args.merge)
+    res["merged_from"] = parts  # each part's own options: the runs may differ
     res["options"] = {**res.get("options", {}), "tol_pu": args.tol_pu}
     res["options"]["tol_va_deg"] = args.tol_va_deg
     res["summary"] = summarise(res["records"])

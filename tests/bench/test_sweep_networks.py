@@ -199,3 +199,22 @@ def test_sweep_of_a_simbench_lv_grid_compares_the_chosen_steps(tmp_path: Path) -
     assert len(compared) == 2
     assert all(s["compared_buses"] == rec["buses"] for s in compared)
     assert rec["max_dvm_pu"] <= 1e-6
+
+
+def test_validate_and_simulate_naming_different_errors_is_a_disagreement(
+    sweep: ModuleType,
+) -> None:
+    val = {
+        "exit": 1,
+        "n_errors": 2,
+        "errors": ["gen[0].None: PV buses are not supported", "trafo3w[0].None: fixed point only"],
+    }
+    same = "net.json: the network model has 2 error(s):\n  gen[0]: PV\n  trafo3w[0]: fixed"
+    assert sweep.differing_errors(val, same) is None
+    fewer = "net.json: the network model has 1 error(s):\n  gen[0]: PV buses"
+    assert sweep.differing_errors(val, fewer) == "validate only trafo3w[0]; simulate only -"
+    rec = {"pp_converged": True, "validate": {**val, "reasons": ["gen.-: x"]},
+           "simulate": [{"exit": 2, "message": fewer, "reason": "r"}]}  # fmt: skip
+    sweep.classify(rec, _args())
+    assert rec["class"] == "refused"
+    assert rec["disagreement"].startswith("validate and simulate name different errors")
