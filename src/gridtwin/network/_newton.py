@@ -624,12 +624,6 @@ def dc_start(
     return v
 
 
-def _flat_start(case: NewtonCase, *_spec: Any) -> ComplexArray:
-    """pandapower's ``init="flat"``: 1 pu and angle 0, generator and slack buses at their
-    set-points."""
-    return case.v_flat_pu.copy()
-
-
 def _start(case: NewtonCase, v0: Any, spec: _Spec) -> ComplexArray:
     """The start vector: ``v0`` (default :func:`dc_start` of ``spec``) with the slack
     buses at their set-point and the PV buses' magnitudes at theirs (angles kept)."""
@@ -848,8 +842,7 @@ def solve_newton_steps(
     warm : bool
         Start each step from the last converged solution (else every step from ``v0``).
         A step that does not converge from another start is solved once more from
-        its :func:`dc_start`, and then from pandapower's flat start (its iterations count
-        every try).
+        its :func:`dc_start` (its iterations count both tries).
 
     Returns
     -------
@@ -881,12 +874,11 @@ def solve_newton_steps(
         start = _start(case, last if warm else v0, spec)
         sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
         its = sol.iterations
-        for again in (dc_start, _flat_start):  # retries: pandapower's start, then a flat one
-            cold = None if sol.converged else again(case, *spec)
-            if cold is not None and not np.array_equal(start, cold):
-                start = cold
-                sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
-                its += sol.iterations
+        cold = None if sol.converged else dc_start(case, *spec)
+        if cold is not None and not np.array_equal(start, cold):
+            start = cold
+            sol = _solve(case, start, spec, tolerance_pu, max_iterations, enforce_q_lims, cache)
+            its += sol.iterations
         if sol.converged:
             last = sol.v_pu
         sols.append(sol)
