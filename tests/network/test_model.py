@@ -19,6 +19,7 @@ from gridtwin.network import (
     info,
     load_matpower,
     load_pandapower_json,
+    load_simbench,
     profiles_from_meters,
     simulate,
     static_profiles,
@@ -173,3 +174,17 @@ def test_info_and_static_profiles() -> None:
     assert snap.n_steps == 2
     np.testing.assert_array_equal(snap.load_p_mw.iloc[1], model.net.load.p_mw)
     assert snap.gen_p_mw.shape == (2, 0)
+
+
+def test_simbench_profiles_that_cannot_fit_in_memory_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The largest '-all' grids need ~47 GB while SimBench builds their year of profiles:
+    a clear refusal instead of the system killing the process half-way."""
+    import gridtwin.network._model as model_module
+
+    monkeypatch.setattr(model_module, "_available_memory_bytes", lambda: 10**6)
+    with pytest.raises(InputError, match=r"simbench:1-MV-rural--0-sw: a year of its profiles"):
+        load_simbench("1-MV-rural--0-sw", cache=False)
+    monkeypatch.setattr(model_module, "_available_memory_bytes", lambda: None)
+    assert load_simbench("1-MV-rural--0-sw", profiles=False, cache=False).profiles is None

@@ -360,6 +360,41 @@ def load_matpower(path: str | Path, f_hz: float = 50.0) -> NetworkModel:
     return NetworkModel(net=net, name=p.stem, source=str(p))
 
 
+def _available_memory_bytes() -> int | None:
+    """Memory the system can still give this process [bytes] (Linux ``MemAvailable``;
+    None where it cannot be read)."""
+    try:
+        with Path("/proc/meminfo").open(encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _check_profile_memory(code: str, net: Any) -> None:
+    """Refuse a SimBench grid whose year of profiles cannot fit in memory, instead of
+    being killed by the system half-way (the largest ``-all`` grids need ~47 GB while
+    SimBench builds them: two float64 copies of 41,000 elements x 35,136 steps x P, Q)."""
+    columns = sum(
+        (2 if table != "gen" else 1) * len(net[table])
+        for table in ("load", "sgen", "storage", "gen")
+        if table in net
+    )
+    need = 2 * columns * SIMBENCH_STEPS * 8
+    have = _available_memory_bytes()
+    if have is not None and need > have:
+        msg = (
+            f"simbench:{code}: a year of its profiles needs about {need / 1e9:.0f} GB of "
+            f"memory while loading ({columns:,} element columns x {SIMBENCH_STEPS:,} "
+            f"steps, two copies), more than the {have / 1e9:.0f} GB available here; use a "
+            "machine with more memory, or a smaller SimBench grid (the '-all' grids join "
+            "every voltage level)"
+        )
+        raise InputError(msg)
+
+
 def load_simbench(
     code: str, *, profiles: bool = True, cache: bool | str | Path | None = None
 ) -> NetworkModel:
@@ -402,6 +437,7 @@ def load_simbench(
     def make_profiles(net: Any) -> Profiles:
         import simbench as sb
 
+        _check_profile_memory(code, net)
         raw = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
         lengths = {len(v) for v in raw.values() if v.shape[1] > 0}
         n_steps = lengths.pop() if len(lengths) == 1 else SIMBENCH_STEPS
