@@ -390,3 +390,23 @@ def test_a_real_solution_outside_the_operable_range_is_kept_and_noted() -> None:
     assert isinstance(result, PowerFlowResult)
     assert result.vm_pu[0, 1] > 1.6
     assert any("Newton-Raphson from pandapower's start finds the same" in n for n in result.notes)
+
+
+def test_dc_lines_as_pandapower() -> None:
+    """A DC line is the pair of voltage-controlled generators pandapower's runpp makes of
+    it; its generators are not among the result's gens (SimBench's 2024 and 2034 EHV
+    grids have DC lines)."""
+    net = _quiet(pn.case9)
+    pp.create_dcline(net, from_bus=4, to_bus=8, p_mw=30, loss_percent=1.2, loss_mw=0.5,
+                     vm_from_pu=1.01, vm_to_pu=1.02)  # fmt: skip
+    pp.create_dcline(net, from_bus=3, to_bus=6, p_mw=10, loss_percent=1.0, loss_mw=0.2,
+                     vm_from_pu=1.0, vm_to_pu=1.0, in_service=False)  # fmt: skip
+    assert _max_dvm(net) < 1e-9
+    model = from_net(net)
+    result = simulate(model, static_profiles(model))
+    assert isinstance(result, PowerFlowResult)
+    assert result.gen_ids is not None
+    assert result.gen_ids.tolist() == net.gen.index.tolist()
+    assert len(model.net.gen) == 2  # the model's net is not changed
+    refused = validate(model, solver="pgm")
+    assert ("dcline", 0) in {(e.table, e.index) for e in refused.errors}

@@ -42,7 +42,7 @@ from gridtwin.network._fp_newton import (
     outside_operable_range,
 )
 from gridtwin.network._model import NetworkModel, Profiles
-from gridtwin.network._static_elements import static_elements
+from gridtwin.network._static_elements import static_elements, with_dcline_gens
 
 __all__ = ["FixedPointEngine"]
 
@@ -66,11 +66,12 @@ class FixedPointEngine:
         self.model, self.prof, self.options = model, prof, o
         self.fp = fp
         self.max_iterations = max_iterations
-        self.injections = injections(model.net, prof, o.power_factor)
+        self.net = with_dcline_gens(model.net)
+        self.injections = injections(self.net, prof, o.power_factor)
         no_profile = pd.DataFrame(index=prof.time_utc)
-        gen = model.net["gen"] if "gen" in model.net else pd.DataFrame(columns=["bus"])
+        gen = self.net["gen"] if "gen" in self.net else pd.DataFrame(columns=["bus"])
         self.injections["gen"] = Injections(gen, prof.gen_p_mw, no_profile)
-        for table, (frame, _sign) in static_elements(model.net).items():
+        for table, (frame, _sign) in static_elements(self.net).items():
             self.injections[table] = Injections(frame, no_profile, no_profile)
         self.newton = NewtonPath(fp, o.error_tolerance_pu, o.max_iterations, o.enforce_q_lims)
         self._warm: WarmStart | None = None  # the last solved step, for the next chunk
@@ -122,7 +123,7 @@ class FixedPointEngine:
     ) -> FixedPointEngine:
         try:
             fp = build_fixed_point(
-                model.net,
+                with_dcline_gens(model.net),
                 trafo_model=o.trafo_model,
                 tap_controls=tap_controls,
                 reactive_controls=reactive_controls,
@@ -156,9 +157,10 @@ class FixedPointEngine:
         p_w, q_var = self._setpoints(rows)
         if fp.n_pv:
             fields, ok, iterations = self.newton.solve(
-                p_w, q_var, warm=True, angles=self.options.angles, net=self.model.net
+                p_w, q_var, warm=True, angles=self.options.angles, net=self.net
             )
-            gen_q = fields.pop("gen_q_mvar")
+            n_gen = len(self.model.net["gen"]) if "gen" in self.model.net else 0
+            gen_q = fields.pop("gen_q_mvar")[:, :n_gen]  # not the DC lines' own
             failed = np.flatnonzero(~ok).astype(np.int64)
             message = (
                 f"no convergence within {self.options.max_iterations} Newton-Raphson iterations"

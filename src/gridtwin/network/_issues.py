@@ -28,7 +28,6 @@ Solver = Literal["fixed_point", "pgm", "pgm_unbalanced"]
 
 #: Element tables no engine models, with the reason.
 UNSUPPORTED_TABLES: dict[str, str] = {
-    "dcline": "DC lines are not supported",
     "svc": "static var compensators are not supported",
     "tcsc": "TCSC elements are not supported",
     "ssc": "static synchronous compensators are not supported",
@@ -48,6 +47,7 @@ FIXED_POINT_ONLY_TABLES: dict[str, str] = {
     "trafo3w": f"three-winding transformers are {_FIXED_POINT_ONLY}",
     "gen": f"voltage-controlled generators (PV buses) are {_FIXED_POINT_ONLY}",
     "xward": f"extended ward equivalents are {_FIXED_POINT_ONLY}",
+    "dcline": f"DC lines (a generator pair, as pandapower models them) are {_FIXED_POINT_ONLY}",
     "impedance": f"impedance elements are {_FIXED_POINT_ONLY}",
     "ward": f"ward equivalents are {_FIXED_POINT_ONLY}",
     "motor": f"motors are {_FIXED_POINT_ONLY}",

@@ -19,7 +19,7 @@ import pandas as pd
 
 from gridtwin.network._tables import _col, _in_service
 
-__all__ = ["STATIC_TABLES", "static_elements"]
+__all__ = ["STATIC_TABLES", "static_elements", "with_dcline_gens"]
 
 #: Tables with fixed set-points, with their sign in the consumer frame.
 STATIC_TABLES: tuple[tuple[str, float], ...] = (
@@ -76,3 +76,22 @@ def static_elements(net: Any) -> dict[str, tuple[pd.DataFrame, float]]:
             frame = _frame(df, p_mw, q_mvar, _col(df, "scaling", 1.0))
         out[table] = (frame, sign)
     return out
+
+
+def with_dcline_gens(net: Any) -> Any:
+    """The net with each in-service DC line (``dcline``) as the pair of voltage-controlled
+    generators pandapower's ``runpp`` makes of it (``p_mw`` drawn at the sending end, less
+    ``loss_percent`` and ``loss_mw`` fed in at the receiving end, each end at its
+    ``vm_*_pu`` within its reactive limits), appended after the net's own ``gen`` rows;
+    the net itself when it has none. ``net`` is not changed."""
+    dcline = net.get("dcline", None)
+    if not isinstance(dcline, pd.DataFrame) or not _in_service(dcline).any():
+        return net
+    from pandapower.auxiliary import _add_dcline_gens
+
+    work = net.__class__(dict(net))  # a shallow copy; only its gen table is replaced
+    work["gen"] = net["gen"].copy()
+    work["dcline"] = dcline[_in_service(dcline)]
+    _add_dcline_gens(work)
+    work["dcline"] = dcline.iloc[:0]
+    return work

@@ -73,6 +73,7 @@ def _check_bus_refs(c: _Collector, net: Any) -> None:
         "trafo": ("hv_bus", "lv_bus"),
         "trafo3w": ("hv_bus", "mv_bus", "lv_bus"),
         "impedance": ("from_bus", "to_bus"),
+        "dcline": ("from_bus", "to_bus"),
         "switch": ("bus",),
         **{t: ("bus",) for t in _INJECTIONS},
     }
@@ -184,6 +185,13 @@ _STATIC_COLUMNS: dict[str, dict[str, str]] = {
         "r_ohm": "nonneg",
         "x_ohm": "any",
         "vm_pu": "pos",
+    },
+    "dcline": {
+        "p_mw": "any",
+        "loss_percent": "nonneg",
+        "loss_mw": "nonneg",
+        "vm_from_pu": "pos",
+        "vm_to_pu": "pos",
     },
     "motor": {
         "pn_mech_mw": "nonneg",
