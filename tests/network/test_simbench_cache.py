@@ -19,6 +19,7 @@ from pandapower.toolbox import nets_equal
 from typer.testing import CliRunner
 
 from gridtwin.cli import app as cli_app
+from gridtwin.errors import InputError
 from gridtwin.network import Profiles, load_simbench
 from gridtwin.network import _simbench_cache as sc
 from tests.network.util import LV_CODE, MV_CODE
@@ -353,3 +354,49 @@ def test_cli_cache_uses_the_environment(tmp_path: Path, monkeypatch: pytest.Monk
     out = runner.invoke(cli_app, ["cache", "info", "--format", "yaml"])
     assert out.exit_code == 2
     assert "--format" in out.output
+
+
+def _load_code(root: Path, code: str) -> list[str]:
+    read_source, make_profiles = fake_source()
+    return sc.load(
+        code,
+        root,
+        profiles=True,
+        read_source=read_source,
+        make_profiles=make_profiles,
+        build_profiles=Profiles,
+    )[2]
+
+
+def test_cache_keeps_to_its_size_cap_least_recently_used_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _load_code(tmp_path, "grid-a")
+    one_entry = sc.entries(tmp_path)[0].size_bytes
+    # room for two entries, not three
+    monkeypatch.setenv(sc.MAX_GB_ENV_VAR, str(2.5 * one_entry / 1e9))
+    _load_code(tmp_path, "grid-b")
+    stamp = tmp_path / "simbench" / "grid-a" / sc.entry_key() / "last_used"
+    os.utime(stamp, (1.0, 1.0))  # grid-a used long ago ...
+    assert _load_code(tmp_path, "grid-a") == []  # ... and now again: a hit
+    _load_code(tmp_path, "grid-c")  # grid-b is now the least recently used
+    assert sorted(e.code for e in sc.entries(tmp_path)) == ["grid-a", "grid-c"]
+    assert sum(e.size_bytes for e in sc.entries(tmp_path)) <= sc.max_bytes()
+
+
+def test_an_entry_larger_than_the_cap_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(sc.MAX_GB_ENV_VAR, "0.000001")  # 1 kB
+    notes = _load_code(tmp_path, "grid-a")
+    assert sc.entries(tmp_path) == []
+    assert any("not kept" in n and sc.MAX_GB_ENV_VAR in n for n in notes), notes
+
+
+@pytest.mark.parametrize("bad", ["lots", "-1", "nan"])
+def test_a_bad_size_cap_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    monkeypatch.setenv(sc.MAX_GB_ENV_VAR, bad)
+    with pytest.raises(InputError, match=sc.MAX_GB_ENV_VAR):
+        _load_code(tmp_path, "grid-a")

@@ -40,9 +40,10 @@ def cache_info(
     """List the cached SimBench grids with their versions and sizes."""
 
     def body() -> None:
-        from gridtwin.network._simbench_cache import entries, entry_key
+        from gridtwin.network._simbench_cache import entries, entry_key, max_bytes
 
         check_choice(fmt, "--format", ("table", "json"))
+        cap = max_bytes()
         root = _root(cache_dir)
         found = entries(root) if root is not None else []
         rows = [
@@ -57,14 +58,20 @@ def cache_info(
             for e in found
         ]
         if fmt == "json":
-            print_json({"cache_dir": None if root is None else str(root), "entries": rows})
+            print_json(
+                {
+                    "cache_dir": None if root is None else str(root),
+                    "max_bytes": cap,
+                    "entries": rows,
+                }
+            )
             return
-        _print_table(root, rows, entry_key())
+        _print_table(root, rows, entry_key(), cap)
 
     run(body)
 
 
-def _print_table(root: Path | None, rows: list[dict[str, object]], key: str) -> None:
+def _print_table(root: Path | None, rows: list[dict[str, object]], key: str, cap: int) -> None:
     from rich.table import Table
 
     con = console()
@@ -86,7 +93,10 @@ def _print_table(root: Path | None, rows: list[dict[str, object]], key: str) -> 
         stale = "" if r["current"] else " (stale)"
         table.add_row(str(r["code"]), parts, _mb(size), f"{r['key']}{stale}")
     con.print(table)
-    con.print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, {_mb(total)}")
+    con.print(
+        f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, {_mb(total)} of at most "
+        f"{_mb(cap)} (GRIDTWIN_CACHE_MAX_GB; the least recently used grids go first)"
+    )
 
 
 @app.command("clear")

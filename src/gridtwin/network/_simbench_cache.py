@@ -11,6 +11,11 @@ per SimBench code, ``simbench/<code>/<key>/``, where the key names the simbench 
 pandapower versions and :data:`FORMAT_VERSION`: another version misses the cache, the
 entry is rewritten and the stale one removed.
 
+Size: the cache holds at most ``$GRIDTWIN_CACHE_MAX_GB`` gigabytes (default
+:data:`DEFAULT_MAX_GB`; a year of profiles of a large grid takes several GB). After each
+write the entries used least recently are removed until the total fits; an entry larger
+than the cap alone is not kept (with a note).
+
 Format (nothing on disk is unpickled or executed):
 
 - ``net/``: ``net.json`` holds every non-table item of the net (scalars, ``std_types``,
@@ -50,8 +55,10 @@ import pandas as pd
 from gridtwin.errors import InputError
 
 __all__ = [
+    "DEFAULT_MAX_GB",
     "ENV_VAR",
     "FORMAT_VERSION",
+    "MAX_GB_ENV_VAR",
     "CacheEntry",
     "UnsupportedContentError",
     "clear",
@@ -59,6 +66,7 @@ __all__ = [
     "entries",
     "entry_key",
     "load",
+    "max_bytes",
     "read_net",
     "read_profiles",
     "resolve_cache_dir",
@@ -70,6 +78,12 @@ __all__ = [
 FORMAT_VERSION = 1
 #: Environment variable naming the cache folder (``off`` disables the cache).
 ENV_VAR = "GRIDTWIN_CACHE_DIR"
+#: Environment variable capping the cache's size [GB].
+MAX_GB_ENV_VAR = "GRIDTWIN_CACHE_MAX_GB"
+#: Default cap of the cache's size [GB].
+DEFAULT_MAX_GB = 20.0
+#: File in an entry whose modification time says when the entry was last used.
+_LAST_USED = "last_used"
 MANIFEST = "manifest.json"
 _CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _STALE_TMP_S = 3600.0
@@ -150,6 +164,24 @@ def resolve_cache_dir(cache: bool | str | Path | None) -> Path | None:
         return Path(cache).expanduser()
     msg = f"cache must be True, False, None or a folder path; got {cache!r}"
     raise InputError(msg)
+
+
+def max_bytes() -> int:
+    """The cap of the cache's size [B]: ``$GRIDTWIN_CACHE_MAX_GB`` or :data:`DEFAULT_MAX_GB`."""
+    raw = os.environ.get(MAX_GB_ENV_VAR, "").strip()
+    if not raw:
+        return int(DEFAULT_MAX_GB * 1e9)
+    try:
+        gb = float(raw)
+    except ValueError:
+        gb = float("nan")
+    if not np.isfinite(gb) or gb < 0:
+        msg = (
+            f"{MAX_GB_ENV_VAR}={raw!r} is not a size in gigabytes; set it to a number >= 0 "
+            f"(e.g. 5 or 0.5), or unset it for the default {DEFAULT_MAX_GB:g} GB"
+        )
+        raise InputError(msg)
+    return int(gb * 1e9)
 
 
 def _version(dist: str) -> str:
@@ -533,6 +565,43 @@ def _remove_stale_keys(code_dir: Path) -> None:
             _clean_leftovers(child)
 
 
+def _touch(entry: Path) -> None:
+    """Mark an entry as used now (for the least-recently-used eviction)."""
+    with contextlib.suppress(OSError):
+        (entry / _LAST_USED).touch()
+
+
+def _last_used(entry: Path) -> float:
+    for path in (entry / _LAST_USED, entry):
+        with contextlib.suppress(OSError):
+            return path.stat().st_mtime
+    return 0.0
+
+
+def _evict(root: Path, written: Path) -> list[str]:
+    """Remove the least recently used entries until the cache fits its cap; the notes."""
+    cap = max_bytes()
+    found = [(e.path, e.size_bytes) for e in entries(root)]
+    total = sum(size for _, size in found)
+    notes: list[str] = []
+    for path, size in sorted(found, key=lambda item: _last_used(item[0])):
+        if total <= cap:
+            break
+        if path == written:
+            continue
+        _remove_tree(path)
+        total -= size
+    if total > cap:
+        size = next((s for p, s in found if p == written), 0)
+        _remove_tree(written)
+        notes.append(
+            f"SimBench grid {written.parent.name} was not kept in the cache: it takes "
+            f"{size / 1e9:.1f} GB and the cache may hold {cap / 1e9:.1f} GB; raise "
+            f"{MAX_GB_ENV_VAR} to keep it"
+        )
+    return notes
+
+
 # ----------------------------------------------------------------------- load with the cache
 
 
@@ -565,6 +634,8 @@ class _Part:
         try:
             _publish(self.folder, lambda tmp: writer(content, tmp, self.code), self.damaged)
             _remove_stale_keys(self.folder.parent.parent)
+            _touch(self.folder.parent)
+            self.notes.extend(_evict(self.folder.parent.parent.parent.parent, self.folder.parent))
         except UnsupportedContentError as exc:
             self.notes.append(f"SimBench grid {self.code} was not cached: {exc}")
         except OSError as exc:
@@ -614,7 +685,10 @@ def load(
         net = read_source()
         return net, (make_profiles(net) if profiles else None), []
     notes: list[str] = []
+    max_bytes()  # a bad setting is an error before any work is done
     entry = root / "simbench" / code / entry_key()
+    if entry.is_dir():
+        _touch(entry)
     part = _Part(entry / "net", code, notes)
     net = part.read(read_net)
     if net is None:
