@@ -150,9 +150,7 @@ WHERE excluded.ts_utc > latest.ts_utc
 """
 
 
-_NEWEST_REVISION = (
-    "QUALIFY m.revision = max(m.revision) OVER (PARTITION BY m.point_key, m.ts_utc)"
-)
+_NEWEST_REVISION = "QUALIFY m.revision = max(m.revision) OVER (PARTITION BY m.point_key, m.ts_utc)"
 
 
 class DuckDBStore:
@@ -203,7 +201,7 @@ class DuckDBStore:
             raise StoreError(msg) from exc
         if create:
             con.execute(_SCHEMA)
-            if con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+            if _one(con, "SELECT count(*) FROM schema_version")[0] == 0:
                 con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
         _check_schema(con, directory)
         return cls(con, directory, read_only)
@@ -331,9 +329,9 @@ class DuckDBStore:
                 con.execute(_FAST_NEW_ROWS)
             else:
                 con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
-            stored, revisions = con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM new_rows"
-            ).fetchone()
+            stored, revisions = _one(
+                con, "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM new_rows"
+            )
             con.execute("INSERT INTO measurements SELECT * FROM new_rows")
             con.execute(_UPDATE_LATEST)
             con.execute("DROP TABLE new_rows")
@@ -421,8 +419,8 @@ class DuckDBStore:
         all_revisions: bool = False,
     ) -> int:
         """Write measurements to a Parquet or CSV file; the rows written."""
-        lo = pd.Timestamp.min.tz_localize("UTC") if start_utc is None else start_utc
-        hi = pd.Timestamp.max.tz_localize("UTC") if end_utc is None else end_utc
+        lo = _sql.ALL_TIME[0] if start_utc is None else start_utc
+        hi = _sql.ALL_TIME[1] if end_utc is None else end_utc
         df = self.window(point_ids, lo, hi, all_revisions=all_revisions)
         _sql.write_export(df, Path(path), fmt)
         return len(df)
@@ -431,13 +429,14 @@ class DuckDBStore:
         """Counts and time span."""
         with self._lock:
             con = self._cursor()
-            n_points = con.execute("SELECT count(*) FROM points").fetchone()[0]
-            n, n_rev, lo, hi = con.execute(
+            n_points = _one(con, "SELECT count(*) FROM points")[0]
+            n, n_rev, lo, hi = _one(
+                con,
                 "SELECT count(*), count(*) FILTER (WHERE revision > 0), min(ts_utc), "
-                "max(ts_utc) FROM measurements"
-            ).fetchone()
-            n_rej = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
-            version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                "max(ts_utc) FROM measurements",
+            )
+            n_rej = _one(con, "SELECT count(*) FROM rejects")[0]
+            version = _one(con, "SELECT max(version) FROM schema_version")[0]
         return StoreInfo(
             "duckdb",
             self.location,
@@ -451,9 +450,18 @@ class DuckDBStore:
         )
 
 
+def _one(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+    """The one row a query returns."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        msg = f"the store's query returned no row: {sql}"
+        raise StoreError(msg)
+    return tuple(row)
+
+
 def _check_schema(con: Any, directory: Path) -> None:
     try:
-        version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        version = _one(con, "SELECT max(version) FROM schema_version")[0]
     except Exception as exc:
         msg = (
             f"{directory}: {DB_FILE} is not a gridtwin store (no schema); "

@@ -18,6 +18,7 @@ from gridtwin.errors import InputError, StoreError
 from gridtwin.store._model import MeasurementBatch, MeasurementPoint, RejectBatch
 
 __all__ = [
+    "ALL_TIME",
     "POINT_COLS",
     "VALUE_COLS",
     "batch_table",
@@ -42,6 +43,8 @@ POINT_COLS = (
 )
 #: Value columns of the latest table (alias ``l``), in the order of the protocol's frames.
 VALUE_COLS = "l.ts_utc, l.value, l.quality, l.revision, l.source_ts_utc, l.arrival_ts_utc"
+#: Bounds wider than any stored time, for "no bound" ([start, end) in UTC).
+ALL_TIME = (pd.Timestamp("1000-01-01", tz="UTC"), pd.Timestamp("9999-01-01", tz="UTC"))
 _TS_COLUMNS = ("ts_utc", "source_ts_utc", "arrival_ts_utc")
 _AGG = {"mean": "mean", "last": "last", "sum": "sum", "min": "min", "max": "max"}
 
@@ -116,7 +119,9 @@ def point_keys(
     lookup = np.array([keys.get(u, -1) for u in uniq], dtype=np.int32)
     if (lookup < 0).any():
         missing = [str(u) for u, k in zip(uniq, lookup, strict=True) if k < 0]
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         msg = (
             f"{where}: unknown measurement point(s) {shown}; add them first "
             "(`gridtwin store points add`)"
@@ -164,7 +169,9 @@ def rejects_table(rejects: RejectBatch) -> Any:
     import pyarrow as pa
 
     def ts(values: list[np.datetime64]) -> Any:
-        return pa.array(np.array(values, dtype="datetime64[us]"), pa.timestamp("us"), from_pandas=True)
+        return pa.array(
+            np.array(values, dtype="datetime64[us]"), pa.timestamp("us"), from_pandas=True
+        )
 
     return pa.table(
         {
@@ -202,7 +209,10 @@ def utc_bounds(start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> tuple[Any, Any
     lo = _utc(start_utc, "start").tz_localize(None)
     hi = _utc(end_utc, "end").tz_localize(None)
     floor, ceil = pd.Timestamp("1000-01-01"), pd.Timestamp("9999-01-01")
-    return max(lo, floor).to_pydatetime(), min(hi, ceil).to_pydatetime()
+    # microseconds are the stores' resolution; a bound between two is moved up (half-open)
+    lo = max(lo.ceil("us") if lo.unit == "ns" else lo, floor)
+    hi = min(hi.ceil("us") if hi.unit == "ns" else hi, ceil)
+    return lo.to_pydatetime(), hi.to_pydatetime()
 
 
 def resample_args(step: pd.Timedelta, how: str) -> tuple[int, str]:
