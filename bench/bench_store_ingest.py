@@ -37,9 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import machine  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
+from _harness import machine
 
 POINTS = 8_772
 STEP = np.timedelta64(15, "m")

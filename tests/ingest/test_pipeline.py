@@ -151,7 +151,8 @@ class FlakyStore(DuckDBStore):
     def write(self, batch: Any, rejects: Any = None) -> Any:
         if self.failures > 0:
             self.failures -= 1
-            raise StoreError("disk full (test)")
+            msg = "disk full (test)"
+            raise StoreError(msg)
         return super().write(batch, rejects)
 
 
@@ -198,7 +199,8 @@ class ListSource:
         for b in self.batches:
             sink.submit(b)
         if self.fail:
-            raise InputError(f"{self.name}: the device went away")
+            msg = f"{self.name}: the device went away"
+            raise InputError(msg)
 
 
 def test_run_sources_runs_all_and_raises_the_first_error(store: Any) -> None:
@@ -208,7 +210,8 @@ def test_run_sources_runs_all_and_raises_the_first_error(store: Any) -> None:
         b = ListSource("b", [raw(["tap"], [0], [3.0])], fail=True)
         with pytest.raises(InputError, match="went away"):
             run_sources(pipe, [a, b], threading.Event(), on_tick=lambda c: ticks.append(c.stored))
-    assert ticks and ticks[-1] == 2  # both sources' values were written before the error
+    assert ticks
+    assert ticks[-1] == 2
     assert store.info().measurements == 2
 
 

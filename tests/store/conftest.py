@@ -7,6 +7,7 @@ with the reason, where the server cannot start).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,10 +17,8 @@ from gridtwin.store import MeasurementPoint, MeasurementStore, open_store
 
 BACKENDS = ["duckdb", "postgresql"]
 
-try:  # the PostgreSQL fixtures live beside this file
+with contextlib.suppress(ImportError):  # the PostgreSQL fixtures live beside this file
     from tests.store.pg_server import pg_server, pg_url  # noqa: F401
-except ImportError:  # pragma: no cover - until the server helper exists
-    pass
 
 POINTS = [
     MeasurementPoint("load.1.p", "p", "kW", element="load:1"),

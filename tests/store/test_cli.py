@@ -52,7 +52,8 @@ def test_init_info_points_and_export(tmp_path: Path, points_file: Path) -> None:
     assert info["first_ts_utc"] == "2026-03-01T00:00:00.000000Z"
     code, text = invoke("store", "latest", "--store", st, "--points", "load.1.p")
     assert code == 0, text
-    assert "load.1.p" in text and "5.5" in text
+    assert "load.1.p" in text
+    assert "5.5" in text
     out = tmp_path / "m.csv"
     code, text = invoke("store", "export", str(out), "--store", st, "--start", "2026-03-01T00:10Z")
     assert code == 0, text
@@ -61,7 +62,8 @@ def test_init_info_points_and_export(tmp_path: Path, points_file: Path) -> None:
     code, text = invoke(
         "store", "export", str(tmp_path / "m.parquet"), "--store", st, "--all-revisions"
     )
-    assert code == 0 and "3 measurements" in text
+    assert code == 0
+    assert "3 measurements" in text
     code, text = invoke("store", "points", "list", "--store", st, "--format", "json")
     assert [p["point_id"] for p in json.loads(text)] == ["bus.1.vm", "load.1.p"]
 

@@ -52,7 +52,8 @@ def test_sigkill_loses_nothing_acknowledged(store_location: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     ) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
         try:
             for line in proc.stdout:
                 acked.append(int(line.split()[1]))
