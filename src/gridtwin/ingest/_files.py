@@ -185,7 +185,11 @@ class FileSource:
         cols = self._columns(names, long)
         per_row = 1 if long else max(1, len(cols) - 1)
         rows = max(1, self.chunk_rows // per_row)
-        chunks = _csv_chunks(self.path, cols, rows) if is_csv else _pq_chunks(self.path, cols, rows)
+        invalid: list[pacsv.InvalidRow] = []  # CSV rows with a wrong number of fields
+        if is_csv:
+            chunks = _csv_chunks(self.path, cols, rows, invalid)
+        else:
+            chunks = _pq_chunks(self.path, cols, rows)
         total_bytes = self.path.stat().st_size
         total_rows = None if is_csv else pq.ParquetFile(self.path).metadata.num_rows
         done = 0
@@ -193,12 +197,32 @@ class FileSource:
             if stop is not None and stop.is_set():
                 return
             decode = self._decode_long if long else self._decode_wide
-            yield decode(table, row0, is_csv, first=row0 == 0)
+            batch = decode(table, row0, is_csv, first=row0 == 0)
+            self._invalid_rows(invalid, batch.rejects)
+            yield batch
             done = row0 + table.num_rows
             if self.progress is not None:
                 if total_rows is not None:
                     bytes_done = round(total_bytes * done / max(total_rows, 1))
                 self.progress(FileProgress(done, total_rows, bytes_done, total_bytes))
+        if invalid:
+            rejects = RejectBatch()
+            self._invalid_rows(invalid, rejects)
+            yield RawBatch.empty(f"file:{self.path}", rejects)
+
+    def _invalid_rows(self, invalid: list[pacsv.InvalidRow], rejects: RejectBatch) -> None:
+        """Rejects for CSV rows with too few or too many fields (their number is unknown
+        to the reader: the row's text identifies them)."""
+        for row in invalid:
+            rejects.add(
+                "malformed",
+                f"{self.path}: a row has {row.actual_columns} fields where the header has "
+                f"{row.expected_columns} (row number unknown; the data row numbers of other "
+                "rejects count only rows with the right number of fields)",
+                source=f"file:{self.path}",
+                raw=row.text or "",
+            )
+        invalid.clear()
 
     # ------------------------------------------------------------------ columns
 
@@ -388,8 +412,16 @@ def _parquet_names(path: Path) -> list[str]:
         raise InputError(msg) from exc
 
 
-def _csv_chunks(path: Path, cols: list[str], rows: int) -> Iterator[tuple[pa.Table, int, int]]:
-    """(table of string columns, first data row (0-based), bytes read) per chunk."""
+def _csv_chunks(
+    path: Path, cols: list[str], rows: int, invalid: list[pacsv.InvalidRow]
+) -> Iterator[tuple[pa.Table, int, int]]:
+    """(table of string columns, first data row (0-based), bytes read) per chunk; rows
+    with a wrong number of fields are skipped and appended to ``invalid``."""
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        invalid.append(row)
+        return "skip"
+
     raw = pa.OSFile(str(path), "rb")
     stream: Any = (
         pa.CompressedInputStream(raw, "gzip") if path.name.lower().endswith(".gz") else raw
@@ -400,9 +432,16 @@ def _csv_chunks(path: Path, cols: list[str], rows: int) -> Iterator[tuple[pa.Tab
         strings_can_be_null=False,
     )
     try:
-        reader = pacsv.open_csv(
-            stream, pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES), convert_options=convert
-        )
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
+                pacsv.ParseOptions(invalid_row_handler=skip),
+                convert,
+            )
+        except (pa.ArrowException, OSError) as exc:
+            msg = f"{path}: cannot read as CSV ({exc}); check the delimiter (comma) and quoting"
+            raise InputError(msg) from exc
         batches = _read_batches(path, reader)
         yield from ((t, r, raw.tell()) for t, r in _rebatch(batches, rows))
     finally:
