@@ -119,7 +119,8 @@ def test_every_bad_row_is_a_reject_and_its_neighbours_are_delivered(tmp_path: Pa
     sink = collect(FileSource(f))
     got = sink.values()
     assert got["point_id"].tolist() == ["a", "a", "b"]
-    assert got["value"].iloc[0] == 1.0 and np.isnan(got["value"].iloc[1])
+    assert got["value"].iloc[0] == 1.0
+    assert np.isnan(got["value"].iloc[1])
     assert got["value"].iloc[2] == 10.0
     rejects = sink.rejects()
     reasons = [r[0] for r in rejects]
@@ -132,7 +133,8 @@ def test_every_bad_row_is_a_reject_and_its_neighbours_are_delivered(tmp_path: Pa
     assert details[2] == f"{f}: data row 4: empty point id"
     assert "'yesterday' is not an ISO 8601 date-time" in details[3]
     assert details[4] == f"{f}: data row 6: empty timestamp"
-    assert "has no UTC offset" in details[5] and "data row 7" in details[5]
+    assert "has no UTC offset" in details[5]
+    assert "data row 7" in details[5]
     assert "unknown quality flag 'sticky'" in details[6]
     assert "outside 0..7" in details[7]
     assert [r[2] for r in rejects] == [f"file:{f}:{n}" for n in (2, 3, 4, 5, 6, 7, 8, 9)]
@@ -158,7 +160,8 @@ def test_naive_file_needs_a_timezone_and_names_the_row(tmp_path: Path) -> None:
         pd.Timestamp("2026-03-29T01:30Z"),  # 03:30 CEST
     ]
     (reject,) = sink.rejects()
-    assert reject[0] == "bad_timestamp" and "does not exist or is ambiguous" in reject[1]
+    assert reject[0] == "bad_timestamp"
+    assert "does not exist or is ambiguous" in reject[1]
     assert "data row 2" in reject[1]
 
 
@@ -188,7 +191,8 @@ def test_rows_with_a_wrong_number_of_fields_are_rejects(tmp_path: Path) -> None:
     assert [r[3] for r in rejects] == ["a,2026-01-05T10:00:00Z", "a,2026-01-05T10:01:00Z,2,3"]
     only_bad = write(tmp_path / "only.csv", "point_id,ts_utc,value\nx\n")
     sink = collect(FileSource(only_bad))
-    assert len(sink.batches) == 1 and len(sink.batches[0]) == 0
+    assert len(sink.batches) == 1
+    assert len(sink.batches[0]) == 0
     assert sink.rejects()[0][3] == "x"
 
 
@@ -216,9 +220,11 @@ def test_wide_csv_empty_cells_are_gaps_bad_cells_and_rows_rejects(tmp_path: Path
     rejects = sink.rejects()
     assert [r[0] for r in rejects] == ["bad_timestamp", "malformed"]
     row_bad = next(r for r in rejects if r[0] == "bad_timestamp")
-    assert "data row 4" in row_bad[1] and row_bad[3] == "5.5,not a time,6.5"
+    assert "data row 4" in row_bad[1]
+    assert row_bad[3] == "5.5,not a time,6.5"
     cell_bad = next(r for r in rejects if r[0] == "malformed")
-    assert cell_bad[4] == "load:2:p" and "column 'load:2:p': value 'oops'" in cell_bad[1]
+    assert cell_bad[4] == "load:2:p"
+    assert "column 'load:2:p': value 'oops'" in cell_bad[1]
 
 
 # ---------------------------------------------------------------------- parquet
@@ -329,7 +335,7 @@ def test_file_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
         collect(FileSource(tmp_path / "none.csv"))
     with pytest.raises(InputError, match="unknown file type"):
         collect(FileSource(write(tmp_path / "m.txt", "x")))
-    with pytest.raises(InputError, match="no time column 'ts_utc'.*--time-column"):
+    with pytest.raises(InputError, match=r"no time column 'ts_utc'.*--time-column"):
         collect(FileSource(write(tmp_path / "a.csv", "t,a\n2026-01-01T00:00Z,1\n")))
     with pytest.raises(InputError, match=r"long layout needs .*\['value'\] missing"):
         collect(FileSource(write(tmp_path / "b.csv", "point_id,ts_utc,v\na,2026-01-01Z,1\n")))
@@ -339,9 +345,9 @@ def test_file_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
         collect(FileSource(write(tmp_path / "d.csv", "")))
     with pytest.raises(InputError, match="unknown time zone"):
         FileSource(tmp_path / "d.csv", timezone="Mars/Olympus")
+    good = b"a,2026-01-01T00:00:00Z,1\n" * 2000
+    (tmp_path / "e.csv").write_bytes(b"point_id,ts_utc,value\n" + good + b"\xff\xfe,x,1\n")
     with pytest.raises(InputError, match="cannot read as CSV"):
-        good = b"a,2026-01-01T00:00:00Z,1\n" * 2000
-        (tmp_path / "e.csv").write_bytes(b"point_id,ts_utc,value\n" + good + b"\xff\xfe,x,1\n")
         collect(FileSource(tmp_path / "e.csv"))
     assert collect(FileSource(write(tmp_path / "f.csv", "point_id,ts_utc,value\n"))).batches == []
 
@@ -382,6 +388,7 @@ def test_file_to_store_through_the_pipeline(tmp_path: Path) -> None:
         assert got[["point_id", "value"]].values.tolist() == [["bus.vm", 1.01], ["feeder.p", 12.5]]
         rejects = store.rejects()
         bad = rejects[rejects["reason"] == "malformed"].iloc[0]
-        assert bad["source"] == f"file:{f}:2" and bad["raw"] == "feeder.p,2026-01-05T10:01:00Z,x"
+        assert bad["source"] == f"file:{f}:2"
+        assert bad["raw"] == "feeder.p,2026-01-05T10:01:00Z,x"
     finally:
         store.close()
