@@ -206,7 +206,8 @@ def test_wide_csv_empty_cells_are_gaps_bad_cells_and_rows_rejects(tmp_path: Path
         "1.5,2026-01-05T10:00:00Z,2.5\n"
         ",2026-01-05T10:15:00Z,3.5\n"  # gap in load:1:p
         "4.5,2026-01-05T10:30:00Z,oops\n"  # bad cell
-        "5.5,not a time,6.5\n",  # bad row
+        "5.5,not a time,6.5\n"  # bad row
+        "nan,2026-01-05T10:45:00Z,\n",  # NaN and empty: gaps of the matrix
     )
     sink = collect(FileSource(f, time_column="time"))
     got = sink.values()

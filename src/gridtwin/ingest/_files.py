@@ -6,7 +6,9 @@ Two layouts:
   ``quality`` (``valid``, ``estimated|questionable``, ... or the integer bits) and
   ``source_ts_utc``;
 - **wide**: a time column and one column per point (the column name is the point id);
-  an empty cell is "no value at that time" and is skipped.
+  an empty or NaN cell is "no value at that time" (a gap of a matrix) and is skipped.
+  In the long layout a NaN value is delivered (and rejected by the pipeline as
+  ``not_finite``): a row that is there says it has a value.
 
 Timestamps are ISO 8601 with a UTC offset or ``Z`` (a Parquet timestamp column with a
 time zone is fine too). A timestamp without offset is local clock time of ``timezone``
@@ -330,7 +332,7 @@ class FileSource:
         for j, name in enumerate(points):
             col = table.column(name)
             values[:, j], cell_bad = _parse_values(col)
-            present[:, j] = ~_empty_cells(col)
+            present[:, j] = ~_empty_cells(col) & ~np.isnan(values[:, j])  # NaN: a gap
             for r, bad in sorted(cell_bad.items()):
                 present[r, j] = False
                 if row_ok[r] and bad.detail != "empty value":
