@@ -16,6 +16,7 @@ module             commands
 ``demo``           ``demo`` (the main job of ``make run``)
 ``cache``          ``cache info|clear`` (the disk cache of SimBench grids)
 ``store``          ``store init|info|points|latest|rejects|export`` (measurements)
+``ingest``         ``ingest file|greenbutton|replay|mqtt|modbus`` (telemetry in)
 =================  ==================================================================
 """
 
@@ -27,6 +28,7 @@ from gridtwin.cli import (
     billing,
     cache,
     demo,
+    ingest,
     network,
     norms,
     quality,
@@ -48,6 +50,7 @@ app.add_typer(norms.app, name="norms")
 app.add_typer(quality.app, name="quality")
 app.add_typer(cache.app, name="cache")
 app.add_typer(store.app, name="store")
+app.add_typer(ingest.app, name="ingest")
 billing.register(app)
 demo.register(app)
 studies.register(network.app)

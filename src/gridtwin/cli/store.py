@@ -149,8 +149,16 @@ def store_info(
             if key != "ingest":
                 shown = f"{value:,}" if isinstance(value, int) else value
                 con.print(f"{key:>15}: {shown}", highlight=False)
-        if data["ingest"]:
-            con.print(f"{'last ingest':>15}: {json.dumps(data['ingest'])}", highlight=False)
+        ing = data["ingest"]
+        if ing:
+            rej = ing.get("rejected_by_reason") or {}
+            con.print(
+                f"{'last ingest':>15}: {ing.get('command')} {ing.get('state')} at "
+                f"{ing.get('updated_utc')}: received {ing.get('received', 0):,}, stored "
+                f"{ing.get('stored', 0):,}, duplicates {ing.get('duplicates', 0):,}, rejected "
+                f"{ing.get('rejected', 0):,} {rej or ''}, max lag {ing.get('max_lag_s', 0):.2f} s",
+                highlight=False,
+            )
 
     run(body)
 

@@ -16,6 +16,8 @@ Billing data:
 
 from __future__ import annotations
 
+from gridtwin.ingest._files import FileProgress, FileSource
+from gridtwin.ingest._greenbutton import GreenButtonSource, greenbutton_points, read_greenbutton
 from gridtwin.ingest._interval import (
     ENERGY_UNITS,
     POWER_UNITS,
@@ -33,6 +35,7 @@ from gridtwin.ingest._readings import (
     consumption_by_register,
     read_register_readings,
 )
+from gridtwin.ingest._replay import ReplaySource, frame_from_profiles, frame_from_store
 from gridtwin.ingest._source import RawBatch, Sink, Source
 
 __all__ = [
@@ -40,6 +43,9 @@ __all__ = [
     "POWER_UNITS",
     "READING_KINDS",
     "BandConsumption",
+    "FileProgress",
+    "FileSource",
+    "GreenButtonSource",
     "IngestCounters",
     "Label",
     "Layout",
@@ -48,9 +54,14 @@ __all__ = [
     "RawBatch",
     "ReadingKind",
     "RegisterReading",
+    "ReplaySource",
     "Sink",
     "Source",
     "consumption_by_register",
+    "frame_from_profiles",
+    "frame_from_store",
+    "greenbutton_points",
+    "read_greenbutton",
     "read_intervals",
     "read_register_readings",
     "run_sources",
