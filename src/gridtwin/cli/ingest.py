@@ -183,7 +183,7 @@ def _file_progress(paths: Sequence[Path]) -> tuple[Any, list[Callable[[Any], Non
         console=console(),
         transient=False,
     )
-    callbacks = []
+    callbacks: list[Callable[[Any], None]] = []
     for path in paths:
         task = bar.add_task(path.name, total=1.0)
 
@@ -238,9 +238,7 @@ def ingest_file(
             )
             for path, cb in zip(paths, callbacks, strict=True)
         ]
-        run_ingest(
-            store, lambda _s: sources, command="file", live=False, fmt=fmt, progress=bar
-        )
+        run_ingest(store, lambda _s: sources, command="file", live=False, fmt=fmt, progress=bar)
 
     run(body)
 
@@ -378,7 +376,10 @@ def _simbench_frame(
 
     check_choice(unit, "--unit", ("kW", "MW"))
     return simbench_replay_frame(
-        code, unit=unit, start_utc=parse_utc(start, "--start"), end_utc=parse_utc(end, "--end")
+        code,
+        unit="kW" if unit == "kW" else "MW",
+        start_utc=parse_utc(start, "--start"),
+        end_utc=parse_utc(end, "--end"),
     )
 
 

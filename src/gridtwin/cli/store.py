@@ -149,7 +149,7 @@ def store_info(
             if key != "ingest":
                 shown = f"{value:,}" if isinstance(value, int) else value
                 con.print(f"{key:>15}: {shown}", highlight=False)
-        ing = data["ingest"]
+        ing = _status(str(store))
         if ing:
             rej = ing.get("rejected_by_reason") or {}
             con.print(
