@@ -97,7 +97,6 @@ def publish(port: int, topic: str, n: int, points: int, per_msg: int) -> None:
     payloads = messages(n, points, per_msg)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
     client.max_inflight_messages_set(200)
-    client.max_queued_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
     t0 = time.time()
@@ -148,6 +147,9 @@ def consume(location: str, port: int, args: argparse.Namespace) -> dict[str, Any
             first_rx = time.time()
         if c.stored + c.duplicates + c.rejected >= args.n:
             break
+        if pub.poll() not in (None, 0):
+            msg = f"the publisher failed with exit code {pub.returncode}"
+            raise RuntimeError(msg)
         time.sleep(0.005)
     done = time.time()
     stop.set()
