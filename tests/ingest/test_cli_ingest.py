@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -133,5 +136,58 @@ def test_replay_bad_options(store_dir: str, args: list[str], expected: str) -> N
     code, text = invoke(
         "ingest", "replay", "--store", store_dir, *[a.replace("{st}", store_dir) for a in args]
     )
+    assert code == 2, text
+    assert expected in text
+
+
+def test_mqtt_through_the_cli(
+    store_dir: str, mosquitto_broker: Any, publisher: Any, topic_ns: str
+) -> None:
+    """A live subscription for a few seconds: every published value stored once, the
+    bad ones rejected with their reason."""
+
+    def publish_later() -> None:
+        time.sleep(1.0)
+        for k in range(20):
+            item = {"point_id": "m1", "ts": f"2026-03-01T00:{k:02d}:00Z", "value": k}
+            publisher.publish(f"{topic_ns}/a", json.dumps([item, {"point_id": "m2", "value": 1}]))
+
+    t = threading.Thread(target=publish_later)
+    t.start()
+    code, text = invoke(
+        "ingest",
+        "mqtt",
+        "--store",
+        store_dir,
+        "--host",
+        mosquitto_broker.host,
+        "--port",
+        str(mosquitto_broker.port),
+        "--topic",
+        f"{topic_ns}/#",
+        "--duration",
+        "4",
+        "--format",
+        "json",
+    )
+    t.join()
+    assert code == 0, text
+    summary = json.loads(text[text.index("{") :])
+    assert summary["stored"] == 20
+    assert summary["rejected_by_reason"] == {"bad_timestamp": 20}
+    assert next(iter(summary["sources"].values()))["acked"] == 20
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], "--topic FILTER"),
+        (["--payload", "sparkplug"], "needs --group"),
+        (["--payload", "xml"], "--payload 'xml'"),
+        (["--topic", "a/#", "--port", "1"], "127.0.0.1:1"),
+    ],
+)
+def test_mqtt_bad_options(store_dir: str, args: list[str], expected: str) -> None:
+    code, text = invoke("ingest", "mqtt", "--store", store_dir, *args)
     assert code == 2, text
     assert expected in text

@@ -152,13 +152,33 @@ class _Ticker:
             self.live.stop()
 
 
+def _source_counters(sources: Sequence[Source]) -> dict[str, Any]:
+    """Each source's own counters (MQTT messages, Modbus polls, ...), where it has them."""
+    import dataclasses
+
+    out: dict[str, Any] = {}
+    for s in sources:
+        counters = getattr(s, "counters", None)
+        if callable(counters):
+            value = counters()
+            is_record = dataclasses.is_dataclass(value) and not isinstance(value, type)
+            out[s.name] = dataclasses.asdict(value) if is_record else value
+    return out
+
+
 def _report(c: IngestCounters, fmt: str, location: str, sources: Sequence[Source]) -> None:
     notes = [n for s in sources for n in getattr(s, "notes", [])]
+    per_source = _source_counters(sources)
     if fmt == "json":
-        print_json({"store": safe_location(location), **c.as_dict(), "notes": notes})
+        print_json(
+            {"store": safe_location(location), **c.as_dict(), "sources": per_source, "notes": notes}
+        )
         return
     con = console()
     con.print(_summary_line(c), highlight=False)
+    for name, counters in per_source.items():
+        shown = ", ".join(f"{k} {v}" for k, v in counters.items() if v not in (0, "", {}, None, []))
+        con.print(f"{name}: {shown}", highlight=False)
     if c.rejected:
         con.print(
             f"[yellow]{c.rejected:,} values rejected: see `gridtwin store rejects --store "
@@ -404,3 +424,118 @@ def _store_frame(
     finally:
         src.close()
     return frame, [known[p] for p in ids]
+
+
+# ----------------------------------------------------------------------- MQTT
+
+MQTT_PASSWORD_ENV = "GRIDTWIN_MQTT_PASSWORD"
+
+
+@app.command("mqtt")
+def ingest_mqtt(
+    store: Annotated[str | None, STORE_OPTION] = None,
+    host: Annotated[str, typer.Option("--host", help="Broker host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Broker port (8883 with TLS).")] = 1883,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", help="Topic filter (repeatable; json).")
+    ] = None,
+    payload: Annotated[str, typer.Option("--payload", help="json or sparkplug.")] = "json",
+    topic_template: Annotated[
+        str | None,
+        typer.Option("--topic-template", help="e.g. 'twin/{point_id}': the point from the topic."),
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Sparkplug group id.")] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", help="YAML: Sparkplug '<group>/<edge>[/<device>]/<metric>' -> point id."
+        ),
+    ] = None,
+    skip_unmapped: Annotated[
+        bool, typer.Option("--skip-unmapped", help="Skip Sparkplug metrics not in --mapping.")
+    ] = False,
+    client_id: Annotated[
+        str,
+        typer.Option(
+            "--client-id",
+            help="Persistent session: unacknowledged messages are redelivered after a restart.",
+        ),
+    ] = "",
+    clean_start: Annotated[bool, typer.Option("--clean-start", help="Drop the session.")] = False,
+    username: Annotated[
+        str | None,
+        typer.Option(
+            "--username", help=f"User name; the password comes from ${MQTT_PASSWORD_ENV}."
+        ),
+    ] = None,
+    tls: Annotated[bool, typer.Option("--tls", help="Connect with TLS.")] = False,
+    ca_file: Annotated[str | None, typer.Option("--ca-file")] = None,
+    cert_file: Annotated[str | None, typer.Option("--cert-file")] = None,
+    key_file: Annotated[str | None, typer.Option("--key-file")] = None,
+    qos: Annotated[int, typer.Option("--qos", help="0 or 1.")] = 1,
+    mqtt_version: Annotated[str, typer.Option("--mqtt-version", help="5 or 3.1.1.")] = "5",
+    batch_messages: Annotated[int, typer.Option("--batch-messages", min=1)] = 200,
+    batch_ms: Annotated[float, typer.Option("--batch-ms", min=0)] = 50.0,
+    duration: Annotated[float | None, typer.Option("--duration", help=DURATION_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "text",
+) -> None:
+    """Subscribe to a broker and store what arrives (QoS 1: acknowledged once stored)."""
+
+    def body() -> None:
+        from gridtwin.ingest._mqtt import MqttConfig, MqttJsonSource
+        from gridtwin.ingest._sparkplug import SparkplugSource
+
+        check_choice(payload, "--payload", ("json", "sparkplug"))
+        check_choice(mqtt_version, "--mqtt-version", ("5", "3.1.1"))
+        if payload == "sparkplug" and not group:
+            msg = "--payload sparkplug needs --group (the Sparkplug group id)"
+            raise InputError(msg)
+        if payload == "json" and not (topic or topic_template):
+            msg = "give --topic FILTER (repeatable) or --topic-template 'prefix/{point_id}'"
+            raise InputError(msg)
+        config = MqttConfig(
+            host=host,
+            port=port,
+            topics=tuple(topic or ()),
+            qos=qos,
+            client_id=client_id,
+            clean_start=clean_start,
+            username=username,
+            password=os.environ.get(MQTT_PASSWORD_ENV) or None,
+            tls=tls,
+            tls_ca_file=ca_file,
+            tls_cert_file=cert_file,
+            tls_key_file=key_file,
+            protocol="5" if mqtt_version == "5" else "3.1.1",
+            batch_max_messages=batch_messages,
+            batch_max_s=batch_ms / 1000.0,
+            topic_template=topic_template,
+        )
+        source: Source
+        if payload == "sparkplug":
+            source = SparkplugSource(
+                config,
+                str(group),
+                mapping=_sparkplug_mapping(mapping),
+                unmapped="skip" if skip_unmapped else "default",
+            )
+        else:
+            source = MqttJsonSource(config)
+        run_ingest(
+            store, lambda _s: [source], command="mqtt", live=True, fmt=fmt, duration_s=duration
+        )
+
+    run(body)
+
+
+def _sparkplug_mapping(path: Path | None) -> dict[str, str] | None:
+    from gridtwin._datafile import read_data_file
+
+    if path is None:
+        return None
+    data = read_data_file(path, InputError)
+    bad = [k for k, v in data.items() if not isinstance(v, str)]
+    if bad:
+        msg = f"{path}: the point id of {bad[0]!r} must be text (metric path: point id)"
+        raise InputError(msg)
+    return {str(k): str(v) for k, v in data.items()}
