@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob
 import itertools
 import os
 import pwd
@@ -30,7 +29,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +47,7 @@ def find_bin_dir() -> Path | None:
     """The directory holding ``initdb``, ``pg_ctl`` and ``postgres`` (newest version first:
     ``/usr/lib/postgresql/*/bin``, then ``PATH``), or None."""
     candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"),
+        (str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")),
         key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
         reverse=True,
     )
@@ -135,11 +133,12 @@ class PgServer:
     def _init_cluster(self) -> None:
         base, bindir = self.base, self._bin
         if base is None or bindir is None:
-            raise PgServerError("start() was not called")
+            msg = "start() was not called"
+            raise PgServerError(msg)
         if self._run_as:
             entry = pwd.getpwnam(self._run_as)
             os.chown(base, entry.pw_uid, entry.pw_gid)
-        os.chmod(base, 0o700)
+        base.chmod(0o700)
         self._run(
             str(bindir / "initdb"),
             "-D",
@@ -155,7 +154,8 @@ class PgServer:
     def _start_server(self) -> None:
         base, bindir = self.base, self._bin
         if base is None or bindir is None:
-            raise PgServerError("start() was not called")
+            msg = "start() was not called"
+            raise PgServerError(msg)
         last = ""
         for _ in range(3):  # the free port may be taken between the probe and the start
             self.port = _free_port()
@@ -204,8 +204,13 @@ class PgServer:
             with contextlib.suppress(subprocess.SubprocessError, OSError):
                 subprocess.run(
                     self._cmd(
-                        str(self._bin / "pg_ctl"), "-D", str(self.base / "data"), "-m", "fast",
-                        "-w", "stop",
+                        str(self._bin / "pg_ctl"),
+                        "-D",
+                        str(self.base / "data"),
+                        "-m",
+                        "fast",
+                        "-w",
+                        "stop",
                     ),
                     capture_output=True,
                     timeout=60,
@@ -244,16 +249,6 @@ class PgServer:
 
         with psycopg.connect(self.url(), autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _wait_gone(port: int, timeout_s: float = 5.0) -> None:
-    """Wait until nothing listens on ``port`` (used by the down-server test)."""
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -351,7 +351,8 @@ class PostgresStore:
             msg = f"{self.location}: {what} refused: the session is read-only"
             raise StoreError(msg) from exc
         except psycopg.Error as exc:
-            raise self._error(f"{what} failed and was rolled back", exc) from exc
+            msg_0 = f"{what} failed and was rolled back"
+            raise self._error(msg_0, exc) from exc
 
     # ------------------------------------------------------------------ points
 
@@ -414,11 +415,11 @@ class PostgresStore:
         if len(ids) == 0:
             return np.zeros(0, np.int32)
         index = pd.Index(list(self._keys))
-        pos = index.get_indexer(ids)
+        pos = index.get_indexer(pd.Index(ids))
         if (pos < 0).any():  # another process may have added points since
             self._load_points()
             index = pd.Index(list(self._keys))
-            pos = index.get_indexer(ids)
+            pos = index.get_indexer(pd.Index(ids))
         if (pos < 0).any():
             unknown = sorted({str(x) for x in ids[pos < 0]})
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
@@ -462,11 +463,20 @@ class PostgresStore:
         """Rows of ``sql`` (NOT NULL fixed-width columns) as a numpy structured array."""
         dtype = np.dtype(
             [("_n", ">i2")]
-            + [item for i, (name, t) in enumerate(fields) for item in ((f"_l{i}", ">i4"), (name, t))]
+            + [
+                item
+                for i, (name, t) in enumerate(fields)
+                for item in ((f"_l{i}", ">i4"), (name, t))
+            ]
         )
-        with self._lock, self._transaction("the read") as con, con.cursor() as cur:
-            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as cp:
-                data = b"".join(bytes(chunk) for chunk in cp)
+        copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT BINARY)"
+        with (
+            self._lock,
+            self._transaction("the read") as con,
+            con.cursor() as cur,
+            cur.copy(copy_sql, params) as cp,
+        ):
+            data = b"".join(bytes(chunk) for chunk in cp)
         body = data[len(_COPY_HEADER) : -len(_COPY_TRAILER)]
         if not data.startswith(_COPY_HEADER[:11]) or len(body) % dtype.itemsize:
             msg = f"{self.location}: unexpected binary COPY output from the server"
@@ -475,9 +485,12 @@ class PostgresStore:
 
     def _values_frame(self, sql: str, params: Sequence[Any]) -> pd.DataFrame:
         rows = self._copy_out(sql, params, _VALUE_FIELDS)
-        if any(int(k) not in self._ids for k in np.unique(rows["point_key"])):
+        keys = rows["point_key"].astype(np.int64)
+        if any(int(k) not in self._ids for k in np.unique(keys)):
             self._load_points()
-        ids = np.array([self._ids[int(k)] for k in rows["point_key"]], dtype=object)
+        lut = np.empty(max(self._ids, default=0) + 1, dtype=object)
+        lut[list(self._ids)] = list(self._ids.values())
+        ids = lut[keys]
         return pd.DataFrame(
             {
                 "point_id": ids,
@@ -661,6 +674,15 @@ def _connect(url: str) -> Any:
     """A psycopg connection in autocommit mode (transactions are explicit), durable commits."""
     import psycopg
 
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        msg = f"{redact_url(url)}: not a valid PostgreSQL URL ({exc}); use postgresql://user:password@host:port/dbname"
+        raise InputError(_scrub(msg, url)) from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        msg = f"{redact_url(url)}: not a PostgreSQL URL; use postgresql://user:password@host:port/dbname"
+        raise InputError(msg)
     where = _server_label(url)
     try:
         con = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="gridtwin")
@@ -850,7 +872,8 @@ def _utc(pg_us: npt.NDArray[Any]) -> pd.DatetimeIndex:
 def _np_utc(value: Any) -> np.datetime64:
     ts = pd.Timestamp(value)
     ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
-    return np.datetime64(ts.as_unit("us").to_datetime64(), "us")
+    out: np.datetime64 = ts.as_unit("us").to_datetime64()
+    return out
 
 
 def _resample_args(step: pd.Timedelta, how: str) -> tuple[int, str]:
