@@ -441,3 +441,37 @@ def test_info_counts_and_span(store: PostgresStore) -> None:
 def test_empty_write_is_a_no_op(store: PostgresStore) -> None:
     r = store.write(_batch([], [], []))
     assert (r.stored, r.duplicates, r.rejected) == (0, 0, 0)
+
+
+def test_a_dropped_connection_fails_one_write_then_reconnects(
+    store: PostgresStore, pg_url: str
+) -> None:
+    store.write(_batch(["p0"], [0], [1.0]))
+    pid = store._con.info.backend_pid
+    _sql(pg_url, f"SELECT pg_terminate_backend({pid})")
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1:\d+/t_") as err:
+        store.write(_batch(["p0"], [1], [2.0]))
+    assert "failed" in str(err.value)
+    assert store.write(_batch(["p0"], [1], [2.0])).stored == 1  # a new connection
+    assert store.info().measurements == 2
+
+
+def test_revisions_inside_one_batch_of_new_keys(store: PostgresStore) -> None:
+    """The first write of a key (the fast path: nothing stored at or after it) still
+    collapses equal values and numbers different ones in batch order."""
+    r = store.write(_batch(["p0", "p0", "p0", "p1"], [0, 0, 0, 0], [1.0, 2.0, 1.0, 4.0]))
+    assert (r.stored, r.duplicates, r.revisions) == (3, 1, 1)
+    w = store.window(["p0"], _ts(0), _ts(1), all_revisions=True)
+    assert w[["value", "revision"]].values.tolist() == [[1.0, 0], [2.0, 1]]
+    assert store.latest(["p0"])["value"].tolist() == [2.0]
+
+
+def test_a_batch_mixing_new_and_late_keys(store: PostgresStore) -> None:
+    store.write(_batch(["p0", "p1"], [5, 5], [5.0, 5.0]))
+    r = store.write(_batch(["p0", "p0", "p1", "p1"], [6, 5, 4, 5], [6.0, 5.0, 4.0, 5.5]))
+    assert (r.stored, r.duplicates, r.revisions) == (3, 1, 1)
+    latest = store.latest()
+    assert latest[["point_id", "value", "revision"]].values.tolist() == [
+        ["p0", 6.0, 0],
+        ["p1", 5.5, 1],
+    ]
