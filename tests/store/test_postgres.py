@@ -475,3 +475,14 @@ def test_a_batch_mixing_new_and_late_keys(store: PostgresStore) -> None:
         ["p0", 6.0, 0],
         ["p1", 5.5, 1],
     ]
+
+
+def test_reads_of_an_empty_store(store: PostgresStore, tmp_path: Path) -> None:
+    assert store.latest().empty
+    assert store.latest().columns[0] == "point_id"
+    assert store.window(None, _ts(0), _ts(4)).empty
+    assert store.resample(["p0"], _ts(0), _ts(4), pd.Timedelta("1h"))["p0"].isna().all()
+    assert store.rejects().empty
+    assert store.export(tmp_path / "e.parquet", "parquet") == 0
+    info = store.info()
+    assert (info.measurements, info.first_ts_utc, info.last_ts_utc) == (0, None, None)

@@ -222,6 +222,12 @@ _VALUE_SELECT = (
     "{a}.point_key, {a}.ts_utc, {a}.value, {a}.quality, {a}.revision, "
     "coalesce({a}.source_ts_utc, '-infinity'::timestamptz), {a}.arrival_ts_utc"
 )
+_PACKED_ROW = (
+    "int4send({a}.point_key) || timestamptz_send({a}.ts_utc) || float8send({a}.value) || "
+    "int2send({a}.quality) || int2send({a}.revision) || "
+    "timestamptz_send(coalesce({a}.source_ts_utc, '-infinity'::timestamptz)) || "
+    "timestamptz_send({a}.arrival_ts_utc)"
+)
 FRAME_COLUMNS = [
     "point_id",
     "ts_utc",
@@ -536,7 +542,10 @@ class PostgresStore:
         return np.frombuffer(body, dtype=dtype)
 
     def _values_frame(self, sql: str, params: Sequence[Any]) -> pd.DataFrame:
-        rows = self._copy_out(sql, params, _VALUE_FIELDS)
+        return self._rows_frame(self._copy_out(sql, params, _VALUE_FIELDS))
+
+    def _rows_frame(self, rows: Any) -> pd.DataFrame:
+        """A frame of :data:`FRAME_COLUMNS` from rows of :data:`_VALUE_FIELDS`."""
         keys = rows["point_key"].astype(np.int64)
         if any(int(k) not in self._ids for k in np.unique(keys)):
             self._load_points()
@@ -566,11 +575,20 @@ class PostgresStore:
     def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The newest value per point (highest ``ts_utc``, its highest revision)."""
         cond, params = self._key_filter(point_ids, "p.point_key")
+        # one row per point: packed by the server into one bytea (a row-by-row COPY costs
+        # more in the client than the query on the server)
         sql = (
-            f"SELECT {_VALUE_SELECT.format(a='l')} FROM latest l JOIN points p USING (point_key) "
-            f'WHERE {cond} ORDER BY p.point_id COLLATE "C"'
+            f"SELECT string_agg({_PACKED_ROW.format(a='l')}, ''::bytea "
+            'ORDER BY p.point_id COLLATE "C") '
+            f"FROM latest l JOIN points p USING (point_key) WHERE {cond}"
         )
-        return self._values_frame(sql, params)
+        with self._lock, self._transaction("the read") as con, con.cursor(binary=True) as cur:
+            data = cur.execute(sql, params).fetchone()[0] or b""
+        dtype = np.dtype(list(_VALUE_FIELDS))
+        if len(data) % dtype.itemsize:
+            msg = f"{self.location}: unexpected packed rows from the server"
+            raise StoreError(msg)
+        return self._rows_frame(np.frombuffer(data, dtype=dtype))
 
     def _window_sql(
         self,
