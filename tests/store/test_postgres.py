@@ -343,7 +343,7 @@ def test_resample_labels_intervals_by_start_and_leaves_gaps_nan(store: PostgresS
     shifted = store.resample(["p0"], _ts(1), _ts(4), step, "sum")  # aligned to the start
     assert list(shifted.index) == [_ts(1), _ts(3)]
     assert shifted["p0"].tolist() == [9.0, 4.0]
-    with pytest.raises(InputError, match="how"):
+    with pytest.raises(InputError, match="unknown resampling"):
         store.resample(["p0"], _ts(0), _ts(4), step, "median")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="positive"):
         store.resample(["p0"], _ts(0), _ts(4), pd.Timedelta(0))

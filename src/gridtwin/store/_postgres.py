@@ -38,7 +38,7 @@ commit is flushed to the server's WAL.
 from __future__ import annotations
 
 import contextlib
-import math
+import datetime
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -50,6 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError, StoreError
+from gridtwin.store import _sql
 from gridtwin.store._model import (
     MeasurementBatch,
     MeasurementPoint,
@@ -419,7 +420,7 @@ class PostgresStore:
         self._ids = {int(r[0]): r[1] for r in rows}
         self._index = pd.Index(list(self._keys), dtype=object)
         self._key_array = np.fromiter(self._keys.values(), dtype=np.int32, count=len(self._keys))
-        self._points = {r[1]: _point_from_row(r[1:]) for r in rows}
+        self._points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
 
     def add_points(self, points: Iterable[MeasurementPoint]) -> int:
         """Add or update points (see :class:`~gridtwin.store.MeasurementStore`)."""
@@ -430,36 +431,23 @@ class PostgresStore:
             self._writable()
             self._load_points()
             with self._transaction("adding points") as con:
-                self._check_point_changes(con, new)
+                _sql.check_point_changes(new, self._points, lambda pid: self._has_values(con, pid))
                 cols = ", ".join(["%s"] * len(_POINT_COLS))
                 updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _POINT_COLS[1:])
                 with con.cursor() as cur:
                     cur.executemany(
                         f"INSERT INTO points ({_POINT_SQL}) VALUES ({cols}) "
                         f"ON CONFLICT (point_id) DO UPDATE SET {updates}",
-                        [_point_row(p) for p in new],
+                        [_sql.point_row(p) for p in new],
                     )
             self._load_points()
         return len(new)
 
-    def _check_point_changes(self, con: Any, new: Sequence[MeasurementPoint]) -> None:
-        problems = []
-        for p in new:
-            old = self._points.get(p.point_id)
-            if old is None or (old.quantity, old.unit) == (p.quantity, p.unit):
-                continue
-            has = con.execute(
-                "SELECT EXISTS (SELECT 1 FROM measurements WHERE point_key = %s)",
-                [self._keys[p.point_id]],
-            ).fetchone()[0]
-            if has:
-                problems.append(
-                    f"point {p.point_id!r}: quantity/unit {old.quantity} [{old.unit}] -> "
-                    f"{p.quantity} [{p.unit}] refused: it has stored measurements; "
-                    "add a new point instead"
-                )
-        if problems:
-            raise InputError("\n".join(problems))
+    def _has_values(self, con: Any, point_id: str) -> bool:
+        row = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM latest WHERE point_key = %s)", [self._keys[point_id]]
+        ).fetchone()
+        return bool(row[0])
 
     def points(self) -> list[MeasurementPoint]:
         """Every point, ordered by id."""
@@ -598,12 +586,12 @@ class PostgresStore:
         all_revisions: bool,
     ) -> tuple[str, list[Any]]:
         cond, params = self._key_filter(point_ids, "m.point_key")
-        if start_utc is not None:
-            cond += " AND m.ts_utc >= %s"
-            params.append(_py_utc(start_utc, "start_utc"))
-        if end_utc is not None:
-            cond += " AND m.ts_utc < %s"
-            params.append(_py_utc(end_utc, "end_utc"))
+        lo, hi = _aware_bounds(
+            _sql.ALL_TIME[0] if start_utc is None else start_utc,
+            _sql.ALL_TIME[1] if end_utc is None else end_utc,
+        )
+        cond += " AND m.ts_utc >= %s AND m.ts_utc < %s"
+        params += [lo, hi]
         if all_revisions:
             inner = f"SELECT * FROM measurements m WHERE {cond}"
         else:
@@ -643,17 +631,23 @@ class PostgresStore:
         Intervals ``[t, t + step)`` are labelled by their start ``t = start_utc + k step``;
         the bucket of a value is ``(ts_utc - start_utc) // step`` in integer microseconds.
         """
-        step_us, agg = _resample_args(step, how)
+        step_us, _ = _sql.resample_args(step, how)
+        agg = _AGG[how]
         ids = list(point_ids)
-        start, end = _py_utc(start_utc, "start_utc"), _py_utc(end_utc, "end_utc")
-        n = max(0, math.ceil((end - start).total_seconds() * 1e6 / step_us))
-        index = pd.DatetimeIndex(
-            pd.Timestamp(start) + pd.to_timedelta(np.arange(n) * step_us, unit="us"),
-            name="ts_utc",
-        ).as_unit("us")
-        out = pd.DataFrame(np.nan, index=index, columns=pd.Index(ids, dtype=object))
-        if not ids or n == 0:
+        # the shape (interval starts from start_utc, one column per point, all NaN) as the
+        # shared helper makes it for the embedded store
+        out = _sql.resample_frame(
+            pd.DataFrame(columns=["point_id", "ts_utc", "value"]),
+            ids,
+            start_utc,
+            end_utc,
+            step_us,
+            "mean",
+        )
+        if not ids or len(out) == 0:
             return out
+        start, end = _aware_bounds(out.index[0], end_utc)
+        index = out.index
         cond, params = self._key_filter(ids, "m.point_key")
         sql = (
             "SELECT point_key, ((extract(epoch FROM ts_utc - %s::timestamptz) * 1000000)"
@@ -698,11 +692,11 @@ class PostgresStore:
     ) -> int:
         """Write measurements to a Parquet or CSV file; the rows written."""
         if fmt not in ("parquet", "csv"):
-            msg = f"export format {fmt!r} is unknown; use parquet or csv"
+            msg = f"unknown export format {fmt!r}; use parquet or csv"
             raise InputError(msg)
         sql, params = self._window_sql(point_ids, start_utc, end_utc, all_revisions)
         df = self._values_frame(sql, params)
-        _write_export(df, Path(path), fmt)
+        _sql.write_export(df, Path(path), fmt)
         return len(df)
 
     def info(self) -> StoreInfo:
@@ -850,14 +844,6 @@ def _check_schema(con: Any, url: str) -> tuple[int, str]:
 # ---------------------------------------------------------------------- conversions
 
 
-def _point_row(p: MeasurementPoint) -> tuple[Any, ...]:
-    return tuple(getattr(p, c) for c in _POINT_COLS)
-
-
-def _point_from_row(row: Sequence[Any]) -> MeasurementPoint:
-    return MeasurementPoint(**dict(zip(_POINT_COLS, row, strict=True)))
-
-
 def _pg_us(ts: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
     """datetime64 -> PostgreSQL binary timestamps (µs since 2000); NaT -> -infinity."""
     us = ts.astype("datetime64[us]").view(np.int64)
@@ -920,20 +906,6 @@ def _py_dt(value: np.datetime64) -> Any:
     return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
 
 
-def _py_utc(value: Any, name: str) -> Any:
-    """A timestamp argument as an aware UTC datetime (naive values are taken as UTC)."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        msg = f"{name}: not a timestamp ({value!r})"
-        raise InputError(msg) from exc
-    if pd.isna(ts):
-        msg = f"{name}: a timestamp is needed, got NaT"
-        raise InputError(msg)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime()
-
-
 def _utc(pg_us: npt.NDArray[Any]) -> pd.DatetimeIndex:
     us = pg_us.astype(np.int64)
     vals = np.where(us == _NAT, _NAT, us + _PG_EPOCH_US).view("datetime64[us]")
@@ -947,24 +919,7 @@ def _np_utc(value: Any) -> np.datetime64:
     return out
 
 
-def _resample_args(step: pd.Timedelta, how: str) -> tuple[int, str]:
-    step_us = int(pd.Timedelta(step) / pd.Timedelta(microseconds=1))
-    if step_us <= 0:
-        msg = f"resample step must be positive, got {step}"
-        raise InputError(msg)
-    if how not in _AGG:
-        msg = f"resample how={how!r} is unknown; use one of {', '.join(_AGG)}"
-        raise InputError(msg)
-    return step_us, _AGG[how]
-
-
-def _write_export(df: pd.DataFrame, path: Path, fmt: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "parquet":
-            df.to_parquet(path, index=False)
-        else:
-            df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-    except OSError as exc:
-        msg = f"{path}: cannot write the export ({exc.strerror})"
-        raise InputError(msg) from exc
+def _aware_bounds(start_utc: Any, end_utc: Any) -> tuple[Any, Any]:
+    """Aware UTC datetimes for ``[start, end)`` (naive ones are an :class:`InputError`)."""
+    lo, hi = _sql.utc_bounds(start_utc, end_utc)
+    return lo.replace(tzinfo=datetime.UTC), hi.replace(tzinfo=datetime.UTC)
