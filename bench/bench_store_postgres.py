@@ -78,8 +78,9 @@ def _batches(n_rows: int, batch_rows: int, n_points: int) -> list[Any]:
     return out
 
 
-def _floor(url: str, store: Any, batches: list[Any]) -> float:
-    """Seconds to encode and binary-COPY every batch into a plain table, one commit each."""
+def _floor(url: str, store: Any, batches: list[Any], *, indexed: bool = False) -> float:
+    """Seconds to encode and binary-COPY every batch into a plain table, one commit each
+    (``indexed``: the table has a primary key on (point_key, ts_utc))."""
     import psycopg
 
     from gridtwin.store._postgres import _TEMP_IN, _copy_payload
@@ -87,7 +88,8 @@ def _floor(url: str, store: Any, batches: list[Any]) -> float:
     table_sql = _TEMP_IN.replace(
         "CREATE TEMP TABLE IF NOT EXISTS gridtwin_in", "CREATE TABLE floor"
     )
-    table_sql = table_sql.replace("ON COMMIT DELETE ROWS", "")
+    table_sql = table_sql.replace("ON COMMIT DELETE ROWS", "").rstrip().rstrip(")")
+    table_sql += ", PRIMARY KEY (point_key, ts_utc))" if indexed else ")"
     with psycopg.connect(url, autocommit=True) as con:
         con.execute("SET synchronous_commit = on")
         con.execute("DROP TABLE IF EXISTS floor")
@@ -121,13 +123,14 @@ def _gridtwin(store: Any, batches: list[Any]) -> tuple[float, int]:
 
 def measure(url: str, n_rows: int, batch_rows: int, n_points: int) -> dict[str, Any]:
     """Every figure of one run on the database at ``url`` (schema created there)."""
-    from gridtwin.store import MeasurementPoint
+    from gridtwin.store import MeasurementBatch, MeasurementPoint
     from gridtwin.store._postgres import PostgresStore
 
     batches = _batches(n_rows, batch_rows, n_points)
     with PostgresStore.open(url, create=True) as store:
         store.add_points(MeasurementPoint(f"bench:{i:05d}", "p", "kW") for i in range(n_points))
         floor_s = _floor(url, store, batches)
+        floor_pk_s = _floor(url, store, batches, indexed=True)
         ours_s, stored = _gridtwin(store, batches)
         if stored != n_rows:
             msg = f"stored {stored} of {n_rows} rows"
@@ -135,6 +138,18 @@ def measure(url: str, n_rows: int, batch_rows: int, n_points: int) -> dict[str, 
         t = time.perf_counter()
         dup = store.write(batches[-1])
         dup_s = time.perf_counter() - t
+        last = batches[-1]
+        changed = MeasurementBatch.build(
+            last.point_id,
+            last.ts_utc,
+            last.value + 1.0,
+            last.quality,
+            last.source_ts_utc,
+            last.arrival_ts_utc,
+        )
+        t = time.perf_counter()
+        rev = store.write(changed)
+        rev_s = time.perf_counter() - t
         latest = []
         for _ in range(5):
             t = time.perf_counter()
@@ -150,11 +165,18 @@ def measure(url: str, n_rows: int, batch_rows: int, n_points: int) -> dict[str, 
         "postgresql_server_version": server,
         "gridtwin": {"seconds": ours_s, "rows_per_s": n_rows / ours_s},
         "floor_copy": {"seconds": floor_s, "rows_per_s": n_rows / floor_s},
-        "ratio_gridtwin_to_floor": (n_rows / ours_s) / (n_rows / floor_s),
+        "floor_copy_primary_key": {"seconds": floor_pk_s, "rows_per_s": n_rows / floor_pk_s},
+        "ratio_gridtwin_to_floor": floor_s / ours_s,
+        "ratio_gridtwin_to_floor_primary_key": floor_pk_s / ours_s,
         "duplicate_batch": {
             "rows": len(batches[-1]),
             "duplicates": dup.duplicates,
             "rows_per_s": len(batches[-1]) / dup_s,
+        },
+        "revision_batch": {
+            "rows": len(changed),
+            "revisions": rev.revisions,
+            "rows_per_s": len(changed) / rev_s,
         },
         "latest": {"points": rows, "median_s": statistics.median(latest), "min_s": min(latest)},
     }
@@ -172,8 +194,15 @@ def table(r: dict[str, Any]) -> str:
             f"{r['gridtwin']['seconds']:>10.2f}",
             f"{'floor: binary COPY into a plain table':<44}{r['floor_copy']['rows_per_s']:>14,.0f}"
             f"{r['floor_copy']['seconds']:>10.2f}",
+            f"{'floor with a primary key (point, time)':<44}"
+            f"{r['floor_copy_primary_key']['rows_per_s']:>14,.0f}"
+            f"{r['floor_copy_primary_key']['seconds']:>10.2f}",
             f"{'gridtwin / floor':<44}{r['ratio_gridtwin_to_floor']:>14.2f}",
+            f"{'gridtwin / floor with primary key':<44}"
+            f"{r['ratio_gridtwin_to_floor_primary_key']:>14.2f}",
             f"{'a batch again (all duplicates)':<44}{r['duplicate_batch']['rows_per_s']:>14,.0f}",
+            f"{'a batch again, new values (all revisions)':<44}"
+            f"{r['revision_batch']['rows_per_s']:>14,.0f}",
             f"latest() of {r['latest']['points']:,} points: median "
             f"{r['latest']['median_s'] * 1000:.1f} ms, "
             f"fastest {r['latest']['min_s'] * 1000:.1f} ms",

@@ -49,5 +49,7 @@ def test_quick_postgres_store_benchmark_reports_both_sides(
     assert res["floor_copy"]["rows_per_s"] > 0
     assert res["ratio_gridtwin_to_floor"] > 0
     assert res["duplicate_batch"]["duplicates"] == res["duplicate_batch"]["rows"]
+    assert res["floor_copy_primary_key"]["rows_per_s"] > 0
+    assert res["revision_batch"]["revisions"] == res["revision_batch"]["rows"]
     assert res["latest"]["points"] == 500
     assert "gridtwin / floor" in proc.stdout

@@ -204,9 +204,7 @@ def test_resample_to_the_model_step(store: MeasurementStore) -> None:
     values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
     five = T0 + np.array(steps) * np.timedelta64(5, "m")
     keep = [0, 1, 2, 6, 7, 8]  # 15-30 min empty
-    store.write(
-        MeasurementBatch.build(["load.1.p"] * 6, five[keep], [values[k] for k in keep])
-    )
+    store.write(MeasurementBatch.build(["load.1.p"] * 6, five[keep], [values[k] for k in keep]))
     start = pd.Timestamp(T0, tz=UTC)
     end = start + pd.Timedelta("45min")
     mean = store.resample(["load.1.p", "bus.3.vm"], start, end, pd.Timedelta("15min"))

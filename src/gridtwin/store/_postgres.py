@@ -469,7 +469,7 @@ class PostgresStore:
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             msg = (
                 f"{self.location}: unknown measurement point(s) {', '.join(unknown[:5])}"
-                f"{more}; add them first (gridtwin store points / add_points)"
+                f"{more}; add them first (`gridtwin store points add`)"
             )
             raise StoreError(msg)
         out: npt.NDArray[np.int32] = self._key_array[pos]
