@@ -23,13 +23,16 @@ arithmetic on the epoch, so no Timescale function is needed to read.
 **Writes**: a batch is sent with one binary ``COPY`` into a temporary table, then one
 ``INSERT ... SELECT`` drops the values equal to a stored revision of their key (or to an
 earlier value of the same batch) and numbers the others after the key's highest stored
-revision; the same statement moves each point's row of ``latest`` forward (so that the
+revision; the same statement moves each point's row of ``latest`` forward, so that the
 newest value of every point is read from a table of one row per point, whatever the
-length of the history); rejects are copied in the same transaction. Writers of one database take a
+length of the history. When every value of the batch is newer than its point's row of
+``latest`` (live data), no key of the batch can be stored yet and the index probes are
+skipped. Rejects are copied in the same transaction. Writers of one database take a
 transaction-scoped advisory lock before that statement, so concurrent writers (several
 processes) never number the same revision twice nor miss each other's duplicates. Each
 session sets ``synchronous_commit = on``: :meth:`PostgresStore.write` returns after the
-commit is flushed to the server's WAL.
+commit is flushed to the server's WAL. Rows written to ``measurements`` by other means
+than this class must move ``latest`` forward too.
 
 **Secrets**: the password of the URL never appears in a message, a log or
 :attr:`PostgresStore.location`.
