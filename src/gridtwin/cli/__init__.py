@@ -15,6 +15,7 @@ module             commands
 ``norms``          ``norms past-year|coming-year|characteristic|report``
 ``demo``           ``demo`` (the main job of ``make run``)
 ``cache``          ``cache info|clear`` (the disk cache of SimBench grids)
+``store``          ``store init|info|points|latest|rejects|export`` (measurements)
 =================  ==================================================================
 """
 
@@ -22,7 +23,17 @@ from __future__ import annotations
 
 import typer
 
-from gridtwin.cli import billing, cache, demo, network, norms, quality, studies, tariffs
+from gridtwin.cli import (
+    billing,
+    cache,
+    demo,
+    network,
+    norms,
+    quality,
+    store,
+    studies,
+    tariffs,
+)
 
 __all__ = ["app", "main"]
 
@@ -36,6 +47,7 @@ app.add_typer(network.app, name="network")
 app.add_typer(norms.app, name="norms")
 app.add_typer(quality.app, name="quality")
 app.add_typer(cache.app, name="cache")
+app.add_typer(store.app, name="store")
 billing.register(app)
 demo.register(app)
 studies.register(network.app)

@@ -1,4 +1,11 @@
-"""Reading meter data for billing: interval data files and register (band) readings.
+"""Reading meter data: files for billing, and the live twin's telemetry channel.
+
+Telemetry: sources (:class:`Source`) deliver :class:`RawBatch` objects to the
+:class:`Pipeline`, which checks them against the store's points, queues them (bounded:
+back-pressure), writes them through one writer thread and counts everything
+(:class:`IngestCounters`).
+
+Billing data:
 
 - :func:`read_intervals` / :func:`write_intervals`: interval energy per meter (CSV or
   Parquet, long or wide layout, any step from 1 minute, local time with DST or UTC) as
@@ -17,6 +24,7 @@ from gridtwin.ingest._interval import (
     read_intervals,
     write_intervals,
 )
+from gridtwin.ingest._pipeline import IngestCounters, Pipeline, PipelineConfig, run_sources
 from gridtwin.ingest._readings import (
     READING_KINDS,
     BandConsumption,
@@ -25,18 +33,26 @@ from gridtwin.ingest._readings import (
     consumption_by_register,
     read_register_readings,
 )
+from gridtwin.ingest._source import RawBatch, Sink, Source
 
 __all__ = [
     "ENERGY_UNITS",
     "POWER_UNITS",
     "READING_KINDS",
     "BandConsumption",
+    "IngestCounters",
     "Label",
     "Layout",
+    "Pipeline",
+    "PipelineConfig",
+    "RawBatch",
     "ReadingKind",
     "RegisterReading",
+    "Sink",
+    "Source",
     "consumption_by_register",
     "read_intervals",
     "read_register_readings",
+    "run_sources",
     "write_intervals",
 ]

@@ -79,7 +79,7 @@ class Quality(enum.IntFlag):
         """The flags as text: ``valid`` or e.g. ``estimated|questionable``."""
         if self == Quality.VALID:
             return "valid"
-        return "|".join(m.name.lower() for m in Quality if m and m in self and m.name)
+        return "|".join(m.name.lower() for m in Quality if m and (self & m) and m.name)
 
 
 RejectReason = Literal[
@@ -342,9 +342,7 @@ class MeasurementBatch:
         """One batch of several (in order)."""
         if len(batches) == 1:
             return batches[0]
-        return cls(
-            *(np.concatenate([getattr(b, f) for b in batches]) for f in _BATCH_FIELDS)  # type: ignore[arg-type]
-        )
+        return cls(*(np.concatenate([getattr(b, f) for b in batches]) for f in _BATCH_FIELDS))
 
     def take(self, mask: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> MeasurementBatch:
         """The rows selected by a boolean mask or an index array."""

@@ -1,0 +1,485 @@
+"""The embedded measurement store: a data directory holding one DuckDB database.
+
+Layout of the data directory::
+
+    <dir>/gridtwin-store.duckdb    points, measurements, latest values, rejects
+    <dir>/gridtwin-store.duckdb.wal  DuckDB's write-ahead log (while open)
+
+Exports (``gridtwin store export``) are Parquet or CSV files written anywhere.
+
+Why this shape: DuckDB appends a batch of a million rows in a fraction of a second and
+answers the twin's window and resampling queries by scanning only the columns and row
+groups it needs. Measurements carry no index (an index makes bulk appends several times
+slower); duplicates and revisions are found by joining each batch with the stored rows of
+its keys inside the batch's time span, which DuckDB's min/max zone maps narrow to the
+row groups of that span. The newest value per point is kept in a small table of its own,
+updated in the same transaction, so that the twin reads the state of every point in
+milliseconds whatever the length of the history.
+
+One process may open the store for writing (DuckDB's own lock); a second gets a
+:class:`~gridtwin.errors.StoreError` that says which process holds it. Read-only opens
+from other processes are possible while no process writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridtwin.errors import InputError, StoreError
+from gridtwin.store import _sql
+from gridtwin.store._model import (
+    MeasurementBatch,
+    MeasurementPoint,
+    RejectBatch,
+    StoreInfo,
+    WriteReport,
+)
+from gridtwin.store._protocol import ExportFormat, ResampleHow
+
+__all__ = ["DB_FILE", "SCHEMA_VERSION", "DuckDBStore"]
+
+#: The database file inside the data directory.
+DB_FILE = "gridtwin-store.duckdb"
+#: Version of the schema below; an older store is migrated on open (none yet).
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS points (
+    point_key INTEGER PRIMARY KEY,
+    point_id VARCHAR NOT NULL UNIQUE,
+    quantity VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL,
+    element VARCHAR,
+    phase VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    scale DOUBLE NOT NULL,
+    "offset" DOUBLE NOT NULL,
+    min_value DOUBLE,
+    max_value DOUBLE,
+    description VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS measurements (
+    point_key INTEGER NOT NULL,
+    ts_utc TIMESTAMP NOT NULL,
+    revision SMALLINT NOT NULL,
+    value DOUBLE NOT NULL,
+    quality UTINYINT NOT NULL,
+    source_ts_utc TIMESTAMP,
+    arrival_ts_utc TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS latest (
+    point_key INTEGER PRIMARY KEY,
+    ts_utc TIMESTAMP NOT NULL,
+    revision SMALLINT NOT NULL,
+    value DOUBLE NOT NULL,
+    quality UTINYINT NOT NULL,
+    source_ts_utc TIMESTAMP,
+    arrival_ts_utc TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejects (
+    point_id VARCHAR,
+    ts_utc TIMESTAMP,
+    value DOUBLE,
+    reason VARCHAR NOT NULL,
+    detail VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    raw VARCHAR NOT NULL,
+    arrival_ts_utc TIMESTAMP NOT NULL
+);
+"""
+
+# The write of one batch (registered as ``batch`` with a ``seq`` column giving its order):
+# equal values collapse to their first occurrence; values equal to a stored revision of
+# the key are duplicates; the rest are numbered after the key's highest stored revision.
+_NEW_ROWS = """
+CREATE OR REPLACE TEMP TABLE new_rows AS
+WITH b AS (
+    SELECT point_key, ts_utc, value, min(seq) AS seq
+    FROM batch GROUP BY point_key, ts_utc, value
+),
+stored AS (
+    SELECT m.point_key, m.ts_utc, m.value, m.revision
+    FROM measurements m
+    SEMI JOIN (SELECT DISTINCT point_key, ts_utc FROM b) k
+        ON m.point_key = k.point_key AND m.ts_utc = k.ts_utc
+    WHERE m.ts_utc BETWEEN $lo AND $hi
+),
+fresh AS (
+    SELECT b.* FROM b ANTI JOIN stored s
+        ON b.point_key = s.point_key AND b.ts_utc = s.ts_utc AND b.value = s.value
+),
+top AS (SELECT point_key, ts_utc, max(revision) AS rev FROM stored GROUP BY ALL)
+SELECT f.point_key, f.ts_utc,
+    (coalesce(t.rev, -1) + row_number() OVER (
+        PARTITION BY f.point_key, f.ts_utc ORDER BY f.seq))::SMALLINT AS revision,
+    f.value, bt.quality, bt.source_ts_utc, bt.arrival_ts_utc
+FROM fresh f
+JOIN batch bt ON bt.seq = f.seq
+LEFT JOIN top t ON t.point_key = f.point_key AND t.ts_utc = f.ts_utc
+"""
+
+_FAST_NEW_ROWS = """
+CREATE OR REPLACE TEMP TABLE new_rows AS
+SELECT point_key, ts_utc, 0::SMALLINT AS revision, value, quality, source_ts_utc,
+    arrival_ts_utc
+FROM batch
+"""
+
+_UPDATE_LATEST = """
+INSERT INTO latest
+SELECT point_key, ts_utc, revision, value, quality, source_ts_utc, arrival_ts_utc
+FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY point_key ORDER BY ts_utc DESC, revision DESC) AS rn
+    FROM new_rows
+) WHERE rn = 1
+ON CONFLICT (point_key) DO UPDATE SET
+    ts_utc = excluded.ts_utc, revision = excluded.revision, value = excluded.value,
+    quality = excluded.quality, source_ts_utc = excluded.source_ts_utc,
+    arrival_ts_utc = excluded.arrival_ts_utc
+WHERE excluded.ts_utc > latest.ts_utc
+    OR (excluded.ts_utc = latest.ts_utc AND excluded.revision > latest.revision)
+"""
+
+
+_NEWEST_REVISION = "QUALIFY m.revision = max(m.revision) OVER (PARTITION BY m.point_key, m.ts_utc)"
+
+
+class DuckDBStore:
+    """The embedded store (see the module docstring). Open with :meth:`open`."""
+
+    backend = "duckdb"
+
+    def __init__(self, con: Any, directory: Path, read_only: bool) -> None:
+        self._con = con
+        self.directory = directory
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._keys: dict[str, int] = {}
+        self._points: dict[str, MeasurementPoint] = {}
+        self._load_points()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, directory: Path, *, create: bool = False, read_only: bool = False) -> DuckDBStore:
+        """Open (``create``: make) the store in ``directory``."""
+        import duckdb
+
+        directory = Path(directory).expanduser()
+        db = directory / DB_FILE
+        if not db.is_file():
+            if not create:
+                msg = (
+                    f"{directory}: no gridtwin store here (no {DB_FILE}); create one with "
+                    f"`gridtwin store init --store {directory}`"
+                )
+                raise InputError(msg)
+            if directory.exists() and not directory.is_dir():
+                msg = f"{directory}: exists and is not a directory; choose another --store"
+                raise InputError(msg)
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                msg = f"{directory}: cannot create the store directory ({exc.strerror})"
+                raise StoreError(msg) from exc
+        try:
+            con = duckdb.connect(str(db), read_only=read_only and not create)
+        except duckdb.IOException as exc:
+            msg = f"{directory}: cannot open the store: {_lock_hint(str(exc))}"
+            raise StoreError(msg) from exc
+        except duckdb.Error as exc:
+            msg = f"{directory}: cannot open the store ({exc})"
+            raise StoreError(msg) from exc
+        if create:
+            con.execute(_SCHEMA)
+            if _one(con, "SELECT count(*) FROM schema_version")[0] == 0:
+                con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+        _check_schema(con, directory)
+        return cls(con, directory, read_only)
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        """The data directory."""
+        return str(self.directory)
+
+    def _cursor(self) -> Any:
+        if self._con is None:
+            msg = f"{self.directory}: the store is closed"
+            raise StoreError(msg)
+        return self._con
+
+    def _writable(self) -> Any:
+        con = self._cursor()
+        if self.read_only:
+            msg = f"{self.directory}: the store is open read-only; writing needs a read-write open"
+            raise StoreError(msg)
+        return con
+
+    # ------------------------------------------------------------------ points
+
+    def _load_points(self) -> None:
+        rows = self._cursor().execute(f"SELECT point_key, {_sql.POINT_COLS} FROM points").fetchall()
+        self._keys = {r[1]: int(r[0]) for r in rows}
+        self._points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
+
+    def add_points(self, points: Iterable[MeasurementPoint]) -> int:
+        """Add or update points (see :class:`~gridtwin.store.MeasurementStore`)."""
+        new = list(points)
+        with self._lock:
+            con = self._writable()
+            _sql.check_point_changes(new, self._points, self._has_values)
+            next_key = max(self._keys.values(), default=-1) + 1
+            rows = []
+            for p in new:
+                key = self._keys.get(p.point_id)
+                if key is None:
+                    key, next_key = next_key, next_key + 1
+                rows.append((key, *_sql.point_row(p)))
+            with self._transaction(con):
+                con.executemany(
+                    f"INSERT INTO points (point_key, {_sql.POINT_COLS}) "
+                    f"VALUES ({', '.join('?' * 12)}) ON CONFLICT (point_key) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in _sql.POINT_COLS.split(", ")[1:]),
+                    rows,
+                )
+            self._load_points()
+        return len(new)
+
+    def _has_values(self, point_id: str) -> bool:
+        key = self._keys[point_id]
+        row = self._cursor().execute("SELECT 1 FROM latest WHERE point_key = ?", [key]).fetchone()
+        return row is not None
+
+    def points(self) -> list[MeasurementPoint]:
+        """Every point, ordered by id."""
+        with self._lock:
+            return [self._points[k] for k in sorted(self._points)]
+
+    # ------------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def _transaction(self, con: Any) -> Iterator[None]:
+        import duckdb
+
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+        try:
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            msg = f"{self.directory}: the write could not be committed ({exc})"
+            raise StoreError(msg) from exc
+
+    def write(self, batch: MeasurementBatch, rejects: RejectBatch | None = None) -> WriteReport:
+        """Store measurements and rejects in one durable transaction."""
+        import duckdb
+
+        with self._lock:
+            con = self._writable()
+            keys = _sql.point_keys(batch.point_id, self._keys, self.location)
+            n_rej = 0 if rejects is None else len(rejects)
+            if len(batch) == 0 and n_rej == 0:
+                return WriteReport()
+            try:
+                with self._transaction(con):
+                    stored, revisions = self._write_rows(con, batch, keys)
+                    if n_rej:
+                        con.register("rej", _sql.rejects_table(rejects))  # type: ignore[arg-type]
+                        con.execute("INSERT INTO rejects SELECT * FROM rej")
+                        con.unregister("rej")
+            except duckdb.Error as exc:
+                msg = f"{self.directory}: the write failed and was rolled back ({exc})"
+                raise StoreError(msg) from exc
+        return WriteReport(stored, len(batch) - stored, revisions, n_rej)
+
+    def _write_rows(self, con: Any, batch: MeasurementBatch, keys: np.ndarray) -> tuple[int, int]:
+        if len(batch) == 0:
+            return 0, 0
+        table = _sql.batch_table(batch, keys)
+        con.register("batch", table)
+        try:
+            lo, hi = batch.ts_utc.min(), batch.ts_utc.max()
+            if self._nothing_stored_near(con, lo, hi) and _sql.unique_keys(keys, batch.ts_utc):
+                con.execute(_FAST_NEW_ROWS)
+            else:
+                con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
+            stored, revisions = _one(
+                con, "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM new_rows"
+            )
+            con.execute("INSERT INTO measurements SELECT * FROM new_rows")
+            con.execute(_UPDATE_LATEST)
+            con.execute("DROP TABLE new_rows")
+        finally:
+            con.unregister("batch")
+        return int(stored), int(revisions)
+
+    @staticmethod
+    def _nothing_stored_near(con: Any, lo: np.datetime64, hi: np.datetime64) -> bool:
+        """No stored row in [lo, hi] (then nothing in the batch can repeat a stored key)."""
+        row = con.execute(
+            "SELECT 1 FROM measurements WHERE ts_utc BETWEEN ? AND ? LIMIT 1",
+            [_sql.py_ts(lo), _sql.py_ts(hi)],
+        ).fetchone()
+        return row is None
+
+    # ------------------------------------------------------------------ reading
+
+    def _frame(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> pd.DataFrame:
+        with self._lock:
+            df = self._cursor().execute(sql, params).df()
+        return _sql.utc_columns(df)
+
+    def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The newest value per point."""
+        where, params = self._point_filter(point_ids, "p")
+        return self._frame(
+            f"SELECT p.point_id, {_sql.VALUE_COLS} FROM latest l "
+            f"JOIN points p USING (point_key) {where} ORDER BY p.point_id",
+            params,
+        )
+
+    def _point_filter(self, point_ids: Sequence[str] | None, alias: str) -> tuple[str, list[Any]]:
+        if point_ids is None:
+            return "", []
+        keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
+        return f"WHERE {alias}.point_key IN (SELECT unnest(?::INTEGER[]))", [keys.tolist()]
+
+    def window(
+        self,
+        point_ids: Sequence[str] | None,
+        start_utc: pd.Timestamp,
+        end_utc: pd.Timestamp,
+        *,
+        all_revisions: bool = False,
+    ) -> pd.DataFrame:
+        """Values in ``[start_utc, end_utc)``."""
+        where, params = self._point_filter(point_ids, "m")
+        lo, hi = _sql.utc_bounds(start_utc, end_utc)
+        cond = f"{where} {'AND' if where else 'WHERE'} m.ts_utc >= ? AND m.ts_utc < ?"
+        newest = "" if all_revisions else _NEWEST_REVISION
+        return self._frame(
+            f"SELECT p.point_id, m.ts_utc, m.value, m.quality, m.revision, m.source_ts_utc, "
+            f"m.arrival_ts_utc FROM measurements m JOIN points p USING (point_key) {cond} "
+            f"{newest} ORDER BY p.point_id, m.ts_utc, m.revision",
+            [*params, lo, hi],
+        )
+
+    def resample(
+        self,
+        point_ids: Sequence[str],
+        start_utc: pd.Timestamp,
+        end_utc: pd.Timestamp,
+        step: pd.Timedelta,
+        how: ResampleHow = "mean",
+    ) -> pd.DataFrame:
+        """Values on a regular step, one column per point; empty intervals NaN."""
+        step_us, agg = _sql.resample_args(step, how)
+        long = self.window(point_ids, start_utc, end_utc)
+        return _sql.resample_frame(long, list(point_ids), start_utc, end_utc, step_us, agg)
+
+    def rejects(self, limit: int | None = None) -> pd.DataFrame:
+        """Rejected inputs, newest first."""
+        lim = "" if limit is None else f" LIMIT {int(limit)}"
+        return self._frame(f"SELECT * FROM rejects ORDER BY arrival_ts_utc DESC{lim}")
+
+    def export(
+        self,
+        path: Path,
+        fmt: ExportFormat,
+        *,
+        point_ids: Sequence[str] | None = None,
+        start_utc: pd.Timestamp | None = None,
+        end_utc: pd.Timestamp | None = None,
+        all_revisions: bool = False,
+    ) -> int:
+        """Write measurements to a Parquet or CSV file; the rows written."""
+        lo = _sql.ALL_TIME[0] if start_utc is None else start_utc
+        hi = _sql.ALL_TIME[1] if end_utc is None else end_utc
+        df = self.window(point_ids, lo, hi, all_revisions=all_revisions)
+        _sql.write_export(df, Path(path), fmt)
+        return len(df)
+
+    def info(self) -> StoreInfo:
+        """Counts and time span."""
+        with self._lock:
+            con = self._cursor()
+            n_points = _one(con, "SELECT count(*) FROM points")[0]
+            n, n_rev, lo, hi = _one(
+                con,
+                "SELECT count(*), count(*) FILTER (WHERE revision > 0), min(ts_utc), "
+                "max(ts_utc) FROM measurements",
+            )
+            n_rej = _one(con, "SELECT count(*) FROM rejects")[0]
+            version = _one(con, "SELECT max(version) FROM schema_version")[0]
+        return StoreInfo(
+            "duckdb",
+            self.location,
+            int(n_points),
+            int(n),
+            int(n_rev),
+            int(n_rej),
+            None if lo is None else np.datetime64(lo, "us"),
+            None if hi is None else np.datetime64(hi, "us"),
+            int(version),
+        )
+
+
+def _one(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+    """The one row a query returns."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        msg = f"the store's query returned no row: {sql}"
+        raise StoreError(msg)
+    return tuple(row)
+
+
+def _check_schema(con: Any, directory: Path) -> None:
+    try:
+        version = _one(con, "SELECT max(version) FROM schema_version")[0]
+    except Exception as exc:
+        msg = (
+            f"{directory}: {DB_FILE} is not a gridtwin store (no schema); "
+            f"create one in an empty directory with `gridtwin store init`"
+        )
+        raise InputError(msg) from exc
+    if version != SCHEMA_VERSION:
+        msg = (
+            f"{directory}: the store has schema version {version}; this gridtwin reads "
+            f"version {SCHEMA_VERSION}"
+        )
+        raise StoreError(msg)
+
+
+def _lock_hint(text: str) -> str:
+    if "lock" in text.lower():
+        return (
+            "another process holds it open for writing (DuckDB allows one writer); stop "
+            f"that process or open read-only. DuckDB said: {text}"
+        )
+    return text
