@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gridtwin.errors import InputError, StoreError
+from gridtwin.ingest import IngestCounters, Pipeline, run_sources
 from gridtwin.ingest._modbus import (
     ModbusDevice,
     ModbusSource,
@@ -23,6 +25,7 @@ from gridtwin.ingest._modbus import (
     plan_reads,
 )
 from gridtwin.ingest._source import Source
+from gridtwin.store import MeasurementPoint, open_store
 
 from .modbus_device import CollectingSink, FieldDevice, SilentDevice, field_device
 
@@ -530,3 +533,95 @@ devices:
     empty.write_text("devices: []\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"empty.yaml: devices: List should have at least 1"):
         ModbusSource(empty)
+
+
+# ----------------------------------------------------------------------- into the store
+
+
+def _store_points() -> list[MeasurementPoint]:
+    return [
+        # the register holds W (after the map's scale 10); the point stores kW
+        MeasurementPoint("plc1.p", "p", "kW", element="line:3", scale=0.001, source="modbus:plc1"),
+        MeasurementPoint("plc1.u", "u", "V", phase="a", source="modbus:plc1"),
+        MeasurementPoint("plc1.nan", "u", "V", phase="b", source="modbus:plc1"),
+        MeasurementPoint("plc1.bad", "u", "V", phase="c", source="modbus:plc1"),
+    ]
+
+
+def _e2e_map(port: int, **device: Any) -> RegisterMap:
+    points = [
+        {"point_id": "plc1.p", "table": "holding", "address": 0, "type": "int32", "scale": 10},
+        {"point_id": "plc1.u", "table": "holding", "address": 2, "scale": 0.1},
+        {"point_id": "plc1.nan", "table": "holding", "address": 3, "type": "float32"},
+        {"point_id": "plc1.bad", "table": "holding", "address": 50},  # illegal address
+        {"point_id": "plc1.ghost", "table": "holding", "address": 5},  # not in the store
+    ]
+    return _map(port, points, **device)
+
+
+def _e2e_device() -> Callable[[], SimDevice]:
+    nan_words = list(struct.unpack(">HH", struct.pack(">f", float("nan"))))
+    # p = -12345 (x 10 W) as int32; u = 2304 (x 0.1 V)
+    return _device([_regs(0, [0xFFFF, 0xCFC7, 2304, *nan_words, 1])])
+
+
+def test_poll_into_the_store_with_the_points_scaling(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "st", create=True)
+    try:
+        store.add_points(_store_points())
+        with field_device(_e2e_device()) as dev, Pipeline(store) as pipe:
+            source = ModbusSource(_e2e_map(dev.port))
+            source.poll_once(pipe)
+            counters = pipe.flush()
+            source.close()
+        latest = store.latest().set_index("point_id")
+        rejects = store.rejects().set_index("point_id")
+    finally:
+        store.close()
+    assert counters.stored == 2
+    assert counters.rejected_by_reason == {"not_finite": 1, "malformed": 1, "unknown_point": 1}
+    assert list(latest.index) == ["plc1.p", "plc1.u"]
+    assert latest.loc["plc1.p", "value"] == pytest.approx(-123.45)  # -12345 x 10 W -> kW
+    assert latest.loc["plc1.u", "value"] == pytest.approx(230.4)
+    ts = latest["ts_utc"]
+    assert ts.iloc[0] == ts.iloc[1]
+    assert ts.iloc[0].microsecond == 0  # the start of the 1 s poll interval
+    assert (latest["source_ts_utc"] >= ts).all()
+    assert "illegal data address" in rejects.loc["plc1.bad", "detail"]
+    assert rejects.loc["plc1.bad", "reason"] == "malformed"
+    assert rejects.loc["plc1.nan", "reason"] == "not_finite"
+    assert rejects.loc["plc1.ghost", "reason"] == "unknown_point"
+
+
+def test_run_polls_into_the_store_on_the_clock_grid(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "st", create=True)
+    try:
+        store.add_points(_store_points())
+        stop = threading.Event()
+        with field_device(_e2e_device()) as dev, Pipeline(store) as pipe:
+            source = ModbusSource(_e2e_map(dev.port, poll_interval_s=0.05))
+
+            def enough(c: IngestCounters) -> None:
+                if c.stored >= 8:
+                    stop.set()
+
+            counters = run_sources(pipe, [source], stop, on_tick=enough, tick_s=0.05)
+        start = pd.Timestamp("2000-01-01", tz="UTC")
+        end = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=1)
+        stored = store.window(["plc1.p", "plc1.u"], start, end)
+    finally:
+        store.close()
+    polled = source.counters()
+    assert counters.stored >= 8
+    assert counters.stored == len(stored)
+    assert set(stored["value"].round(6)) == {-123.45, 230.4}
+    us = (stored["ts_utc"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    assert (us % 50_000 == 0).all()  # the 50 ms grid
+    assert stored.groupby("ts_utc").size().eq(2).all()  # both points of a poll share the key
+    assert counters.rejected_by_reason["malformed"] == polled.rejected
+    assert (
+        polled.values
+        == counters.stored
+        + counters.rejected_by_reason["not_finite"]
+        + (counters.rejected_by_reason["unknown_point"])
+    )
