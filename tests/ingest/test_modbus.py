@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 import threading
@@ -625,3 +626,54 @@ def test_run_polls_into_the_store_on_the_clock_grid(tmp_path: Path) -> None:
         + counters.rejected_by_reason["not_finite"]
         + (counters.rejected_by_reason["unknown_point"])
     )
+
+
+def test_cli_polls_the_example_map_once_into_a_store(tmp_path: Path) -> None:
+    """``gridtwin ingest modbus --map ... --add-points --once`` against a real device."""
+    from typer.testing import CliRunner
+
+    from gridtwin.cli import app
+    from gridtwin.store import open_store
+
+    f32 = [struct.unpack(">HH", struct.pack(">f", v)) for v in (230.5, 231.0, 229.5, 42.25)]
+    words = [w for pair in f32 for w in pair]
+    holding = [_regs(0, [*words, 0, 0, 0, 0, 0xF830, 0xFFFF, 0xFFF4])]
+    inputs = [_regs(0, [4998, 0xFFFE, 0, 0, *struct.unpack(">4H", struct.pack(">Q", 12_345))])]
+    make = _device(holding, inputs, coils=[True] + [False] * 15)
+    store = str(tmp_path / "st")
+    runner = CliRunner()
+    assert runner.invoke(app, ["store", "init", "--store", store]).exit_code == 0
+    with field_device(make) as dev:
+        text = EXAMPLE.read_text(encoding="utf-8").replace("port: 5020", f"port: {dev.port}")
+        map_file = tmp_path / "map.yaml"
+        map_file.write_text(text, encoding="utf-8")
+        out = runner.invoke(
+            app,
+            [
+                "ingest",
+                "modbus",
+                "--map",
+                str(map_file),
+                "--store",
+                store,
+                "--add-points",
+                "--once",
+                "--format",
+                "json",
+            ],
+        )
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.output[out.output.index("{") :])
+    assert (summary["stored"], summary["rejected"]) == (9, 0)
+    s = open_store(store)
+    try:
+        latest = s.latest().set_index("point_id")["value"]
+    finally:
+        s.close()
+    assert latest["feeder7.p"] == -2000.0
+    assert latest["feeder7.f"] == pytest.approx(49.98)
+    bad = runner.invoke(
+        app, ["ingest", "modbus", "--map", str(tmp_path / "none.yaml"), "--store", store]
+    )
+    assert bad.exit_code == 2
+    assert "none.yaml" in bad.output
