@@ -174,6 +174,7 @@ def test_demo_runs() -> None:
     assert out.exit_code == 0, out.output
     assert "TOTAL" in out.output
     assert "Rooftop PV, without and with Q(U)" in out.output
+    assert "the same replay again: stored 0, duplicates 7,968" in out.output
 
 
 def test_bill_lines_to_parquet(data_file: Path, tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 Part 1 bills a year of 15-min data under every built-in tariff and ranks the Italian
 offers; part 2 runs the twin of a SimBench LV grid for its whole year, checks it,
 electrifies every apartment, and adds rooftop PV without and with a Q(U) characteristic
-(:mod:`gridtwin.workflows.demo` computes; this module prints).
+(:mod:`gridtwin.workflows.demo` computes; this module prints); part 3 replays a day of the
+grid's profiles as live telemetry into a temporary measurement store.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from gridtwin.cli._common import console, run
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["register", "render_bills", "render_network"]
+__all__ = ["register", "render_bills", "render_live", "render_network"]
 
 
 def render_bills(con: Console) -> None:
@@ -72,6 +73,34 @@ def render_network(con: Console) -> None:
     con.print(frame_table(pd.DataFrame(rows), "Rooftop PV, without and with Q(U)", digits=4))
 
 
+def render_live(con: Console) -> None:
+    """Replay a day of the demo grid as live telemetry into a temporary embedded store."""
+    import tempfile
+    from pathlib import Path
+
+    from gridtwin.cli._render import frame_table
+    from gridtwin.workflows.demo import DEMO_GRID
+    from gridtwin.workflows.telemetry import replay_demo
+
+    con.rule(f"[bold]live data: a day of {DEMO_GRID} replayed as telemetry into a store")
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = replay_demo(DEMO_GRID, Path(tmp) / "store")
+    first, again = demo.first, demo.again
+    con.print(
+        f"{demo.points} points; replay: received {first.received:,}, stored {first.stored:,}, "
+        f"rejected {first.rejected:,}, max lag {first.max_lag_s:.2f} s"
+    )
+    con.print(
+        f"the same replay again: stored {again.stored:,}, duplicates {again.duplicates:,} "
+        "(a redelivery is never stored twice)"
+    )
+    from gridtwin.store import Quality
+
+    latest = demo.latest.head(8)[["point_id", "ts_utc", "value", "quality"]].copy()
+    latest["quality"] = [Quality(int(q)).label() for q in latest["quality"]]
+    con.print(frame_table(latest, "Newest values (kW / kvar, consumer sign)", digits=4))
+
+
 def demo_cmd() -> None:
     """The main job: bill a year of 15-min data under each built-in tariff."""
 
@@ -79,6 +108,7 @@ def demo_cmd() -> None:
         con = console()
         render_bills(con)
         render_network(con)
+        render_live(con)
 
     run(body)
 

@@ -6,6 +6,8 @@ domain); this module builds what the replay source plays from a SimBench grid.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -15,9 +17,10 @@ from gridtwin.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gridtwin.ingest import IngestCounters
     from gridtwin.store import MeasurementPoint
 
-__all__ = ["simbench_replay_frame"]
+__all__ = ["ReplayDemo", "replay_demo", "simbench_replay_frame"]
 
 
 def simbench_replay_frame(
@@ -67,3 +70,51 @@ def simbench_replay_frame(
     prof = prof.select(np.flatnonzero(keep))
     frames = {k: v for k, v in prof.frames().items() if v.shape[1] and "storage" not in k}
     return frame_from_profiles(frames, prof.time_utc, unit=unit, source=f"simbench:{code}")
+
+
+@dataclass(frozen=True)
+class ReplayDemo:
+    """What the demo's live-data part shows.
+
+    Attributes
+    ----------
+    first, again : IngestCounters
+        Counters of the replay into an empty store, and of the same replay again (every
+        value a duplicate: nothing stored twice).
+    latest : DataFrame
+        The newest value of each point after the replay.
+    points : int
+        Points registered.
+    """
+
+    first: IngestCounters
+    again: IngestCounters
+    latest: pd.DataFrame
+    points: int
+
+
+def replay_demo(code: str, folder: Path, *, hours: int = 24) -> ReplayDemo:
+    """Replay the first ``hours`` of a SimBench grid's profiles into an embedded store in
+    ``folder`` as fast as it takes them, twice: the live channel end to end."""
+    import threading
+
+    import pandas as pd
+
+    from gridtwin.ingest import Pipeline, ReplaySource, run_sources
+    from gridtwin.network._model import SIMBENCH_YEAR_START_UTC
+    from gridtwin.store import open_store
+
+    end = SIMBENCH_YEAR_START_UTC + pd.Timedelta(hours=hours)
+    frame, points = simbench_replay_frame(code, end_utc=end)
+    store = open_store(folder, create=True)
+    try:
+        store.add_points(points)
+        runs = []
+        for _ in range(2):
+            with Pipeline(store) as pipe:
+                source = ReplaySource(frame, speed=float("inf"), chunk_steps=4)
+                runs.append(run_sources(pipe, [source], threading.Event()))
+        latest = store.latest()
+    finally:
+        store.close()
+    return ReplayDemo(runs[0], runs[1], latest, len(points))
