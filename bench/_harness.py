@@ -82,3 +82,18 @@ def machine(packages: tuple[str, ...]) -> dict[str, Any]:
     if hasattr(os, "getloadavg"):
         info["load_average"] = list(os.getloadavg())
     return info
+
+
+def pg_server_module() -> Any:
+    """``tests/store/pg_server.py`` (the tests' throwaway PostgreSQL server), loaded by
+    path: ``with pg_server_module().PgServer() as server: server.url(...)``."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "store" / "pg_server.py"
+    spec = importlib.util.spec_from_file_location("gridtwin_bench_pg_server", path)
+    if spec is None or spec.loader is None:
+        msg = f"cannot load {path}"
+        raise RuntimeError(msg)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -247,6 +247,9 @@ def main() -> None:
     p.add_argument("--batch-messages", type=int, default=200, help="messages per batch")
     p.add_argument("--timeout-s", type=float, default=180.0)
     p.add_argument("--pg-url", default=None, help="also a PostgreSQL store (postgresql://...)")
+    p.add_argument(
+        "--pg", action="store_true", help="also PostgreSQL, on a throwaway server (initdb)"
+    )
     p.add_argument("--quick", action="store_true", help="20,000 values (smoke run)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
@@ -254,7 +257,13 @@ def main() -> None:
         args.n = 20_000 if args.quick else 500_000
     if args.quick:
         args.timeout_s = min(args.timeout_s, 60.0)
-    result = run(args)
+    if args.pg and not args.pg_url:
+        with _harness.pg_server_module().PgServer() as server:
+            args.pg_url = server.url(server.create_database("bench_mqtt"))
+            result = run(args)
+            args.pg_url = "throwaway server"
+    else:
+        result = run(args)
     table = _table(result)
     print(table)
     result["table"] = table

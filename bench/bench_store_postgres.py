@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import statistics
 import sys
@@ -34,24 +33,12 @@ from pathlib import Path
 from typing import Any
 
 # isort: off
-from _harness import machine  # type: ignore[import-not-found]  # before numpy
+from _harness import machine, pg_server_module  # type: ignore[import-not-found]  # before numpy
 
 # isort: on
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _pg_server_module() -> Any:
-    """``tests/store/pg_server.py`` (the throwaway server of the tests), loaded by path."""
-    path = ROOT / "tests" / "store" / "pg_server.py"
-    spec = importlib.util.spec_from_file_location("gridtwin_bench_pg_server", path)
-    if spec is None or spec.loader is None:
-        msg = f"cannot load {path}"
-        raise RuntimeError(msg)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _batches(n_rows: int, batch_rows: int, n_points: int) -> list[Any]:
@@ -228,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         result = measure(args.url, rows, batch, points)
     else:
-        pg = _pg_server_module()
+        pg = pg_server_module()
         with pg.PgServer() as server:
             result = measure(server.url(server.create_database("bench")), rows, batch, points)
     text = table(result)
