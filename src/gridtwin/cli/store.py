@@ -89,13 +89,10 @@ def store_init(
         from gridtwin.store import read_points
 
         new = read_points(points) if points is not None else []  # check before creating
-        s = open_cli_store(store, create=True)
-        try:
+        with open_cli_store(store, create=True) as s:
             if new:
                 s.add_points(new)
             info = s.info()
-        finally:
-            s.close()
         console().print(
             f"store ready: {safe_location(str(store))} ({info.backend}, {info.points} points, "
             f"{info.measurements:,} measurements)"
@@ -124,11 +121,8 @@ def store_info(
 
     def body() -> None:
         check_choice(fmt, "--format", ("table", "json"))
-        s = open_cli_store(store, read_only=True)
-        try:
+        with open_cli_store(store, read_only=True) as s:
             info = s.info()
-        finally:
-            s.close()
         data = {
             "backend": info.backend,
             "location": safe_location(str(store)),
@@ -174,11 +168,8 @@ def points_add(
         from gridtwin.store import read_points
 
         new = read_points(file)
-        s = open_cli_store(store)
-        try:
+        with open_cli_store(store) as s:
             n = s.add_points(new)
-        finally:
-            s.close()
         console().print(f"{n} points added or updated")
 
     run(body)
@@ -197,11 +188,8 @@ def points_list(
         import pandas as pd
 
         check_choice(fmt, "--format", ("csv", "json"))
-        s = open_cli_store(store, read_only=True)
-        try:
+        with open_cli_store(store, read_only=True) as s:
             rows = [dataclasses.asdict(p) for p in s.points()]
-        finally:
-            s.close()
         write_text(frame_text(pd.DataFrame(rows), fmt), None)
 
     run(body)
@@ -227,11 +215,8 @@ def store_latest(
 
     def body() -> None:
         check_choice(fmt, "--format", ("csv", "json"))
-        s = open_cli_store(store, read_only=True)
-        try:
+        with open_cli_store(store, read_only=True) as s:
             df = s.latest(_ids(points))
-        finally:
-            s.close()
         _frame_out(df, fmt)
 
     run(body)
@@ -247,11 +232,8 @@ def store_rejects(
 
     def body() -> None:
         check_choice(fmt, "--format", ("csv", "json"))
-        s = open_cli_store(store, read_only=True)
-        try:
+        with open_cli_store(store, read_only=True) as s:
             df = s.rejects(limit)
-        finally:
-            s.close()
         _frame_out(df, fmt)
 
     run(body)
@@ -292,8 +274,7 @@ def store_export(
             raise InputError(msg)
         check_choice(chosen, "--format", ("parquet", "csv"))
         lo, hi = parse_utc(start, "--start"), parse_utc(end, "--end")
-        s = open_cli_store(store, read_only=True)
-        try:
+        with open_cli_store(store, read_only=True) as s:
             n = s.export(
                 output,
                 chosen,  # type: ignore[arg-type]
@@ -302,8 +283,6 @@ def store_export(
                 end_utc=hi,
                 all_revisions=all_revisions,
             )
-        finally:
-            s.close()
         console().print(f"wrote {n:,} measurements to {output}")
 
     run(body)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,6 +33,7 @@ from gridtwin.errors import InputError
 
 __all__ = [
     "PHASES",
+    "REJECT_COLUMNS",
     "REJECT_REASONS",
     "MeasurementBatch",
     "MeasurementPoint",
@@ -265,6 +267,11 @@ def points_from_records(records: Iterable[dict[str, Any]], where: str) -> list[M
 _US = "datetime64[us]"
 
 
+def _now_us() -> np.datetime64:
+    """The time now in UTC to the microsecond (``datetime64('now')`` is to the second)."""
+    return np.datetime64(time.time_ns() // 1000, "us")
+
+
 def _as_ts(values: Any, name: str) -> npt.NDArray[np.datetime64]:
     arr = np.asarray(values)
     if arr.dtype.kind == "M":
@@ -321,7 +328,7 @@ class MeasurementBatch:
         src = np.full(n, np.datetime64("NaT"), _US) if source_ts_utc is None else None
         src = _as_ts(source_ts_utc, "source_ts_utc") if src is None else src
         if arrival_ts_utc is None:
-            arr = np.full(n, np.datetime64("now", "us"), _US)
+            arr = np.full(n, _now_us(), _US)
         else:
             arr = _as_ts(arrival_ts_utc, "arrival_ts_utc")
         for name, col in (("ts_utc", ts), ("value", val), ("quality", qual)):
@@ -410,12 +417,12 @@ class RejectBatch:
         self.detail.append(detail)
         self.source.append(source)
         self.raw.append(raw[:1000])
-        now = np.datetime64("now", "us")
+        now = _now_us()
         self.arrival_ts_utc.append(now if arrival_ts_utc is None else arrival_ts_utc)
 
     def extend(self, other: RejectBatch) -> None:
         """Append every reject of ``other``."""
-        for name in _REJECT_FIELDS:
+        for name in REJECT_COLUMNS:
             getattr(self, name).extend(getattr(other, name))
 
     def counts(self) -> dict[str, int]:
@@ -426,7 +433,8 @@ class RejectBatch:
         return out
 
 
-_REJECT_FIELDS = (
+#: The columns of a reject, in the order of the stores' rejects tables and frames.
+REJECT_COLUMNS = (
     "point_id",
     "ts_utc",
     "value",

@@ -55,6 +55,7 @@ import pandas as pd
 from gridtwin.errors import InputError, StoreError
 from gridtwin.store import _sql
 from gridtwin.store._model import (
+    REJECT_COLUMNS,
     MeasurementBatch,
     MeasurementPoint,
     RejectBatch,
@@ -241,16 +242,7 @@ FRAME_COLUMNS = [
     "source_ts_utc",
     "arrival_ts_utc",
 ]
-_REJECT_COLUMNS = [
-    "point_id",
-    "ts_utc",
-    "value",
-    "reason",
-    "detail",
-    "source",
-    "raw",
-    "arrival_ts_utc",
-]
+_REJECT_COLUMNS = list(REJECT_COLUMNS)
 _AGG = {
     "mean": "avg(value)",
     "sum": "sum(value)",

@@ -118,3 +118,11 @@ class MeasurementStore(Protocol):
     def close(self) -> None:
         """Release the connection (idempotent)."""
         ...
+
+    def __enter__(self) -> MeasurementStore:
+        """The store itself (``with open_store(...) as store:``)."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """:meth:`close`."""
+        ...
