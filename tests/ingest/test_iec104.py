@@ -256,3 +256,28 @@ stations:
         "stations.0.points.1.type: Input should be 'M_ME_NC_1' or 'M_ME_TF_1'",
     ):
         assert f"{path}: {expected}" in text
+
+
+def test_a_slow_sink_spools_to_disk_and_loses_nothing(tmp_path: Path) -> None:
+    """c104's thread never waits: past ``max_buffer`` updates go to spool files, which
+    are delivered first and in order; a failing sink leaves the file for the next try."""
+    from gridtwin.errors import StoreError
+    from gridtwin.ingest._iec104 import _Update
+
+    source = Iec104Source(_map(2404), max_buffer=5, spool_dir=tmp_path / "spool")
+    t0 = 1_772_323_200_000_000  # 2026-03-01 UTC [us]
+    for k in range(23):
+        source._keep(_Update("p1", float(k), 0, t0 + k, None, "test", "iec104:test"))
+    assert len(source.spooled_files()) == 4
+    assert source.counters().values_spooled == 20
+    sink = CollectingSink()
+    sink.fail = True
+    with pytest.raises(StoreError):
+        source._flush(sink)
+    assert len(source.spooled_files()) == 4  # nothing lost when the sink fails
+    sink.fail = False
+    source._flush(sink)
+    assert sink.values()["p1"] == [float(k) for k in range(23)]
+    assert source.spooled_files() == []
+    assert not list((tmp_path / "spool").iterdir())
+    assert source.counters().values_dropped == 0

@@ -24,16 +24,21 @@ controlling station with ``c104``, asks for a general interrogation after every
 - **Unmapped IOAs** of a station: each update is a reject with reason ``unknown_point``
   (detail: station, common address, IOA, type).
 - **Delivery**: ``c104`` calls back from its own thread, which must not block (the
-  protocol's acknowledgements run there). Updates are buffered (at most ``max_buffer``;
-  beyond that they are counted in ``values_dropped`` and logged) and handed to the sink
-  every ``flush_s`` from :meth:`Iec104Source.run`'s thread, where back-pressure blocks.
+  protocol's acknowledgements run there). Updates are buffered in memory (up to
+  ``max_buffer``; beyond that the buffer is written to a spool file on disk, counted in
+  ``values_spooled``) and handed to the sink, spool files first, every ``flush_s`` from
+  :meth:`Iec104Source.run`'s thread, where back-pressure blocks. Only a spool that
+  cannot be written loses updates (counted in ``values_dropped`` and logged).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import math
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -179,8 +184,11 @@ class Iec104Counters:
         General interrogations sent.
     connects, disconnects : int
         Connections opened (unmuted) and lost.
+    values_spooled : int
+        Updates written to the disk spool because the memory buffer was full (the sink
+        blocked); they are delivered later, in order.
     values_dropped : int
-        Updates not kept because the buffer was full (the sink blocked too long).
+        Updates lost because the spool could not be written (disk full).
     """
 
     received: int = 0
@@ -189,6 +197,7 @@ class Iec104Counters:
     interrogations: int = 0
     connects: int = 0
     disconnects: int = 0
+    values_spooled: int = 0
     values_dropped: int = 0
 
 
@@ -235,7 +244,9 @@ class Iec104Source:
     flush_s : float
         How often [s] buffered updates are handed to the sink.
     max_buffer : int
-        Updates buffered at most while the sink blocks.
+        Updates buffered in memory at most; more go to a spool file on disk.
+    spool_dir : str or Path, optional
+        Where spool files go (default: a new temporary folder, made when needed).
     """
 
     def __init__(
@@ -245,6 +256,7 @@ class Iec104Source:
         name: str = "iec104",
         flush_s: float = 0.1,
         max_buffer: int = 100_000,
+        spool_dir: str | Path | None = None,
     ) -> None:
         if not isinstance(ioa_map, Iec104Map):
             ioa_map = load_iec104_map(ioa_map)
@@ -254,6 +266,9 @@ class Iec104Source:
         self.max_buffer = max_buffer
         self._lock = threading.Lock()
         self._buffer: list[_Update] = []
+        self._spool: list[Path] = []
+        self._spool_dir = None if spool_dir is None else Path(spool_dir)
+        self._spool_seq = 0
         self._counters = Iec104Counters()
 
     def counters(self) -> Iec104Counters:
@@ -267,14 +282,42 @@ class Iec104Source:
                 setattr(self._counters, k, getattr(self._counters, k) + n)
 
     def _keep(self, update: _Update) -> None:
-        """Buffer an update (called from c104's thread: never blocks long)."""
+        """Buffer an update (called from c104's thread: never waits for the sink)."""
         with self._lock:
-            if len(self._buffer) >= self.max_buffer:
-                self._counters.values_dropped += 1
-                if self._counters.values_dropped == 1:
-                    _log.warning("%s: the buffer is full; updates are being dropped", self.name)
-                return
             self._buffer.append(update)
+            if len(self._buffer) >= self.max_buffer:
+                self._spill_locked()
+
+    def _spill_locked(self) -> None:
+        """Write the memory buffer to a new spool file (the lock is held)."""
+        updates, self._buffer = self._buffer, []
+        try:
+            if self._spool_dir is None:
+                self._spool_dir = Path(tempfile.mkdtemp(prefix="gridtwin-iec104-spool-"))
+            self._spool_dir.mkdir(parents=True, exist_ok=True)
+            path = self._spool_dir / f"{self._spool_seq:09d}.jsonl"
+            self._spool_seq += 1
+            with path.open("w", encoding="utf-8") as fh:
+                for u in updates:
+                    fh.write(json.dumps(dataclasses.asdict(u)) + "\n")
+        except OSError as exc:
+            self._counters.values_dropped += len(updates)
+            _log.error(
+                "%s: %d updates lost: the spool cannot be written (%s)",
+                self.name,
+                len(updates),
+                exc,
+            )
+            return
+        self._spool.append(path)
+        self._counters.values_spooled += len(updates)
+        if len(self._spool) == 1:
+            _log.warning("%s: the sink is slow; updates are spooled to %s", self.name, path.parent)
+
+    def spooled_files(self) -> list[Path]:
+        """Spool files not yet delivered (left on disk if the sink failed)."""
+        with self._lock:
+            return list(self._spool)
 
     # -- c104 wiring
 
@@ -433,8 +476,21 @@ class Iec104Source:
             self._count(interrogations=1)
 
     def _flush(self, sink: Sink) -> None:
-        with self._lock:
-            updates, self._buffer = self._buffer, []
+        """Hand the spool files (oldest first), then the memory buffer, to the sink."""
+        while True:
+            with self._lock:
+                if not self._spool:
+                    updates, self._buffer = self._buffer, []
+                    break
+                path = self._spool[0]
+            spooled = [
+                _Update(**json.loads(line))
+                for line in path.read_text(encoding="utf-8").splitlines()
+            ]
+            sink.submit(_batch(spooled, self.name))  # if this raises, the file stays
+            with self._lock:
+                self._spool.pop(0)
+            path.unlink()
         if updates:
             sink.submit(_batch(updates, self.name))
 
