@@ -134,9 +134,9 @@ def point_keys(
 
 def unique_keys(keys: npt.NDArray[np.int32], ts: npt.NDArray[np.datetime64]) -> bool:
     """True when no (point, time) occurs twice in the batch."""
-    combined = keys.astype(np.int64) * 0 + ts.view(np.int64)
-    order = np.lexsort((combined, keys))
-    k, t = keys[order], combined[order]
+    t_us = ts.view(np.int64)
+    order = np.lexsort((t_us, keys))
+    k, t = keys[order], t_us[order]
     return not bool(((k[1:] == k[:-1]) & (t[1:] == t[:-1])).any())
 
 
