@@ -75,6 +75,7 @@ DOMAIN_EDGES: frozenset[tuple[str, str]] = frozenset(
         ("billing", "calendar"),
         ("billing", "tariffs"),  # billing evaluates tariffs
         ("network", "quality"),  # quality's pure limit evaluation of simulated voltages
+        ("alarms", "quality"),  # customer-voltage limit references (standard:<id>:<item>)
     }
 )
 
