@@ -142,11 +142,14 @@ def shelve(
     if inst.in_mode:
         raise _refuse(inst, "shelve", "unshelve it or return it to service first")
     if duration_s is None and not one_shot:
-        msg = "shelve needs duration_s (a timed shelve) or one_shot=True"
+        msg = f"cannot shelve {instance_id}: give duration_s (a timed shelve) or one_shot=True"
         raise AlarmActionError(msg)
     seconds = cfg.max_shelve_s if duration_s is None else float(duration_s)
     if not (math.isfinite(seconds) and seconds > 0):
-        msg = f"duration_s={duration_s!r} must be a positive number of seconds"
+        msg = (
+            f"cannot shelve {instance_id}: duration_s={duration_s!r} must be a positive "
+            "number of seconds"
+        )
         raise AlarmActionError(msg)
     if seconds > cfg.max_shelve_s:
         msg = (
