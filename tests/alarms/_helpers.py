@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gridtwin.alarms import AlarmSystemState, AlarmUpdate, RuleSet, Snapshot, evaluate, rules_from_dict
+from gridtwin.alarms import (
+    AlarmSystemState,
+    AlarmUpdate,
+    RuleSet,
+    Snapshot,
+    evaluate,
+    rules_from_dict,
+)
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

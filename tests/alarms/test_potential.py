@@ -13,24 +13,35 @@ POTENTIAL = ruleset(rule(kind="potential"))
 Q = "loading_percent"
 
 
-def _forecast(*points: tuple[float, dict[str, float]], suppressed: dict[str, str] | None = None) -> list[Snapshot]:
+def _forecast(
+    *points: tuple[float, dict[str, float]], suppressed: dict[str, str] | None = None
+) -> list[Snapshot]:
     return [
-        Snapshot(at(t), {(Q, el): v for el, v in vals.items()}, suppressed or {}) for t, vals in points
+        Snapshot(at(t), {(Q, el): v for el, v in vals.items()}, suppressed or {})
+        for t, vals in points
     ]
 
 
-def _potential(rules: RuleSet, now: dict[str, float], fc: list[Snapshot], state: AlarmSystemState | None = None):  # type: ignore[no-untyped-def]
+def _potential(
+    rules: RuleSet, now: dict[str, float], fc: list[Snapshot], state: AlarmSystemState | None = None
+):  # type: ignore[no-untyped-def]
     snap = Snapshot(at(0), {(Q, el): v for el, v in now.items()})
     return evaluate(rules, state or AlarmSystemState(), snap, forecast=fc)
 
 
-FC = _forecast((900, {"line:1": 95.0, "line:2": 99.0}), (1800, {"line:1": 105.0, "line:2": 99.0}), (2700, {"line:1": 110.0, "line:2": 101.0}))
+FC = _forecast(
+    (900, {"line:1": 95.0, "line:2": 99.0}),
+    (1800, {"line:1": 105.0, "line:2": 99.0}),
+    (2700, {"line:1": 110.0, "line:2": 101.0}),
+)
 
 
 def test_first_time_and_lead_time() -> None:
     upd = _potential(POTENTIAL, {"line:1": 80.0, "line:2": 90.0}, FC)
     assert upd.events == ()
-    assert [(p.instance_id, p.first_active_utc, p.lead_time_s, p.value, p.limit) for p in upd.potential] == [
+    assert [
+        (p.instance_id, p.first_active_utc, p.lead_time_s, p.value, p.limit) for p in upd.potential
+    ] == [
         (LINE, at(1800), 1800.0, 105.0, 100.0),
         ("line-high@line:2", at(2700), 2700.0, 101.0, 100.0),
     ]
@@ -44,7 +55,9 @@ def test_delay_on_applies_to_the_forecast() -> None:
     assert (p1.first_active_utc, p1.lead_time_s) == (at(2700), 2700.0)
     # the timer started now carries into the forecast
     rules = ruleset(rule(kind="potential", delay_on_s=1200))
-    upd = _potential(rules, {"line:1": 105.0}, _forecast((900, {"line:1": 105.0}), (1800, {"line:1": 105.0})))
+    upd = _potential(
+        rules, {"line:1": 105.0}, _forecast((900, {"line:1": 105.0}), (1800, {"line:1": 105.0}))
+    )
     assert upd.events == ()
     assert [(p.first_active_utc, p.lead_time_s) for p in upd.potential] == [(at(1800), 1800.0)]
 

@@ -28,7 +28,9 @@ def _log() -> tuple[AlarmSystemState, list[AlarmEvent]]:
     events += upd.events
     upd = acknowledge(upd.state, LINE, user="op1", time_utc=at(5), comment="ok")
     events += upd.events
-    upd = shelve(upd.state, "line-high@line:2", user="op1", time_utc=at(6), one_shot=True, reason="r")
+    upd = shelve(
+        upd.state, "line-high@line:2", user="op1", time_utc=at(6), one_shot=True, reason="r"
+    )
     events += upd.events
     upd = step(rules, upd.state, 10, {"line:1": 50.0})  # starts the delay-off timer
     events += upd.events
@@ -40,7 +42,8 @@ def test_events_round_trip_through_json() -> None:
     text = json.dumps([e.to_dict() for e in events])
     back = [AlarmEvent.from_dict(d) for d in json.loads(text)]
     assert back == events
-    assert back[3].one_shot and back[3].shelved_until_utc is not None
+    assert back[3].one_shot
+    assert back[3].shelved_until_utc is not None
 
 
 def test_state_round_trips_through_json_with_timers() -> None:

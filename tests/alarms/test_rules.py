@@ -53,9 +53,11 @@ def test_default_voltage_band_is_the_quality_packages_band(standard: str, level:
 def test_default_voltage_reference_names_the_clause_and_band() -> None:
     gost = default_rules("GOST 32144-2013").rule("customer-voltage-high-lv")
     en = default_rules("EN 50160:2010").rule("customer-voltage-low-lv")
-    assert gost.reference is not None and "GOST 32144-2013 4.2.2" in gost.reference
+    assert gost.reference is not None
+    assert "GOST 32144-2013 4.2.2" in gost.reference
     assert "100 % band" in gost.reference
-    assert en.reference is not None and "95 % band" in en.reference
+    assert en.reference is not None
+    assert "95 % band" in en.reference
     assert any("not verified" in n for n in gost.notes)
 
 
@@ -68,7 +70,8 @@ def test_default_loading_rules_use_the_rating() -> None:
         "high",
         100.0,
     )
-    assert line.reference == "rating" and line.kind == "potential"
+    assert line.reference == "rating"
+    assert line.kind == "potential"
     assert rules.rule("trafo-hot-spot-critical").latching
 
 
@@ -88,8 +91,10 @@ def test_explicit_standard_band_and_its_100_percent_band() -> None:
         ),
     )
     low, dev = rs.rules
-    assert low.limit == -15.0 and math.isclose(low.limit_for(1.0), 0.85)
-    assert dev.limit == 15.0 and dev.limit_for(0.95) == 15.0  # not a pu limit
+    assert low.limit == -15.0
+    assert math.isclose(low.limit_for(1.0), 0.85)
+    assert dev.limit == 15.0
+    assert dev.limit_for(0.95) == 15.0
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -190,7 +195,10 @@ rules:
 @pytest.mark.parametrize(
     ("fields", "fragment"),
     [
-        ({"limit": {"kind": "high", "reference": "rating"}, "quantity": "hot_spot_c"}, "needs a quantity in percent"),
+        (
+            {"limit": {"kind": "high", "reference": "rating"}, "quantity": "hot_spot_c"},
+            "needs a quantity in percent",
+        ),
         (
             {"limit": {"kind": "high", "reference": "standard:*:LV.voltage_deviation"}},
             "applies to ['vm_pu', 'voltage_deviation_percent']",
@@ -211,7 +219,7 @@ rules:
     ],
 )
 def test_bad_rule_fields(fields: dict[str, object], fragment: str) -> None:
-    with pytest.raises(InputError, match="test.yaml: rules.0") as exc:
+    with pytest.raises(InputError, match=r"test\.yaml: rules\.0") as exc:
         ruleset(rule(**fields))
     assert fragment in str(exc.value)
 

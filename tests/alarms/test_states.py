@@ -40,7 +40,12 @@ def test_activation_is_annunciated_with_value_limit_and_message() -> None:
     upd = step(RULES, AlarmSystemState(), 0, {"line:1": 120.0, "line:2": 50.0})
     assert _transitions(upd) == [("activated", "normal", "unacknowledged", "system", True)]
     (ev,) = upd.events
-    assert (ev.instance_id, ev.rule_id, ev.element, ev.priority) == (LINE, "line-high", "line:1", "high")
+    assert (ev.instance_id, ev.rule_id, ev.element, ev.priority) == (
+        LINE,
+        "line-high",
+        "line:1",
+        "high",
+    )
     assert (ev.value, ev.limit, ev.time_utc) == (120.0, 100.0, T0)
     assert ev.message == "line:1: 120.0 % > 100 %"
     assert upd.state.get(LINE).state == "unacknowledged"
@@ -58,12 +63,18 @@ def test_unacknowledged_acknowledged_normal() -> None:
 
 def test_returned_unacknowledged_then_acknowledged_or_reactivated() -> None:
     upd = step(RULES, _active(), 10, {"line:1": 90.0})
-    assert _transitions(upd) == [("cleared", "unacknowledged", "returned_unacknowledged", "system", False)]
+    assert _transitions(upd) == [
+        ("cleared", "unacknowledged", "returned_unacknowledged", "system", False)
+    ]
     rtn = upd.state
     upd = acknowledge(rtn, LINE, user="op1", time_utc=at(20))
-    assert _transitions(upd) == [("acknowledged", "returned_unacknowledged", "normal", "op1", False)]
+    assert _transitions(upd) == [
+        ("acknowledged", "returned_unacknowledged", "normal", "op1", False)
+    ]
     upd = step(RULES, rtn, 20, {"line:1": 130.0})
-    assert _transitions(upd) == [("activated", "returned_unacknowledged", "unacknowledged", "system", True)]
+    assert _transitions(upd) == [
+        ("activated", "returned_unacknowledged", "unacknowledged", "system", True)
+    ]
 
 
 def test_repeated_activation_while_active_is_not_a_new_alarm() -> None:
@@ -104,7 +115,9 @@ def test_every_core_state_can_be_shelved_timed(setup: str, state_before: str) ->
     rules = LATCHING if setup == "latched" else RULES
     state = _active(rules)
     if setup == "normal":
-        state = step(rules, acknowledge(state, LINE, user="op", time_utc=at(1)).state, 2, {"line:1": 50.0}).state
+        state = step(
+            rules, acknowledge(state, LINE, user="op", time_utc=at(1)).state, 2, {"line:1": 50.0}
+        ).state
     elif setup == "ack":
         state = acknowledge(state, LINE, user="op", time_utc=at(1)).state
     elif setup in ("rtn", "latched"):
@@ -113,7 +126,9 @@ def test_every_core_state_can_be_shelved_timed(setup: str, state_before: str) ->
     upd = shelve(state, LINE, user="op", time_utc=at(10), duration_s=600, reason="maintenance")
     assert _transitions(upd) == [("shelved", state_before, "shelved", "op", False)]
     ev = upd.events[0]
-    assert ev.shelved_until_utc == at(610) and not ev.one_shot and ev.reason == "maintenance"
+    assert ev.shelved_until_utc == at(610)
+    assert not ev.one_shot
+    assert ev.reason == "maintenance"
     # the shelve expires at the next evaluation after its end
     after = step(rules, upd.state, 610, {})
     active = state_before in ("unacknowledged", "acknowledged")
@@ -130,7 +145,14 @@ def test_condition_changes_while_shelved_are_recorded_not_annunciated() -> None:
     assert upd.state.get(LINE).condition_active
     upd = unshelve(upd.state, LINE, user="op", time_utc=at(30), comment="done")
     assert _transitions(upd) == [("unshelved", "shelved", "unacknowledged", "op", True)]
-    quiet = shelve(step(RULES, _active(), 1, {"line:1": 1.0}).state, LINE, user="op", time_utc=at(2), duration_s=60, reason="x").state
+    quiet = shelve(
+        step(RULES, _active(), 1, {"line:1": 1.0}).state,
+        LINE,
+        user="op",
+        time_utc=at(2),
+        duration_s=60,
+        reason="x",
+    ).state
     upd = unshelve(quiet, LINE, user="op", time_utc=at(3))
     assert _transitions(upd) == [("unshelved", "shelved", "normal", "op", False)]
 
@@ -138,7 +160,8 @@ def test_condition_changes_while_shelved_are_recorded_not_annunciated() -> None:
 def test_one_shot_shelve_ends_at_the_next_return_to_normal() -> None:
     upd = shelve(_active(), LINE, user="op", time_utc=at(5), one_shot=True, reason="known overload")
     ev = upd.events[0]
-    assert ev.one_shot and ev.shelved_until_utc == at(5 + 8 * 3600)  # the maximum
+    assert ev.one_shot
+    assert ev.shelved_until_utc == at(5 + 8 * 3600)
     upd = step(RULES, upd.state, 10, {"line:1": 90.0})
     assert _transitions(upd) == [
         ("cleared", "shelved", "shelved", "system", False),
@@ -150,7 +173,9 @@ def test_one_shot_shelve_ends_at_the_next_return_to_normal() -> None:
 
 
 def test_one_shot_shelve_still_ends_at_the_maximum() -> None:
-    state = shelve(_active(), LINE, user="op", time_utc=at(0), one_shot=True, duration_s=300, reason="x").state
+    state = shelve(
+        _active(), LINE, user="op", time_utc=at(0), one_shot=True, duration_s=300, reason="x"
+    ).state
     upd = step(RULES, state, 299, {"line:1": 120.0})
     assert upd.events == ()
     upd = step(RULES, upd.state, 300, {"line:1": 120.0})
@@ -199,7 +224,9 @@ def test_suppression_takes_precedence_over_a_shelve_that_comes_back() -> None:
 def test_out_of_service_and_back_drops_a_shelve() -> None:
     state = shelve(_active(), LINE, user="op", time_utc=at(1), duration_s=600, reason="x").state
     upd = remove_from_service(state, LINE, user="admin", time_utc=at(2), reason="sensor replaced")
-    assert _transitions(upd) == [("removed_from_service", "shelved", "out_of_service", "admin", False)]
+    assert _transitions(upd) == [
+        ("removed_from_service", "shelved", "out_of_service", "admin", False)
+    ]
     oos = upd.state
     assert oos.get(LINE).shelved_until_utc is None
     upd = step(RULES, oos, 900, {"line:1": 50.0}, suppressed={"line:1": "open"})
@@ -208,9 +235,13 @@ def test_out_of_service_and_back_drops_a_shelve() -> None:
         ("cleared", "out_of_service", "out_of_service", "system", False),
     ]
     upd = return_to_service(upd.state, LINE, user="admin", time_utc=at(910), comment="ok")
-    assert _transitions(upd) == [("returned_to_service", "out_of_service", "suppressed", "admin", False)]
+    assert _transitions(upd) == [
+        ("returned_to_service", "out_of_service", "suppressed", "admin", False)
+    ]
     upd = return_to_service(oos, LINE, user="admin", time_utc=at(3))
-    assert _transitions(upd) == [("returned_to_service", "out_of_service", "unacknowledged", "admin", True)]
+    assert _transitions(upd) == [
+        ("returned_to_service", "out_of_service", "unacknowledged", "admin", True)
+    ]
 
 
 @pytest.mark.parametrize("setup", ["unack", "oos", "shelved"])
@@ -269,15 +300,47 @@ T = at(100)
         (_normal, lambda s: reset(s, LINE, user="op", time_utc=T), "only a latched alarm"),
         (_normal, lambda s: unshelve(s, LINE, user="op", time_utc=T), "not shelved"),
         (_active, lambda s: return_to_service(s, LINE, user="a", time_utc=T), "not out of service"),
-        (_oos, lambda s: remove_from_service(s, LINE, user="a", time_utc=T, reason="r"), "already out"),
-        (_shelved, lambda s: shelve(s, LINE, user="op", time_utc=at(30), duration_s=9, reason="r"), "unshelve it"),
-        (_suppressed, lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=9, reason="r"), "unshelve it"),
-        (_oos, lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=9, reason="r"), "unshelve it"),
-        (_active, lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=8 * 3600 + 1, reason="r"), "the maximum is 28800 s"),
-        (_active, lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=0, reason="r"), "positive number"),
+        (
+            _oos,
+            lambda s: remove_from_service(s, LINE, user="a", time_utc=T, reason="r"),
+            "already out",
+        ),
+        (
+            _shelved,
+            lambda s: shelve(s, LINE, user="op", time_utc=at(30), duration_s=9, reason="r"),
+            "unshelve it",
+        ),
+        (
+            _suppressed,
+            lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=9, reason="r"),
+            "unshelve it",
+        ),
+        (
+            _oos,
+            lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=9, reason="r"),
+            "unshelve it",
+        ),
+        (
+            _active,
+            lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=8 * 3600 + 1, reason="r"),
+            "the maximum is 28800 s",
+        ),
+        (
+            _active,
+            lambda s: shelve(s, LINE, user="op", time_utc=T, duration_s=0, reason="r"),
+            "positive number",
+        ),
         (_active, lambda s: shelve(s, LINE, user="op", time_utc=T, reason="r"), "duration_s"),
-        (_normal, lambda s: shelve(s, LINE, user="op", time_utc=T, one_shot=True, reason="r"), "not active"),
-        (_latched, lambda s: shelve(s, LINE, user="op", time_utc=T, one_shot=True, reason="r"), "not active"),
+        (
+            _normal,
+            lambda s: shelve(s, LINE, user="op", time_utc=T, one_shot=True, reason="r"),
+            "not active",
+        ),
+        (
+            _latched,
+            lambda s: shelve(s, LINE, user="op", time_utc=T, one_shot=True, reason="r"),
+            "not active",
+        ),
     ],
 )
 def test_illegal_actions_raise_a_clear_error(make, action, fragment: str) -> None:  # type: ignore[no-untyped-def]
@@ -291,10 +354,16 @@ def test_max_shelve_comes_from_the_configuration() -> None:
     rules = ruleset(rule(), system={"max_shelve_s": 600})
     state = step(rules, AlarmSystemState(), 0, {"line:1": 120.0}).state
     with pytest.raises(AlarmActionError, match="the maximum is 600 s"):
-        shelve(state, LINE, user="op", time_utc=at(1), duration_s=601, reason="r", config=rules.config)
-    upd = shelve(state, LINE, user="op", time_utc=at(1), duration_s=600, reason="r", config=rules.config)
+        shelve(
+            state, LINE, user="op", time_utc=at(1), duration_s=601, reason="r", config=rules.config
+        )
+    upd = shelve(
+        state, LINE, user="op", time_utc=at(1), duration_s=600, reason="r", config=rules.config
+    )
     assert upd.events[0].shelved_until_utc == at(601)
-    one_shot = shelve(state, LINE, user="op", time_utc=at(1), one_shot=True, reason="r", config=rules.config)
+    one_shot = shelve(
+        state, LINE, user="op", time_utc=at(1), one_shot=True, reason="r", config=rules.config
+    )
     assert one_shot.events[0].shelved_until_utc == at(601)
 
 
@@ -314,7 +383,7 @@ def test_bad_action_arguments(kwargs: dict[str, object], fragment: str) -> None:
 
 
 def test_unknown_instance_and_missing_reasons() -> None:
-    with pytest.raises(InputError, match="no alarm instance 'x@line:9'.*known: line-high@line:1"):
+    with pytest.raises(InputError, match=r"no alarm instance 'x@line:9'.*known: line-high@line:1"):
         acknowledge(_active(), "x@line:9", user="op", time_utc=at(5))
     with pytest.raises(InputError, match="reason is required"):
         shelve(_active(), LINE, user="op", time_utc=at(5), duration_s=60, reason="")

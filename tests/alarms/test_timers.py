@@ -132,15 +132,18 @@ def test_chattering_three_activations_in_sixty_seconds() -> None:
     rules = ruleset()
     cfg = rules.config
     inst = _flapping(rules, [0, 20, 40]).get(LINE)
-    assert inst.is_chattering(cfg) and inst.chattering_episodes == 1
+    assert inst.is_chattering(cfg)
+    assert inst.chattering_episodes == 1
     assert inst.activation_count == 3
     inst = _flapping(rules, [0, 40, 80, 120]).get(LINE)  # never 3 within (t-60, t]
-    assert not inst.is_chattering(cfg) and inst.chattering_episodes == 0
+    assert not inst.is_chattering(cfg)
+    assert inst.chattering_episodes == 0
     # exactly 60 s apart: the first leaves the window
     inst = _flapping(rules, [0, 30, 60]).get(LINE)
     assert not inst.is_chattering(cfg)
     inst = _flapping(rules, [0, 20, 40, 50, 300, 310, 320]).get(LINE)
-    assert inst.chattering_episodes == 2 and inst.activation_count == 7
+    assert inst.chattering_episodes == 2
+    assert inst.activation_count == 7
 
 
 def test_chattering_is_counted_while_shelved_and_in_the_health_report() -> None:
@@ -156,7 +159,8 @@ def test_chattering_is_counted_while_shelved_and_in_the_health_report() -> None:
             events += upd.events
             state = upd.state
     inst = state.get(LINE)
-    assert inst.activation_count == 6 and inst.chattering_episodes == 1
+    assert inst.activation_count == 6
+    assert inst.chattering_episodes == 1
     assert not any(e.annunciated for e in events)
     (ch,) = chattering_alarms(events, at(0), at(3600), config=rules.config)
     assert (ch.instance_id, ch.activations, ch.episodes) == (LINE, 5, 1)

@@ -197,26 +197,24 @@ def _count_steps(times: Sequence[datetime], window: timedelta) -> list[tuple[dat
 def _flood_periods(
     steps: list[tuple[datetime, int]], s: datetime, e: datetime, threshold: int
 ) -> list[FloodPeriod]:
+    """Merge the constant-count segments within ``[s, e)`` whose count exceeds the
+    threshold into periods (the peak is the highest count inside the window)."""
     periods: list[FloodPeriod] = []
     open_at: datetime | None = None
     peak = 0
-    for t, count in steps:
-        if count > threshold:
-            if open_at is None:
-                open_at, peak = t, count
-            peak = max(peak, count)
+    ends = [t for t, _ in steps[1:]] + [max(e, steps[-1][0])] if steps else []
+    for (t0, count), t1 in zip(steps, ends, strict=True):
+        a, b = max(t0, s), min(t1, e)
+        if a >= b:
             continue
-        if open_at is not None:
-            periods.append(FloodPeriod(open_at, t, peak))
+        if count > threshold:
+            open_at, peak = (a, count) if open_at is None else (open_at, max(peak, count))
+        elif open_at is not None:
+            periods.append(FloodPeriod(open_at, a, peak))
             open_at = None
-    if open_at is not None:  # pragma: no cover - every arrival leaves the window later
+    if open_at is not None:
         periods.append(FloodPeriod(open_at, e, peak))
-    clipped = []
-    for p in periods:
-        a, b = max(p.start_utc, s), min(p.end_utc, e)
-        if a < b:
-            clipped.append(FloodPeriod(a, b, p.peak_count))
-    return clipped
+    return periods
 
 
 def flood_report(

@@ -31,6 +31,7 @@ from gridtwin.errors import InputError
 __all__ = [
     "ACTIVE_STATES",
     "CORE_STATES",
+    "LEGAL_TRANSITIONS",
     "PRIORITIES",
     "SYSTEM_USER",
     "AlarmActionError",
@@ -451,6 +452,47 @@ class AlarmSystemState:
 
 
 _MODES = ("shelved", "suppressed", "out_of_service")
+_FRESH = ("normal", "unacknowledged")  # where an alarm lands when its last mode ends
+_CORE = tuple(sorted(CORE_STATES))
+
+
+def _pairs(froms: tuple[str, ...], tos: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {(f, t) for f in froms for t in tos}
+
+
+def _same(states: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {(x, x) for x in states}
+
+
+#: Every (from_state, to_state) each kind of event may make (ISA-18.2 clause 11 as
+#: modelled here); anything else in a log is corrupt.
+LEGAL_TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
+    k: frozenset(v)
+    for k, v in {
+        "activated": _pairs(("normal", "returned_unacknowledged", "latched"), ("unacknowledged",))
+        | _same(_MODES),
+        "cleared": {
+            ("unacknowledged", "returned_unacknowledged"),
+            ("unacknowledged", "latched"),
+            ("acknowledged", "normal"),
+            ("acknowledged", "latched"),
+        }
+        | _same(_MODES),
+        "acknowledged": {
+            ("unacknowledged", "acknowledged"),
+            ("returned_unacknowledged", "normal"),
+        },
+        "reset": {("latched", "normal")},
+        "comment": _same(_CORE + _MODES),
+        "shelved": _pairs(_CORE, ("shelved",)),
+        "unshelved": _pairs(("shelved",), _FRESH),
+        "shelve_expired": _pairs(("shelved",), _FRESH) | {("suppressed", "suppressed")},
+        "suppressed": _pairs((*_CORE, "shelved"), ("suppressed",)) | _same(("out_of_service",)),
+        "unsuppressed": _pairs(("suppressed",), (*_FRESH, "shelved")) | _same(("out_of_service",)),
+        "removed_from_service": _pairs((*_CORE, "shelved", "suppressed"), ("out_of_service",)),
+        "returned_to_service": _pairs(("out_of_service",), (*_FRESH, "suppressed")),
+    }.items()
+}
 
 
 def _record_activation(inst: AlarmInstance, t: datetime, config: AlarmConfig) -> AlarmInstance:
@@ -511,6 +553,13 @@ def apply_event(
             f"alarm event {ev.kind} of {ev.instance_id} at {ev.time_utc.isoformat()} starts "
             f"from {ev.from_state!r}, but the instance {inst.instance_id} is {inst.state!r}: "
             "the event log is out of order or incomplete"
+        )
+        raise InputError(msg)
+    if (ev.from_state, ev.to_state) not in LEGAL_TRANSITIONS[ev.kind]:
+        msg = (
+            f"alarm event {ev.kind} of {ev.instance_id} at {ev.time_utc.isoformat()} goes from "
+            f"{ev.from_state!r} to {ev.to_state!r}, which is not a transition of the state "
+            "model: the event log is corrupt"
         )
         raise InputError(msg)
     out = replace(inst, priority=ev.priority, last_change_utc=ev.time_utc)

@@ -79,9 +79,7 @@ MESSAGE_FIELDS: frozenset[str] = frozenset(
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_STANDARD_REF = re.compile(
-    r"^standard:(?P<std>.+):(?P<item>[A-Z]+\.[a-z0-9_]+(\.(share|max))?)$"
-)
+_STANDARD_REF = re.compile(r"^standard:(?P<std>.+):(?P<item>[A-Z]+\.[a-z0-9_]+(\.(share|max))?)$")
 _VOLTAGE_QUANTITIES = ("vm_pu", "voltage_deviation_percent")
 _DEFAULT_FILE = "default-rules.yaml"
 
