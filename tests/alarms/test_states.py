@@ -408,3 +408,18 @@ def test_time_of_actions_and_evaluations_only_moves_forward() -> None:
     with pytest.raises(InputError, match="evaluate intervals in time order"):
         step(RULES, state, 40, {"line:1": 1.0})
     assert isinstance(state.time_utc, datetime)
+
+
+def test_remove_an_acknowledged_alarm_from_service() -> None:
+    upd = remove_from_service(_acked(), LINE, user="admin", time_utc=at(5), reason="faulty CT")
+    assert _transitions(upd) == [
+        ("removed_from_service", "acknowledged", "out_of_service", "admin", False)
+    ]
+
+
+def test_unshelve_under_a_suppression_ends_the_hidden_shelve() -> None:
+    state = step(RULES, _shelved(), 10, {}, suppressed={"line:1": "open"}).state
+    upd = unshelve(state, LINE, user="op", time_utc=at(20))
+    assert _transitions(upd) == [("unshelved", "suppressed", "suppressed", "op", False)]
+    upd = step(RULES, upd.state, 30, {})
+    assert _transitions(upd) == [("unsuppressed", "suppressed", "unacknowledged", "system", True)]

@@ -485,7 +485,8 @@ LEGAL_TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
         "reset": {("latched", "normal")},
         "comment": _same(_CORE + _MODES),
         "shelved": _pairs(_CORE, ("shelved",)),
-        "unshelved": _pairs(("shelved",), _FRESH),
+        # a shelve under a suppression can end (by time or by the operator) unseen
+        "unshelved": _pairs(("shelved",), _FRESH) | {("suppressed", "suppressed")},
         "shelve_expired": _pairs(("shelved",), _FRESH) | {("suppressed", "suppressed")},
         "suppressed": _pairs((*_CORE, "shelved"), ("suppressed",)) | _same(("out_of_service",)),
         "unsuppressed": _pairs(("suppressed",), (*_FRESH, "shelved")) | _same(("out_of_service",)),
