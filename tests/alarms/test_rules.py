@@ -265,3 +265,18 @@ source = "IEC 60076-7"
     assert isinstance(hot, AlarmRule)
     assert hot.ids == frozenset({"0", "1"})
     assert hot.message_for("trafo:0", 125.4, 120.0) == "trafo:0 125 C"
+
+
+def test_importing_alarms_loads_no_heavy_library() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json, gridtwin.alarms\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    heavy = {"pandas", "numpy", "pyarrow", "pandapower", "power_grid_model", "scipy", "numba"}
+    assert loaded & heavy == set()

@@ -55,6 +55,7 @@ from gridtwin.alarms._health import (
 from gridtwin.alarms._model import (
     ACTIVE_STATES,
     CORE_STATES,
+    LEGAL_TRANSITIONS,
     PRIORITIES,
     SYSTEM_USER,
     AlarmActionError,
@@ -81,6 +82,7 @@ from gridtwin.alarms._rules import (
 __all__ = [
     "ACTIVE_STATES",
     "CORE_STATES",
+    "LEGAL_TRANSITIONS",
     "PRIORITIES",
     "PRIORITY_TARGET_PERCENT",
     "SYSTEM_USER",

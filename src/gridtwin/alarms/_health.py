@@ -325,7 +325,11 @@ def chattering_alarms(
     out = []
     for iid, evs in times.items():
         ts = sorted(x.time_utc for x in evs)
-        counts = [sum(1 for u in ts[: k + 1] if u > t - window) for k, t in enumerate(ts)]
+        counts, first = [], 0
+        for k, t in enumerate(ts):  # activations in (t - window, t], two pointers
+            while ts[first] <= t - window:
+                first += 1
+            counts.append(k + 1 - first)
         hits = [c >= cfg.chattering_activations for c in counts]
         episodes = sum(h and (k == 0 or not hits[k - 1]) for k, h in enumerate(hits))
         if episodes:
