@@ -100,3 +100,49 @@ def test_bad_mapping_and_times_are_refused(twin: Twin, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="time zone"):
         live.update(pd.Timestamp("2016-01-01T00:00"))
     store.close()
+
+
+def test_runner_follows_a_live_replay(twin: Twin, tmp_path: Path) -> None:
+    """A replay at 9,000x (0.1 s per interval) into the store while the runner watches
+    it: every interval is updated once, in order, fully metered."""
+    from gridtwin.workflows.live import LiveRunner
+
+    frame, points = simbench_replay_frame(LV_CODE, end_utc=T0 + 8 * STEP)
+    store = open_store(tmp_path / "st", create=True)
+    store.add_points(points)
+    live = LiveTwin(twin, store, write_state=False)
+    runner = LiveRunner(live, poll_s=0.02, grace_s=60.0)
+    stop = threading.Event()
+    watcher = threading.Thread(target=runner.run, args=(stop,))
+    watcher.start()
+    with Pipeline(store) as pipe:
+        run_sources(pipe, [ReplaySource(frame, speed=9000.0)], threading.Event())
+    stop.set()
+    watcher.join()
+    runner.step()  # the last interval: complete once everything is stored
+    times = [s.time_utc for s in runner.states]
+    assert times == list(pd.date_range(T0, periods=8, freq="15min"))
+    assert {s.method for s in runner.states} == {"power_flow"}
+    store.close()
+
+
+def test_runner_waits_for_a_silent_meter_only_as_long_as_the_grace(
+    twin: Twin, tmp_path: Path
+) -> None:
+    from gridtwin.workflows.live import LiveRunner
+
+    frame, points = simbench_replay_frame(LV_CODE, end_utc=T0 + 4 * STEP)
+    silent = points[0].point_id  # registered, never sends
+    store = open_store(tmp_path / "st", create=True)
+    store.add_points(points)
+    with Pipeline(store) as pipe:
+        rest = ReplaySource(frame.drop(columns=[silent]), speed=float("inf"))
+        run_sources(pipe, [rest], threading.Event())
+    live = LiveTwin(twin, store, write_state=False)
+    assert LiveRunner(live, start_utc=T0, grace_s=60.0).step() == []  # still waiting
+    states = LiveRunner(live, start_utc=T0, grace_s=0.0).step()
+    assert len(states) == 4
+    p_points = len(live.points.p)
+    silent_is_p = silent.endswith(":p")
+    assert {s.metered_loads for s in states} == {p_points - int(silent_is_p)}
+    store.close()

@@ -22,7 +22,9 @@ Points map onto the model through their ``element`` (``load:12``) and ``quantity
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from gridtwin.store import MeasurementStore
     from gridtwin.workflows.twin import Twin
 
-__all__ = ["LiveState", "LiveTwin", "LoadPoints"]
+__all__ = ["LiveRunner", "LiveState", "LiveTwin", "LoadPoints"]
 
 Method = Literal["power_flow", "pseudo_power_flow"]
 _STATE_SOURCE = "twin"
@@ -272,3 +274,85 @@ class LiveTwin:
                 ids, ts, np.concatenate(values), quality=np.full(n, int(Quality.ESTIMATED))
             )
         )
+
+
+class LiveRunner:
+    """Updates a :class:`LiveTwin` as intervals arrive in the store.
+
+    An interval ``t`` is complete when every metered point has a value at or after ``t``
+    (the newest stored time of the slowest point has reached it), or, once ``grace_s``
+    has passed since the fastest point reached it, with what is there (a meter that stays
+    silent does not stop the twin; its load takes the profile value).
+
+    Parameters
+    ----------
+    live : LiveTwin
+    start_utc : Timestamp, optional
+        The first interval to update (default: the earliest interval with data).
+    poll_s : float
+        How often [s] the store is looked at.
+    grace_s : float
+        How long [s] an interval waits for slow meters.
+    on_state : callable, optional
+        Called with each new :class:`LiveState`.
+    """
+
+    def __init__(
+        self,
+        live: LiveTwin,
+        *,
+        start_utc: pd.Timestamp | None = None,
+        poll_s: float = 0.2,
+        grace_s: float = 5.0,
+        on_state: Callable[[LiveState], None] | None = None,
+    ) -> None:
+        self.live = live
+        self.next_utc = start_utc
+        self.poll_s = poll_s
+        self.grace_s = grace_s
+        self.on_state = on_state
+        self.states: list[LiveState] = []
+        self._first_seen: dict[pd.Timestamp, float] = {}
+
+    def _reached(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The newest time the slowest and the fastest metered point have reached."""
+        ids = self.live.points.point_ids
+        if not ids:
+            return None, None
+        latest = self.live.store.latest(ids)
+        if latest.empty:
+            return None, None
+        slowest = latest["ts_utc"].min() if len(latest) == len(ids) else None
+        return slowest, latest["ts_utc"].max()
+
+    def step(self) -> list[LiveState]:
+        """Update every interval that is complete now; the new states."""
+        slowest, fastest = self._reached()
+        if fastest is None:
+            return []
+        if self.next_utc is None:
+            earliest = self.live.store.window(
+                self.live.points.point_ids, fastest - 400 * self.live.step, fastest
+            )["ts_utc"].min()
+            self.next_utc = fastest if pd.isna(earliest) else earliest
+        out: list[LiveState] = []
+        while self.next_utc is not None and self.next_utc <= fastest:
+            t = self.next_utc
+            complete = slowest is not None and slowest >= t
+            first_seen = self._first_seen.setdefault(t, time.monotonic())
+            waited = time.monotonic() - first_seen
+            if not complete and waited < self.grace_s:
+                break
+            state = self.live.update(t)
+            self._first_seen.pop(t, None)
+            out.append(state)
+            if self.on_state is not None:
+                self.on_state(state)
+            self.next_utc = t + self.live.step
+        self.states.extend(out)
+        return out
+
+    def run(self, stop: threading.Event) -> None:
+        """Update intervals as they arrive until ``stop`` is set."""
+        while not stop.wait(self.poll_s):
+            self.step()
