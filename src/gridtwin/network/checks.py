@@ -48,6 +48,7 @@ __all__ = [
     "check",
     "check_statistics_spec",
     "compare_checks",
+    "customer_reference",
     "voltage_check_spec",
 ]
 
@@ -286,3 +287,20 @@ def compare_checks(before: CheckReport, after: CheckReport) -> pd.DataFrame:
     for label, rep in (("before", before), ("after", after)):
         rows.append({"case": label, **rep.violations(), "limiting_element": rep.limiting_element()})
     return pd.DataFrame(rows)
+
+
+def customer_reference(model: NetworkModel, standard: str) -> pd.DataFrame:
+    """The customer buses and how the standard judges them: one row per bus with an
+    in-service load, columns ``bus``, ``level`` (``LV`` below 1 kV, ``MV`` 1-35 kV) and
+    ``u0_pu`` (the standard's reference voltage in pu of the bus's base: GOST's 380 V on a
+    0.4 kV bus is 0.95; MV buses 1.0). Customers above 35 kV are not listed."""
+    from gridtwin.network._check_voltage import _customer_groups
+
+    _, groups = _customer_groups(model, standard)  # type: ignore[arg-type]
+    rows = [
+        pd.DataFrame({"bus": part["bus"].to_numpy(), "level": level, "u0_pu": u0})
+        for level, u0, part in groups
+    ]
+    if not rows:
+        return pd.DataFrame({"bus": [], "level": [], "u0_pu": []})
+    return pd.concat(rows, ignore_index=True)

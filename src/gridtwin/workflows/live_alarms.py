@@ -1,0 +1,181 @@
+"""Alarms on the live twin's state: each interval's state through the alarm rules.
+
+:class:`LiveAlarms` keeps the alarm system's state (:mod:`gridtwin.alarms`) for one
+network model. :meth:`LiveAlarms.on_state` turns a :class:`~gridtwin.workflows.live.LiveState`
+into the rules' values (``vm_pu`` of buses, ``loading_percent`` of lines and transformers)
+and, with a forward look over the next profile steps, into potential alarms with their lead
+time. Operator actions (acknowledge, shelve, ...) go through :meth:`LiveAlarms.act` with
+the user who acts. Every event is handed to ``on_events`` (the service stores them) and
+kept in memory; :meth:`LiveAlarms.restore` rebuilds the state from a stored log.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from gridtwin.alarms import (
+    AlarmEvent,
+    AlarmSystemState,
+    AlarmUpdate,
+    ElementInfo,
+    PotentialAlarm,
+    RuleSet,
+    Snapshot,
+    acknowledge,
+    comment,
+    default_rules,
+    evaluate,
+    remove_from_service,
+    replay,
+    reset,
+    return_to_service,
+    shelve,
+    unshelve,
+)
+from gridtwin.errors import InputError
+
+if TYPE_CHECKING:
+    from gridtwin.network import NetworkModel
+    from gridtwin.workflows.live import LiveState
+
+__all__ = ["ACTIONS", "LiveAlarms", "element_infos", "snapshot_of"]
+
+#: Operator actions by name (the API's words).
+ACTIONS: dict[str, Callable[..., AlarmUpdate]] = {
+    "acknowledge": acknowledge,
+    "shelve": shelve,
+    "unshelve": unshelve,
+    "reset": reset,
+    "comment": comment,
+    "remove-from-service": remove_from_service,
+    "return-to-service": return_to_service,
+}
+
+
+def element_infos(model: NetworkModel, standard: str) -> dict[str, ElementInfo]:
+    """What the rules may ask of each bus: its voltage level, the standard's reference
+    voltage U0 [pu] for customer buses, and the tag ``customer``."""
+    from gridtwin.network.checks import customer_reference
+
+    net = model.net
+    ref = customer_reference(model, standard)
+    u0_of = dict(zip(ref["bus"].astype(int), ref["u0_pu"].astype(float), strict=True))
+    out: dict[str, ElementInfo] = {}
+    for bus, vn_kv in zip(net.bus.index, net.bus["vn_kv"].astype(float), strict=True):
+        level = "LV" if vn_kv < 1.0 else "MV" if vn_kv <= 35.0 else "HV"
+        if int(bus) in u0_of:
+            out[f"bus:{bus}"] = ElementInfo(level, u0_of[int(bus)], frozenset({"customer"}))
+        else:
+            out[f"bus:{bus}"] = ElementInfo(level)
+    return out
+
+
+def snapshot_of(state: LiveState) -> Snapshot:
+    """The rules' values of one interval's state."""
+    values: dict[tuple[str, str], float] = {}
+    for quantity, table, series in (
+        ("vm_pu", "bus", state.vm_pu),
+        ("loading_percent", "line", state.line_loading_percent),
+        ("loading_percent", "trafo", state.trafo_loading_percent),
+    ):
+        for i, v in series.dropna().items():
+            values[(quantity, f"{table}:{i}")] = float(v)
+    return Snapshot(state.time_utc.to_pydatetime(), values)
+
+
+class LiveAlarms:
+    """The alarm system of a live twin (see the module docstring).
+
+    Parameters
+    ----------
+    model : NetworkModel
+    standard : str
+        The supply-voltage standard of the voltage rules.
+    rules : RuleSet, optional
+        Default: :func:`gridtwin.alarms.default_rules` for ``standard``.
+    on_events : callable, optional
+        Called with every batch of new events (to store them), under the lock, in order.
+    """
+
+    def __init__(
+        self,
+        model: NetworkModel,
+        standard: str,
+        rules: RuleSet | None = None,
+        *,
+        on_events: Callable[[Sequence[AlarmEvent]], None] | None = None,
+    ) -> None:
+        self.rules = rules or default_rules(standard)
+        self.elements = element_infos(model, standard)
+        self.state = AlarmSystemState()
+        self.events: list[AlarmEvent] = []
+        self.potential: tuple[PotentialAlarm, ...] = ()
+        self.on_events = on_events
+        self._lock = threading.RLock()
+
+    def restore(self, events: Sequence[AlarmEvent]) -> None:
+        """Rebuild the state from a stored event log (pending delay timers restart)."""
+        with self._lock:
+            self.state = replay(list(events), self.rules.config)
+            self.events = list(events)
+
+    def _apply(self, update: AlarmUpdate) -> AlarmUpdate:
+        self.state = update.state
+        if update.events:
+            self.events.extend(update.events)
+            if self.on_events is not None:
+                self.on_events(update.events)
+        return update
+
+    def on_state(self, state: LiveState, forecast: Sequence[Snapshot] = ()) -> AlarmUpdate:
+        """Evaluate the rules on an interval's state (and a forward look)."""
+        with self._lock:
+            update = evaluate(
+                self.rules,
+                self.state,
+                snapshot_of(state),
+                forecast=forecast,
+                elements=self.elements,
+                config=self.rules.config,
+            )
+            self.potential = tuple(update.potential)
+            return self._apply(update)
+
+    def act(
+        self,
+        action: str,
+        instance_id: str,
+        *,
+        user: str,
+        time_utc: datetime | None = None,
+        **kwargs: Any,
+    ) -> AlarmUpdate:
+        """An operator action by ``user`` (``acknowledge``, ``shelve`` with
+        ``duration_s`` or ``one_shot``, ``comment`` with ``text``, ...)."""
+        fn = ACTIONS.get(action)
+        if fn is None:
+            msg = f"unknown alarm action {action!r}; use one of {', '.join(ACTIONS)}"
+            raise InputError(msg)
+        with self._lock:
+            when = time_utc or self._now()
+            update = fn(
+                self.state,
+                instance_id,
+                user=user,
+                time_utc=when,
+                config=self.rules.config,
+                **kwargs,
+            )
+            return self._apply(update)
+
+    def _now(self) -> datetime:
+        """The alarm clock: the wall clock, never before the state's own time (a replay
+        plays intervals stamped in the past or the future)."""
+        now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+        last = self.state.time_utc
+        return now if last is None or now >= last else last
