@@ -32,7 +32,7 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,6 +229,8 @@ class Accounts:
         self.path = path
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()
+        #: The time now (tests move it on to expire tokens).
+        self.clock: Callable[[], dt.datetime] = utc_now
         # verified against for unknown usernames, so both cases take the same time
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
@@ -418,7 +420,7 @@ class Accounts:
             msg = "lifetime_s must be a positive number of seconds"
             raise InputError(msg)
         token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
-        now = utc_now()
+        now = self.clock()
         info = TokenInfo(
             token_id=secrets.token_hex(8),
             username=username,
@@ -460,7 +462,7 @@ class Accounts:
         if info.revoked_utc is not None:
             msg = "the token was revoked; log in again"
             raise AuthenticationError(msg)
-        if utc_now() >= info.expires_utc:
+        if self.clock() >= info.expires_utc:
             msg = "the token has expired; log in again"
             raise AuthenticationError(msg)
         if user.disabled:

@@ -142,6 +142,7 @@ def create_app(
         openapi_url=None,  # served below, behind a token
         docs_url=None,
         redoc_url=None,
+        max_body_size=settings.max_body_bytes,
     )
     for router in (*ROUTERS, *routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -90,6 +90,11 @@ class ServiceSettings(BaseModel):
         le=1_000_000,
         description="Values per POST /measurements at most.",
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="The largest request body [bytes] (413 above).",
+    )
     ingest_timeout_s: float = Field(
         default=30.0,
         gt=0,
