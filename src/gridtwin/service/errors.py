@@ -90,6 +90,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _doc("The user's role may not do this."),
     404: _doc("A named object does not exist."),
     409: _doc("The request conflicts with what exists."),
+    413: {
+        "description": "The request body is larger than max_body_bytes.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
     422: _doc("The request is invalid: the detail names the field and the fix."),
     500: _doc("An unexpected error (logged with the incident id given)."),
     503: _doc("The measurement store is unavailable."),
@@ -174,8 +178,8 @@ class CatchAllMiddleware:
 
     Starlette's own last resort re-raises after answering (so that servers log it twice
     and test clients raise); this one answers and stops there. When the response had
-    already started (a streamed export), nothing can be sent: it is logged and the
-    connection closes.
+    already started (a streamed export; the request body limit's own 413), nothing can
+    be sent: the exception goes on to the server, which ends the connection.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -196,9 +200,7 @@ class CatchAllMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
-            if started:
-                incident = uuid.uuid4().hex[:12]
-                log.error("error after the response started (incident %s)", incident, exc_info=exc)
-                return
+            if started:  # too late to answer: the server ends the connection (and logs)
+                raise
             response = _unexpected(exc)
             await response(scope, receive, send)

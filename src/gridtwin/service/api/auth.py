@@ -127,7 +127,7 @@ async def revoke_token(
     token_id: TokenId, user: CurrentUser, state: StateDep, audit: AuditDep
 ) -> TokenInfoOut:
     """Revoke one of my tokens (an admin may revoke anyone's). Idempotent."""
+    audit.obj = f"token={token_id}"
     owner = None if user.role.allows(Role.admin) else user.username
     info = await state.run(state.accounts.revoke_token, token_id, owner)
-    audit.obj = f"token={token_id}"
     return token_out(info)
