@@ -172,6 +172,9 @@ def _problems(exc: ValidationError, prefix: str, given: set[str] | None = None) 
 
 def demo_settings(store: str | None = None, **overrides: Any) -> ServiceSettings:
     """Settings of a demo service: ``store`` (default: a ``gridtwin-demo`` directory in
-    the system's temporary directory, created if missing), 127.0.0.1, demo users."""
+    the system's temporary directory, created if missing), 127.0.0.1, demo users. A host
+    given in ``overrides`` other than 127.0.0.1 is refused."""
     location = store or str(Path(tempfile.gettempdir()) / "gridtwin-demo")
-    return ServiceSettings.from_env(store=location, demo=True, host=DEMO_HOST, **overrides)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values = {"host": DEMO_HOST, **given, "store": location, "demo": True}
+    return ServiceSettings.from_env(**values)
