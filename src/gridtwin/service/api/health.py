@@ -4,6 +4,7 @@ its store answer, and nothing that could help an attacker (no paths, no URLs, no
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Literal
 
 from fastapi import APIRouter
@@ -17,6 +18,7 @@ from gridtwin.service.errors import ErrorBody
 __all__ = ["HealthOut", "router"]
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("gridtwin.service")
 
 
 class HealthOut(OutputModel):
@@ -44,7 +46,8 @@ async def health(state: StateDep) -> JSONResponse:
     try:
         await state.run(state.store.latest, [])
         reachable = True
-    except Exception:
+    except Exception as exc:  # any failure means "not reachable"; the reason is logged
+        log.warning("health: the store does not answer: %s", exc)
         reachable = False
     body = HealthOut(
         status="ok" if reachable else "unavailable",
