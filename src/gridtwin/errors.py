@@ -14,6 +14,7 @@ Every error the library raises on purpose is a :class:`GridTwinError`. Messages 
     │   └── TariffValidityError         a period falls outside a tariff's effective dates
     ├── CalendarError (ValueError)      a calendar or band schedule is wrong
     ├── ConvergenceError (RuntimeError) a numerical method did not converge
+    ├── NotFoundError (LookupError)     a named object (point, user, alarm) does not exist
     └── StoreError (RuntimeError)       the data store failed
 
 Third-party errors are translated at the boundary with ``raise ... from exc``.
@@ -28,6 +29,7 @@ __all__ = [
     "EligibilityError",
     "GridTwinError",
     "InputError",
+    "NotFoundError",
     "StoreError",
     "TariffError",
     "TariffSchemaError",
@@ -69,6 +71,10 @@ class CalendarError(GridTwinError, ValueError):
 
 class ConvergenceError(GridTwinError, RuntimeError):
     """A numerical method did not converge."""
+
+
+class NotFoundError(GridTwinError, LookupError):
+    """A named object (a measurement point, a user, an alarm) does not exist."""
 
 
 class StoreError(GridTwinError, RuntimeError):

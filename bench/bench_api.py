@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""Latency of the service's two hot routes under a fixed request rate, beside the floor.
+
+What is measured, in one run:
+
+- **server**: ``create_app`` under a real uvicorn on 127.0.0.1 (a subprocess), on an
+  embedded store of ``--points`` points (``load:<i>:p``, kW) holding one day of 15-minute
+  values; with ``--background`` (default on) a second ingest pipeline in the server
+  writes one value for every point each second, like a replay at 900x.
+- **load**: a second process sends requests open-loop at ``--rate`` per second for
+  ``--duration`` seconds per route, each at its scheduled time; latency is measured from
+  the scheduled time (so a slow answer delays nothing and hides nothing: no coordinated
+  omission). Routes: ``GET /measurements/latest?points=<10 points>`` and
+  ``POST /measurements`` with 10 new values, one second on per request (operator token).
+- **floor**: the same store calls in one process without HTTP: ``store.latest`` of the
+  same 10 points, and the service's ingest path (``ApiIngest.ingest``: checks, pipeline,
+  durable write) of 10 new values.
+
+Usage::
+
+    python bench/bench_api.py [--rate 200] [--duration 10] [--out bench/results/...json]
+    python bench/bench_api.py --quick      # 50 req/s for 2 s (the smoke test)
+
+Bounded: ``rate * duration`` requests per route, a 60 s cap on each phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import machine
+
+PASSWORD = "bench password 0123"
+T0 = "2026-01-01T00:00:00+00:00"
+
+
+# ---------------------------------------------------------------------- set-up
+
+
+def _setup(folder: Path, n_points: int) -> dict[str, Any]:
+    """A store with points and a day of values, an operator and its token."""
+    import numpy as np
+
+    from gridtwin.service.auth import create_admin, issue_token, open_accounts
+    from gridtwin.service.settings import ServiceSettings
+    from gridtwin.store import MeasurementBatch, MeasurementPoint, open_store
+
+    location = str(folder / "store")
+    with open_store(location, create=True) as store:
+        store.add_points(MeasurementPoint(f"load:{i}:p", "p", "kW") for i in range(n_points))
+        steps = 96
+        ts = np.datetime64("2026-01-01T00:00", "us") + np.arange(steps) * np.timedelta64(15, "m")
+        ids = np.repeat(np.array([f"load:{i}:p" for i in range(n_points)], object), steps)
+        rng = np.random.default_rng(1)
+        store.write(MeasurementBatch.build(ids, np.tile(ts, n_points), rng.random(len(ids))))
+    settings = ServiceSettings(store=location)
+    create_admin(settings, "bench-admin", PASSWORD)
+    from gridtwin.service._accounts import Role
+
+    with open_accounts(settings) as acc:
+        acc.create_user("bench-op", Role.operator, PASSWORD)
+    token = issue_token(settings, "bench-op", 3600).token
+    return {"store": location, "token": token}
+
+
+def _ten(n_points: int) -> list[str]:
+    """Ten point ids spread over the store."""
+    return [f"load:{i}:p" for i in range(0, n_points, max(1, n_points // 10))][:10]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# ---------------------------------------------------------------------- the server
+
+
+def _background_ingest(n_points: int) -> Any:
+    """An extension: a second pipeline writing one value per point each second."""
+    import contextlib
+
+    import numpy as np
+
+    @contextlib.asynccontextmanager
+    async def background(state: Any) -> Any:
+        from gridtwin.ingest import Pipeline, RawBatch
+
+        stop = threading.Event()
+        ids = np.array([f"load:{i}:p" for i in range(n_points)], object)
+        counts = {"batches": 0}
+
+        def run() -> None:
+            with Pipeline(state.store) as pipe:
+                t = np.datetime64("2026-01-02T00:00", "us")
+                while not stop.wait(1.0):
+                    pipe.submit(RawBatch.build(ids, np.full(n_points, t), np.ones(n_points)))
+                    t += np.timedelta64(15, "m")
+                    counts["batches"] += 1
+
+        thread = threading.Thread(target=run, name="bench-replay", daemon=True)
+        thread.start()
+        try:
+            yield counts
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+
+    return background
+
+
+def serve(params: dict[str, Any]) -> None:
+    """The server process: uvicorn on 127.0.0.1:<port> until SIGINT."""
+    import uvicorn
+
+    from gridtwin.service.app import create_app
+    from gridtwin.service.settings import ServiceSettings
+
+    settings = ServiceSettings(store=params["store"], port=params["port"])
+    extensions = [_background_ingest(params["points"])] if params["background"] else []
+    uvicorn.run(
+        create_app(settings, lifespans=extensions),
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+# ---------------------------------------------------------------------- the load
+
+
+def _percentiles(values_ms: list[float]) -> dict[str, float]:
+    if not values_ms:
+        return {"p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
+    ordered = sorted(values_ms)
+    q = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
+    return {"p50_ms": q[49], "p99_ms": q[98], "max_ms": ordered[-1]}
+
+
+async def _phase(client: Any, rate: float, duration_s: float, make: Any) -> dict[str, Any]:
+    n = int(rate * duration_s)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors: list[str] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.2
+
+    async def one(i: int) -> None:
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        try:
+            r = await make(client, i)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        except Exception as exc:  # counted, the run goes on
+            errors.append(type(exc).__name__)
+            return
+        latencies.append((loop.time() - due) * 1000)
+
+    tasks = [asyncio.create_task(one(i)) for i in range(n)]
+    _done, pending = await asyncio.wait(tasks, timeout=duration_s + 60)
+    for t in pending:
+        t.cancel()
+    elapsed = loop.time() - start
+    return {
+        "requests": n,
+        "completed": len(latencies),
+        "timed_out": len(pending),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": len(errors),
+        "achieved_rate_per_s": len(latencies) / elapsed if elapsed > 0 else 0.0,
+        **_percentiles(latencies),
+    }
+
+
+async def _load(params: dict[str, Any]) -> dict[str, Any]:
+    import httpx
+
+    base = f"http://127.0.0.1:{params['port']}/api/v1"
+    auth = {"Authorization": f"Bearer {params['token']}"}
+    points = [f"load:{i}:p" for i in range(0, params["points"], max(1, params["points"] // 10))][
+        :10
+    ]
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+
+    async def latest(client: Any, i: int) -> Any:
+        return await client.get("/measurements/latest", params={"points": ",".join(points)})
+
+    async def ingest(client: Any, i: int) -> Any:
+        # live telemetry: new values, one second apart per request
+        ts = (dt.datetime(2026, 2, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=i)).isoformat()
+        items = [{"point_id": p, "ts": ts, "value": float(i)} for p in points]
+        return await client.post("/measurements", json={"items": items})
+
+    async with httpx.AsyncClient(base_url=base, headers=auth, limits=limits, timeout=30) as c:
+        await c.get("/measurements/latest", params={"points": points[0]})  # warm up
+        out = {}
+        for name, make in (("latest", latest), ("ingest", ingest)):
+            out[name] = await _phase(c, params["rate"], params["duration"], make)
+    return out
+
+
+def load(params: dict[str, Any]) -> None:
+    """The load process: prints one JSON line."""
+    print(json.dumps(asyncio.run(_load(params))))
+
+
+# ---------------------------------------------------------------------- the floor
+
+
+def floor(params: dict[str, Any]) -> dict[str, Any]:
+    """The same store calls in-process, without HTTP."""
+    import numpy as np
+
+    from gridtwin.ingest import RawBatch
+    from gridtwin.service._ingest import ApiIngest
+    from gridtwin.store import open_store
+
+    points = [f"load:{i}:p" for i in range(0, params["points"], max(1, params["points"] // 10))][
+        :10
+    ]
+    n = max(20, int(params["rate"] * params["duration"]) // 4)
+    with open_store(params["store"]) as store:
+        lat = []
+        for _ in range(n):
+            t = time.perf_counter()
+            store.latest(points)
+            lat.append((time.perf_counter() - t) * 1000)
+        ingest = ApiIngest(store, 30.0)
+        ing = []
+        t0 = np.datetime64("2026-03-01T00:00", "us")
+        try:
+            for i in range(n):
+                ts = np.full(len(points), t0 + np.timedelta64(i, "s"))
+                raw = RawBatch.build(points, ts, np.full(len(points), float(i)))
+                t = time.perf_counter()
+                ingest.ingest(raw)
+                ing.append((time.perf_counter() - t) * 1000)
+        finally:
+            ingest.close()
+    return {"calls": n, "latest": _percentiles(lat), "ingest": _percentiles(ing)}
+
+
+# ---------------------------------------------------------------------- main
+
+
+def _worker(script: str, mode: str, params: dict[str, Any], **kw: Any) -> subprocess.Popen[str]:
+    cmd = [sys.executable, script, "--worker", mode, "--params", json.dumps(params)]
+    return subprocess.Popen(cmd, text=True, **kw)
+
+
+def _wait_up(port: int, proc: subprocess.Popen[str], timeout_s: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            msg = "the server stopped at start"
+            raise RuntimeError(msg)
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    msg = "the server did not start in time"
+    raise RuntimeError(msg)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    script = str(Path(__file__).resolve())
+    with tempfile.TemporaryDirectory(prefix="gridtwin-bench-api-") as tmp:
+        setup = _setup(Path(tmp), args.points)
+        params = {
+            **setup,
+            "port": _free_port(),
+            "points": args.points,
+            "rate": args.rate,
+            "duration": args.duration,
+            "background": not args.no_background,
+        }
+        server = _worker(script, "server", params, stderr=subprocess.PIPE)
+        try:
+            _wait_up(params["port"], server)
+            loader = _worker(script, "load", params, stdout=subprocess.PIPE)
+            out, _ = loader.communicate(timeout=2 * (args.duration + 60))
+            if loader.returncode != 0:
+                msg = f"the load process failed ({loader.returncode})"
+                raise RuntimeError(msg)
+            http = json.loads(out.strip().splitlines()[-1])
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                _, err = server.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                _, err = server.communicate()
+        if server.returncode != 0:
+            msg = f"the server failed ({server.returncode}): {err[-2000:]}"
+            raise RuntimeError(msg)
+        floor_result = floor(params)
+    return {
+        "benchmark": "api",
+        "date": date.today().isoformat(),
+        "quick": args.quick,
+        "machine": machine(("fastapi", "uvicorn", "httpx", "duckdb")),
+        "points": args.points,
+        "rate_per_s": args.rate,
+        "duration_s": args.duration,
+        "background_ingest": params["background"],
+        "values_per_request": 10,
+        "http": http,
+        "floor_in_process": floor_result,
+    }
+
+
+def _table(res: dict[str, Any]) -> str:
+    lines = [
+        f"{'route':<28} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'rate/s':>8}  floor p50/p99 ms",
+    ]
+    for name, label in (("latest", "GET /measurements/latest"), ("ingest", "POST /measurements")):
+        h, f = res["http"][name], res["floor_in_process"][name]
+        lines.append(
+            f"{label:<28} {h['p50_ms']:8.2f} {h['p99_ms']:8.2f} {h['max_ms']:8.2f} "
+            f"{h['achieved_rate_per_s']:8.1f}  {f['p50_ms']:.2f}/{f['p99_ms']:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rate", type=float, default=200.0, help="requests per second per route")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per route")
+    p.add_argument("--points", type=int, default=1000)
+    p.add_argument("--no-background", action="store_true", help="no concurrent ingest")
+    p.add_argument("--quick", action="store_true", help="50 req/s for 2 s, 200 points")
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--params", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker == "server":
+        serve(json.loads(args.params))
+        return
+    if args.worker == "load":
+        load(json.loads(args.params))
+        return
+    if args.quick:
+        args.rate, args.duration, args.points = 50.0, 2.0, 200
+    res = run(args)
+    res["table"] = _table(res)
+    print(res["table"])
+    out = args.out
+    if out is None and not args.quick:
+        out = Path(__file__).resolve().parent / "results" / f"api-{res['date']}.json"
+    if out is not None:
+        out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,345 @@
+"""Measurements: the newest values, sending values (through the ingest pipeline), export
+and the rejects. (A point's values in a window: ``GET /points/{id}/measurements``.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+from pydantic import Field, field_validator
+from starlette.background import BackgroundTask
+
+from gridtwin.errors import InputError
+from gridtwin.service._ingest import IngestOutcome
+from gridtwin.service._state import ServiceState
+from gridtwin.service.api._common import (
+    InputModel,
+    OutputModel,
+    UtcTime,
+    known_points,
+    none_if_nan,
+    py_time,
+    records,
+)
+from gridtwin.service.deps import AuditDep, Operator, StateDep, Viewer
+
+__all__ = ["IngestIn", "IngestOut", "LatestOut", "MeasurementIn", "RejectsOut", "router"]
+
+router = APIRouter(tags=["measurements"])
+
+PointsQuery = Annotated[
+    list[str] | None,
+    Query(
+        max_length=10_000,
+        description="Point ids (repeat the parameter, or separate by commas); absent: all.",
+    ),
+]
+
+
+def _split(points: list[str] | None) -> list[str] | None:
+    if points is None:
+        return None
+    out = [p.strip() for item in points for p in item.split(",") if p.strip()]
+    return out or None
+
+
+# ---------------------------------------------------------------------- latest
+
+
+class LatestValueOut(OutputModel):
+    """The newest value of a point (highest time, its highest revision)."""
+
+    point_id: str
+    unit: str
+    ts_utc: dt.datetime
+    value: float | None = Field(description="In the point's unit.")
+    quality: str
+    revision: int
+    source_ts_utc: dt.datetime | None
+    arrival_ts_utc: dt.datetime
+
+
+class LatestOut(OutputModel):
+    """Newest values, by point id."""
+
+    values: list[LatestValueOut]
+    without_value: list[str] = Field(description="Points asked for that have no value yet.")
+
+
+@router.get("/measurements/latest", response_model=LatestOut, summary="The newest value of points")
+async def latest(user: Viewer, state: StateDep, points: PointsQuery = None) -> LatestOut:
+    """The newest value of each point asked for (all points when none is named);
+    404 naming any point the store does not have."""
+    return await state.run(_latest, state, _split(points))
+
+
+def _latest(state: ServiceState, point_ids: list[str] | None) -> LatestOut:
+    from gridtwin.store import Quality
+
+    units = {p.point_id: p.unit for p in state.store.points()}
+    ids = known_points(state.store, point_ids) if point_ids is not None else sorted(units)
+    frame = state.store.latest(ids)
+    rows = records(frame)
+    values = [
+        LatestValueOut(
+            point_id=str(r["point_id"]),
+            unit=units[str(r["point_id"])],
+            ts_utc=_time(r["ts_utc"]),
+            value=none_if_nan(r["value"]),
+            quality=Quality(int(r["quality"])).label(),
+            revision=int(r["revision"]),
+            source_ts_utc=py_time(r["source_ts_utc"]),
+            arrival_ts_utc=_time(r["arrival_ts_utc"]),
+        )
+        for r in rows
+    ]
+    have = {v.point_id for v in values}
+    return LatestOut(values=values, without_value=[p for p in ids if p not in have])
+
+
+def _time(value: Any) -> dt.datetime:
+    t = py_time(value)
+    if t is None:
+        msg = "the store returned a value without a time"
+        raise InputError(msg)
+    return t
+
+
+# ---------------------------------------------------------------------- ingest
+
+
+class MeasurementIn(InputModel):
+    """One value, in the point's raw unit (the point's scale and offset apply)."""
+
+    point_id: str = Field(min_length=1, max_length=200)
+    ts: UtcTime = Field(
+        description="Measurement time (an interval's start) with a zone; stored in UTC."
+    )
+    value: float
+    quality: str = Field(
+        default="valid",
+        max_length=100,
+        description="valid, or estimated, substituted, questionable (joined by |).",
+    )
+    source_ts: UtcTime | None = Field(default=None, description="The sender's own time.")
+
+    @field_validator("quality")
+    @classmethod
+    def _quality(cls, text: str) -> str:
+        from gridtwin.store import Quality
+
+        Quality.parse(text)  # an InputError (a ValueError) names the known flags
+        return text
+
+
+class IngestIn(InputModel):
+    """A batch of values."""
+
+    items: list[MeasurementIn] = Field(min_length=1, max_length=1_000_000)
+    source: str = Field(
+        default="api", max_length=100, description="Who sends (kept with the rejects)."
+    )
+
+
+class RejectedOut(OutputModel):
+    """An item that was not stored, and why."""
+
+    index: int = Field(description="The item's position in the request, from 0.")
+    point_id: str | None
+    reason: str = Field(description="unknown_point, out_of_range, future_timestamp, ...")
+    detail: str
+
+
+class IngestOut(OutputModel):
+    """What the batch became; sending it again stores nothing new (duplicates)."""
+
+    received: int
+    stored: int = Field(description="New values and revisions written.")
+    duplicates: int = Field(description="Values equal to stored ones: not stored again.")
+    revisions: int = Field(description="Of stored, values that changed a stored value.")
+    rejected: list[RejectedOut]
+
+
+@router.post(
+    "/measurements",
+    response_model=IngestOut,
+    summary="Send measurements (operator)",
+)
+async def ingest(body: IngestIn, user: Operator, state: StateDep, audit: AuditDep) -> IngestOut:
+    """Values go through the ingest pipeline (the same checks, de-duplication and
+    rejects as every other source) and are durable when this answers. Items the checks
+    refuse are listed with their index and reason (and kept in GET /rejects); the
+    others are stored. Idempotent: a retry finds duplicates."""
+    limit = state.settings.max_ingest_items
+    if len(body.items) > limit:
+        msg = f"items: {len(body.items):,} values, above the limit of {limit:,} per request"
+        raise InputError(msg)
+    audit.obj = f"measurements={len(body.items)}"
+    raw = _raw_batch(body, source=f"api:{user.username}:{body.source}")
+    outcome: IngestOutcome = await state.run(state.ingest.ingest, raw)
+    audit.detail = (
+        f"stored={outcome.stored} duplicates={outcome.duplicates} rejected={len(outcome.rejected)}"
+    )
+    return IngestOut(
+        received=outcome.received,
+        stored=outcome.stored,
+        duplicates=outcome.duplicates,
+        revisions=outcome.revisions,
+        rejected=[RejectedOut(**vars(r)) for r in outcome.rejected],
+    )
+
+
+def _raw_batch(body: IngestIn, source: str) -> Any:
+    import numpy as np
+
+    from gridtwin.ingest import RawBatch
+    from gridtwin.store import Quality
+
+    def naive(t: dt.datetime | None) -> Any:
+        return np.datetime64("NaT") if t is None else np.datetime64(t.replace(tzinfo=None), "us")
+
+    items = body.items
+    return RawBatch.build(
+        [i.point_id for i in items],
+        np.array([naive(i.ts) for i in items], dtype="datetime64[us]"),
+        [i.value for i in items],
+        quality=[int(Quality.parse(i.quality)) for i in items],
+        source_ts_utc=np.array([naive(i.source_ts) for i in items], dtype="datetime64[us]"),
+        source=source,
+    )
+
+
+# ---------------------------------------------------------------------- export
+
+
+_MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+@router.get(
+    "/export",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "content": {
+                m: {"schema": {"type": "string", "format": "binary"}} for m in _MEDIA.values()
+            },
+            "description": "The measurements as a file (point_id, ts_utc, value, quality, "
+            "revision, source_ts_utc, arrival_ts_utc).",
+        }
+    },
+    summary="Export measurements as CSV or Parquet",
+)
+async def export(
+    user: Viewer,
+    state: StateDep,
+    start: Annotated[UtcTime, Query(description="Start (with a zone), included.")],
+    end: Annotated[UtcTime, Query(description="End (with a zone), excluded.")],
+    fmt: Annotated[Literal["csv", "parquet"], Query(alias="format")] = "csv",
+    points: PointsQuery = None,
+    all_revisions: bool = False,
+) -> FileResponse:
+    """A file of the values in ``[start, end)`` (at most ``max_export_span_s``), written
+    by the store to a temporary file, streamed, then deleted."""
+    if end <= start:
+        msg = f"end {end.isoformat()} must be after start {start.isoformat()}"
+        raise InputError(msg)
+    span_s = (end - start).total_seconds()
+    if span_s > state.settings.max_export_span_s:
+        msg = (
+            f"the export spans {span_s:,.0f} s, above the limit of "
+            f"{state.settings.max_export_span_s:,} s (max_export_span_s); export in parts"
+        )
+        raise InputError(msg)
+    folder = Path(tempfile.mkdtemp(prefix="gridtwin-export-"))
+    path = folder / f"measurements.{fmt}"
+    try:
+        await state.run(_export, state, path, fmt, _split(points), start, end, all_revisions)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    name = f"gridtwin-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.{fmt}"
+    return FileResponse(
+        path,
+        media_type=_MEDIA[fmt],
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def _export(  # the query's parameters, passed on
+    state: ServiceState,
+    path: Path,
+    fmt: Literal["csv", "parquet"],
+    point_ids: list[str] | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    all_revisions: bool,
+) -> int:
+    import pandas as pd
+
+    ids = None if point_ids is None else known_points(state.store, point_ids)
+    return state.store.export(
+        path,
+        fmt,
+        point_ids=ids,
+        start_utc=pd.Timestamp(start),
+        end_utc=pd.Timestamp(end),
+        all_revisions=all_revisions,
+    )
+
+
+# ---------------------------------------------------------------------- rejects
+
+
+class RejectOut(OutputModel):
+    """An input the store did not take."""
+
+    point_id: str | None
+    ts_utc: dt.datetime | None
+    value: float | None
+    reason: str
+    detail: str
+    source: str
+    raw: str
+    arrival_ts_utc: dt.datetime | None
+
+
+class RejectsOut(OutputModel):
+    """Rejects, newest first."""
+
+    rejects: list[RejectOut]
+
+
+@router.get("/rejects", response_model=RejectsOut, summary="Inputs that were refused")
+async def rejects(
+    user: Viewer,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Rejects at most.")] = 100,
+) -> RejectsOut:
+    """The newest rejects with the reason and what exactly was wrong."""
+    frame = await state.run(state.store.rejects, limit)
+    rows = records(frame)
+    return RejectsOut(
+        rejects=[
+            RejectOut(
+                point_id=None if _missing(r["point_id"]) else str(r["point_id"]),
+                ts_utc=py_time(r["ts_utc"]),
+                value=none_if_nan(r["value"]),
+                reason=str(r["reason"]),
+                detail=str(r["detail"]),
+                source=str(r["source"]),
+                raw=str(r["raw"]),
+                arrival_ts_utc=py_time(r["arrival_ts_utc"]),
+            )
+            for r in rows
+        ]
+    )
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)

@@ -1,0 +1,39 @@
+"""Smoke test of the API benchmark: ``bench/bench_api.py --quick`` starts a real uvicorn,
+loads it from a second process and measures the in-process floor; it never asserts on
+speed, only that every part ran and reported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "bench_api.py"
+
+
+def test_quick_api_benchmark_reports_http_and_floor(tmp_path: Path) -> None:
+    out = tmp_path / "api.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert res["quick"] is True
+    assert res["rate_per_s"] == 50.0
+    for route in ("latest", "ingest"):
+        http = res["http"][route]
+        assert http["requests"] == 100
+        assert http["completed"] == 100
+        assert http["errors"] == 0
+        assert http["statuses"] == {"200": 100}
+        assert 0 < http["p50_ms"] <= http["p99_ms"] <= http["max_ms"]
+        floor = res["floor_in_process"][route]
+        assert 0 < floor["p50_ms"] <= floor["p99_ms"]
+    assert "GET /measurements/latest" in proc.stdout
