@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import httpx
+import pandas as pd
 import pytest
 from anyio.abc import TaskStatus
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -128,14 +129,49 @@ def running(settings: ServiceSettings, **kwargs: Any) -> Iterator[Api]:
         api.close()
 
 
+#: The twin of the module-wide app: SimBench's LV feeder, fed with its first hour.
+TWIN_CODE = "1-LV-semiurb4--0-sw"
+
+
+def add_twin_hour(location: str) -> None:
+    """The first hour of :data:`TWIN_CODE`'s load profiles, as measurements."""
+    import threading
+
+    from gridtwin.ingest import Pipeline, ReplaySource, run_sources
+    from gridtwin.workflows.telemetry import simbench_replay_frame
+
+    frame, points = simbench_replay_frame(TWIN_CODE, end_utc=pd.Timestamp("2016-01-01T01:00Z"))
+    with open_store(location) as store:
+        store.add_points(points)
+        with Pipeline(store) as pipe:
+            run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
+
+
+def wait_for_state(api: Api, timeout_s: float = 60.0) -> None:
+    """Until the twin has updated its first interval."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while api.get("/api/v1/twin/state", as_="viewer").status_code != 200:
+        if time.monotonic() > deadline:
+            pytest.fail("the twin updated no interval within a minute")
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def module_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """One app for a module, with a user per role (named after the role) and tokens."""
+    """One app for a module, with a user per role (named after the role) and tokens,
+    and a live twin of an LV feeder whose first hour of measurements is in the store."""
+    from gridtwin.service.twin import NetworkSource, TwinConfig, twin_extension
+
     folder = tmp_path_factory.mktemp("service")
     settings = ServiceSettings(store=make_store(folder))
+    add_twin_hour(settings.store)
     add_users(settings, {r.value: r for r in ROLES})
-    with running(settings) as api:
+    twin = TwinConfig(network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0)
+    with running(settings, lifespans=[twin_extension(twin)]) as api:
         api.tokens.update(issue_tokens(settings, [r.value for r in ROLES]))
+        wait_for_state(api)
         yield api
 
 

@@ -45,11 +45,24 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/rejects"): "viewer",
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/api/v1/openapi.json"): "viewer",
+    ("GET", "/api/v1/twin"): "viewer",
+    ("GET", "/api/v1/twin/state"): "viewer",
+    ("GET", "/api/v1/twin/states"): "viewer",
+    ("GET", "/api/v1/alarms"): "viewer",
+    ("GET", "/api/v1/alarms/events"): "viewer",
+    ("GET", "/api/v1/alarms/potential"): "viewer",
+    ("POST", "/api/v1/alarms/{instance_id}/{action}"): "operator",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except
 #: the point, whose reads answer 200.
-PATH_VALUES = {"{token_id}": "0000", "{username}": "nobody-here", "{point_id:path}": "load:1:p"}
+PATH_VALUES = {
+    "{token_id}": "0000",
+    "{username}": "nobody-here",
+    "{point_id:path}": "load:1:p",
+    "{instance_id}": "no-such-alarm",
+    "{action}": "acknowledge",
+}
 #: Query parameters that make a read complete.
 QUERY = {
     "/api/v1/points/{point_id:path}/measurements": {
@@ -91,12 +104,12 @@ def test_every_route_is_listed(tmp_path: Path) -> None:
 def test_a_new_route_without_a_line_fails_the_check(tmp_path: Path) -> None:
     extra = APIRouter()
 
-    @extra.get("/alarms")
-    async def alarms() -> dict[str, str]:
+    @extra.get("/forecasts")
+    async def forecasts() -> dict[str, str]:
         return {}
 
     app = create_app(ServiceSettings(store=str(tmp_path)), routers=[extra])
-    assert unlisted(app) == [("GET", "/api/v1/alarms")]
+    assert unlisted(app) == [("GET", "/api/v1/forecasts")]
 
 
 def test_only_health_and_login_are_open_in_the_openapi_description(module_api: Api) -> None:

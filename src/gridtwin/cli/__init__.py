@@ -16,7 +16,9 @@ module             commands
 ``demo``           ``demo`` (the main job of ``make run``)
 ``cache``          ``cache info|clear`` (the disk cache of SimBench grids)
 ``store``          ``store init|info|points|latest|rejects|export`` (measurements)
-``ingest``         ``ingest file|greenbutton|replay|mqtt|modbus`` (telemetry in)
+``ingest``         ``ingest file|greenbutton|replay|mqtt|modbus|iec104`` (telemetry in)
+``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
+``users``          ``users add|list|disable|token`` (the service's accounts)
 =================  ==================================================================
 """
 
@@ -32,9 +34,11 @@ from gridtwin.cli import (
     network,
     norms,
     quality,
+    serve,
     store,
     studies,
     tariffs,
+    users,
 )
 
 __all__ = ["app", "main"]
@@ -51,8 +55,10 @@ app.add_typer(quality.app, name="quality")
 app.add_typer(cache.app, name="cache")
 app.add_typer(store.app, name="store")
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(users.app, name="users")
 billing.register(app)
 demo.register(app)
+serve.register(app)
 studies.register(network.app)
 
 

@@ -2,25 +2,31 @@
 
 Binds 127.0.0.1:8000 by default. Settings come from ``GRIDTWIN_*`` variables
 (:class:`gridtwin.service.settings.ServiceSettings`) and the flags here win. ``--demo``
-builds demo settings (store in a temporary folder unless ``--store`` names one, demo
-users with passwords printed once, 127.0.0.1 only); the integrator hooks the demo's data
-into it.
+runs the demo twin (SimBench's semi-urban LV feeder, its profiles replayed as telemetry
+at 900x) in a fresh temporary store unless ``--store`` names one, with demo users whose
+passwords are printed once, on 127.0.0.1 only. ``gridtwin serve TWIN.yaml`` runs the twin
+that file describes (``gridtwin.service.twin``).
 
 Registered by ``gridtwin.cli`` as ``serve.register(app)``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gridtwin.cli._common import run
+from gridtwin.cli._common import console, run
 
 __all__ = ["register", "serve_cmd"]
 
 
 def serve_cmd(
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="Twin configuration (YAML): network, standard, alarm rules, replay."),
+    ] = None,
     store: Annotated[
         str | None,
         typer.Option(
@@ -30,24 +36,41 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option("--host", help="Address to bind (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="TCP port (8000).")] = None,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Demo users and store; 127.0.0.1 only.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="A live twin of a SimBench LV feeder on replayed telemetry, in a fresh "
+            "temporary store, with demo users; 127.0.0.1 only.",
+        ),
     ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
 ) -> None:
-    """Serve the REST API (see /api/v1/openapi.json with a token)."""
+    """Serve the REST API, and the live twin of CONFIG (or the demo's)."""
 
     def body() -> None:
+        import tempfile
+
         import uvicorn
 
         from gridtwin.service.app import create_app
         from gridtwin.service.settings import ServiceSettings, demo_settings
+        from gridtwin.service.twin import demo_twin_config, load_twin_config, twin_extension
 
+        twin = load_twin_config(config) if config is not None else None
         if demo:
-            settings = demo_settings(store, host=host, port=port)
+            location = store or tempfile.mkdtemp(prefix="gridtwin-demo-")
+            settings = demo_settings(location, host=host, port=port)
+            twin = twin or demo_twin_config()
         else:
             settings = ServiceSettings.from_env(store=store, host=host, port=port)
+        lifespans = [] if twin is None else [twin_extension(twin)]
+        console().print(
+            f"gridtwin: serving http://{settings.host}:{settings.port}/api/v1 "
+            f"(store {settings.store}{', twin ' + twin.name if twin else ''})",
+            highlight=False,
+        )
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, lifespans=lifespans),
             host=settings.host,
             port=settings.port,
             log_level=log_level,

@@ -16,8 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from gridtwin.alarms import (
     AlarmEvent,
     AlarmSystemState,
@@ -116,6 +114,7 @@ class LiveAlarms:
         self.events: list[AlarmEvent] = []
         self.potential: tuple[PotentialAlarm, ...] = ()
         self.on_events = on_events
+        self.skipped_late = 0
         self._lock = threading.RLock()
 
     def restore(self, events: Sequence[AlarmEvent]) -> None:
@@ -135,6 +134,12 @@ class LiveAlarms:
     def on_state(self, state: LiveState, forecast: Sequence[Snapshot] = ()) -> AlarmUpdate:
         """Evaluate the rules on an interval's state (and a forward look)."""
         with self._lock:
+            last = self.state.time_utc
+            if last is not None and state.time_utc.to_pydatetime() < last:
+                # an older interval again (a late revision): the alarms' timeline has
+                # moved on; the state is kept, the alarms stay as they are
+                self.skipped_late += 1
+                return AlarmUpdate(self.state, (), self.potential)
             update = evaluate(
                 self.rules,
                 self.state,
@@ -174,8 +179,14 @@ class LiveAlarms:
             return self._apply(update)
 
     def _now(self) -> datetime:
-        """The alarm clock: the wall clock, never before the state's own time (a replay
-        plays intervals stamped in the past or the future)."""
-        now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+        """The alarm clock: the twin's own time, that of the newest interval evaluated.
+
+        Alarm events live on the twin's timeline (an interval's start for conditions),
+        so an operator's action is stamped with the newest interval time: the timeline
+        stays ordered whether the data are live or replayed from another year. The wall
+        time of the request is in the service's audit log."""
         last = self.state.time_utc
-        return now if last is None or now >= last else last
+        if last is None:
+            msg = "no interval has been evaluated yet: there is no alarm to act on"
+            raise InputError(msg)
+        return last

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gridtwin.service.api import audit, auth, health, measurements, points, users
+from gridtwin.service.api import alarms, audit, auth, health, measurements, points, twin, users
 
 __all__ = ["ROUTERS"]
 
@@ -33,4 +33,6 @@ ROUTERS: list[APIRouter] = [
     points.router,
     measurements.router,
     audit.router,
+    twin.router,
+    alarms.router,
 ]

@@ -1,0 +1,233 @@
+"""``/alarms``: the twin's alarms (read: viewer; act: operator; take out of service: admin)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import Field
+
+from gridtwin.errors import NotFoundError
+from gridtwin.service._accounts import Role
+from gridtwin.service.api._common import InputModel, OutputModel, UtcTime
+from gridtwin.service.api.twin import TwinDep
+from gridtwin.service.deps import AuditDep, Operator, StateDep, Viewer
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/alarms", tags=["alarms"])
+
+Action = Literal[
+    "acknowledge",
+    "shelve",
+    "unshelve",
+    "reset",
+    "comment",
+    "remove-from-service",
+    "return-to-service",
+]
+#: Actions an operator may not take (the alarm system's design is the admin's).
+_ADMIN_ACTIONS = frozenset({"remove-from-service", "return-to-service"})
+
+
+class AlarmOut(OutputModel):
+    """An alarm instance (one rule on one element)."""
+
+    instance_id: str
+    rule_id: str
+    element: str
+    priority: str
+    state: str = Field(description="normal, unacknowledged, acknowledged, ... (ISA-18.2)")
+    condition_active: bool
+    shelved_until_utc: dt.datetime | None
+    one_shot: bool
+    suppressed_reason: str | None
+    out_of_service_reason: str | None
+    activation_count: int
+    chattering_episodes: int
+    last_change_utc: dt.datetime | None
+
+
+class AlarmsOut(OutputModel):
+    """Alarm instances."""
+
+    alarms: list[AlarmOut]
+
+
+class EventOut(OutputModel):
+    """One transition of an alarm, with who and when (the twin's time)."""
+
+    time_utc: dt.datetime
+    instance_id: str
+    rule_id: str
+    element: str
+    kind: str
+    user: str
+    from_state: str
+    to_state: str
+    priority: str
+    reason: str
+    message: str
+    value: float | None
+    limit: float | None
+
+
+class EventsOut(OutputModel):
+    """Alarm events, oldest first."""
+
+    events: list[EventOut]
+
+
+class PotentialOut(OutputModel):
+    """A deviation the forward look foresees."""
+
+    instance_id: str
+    element: str
+    priority: str
+    first_active_utc: dt.datetime
+    lead_time_s: float
+    value: float
+    limit: float
+    message: str
+
+
+class PotentialsOut(OutputModel):
+    """Potential alarms of the newest evaluation."""
+
+    potential: list[PotentialOut]
+
+
+class ActionIn(InputModel):
+    """An operator's action. ``text`` is the comment, or the reason where one is needed
+    (shelve, remove-from-service, comment)."""
+
+    text: str = Field(default="", max_length=2000)
+    duration_s: float | None = Field(default=None, gt=0, description="Shelve for this long.")
+    one_shot: bool = Field(default=False, description="Shelve until the next return to normal.")
+
+
+def _alarm(inst: Any) -> AlarmOut:
+    return AlarmOut(
+        instance_id=inst.instance_id,
+        rule_id=inst.rule_id,
+        element=inst.element,
+        priority=inst.priority,
+        state=inst.state,
+        condition_active=inst.condition_active,
+        shelved_until_utc=inst.shelved_until_utc,
+        one_shot=inst.one_shot,
+        suppressed_reason=inst.suppressed_reason,
+        out_of_service_reason=inst.out_of_service_reason,
+        activation_count=inst.activation_count,
+        chattering_episodes=inst.chattering_episodes,
+        last_change_utc=inst.last_change_utc,
+    )
+
+
+def _event(e: Any) -> EventOut:
+    return EventOut(
+        time_utc=e.time_utc,
+        instance_id=e.instance_id,
+        rule_id=e.rule_id,
+        element=e.element,
+        kind=e.kind,
+        user=e.user,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        priority=e.priority,
+        reason=e.reason,
+        message=e.message,
+        value=e.value,
+        limit=e.limit,
+    )
+
+
+@router.get("", summary="Alarms (active ones unless all=true)")
+async def list_alarms(
+    user: Viewer,
+    runtime: TwinDep,
+    all_: Annotated[bool, Query(alias="all", description="Normal ones too.")] = False,
+) -> AlarmsOut:
+    """Alarm instances, newest change first."""
+    alarms = runtime.alarms
+    with alarms._lock:
+        instances = list(alarms.state.instances.values())
+    if not all_:
+        instances = [i for i in instances if i.state != "normal"]
+    far = dt.datetime.min.replace(tzinfo=dt.UTC)
+    instances.sort(key=lambda i: i.last_change_utc or far, reverse=True)
+    return AlarmsOut(alarms=[_alarm(i) for i in instances])
+
+
+@router.get("/events", summary="Alarm events (every transition, with who and when)")
+async def list_events(
+    user: Viewer,
+    runtime: TwinDep,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    since: Annotated[UtcTime | None, Query(description="Only events at or after.")] = None,
+) -> EventsOut:
+    """The newest ``limit`` events (optionally from ``since``), oldest first."""
+    with runtime.alarms._lock:
+        events = list(runtime.alarms.events)
+    if since is not None:
+        events = [e for e in events if e.time_utc >= since]
+    return EventsOut(events=[_event(e) for e in events[-limit:]])
+
+
+@router.get("/potential", summary="Potential alarms with their lead time")
+async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
+    """What the newest evaluation's forward look foresees."""
+    return PotentialsOut(
+        potential=[
+            PotentialOut(
+                instance_id=p.instance_id,
+                element=p.element,
+                priority=p.priority,
+                first_active_utc=p.first_active_utc,
+                lead_time_s=p.lead_time_s,
+                value=p.value,
+                limit=p.limit,
+                message=p.message,
+            )
+            for p in runtime.alarms.potential
+        ]
+    )
+
+
+_InstanceId = Annotated[str, Path(min_length=1, max_length=300)]
+
+
+@router.post("/{instance_id}/{action}", summary="Act on an alarm")
+async def act(
+    instance_id: _InstanceId,
+    action: Action,
+    body: ActionIn,
+    user: Operator,
+    runtime: TwinDep,
+    state: StateDep,
+    audit: AuditDep,
+) -> AlarmOut:
+    """Acknowledge, shelve (``duration_s`` or ``one_shot``, with a reason), unshelve,
+    reset (latched), comment; admins also remove from and return to service. The event
+    records the user; the audit log records the request."""
+    audit.obj = f"alarm={instance_id}"
+    audit.detail = action
+    if action in _ADMIN_ACTIONS and not user.role.allows(Role.admin):
+        detail = f"{action} needs the admin role; {user.username} has the role {user.role.value}"
+        raise HTTPException(status_code=403, detail=detail)
+    alarms = runtime.alarms
+    if instance_id not in alarms.state.instances:
+        msg = f"no alarm {instance_id!r}"
+        raise NotFoundError(msg)
+    kwargs: dict[str, Any] = {}
+    if action == "shelve":
+        kwargs = {"reason": body.text, "duration_s": body.duration_s, "one_shot": body.one_shot}
+    elif action == "remove-from-service":
+        kwargs = {"reason": body.text}
+    elif action == "comment":
+        kwargs = {"text": body.text}
+    else:
+        kwargs = {"comment": body.text}
+    await state.run(alarms.act, action, instance_id, user=user.username, **kwargs)
+    return _alarm(alarms.state.instances[instance_id])

@@ -1,0 +1,289 @@
+"""The live twin inside the service: configuration, start-up and the running parts.
+
+A twin is configured by one YAML file (``gridtwin serve twin.yaml``)::
+
+    name: feeder-7
+    network: {simbench: 1-LV-semiurb4--0-sw}     # or {path: net.json | model.zip}
+    standard: GOST 32144-2013                      # or EN 50160:2010
+    timezone: Europe/Moscow
+    alarm_rules: rules.yaml                        # optional; default: the built-in rules
+    replay: {speed: 900, loop: true, load_scale: 1}  # optional: play the grid's profiles
+    grace_s: 5                                     # how long an interval waits for meters
+
+The service's store holds the measurements. With ``replay``, the grid's load and
+generator profiles are played into it as live telemetry (this is the demo). The
+:class:`~gridtwin.workflows.live.LiveRunner` updates the state as intervals arrive and
+each state goes through the alarm rules (:class:`~gridtwin.workflows.live_alarms.LiveAlarms`);
+alarm events are appended to ``gridtwin-alarms.jsonl`` beside the accounts file (one JSON
+object per line, flushed and synced) and read back at start.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gridtwin._datafile import load_validated
+from gridtwin.errors import InputError
+
+if TYPE_CHECKING:
+    from gridtwin.alarms import AlarmEvent
+    from gridtwin.ingest import Pipeline
+    from gridtwin.service._state import ServiceState
+    from gridtwin.workflows.live import LiveRunner, LiveState, LiveTwin
+    from gridtwin.workflows.live_alarms import LiveAlarms
+
+__all__ = ["TwinConfig", "TwinRuntime", "demo_twin_config", "load_twin_config", "twin_extension"]
+
+_log = logging.getLogger("gridtwin.service.twin")
+#: The demo's grid: SimBench's semi-urban LV feeder (the one `make run` simulates).
+DEMO_GRID = "1-LV-semiurb4--0-sw"
+ALARM_LOG = "gridtwin-alarms.jsonl"
+
+
+class NetworkSource(BaseModel):
+    """Where the network model comes from: exactly one of ``simbench`` or ``path``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    simbench: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> NetworkSource:
+        if (self.simbench is None) == (self.path is None):
+            msg = "give exactly one of simbench (a SimBench code) or path (a network file)"
+            raise ValueError(msg)
+        return self
+
+
+class ReplayConfig(BaseModel):
+    """Play the grid's own profiles into the store as live telemetry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    speed: float = Field(default=900.0, gt=0, description="Data seconds per wall second.")
+    loop: bool = True
+    load_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=100,
+        description="Multiplies the loads' profiles: a what-if, e.g. electrified apartments.",
+    )
+
+
+class TwinConfig(BaseModel):
+    """One twin (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(default="twin", min_length=1, max_length=100)
+    network: NetworkSource
+    standard: Literal["GOST 32144-2013", "EN 50160:2010"] = "GOST 32144-2013"
+    timezone: str = "UTC"
+    alarm_rules: str | None = None
+    replay: ReplayConfig | None = None
+    grace_s: float = Field(default=5.0, ge=0)
+    history: int = Field(default=96, ge=1, le=10_000, description="States kept in memory.")
+
+
+def load_twin_config(path: Path) -> TwinConfig:
+    """A twin configuration file; errors name the file and the field."""
+    cfg = load_validated(Path(path), TwinConfig, InputError)
+    base = Path(path).parent
+    updates: dict[str, Any] = {}
+    if cfg.network.path is not None and not Path(cfg.network.path).is_absolute():
+        updates["network"] = NetworkSource(path=str(base / cfg.network.path))
+    if cfg.alarm_rules is not None and not Path(cfg.alarm_rules).is_absolute():
+        updates["alarm_rules"] = str(base / cfg.alarm_rules)
+    return cfg.model_copy(update=updates) if updates else cfg
+
+
+#: The demo's what-if: every apartment electrified (seed 000: from 1-2 kW to 6-15 kW),
+#: as five times today's load; the feeder's cables and transformer then overload at the
+#: evening peaks and the alarms have something to say.
+DEMO_LOAD_SCALE = 5.0
+
+
+def demo_twin_config() -> TwinConfig:
+    """The demo: SimBench's semi-urban LV feeder with every apartment electrified, its
+    profiles replayed as telemetry at 900x (one 15-minute interval a second)."""
+    return TwinConfig(
+        name="demo: LV feeder, apartments electrified (5x load)",
+        network=NetworkSource(simbench=DEMO_GRID),
+        replay=ReplayConfig(speed=900.0, loop=True, load_scale=DEMO_LOAD_SCALE),
+        grace_s=2.0,
+    )
+
+
+@dataclass
+class TwinRuntime:
+    """The parts of a running twin (what the twin and alarm routes read)."""
+
+    config: TwinConfig
+    live: LiveTwin
+    alarms: LiveAlarms
+    stop: threading.Event
+    runner: LiveRunner | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+    replay_pipe: Pipeline | None = None
+    states: collections.deque[LiveState] = field(default_factory=collections.deque)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def latest(self) -> LiveState | None:
+        """The newest state, if any."""
+        with self.lock:
+            return self.states[-1] if self.states else None
+
+    def recent(self, n: int) -> list[LiveState]:
+        """The newest ``n`` states, oldest first."""
+        with self.lock:
+            return list(self.states)[-n:]
+
+    def close(self) -> None:
+        """Stop the threads and the replay's pipeline."""
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+        if self.replay_pipe is not None:
+            self.replay_pipe.close(timeout_s=30)
+
+
+def _alarm_log(state: ServiceState) -> Path:
+    return Path(state.settings.accounts_path).parent / ALARM_LOG
+
+
+def _read_alarm_log(path: Path) -> list[AlarmEvent]:
+    from gridtwin.alarms import AlarmEvent
+
+    if not path.is_file():
+        return []
+    events = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(AlarmEvent.from_dict(json.loads(line)))
+        except (ValueError, TypeError, KeyError) as exc:
+            msg = f"{path}: line {n} is not an alarm event ({exc}); move the file aside"
+            raise InputError(msg) from exc
+    return events
+
+
+def _appender(path: Path) -> Callable[[Sequence[AlarmEvent]], None]:
+    def append(events: Sequence[AlarmEvent]) -> None:
+        with path.open("a", encoding="utf-8") as fh:
+            for e in events:
+                fh.write(json.dumps(e.to_dict(), default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return append
+
+
+def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
+    """Build the twin, restore its alarms, start the replay (if any) and the runner."""
+    from gridtwin.alarms import load_rules
+    from gridtwin.workflows.live import LiveRunner, LiveTwin
+    from gridtwin.workflows.live_alarms import LiveAlarms
+    from gridtwin.workflows.twin import Twin
+
+    twin = Twin.load(
+        simbench_code=config.network.simbench,
+        path=config.network.path,
+        standard=config.standard,
+        timezone=config.timezone,
+    )
+    stop = threading.Event()
+    pipe, replay_thread = _start_replay(state, config, stop) if config.replay else (None, None)
+    live = LiveTwin(twin, state.store)
+    rules = (
+        None
+        if config.alarm_rules is None
+        else load_rules(config.alarm_rules, standard=config.standard)
+    )
+    log = _alarm_log(state)
+    alarms = LiveAlarms(twin.model, config.standard, rules, on_events=_appender(log))
+    alarms.restore(_read_alarm_log(log))
+    runtime = TwinRuntime(config, live, alarms, stop, replay_pipe=pipe)
+    runtime.states = collections.deque(maxlen=config.history)
+    runner = LiveRunner(live, grace_s=config.grace_s, on_state=_on_state(runtime))
+    runtime.runner = runner
+    if replay_thread is not None:
+        runtime.threads.append(replay_thread)
+    runner_thread = threading.Thread(
+        target=_guard(runtime, runner.run), args=(stop,), name="twin-runner", daemon=True
+    )
+    runtime.threads.append(runner_thread)
+    runner_thread.start()
+    return runtime
+
+
+def _on_state(runtime: TwinRuntime) -> Callable[[LiveState], None]:
+    def on_state(s: LiveState) -> None:
+        with runtime.lock:
+            runtime.states.append(s)
+        runtime.alarms.on_state(s)
+
+    return on_state
+
+
+def _guard(runtime: TwinRuntime, fn: Callable[[threading.Event], None]) -> Callable[..., None]:
+    """Run a background part; an error is logged and kept for /twin (never silent)."""
+
+    def guarded(stop: threading.Event) -> None:
+        try:
+            fn(stop)
+        except Exception as exc:
+            _log.exception("the twin's %s stopped", getattr(fn, "__name__", "part"))
+            runtime.errors.append(f"{type(exc).__name__}: {exc}")
+
+    return guarded
+
+
+def _start_replay(
+    state: ServiceState, config: TwinConfig, stop: threading.Event
+) -> tuple[Pipeline, threading.Thread]:
+    from gridtwin.ingest import Pipeline, ReplaySource
+    from gridtwin.workflows.telemetry import simbench_replay_frame
+
+    if config.network.simbench is None or config.replay is None:
+        msg = "replay needs a SimBench network (its profiles are what is played)"
+        raise InputError(msg)
+    frame, points = simbench_replay_frame(config.network.simbench)
+    loads = [c for c in frame.columns if str(c).startswith("load:")]
+    frame[loads] = frame[loads] * config.replay.load_scale
+    state.store.add_points(points)
+    pipe = Pipeline(state.store)
+    source = ReplaySource(frame, speed=config.replay.speed, loop=config.replay.loop, name="replay")
+    thread = threading.Thread(target=source.run, args=(pipe, stop), name="twin-replay", daemon=True)
+    thread.start()
+    return pipe, thread
+
+
+def twin_extension(
+    config: TwinConfig,
+) -> Callable[[ServiceState], contextlib.AbstractAsyncContextManager[TwinRuntime]]:
+    """A ``create_app(lifespans=[...])`` extension that runs this twin (as ``extras['twin']``)."""
+
+    @contextlib.asynccontextmanager
+    async def twin(state: ServiceState) -> AsyncIterator[TwinRuntime]:
+        runtime = await anyio.to_thread.run_sync(start_runtime, state, config)
+        try:
+            yield runtime
+        finally:
+            await anyio.to_thread.run_sync(runtime.close)
+
+    return twin
