@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridtwin.alarms import (
     AlarmEvent,
+    AlarmInstance,
     AlarmSystemState,
     AlarmUpdate,
     ElementInfo,
@@ -116,6 +117,16 @@ class LiveAlarms:
         self.on_events = on_events
         self.skipped_late = 0
         self._lock = threading.RLock()
+
+    def instances(self) -> list[AlarmInstance]:
+        """Every alarm instance now (a copy)."""
+        with self._lock:
+            return list(self.state.instances.values())
+
+    def event_log(self) -> list[AlarmEvent]:
+        """Every event so far, oldest first (a copy)."""
+        with self._lock:
+            return list(self.events)
 
     def restore(self, events: Sequence[AlarmEvent]) -> None:
         """Rebuild the state from a stored event log (pending delay timers restart)."""

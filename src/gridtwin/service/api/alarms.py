@@ -150,9 +150,7 @@ async def list_alarms(
     all_: Annotated[bool, Query(alias="all", description="Normal ones too.")] = False,
 ) -> AlarmsOut:
     """Alarm instances, newest change first."""
-    alarms = runtime.alarms
-    with alarms._lock:
-        instances = list(alarms.state.instances.values())
+    instances = runtime.alarms.instances()
     if not all_:
         instances = [i for i in instances if i.state != "normal"]
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -168,8 +166,7 @@ async def list_events(
     since: Annotated[UtcTime | None, Query(description="Only events at or after.")] = None,
 ) -> EventsOut:
     """The newest ``limit`` events (optionally from ``since``), oldest first."""
-    with runtime.alarms._lock:
-        events = list(runtime.alarms.events)
+    events = runtime.alarms.event_log()
     if since is not None:
         events = [e for e in events if e.time_utc >= since]
     return EventsOut(events=[_event(e) for e in events[-limit:]])
