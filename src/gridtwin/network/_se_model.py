@@ -454,3 +454,61 @@ def unobservable_zones(
         touch = at_edge & ((zf == z) | (zt == z))
         out.append(Zone(nodes, nodes[unknown[nodes]], np.flatnonzero(touch), bool(has_vm[z])))
     return out
+
+
+def unmetered_branches(
+    grid: Grid, zone: Zone, no_reading: BoolArray, measured_branch: BoolArray
+) -> list[tuple[int, IntArray]]:
+    """Where a zone lacks readings: the branches behind which every bus has no reading.
+
+    The zone is walked as a tree from its entry (its source's node, else the inner end of
+    a measured boundary branch); a subtree whose buses all lack an injection reading
+    (``no_reading``: unmeasured or zero injection) and that holds at least one unmeasured
+    injection is reported by the branch that feeds it, largest subtrees only.
+    Returns ``(branch row, state nodes behind it)`` pairs.
+    """
+    from scipy.sparse.csgraph import breadth_first_order
+
+    ends = grid.branch_ends
+    inside = np.zeros(grid.n_super, dtype=bool)
+    inside[zone.nodes] = True
+    ok = (ends[:, 0] >= 0) & (ends[:, 1] >= 0) & ~measured_branch
+    ok &= inside[np.maximum(ends[:, 0], 0)] & inside[np.maximum(ends[:, 1], 0)]
+    n = grid.n_super
+    br = np.flatnonzero(ok)
+    adj = sp.coo_matrix((br + 1.0, (ends[br, 0], ends[br, 1])), shape=(n, n)).tocsr()
+    adj = (adj + adj.T).tocsr()
+    refs = zone.nodes[np.isin(zone.nodes, grid.ref)]
+    if refs.size:
+        root = int(refs[0])
+    else:
+        b = ends[zone.boundary]
+        root = (
+            int(b[inside[np.maximum(b, 0)] & (b >= 0)][0])
+            if zone.boundary.size
+            else int(zone.nodes[0])
+        )
+    order, pred = breadth_first_order(adj, root, directed=False)
+    bare = no_reading.copy()
+    unknown = np.zeros(n, dtype=bool)
+    unknown[zone.unknown] = True
+    has_unknown = unknown.copy()
+    for node in order[::-1]:  # children before parents
+        p = pred[node]
+        if p >= 0:
+            bare[p] &= bare[node]
+            has_unknown[p] |= has_unknown[node]
+    out: list[tuple[int, IntArray]] = []
+    for node in order[1:]:
+        p = pred[node]
+        if bare[node] and has_unknown[node] and not bare[p]:
+            branch = int(adj[p, node]) - 1
+            sub = [node]
+            stack = [node]
+            while stack:  # the subtree below node
+                cur = stack.pop()
+                kids = order[pred[order] == cur]
+                sub.extend(kids.tolist())
+                stack.extend(kids.tolist())
+            out.append((branch, np.array(sorted(sub), dtype=np.int64)))
+    return sorted(out, key=lambda t: -len(t[1]))

@@ -66,17 +66,47 @@ power-grid-model and scipy are imported by the functions that use them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from gridtwin.errors import ConvergenceError, InputError
+from gridtwin.network._se_readings import (
+    BadReading,
+    ChiSquareTest,
+    EstimationOptions,
+    EstimationResult,
+    FlowReadings,
+    Measurements,
+    ObservabilityError,
+    PowerReadings,
+    ReadingResiduals,
+    VoltageReadings,
+    pseudo_readings,
+)
+from gridtwin.network._se_slots import (
+    OUTPUT,
+    S_BASE_VA,
+    Analysis,
+    Layout,
+    RowSet,
+    Slots,
+    State,
+    appliances,
+    chi2_test,
+    ct,
+    drop,
+    fill,
+    label,
+    pgm_model,
+    quantity_name,
+    ranges,
+    ratings,
+)
 
 if TYPE_CHECKING:
-    from gridtwin.network._pgm import PgmNetwork
-    from gridtwin.network._se_model import Grid, Rows, Zone
+    from gridtwin.network._se_model import Zone
 
 __all__ = [
     "BadReading",
@@ -97,639 +127,6 @@ __all__ = [
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-SeMethod = Literal["newton_raphson", "iterative_linear"]
-
-
-class ObservabilityError(InputError):
-    """The measurements do not determine the state of some buses.
-
-    Attributes
-    ----------
-    buses : tuple of int
-        pandapower indices of the buses that are not observable.
-    """
-
-    def __init__(self, message: str, buses: tuple[int, ...] = ()) -> None:
-        super().__init__(message)
-        self.buses = buses
-
-
-def _ids(values: Any) -> IntArray:
-    return np.atleast_1d(np.asarray(values, dtype=np.int64))
-
-
-def _floats(values: Any) -> FloatArray:
-    return np.atleast_1d(np.asarray(values, dtype=np.float64))
-
-
-@dataclass(frozen=True)
-class VoltageReadings:
-    """Bus voltage magnitudes.
-
-    Attributes
-    ----------
-    bus : numpy.ndarray of int
-        pandapower bus indices.
-    vm_pu : numpy.ndarray
-        Measured magnitude [pu of the bus's ``vn_kv``].
-    sigma_pu : numpy.ndarray
-        Standard deviation of the meter's error [pu] (> 0).
-    """
-
-    bus: IntArray
-    vm_pu: FloatArray
-    sigma_pu: FloatArray
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "bus", _ids(self.bus))
-        object.__setattr__(self, "vm_pu", _floats(self.vm_pu))
-        object.__setattr__(self, "sigma_pu", _floats(self.sigma_pu))
-
-
-@dataclass(frozen=True)
-class PowerReadings:
-    """Powers of loads (consumer frame) or sgens (generator frame).
-
-    Attributes
-    ----------
-    element : numpy.ndarray of int
-        pandapower indices in ``net.load`` or ``net.sgen``.
-    p_mw, q_mvar : numpy.ndarray
-        Measured active [MW] and reactive [Mvar] power.
-    sigma_p_mw, sigma_q_mvar : numpy.ndarray
-        Standard deviations [MW], [Mvar] (> 0).
-    """
-
-    element: IntArray
-    p_mw: FloatArray
-    q_mvar: FloatArray
-    sigma_p_mw: FloatArray
-    sigma_q_mvar: FloatArray
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "element", _ids(self.element))
-        for name in ("p_mw", "q_mvar", "sigma_p_mw", "sigma_q_mvar"):
-            object.__setattr__(self, name, _floats(getattr(self, name)))
-
-
-@dataclass(frozen=True)
-class FlowReadings:
-    """Branch-end flows, positive into the branch.
-
-    Attributes
-    ----------
-    element : numpy.ndarray of int
-        pandapower indices in ``net.line`` or ``net.trafo``.
-    side : numpy.ndarray of str
-        ``"from"``/``"to"`` (lines) or ``"hv"``/``"lv"`` (transformers).
-    p_mw, q_mvar, sigma_p_mw, sigma_q_mvar : numpy.ndarray
-        As :class:`PowerReadings`.
-    """
-
-    element: IntArray
-    side: npt.NDArray[np.str_]
-    p_mw: FloatArray
-    q_mvar: FloatArray
-    sigma_p_mw: FloatArray
-    sigma_q_mvar: FloatArray
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "element", _ids(self.element))
-        object.__setattr__(self, "side", np.atleast_1d(np.asarray(self.side, dtype=str)))
-        for name in ("p_mw", "q_mvar", "sigma_p_mw", "sigma_q_mvar"):
-            object.__setattr__(self, name, _floats(getattr(self, name)))
-
-
-@dataclass(frozen=True)
-class Measurements:
-    """The readings of one interval (any subset; ``None``: no readings of that kind)."""
-
-    vm: VoltageReadings | None = None
-    load: PowerReadings | None = None
-    sgen: PowerReadings | None = None
-    line: FlowReadings | None = None
-    trafo: FlowReadings | None = None
-
-
-def pseudo_readings(
-    element: Any,
-    p_mw: Any,
-    q_mvar: Any,
-    *,
-    relative_sigma: float = 0.5,
-    floor_mw: float = 1e-3,
-    floor_mvar: float = 1e-3,
-) -> PowerReadings:
-    """Pseudo-measurements from profile values: ``sigma = max(relative_sigma * |value|,
-    floor)``.
-
-    Parameters
-    ----------
-    element : array of int
-        pandapower load (or sgen) indices.
-    p_mw, q_mvar : array
-        The profile's values for the interval [MW], [Mvar], in the element's frame.
-    relative_sigma : float
-        Standard deviation as a share of the value (default 0.5).
-    floor_mw, floor_mvar : float
-        Smallest standard deviation [MW], [Mvar] (default 1 kW, 1 kvar), so that a
-        profile value near zero is not taken as exact.
-    """
-    if not (relative_sigma >= 0 and floor_mw > 0 and floor_mvar > 0):
-        msg = "pseudo_readings: relative_sigma must be >= 0 and the floors > 0"
-        raise InputError(msg)
-    p, q = _floats(p_mw), _floats(q_mvar)
-    return PowerReadings(
-        element=_ids(element),
-        p_mw=p,
-        q_mvar=q,
-        sigma_p_mw=np.maximum(relative_sigma * np.abs(p), floor_mw),
-        sigma_q_mvar=np.maximum(relative_sigma * np.abs(q), floor_mvar),
-    )
-
-
-@dataclass(frozen=True)
-class EstimationOptions:
-    """How :meth:`StateEstimator.estimate` runs.
-
-    Attributes
-    ----------
-    method : {"newton_raphson", "iterative_linear"}
-        PGM's estimator (module docstring: why Newton-Raphson is the default).
-    error_tolerance_pu : float
-        PGM's convergence tolerance on the voltages [pu].
-    max_iterations : int
-        PGM's iteration limit.
-    alpha : float
-        False-alarm rate of the chi-square test.
-    rn_threshold : float
-        A reading is removed only when its ``|r_N|`` exceeds this.
-    max_removals : int
-        Bad-data rounds (readings removed) at most.
-    detect_by_rn : bool
-        Also raise the alarm when the test passes but a ``|r_N|`` exceeds
-        ``rn_threshold`` (more detections, more false alarms: with ``m`` readings about
-        ``m * 0.27 %`` per clean interval at 3).
-    normalized_residuals : {"always", "on_alarm"}
-        Compute ``r_N`` every interval, or only when the chi-square test fails (saves
-        the covariance on large grids).
-    """
-
-    method: SeMethod = "newton_raphson"
-    error_tolerance_pu: float = 1e-8
-    max_iterations: int = 30
-    alpha: float = 0.01
-    rn_threshold: float = 3.0
-    max_removals: int = 3
-    detect_by_rn: bool = False
-    normalized_residuals: Literal["always", "on_alarm"] = "always"
-
-    def __post_init__(self) -> None:
-        if self.method not in ("newton_raphson", "iterative_linear"):
-            msg = f"EstimationOptions.method = {self.method!r}: use 'newton_raphson' or 'iterative_linear'"
-            raise InputError(msg)
-        if not 0.0 < self.alpha < 1.0:
-            msg = f"EstimationOptions.alpha = {self.alpha}: the false-alarm rate is in (0, 1), e.g. 0.01"
-            raise InputError(msg)
-        if not self.rn_threshold > 0 or self.max_removals < 0 or self.max_iterations < 1:
-            msg = (
-                "EstimationOptions: rn_threshold must be > 0, max_removals >= 0 and "
-                "max_iterations >= 1"
-            )
-            raise InputError(msg)
-        if self.normalized_residuals not in ("always", "on_alarm"):
-            msg = "EstimationOptions.normalized_residuals must be 'always' or 'on_alarm'"
-            raise InputError(msg)
-
-
-@dataclass(frozen=True)
-class ChiSquareTest:
-    """The chi-square test of the objective.
-
-    Attributes
-    ----------
-    j : float
-        ``sum r_i^2 / sigma_i^2`` over the measured quantities (pseudo included).
-    dof : int
-        Degrees of freedom ``m - n + c``; 0: no redundancy, bad data undetectable.
-    alpha : float
-        False-alarm rate.
-    threshold : float
-        ``chi2.ppf(1 - alpha, dof)``: the test fails above it (NaN when ``dof = 0``).
-    p_value : float
-        ``P(chi2(dof) >= j)`` (NaN when ``dof = 0``).
-    passed : bool
-        ``p_value >= alpha`` (True when ``dof = 0``: nothing can be tested).
-    """
-
-    j: float
-    dof: int
-    alpha: float
-    threshold: float
-    p_value: float
-    passed: bool
-
-
-@dataclass(frozen=True)
-class ReadingResiduals:
-    """Residuals per measured quantity (one entry per quantity of each reading used).
-
-    Values are in the reading's units and frame: [pu] for ``vm``, [MW] for ``p``,
-    [Mvar] for ``q``.
-
-    Attributes
-    ----------
-    table : numpy.ndarray of str
-        ``"bus"``, ``"load"``, ``"sgen"``, ``"line"``, ``"trafo"``.
-    element : numpy.ndarray of int
-        pandapower index.
-    side : numpy.ndarray of str
-        Branch end (``""`` otherwise).
-    quantity : numpy.ndarray of str
-        ``"vm"``, ``"p"`` or ``"q"``.
-    measured, estimated, residual, sigma : numpy.ndarray
-        ``residual = measured - estimated``.
-    normalized : numpy.ndarray
-        ``r_N`` (NaN: not computed, a critical measurement, or a pseudo-measurement).
-    pseudo : numpy.ndarray of bool
-        A pseudo-measurement.
-    """
-
-    table: npt.NDArray[np.str_]
-    element: IntArray
-    side: npt.NDArray[np.str_]
-    quantity: npt.NDArray[np.str_]
-    measured: FloatArray
-    estimated: FloatArray
-    residual: FloatArray
-    sigma: FloatArray
-    normalized: FloatArray
-    pseudo: BoolArray
-
-
-@dataclass(frozen=True)
-class BadReading:
-    """A reading removed as bad data.
-
-    Attributes
-    ----------
-    table, element, side, quantity : str, int, str, str
-        Which reading, and the quantity with the largest ``|r_N|``.
-    normalized_residual : float
-        Its ``r_N`` when it was removed.
-    round : int
-        Bad-data round (1 = first removal).
-    same_bus : tuple of str
-        Other readings of the same bus injection, which had the same ``|r_N|``.
-    replaced_by_pseudo : bool
-        The element then took its pseudo-measurement.
-    """
-
-    table: str
-    element: int
-    side: str
-    quantity: str
-    normalized_residual: float
-    round: int
-    same_bus: tuple[str, ...] = ()
-    replaced_by_pseudo: bool = False
-
-    @property
-    def label(self) -> str:
-        """``"load 3 p"``, ``"line 5 from p"``, ``"bus 12 vm"``."""
-        side = f" {self.side}" if self.side else ""
-        return f"{self.table} {self.element}{side} {self.quantity}"
-
-
-@dataclass(frozen=True)
-class EstimationResult:
-    """The estimated state, the test of its measurements and the bad data removed.
-
-    Attributes
-    ----------
-    bus : numpy.ndarray of int
-        pandapower bus indices (net order).
-    vm_pu, va_degree : numpy.ndarray
-        Estimated voltage [pu], angle [degree] (NaN where not energised).
-    line, trafo : numpy.ndarray of int
-        pandapower indices.
-    line_p_from_mw, line_q_from_mvar, line_p_to_mw, line_q_to_mvar : numpy.ndarray
-        Line flows into the line at each end [MW], [Mvar].
-    line_i_ka, line_loading_percent : numpy.ndarray
-        Larger end current [kA] and loading against ``max_i_ka * df * parallel`` [%].
-    trafo_p_hv_mw, trafo_q_hv_mvar, trafo_p_lv_mw, trafo_q_lv_mvar : numpy.ndarray
-        Transformer flows into it at each side [MW], [Mvar].
-    trafo_loading_percent : numpy.ndarray
-        Loading against ``sn_mva * parallel * df`` from the larger side current [%].
-    load_p_mw, load_q_mvar, sgen_p_mw, sgen_q_mvar : numpy.ndarray
-        Estimated element powers (net order; consumer / generator frame).
-    test : ChiSquareTest
-        The test of the final estimate.
-    residuals : ReadingResiduals
-        Residuals of the final estimate.
-    removed : tuple of BadReading
-        Bad data removed, in order.
-    method : str
-        PGM's estimator.
-    notes : tuple of str
-        What the operator should know (a test that failed with nothing to remove ...).
-    """
-
-    bus: IntArray
-    vm_pu: FloatArray
-    va_degree: FloatArray
-    line: IntArray
-    line_p_from_mw: FloatArray
-    line_q_from_mvar: FloatArray
-    line_p_to_mw: FloatArray
-    line_q_to_mvar: FloatArray
-    line_i_ka: FloatArray
-    line_loading_percent: FloatArray
-    trafo: IntArray
-    trafo_p_hv_mw: FloatArray
-    trafo_q_hv_mvar: FloatArray
-    trafo_p_lv_mw: FloatArray
-    trafo_q_lv_mvar: FloatArray
-    trafo_loading_percent: FloatArray
-    load_p_mw: FloatArray
-    load_q_mvar: FloatArray
-    sgen_p_mw: FloatArray
-    sgen_q_mvar: FloatArray
-    test: ChiSquareTest
-    residuals: ReadingResiduals
-    removed: tuple[BadReading, ...]
-    method: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-# --- the estimator ----------------------------------------------------------------------
-
-_TABLES = ("load", "sgen")
-_S_BASE_VA = 1e6  # the per-unit base of _se_model: 1 pu = 1 MW
-_OUTPUT = {
-    "node": ["u_pu", "u_angle", "energized"],
-    "line": ["p_from", "q_from", "p_to", "q_to", "i_from", "i_to"],
-    "transformer": ["p_from", "q_from", "p_to", "q_to", "i_from", "i_to"],
-    "sym_load": ["p", "q"],
-    "sym_gen": ["p", "q"],
-}
-_SIDES = {"line": ("from", "to"), "trafo": ("hv", "lv")}
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where every possible reading sits: one slot per bus voltage, per load and sgen,
-    per branch end (lines from, lines to, trafos hv, trafos lv), in that order."""
-
-    bus: IntArray
-    load: IntArray
-    sgen: IntArray
-    line: IntArray
-    trafo: IntArray
-
-    @property
-    def n_bus(self) -> int:
-        return len(self.bus)
-
-    @property
-    def n_app(self) -> int:
-        return len(self.load) + len(self.sgen)
-
-    @property
-    def n_end(self) -> int:
-        return 2 * (len(self.line) + len(self.trafo))
-
-    def app_offset(self, table: str) -> int:
-        return 0 if table == "load" else len(self.load)
-
-    def end_offset(self, table: str, side_k: int) -> int:
-        nl = len(self.line)
-        return side_k * nl if table == "line" else 2 * nl + side_k * len(self.trafo)
-
-    def describe(self, slot: int) -> tuple[str, int, str]:
-        """``(table, element, side)`` of a global slot."""
-        if slot < self.n_bus:
-            return "bus", int(self.bus[slot]), ""
-        k = slot - self.n_bus
-        if k < len(self.load):
-            return "load", int(self.load[k]), ""
-        if k < self.n_app:
-            return "sgen", int(self.sgen[k - len(self.load)]), ""
-        e = k - self.n_app
-        nl, nt = len(self.line), len(self.trafo)
-        if e < 2 * nl:
-            return "line", int(self.line[e % nl]), _SIDES["line"][e // nl]
-        e -= 2 * nl
-        return "trafo", int(self.trafo[e % nt]), _SIDES["trafo"][e // nt]
-
-
-@dataclass
-class _Slots:
-    """Values [pu = MW, Mvar on 1 MVA] and sigmas (inf: no reading) of every slot."""
-
-    vm: FloatArray
-    vm_sigma: FloatArray
-    p: FloatArray  # appliances then branch ends
-    q: FloatArray
-    p_sigma: FloatArray
-    q_sigma: FloatArray
-    pseudo: BoolArray  # per appliance/branch slot
-
-    @classmethod
-    def empty(cls, lay: _Layout) -> _Slots:
-        n = lay.n_app + lay.n_end
-        return cls(
-            np.zeros(lay.n_bus),
-            np.full(lay.n_bus, np.inf),
-            np.zeros(n),
-            np.zeros(n),
-            np.full(n, np.inf),
-            np.full(n, np.inf),
-            np.zeros(n, dtype=bool),
-        )
-
-    def copy(self) -> _Slots:
-        return _Slots(*(np.array(getattr(self, f)) for f in self.__dataclass_fields__))
-
-
-def _check_values(prefix: str, names: tuple[str, ...], arrays: tuple[FloatArray, ...]) -> None:
-    """Equal lengths, finite values, sigmas > 0 (the last two names are sigmas)."""
-    n = len(arrays[0])
-    for name, arr in zip(names, arrays, strict=True):
-        if arr.ndim != 1 or len(arr) != n:
-            msg = f"{prefix}.{name} has {arr.size} values; {prefix}.{names[0]} has {n}"
-            raise InputError(msg)
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            k = int(bad[0])
-            msg = (
-                f"{prefix}.{name}[{k}] = {arr[k]}: values must be finite numbers; leave a "
-                "missing reading out instead of passing NaN"
-            )
-            raise InputError(msg)
-        if "sigma" in name and np.any(arr <= 0):
-            k = int(np.flatnonzero(arr <= 0)[0])
-            msg = (
-                f"{prefix}.{name}[{k}] = {arr[k]}: a standard deviation must be > 0 (the "
-                "meter's error, e.g. a third of its accuracy class)"
-            )
-            raise InputError(msg)
-
-
-def _positions(
-    prefix: str, index: IntArray, ids: IntArray, what: str, unique: bool = True
-) -> IntArray:
-    """Positions of ``ids`` in ``index``; unknown and duplicate ids are errors."""
-    sorter = np.argsort(index)
-    k = np.searchsorted(index, ids, sorter=sorter) if len(index) else np.zeros(len(ids), int)
-    k = np.minimum(k, max(len(index) - 1, 0))
-    pos = sorter[k] if len(index) else k
-    ok = (index[pos] == ids) if len(index) else np.zeros(len(ids), dtype=bool)
-    if not ok.all():
-        j = int(np.flatnonzero(~ok)[0])
-        msg = (
-            f"{prefix}[{j}] = {ids[j]}: not a {what} of the net ({len(index)} {what}s); "
-            "use pandapower indices"
-        )
-        raise InputError(msg)
-    uniq, counts = np.unique(pos, return_counts=True)
-    if unique and np.any(counts > 1):
-        dup = int(index[uniq[counts > 1][0]])
-        msg = f"{prefix}: {what} {dup} has more than one reading; pass one per {what}"
-        raise InputError(msg)
-    return np.asarray(pos, dtype=np.int64)
-
-
-def _fill(lay: _Layout, slots: _Slots, m: Measurements, prefix: str, pseudo: bool) -> None:
-    """Write the readings of ``m`` into ``slots`` (``pseudo``: only where there is no
-    reading yet)."""
-    if m.vm is not None and not pseudo:
-        r = m.vm
-        _check_values(f"{prefix}.vm", ("vm_pu", "sigma_pu"), (r.vm_pu, r.sigma_pu))
-        pos = _positions(f"{prefix}.vm.bus", lay.bus, r.bus, "bus")
-        slots.vm[pos], slots.vm_sigma[pos] = r.vm_pu, r.sigma_pu
-    names = ("p_mw", "q_mvar", "sigma_p_mw", "sigma_q_mvar")
-    for table in _TABLES:
-        pr: PowerReadings | None = getattr(m, table)
-        if pr is None:
-            continue
-        _check_values(f"{prefix}.{table}", names, tuple(getattr(pr, n) for n in names))
-        pos = _positions(f"{prefix}.{table}.element", getattr(lay, table), pr.element, table)
-        pos = pos + lay.app_offset(table)
-        if pseudo:
-            free = ~np.isfinite(slots.p_sigma[pos])
-            pos, sel = pos[free], free
-        else:
-            sel = np.ones(len(pos), dtype=bool)
-        _write(slots, pos, pr.p_mw[sel], pr.q_mvar[sel], pr.sigma_p_mw[sel], pr.sigma_q_mvar[sel])
-        slots.pseudo[pos] = pseudo
-    if not pseudo:
-        for table in ("line", "trafo"):
-            _fill_flows(lay, slots, getattr(m, table), f"{prefix}.{table}", table)
-
-
-def _write(slots: _Slots, pos: IntArray, *values: FloatArray) -> None:
-    slots.p[pos], slots.q[pos], slots.p_sigma[pos], slots.q_sigma[pos] = values
-
-
-def _fill_flows(
-    lay: _Layout, slots: _Slots, fr: FlowReadings | None, prefix: str, table: str
-) -> None:
-    if fr is None:
-        return
-    names = ("p_mw", "q_mvar", "sigma_p_mw", "sigma_q_mvar")
-    _check_values(prefix, names, tuple(getattr(fr, n) for n in names))
-    if len(fr.side) != len(fr.element):
-        msg = f"{prefix}.side has {len(fr.side)} values; {prefix}.element has {len(fr.element)}"
-        raise InputError(msg)
-    sides = _SIDES[table]
-    bad = np.flatnonzero(~np.isin(fr.side, sides))
-    if bad.size:
-        k = int(bad[0])
-        msg = f"{prefix}.side[{k}] = {fr.side[k]!r}: use {sides[0]!r} or {sides[1]!r}"
-        raise InputError(msg)
-    index = getattr(lay, table)
-    _positions(f"{prefix}.element", index, fr.element, table, unique=False)
-    side_k = np.where(fr.side == sides[0], 0, 1)
-    # position in [lines or trafos at side 0, then at side 1] = the slots' end order
-    ends = np.r_[index * 2, index * 2 + 1]
-    pos = _positions(f"{prefix}.element", ends, fr.element * 2 + side_k, f"{table} end")
-    pos = lay.n_app + lay.end_offset(table, 0) + pos
-    _write(slots, pos, fr.p_mw, fr.q_mvar, fr.sigma_p_mw, fr.sigma_q_mvar)
-
-
-@dataclass(frozen=True)
-class _Appliances:
-    """Loads and sgens on the state nodes, and the appliances no reading can measure."""
-
-    node: IntArray  # state node per load/sgen slot
-    on: BoolArray  # in service (PGM status)
-    sign: FloatArray  # -1 load, +1 sgen: to the injection (generator) frame
-    fixed_unknown: BoolArray  # per state node: a source, storage or asymmetric element
-    has_any: BoolArray  # per state node: any in-service appliance
-    fixed_labels: dict[int, list[str]]
-
-
-def _appliances(g: PgmNetwork, grid: Grid, lay: _Layout) -> _Appliances:
-    """The appliance map of a converted net (built once)."""
-    from power_grid_model import ComponentType as CT
-
-    from gridtwin.network._se_model import node_positions
-
-    pos = node_positions(g)
-    n_load, n_sgen = len(lay.load), len(lay.sgen)
-    fixed_unknown = np.zeros(grid.n_super, dtype=bool)
-    has_any = np.zeros(grid.n_super, dtype=bool)
-    labels: dict[int, list[str]] = {}
-    node = np.zeros(n_load + n_sgen, dtype=np.int64)
-    on = np.zeros(n_load + n_sgen, dtype=bool)
-    parts = [
-        (CT.sym_load, n_load, 0, ("storage", "asymmetric_load")),
-        (CT.sym_gen, n_sgen, n_load, ("asymmetric_sgen",)),
-        (CT.source, 0, 0, ("ext_grid",)),
-    ]
-    for ct, n_meas, offset, others in parts:
-        arr = g.input_data.get(ct)
-        if arr is None:
-            continue
-        sn = grid.node_super[[pos[int(i)] for i in arr["node"]]]
-        st = arr["status"].astype(bool)
-        has_any[sn[st]] = True
-        node[offset : offset + n_meas], on[offset : offset + n_meas] = sn[:n_meas], st[:n_meas]
-        rest = [(t, e) for t in others for e in g.ids[t].index.tolist()]
-        for (table, element), k in zip(rest, range(n_meas, len(arr)), strict=True):
-            if st[k]:
-                fixed_unknown[sn[k]] = True
-                labels.setdefault(int(sn[k]), []).append(f"{table} {element}")
-    sign = np.r_[-np.ones(n_load), np.ones(n_sgen)]
-    return _Appliances(node, on, sign, fixed_unknown, has_any, labels)
-
-
-@dataclass(frozen=True)
-class _RowSet:
-    """Measurement rows of one set of slots and which slots feed which rows."""
-
-    rows: Rows
-    real: BoolArray  # per row: carries a real (not pseudo) reading
-    p_row: IntArray  # per slot (bus, appliance, end): its P (or vm) row, -1 none
-    q_row: IntArray  # per slot: its Q row, -1 none
-    unknown: BoolArray  # per state node: injection not measured
-
-
-def _ranges(values: list[int]) -> str:
-    """``[12, 13, 14, 17]`` -> ``"12-14, 17"`` (first 12 runs)."""
-    vals = sorted(set(values))
-    runs: list[str] = []
-    start = prev = vals[0] if vals else 0
-    for v in vals[1:] + [None]:  # type: ignore[list-item]
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        runs.append(str(start) if start == prev else f"{start}-{prev}")
-        if v is not None:
-            start = prev = v
-    more = f", ... ({len(runs)} runs)" if len(runs) > 12 else ""
-    return ", ".join(runs[:12]) + more
 
 
 class StateEstimator:
@@ -755,19 +152,19 @@ class StateEstimator:
         self.options = options or EstimationOptions()
         g = build_pgm_network(net, symmetric=True)
         self._g = g
-        self._layout = _Layout(*(g.ids[t].index for t in ("bus", "load", "sgen", "line", "trafo")))
+        self._layout = Layout(*(g.ids[t].index for t in ("bus", "load", "sgen", "line", "trafo")))
         self._grid = build_grid(g)
-        self._apps = _appliances(g, self._grid, self._layout)
-        self._pgm, self._vs_ids, self._ps_ids = _pgm_model(g, self._layout)
+        self._apps = appliances(g, self._grid, self._layout)
+        self._pgm, self._vs_ids, self._ps_ids = pgm_model(g, self._layout)
         self._vs_ids = self._vs_ids.astype(np.int32)
         self._ps_ids = self._ps_ids.astype(np.int32)
-        self._ratings = _ratings(net)
-        u = g.input_data[_ct("node")]["u_rated"].astype(float)
+        self._ratings = ratings(net)
+        u = g.input_data[ct("node")]["u_rated"].astype(float)
         self._u_rated = u
         _, self._rep = np.unique(self._grid.node_super, return_index=True)
 
     @property
-    def layout(self) -> _Layout:
+    def layout(self) -> Layout:
         """The pandapower indices of buses, loads, sgens, lines and trafos (net order)."""
         return self._layout
 
@@ -814,12 +211,12 @@ class StateEstimator:
                 break
             slot, quantity, rn, same = suspect
             trial = slots.copy()
-            has_pseudo = _drop(trial, fallback, slot, self._layout.n_bus)
+            has_pseudo = drop(trial, fallback, slot, self._layout.n_bus)
             try:
                 state2, an2 = self._run(trial, o.normalized_residuals == "always")
             except ObservabilityError as exc:
                 notes.append(
-                    f"{_label(self._layout, slot, quantity)} is suspect (r_N = {rn:.1f}) but "
+                    f"{label(self._layout, slot, quantity)} is suspect (r_N = {rn:.1f}) but "
                     f"removing it leaves the state undetermined: {exc}"
                 )
                 break
@@ -834,16 +231,16 @@ class StateEstimator:
 
     # -- one interval's slots ------------------------------------------------------------
 
-    def _slots(self, m: Measurements, pseudo: Measurements | None) -> _Slots:
+    def _slots(self, m: Measurements, pseudo: Measurements | None) -> Slots:
         """Validated readings, then pseudo-measurements where there is no reading."""
         if not isinstance(m, Measurements):
             msg = "measurements must be a gridtwin.network.estimation.Measurements"
             raise InputError(msg)
-        slots = _Slots.empty(self._layout)
-        _fill(self._layout, slots, m, "measurements", pseudo=False)
+        slots = Slots.empty(self._layout)
+        fill(self._layout, slots, m, "measurements", pseudo=False)
         if pseudo is not None:
             self._check_pseudo(pseudo)
-            _fill(self._layout, slots, pseudo, "pseudo", pseudo=True)
+            fill(self._layout, slots, pseudo, "pseudo", pseudo=True)
         self._check_in_service(slots)
         return slots
 
@@ -854,14 +251,14 @@ class StateEstimator:
                 msg = f"pseudo.{name}: pseudo-measurements are for loads and sgens only"
                 raise InputError(msg)
 
-    def _pseudo_only(self, pseudo: Measurements | None) -> _Slots | None:
+    def _pseudo_only(self, pseudo: Measurements | None) -> Slots | None:
         if pseudo is None:
             return None
-        slots = _Slots.empty(self._layout)
-        _fill(self._layout, slots, pseudo, "pseudo", pseudo=True)
+        slots = Slots.empty(self._layout)
+        fill(self._layout, slots, pseudo, "pseudo", pseudo=True)
         return slots
 
-    def _check_in_service(self, s: _Slots) -> None:
+    def _check_in_service(self, s: Slots) -> None:
         """Readings only at energised buses and in-service elements."""
         lay, grid, ap = self._layout, self._grid, self._apps
         en_bus = grid.energized[grid.node_super]
@@ -872,7 +269,7 @@ class StateEstimator:
         s.p_sigma[:na][drop] = s.q_sigma[:na][drop] = np.inf
         bad_app = np.flatnonzero(np.isfinite(s.p_sigma[:na]) & ~app_ok)
         ends = grid.branch_ends
-        nl, nt = len(lay.line), len(lay.trafo)
+        nl, _nt = len(lay.line), len(lay.trafo)
         end_node = np.r_[ends[:nl, 0], ends[:nl, 1], ends[nl:, 0], ends[nl:, 1]]
         end_ok = (end_node >= 0) & grid.energized[np.maximum(end_node, 0)]
         bad_end = np.flatnonzero(np.isfinite(s.p_sigma[na:]) & ~end_ok)
@@ -889,7 +286,7 @@ class StateEstimator:
 
     # -- rows, estimation, analysis -------------------------------------------------------
 
-    def _rowset(self, s: _Slots) -> _RowSet:  # long: one table of rows, built in order
+    def _rowset(self, s: Slots) -> RowSet:  # long: one table of rows, built in order
         """The measurement rows of ``s`` (PGM's aggregation, module docstring)."""
         from gridtwin.network._se_model import (
             KIND_P_FLOW,
@@ -959,9 +356,9 @@ class StateEstimator:
         real_app = used[~s.pseudo[used]]
         real[node_p[ap.node[real_app]]] = True
         real[node_p[ap.node[real_app]] + len(inj)] = True
-        return _RowSet(rows, real, p_row, q_row, unknown)
+        return RowSet(rows, real, p_row, q_row, unknown)
 
-    def _observable(self, s: _Slots, rs: _RowSet) -> None:
+    def _observable(self, s: Slots, rs: RowSet) -> None:
         """The structural check; raises :class:`ObservabilityError` naming the buses."""
         from gridtwin.network._se_model import unobservable_zones
 
@@ -975,7 +372,7 @@ class StateEstimator:
         if zones:
             raise ObservabilityError(*self._explain(zones, s))
 
-    def _explain(self, zones: list[Zone], s: _Slots) -> tuple[str, tuple[int, ...]]:
+    def _explain(self, zones: list[Zone], s: Slots) -> tuple[str, tuple[int, ...]]:
         """An operator's message for unobservable zones, and their buses."""
         lay, grid, ap = self._layout, self._grid, self._apps
         na = lay.n_app
@@ -984,10 +381,10 @@ class StateEstimator:
         all_buses: list[int] = []
         for z in zones[:5]:
             buses = lay.bus[np.isin(grid.node_super, z.nodes)].tolist()
-            all_buses += buses
             if not z.has_voltage:
+                all_buses += buses
                 parts.append(
-                    f"buses {_ranges(buses)} have no voltage measurement in their part of "
+                    f"buses {ranges(buses)} have no voltage measurement in their part of "
                     "the grid: add one (e.g. the substation busbar)"
                 )
                 continue
@@ -997,10 +394,16 @@ class StateEstimator:
                 for k in np.flatnonzero(missing & (ap.node == node)).tolist():
                     table, element, _ = lay.describe(lay.n_bus + k)
                     what.append(f"{table} {element}")
+            groups, group_buses = self._unmetered(z, s)
+            if groups:
+                parts += groups
+                all_buses += group_buses
+                continue
+            all_buses += buses
             behind = [self._branch_label(b) for b in z.boundary.tolist()]
             where = f" behind measured {', '.join(behind[:6])}" if behind else ""
             parts.append(
-                f"buses {_ranges(buses)}{where} have {len(z.unknown)} bus injections "
+                f"buses {ranges(buses)}{where} have {len(z.unknown)} bus injections "
                 f"without a reading ({', '.join(what[:8])}{' ...' if len(what) > 8 else ''}); "
                 "the flows into that part determine at most one: add pseudo-measurements "
                 "(profile values) or meters for the others, or a flow meter"
@@ -1009,24 +412,53 @@ class StateEstimator:
         msg = "not observable: " + "; ".join(parts) + more
         return msg, tuple(sorted(set(all_buses)))
 
+    def _unmetered(self, z: Zone, s: Slots) -> tuple[list[str], list[int]]:
+        """ "buses 12-17 behind line 5 have no reading (load 3, load 4)" per unmetered
+        subtree of a zone (radial parts)."""
+        from gridtwin.network._se_model import unmetered_branches
+
+        lay, grid, ap = self._layout, self._grid, self._apps
+        na, nl, nt = lay.n_app, len(lay.line), len(lay.trafo)
+        on = np.isfinite(s.p_sigma[na:])
+        measured = np.r_[on[:nl] | on[nl : 2 * nl], on[2 * nl : 2 * nl + nt] | on[2 * nl + nt :]]
+        rs_unknown = np.zeros(grid.n_super, dtype=bool)
+        rs_unknown[z.unknown] = True
+        no_reading = rs_unknown | ~ap.has_any
+        missing = ap.on & ~np.isfinite(s.p_sigma[:na])
+        out: list[str] = []
+        all_buses: list[int] = []
+        for branch, nodes in unmetered_branches(grid, z, no_reading, measured)[:5]:
+            buses = lay.bus[np.isin(grid.node_super, nodes)].tolist()
+            all_buses += buses
+            what = [
+                " ".join(str(x) for x in lay.describe(lay.n_bus + int(k))[:2])
+                for k in np.flatnonzero(missing & np.isin(ap.node, nodes))
+            ]
+            out.append(
+                f"buses {ranges(buses)} behind {self._branch_label(branch)} have no reading "
+                f"({', '.join(what[:8])}{' ...' if len(what) > 8 else ''}): add "
+                "pseudo-measurements (profile values) for their loads, or a meter"
+            )
+        return out, all_buses
+
     def _branch_label(self, b: int) -> str:
         nl = len(self._layout.line)
         if b < nl:
             return f"line {int(self._layout.line[b])}"
         return f"trafo {int(self._layout.trafo[b - nl])}"
 
-    def _run(self, s: _Slots, want_rn: bool) -> tuple[_State, _Analysis]:
+    def _run(self, s: Slots, want_rn: bool) -> tuple[State, Analysis]:
         """Check, estimate with PGM, analyse."""
         rs = self._rowset(s)
         self._observable(s, rs)
         out = self._pgm_estimate(s)
-        node = out[_ct("node")]
+        node = out[ct("node")]
         energized = node["energized"].astype(bool)
         v_node = np.where(energized, node["u_pu"] * np.exp(1j * node["u_angle"]), 0.0)
-        state = _State(out, v_node[self._rep], rs)
+        state = State(out, v_node[self._rep], rs)
         return state, self._analyse(s, state, want_rn)
 
-    def _pgm_estimate(self, s: _Slots) -> dict[Any, Any]:
+    def _pgm_estimate(self, s: Slots) -> dict[Any, Any]:
         """Update the sensors and run PGM's estimator."""
         from power_grid_model import CalculationMethod
         from power_grid_model.errors import (  # type: ignore[attr-defined]
@@ -1035,15 +467,15 @@ class StateEstimator:
             SparseMatrixError,
         )
 
-        u, w = self._u_rated, _S_BASE_VA
+        u, w = self._u_rated, S_BASE_VA
         vm_on = np.isfinite(s.vm_sigma)
         update = {
-            _ct("sym_voltage_sensor"): {
+            ct("sym_voltage_sensor"): {
                 "id": self._vs_ids,
                 "u_measured": np.where(vm_on, s.vm, 1.0) * u,
                 "u_sigma": s.vm_sigma * u,
             },
-            _ct("sym_power_sensor"): {
+            ct("sym_power_sensor"): {
                 "id": self._ps_ids,
                 "p_measured": s.p * w,
                 "q_measured": s.q * w,
@@ -1060,7 +492,7 @@ class StateEstimator:
                     error_tolerance=o.error_tolerance_pu,
                     max_iterations=o.max_iterations,
                     calculation_method=getattr(CalculationMethod, o.method),
-                    output_component_types={_ct(k): v for k, v in _OUTPUT.items()},
+                    output_component_types={ct(k): v for k, v in OUTPUT.items()},
                 )
             )
         except (NotObservableError, SparseMatrixError) as exc:
@@ -1076,7 +508,7 @@ class StateEstimator:
             )
             raise ConvergenceError(msg) from exc
 
-    def _analyse(self, s: _Slots, state: _State, want_rn: bool) -> _Analysis:
+    def _analyse(self, s: Slots, state: State, want_rn: bool) -> Analysis:
         """Residuals, the chi-square test and (``want_rn`` or a failed test) ``r_N``."""
         from gridtwin.network._se_model import evaluate, omega_diagonal
 
@@ -1087,7 +519,7 @@ class StateEstimator:
         con = rows.constraint
         j = float(np.sum((r[~con] / rows.sigma[~con]) ** 2))
         dof = int((~con).sum()) - ev.n_state + int(con.sum())
-        test = _chi2(j, dof, self.options.alpha)
+        test = chi2_test(j, dof, self.options.alpha)
         rn = np.full(len(r), np.nan)
         if want_rn or not test.passed:
             wanted = np.flatnonzero(rs.real & ~con)
@@ -1098,16 +530,16 @@ class StateEstimator:
                 raise ObservabilityError(msg) from exc
             ok = omega > 1e-9 * rows.sigma[wanted] ** 2
             rn[wanted[ok]] = r[wanted[ok]] / np.sqrt(omega[ok])
-        return _Analysis(r=r, rn=rn, test=test, state=state, slots=s)
+        return Analysis(r=r, rn=rn, test=test, state=state, slots=s)
 
-    def _alarm(self, an: _Analysis) -> bool:
+    def _alarm(self, an: Analysis) -> bool:
         o = self.options
         big = bool(np.nanmax(np.abs(an.rn), initial=0.0) > o.rn_threshold)
         return (not an.test.passed) or (o.detect_by_rn and big)
 
     # -- readings, suspects, result -------------------------------------------------------
 
-    def _per_reading(self, s: _Slots, state: _State, an: _Analysis) -> dict[str, Any]:
+    def _per_reading(self, s: Slots, state: State, an: Analysis) -> dict[str, Any]:
         """Residuals per (slot, quantity): an appliance's share of its bus injection's
         residual is ``sigma_k^2 / sigma_bus^2`` (the WLS split), its ``r_N`` the bus's."""
         rs, lay = state.rowset, self._layout
@@ -1142,7 +574,7 @@ class StateEstimator:
         out["pseudo"] = (slot_k >= 0) & s.pseudo[np.maximum(slot_k, 0)]
         return out
 
-    def _suspect(self, s: _Slots, an: _Analysis) -> tuple[int, str, float, tuple[str, ...]] | None:
+    def _suspect(self, s: Slots, an: Analysis) -> tuple[int, str, float, tuple[str, ...]] | None:
         """The real reading with the largest ``|r_N|`` (ties in one bus injection: the
         largest ``|r| / sigma``), its quantity, ``r_N`` and the readings it ties with."""
         per = self._per_reading(s, an.state, an)
@@ -1152,7 +584,7 @@ class StateEstimator:
         best = cand[np.argmax(np.abs(per["rn"][cand]))]
         tie = cand[(per["row"][cand] == per["row"][best]) & (per["q"][cand] == per["q"][best])]
         pick = tie[np.argmax(np.abs(per["r"][tie]) / per["sigma"][tie])]
-        quantity = _quantity(int(per["slot"][pick]), int(per["q"][pick]), self._layout.n_bus)
+        quantity = quantity_name(int(per["slot"][pick]), int(per["q"][pick]), self._layout.n_bus)
         same = tuple(
             " ".join(str(x) for x in self._layout.describe(int(per["slot"][t]))[:2])
             for t in tie
@@ -1161,14 +593,14 @@ class StateEstimator:
         return int(per["slot"][pick]), quantity, float(per["rn"][pick]), same
 
     def _result(
-        self, state: _State, an: _Analysis, removed: tuple[BadReading, ...], notes: tuple[str, ...]
+        self, state: State, an: Analysis, removed: tuple[BadReading, ...], notes: tuple[str, ...]
     ) -> EstimationResult:
         """The result in pandapower's units."""
         out, lay, rt = state.out, self._layout, self._ratings
-        node = out[_ct("node")]
+        node = out[ct("node")]
         on = node["energized"].astype(bool)
-        ln, tr = out.get(_ct("line")), out.get(_ct("transformer"))
-        ld, sg = out.get(_ct("sym_load")), out.get(_ct("sym_gen"))
+        ln, tr = out.get(ct("line")), out.get(ct("transformer"))
+        ld, sg = out.get(ct("sym_load")), out.get(ct("sym_gen"))
         nl, ns = len(lay.load), len(lay.sgen)
         line_i = np.maximum(ln["i_from"], ln["i_to"]) / 1e3 if ln is not None else np.zeros(0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1216,7 +648,7 @@ class StateEstimator:
             notes=notes,
         )
 
-    def _residual_table(self, an: _Analysis) -> ReadingResiduals:
+    def _residual_table(self, an: Analysis) -> ReadingResiduals:
         per = self._per_reading(an.slots, an.state, an)
         desc = [self._layout.describe(int(k)) for k in per["slot"]]
         nb = self._layout.n_bus
@@ -1225,7 +657,10 @@ class StateEstimator:
             element=np.array([d[1] for d in desc], dtype=np.int64),
             side=np.array([d[2] for d in desc], dtype=str),
             quantity=np.array(
-                [_quantity(int(k), int(q), nb) for k, q in zip(per["slot"], per["q"], strict=True)],
+                [
+                    quantity_name(int(k), int(q), nb)
+                    for k, q in zip(per["slot"], per["q"], strict=True)
+                ],
                 dtype=str,
             ),
             measured=per["z"],
@@ -1235,112 +670,6 @@ class StateEstimator:
             normalized=np.where(per["pseudo"], np.nan, per["rn"]),
             pseudo=per["pseudo"],
         )
-
-
-@dataclass(frozen=True)
-class _State:
-    out: dict[Any, Any]
-    v: npt.NDArray[np.complex128]
-    rowset: _RowSet
-
-
-@dataclass(frozen=True)
-class _Analysis:
-    r: FloatArray
-    rn: FloatArray
-    test: ChiSquareTest
-    state: _State
-    slots: _Slots
-
-
-def _quantity(slot: int, q: int, n_bus: int) -> str:
-    return "vm" if slot < n_bus else ("q" if q else "p")
-
-
-def _label(lay: _Layout, slot: int, quantity: str) -> str:
-    table, element, side = lay.describe(slot)
-    return f"{table} {element}" + (f" {side}" if side else "") + f" {quantity}"
-
-
-def _drop(s: _Slots, fallback: _Slots | None, slot: int, n_bus: int) -> bool:
-    """Remove the reading of ``slot``; an appliance takes its pseudo-measurement when
-    there is one (returns whether it did)."""
-    if slot < n_bus:
-        s.vm_sigma[slot] = np.inf
-        return False
-    k = slot - n_bus
-    if fallback is not None and np.isfinite(fallback.p_sigma[k]):
-        s.p[k], s.q[k] = fallback.p[k], fallback.q[k]
-        s.p_sigma[k], s.q_sigma[k] = fallback.p_sigma[k], fallback.q_sigma[k]
-        s.pseudo[k] = True
-        return True
-    s.p_sigma[k] = s.q_sigma[k] = np.inf
-    return False
-
-
-def _chi2(j: float, dof: int, alpha: float) -> ChiSquareTest:
-    """The chi-square test of ``J`` with ``dof`` degrees of freedom at ``alpha``."""
-    from scipy.stats import chi2
-
-    if dof <= 0:
-        return ChiSquareTest(j, max(dof, 0), alpha, math.nan, math.nan, True)
-    p = float(chi2.sf(j, dof))
-    return ChiSquareTest(j, dof, alpha, float(chi2.ppf(1.0 - alpha, dof)), p, p >= alpha)
-
-
-def _ct(name: str) -> Any:
-    from power_grid_model import ComponentType
-
-    return ComponentType(name)
-
-
-def _ratings(net: Any) -> dict[str, FloatArray]:
-    """Line and transformer ratings for the loading [kA], [kV], [MVA]."""
-    line, tr = net.line, net.trafo
-
-    def col(df: Any, name: str, default: float) -> FloatArray:
-        if name not in df:
-            return np.full(len(df), default)
-        return np.asarray(df[name].fillna(default), dtype=np.float64)
-
-    return {
-        "i_max_ka": col(line, "max_i_ka", np.nan)
-        * col(line, "df", 1.0)
-        * col(line, "parallel", 1.0),
-        "vn_hv": col(tr, "vn_hv_kv", np.nan),
-        "vn_lv": col(tr, "vn_lv_kv", np.nan),
-        "rating": col(tr, "sn_mva", np.nan) * col(tr, "parallel", 1.0) * col(tr, "df", 1.0),
-    }
-
-
-def _pgm_model(g: PgmNetwork, lay: _Layout) -> tuple[Any, IntArray, IntArray]:
-    """The PGM model with one (disabled) sensor per slot, and the sensor ids."""
-    from power_grid_model import ComponentType as CT
-    from power_grid_model import DatasetType, MeasuredTerminalType, PowerGridModel, initialize_array
-
-    next_id = 1 + max(int(a["id"].max()) for a in g.input_data.values() if len(a))
-    nodes = g.input_data[CT.node]
-    vs = initialize_array(DatasetType.input, CT.sym_voltage_sensor, len(nodes))
-    vs["id"] = next_id + np.arange(len(nodes))
-    vs["measured_object"] = nodes["id"]
-    vs["u_measured"] = nodes["u_rated"]
-    vs["u_sigma"] = np.inf
-    objects = [g.ids[t].pgm_id for t in ("load", "sgen", "line", "line", "trafo", "trafo")]
-    mt = MeasuredTerminalType
-    terms = (mt.load, mt.generator, mt.branch_from, mt.branch_to, mt.branch_from, mt.branch_to)
-    n_ps = lay.n_app + lay.n_end
-    ps = initialize_array(DatasetType.input, CT.sym_power_sensor, n_ps)
-    ps["id"] = next_id + len(nodes) + np.arange(n_ps)
-    ps["measured_object"] = np.concatenate(objects)
-    ps["measured_terminal_type"] = np.concatenate(
-        [np.full(len(o), int(t)) for o, t in zip(objects, terms, strict=True)]
-    )
-    ps["p_measured"], ps["q_measured"] = 0.0, 0.0
-    ps["p_sigma"], ps["q_sigma"] = np.inf, np.inf
-    data = dict(g.input_data)
-    data[CT.sym_voltage_sensor], data[CT.sym_power_sensor] = vs, ps
-    model = PowerGridModel(data, system_frequency=g.f_hz)
-    return model, vs["id"].astype(np.int64), ps["id"].astype(np.int64)
 
 
 def estimate(
