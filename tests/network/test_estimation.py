@@ -391,3 +391,74 @@ def test_reading_at_an_out_of_service_load_is_refused(lv: Any) -> None:
 
 def test_the_module_is_light_to_import() -> None:
     assert "estimate" in se.__all__
+
+
+def test_feature_net_taps_parallel_links_shunt_storage_open_ends() -> None:
+    """The converter's feature grid: the residual model (PGM's branch model rebuilt in
+    _se_model: taps, parallel units, links merged, shunt, open line ends) agrees with
+    pandapower's power flow, so exact readings give J ~ 0 and the power flow's state."""
+    from tests.network.util import feature_net
+
+    net = feature_net()
+    pp.runpp(net, calculate_voltage_angles=True)
+    vb = net.bus.index[net.res_bus.vm_pu.notna()].to_numpy()
+    loads = net.load.index[net.load.in_service].to_numpy()
+    tr = net.trafo.index[net.trafo.in_service].to_numpy()
+    tiny = 1e-7
+
+    def full(n: int) -> np.ndarray:
+        return np.full(n, tiny)
+
+    m = Measurements(
+        vm=VoltageReadings(vb, net.res_bus.vm_pu.loc[vb], full(len(vb))),
+        load=PowerReadings(
+            loads,
+            net.res_load.p_mw.loc[loads],
+            net.res_load.q_mvar.loc[loads],
+            full(len(loads)),
+            full(len(loads)),
+        ),
+        sgen=PowerReadings(
+            net.sgen.index,
+            net.res_sgen.p_mw,
+            net.res_sgen.q_mvar,
+            full(len(net.sgen)),
+            full(len(net.sgen)),
+        ),
+    )
+    est = StateEstimator(net)
+    # the storage has no reading: the part behind its transformer is named
+    with pytest.raises(ObservabilityError, match=r"behind trafo \d+ have no reading \(storage 0\)"):
+        est.estimate(m)
+    flows = FlowReadings(
+        tr,
+        ["lv"] * len(tr),
+        net.res_trafo.p_lv_mw.loc[tr],
+        net.res_trafo.q_lv_mvar.loc[tr],
+        full(len(tr)),
+        full(len(tr)),
+    )
+    res = est.estimate(Measurements(vm=m.vm, load=m.load, sgen=m.sgen, trafo=flows))
+    assert np.nanmax(np.abs(res.vm_pu - net.res_bus.vm_pu.to_numpy())) < 1e-8
+    assert np.isnan(res.vm_pu[net.res_bus.vm_pu.isna().to_numpy()]).all()
+    ok = net.res_line.p_from_mw.notna().to_numpy()
+    assert np.allclose(res.line_p_from_mw[ok], net.res_line.p_from_mw[ok], atol=1e-8)
+    assert res.test.dof > 0
+    assert res.test.j < 0.1  # residuals of 1e-9 pu against sigmas of 1e-7
+
+
+def test_rn_for_the_largest_weighted_residuals_only_still_names_the_bad_reading(
+    lv: Any,
+) -> None:
+    m = smart_meters(lv, np.random.default_rng(5))
+    assert m.vm is not None
+    vm = m.vm.vm_pu.copy()
+    vm[7] += 20 * SV
+    bad = Measurements(
+        vm=VoltageReadings(m.vm.bus, vm, m.vm.sigma_pu), load=m.load, sgen=m.sgen, trafo=m.trafo
+    )
+    est = StateEstimator(lv, EstimationOptions(normalized_residuals="on_alarm", rn_max_rows=5))
+    res = est.estimate(bad)
+    assert [(b.table, b.element) for b in res.removed] == [("bus", int(m.vm.bus[7]))]
+    with pytest.raises(InputError, match="rn_max_rows"):
+        EstimationOptions(rn_max_rows=0)

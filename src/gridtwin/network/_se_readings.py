@@ -203,6 +203,14 @@ class EstimationOptions:
     normalized_residuals : {"always", "on_alarm"}
         Compute ``r_N`` every interval, or only when the chi-square test fails (saves
         the covariance on large grids).
+    rn_max_rows : int or None
+        Compute ``r_N`` for at most this many measured quantities, those with the
+        largest ``|r| / sigma`` (``r_N >= |r| / sigma``, so a gross error is among them
+        unless it sits on a nearly critical measurement); ``None``: all. One sparse
+        solve per quantity: thousands cost seconds on a 9,000-bus grid.
+    fallback_tolerance_pu : float
+        When Newton-Raphson diverges, retry with PGM's iterative linear method at this
+        tolerance [pu] (it stalls near 1e-6 on large grids); 0: no fallback, raise.
     """
 
     method: SeMethod = "newton_raphson"
@@ -213,6 +221,8 @@ class EstimationOptions:
     max_removals: int = 3
     detect_by_rn: bool = False
     normalized_residuals: Literal["always", "on_alarm"] = "always"
+    rn_max_rows: int | None = None
+    fallback_tolerance_pu: float = 1e-5
 
     def __post_init__(self) -> None:
         if self.method not in ("newton_raphson", "iterative_linear"):
@@ -231,6 +241,13 @@ class EstimationOptions:
             msg = (
                 "EstimationOptions: rn_threshold must be > 0, max_removals >= 0 and "
                 "max_iterations >= 1"
+            )
+            raise InputError(msg)
+        if (self.rn_max_rows is not None and self.rn_max_rows < 1) or not (
+            self.fallback_tolerance_pu >= 0
+        ):
+            msg = (
+                "EstimationOptions: rn_max_rows must be >= 1 (or None), fallback_tolerance_pu >= 0"
             )
             raise InputError(msg)
         if self.normalized_residuals not in ("always", "on_alarm"):

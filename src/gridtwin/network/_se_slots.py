@@ -301,6 +301,7 @@ class State:
     out: dict[Any, Any]
     v: npt.NDArray[np.complex128]
     rowset: RowSet
+    note: str = ""
 
 
 @dataclass(frozen=True)

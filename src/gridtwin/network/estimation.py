@@ -227,6 +227,8 @@ class StateEstimator:
             slots, state, an = trial, state2, an2
         if self._alarm(an) and len(removed) == o.max_removals and o.max_removals:
             notes.append(f"bad data remains after {o.max_removals} removals (max_removals)")
+        if state.note:
+            notes.insert(0, state.note)
         return self._result(state, an, tuple(removed), tuple(notes))
 
     # -- one interval's slots ------------------------------------------------------------
@@ -430,14 +432,16 @@ class StateEstimator:
         for branch, nodes in unmetered_branches(grid, z, no_reading, measured)[:5]:
             buses = lay.bus[np.isin(grid.node_super, nodes)].tolist()
             all_buses += buses
-            what = [
+            what = [lbl for node in nodes.tolist() for lbl in ap.fixed_labels.get(node, [])]
+            what += [
                 " ".join(str(x) for x in lay.describe(lay.n_bus + int(k))[:2])
                 for k in np.flatnonzero(missing & np.isin(ap.node, nodes))
             ]
             out.append(
                 f"buses {ranges(buses)} behind {self._branch_label(branch)} have no reading "
                 f"({', '.join(what[:8])}{' ...' if len(what) > 8 else ''}): add "
-                "pseudo-measurements (profile values) for their loads, or a meter"
+                "pseudo-measurements (profile values) for their loads, a meter or a flow "
+                "meter"
             )
         return out, all_buses
 
@@ -451,16 +455,16 @@ class StateEstimator:
         """Check, estimate with PGM, analyse."""
         rs = self._rowset(s)
         self._observable(s, rs)
-        out = self._pgm_estimate(s)
+        out, note = self._pgm_estimate(s)
         node = out[ct("node")]
         energized = node["energized"].astype(bool)
         v_node = np.where(energized, node["u_pu"] * np.exp(1j * node["u_angle"]), 0.0)
-        state = State(out, v_node[self._rep], rs)
+        state = State(out, v_node[self._rep], rs, note)
         return state, self._analyse(s, state, want_rn)
 
-    def _pgm_estimate(self, s: Slots) -> dict[Any, Any]:
-        """Update the sensors and run PGM's estimator."""
-        from power_grid_model import CalculationMethod
+    def _pgm_estimate(self, s: Slots) -> tuple[dict[Any, Any], str]:
+        """Update the sensors and run PGM's estimator (and its fallback); the output and
+        a note when the fallback was used."""
         from power_grid_model.errors import (  # type: ignore[attr-defined]
             IterationDiverge,
             NotObservableError,
@@ -486,15 +490,7 @@ class StateEstimator:
         self._pgm.update(update_data=update)
         o = self.options
         try:
-            return dict(
-                self._pgm.calculate_state_estimation(
-                    symmetric=True,
-                    error_tolerance=o.error_tolerance_pu,
-                    max_iterations=o.max_iterations,
-                    calculation_method=getattr(CalculationMethod, o.method),
-                    output_component_types={ct(k): v for k, v in OUTPUT.items()},
-                )
-            )
+            return self._calculate(o.method, o.error_tolerance_pu, o.max_iterations), ""
         except (NotObservableError, SparseMatrixError) as exc:
             msg = (
                 "not observable (power-grid-model: "
@@ -502,11 +498,39 @@ class StateEstimator:
             )
             raise ObservabilityError(msg) from exc
         except IterationDiverge as exc:
-            msg = (
-                f"state estimation did not converge in {o.max_iterations} iterations "
-                f"({str(exc).splitlines()[0]}); check the readings' units and frames"
+            first = str(exc).splitlines()[0]
+        if o.method == "newton_raphson" and o.fallback_tolerance_pu > 0:
+            try:
+                out = self._calculate(
+                    "iterative_linear", o.fallback_tolerance_pu, max(o.max_iterations, 100)
+                )
+            except IterationDiverge:
+                pass
+            else:
+                note = (
+                    f"Newton-Raphson did not converge ({first}); the iterative linear method "
+                    f"gave this estimate (tolerance {o.fallback_tolerance_pu} pu; its weights "
+                    "are approximate, so J and r_N are indicative)"
+                )
+                return out, note
+        msg = (
+            f"state estimation did not converge in {o.max_iterations} iterations "
+            f"({first}); check the readings' units and frames"
+        )
+        raise ConvergenceError(msg)
+
+    def _calculate(self, method: str, tolerance_pu: float, max_iterations: int) -> dict[Any, Any]:
+        from power_grid_model import CalculationMethod
+
+        return dict(
+            self._pgm.calculate_state_estimation(
+                symmetric=True,
+                error_tolerance=tolerance_pu,
+                max_iterations=max_iterations,
+                calculation_method=getattr(CalculationMethod, method),
+                output_component_types={ct(k): v for k, v in OUTPUT.items()},
             )
-            raise ConvergenceError(msg) from exc
+        )
 
     def _analyse(self, s: Slots, state: State, want_rn: bool) -> Analysis:
         """Residuals, the chi-square test and (``want_rn`` or a failed test) ``r_N``."""
@@ -523,6 +547,10 @@ class StateEstimator:
         rn = np.full(len(r), np.nan)
         if want_rn or not test.passed:
             wanted = np.flatnonzero(rs.real & ~con)
+            cap = self.options.rn_max_rows
+            if cap and len(wanted) > cap:  # the largest weighted residuals only
+                weighted = np.abs(r[wanted]) / rows.sigma[wanted]
+                wanted = np.sort(wanted[np.argsort(-weighted)[:cap]])
             try:
                 omega = omega_diagonal(ev, rows, wanted)
             except RuntimeError as exc:  # a singular gain matrix: PGM should have refused
