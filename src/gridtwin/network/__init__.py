@@ -65,6 +65,13 @@ from gridtwin.network._results import (
 from gridtwin.network._setpoints import PowerFactorControl
 from gridtwin.network._timeseries import simulate
 from gridtwin.network._validate import validate
+from gridtwin.network.estimation import (
+    EstimationOptions,
+    EstimationResult,
+    Measurements,
+    StateEstimator,
+    estimate,
+)
 
 if TYPE_CHECKING:
     from gridtwin.network._pgm import PgmNetwork, build_pgm_network
@@ -76,9 +83,12 @@ __all__ = [
     "PROFILE_FIELDS",
     "UNSUPPORTED_TABLES",
     "Controls",
+    "EstimationOptions",
+    "EstimationResult",
     "Issue",
     "KeepFull",
     "KeepSummary",
+    "Measurements",
     "NetworkInfo",
     "NetworkModel",
     "PgmNetwork",
@@ -89,10 +99,12 @@ __all__ = [
     "PowerFlowSummary",
     "Profiles",
     "ReactivePowerControl",
+    "StateEstimator",
     "StatisticsSpec",
     "TapControl",
     "ValidationReport",
     "build_pgm_network",
+    "estimate",
     "from_net",
     "info",
     "load_cgmes",
