@@ -82,10 +82,37 @@ def test_partial_metering_takes_profiles_for_the_rest(twin: Twin, tmp_path: Path
     store = _store(tmp_path, keep=lambda p: int(p.element.split(":")[1]) in half)
     live = LiveTwin(twin, store, write_state=False)
     state = live.update(T0 + STEP)
-    assert state.method == "pseudo_power_flow"
+    assert state.method == "state_estimation"
     assert state.metered_loads == len(half)
+    assert state.chi2_passed is True
+    assert state.bad_data == ()
+    # meters and pseudo values are the same profile here: the estimate is the power flow
     reference = simulate(twin.model, twin.model.profiles, steps=slice(1, 2))
-    np.testing.assert_allclose(state.vm_pu.to_numpy(), reference.vm_pu[0], atol=1e-12)
+    np.testing.assert_allclose(state.vm_pu.to_numpy(), reference.vm_pu[0], atol=1e-6)
+    store.close()
+
+
+def test_a_gross_voltage_error_is_named_and_removed(twin: Twin, tmp_path: Path) -> None:
+    """Bus voltage meters on half the customer buses, one of them 8 % off: the
+    chi-square test fails, the reading is named and removed, the state stays right."""
+    half = set(twin.model.net.load.index[::2].tolist())
+    store = _store(tmp_path, keep=lambda p: int(p.element.split(":")[1]) in half)
+    t = T0 + STEP
+    reference = simulate(twin.model, twin.model.profiles, steps=slice(1, 2))
+    true_vm = pd.Series(reference.vm_pu[0], index=reference.bus_ids)
+    buses = sorted({int(b) for b in twin.model.net.load.bus})[::2]
+    bad = buses[len(buses) // 2]
+    store.add_points(
+        [MeasurementPoint(f"bus:{b}:vm", "vm", "pu", element=f"bus:{b}") for b in buses]
+    )
+    values = [true_vm[b] + (0.08 if b == bad else 0.0) for b in buses]
+    ts = np.full(len(buses), t.tz_localize(None).to_datetime64(), "datetime64[us]")
+    store.write(MeasurementBatch.build([f"bus:{b}:vm" for b in buses], ts, values))
+    state = LiveTwin(twin, store, write_state=False).update(t)
+    assert state.method == "state_estimation"
+    assert state.bad_data, state.notes
+    assert state.bad_data[0].startswith(f"bus {bad} vm")
+    np.testing.assert_allclose(state.vm_pu.to_numpy(), reference.vm_pu[0], atol=2e-3)
     store.close()
 
 

@@ -5,19 +5,24 @@ profiles) with a measurement store. For an interval ``[t, t + step)`` it takes t
 stored value of every mapped point in that interval:
 
 - **every load metered** (``p``, and ``q`` where measured; an unmetered ``q`` keeps the
-  profile's power factor): a power flow of that one step on the measured set-points;
-- **partial metering**: the unmetered loads take their profile value for the interval
-  as a pseudo-measurement (state estimation with bad-data detection replaces this step
-  once :mod:`gridtwin.network.estimation` is wired in; until then the power flow runs on
-  the mixed set-points and the state says how many loads were metered).
+  profile's power factor): a power flow of that one step on the measured set-points
+  (``power_flow``);
+- **partial metering**: state estimation (:mod:`gridtwin.network.estimation`, power-grid-
+  model's weighted least squares) on the meters (loads, PV, bus voltages) with the
+  profile values of the unmetered loads and PV as pseudo-measurements, the substation
+  voltage at the model's set-point where it is not measured, the chi-square test and the
+  removal of bad data (``state_estimation``); if the meters cannot make the feeder
+  observable or the estimate does not converge, the power flow on the mixed set-points
+  (``pseudo_power_flow``) with a note saying why.
 
 The state of each interval is written back into the store as points of source ``twin``
 (``twin:bus:<i>:vm``, ``twin:line:<i>:loading``, ``twin:trafo:<i>:loading``) with the
 quality flag ``estimated``, so that the history of the twin's state is read, exported and
 served like any measurement.
 
-Points map onto the model through their ``element`` (``load:12``) and ``quantity``
-(``p``/``q`` in W, kW or MW / var, kvar or Mvar, consumer sign).
+Points map onto the model through their ``element`` (``load:12``, ``sgen:3``, ``bus:7``)
+and ``quantity`` (``p``/``q`` in W, kW or MW / var, kvar or Mvar, consumer sign; ``vm``
+in pu for buses).
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,59 +40,90 @@ from gridtwin.errors import InputError
 from gridtwin.store import MeasurementBatch, MeasurementPoint, Quality, quantities
 
 if TYPE_CHECKING:
-    from gridtwin.network import PowerFlowResult, Profiles
+    from gridtwin.network import Profiles
     from gridtwin.store import MeasurementStore
     from gridtwin.workflows.twin import Twin
 
 __all__ = ["LiveRunner", "LiveState", "LiveTwin", "LoadPoints"]
 
-Method = Literal["power_flow", "pseudo_power_flow"]
+Method = Literal["power_flow", "state_estimation", "pseudo_power_flow"]
 _STATE_SOURCE = "twin"
 
 
 @dataclass(frozen=True)
 class LoadPoints:
-    """The store's points that meter the model's loads.
+    """The store's points that meter the model's loads, PV (sgens) and bus voltages.
 
     Attributes
     ----------
     p, q : dict of int to (str, float)
         Load index -> (point id, factor from the point's unit to MW / Mvar).
+    sgen_p, sgen_q : dict of int to (str, float)
+        Sgen index -> (point id, factor to the generator frame's MW / Mvar: negative,
+        since points are in the consumer frame).
+    vm : dict of int to str
+        Bus index -> point id of its voltage magnitude [pu].
     """
 
     p: dict[int, tuple[str, float]]
     q: dict[int, tuple[str, float]]
+    sgen_p: dict[int, tuple[str, float]] = field(default_factory=dict)
+    sgen_q: dict[int, tuple[str, float]] = field(default_factory=dict)
+    vm: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def from_points(cls, points: list[MeasurementPoint], load_ids: set[int]) -> LoadPoints:
-        """Map the points whose element is a load of the model (others are ignored)."""
-        p: dict[int, tuple[str, float]] = {}
-        q: dict[int, tuple[str, float]] = {}
+    def from_points(
+        cls, points: list[MeasurementPoint], load_ids: set[int], net: Any = None
+    ) -> LoadPoints:
+        """Map the points whose element is a load, sgen or bus of the model (others and
+        the twin's own state points are ignored)."""
+        out = cls({}, {})
         known = quantities()
+        tables = {"load": load_ids}
+        if net is not None:
+            tables["sgen"] = set(net.sgen.index.tolist())
+            tables["bus"] = set(net.bus.index.tolist())
         for pt in points:
-            if pt.element is None or not pt.element.startswith("load:"):
+            if pt.element is None or pt.source == _STATE_SOURCE or ":" not in pt.element:
                 continue
-            if pt.quantity not in ("p", "q") or pt.source == _STATE_SOURCE:
+            table, _, index = pt.element.partition(":")
+            target = out._target(table, pt.quantity)
+            if target is None:
                 continue
-            idx = int(pt.element.split(":", 1)[1])
-            if idx not in load_ids:
-                msg = f"point {pt.point_id!r}: element {pt.element} is not a load of the model"
+            idx = int(index)
+            if idx not in tables.get(table, set()):
+                msg = f"point {pt.point_id!r}: element {pt.element} is not a {table} of the model"
                 raise InputError(msg)
-            target = p if pt.quantity == "p" else q
             if idx in target:
+                other = target[idx]
+                name = other if isinstance(other, str) else other[0]
                 msg = (
-                    f"points {target[idx][0]!r} and {pt.point_id!r} both meter "
+                    f"points {name!r} and {pt.point_id!r} both meter "
                     f"{pt.quantity} of {pt.element}; keep one"
                 )
                 raise InputError(msg)
+            if table == "bus":
+                target[idx] = pt.point_id
+                continue
             factor_to_mw = known[pt.quantity].units[pt.unit] / 1000.0  # base kW / kvar
-            target[idx] = (pt.point_id, factor_to_mw)
-        return cls(p, q)
+            target[idx] = (pt.point_id, -factor_to_mw if table == "sgen" else factor_to_mw)
+        return out
+
+    def _target(self, table: str, quantity: str) -> dict[int, Any] | None:
+        targets: dict[tuple[str, str], dict[int, Any]] = {
+            ("load", "p"): self.p,
+            ("load", "q"): self.q,
+            ("sgen", "p"): self.sgen_p,
+            ("sgen", "q"): self.sgen_q,
+            ("bus", "vm"): self.vm,
+        }
+        return targets.get((table, quantity))
 
     @property
     def point_ids(self) -> list[str]:
         """Every mapped point id."""
-        return [pid for pid, _ in (*self.p.values(), *self.q.values())]
+        pairs = (*self.p.values(), *self.q.values(), *self.sgen_p.values(), *self.sgen_q.values())
+        return [pid for pid, _ in pairs] + list(self.vm.values())
 
 
 @dataclass(frozen=True)
@@ -111,6 +147,11 @@ class LiveState:
     update_s : float
         Wall time of the update [s] (reading, solving, writing the state).
     notes : tuple of str
+    chi2_passed : bool or None
+        State estimation: whether the measurements passed the chi-square test (after
+        removing bad data); None for a power flow.
+    bad_data : tuple of str
+        Readings removed as bad data (``"load 3 p"``), with their normalised residual.
     """
 
     time_utc: pd.Timestamp
@@ -123,6 +164,107 @@ class LiveState:
     converged: bool
     update_s: float
     notes: tuple[str, ...] = ()
+    chi2_passed: bool | None = None
+    bad_data: tuple[str, ...] = ()
+
+
+#: Meter accuracy as a standard deviation: 2 % of the value, at least 0.1 kW / kvar.
+METER_SIGMA_RELATIVE = 0.02
+METER_SIGMA_FLOOR_MW = 1e-4
+#: Voltage readings [pu]; the substation's set-point where no bus voltage is measured.
+VM_SIGMA_PU = 0.005
+SOURCE_VM_SIGMA_PU = 0.001
+
+
+@dataclass
+class _Interval:
+    """One interval's set-points (measured or profile) and what was measured."""
+
+    load_p: pd.Series
+    load_q: pd.Series
+    sgen_p: pd.Series
+    sgen_q: pd.Series
+    load_metered: set[int] = field(default_factory=set)
+    sgen_metered: set[int] = field(default_factory=set)
+    q_metered: set[int] = field(default_factory=set)
+    vm: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.profile_load = (self.load_p.copy(), self.load_q.copy())
+        self.profile_sgen = (self.sgen_p.copy(), self.sgen_q.copy())
+
+    @staticmethod
+    def measure(
+        p_points: dict[int, tuple[str, float]],
+        q_points: dict[int, tuple[str, float]],
+        newest: pd.Series,
+        p: pd.Series,
+        q: pd.Series,
+        metered: set[int],
+    ) -> None:
+        """Overwrite profile values with measured ones (an unmetered q keeps the
+        profile's power factor)."""
+        for i, (pid, factor) in p_points.items():
+            if pid in newest.index and i in p.index:
+                measured = float(newest[pid]) * factor
+                if i not in q_points and p[i] != 0:
+                    q[i] = q[i] * measured / p[i]
+                p[i] = measured
+                metered.add(i)
+        for i, (pid, factor) in q_points.items():
+            if pid in newest.index and i in q.index:
+                q[i] = float(newest[pid]) * factor
+
+    def _meters(self, ids: list[int], p: pd.Series, q: pd.Series) -> Any:
+        from gridtwin.network.estimation import PowerReadings
+
+        if not ids:
+            return None
+        pv, qv = p[ids].to_numpy(), q[ids].to_numpy()
+        sig_p = np.maximum(METER_SIGMA_RELATIVE * np.abs(pv), METER_SIGMA_FLOOR_MW)
+        q_known = np.array([i in self.q_metered for i in ids])
+        sig_q = np.where(
+            q_known,
+            np.maximum(METER_SIGMA_RELATIVE * np.abs(qv), METER_SIGMA_FLOOR_MW),
+            np.maximum(0.5 * np.abs(qv), 1e-3),
+        )
+        return PowerReadings(np.array(ids, np.int64), pv, qv, sig_p, sig_q)
+
+    @staticmethod
+    def _pseudo(ids: list[int], prof: tuple[pd.Series, pd.Series]) -> Any:
+        from gridtwin.network.estimation import pseudo_readings
+
+        if not ids:
+            return None
+        return pseudo_readings(np.array(ids, np.int64), prof[0][ids], prof[1][ids])
+
+    def readings(self, net: Any) -> tuple[Any, Any, tuple[str, ...]]:
+        """Meters and pseudo-measurements for the state estimation; notes."""
+        from gridtwin.network.estimation import Measurements, VoltageReadings
+
+        notes: tuple[str, ...] = ()
+        vm = dict(self.vm)
+        for bus, vm_pu in zip(net.ext_grid.bus, net.ext_grid.vm_pu, strict=True):
+            if int(bus) not in vm:
+                vm[int(bus)] = float(vm_pu)
+                notes = ("the substation voltage is the model's set-point (not measured)",)
+        sigmas = [VM_SIGMA_PU if b in self.vm else SOURCE_VM_SIGMA_PU for b in vm]
+        volts = VoltageReadings(
+            np.array(list(vm), np.int64), np.array(list(vm.values())), np.array(sigmas)
+        )
+        load_ids, sgen_ids = sorted(self.load_metered), sorted(self.sgen_metered)
+        readings = Measurements(
+            vm=volts,
+            load=self._meters(load_ids, self.load_p, self.load_q),
+            sgen=self._meters(sgen_ids, self.sgen_p, self.sgen_q),
+        )
+        rest_load = [int(i) for i in self.load_p.index if int(i) not in self.load_metered]
+        rest_sgen = [int(i) for i in self.sgen_p.index if int(i) not in self.sgen_metered]
+        pseudos = Measurements(
+            load=self._pseudo(rest_load, self.profile_load),
+            sgen=self._pseudo(rest_sgen, self.profile_sgen),
+        )
+        return readings, pseudos, notes
 
 
 class LiveTwin:
@@ -144,7 +286,9 @@ class LiveTwin:
         self.write_state = write_state
         net = twin.model.net
         self._load_ids = np.asarray(net.load.index[net.load.in_service.astype(bool)], np.int64)
-        self.points = LoadPoints.from_points(store.points(), set(self._load_ids.tolist()))
+        self.points = LoadPoints.from_points(store.points(), set(self._load_ids.tolist()), net)
+        self._sgen_ids = np.asarray(net.sgen.index[net.sgen.in_service.astype(bool)], np.int64)
+        self._estimator: Any = None
         self.profiles: Profiles = twin._profiles()
         self.step = self.profiles.step if self.profiles.n_steps > 1 else pd.Timedelta("15min")
         if self.write_state:
@@ -162,77 +306,128 @@ class LiveTwin:
         offset = int((t_utc - idx[0]) // self.step)
         return offset % self.profiles.n_steps
 
+    def _interval(self, t_utc: pd.Timestamp) -> _Interval:
+        """Set-points and readings of the interval ``[t, t + step)``."""
+        pos = self._profile_position(t_utc)
+        prof = self.profiles
+
+        def row(frame: pd.DataFrame, ids: np.ndarray) -> pd.Series:
+            return frame.iloc[pos].reindex(ids).astype(float).fillna(0.0)
+
+        iv = _Interval(
+            row(prof.load_p_mw, self._load_ids),
+            row(prof.load_q_mvar, self._load_ids),
+            row(prof.sgen_p_mw, self._sgen_ids),
+            row(prof.sgen_q_mvar, self._sgen_ids),
+        )
+        ids = self.points.point_ids
+        if not ids:
+            return iv
+        got = self.store.window(ids, t_utc, t_utc + self.step)
+        newest = got.groupby("point_id")["value"].last() if len(got) else pd.Series(dtype=float)
+        iv.measure(self.points.p, self.points.q, newest, iv.load_p, iv.load_q, iv.load_metered)
+        iv.measure(
+            self.points.sgen_p, self.points.sgen_q, newest, iv.sgen_p, iv.sgen_q, iv.sgen_metered
+        )
+        iv.vm = {bus: float(newest[pid]) for bus, pid in self.points.vm.items() if pid in newest}
+        iv.q_metered = {i for i, (pid, _) in self.points.q.items() if pid in newest.index}
+        return iv
+
     def setpoints(self, t_utc: pd.Timestamp) -> tuple[pd.Series, pd.Series, int]:
         """Load set-points of the interval [MW], [Mvar]: measured where a value was
         stored in ``[t, t + step)``, the profile's otherwise; and the metered count."""
-        pos = self._profile_position(t_utc)
-        p = self.profiles.load_p_mw.iloc[pos].reindex(self._load_ids).astype(float)
-        q = self.profiles.load_q_mvar.iloc[pos].reindex(self._load_ids).astype(float)
-        p, q = p.fillna(0.0), q.fillna(0.0)
-        ids = self.points.point_ids
-        if not ids:
-            return p, q, 0
-        got = self.store.window(ids, t_utc, t_utc + self.step)
-        newest = got.groupby("point_id")["value"].last() if len(got) else pd.Series(dtype=float)
-        metered = 0
-        for load, (pid, factor) in self.points.p.items():
-            if pid in newest.index:
-                measured = float(newest[pid]) * factor
-                if load not in self.points.q and p[load] != 0:  # keep the profile's cos phi
-                    q[load] = q[load] * measured / p[load]
-                p[load] = measured
-                metered += 1
-        for load, (pid, factor) in self.points.q.items():
-            if pid in newest.index:
-                q[load] = float(newest[pid]) * factor
-        return p, q, metered
+        iv = self._interval(t_utc)
+        return iv.load_p, iv.load_q, len(iv.load_metered)
 
     # ------------------------------------------------------------------ update
 
     def update(self, t_utc: pd.Timestamp) -> LiveState:
         """The state of the interval starting at ``t_utc`` (tz-aware)."""
-        from gridtwin.network import simulate
+        from gridtwin.errors import ConvergenceError
 
         t0 = time.perf_counter()
         if t_utc.tzinfo is None:
             msg = f"interval start {t_utc} has no time zone; give it in UTC"
             raise InputError(msg)
         t_utc = t_utc.tz_convert("UTC")
-        p, q, metered = self.setpoints(t_utc)
-        method: Method = "power_flow" if metered == len(self._load_ids) else "pseudo_power_flow"
-        prof = self._one_step(t_utc, p, q)
-        result = simulate(self.twin.model, prof, options=self.twin.options)
-        state = self._state(t_utc, method, result, metered)
+        iv = self._interval(t_utc)
+        if len(iv.load_metered) == len(self._load_ids):
+            state = self._power_flow(t_utc, iv, "power_flow", ())
+        else:
+            try:
+                state = self._estimate(t_utc, iv)
+            except (InputError, ConvergenceError) as exc:  # not observable, or diverged
+                note = f"state estimation not possible ({exc}); power flow on profile values"
+                state = self._power_flow(t_utc, iv, "pseudo_power_flow", (note,))
         if self.write_state:
             self._write(state)
-        return LiveState(**{**state.__dict__, "update_s": time.perf_counter() - t0})
+        return replace(state, update_s=time.perf_counter() - t0)
 
-    def _one_step(self, t_utc: pd.Timestamp, p: pd.Series, q: pd.Series) -> Profiles:
-        pos = self._profile_position(t_utc)
-        idx = pd.DatetimeIndex([t_utc], name="time_utc")
-        frames = {
-            name: pd.DataFrame(frame.iloc[[pos]].to_numpy(), index=idx, columns=frame.columns)
-            for name, frame in self.profiles.frames().items()
-        }
-        frames["load_p_mw"] = pd.DataFrame([p.to_numpy()], index=idx, columns=p.index)
-        frames["load_q_mvar"] = pd.DataFrame([q.to_numpy()], index=idx, columns=q.index)
-        return type(self.profiles)(time_utc=idx, source=f"live:{t_utc}", **frames)
-
-    def _state(
-        self, t_utc: pd.Timestamp, method: Method, r: PowerFlowResult, metered: int
+    def _power_flow(
+        self, t_utc: pd.Timestamp, iv: _Interval, method: Method, notes: tuple[str, ...]
     ) -> LiveState:
+        from gridtwin.network import simulate
+
+        prof = self._one_step(t_utc, iv)
+        r = simulate(self.twin.model, prof, options=self.twin.options)
         return LiveState(
             time_utc=t_utc,
             method=method,
             vm_pu=pd.Series(r.vm_pu[0], index=r.bus_ids, name="vm_pu"),
             line_loading_percent=pd.Series(r.line_loading_percent[0], index=r.line_ids),
             trafo_loading_percent=pd.Series(r.trafo_loading_percent[0], index=r.trafo_ids),
-            metered_loads=metered,
+            metered_loads=len(iv.load_metered),
             loads=len(self._load_ids),
             converged=bool(r.converged[0]),
             update_s=0.0,
-            notes=tuple(r.notes),
+            notes=(*notes, *r.notes),
         )
+
+    def _estimate(self, t_utc: pd.Timestamp, iv: _Interval) -> LiveState:
+        from gridtwin.network.estimation import StateEstimator
+
+        if self._estimator is None:
+            self._estimator = StateEstimator(self.twin.model)
+        readings, pseudo, notes = iv.readings(self.twin.model.net)
+        res = self._estimator.estimate(readings, pseudo=pseudo)
+        removed = tuple(f"{b.label} (r_N {b.normalized_residual:.1f})" for b in res.removed)
+        test = res.test
+        notes += (
+            f"chi-square test {'passed' if test.passed else 'failed'}: J {test.j:.1f} "
+            f"with {test.dof} degrees of freedom (p = {test.p_value:.3f})",
+            *res.notes,
+        )
+        return LiveState(
+            time_utc=t_utc,
+            method="state_estimation",
+            vm_pu=pd.Series(res.vm_pu, index=res.bus, name="vm_pu"),
+            line_loading_percent=pd.Series(res.line_loading_percent, index=res.line),
+            trafo_loading_percent=pd.Series(res.trafo_loading_percent, index=res.trafo),
+            metered_loads=len(iv.load_metered),
+            loads=len(self._load_ids),
+            converged=True,
+            update_s=0.0,
+            notes=notes,
+            chi2_passed=bool(test.passed),
+            bad_data=removed,
+        )
+
+    def _one_step(self, t_utc: pd.Timestamp, iv: _Interval) -> Profiles:
+        pos = self._profile_position(t_utc)
+        idx = pd.DatetimeIndex([t_utc], name="time_utc")
+        frames = {
+            name: pd.DataFrame(frame.iloc[[pos]].to_numpy(), index=idx, columns=frame.columns)
+            for name, frame in self.profiles.frames().items()
+        }
+        for name, series in (
+            ("load_p_mw", iv.load_p),
+            ("load_q_mvar", iv.load_q),
+            ("sgen_p_mw", iv.sgen_p),
+            ("sgen_q_mvar", iv.sgen_q),
+        ):
+            if len(series):
+                frames[name] = pd.DataFrame([series.to_numpy()], index=idx, columns=series.index)
+        return type(self.profiles)(time_utc=idx, source=f"live:{t_utc}", **frames)
 
     # ------------------------------------------------------------------ state history
 

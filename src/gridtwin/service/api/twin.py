@@ -53,7 +53,10 @@ class StateSummaryOut(OutputModel):
     """One interval's state in figures."""
 
     time_utc: dt.datetime
-    method: str = Field(description="power_flow (every load metered) or pseudo_power_flow.")
+    method: str = Field(
+        description="power_flow (every load metered), state_estimation (partial metering), "
+        "or pseudo_power_flow (not observable: profile values)."
+    )
     metered_loads: int
     loads: int
     converged: bool
@@ -62,6 +65,9 @@ class StateSummaryOut(OutputModel):
     vm_max_pu: float
     line_loading_max_percent: float | None
     trafo_loading_max_percent: float | None
+    chi2_passed: bool | None = Field(description="State estimation: the chi-square test.")
+    bad_data: list[str] = Field(description="Readings removed as bad data.")
+    notes: list[str]
 
 
 class StateOut(StateSummaryOut):
@@ -97,6 +103,9 @@ def _summary(s: LiveState) -> StateSummaryOut:
         vm_max_pu=float(s.vm_pu.max()),
         line_loading_max_percent=_max(s.line_loading_percent),
         trafo_loading_max_percent=_max(s.trafo_loading_percent),
+        chi2_passed=s.chi2_passed,
+        bad_data=list(s.bad_data),
+        notes=list(s.notes),
     )
 
 
