@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""The live twin's update of one interval, end to end, beside its floors.
+
+For the demo's LV feeder (SimBench ``1-LV-semiurb4--0-sw``), in one run:
+
+- **full metering**: every load's p and q in the store; ``LiveTwin.update`` = read the
+  interval from the embedded store + the power flow of the step + the state written back;
+- **half metering**: every second load metered, the rest on profile values;
+  ``LiveTwin.update`` = read + state estimation with the chi-square test and normalised
+  residuals + write;
+- **floors**: the bare one-step power flow (``gridtwin.network.simulate`` on set-points
+  already in memory) and a bare power-grid-model state estimation of the same case
+  (``calculate_state_estimation`` on a model built once, values updated in place).
+
+Median and p99 over N intervals (default 96: a day). The issue's target: p99 < 100 ms
+from an interval's arrival to its state, state estimation included.
+
+Usage::
+
+    python bench/bench_live.py [--intervals 96] [--out bench/results/live-<date>.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+import pandas as pd
+
+from _harness import machine  # type: ignore[import-not-found]  # before numpy
+
+CODE = "1-LV-semiurb4--0-sw"
+T0 = pd.Timestamp("2016-01-04T00:00Z")  # a Monday
+STEP = pd.Timedelta("15min")
+
+
+def _stats(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000.0
+    return {
+        "median_ms": float(statistics.median(ms)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()),
+    }
+
+
+def _store(folder: Path, n: int, keep_every: int) -> Any:
+    from gridtwin.ingest import Pipeline, ReplaySource, run_sources
+    from gridtwin.store import open_store
+    from gridtwin.workflows.telemetry import simbench_replay_frame
+
+    frame, points = simbench_replay_frame(CODE, start_utc=T0, end_utc=T0 + n * STEP)
+    loads = sorted({int(p.element.split(":")[1]) for p in points if p.element.startswith("load:")})
+    keep = set(loads[::keep_every])
+    points = [p for p in points if not p.element.startswith("load:") or int(p.element[5:]) in keep]
+    frame = frame[[p.point_id for p in points]]
+    store = open_store(folder, create=True)
+    store.add_points(points)
+    with Pipeline(store) as pipe:
+        run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
+    return store
+
+
+def _updates(twin: Any, store: Any, n: int) -> tuple[list[float], set[str]]:
+    from gridtwin.workflows.live import LiveTwin
+
+    live = LiveTwin(twin, store)
+    live.update(T0)  # warm-up: the estimator and the kernels are built once
+    times, methods = [], set()
+    for k in range(n):
+        t0 = time.perf_counter()
+        state = live.update(T0 + k * STEP)
+        times.append(time.perf_counter() - t0)
+        methods.add(state.method)
+    return times, methods
+
+
+def _floor_power_flow(twin: Any, n: int) -> list[float]:
+    from gridtwin.network import simulate
+
+    prof = twin.model.profiles
+    start = int(prof.time_utc.get_indexer(pd.DatetimeIndex([T0]))[0])
+    one = [prof.select(slice(start + k, start + k + 1)) for k in range(n)]
+    simulate(twin.model, one[0])
+    times = []
+    for p in one:
+        t0 = time.perf_counter()
+        simulate(twin.model, p)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _floor_pgm_se(twin: Any, n: int) -> list[float]:
+    """A bare PGM state estimation of the same case: voltage at the source, every load's
+    and PV unit's power as a sensor (model built once, sensor values updated in place)."""
+    from gridtwin.network.estimation import (
+        Measurements,
+        StateEstimator,
+        VoltageReadings,
+        pseudo_readings,
+    )
+
+    est = StateEstimator(twin.model)
+    net = twin.model.net
+    prof = twin.model.profiles
+    start = int(prof.time_utc.get_indexer(pd.DatetimeIndex([T0]))[0])
+    loads = np.asarray(net.load.index, np.int64)
+
+    vm = VoltageReadings(
+        np.asarray(net.ext_grid.bus, np.int64),
+        np.asarray(net.ext_grid.vm_pu, float),
+        np.full(len(net.ext_grid), 0.001),
+    )
+    sgens = np.asarray(net.sgen.index, np.int64)
+    cases = []
+    for k in range(n):
+        row = start + k
+        p = prof.load_p_mw.iloc[row].reindex(loads).fillna(0).to_numpy()
+        q = prof.load_q_mvar.iloc[row].reindex(loads).fillna(0).to_numpy()
+        gp = prof.sgen_p_mw.iloc[row].reindex(sgens).fillna(0).to_numpy()
+        gq = prof.sgen_q_mvar.iloc[row].reindex(sgens).fillna(0).to_numpy()
+        cases.append(
+            Measurements(
+                vm=vm,
+                load=pseudo_readings(loads, p, q, relative_sigma=0.02),
+                sgen=pseudo_readings(sgens, gp, gq, relative_sigma=0.02) if len(sgens) else None,
+            )
+        )
+    est.estimate(cases[0])
+    times = []
+    for m in cases:
+        slots = est._slots(m, None)  # validated sensor values, outside the timing
+        t0 = time.perf_counter()
+        est._pgm_estimate(slots)  # PGM: update the sensors, calculate_state_estimation
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def run(n: int) -> dict[str, Any]:
+    """Every figure; JSON-able."""
+    from gridtwin.workflows.twin import Twin
+
+    twin = Twin.load(simbench_code=CODE)
+    out: dict[str, Any] = {"benchmark": "live twin update", "grid": CODE, "intervals": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, every in (("full_metering", 1), ("half_metering", 2)):
+            store = _store(Path(tmp) / name, n, every)
+            times, methods = _updates(twin, store, n)
+            out[name] = {**_stats(times), "methods": sorted(methods)}
+            store.close()
+    out["floor_power_flow_one_step"] = _stats(_floor_power_flow(twin, n))
+    out["floor_bare_pgm_state_estimation"] = _stats(_floor_pgm_se(twin, n))
+    out["machine"] = machine(("power-grid-model", "pandapower", "duckdb"))
+    out["date"] = dt.date.today().isoformat()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--intervals", type=int, default=96)
+    ap.add_argument("--quick", action="store_true", help="8 intervals")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    n = 8 if args.quick else args.intervals
+    result = run(n)
+    for key in (
+        "full_metering",
+        "half_metering",
+        "floor_power_flow_one_step",
+        "floor_bare_pgm_state_estimation",
+    ):
+        r = result[key]
+        extra = f"  {r['methods']}" if "methods" in r else ""
+        print(f"{key:>34}: median {r['median_ms']:7.1f} ms, p99 {r['p99_ms']:7.1f} ms{extra}")
+    out = args.out or (
+        None if args.quick else Path(__file__).parent / "results" / f"live-{dt.date.today()}.json"
+    )
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Smoke test of ``bench/bench_live.py --quick``: every part runs and reports (no speed
+is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "bench_live.py"
+
+
+@pytest.mark.slow
+def test_quick_live_benchmark_reports_every_part(tmp_path: Path) -> None:
+    out = tmp_path / "live.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert res["full_metering"]["methods"] == ["power_flow"]
+    assert res["half_metering"]["methods"] == ["state_estimation"]
+    for key in ("floor_power_flow_one_step", "floor_bare_pgm_state_estimation"):
+        assert res[key]["median_ms"] > 0
