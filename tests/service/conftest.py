@@ -147,15 +147,19 @@ def add_twin_hour(location: str) -> None:
             run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
 
 
-def wait_for_state(api: Api, timeout_s: float = 60.0) -> None:
-    """Until the twin has updated its first interval."""
+def wait_for_state(api: Api, intervals: int = 1, timeout_s: float = 60.0) -> None:
+    """Until the twin has updated ``intervals`` intervals (the hour in the store has 4:
+    after them the twin is idle and writes nothing more)."""
     import time
 
     deadline = time.monotonic() + timeout_s
-    while api.get("/api/v1/twin/state", as_="viewer").status_code != 200:
+    while True:
+        r = api.get("/api/v1/twin", as_="viewer")
+        if r.status_code == 200 and r.json()["intervals_updated"] >= intervals:
+            return
         if time.monotonic() > deadline:
-            pytest.fail("the twin updated no interval within a minute")
-        time.sleep(0.1)
+            pytest.fail(f"the twin did not update {intervals} intervals within a minute")
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +175,7 @@ def module_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     twin = TwinConfig(network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0)
     with running(settings, lifespans=[twin_extension(twin)]) as api:
         api.tokens.update(issue_tokens(settings, [r.value for r in ROLES]))
-        wait_for_state(api)
+        wait_for_state(api, intervals=4)
         yield api
 
 

@@ -4,7 +4,6 @@ across a restart."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,16 +55,8 @@ def twin_api(tmp_path: Path) -> Iterator[tuple[Api, ServiceSettings]]:
     config = TwinConfig(network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0)
     with running(settings, lifespans=[twin_extension(config)]) as api:
         api.tokens.update(issue_tokens(settings, [r.value for r in ROLES]))
-        wait_for_state(api)
-        _wait_intervals(api, 4)
+        wait_for_state(api, intervals=4)
         yield api, settings
-
-
-def _wait_intervals(api: Api, n: int) -> None:
-    deadline = time.monotonic() + 60
-    while api.get("/api/v1/twin", as_="viewer").json()["intervals_updated"] < n:
-        assert time.monotonic() < deadline, "the twin did not update its intervals"
-        time.sleep(0.05)
 
 
 def test_state_and_alarms_of_an_overload(twin_api: tuple[Api, ServiceSettings]) -> None:
@@ -142,8 +133,7 @@ def test_alarms_survive_a_restart(tmp_path: Path) -> None:
     config = TwinConfig(network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0)
     with running(settings, lifespans=[twin_extension(config)]) as api:
         api.tokens.update(issue_tokens(settings, [r.value for r in ROLES]))
-        wait_for_state(api)
-        _wait_intervals(api, 4)
+        wait_for_state(api, intervals=4)
         before = api.get("/api/v1/alarms", as_="viewer").json()["alarms"]
         api.post(f"/api/v1/alarms/{before[0]['instance_id']}/acknowledge", json={}, as_="operator")
         before = api.get("/api/v1/alarms?all=true", as_="viewer").json()["alarms"]
