@@ -51,6 +51,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/alarms"): "viewer",
     ("GET", "/api/v1/alarms/events"): "viewer",
     ("GET", "/api/v1/alarms/potential"): "viewer",
+    ("GET", "/api/v1/alarms/health"): "viewer",
     ("POST", "/api/v1/alarms/{instance_id}/{action}"): "operator",
 }
 

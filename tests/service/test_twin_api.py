@@ -76,6 +76,12 @@ def test_state_and_alarms_of_an_overload(twin_api: tuple[Api, ServiceSettings]) 
     # the overload lasted one interval: the alarms returned, unacknowledged
     assert {a["state"] for a in alarms} == {"returned_unacknowledged"}
     assert any(a["rule_id"] == "line-loading-high" for a in alarms)
+    health = api.get("/api/v1/alarms/health?window_s=3600", as_="viewer").json()
+    (main,) = health["positions"]
+    assert main["alarms"] == sum(a["activation_count"] for a in alarms)
+    assert main["max_per_10min"] >= 1
+    assert health["priority_target_percent"]["low"] == 80
+    assert api.get("/api/v1/alarms/health?window_s=0", as_="viewer").status_code == 422
 
 
 def test_operator_actions_need_their_role_and_are_recorded(

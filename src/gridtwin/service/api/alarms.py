@@ -192,6 +192,80 @@ async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
     )
 
 
+class PositionHealthOut(OutputModel):
+    """Alarm load of one operator position."""
+
+    position: str
+    alarms: int
+    mean_per_10min: float
+    max_per_10min: int
+    share_10min_over_flood_percent: float = Field(
+        description="10-minute periods with more than 10 alarms [%] (ISA-18.2)."
+    )
+    time_in_flood_s: float
+    share_of_time_in_flood_percent: float
+
+
+class HealthOut(OutputModel):
+    """Alarm-system health over a window of the twin's time (ISA-18.2 metrics)."""
+
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+    positions: list[PositionHealthOut]
+    stale: list[str] = Field(description="Alarms active longer than 24 h (instance ids).")
+    chattering: list[str] = Field(description="Alarms that chattered (instance ids).")
+    priority_percent: dict[str, float]
+    priority_target_percent: dict[str, float]
+    bad_actors: list[str] = Field(description="The most frequent alarms, most first.")
+
+
+@router.get("/health", summary="Alarm-system health (rate, flood, stale, chattering)")
+async def alarm_system_health(
+    user: Viewer,
+    runtime: TwinDep,
+    state: StateDep,
+    window_s: Annotated[
+        float, Query(gt=0, le=366 * 86400, description="The window [s] up to the twin's time.")
+    ] = 86400.0,
+) -> HealthOut:
+    """Annunciated alarms per 10 minutes per position, floods (more than 10 in 10
+    minutes), stale and chattering alarms, the priority split against the 80/15/5 target,
+    and the bad actors; over the last ``window_s`` of the twin's timeline."""
+    from gridtwin.alarms import alarm_health
+
+    events = runtime.alarms.event_log()
+    end = runtime.alarms.state.time_utc
+    if end is None:
+        msg = "no interval has been evaluated yet"
+        raise NotFoundError(msg)
+    end = end + dt.timedelta(microseconds=1)
+    start = end - dt.timedelta(seconds=window_s)
+    h = await state.run(alarm_health, events, start, end, config=runtime.alarms.rules.config)
+    return HealthOut(
+        start_utc=h.start_utc,
+        end_utc=h.end_utc,
+        positions=[
+            PositionHealthOut(
+                position=pos,
+                alarms=r.total,
+                mean_per_10min=r.mean_per_10min,
+                max_per_10min=r.max_per_bin,
+                share_10min_over_flood_percent=r.share_bins_over_percent,
+                time_in_flood_s=h.flood[pos].time_in_flood_s if pos in h.flood else 0.0,
+                share_of_time_in_flood_percent=(
+                    h.flood[pos].share_of_time_percent if pos in h.flood else 0.0
+                ),
+            )
+            for pos, r in h.rate.items()
+        ],
+        stale=[a.instance_id for a in h.stale],
+        chattering=[a.instance_id for a in h.chattering],
+        priority_percent=dict(h.priorities.percent),
+        priority_target_percent=dict(h.priorities.target_percent),
+        bad_actors=[b.instance_id for b in h.bad_actors],
+    )
+
+
 _InstanceId = Annotated[str, Path(min_length=1, max_length=300)]
 
 
