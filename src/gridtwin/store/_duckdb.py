@@ -460,9 +460,11 @@ def _one(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
 
 
 def _check_schema(con: Any, directory: Path) -> None:
+    import duckdb
+
     try:
         version = _one(con, "SELECT max(version) FROM schema_version")[0]
-    except Exception as exc:
+    except duckdb.CatalogException as exc:  # no such table: not a store
         msg = (
             f"{directory}: {DB_FILE} is not a gridtwin store (no schema); "
             f"create one in an empty directory with `gridtwin store init`"
