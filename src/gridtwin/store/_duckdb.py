@@ -165,6 +165,7 @@ class DuckDBStore:
         self._lock = threading.RLock()
         self._keys: dict[str, int] = {}
         self._points: dict[str, MeasurementPoint] = {}
+        self._latest_cache: pd.DataFrame | None = None  # dropped by every write
         self._load_points()
 
     # ------------------------------------------------------------------ opening
@@ -265,6 +266,7 @@ class DuckDBStore:
                     rows,
                 )
             self._load_points()
+            self._latest_cache = None
         return len(new)
 
     def _has_values(self, point_id: str) -> bool:
@@ -306,6 +308,7 @@ class DuckDBStore:
             n_rej = 0 if rejects is None else len(rejects)
             if len(batch) == 0 and n_rej == 0:
                 return WriteReport()
+            self._latest_cache = None
             try:
                 with self._transaction(con):
                     stored, revisions = self._write_rows(con, batch, keys)
@@ -356,13 +359,23 @@ class DuckDBStore:
         return _sql.utc_columns(df)
 
     def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
-        """The newest value per point."""
-        where, params = self._point_filter(point_ids, "p")
-        return self._frame(
-            f"SELECT p.point_id, {_sql.VALUE_COLS} FROM latest l "
-            f"JOIN points p USING (point_key) {where} ORDER BY p.point_id",
-            params,
-        )
+        """The newest value per point.
+
+        The whole table is read once after each write and kept until the next one: the
+        twin and the API ask for the newest values far more often than a batch lands.
+        """
+        with self._lock:
+            if point_ids is not None:  # unknown ids are an error, as in every read
+                _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
+            if self._latest_cache is None:
+                self._latest_cache = self._frame(
+                    f"SELECT p.point_id, {_sql.VALUE_COLS} FROM latest l "
+                    "JOIN points p USING (point_key) ORDER BY p.point_id"
+                )
+            table = self._latest_cache
+        if point_ids is None:
+            return table.copy()
+        return table[table["point_id"].isin(list(point_ids))].reset_index(drop=True)
 
     def _point_filter(self, point_ids: Sequence[str] | None, alias: str) -> tuple[str, list[Any]]:
         if point_ids is None:
