@@ -260,3 +260,12 @@ def test_read_only_store_refuses_writes(open_fresh: Callable[..., MeasurementSto
     assert ro.latest()["value"].tolist() == [1.0]
     with pytest.raises(StoreError, match="read-only"):
         ro.write(batch(["load.1.p"], [1], [1.0]))
+
+
+def test_a_closed_store_says_so(store: MeasurementStore) -> None:
+    store.write(batch(["load.1.p"], [0], [1.0]))
+    assert len(store.latest()) == 1  # read once (the embedded store keeps it)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.latest()
+    store.close()  # idempotent

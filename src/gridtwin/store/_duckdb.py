@@ -213,6 +213,7 @@ class DuckDBStore:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+            self._latest_cache = None
 
     def __enter__(self) -> DuckDBStore:
         return self
@@ -365,6 +366,7 @@ class DuckDBStore:
         twin and the API ask for the newest values far more often than a batch lands.
         """
         with self._lock:
+            self._cursor()  # a closed store says so, cache or not
             if point_ids is not None:  # unknown ids are an error, as in every read
                 _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
             if self._latest_cache is None:
