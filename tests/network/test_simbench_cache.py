@@ -290,6 +290,7 @@ _WRITER = textwrap.dedent(
                                   read_source=pn.example_simple, make_profiles=make_profiles,
                                   build_profiles=Profiles)
         notes += more
+    print("\n".join(notes), file=sys.stderr)
     print(len(notes))
     """
 )
@@ -309,10 +310,10 @@ def test_two_processes_writing_at_once(tmp_path: Path) -> None:
         )
         for _ in range(2)
     ]
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
+    results = [proc.communicate(timeout=120) for proc in procs]  # both pipes closed
+    for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err[-2000:]
-        assert out.strip().splitlines()[-1] == "0", out
+        assert out.strip().splitlines()[-1] == "0", err[-2000:]
     for i in range(6):
         folder = tmp_path / "simbench" / f"example-simple-{i}" / sc.entry_key()
         assert nets_equal(sc.read_net(folder / "net", f"example-simple-{i}"), pn.example_simple())

@@ -635,7 +635,10 @@ class _Part:
             _publish(self.folder, lambda tmp: writer(content, tmp, self.code), self.damaged)
             _remove_stale_keys(self.folder.parent.parent)
             _touch(self.folder.parent)
-            self.notes.extend(_evict(self.folder.parent.parent.parent.parent, self.folder.parent))
+            with contextlib.suppress(OSError):  # best effort: the next write tries again
+                self.notes.extend(
+                    _evict(self.folder.parent.parent.parent.parent, self.folder.parent)
+                )
         except UnsupportedContentError as exc:
             self.notes.append(f"SimBench grid {self.code} was not cached: {exc}")
         except OSError as exc:
@@ -736,11 +739,13 @@ class CacheEntry:
 
 
 def _size(path: Path) -> int:
+    """Bytes of the files under ``path``; files and folders that another process removes
+    meanwhile (a writer's temporary folder) are skipped."""
     total = 0
-    for child in path.rglob("*"):
-        with contextlib.suppress(OSError):
-            if child.is_file():
-                total += child.stat().st_size
+    for folder, _, files in os.walk(path):  # os.walk ignores folders that vanish
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += (Path(folder) / name).stat().st_size
     return total
 
 
