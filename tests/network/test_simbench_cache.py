@@ -290,7 +290,7 @@ _WRITER = textwrap.dedent(
                                   read_source=pn.example_simple, make_profiles=make_profiles,
                                   build_profiles=Profiles)
         notes += more
-    print("\n".join(notes), file=sys.stderr)
+    print("; ".join(notes), file=sys.stderr)
     print(len(notes))
     """
 )
