@@ -11,7 +11,7 @@ module              what
 ``auth``            bearer tokens and roles; ``create_admin``, ``issue_token``
 ``_accounts``       users, roles, tokens and the audit log in SQLite (argon2id hashes)
 ``_audit``          the middleware recording every write
-``_ingest``         ``POST /measurements`` through the ingest pipeline, per-request report
+``_ingest``         ``POST /measurements``: the pipeline's checks, one write, per-request report
 ``api/<area>``      the routers (see ``api/__init__.py`` for how to add one)
 ==================  ==================================================================
 

@@ -1,24 +1,25 @@
-"""``POST /measurements`` through the ingest pipeline, with a report per request.
+"""``POST /measurements``: the pipeline's checks, then one durable write per request.
 
-The API's values go through :class:`gridtwin.ingest.Pipeline` like every other source's,
-so the same checks (unknown point, not finite, out of range, future time), the same
-de-duplication and the same rejects table apply. The pipeline reports counters for all
-its writes together, and a request needs its own: how many of *its* values were stored,
-how many were duplicates, and which of its items were rejected and why. So the API owns
-one pipeline, requests pass through it one at a time (a lock held from ``submit`` to
-``flush``), and the store is wrapped so that the writes made during a request's flush (its
-values only) are seen with their :class:`~gridtwin.store.WriteReport` and rejects.
+The API's values are checked exactly as every source's are
+(:class:`gridtwin.ingest._validate.PointTable`, the pipeline's check stage: unknown point,
+not finite, out of range, future time) and written with their rejects in one transaction
+(:meth:`~gridtwin.store.MeasurementStore.write`), so the same de-duplication and the same
+rejects table apply. A request needs its own outcome (how many of *its* values were
+stored, how many were duplicates, which of its items were rejected and why), which is the
+:class:`~gridtwin.store.WriteReport` of that one write: the API writes directly instead of
+through the pipeline's queue, where writes of several sources share a transaction. A
+store that fails answers 503 and the client sends again (a repeat is only duplicates).
 
-One request at a time costs one transaction per request (milliseconds on the embedded
-store); bulk loads belong to ``gridtwin ingest``.
+One request at a time (a lock) costs one transaction per request (milliseconds on the
+embedded store); bulk loads belong to ``gridtwin ingest``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,19 +27,9 @@ import numpy as np
 from gridtwin.errors import StoreError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from gridtwin.ingest import Pipeline, RawBatch
-    from gridtwin.store import (
-        ExportFormat,
-        MeasurementBatch,
-        MeasurementPoint,
-        MeasurementStore,
-        RejectBatch,
-        ResampleHow,
-        StoreInfo,
-        WriteReport,
-    )
+    from gridtwin.ingest import RawBatch
+    from gridtwin.ingest._validate import PointTable
+    from gridtwin.store import MeasurementStore, RejectBatch
 
 __all__ = ["ApiIngest", "IngestOutcome", "RejectedItem"]
 
@@ -64,123 +55,50 @@ class IngestOutcome:
     rejected: list[RejectedItem] = field(default_factory=list)
 
 
-class _RecordingStore:
-    """The store, with the writes made through it recorded (see the module docstring)."""
-
-    def __init__(self, store: MeasurementStore) -> None:
-        self._store = store
-        self.backend = store.backend
-        self.writes: list[tuple[WriteReport, RejectBatch | None]] = []
-
-    def write(self, batch: MeasurementBatch, rejects: RejectBatch | None = None) -> WriteReport:
-        report = self._store.write(batch, rejects)
-        self.writes.append((report, rejects))
-        return report
-
-    def add_points(self, points: Iterable[MeasurementPoint]) -> int:
-        return self._store.add_points(points)
-
-    def points(self) -> list[MeasurementPoint]:
-        return self._store.points()
-
-    def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
-        return self._store.latest(point_ids)
-
-    def window(
-        self,
-        point_ids: Sequence[str] | None,
-        start_utc: pd.Timestamp,
-        end_utc: pd.Timestamp,
-        *,
-        all_revisions: bool = False,
-    ) -> pd.DataFrame:
-        return self._store.window(point_ids, start_utc, end_utc, all_revisions=all_revisions)
-
-    def resample(
-        self,
-        point_ids: Sequence[str],
-        start_utc: pd.Timestamp,
-        end_utc: pd.Timestamp,
-        step: pd.Timedelta,
-        how: ResampleHow = "mean",
-    ) -> pd.DataFrame:
-        return self._store.resample(point_ids, start_utc, end_utc, step, how)
-
-    def rejects(self, limit: int | None = None) -> pd.DataFrame:
-        return self._store.rejects(limit)
-
-    def export(
-        self,
-        path: Path,
-        fmt: ExportFormat,
-        *,
-        point_ids: Sequence[str] | None = None,
-        start_utc: pd.Timestamp | None = None,
-        end_utc: pd.Timestamp | None = None,
-        all_revisions: bool = False,
-    ) -> int:
-        return self._store.export(
-            path,
-            fmt,
-            point_ids=point_ids,
-            start_utc=start_utc,
-            end_utc=end_utc,
-            all_revisions=all_revisions,
-        )
-
-    def info(self) -> StoreInfo:
-        return self._store.info()
-
-    def close(self) -> None:
-        """The wrapped store is closed by its owner, not here."""
-
-    def __enter__(self) -> _RecordingStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class ApiIngest:
-    """The API's way into the store: one pipeline, one request at a time."""
+    """The API's way into the store: the pipeline's checks, one write per request."""
 
     def __init__(self, store: MeasurementStore, timeout_s: float) -> None:
-        from gridtwin.ingest import Pipeline, PipelineConfig
-
-        self._recorder = _RecordingStore(store)
-        # the API waits for each request's flush, so the writer need not wait for more rows
-        self._pipeline: Pipeline = Pipeline(self._recorder, PipelineConfig(flush_s=0.0))
+        self._store = store
         self._lock = threading.Lock()
         self._timeout_s = timeout_s
+        self._table = self._build_table()
+
+    def _build_table(self) -> PointTable:
+        from gridtwin.ingest import PipelineConfig
+        from gridtwin.ingest._validate import PointTable
+
+        self._max_future_s = PipelineConfig().max_future_s
+        return PointTable.build(self._store.points())
 
     def refresh_points(self) -> None:
         """Re-read the points (after ``POST``/``PUT /points``)."""
+        table = self._build_table()
         with self._lock:
-            self._pipeline.refresh_points()
+            self._table = table
 
     def ingest(self, raw: RawBatch) -> IngestOutcome:
-        """Check, write and report one request's values (blocks until durable)."""
-        with self._lock:
-            self._pipeline.flush(self._timeout_s)  # anything left by a timed-out request
-            self._recorder.writes.clear()
-            self._pipeline.submit(raw, timeout_s=self._timeout_s)
-            self._pipeline.flush(self._timeout_s)
-            writes = list(self._recorder.writes)
-        stored = sum(w.stored for w, _ in writes)
-        duplicates = sum(w.duplicates for w, _ in writes)
-        revisions = sum(w.revisions for w, _ in writes)
-        rejected = _rejected_items(raw, [r for _, r in writes if r is not None])
-        if len(rejected) + stored + duplicates != len(raw):
+        """Check, write and report one request's values (returns once durable)."""
+        arrival = np.datetime64(time.time_ns() // 1000, "us")
+        if not self._lock.acquire(timeout=self._timeout_s):
+            msg = f"ingest: the store stayed busy for {self._timeout_s:g} s"
+            raise StoreError(msg)
+        try:
+            accepted, rejects = self._table.check(raw, arrival, self._max_future_s)
+            report = self._store.write(accepted, rejects)
+        finally:
+            self._lock.release()
+        rejected = _rejected_items(raw, [rejects])
+        if len(rejected) + report.stored + report.duplicates != len(raw):
             msg = (
-                f"ingest: {len(raw)} values sent, but {stored} stored, {duplicates} "
-                f"duplicates and {len(rejected)} rejected were reported"
+                f"ingest: {len(raw)} values sent, but {report.stored} stored, "
+                f"{report.duplicates} duplicates and {len(rejected)} rejected were reported"
             )
             raise StoreError(msg)
-        return IngestOutcome(len(raw), stored, duplicates, revisions, rejected)
+        return IngestOutcome(len(raw), report.stored, report.duplicates, report.revisions, rejected)
 
     def close(self) -> None:
-        """Write what is queued and stop the writer."""
-        self._pipeline.close(self._timeout_s)
+        """Nothing is queued: every request was written before it was answered."""
 
 
 def _rejected_items(raw: RawBatch, rejects: Sequence[RejectBatch]) -> list[RejectedItem]:

@@ -1,4 +1,4 @@
-"""Measurements: the newest values, sending values (through the ingest pipeline), export
+"""Measurements: the newest values, sending values (the ingest pipeline's checks), export
 and the rejects. (A point's values in a window: ``GET /points/{id}/measurements``.)"""
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ class IngestOut(OutputModel):
     summary="Send measurements (operator)",
 )
 async def ingest(body: IngestIn, user: Operator, state: StateDep, audit: AuditDep) -> IngestOut:
-    """Values go through the ingest pipeline (the same checks, de-duplication and
-    rejects as every other source) and are durable when this answers. Items the checks
+    """Values get the ingest pipeline's checks (and the store's de-duplication and
+    rejects, as every other source's) and are durable when this answers. Items the checks
     refuse are listed with their index and reason (and kept in GET /rejects); the
     others are stored. Idempotent: a retry finds duplicates."""
     limit = state.settings.max_ingest_items
