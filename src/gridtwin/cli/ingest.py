@@ -10,6 +10,7 @@ to ``<store>/ingest-status.json`` every half second (``gridtwin store info`` sho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -110,7 +111,7 @@ def run_ingest(
                 timer.daemon = True
                 timer.start()
             try:
-                with progress if progress is not None else _nothing():
+                with progress if progress is not None else contextlib.nullcontext():
                     counters = run_sources(pipe, sources, stop, on_tick=ticker.tick)
             finally:
                 ticker.close()
@@ -120,14 +121,6 @@ def run_ingest(
             timer.cancel()
         store.close()
     _report(counters, fmt, str(store_location), sources)
-
-
-class _nothing:  # noqa: N801 - a stand-in for a context manager
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 class _Ticker:

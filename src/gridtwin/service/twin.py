@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from gridtwin.service._state import ServiceState
     from gridtwin.workflows.live import LiveRunner, LiveState, LiveTwin
     from gridtwin.workflows.live_alarms import LiveAlarms
+    from gridtwin.workflows.twin import Twin
 
 __all__ = ["TwinConfig", "TwinRuntime", "demo_twin_config", "load_twin_config", "twin_extension"]
 
@@ -207,7 +208,9 @@ def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
         timezone=config.timezone,
     )
     stop = threading.Event()
-    pipe, replay_thread = _start_replay(state, config, stop) if config.replay else (None, None)
+    pipe, replay_thread = (
+        _start_replay(state, config, twin, stop) if config.replay else (None, None)
+    )
     live = LiveTwin(twin, state.store)
     rules = (
         None
@@ -254,7 +257,7 @@ def _guard(runtime: TwinRuntime, fn: Callable[[threading.Event], None]) -> Calla
 
 
 def _start_replay(
-    state: ServiceState, config: TwinConfig, stop: threading.Event
+    state: ServiceState, config: TwinConfig, twin: Twin, stop: threading.Event
 ) -> tuple[Pipeline, threading.Thread]:
     from gridtwin.ingest import Pipeline, ReplaySource
     from gridtwin.workflows.telemetry import simbench_replay_frame
@@ -262,7 +265,7 @@ def _start_replay(
     if config.network.simbench is None or config.replay is None:
         msg = "replay needs a SimBench network (its profiles are what is played)"
         raise InputError(msg)
-    frame, points = simbench_replay_frame(config.network.simbench)
+    frame, points = simbench_replay_frame(config.network.simbench, model=twin.model)
     loads = [c for c in frame.columns if str(c).startswith("load:")]
     frame[loads] = frame[loads] * config.replay.load_scale
     state.store.add_points(points)

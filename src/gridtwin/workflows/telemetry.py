@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gridtwin.ingest import IngestCounters
+    from gridtwin.network import NetworkModel
     from gridtwin.store import MeasurementPoint
 
 __all__ = ["ReplayDemo", "replay_demo", "simbench_replay_frame"]
@@ -29,6 +30,7 @@ def simbench_replay_frame(
     unit: Literal["kW", "MW"] = "kW",
     start_utc: pd.Timestamp | None = None,
     end_utc: pd.Timestamp | None = None,
+    model: NetworkModel | None = None,
 ) -> tuple[pd.DataFrame, list[MeasurementPoint]]:
     """The load and generator profiles of a SimBench grid as a replay frame.
 
@@ -40,6 +42,8 @@ def simbench_replay_frame(
         Unit of the points.
     start_utc, end_utc : Timestamp, optional
         Keep the steps in ``[start_utc, end_utc)`` (SimBench's year is 2016).
+    model : NetworkModel, optional
+        The grid, if the caller has loaded it already (else it is loaded here).
 
     Returns
     -------
@@ -51,7 +55,8 @@ def simbench_replay_frame(
     from gridtwin.ingest import frame_from_profiles
     from gridtwin.network import load_simbench
 
-    model = load_simbench(code)
+    if model is None:
+        model = load_simbench(code)
     prof = model.profiles
     if prof is None:  # pragma: no cover - load_simbench attaches them
         msg = f"SimBench grid {code} has no profiles"
