@@ -125,6 +125,38 @@ def test_a_revision_of_the_newest_time_updates_latest(store: MeasurementStore) -
     assert store.latest()[["value", "revision"]].values.tolist() == [[2.5, 1]]
 
 
+def test_write_many_reports_each_item_as_if_written_in_turn(store: MeasurementStore) -> None:
+    rej = RejectBatch()
+    rej.add("malformed", "no value", source="test")
+    items = [
+        (batch(["load.1.p", "load.1.p"], [0, 1], [1.0, 2.0]), None),
+        (batch(["load.1.p", "bus.3.vm"], [0, 0], [1.0, 1.01]), None),  # a duplicate of item 0
+        (batch(["load.1.p", "load.1.p"], [1, 1], [2.5, 2.5]), rej),  # a revision, repeated
+        (MeasurementBatch.build([], np.array([], "datetime64[us]"), []), None),
+    ]
+    reports = store.write_many(items)
+    got = [(r.stored, r.duplicates, r.revisions, r.rejected) for r in reports]
+    assert got == [(2, 0, 0, 0), (1, 1, 0, 0), (1, 1, 1, 1), (0, 0, 0, 0)]
+    rows = day(store, all_revisions=True)
+    load = rows[rows.point_id == "load.1.p"][["value", "revision"]].values.tolist()
+    assert load == [[1.0, 0], [2.0, 0], [2.5, 1]]
+    assert store.latest()[["point_id", "value"]].values.tolist() == [
+        ["bus.3.vm", 1.01],
+        ["load.1.p", 2.5],
+    ]
+    assert len(store.rejects()) == 1
+
+
+def test_write_many_of_new_values_stores_each_item_whole(store: MeasurementStore) -> None:
+    items = [(batch(["load.1.p", "bus.3.vm"], [k, k], [float(k), 1.0]), None) for k in range(5)]
+    reports = store.write_many(items)
+    assert [(r.stored, r.duplicates) for r in reports] == [(2, 0)] * 5
+    assert store.write_many([]) == []
+    again = store.write_many(items[:2])  # the same again: duplicates only
+    assert [(r.stored, r.duplicates) for r in again] == [(0, 2)] * 2
+    assert len(day(store)) == 10
+
+
 def test_unknown_point_refuses_the_whole_write(store: MeasurementStore) -> None:
     rej = RejectBatch()
     rej.add("malformed", "x", source="test")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError, StoreError
@@ -120,7 +121,7 @@ top AS (SELECT point_key, ts_utc, max(revision) AS rev FROM stored GROUP BY ALL)
 SELECT f.point_key, f.ts_utc,
     (coalesce(t.rev, -1) + row_number() OVER (
         PARTITION BY f.point_key, f.ts_utc ORDER BY f.seq))::SMALLINT AS revision,
-    f.value, bt.quality, bt.source_ts_utc, bt.arrival_ts_utc
+    f.value, bt.quality, bt.source_ts_utc, bt.arrival_ts_utc, f.seq
 FROM fresh f
 JOIN batch bt ON bt.seq = f.seq
 LEFT JOIN top t ON t.point_key = f.point_key AND t.ts_utc = f.ts_utc
@@ -129,9 +130,11 @@ LEFT JOIN top t ON t.point_key = f.point_key AND t.ts_utc = f.ts_utc
 _FAST_NEW_ROWS = """
 CREATE OR REPLACE TEMP TABLE new_rows AS
 SELECT point_key, ts_utc, 0::SMALLINT AS revision, value, quality, source_ts_utc,
-    arrival_ts_utc
+    arrival_ts_utc, seq
 FROM batch
 """
+#: The columns of ``measurements``, in order (``new_rows`` also carries the batch's seq).
+_ROW_COLS = "point_key, ts_utc, revision, value, quality, source_ts_utc, arrival_ts_utc"
 
 _UPDATE_LATEST = """
 INSERT INTO latest
@@ -301,18 +304,28 @@ class DuckDBStore:
 
     def write(self, batch: MeasurementBatch, rejects: RejectBatch | None = None) -> WriteReport:
         """Store measurements and rejects in one durable transaction."""
+        return self.write_many([(batch, rejects)])[0]
+
+    def write_many(
+        self, items: Sequence[tuple[MeasurementBatch, RejectBatch | None]]
+    ) -> list[WriteReport]:
+        """Store several writes in one durable transaction, each with its own report (a
+        value repeated by a later item is a duplicate of the earlier one)."""
         import duckdb
 
+        if not items:
+            return []
+        batch, rejects, starts = _sql.combine_items(items)
         with self._lock:
             con = self._writable()
             keys = _sql.point_keys(batch.point_id, self._keys, self.location)
             n_rej = 0 if rejects is None else len(rejects)
             if len(batch) == 0 and n_rej == 0:
-                return WriteReport()
+                return [WriteReport() for _ in items]
             self._latest_cache = None
             try:
                 with self._transaction(con):
-                    stored, revisions = self._write_rows(con, batch, keys)
+                    seq, revision = self._write_rows(con, batch, keys, per_row=len(items) > 1)
                     if n_rej:
                         con.register("rej", _sql.rejects_table(rejects))  # type: ignore[arg-type]
                         con.execute("INSERT INTO rejects SELECT * FROM rej")
@@ -320,28 +333,43 @@ class DuckDBStore:
             except duckdb.Error as exc:
                 msg = f"{self.directory}: the write failed and was rolled back ({exc})"
                 raise StoreError(msg) from exc
-        return WriteReport(stored, len(batch) - stored, revisions, n_rej)
+        return _sql.split_reports(items, starts, seq, revision)
 
-    def _write_rows(self, con: Any, batch: MeasurementBatch, keys: np.ndarray) -> tuple[int, int]:
+    def _write_rows(
+        self, con: Any, batch: MeasurementBatch, keys: np.ndarray, *, per_row: bool
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Write the new rows; their ``seq`` and revision flags (with ``per_row``; else
+        stand-ins with the same counts, for one item)."""
         if len(batch) == 0:
-            return 0, 0
+            return np.zeros(0, np.int64), np.zeros(0, np.bool_)
         table = _sql.batch_table(batch, keys)
         con.register("batch", table)
         try:
             lo, hi = batch.ts_utc.min(), batch.ts_utc.max()
             if self._nothing_stored_near(con, lo, hi) and _sql.unique_keys(keys, batch.ts_utc):
                 con.execute(_FAST_NEW_ROWS)
+                seq = np.arange(len(batch), dtype=np.int64)
+                revision = np.zeros(len(batch), np.bool_)
             else:
                 con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
-            stored, revisions = _one(
-                con, "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM new_rows"
-            )
-            con.execute("INSERT INTO measurements SELECT * FROM new_rows")
+                if per_row:
+                    rows = con.execute(
+                        "SELECT seq, revision > 0 AS is_revision FROM new_rows"
+                    ).fetchnumpy()
+                    seq = np.asarray(rows["seq"], dtype=np.int64)
+                    revision = np.asarray(rows["is_revision"], dtype=np.bool_)
+                else:
+                    stored, revisions = _one(
+                        con, "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM new_rows"
+                    )
+                    seq = np.zeros(int(stored), np.int64)
+                    revision = np.arange(int(stored)) < int(revisions)
+            con.execute(f"INSERT INTO measurements SELECT {_ROW_COLS} FROM new_rows")
             con.execute(_UPDATE_LATEST)
             con.execute("DROP TABLE new_rows")
         finally:
             con.unregister("batch")
-        return int(stored), int(revisions)
+        return seq, revision
 
     @staticmethod
     def _nothing_stored_near(con: Any, lo: np.datetime64, hi: np.datetime64) -> bool:

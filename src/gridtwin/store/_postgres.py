@@ -207,10 +207,15 @@ up AS (
     WHERE excluded.ts_utc > latest.ts_utc
         OR (excluded.ts_utc = latest.ts_utc AND excluded.revision > latest.revision)
 )
-SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM ins
+{tail}
 """
-_INSERT_PROBED = _INSERT.format(numbered=_NUMBERED_PROBED.strip())
-_INSERT_NEW = _INSERT.format(numbered=_NUMBERED_NEW.strip())
+_COUNT_TAIL = "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM ins"
+# each stored row's place in the batch (for several writes in one)
+_ROWS_TAIL = "SELECT seq, revision > 0 FROM numbered"
+_INSERT_PROBED = _INSERT.format(numbered=_NUMBERED_PROBED.strip(), tail=_COUNT_TAIL)
+_INSERT_NEW = _INSERT.format(numbered=_NUMBERED_NEW.strip(), tail=_COUNT_TAIL)
+_INSERT_PROBED_ROWS = _INSERT.format(numbered=_NUMBERED_PROBED.strip(), tail=_ROWS_TAIL)
+_INSERT_NEW_ROWS = _INSERT.format(numbered=_NUMBERED_NEW.strip(), tail=_ROWS_TAIL)
 
 # Columns read back by binary COPY: (name, PostgreSQL binary type), all NOT NULL
 # (nullable timestamps are sent as -infinity, which is numpy's NaT).
@@ -474,29 +479,49 @@ class PostgresStore:
 
     def write(self, batch: MeasurementBatch, rejects: RejectBatch | None = None) -> WriteReport:
         """Store measurements and rejects in one durable transaction."""
+        return self.write_many([(batch, rejects)])[0]
+
+    def write_many(
+        self, items: Sequence[tuple[MeasurementBatch, RejectBatch | None]]
+    ) -> list[WriteReport]:
+        """Store several writes in one durable transaction, each with its own report (a
+        value repeated by a later item is a duplicate of the earlier one)."""
+        if not items:
+            return []
+        batch, rejects, starts = _sql.combine_items(items)
+        per_row = len(items) > 1
         with self._lock:
             self._writable()
             keys = self._point_keys(batch.point_id)
             n_rej = 0 if rejects is None else len(rejects)
             if len(batch) == 0 and n_rej == 0:
-                return WriteReport()
+                return [WriteReport() for _ in items]
             payload = _copy_payload(batch, keys) if len(batch) else b""
+            seq = np.zeros(0, np.int64)
+            revision = np.zeros(0, np.bool_)
             with self._transaction("the write") as con:
                 if not self._temp_ready:
                     con.execute(_TEMP_IN)
-                stored = revisions = 0
                 if payload:
                     with con.cursor() as cur:
                         with cur.copy("COPY gridtwin_in FROM STDIN (FORMAT BINARY)") as cp:
                             cp.write(payload)
                         cur.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK])
                         all_new = cur.execute(_ALL_NEWER).fetchone()[0]
-                        sql = _INSERT_NEW if all_new else _INSERT_PROBED
-                        stored, revisions = cur.execute(sql).fetchone()
+                        if per_row:
+                            sql = _INSERT_NEW_ROWS if all_new else _INSERT_PROBED_ROWS
+                            rows = cur.execute(sql).fetchall()
+                            seq = np.array([r[0] for r in rows], dtype=np.int64)
+                            revision = np.array([r[1] for r in rows], dtype=np.bool_)
+                        else:
+                            sql = _INSERT_NEW if all_new else _INSERT_PROBED
+                            stored, revisions = cur.execute(sql).fetchone()
+                            seq = np.zeros(int(stored), np.int64)
+                            revision = np.arange(int(stored)) < int(revisions)
                 if rejects is not None and n_rej:
                     _copy_rejects(con, rejects)
             self._temp_ready = True
-        return WriteReport(int(stored), len(batch) - int(stored), int(revisions), n_rej)
+        return _sql.split_reports(items, starts, seq, revision)
 
     # ------------------------------------------------------------------ reading
 

@@ -60,6 +60,14 @@ class MeasurementStore(Protocol):
         """Store validated measurements and rejects, durably and atomically."""
         ...
 
+    def write_many(
+        self, items: Sequence[tuple[MeasurementBatch, RejectBatch | None]]
+    ) -> list[WriteReport]:
+        """Several writes in one durable transaction (a group commit), each with its own
+        report, as if written one after the other: a value repeated by a later item is a
+        duplicate of the earlier one."""
+        ...
+
     def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The newest value per point (highest ``ts_utc``, its highest revision).
 

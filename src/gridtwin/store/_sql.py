@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridtwin.errors import InputError, StoreError
-from gridtwin.store._model import MeasurementBatch, MeasurementPoint, RejectBatch
+from gridtwin.store._model import MeasurementBatch, MeasurementPoint, RejectBatch, WriteReport
 
 __all__ = [
     "ALL_TIME",
@@ -138,6 +138,50 @@ def unique_keys(keys: npt.NDArray[np.int32], ts: npt.NDArray[np.datetime64]) -> 
     order = np.lexsort((t_us, keys))
     k, t = keys[order], t_us[order]
     return not bool(((k[1:] == k[:-1]) & (t[1:] == t[:-1])).any())
+
+
+WriteItems = Sequence[tuple[MeasurementBatch, RejectBatch | None]]
+
+
+def combine_items(
+    items: WriteItems,
+) -> tuple[MeasurementBatch, RejectBatch | None, npt.NDArray[np.int64]]:
+    """Several writes as one: the batches and rejects concatenated in order, and the
+    first row of each item in the combined batch (for :func:`split_reports`)."""
+    batches = [b for b, _ in items]
+    starts = np.zeros(len(items), dtype=np.int64)
+    if len(items) > 1:
+        starts[1:] = np.cumsum([len(b) for b in batches[:-1]])
+    rejects: RejectBatch | None = None
+    if any(r is not None and len(r) for _, r in items):
+        rejects = RejectBatch()
+        for _, r in items:
+            if r is not None:
+                rejects.extend(r)
+    return MeasurementBatch.concat(batches), rejects, starts
+
+
+def split_reports(
+    items: WriteItems,
+    starts: npt.NDArray[np.int64],
+    stored_seq: npt.NDArray[np.int64],
+    revision_flag: npt.NDArray[np.bool_],
+) -> list[WriteReport]:
+    """Each item's report from the combined write's stored rows (their ``seq``, the row
+    in the combined batch, and whether each is a revision)."""
+    part = np.searchsorted(starts, stored_seq, side="right") - 1
+    n = len(items)
+    stored = np.bincount(part, minlength=n)
+    revisions = np.bincount(part, weights=revision_flag.astype(np.float64), minlength=n)
+    return [
+        WriteReport(
+            int(stored[i]),
+            len(b) - int(stored[i]),
+            int(revisions[i]),
+            0 if r is None else len(r),
+        )
+        for i, (b, r) in enumerate(items)
+    ]
 
 
 def py_ts(value: np.datetime64) -> Any:
