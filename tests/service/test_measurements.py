@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -289,3 +290,48 @@ def test_rejects_are_listed_newest_first(api: Api) -> None:
     assert len(rejects) == 2
     assert {r["source"] for r in rejects} == {"api:operator:api"}
     assert api.get("/api/v1/rejects", params={"limit": 0}, as_="viewer").status_code == 422
+
+
+def test_concurrent_requests_share_writes_and_each_gets_its_own_report(tmp_path: Path) -> None:
+    from gridtwin.service._ingest import ApiIngest
+
+    n_threads = 40
+    t0 = np.datetime64("2026-03-01T00:00", "us")
+    with open_store(make_store(tmp_path), create=False) as store:
+        ingest = ApiIngest(store, timeout_s=30.0)
+        barrier = threading.Barrier(n_threads)
+        outcomes: dict[int, Any] = {}
+
+        def send(k: int) -> None:
+            # thread k and k + 20 send the same load:1:p value (one of them is the
+            # duplicate), and a value of load:2:p that only k sends
+            shared = t0 + np.timedelta64(15 * (k % 20), "m")
+            own = t0 + np.timedelta64(k, "s")
+            raw = RawBatch.build(
+                ["load:1:p", "load:2:p", "nope"],
+                np.array([shared, own, own]),
+                [1.0, float(k), 0.0],
+            )
+            barrier.wait()
+            outcomes[k] = ingest.ingest(raw)
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert len(outcomes) == n_threads
+        for k in range(20):
+            pair = (outcomes[k], outcomes[k + 20])
+            assert sorted(o.stored for o in pair) == [1, 2]  # the shared value once
+            assert sorted(o.duplicates for o in pair) == [0, 1]
+            for o in pair:
+                assert [(r.index, r.reason) for r in o.rejected] == [(2, "unknown_point")]
+        assert ingest.requests == n_threads
+        assert ingest.transactions < n_threads  # requests that arrived together shared one
+        day = store.window(
+            None, pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp("2026-03-02", tz="UTC")
+        )
+        assert (day.point_id == "load:1:p").sum() == 20
+        assert sorted(day.loc[day.point_id == "load:2:p", "value"]) == [float(k) for k in range(40)]
+        assert len(store.rejects()) == n_threads

@@ -1,17 +1,21 @@
-"""``POST /measurements``: the pipeline's checks, then one durable write per request.
+"""``POST /measurements``: the pipeline's checks, then a durable write shared by the
+requests that arrive together (a group commit).
 
 The API's values are checked exactly as every source's are
 (:class:`gridtwin.ingest._validate.PointTable`, the pipeline's check stage: unknown point,
-not finite, out of range, future time) and written with their rejects in one transaction
-(:meth:`~gridtwin.store.MeasurementStore.write`), so the same de-duplication and the same
-rejects table apply. A request needs its own outcome (how many of *its* values were
-stored, how many were duplicates, which of its items were rejected and why), which is the
-:class:`~gridtwin.store.WriteReport` of that one write: the API writes directly instead of
-through the pipeline's queue, where writes of several sources share a transaction. A
-store that fails answers 503 and the client sends again (a repeat is only duplicates).
+not finite, out of range, future time) and written with their rejects
+(:meth:`~gridtwin.store.MeasurementStore.write_many`), so the same de-duplication and the
+same rejects table apply. A request needs its own outcome (how many of *its* values were
+stored, how many were duplicates, which of its items were rejected and why): that is its
+own :class:`~gridtwin.store.WriteReport`, which ``write_many`` gives per item.
 
-One request at a time (a lock) costs one transaction per request (milliseconds on the
-embedded store); bulk loads belong to ``gridtwin ingest``.
+Group commit: a store write costs a few milliseconds whatever its size, so one write per
+request would cap the API near a hundred ingest requests a second. The first request
+to find no write under way writes; requests that arrive meanwhile queue, and the next
+writer takes all of them in one transaction (in arrival order, so a value repeated by a
+later request is that request's duplicate). Every request is answered only after the
+transaction that holds its values committed; a failed transaction fails each of its
+requests with 503, and the client sends again (a repeat is only duplicates).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from gridtwin.errors import StoreError
 if TYPE_CHECKING:
     from gridtwin.ingest import RawBatch
     from gridtwin.ingest._validate import PointTable
-    from gridtwin.store import MeasurementStore, RejectBatch
+    from gridtwin.store import MeasurementBatch, MeasurementStore, RejectBatch, WriteReport
 
 __all__ = ["ApiIngest", "IngestOutcome", "RejectedItem"]
 
@@ -55,14 +59,33 @@ class IngestOutcome:
     rejected: list[RejectedItem] = field(default_factory=list)
 
 
+@dataclass(eq=False)  # compared by identity (the queue holds each once)
+class _Pending:
+    """One request waiting for its write."""
+
+    accepted: MeasurementBatch
+    rejects: RejectBatch
+    report: WriteReport | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
 class ApiIngest:
-    """The API's way into the store: the pipeline's checks, one write per request."""
+    """The API's way into the store: the pipeline's checks, group-committed writes."""
+
+    #: At most this many requests share one transaction.
+    MAX_GROUP = 256
 
     def __init__(self, store: MeasurementStore, timeout_s: float) -> None:
         self._store = store
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
         self._timeout_s = timeout_s
         self._table = self._build_table()
+        #: Transactions written and requests they held (the group commit's figures).
+        self.transactions = 0
+        self.requests = 0
 
     def _build_table(self) -> PointTable:
         from gridtwin.ingest import PipelineConfig
@@ -74,20 +97,42 @@ class ApiIngest:
     def refresh_points(self) -> None:
         """Re-read the points (after ``POST``/``PUT /points``)."""
         table = self._build_table()
-        with self._lock:
+        with self._cond:
             self._table = table
 
     def ingest(self, raw: RawBatch) -> IngestOutcome:
         """Check, write and report one request's values (returns once durable)."""
         arrival = np.datetime64(time.time_ns() // 1000, "us")
-        if not self._lock.acquire(timeout=self._timeout_s):
-            msg = f"ingest: the store stayed busy for {self._timeout_s:g} s"
-            raise StoreError(msg)
-        try:
-            accepted, rejects = self._table.check(raw, arrival, self._max_future_s)
-            report = self._store.write(accepted, rejects)
-        finally:
-            self._lock.release()
+        with self._cond:
+            table = self._table
+        accepted, rejects = table.check(raw, arrival, self._max_future_s)
+        mine = _Pending(accepted, rejects)
+        deadline = time.monotonic() + self._timeout_s
+        with self._cond:
+            self._queue.append(mine)
+        while not mine.done:
+            with self._cond:
+                while not mine.done and self._writing:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        if mine in self._queue:  # never written: safe to give up
+                            self._queue.remove(mine)
+                            msg = f"ingest: the store stayed busy for {self._timeout_s:g} s"
+                            raise StoreError(msg)
+                        left = 1.0  # in a transaction now: wait for its outcome
+                    self._cond.wait(left)
+                if mine.done:
+                    break
+                # no write under way: this request writes the queue (its own values too,
+                # unless more than MAX_GROUP came first: then it goes round again)
+                group = self._queue[: self.MAX_GROUP]
+                del self._queue[: self.MAX_GROUP]
+                self._writing = True
+            self._write(group)
+        if mine.error is not None:
+            raise mine.error
+        report = mine.report
+        assert report is not None  # done without an error: written
         rejected = _rejected_items(raw, [rejects])
         if len(rejected) + report.stored + report.duplicates != len(raw):
             msg = (
@@ -97,8 +142,26 @@ class ApiIngest:
             raise StoreError(msg)
         return IngestOutcome(len(raw), report.stored, report.duplicates, report.revisions, rejected)
 
+    def _write(self, group: list[_Pending]) -> None:
+        """One transaction for ``group``; then wake the waiting requests."""
+        try:
+            reports = self._store.write_many([(p.accepted, p.rejects) for p in group])
+        except BaseException as exc:  # every request of the group is told
+            for p in group:
+                p.error = exc
+        else:
+            for p, r in zip(group, reports, strict=True):
+                p.report = r
+        with self._cond:
+            for p in group:
+                p.done = True
+            self._writing = False
+            self.transactions += 1
+            self.requests += len(group)
+            self._cond.notify_all()
+
     def close(self) -> None:
-        """Nothing is queued: every request was written before it was answered."""
+        """Nothing is left queued: every request was written before it was answered."""
 
 
 def _rejected_items(raw: RawBatch, rejects: Sequence[RejectBatch]) -> list[RejectedItem]:

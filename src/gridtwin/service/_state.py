@@ -37,6 +37,10 @@ class ServiceState:
     store_limiter, hash_limiter : anyio.CapacityLimiter
         Threads for store calls (``settings.worker_threads``) and for argon2 hashing
         (2: each hash takes 64 MiB).
+    ingest_limiter : anyio.CapacityLimiter
+        Threads for ``POST /measurements`` (``settings.ingest_threads``): a request mostly
+        waits there for the group commit it joins, so these are many and apart from the
+        reads' threads.
     started_utc : datetime
     audit_failures : int
         Audit entries that could not be written (shown by ``/health``).
@@ -50,6 +54,7 @@ class ServiceState:
     ingest: ApiIngest
     store_limiter: anyio.CapacityLimiter
     hash_limiter: anyio.CapacityLimiter
+    ingest_limiter: anyio.CapacityLimiter
     started_utc: dt.datetime
     audit_failures: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +63,12 @@ class ServiceState:
         """``fn(*args, **kwargs)`` in a worker thread (never on the event loop)."""
         return await anyio.to_thread.run_sync(
             functools.partial(fn, *args, **kwargs), limiter=self.store_limiter
+        )
+
+    async def run_ingest(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` (an ingest request: checks, then waiting for its group's write)."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(fn, *args), limiter=self.ingest_limiter
         )
 
     async def run_hashing(self, fn: Callable[..., T], *args: Any) -> T:

@@ -77,6 +77,7 @@ def _open_state(settings: ServiceSettings) -> ServiceState:
             ingest=ingest,
             store_limiter=anyio.CapacityLimiter(settings.worker_threads),
             hash_limiter=anyio.CapacityLimiter(2),
+            ingest_limiter=anyio.CapacityLimiter(settings.ingest_threads),
             started_utc=dt.datetime.now(dt.UTC),
         )
         stack.pop_all()

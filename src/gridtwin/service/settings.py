@@ -107,6 +107,13 @@ class ServiceSettings(BaseModel):
         description="Threads for store calls off the event loop (the store serialises "
         "its own writes).",
     )
+    ingest_threads: int = Field(
+        default=32,
+        ge=1,
+        le=256,
+        description="Threads for POST /measurements: requests arriving together share one "
+        "durable write (a group commit), waiting for it in these threads.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ServiceSettings:

@@ -181,7 +181,7 @@ async def ingest(body: IngestIn, user: Operator, state: StateDep, audit: AuditDe
         raise InputError(msg)
     audit.obj = f"measurements={len(body.items)}"
     raw = _raw_batch(body, source=f"api:{user.username}:{body.source}")
-    outcome: IngestOutcome = await state.run(state.ingest.ingest, raw)
+    outcome: IngestOutcome = await state.run_ingest(state.ingest.ingest, raw)
     audit.detail = (
         f"stored={outcome.stored} duplicates={outcome.duplicates} rejected={len(outcome.rejected)}"
     )
