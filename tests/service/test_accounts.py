@@ -116,6 +116,28 @@ def test_disabling_a_user_stops_its_tokens_and_a_reset_revokes_them(accounts: Ac
     assert accounts.authenticate("ann", "another long password").username == "ann"
 
 
+def test_a_change_by_another_process_ends_a_verified_token_at_once(accounts: Accounts) -> None:
+    # verified tokens are remembered; the command line (another connection) revokes,
+    # disables or changes a role while the service runs: the next request sees it
+    accounts.create_user("ann", Role.operator, PASSWORD)
+    accounts.create_user("bob", Role.viewer, PASSWORD)
+    ann = accounts.issue_token("ann", 3600)
+    bob = accounts.issue_token("bob", 3600).token
+    for _ in range(3):
+        assert accounts.verify_token(ann.token)[0].role is Role.operator
+        accounts.verify_token(bob)
+    with Accounts.open(accounts.path) as cli:
+        cli.update_user("ann", role=Role.viewer)
+    assert accounts.verify_token(ann.token)[0].role is Role.viewer
+    with Accounts.open(accounts.path) as cli:
+        cli.revoke_token(ann.info.token_id)
+        cli.update_user("bob", disabled=True)
+    with pytest.raises(AuthenticationError, match="revoked"):
+        accounts.verify_token(ann.token)
+    with pytest.raises(AuthenticationError, match="disabled"):
+        accounts.verify_token(bob)
+
+
 def test_the_last_admin_stays(accounts: Accounts) -> None:
     accounts.create_user("root", Role.admin, PASSWORD)
     for change in (

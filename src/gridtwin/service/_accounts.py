@@ -228,6 +228,11 @@ class Accounts:
         self._con = con
         self.path = path
         self._lock = threading.Lock()
+        # verified tokens by hash, valid while no connection changed the file (SQLite's
+        # data_version moves on another connection's commit; this one's writes clear it)
+        self._verified: dict[str, tuple[User, TokenInfo]] = {}
+        self._data_version = -1
+        self._generation = 0  # moves on with every write of users or tokens here
         self._hasher = PasswordHasher()
         #: The time now (tests move it on to expire tokens).
         self.clock: Callable[[], dt.datetime] = utc_now
@@ -269,9 +274,13 @@ class Accounts:
         self.close()
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction (``BEGIN IMMEDIATE``: other processes wait, never conflict)."""
+    def _tx(self, *, access: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction (``BEGIN IMMEDIATE``: other processes wait, never conflict);
+        ``access``: it may change users or tokens (the verified tokens are forgotten)."""
         with self._lock:
+            if access:
+                self._verified.clear()
+                self._generation += 1
             con = self._con
             try:
                 con.execute("BEGIN IMMEDIATE")
@@ -449,16 +458,35 @@ class Accounts:
         if not token.startswith(_TOKEN_PREFIX) or len(token) > 200:
             msg = "invalid token"
             raise AuthenticationError(msg)
-        rows = self._read(
-            f"SELECT {_TOKEN_COLS}, u.role, u.disabled, u.created_utc, u.updated_utc "
-            "FROM tokens t JOIN users u USING (username) WHERE t.token_sha256 = ?",
-            [_sha256(token)],
-        )
-        if not rows:
-            msg = "invalid token"
-            raise AuthenticationError(msg)
-        info = _token(rows[0][:6])
-        user = _user((info.username, *rows[0][6:]))
+        digest = _sha256(token)
+        with self._lock:
+            try:
+                version = self._con.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                msg = f"accounts file {self.path}: {exc}"
+                raise StoreError(msg) from exc
+            if version != self._data_version:  # another process changed the file
+                self._verified.clear()
+                self._data_version = version
+            known = self._verified.get(digest)
+            generation = self._generation
+        if known is None:
+            rows = self._read(
+                f"SELECT {_TOKEN_COLS}, u.role, u.disabled, u.created_utc, u.updated_utc "
+                "FROM tokens t JOIN users u USING (username) WHERE t.token_sha256 = ?",
+                [digest],
+            )
+            if not rows:
+                msg = "invalid token"
+                raise AuthenticationError(msg)
+            info = _token(rows[0][:6])
+            user = _user((info.username, *rows[0][6:]))
+            with self._lock:
+                unchanged = self._data_version == version and self._generation == generation
+                if unchanged and len(self._verified) < 10_000:
+                    self._verified[digest] = (user, info)
+        else:
+            user, info = known
         if info.revoked_utc is not None:
             msg = "the token was revoked; log in again"
             raise AuthenticationError(msg)
@@ -515,7 +543,7 @@ class Accounts:
         detail: str = "",
     ) -> None:
         """Append one entry to the audit log."""
-        with self._tx() as con:
+        with self._tx(access=False) as con:
             con.execute(
                 "INSERT INTO audit (ts_utc, username, method, path, object, status_code, "
                 "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
