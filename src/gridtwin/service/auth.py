@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -68,13 +68,16 @@ def get_state(request: Request) -> ServiceState:
     return state
 
 
-def current_user(
+async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     """The user behind the request's bearer token; 401 when there is none or it is
-    invalid, expired, revoked or its account disabled. (A sync dependency: FastAPI runs
-    it in a worker thread, since it reads the accounts database.)"""
+    invalid, expired, revoked or its account disabled.
+
+    On the event loop, without a worker thread: a token verified before is answered from
+    memory after one SQLite ``PRAGMA data_version`` (microseconds), a new one with one
+    indexed read; a thread hop per request would cost more than either."""
     if credentials is None:
         msg = (
             "authentication needed: send 'Authorization: Bearer <token>' "
@@ -87,10 +90,10 @@ def current_user(
     return user
 
 
-def require_role(role: Role) -> Callable[[User], User]:
+def require_role(role: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency: the current user if their role includes ``role``, else 403."""
 
-    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if not user.role.allows(role):
             detail = (
                 f"this needs the {role.value} role or higher; "

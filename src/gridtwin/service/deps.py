@@ -36,18 +36,27 @@ __all__ = [
 ]
 
 
-def _store(request: Request) -> MeasurementStore:
+# async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request
+async def _state(request: Request) -> ServiceState:
+    return get_state(request)
+
+
+async def _store(request: Request) -> MeasurementStore:
     return get_state(request).store
 
 
-def _accounts(request: Request) -> Accounts:
+async def _accounts(request: Request) -> Accounts:
     return get_state(request).accounts
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
+async def _audit(request: Request) -> AuditContext:
+    return audit_context(request)
+
+
+StateDep = Annotated[ServiceState, Depends(_state)]
 StoreDep = Annotated[MeasurementStore, Depends(_store)]
 AccountsDep = Annotated[Accounts, Depends(_accounts)]
-AuditDep = Annotated[AuditContext, Depends(audit_context)]
+AuditDep = Annotated[AuditContext, Depends(_audit)]
 
 CurrentUser = Annotated[User, Depends(current_user)]
 Viewer = Annotated[User, Depends(require_role(Role.viewer))]

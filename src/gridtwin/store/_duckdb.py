@@ -35,6 +35,7 @@ import pandas as pd
 
 from gridtwin.errors import InputError, StoreError
 from gridtwin.store import _sql
+from gridtwin.store._latest import LatestTable
 from gridtwin.store._model import (
     MeasurementBatch,
     MeasurementPoint,
@@ -169,6 +170,8 @@ class DuckDBStore:
         self._keys: dict[str, int] = {}
         self._points: dict[str, MeasurementPoint] = {}
         self._latest_cache: pd.DataFrame | None = None  # dropped by every write
+        self._latest_mem: LatestTable | None = None  # read at first use, then kept
+        self._names: dict[int, str] = {}
         self._load_points()
 
     # ------------------------------------------------------------------ opening
@@ -217,6 +220,7 @@ class DuckDBStore:
                 self._con.close()
                 self._con = None
             self._latest_cache = None
+            self._latest_mem = None
 
     def __enter__(self) -> DuckDBStore:
         return self
@@ -247,6 +251,7 @@ class DuckDBStore:
     def _load_points(self) -> None:
         rows = self._cursor().execute(f"SELECT point_key, {_sql.POINT_COLS} FROM points").fetchall()
         self._keys = {r[1]: int(r[0]) for r in rows}
+        self._names = {int(r[0]): r[1] for r in rows}
         self._points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
 
     def add_points(self, points: Iterable[MeasurementPoint]) -> int:
@@ -325,7 +330,7 @@ class DuckDBStore:
             self._latest_cache = None
             try:
                 with self._transaction(con):
-                    seq, revision = self._write_rows(con, batch, keys, per_row=len(items) > 1)
+                    seq, revision = self._write_rows(con, batch, keys)
                     if n_rej:
                         con.register("rej", _sql.rejects_table(rejects))  # type: ignore[arg-type]
                         con.execute("INSERT INTO rejects SELECT * FROM rej")
@@ -333,15 +338,24 @@ class DuckDBStore:
             except duckdb.Error as exc:
                 msg = f"{self.directory}: the write failed and was rolled back ({exc})"
                 raise StoreError(msg) from exc
-        return _sql.split_reports(items, starts, seq, revision)
+            if self._latest_mem is not None:  # committed: move the newest values on
+                self._latest_mem.update(
+                    keys[seq],
+                    batch.ts_utc[seq],
+                    revision,
+                    batch.value[seq],
+                    batch.quality[seq],
+                    batch.source_ts_utc[seq],
+                    batch.arrival_ts_utc[seq],
+                )
+        return _sql.split_reports(items, starts, seq, revision > 0)
 
     def _write_rows(
-        self, con: Any, batch: MeasurementBatch, keys: np.ndarray, *, per_row: bool
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-        """Write the new rows; their ``seq`` and revision flags (with ``per_row``; else
-        stand-ins with the same counts, for one item)."""
+        self, con: Any, batch: MeasurementBatch, keys: np.ndarray
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
+        """Write the new rows; each one's place in the batch (``seq``) and revision."""
         if len(batch) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.bool_)
+            return np.zeros(0, np.int64), np.zeros(0, np.int16)
         table = _sql.batch_table(batch, keys)
         con.register("batch", table)
         try:
@@ -349,21 +363,12 @@ class DuckDBStore:
             if self._nothing_stored_near(con, lo, hi) and _sql.unique_keys(keys, batch.ts_utc):
                 con.execute(_FAST_NEW_ROWS)
                 seq = np.arange(len(batch), dtype=np.int64)
-                revision = np.zeros(len(batch), np.bool_)
+                revision = np.zeros(len(batch), np.int16)
             else:
                 con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
-                if per_row:
-                    rows = con.execute(
-                        "SELECT seq, revision > 0 AS is_revision FROM new_rows"
-                    ).fetchnumpy()
-                    seq = np.asarray(rows["seq"], dtype=np.int64)
-                    revision = np.asarray(rows["is_revision"], dtype=np.bool_)
-                else:
-                    stored, revisions = _one(
-                        con, "SELECT count(*), count(*) FILTER (WHERE revision > 0) FROM new_rows"
-                    )
-                    seq = np.zeros(int(stored), np.int64)
-                    revision = np.arange(int(stored)) < int(revisions)
+                rows = con.execute("SELECT seq, revision FROM new_rows ORDER BY seq").fetchnumpy()
+                seq = np.asarray(rows["seq"], dtype=np.int64)
+                revision = np.asarray(rows["revision"], dtype=np.int16)
             con.execute(f"INSERT INTO measurements SELECT {_ROW_COLS} FROM new_rows")
             con.execute(_UPDATE_LATEST)
             con.execute("DROP TABLE new_rows")
@@ -390,22 +395,36 @@ class DuckDBStore:
     def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The newest value per point.
 
-        The whole table is read once after each write and kept until the next one: the
-        twin and the API ask for the newest values far more often than a batch lands.
+        Answered from memory (:class:`~gridtwin.store._latest.LatestTable`): the table is
+        read once, then every committed write moves it on; the twin and the API ask for
+        the newest values far more often than a batch lands, and live ingest lands many
+        batches a second. The frame of every point is kept until the next write.
         """
         with self._lock:
-            self._cursor()  # a closed store says so, cache or not
-            if point_ids is not None:  # unknown ids are an error, as in every read
-                _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
-            if self._latest_cache is None:
-                self._latest_cache = self._frame(
-                    f"SELECT p.point_id, {_sql.VALUE_COLS} FROM latest l "
-                    "JOIN points p USING (point_key) ORDER BY p.point_id"
-                )
-            table = self._latest_cache
-        if point_ids is None:
-            return table.copy()
-        return table[table["point_id"].isin(list(point_ids))].reset_index(drop=True)
+            self._cursor()  # a closed store says so
+            if self._latest_mem is None:
+                self._latest_mem = self._read_latest()
+            if point_ids is None:
+                if self._latest_cache is None:
+                    self._latest_cache = self._latest_mem.frame(None, self._names)
+                return self._latest_cache.copy()
+            # unknown ids are an error, as in every read
+            keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
+            return self._latest_mem.frame(keys, self._names)
+
+    def _read_latest(self) -> LatestTable:
+        df = self._cursor().execute(f"SELECT {_ROW_COLS} FROM latest").df()
+        mem = LatestTable()
+        mem.update(
+            df["point_key"].to_numpy(np.int64),
+            df["ts_utc"].to_numpy("datetime64[us]"),
+            df["revision"].to_numpy(np.int16),
+            df["value"].to_numpy(np.float64),
+            df["quality"].to_numpy(np.uint8),
+            df["source_ts_utc"].to_numpy("datetime64[us]"),
+            df["arrival_ts_utc"].to_numpy("datetime64[us]"),
+        )
+        return mem
 
     def _point_filter(self, point_ids: Sequence[str] | None, alias: str) -> tuple[str, list[Any]]:
         if point_ids is None:

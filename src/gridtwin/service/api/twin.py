@@ -20,7 +20,7 @@ __all__ = ["TwinDep", "router"]
 router = APIRouter(prefix="/twin", tags=["twin"])
 
 
-def _runtime(request: Request) -> TwinRuntime:
+async def _runtime(request: Request) -> TwinRuntime:
     runtime = get_state(request).extras.get("twin")
     if not isinstance(runtime, TwinRuntime):
         msg = "this service runs no twin: start it with `gridtwin serve TWIN.yaml` or `--demo`"
