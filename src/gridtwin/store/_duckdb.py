@@ -166,7 +166,13 @@ class DuckDBStore:
         self._con = con
         self.directory = directory
         self.read_only = read_only
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # writes, points, opening and closing
+        # reads run on cursors of their own beside a write (DuckDB shows them the last
+        # committed state), taken from a pool so that threads come and go freely
+        self._readers: list[Any] = []
+        self._readers_lock = threading.Lock()
+        # the newest values in memory, and the frame of all of them (until a write)
+        self._mem_lock = threading.Lock()
         self._keys: dict[str, int] = {}
         self._points: dict[str, MeasurementPoint] = {}
         self._latest_cache: pd.DataFrame | None = None  # dropped by every write
@@ -217,10 +223,15 @@ class DuckDBStore:
         """Close the database (idempotent)."""
         with self._lock:
             if self._con is not None:
+                with self._readers_lock:
+                    for cur in self._readers:
+                        cur.close()
+                    self._readers.clear()
                 self._con.close()
                 self._con = None
-            self._latest_cache = None
-            self._latest_mem = None
+            with self._mem_lock:
+                self._latest_cache = None
+                self._latest_mem = None
 
     def __enter__(self) -> DuckDBStore:
         return self
@@ -238,6 +249,24 @@ class DuckDBStore:
             msg = f"{self.directory}: the store is closed"
             raise StoreError(msg)
         return self._con
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """A read cursor from the pool (made when none is free), returned after use."""
+        with self._readers_lock:
+            cur = self._readers.pop() if self._readers else None
+        if cur is None:
+            with self._lock:
+                cur = self._cursor().cursor()
+        try:
+            yield cur
+        finally:
+            with self._readers_lock:
+                if self._con is not None:
+                    self._readers.append(cur)
+                    cur = None
+            if cur is not None:  # the store closed meanwhile
+                cur.close()
 
     def _writable(self) -> Any:
         con = self._cursor()
@@ -275,7 +304,8 @@ class DuckDBStore:
                     rows,
                 )
             self._load_points()
-            self._latest_cache = None
+            with self._mem_lock:
+                self._latest_cache = None
         return len(new)
 
     def _has_values(self, point_id: str) -> bool:
@@ -327,7 +357,6 @@ class DuckDBStore:
             n_rej = 0 if rejects is None else len(rejects)
             if len(batch) == 0 and n_rej == 0:
                 return [WriteReport() for _ in items]
-            self._latest_cache = None
             try:
                 with self._transaction(con):
                     seq, revision = self._write_rows(con, batch, keys)
@@ -338,16 +367,18 @@ class DuckDBStore:
             except duckdb.Error as exc:
                 msg = f"{self.directory}: the write failed and was rolled back ({exc})"
                 raise StoreError(msg) from exc
-            if self._latest_mem is not None:  # committed: move the newest values on
-                self._latest_mem.update(
-                    keys[seq],
-                    batch.ts_utc[seq],
-                    revision,
-                    batch.value[seq],
-                    batch.quality[seq],
-                    batch.source_ts_utc[seq],
-                    batch.arrival_ts_utc[seq],
-                )
+            with self._mem_lock:  # committed: move the newest values on
+                self._latest_cache = None
+                if self._latest_mem is not None:
+                    self._latest_mem.update(
+                        keys[seq],
+                        batch.ts_utc[seq],
+                        revision,
+                        batch.value[seq],
+                        batch.quality[seq],
+                        batch.source_ts_utc[seq],
+                        batch.arrival_ts_utc[seq],
+                    )
         return _sql.split_reports(items, starts, seq, revision > 0)
 
     def _write_rows(
@@ -388,8 +419,15 @@ class DuckDBStore:
     # ------------------------------------------------------------------ reading
 
     def _frame(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> pd.DataFrame:
-        with self._lock:
-            df = self._cursor().execute(sql, params).df()
+        import duckdb
+
+        try:
+            with self._reader() as cur:
+                df = cur.execute(sql, params).df()
+        except duckdb.ConnectionException as exc:  # closed while reading
+            self._cursor()
+            msg = f"{self.directory}: {exc}"
+            raise StoreError(msg) from exc
         return _sql.utc_columns(df)
 
     def latest(self, point_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -400,17 +438,27 @@ class DuckDBStore:
         the newest values far more often than a batch lands, and live ingest lands many
         batches a second. The frame of every point is kept until the next write.
         """
-        with self._lock:
-            self._cursor()  # a closed store says so
-            if self._latest_mem is None:
-                self._latest_mem = self._read_latest()
-            if point_ids is None:
-                if self._latest_cache is None:
-                    self._latest_cache = self._latest_mem.frame(None, self._names)
-                return self._latest_cache.copy()
-            # unknown ids are an error, as in every read
+        self._cursor()  # a closed store says so
+        if self._latest_mem is None:
+            with self._lock:  # no write meanwhile: the table and memory agree
+                if self._latest_mem is None:
+                    mem = self._read_latest()
+                    with self._mem_lock:
+                        self._latest_mem = mem
+        keys = None
+        if point_ids is not None:  # unknown ids are an error, as in every read
             keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
-            return self._latest_mem.frame(keys, self._names)
+        with self._mem_lock:
+            mem = self._latest_mem
+            if mem is None:  # closed meanwhile
+                self._cursor()
+                msg = f"{self.directory}: the store is closed"
+                raise StoreError(msg)
+            if keys is not None:
+                return mem.frame(keys, self._names)
+            if self._latest_cache is None:
+                self._latest_cache = mem.frame(None, self._names)
+            return self._latest_cache.copy()
 
     def _read_latest(self) -> LatestTable:
         df = self._cursor().execute(f"SELECT {_ROW_COLS} FROM latest").df()
@@ -489,8 +537,7 @@ class DuckDBStore:
 
     def info(self) -> StoreInfo:
         """Counts and time span."""
-        with self._lock:
-            con = self._cursor()
+        with self._reader() as con:
             n_points = _one(con, "SELECT count(*) FROM points")[0]
             n, n_rev, lo, hi = _one(
                 con,
