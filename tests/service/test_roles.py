@@ -48,6 +48,8 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/twin"): "viewer",
     ("GET", "/api/v1/twin/state"): "viewer",
     ("GET", "/api/v1/twin/states"): "viewer",
+    ("GET", "/api/v1/twin/checks"): "viewer",
+    ("GET", "/api/v1/twin/compliance"): "viewer",
     ("GET", "/api/v1/alarms"): "viewer",
     ("GET", "/api/v1/alarms/events"): "viewer",
     ("GET", "/api/v1/alarms/potential"): "viewer",

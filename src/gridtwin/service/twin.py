@@ -9,6 +9,8 @@ A twin is configured by one YAML file (``gridtwin serve twin.yaml``)::
     alarm_rules: rules.yaml                        # optional; default: the built-in rules
     replay: {speed: 900, loop: true, load_scale: 1}  # optional: play the grid's profiles
     grace_s: 5                                     # how long an interval waits for meters
+    forward_look: {horizon_h: 6, every_intervals: 4, anchor: false}  # potential alarms
+    compliance: {min_intervals: 96}                # weekly supply-voltage counters
 
 The service's store holds the measurements. With ``replay``, the grid's load and
 generator profiles are played into it as live telemetry (this is the demo). The
@@ -35,12 +37,14 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gridtwin._datafile import load_validated
-from gridtwin.errors import InputError
+from gridtwin.errors import GridTwinError, InputError
 
 if TYPE_CHECKING:
     from gridtwin.alarms import AlarmEvent
     from gridtwin.ingest import Pipeline
     from gridtwin.service._state import ServiceState
+    from gridtwin.workflows.compliance import WeeklyCompliance
+    from gridtwin.workflows.forward import ForwardLooker
     from gridtwin.workflows.live import LiveRunner, LiveState, LiveTwin
     from gridtwin.workflows.live_alarms import LiveAlarms
     from gridtwin.workflows.twin import Twin
@@ -84,6 +88,37 @@ class ReplayConfig(BaseModel):
     )
 
 
+class ForwardLookConfig(BaseModel):
+    """The forward look: the next hours of the model's profiles through the alarm rules
+    (potential alarms with their lead time; :mod:`gridtwin.workflows.forward`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    horizon_h: float = Field(default=6.0, gt=0, le=48, description="Hours looked ahead.")
+    every_intervals: int = Field(
+        default=4, ge=1, le=96, description="Refresh the look every this many intervals."
+    )
+    anchor: bool = Field(
+        default=False,
+        description="Scale the profile loads by the present measured / profile ratio "
+        "(instead of the replay's load_scale).",
+    )
+
+
+class ComplianceConfig(BaseModel):
+    """The weekly supply-voltage compliance counters (:mod:`gridtwin.workflows.compliance`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_intervals: int = Field(
+        default=96,
+        ge=1,
+        le=10_000,
+        description="Intervals a week needs before a running verdict.",
+    )
+
+
 class TwinConfig(BaseModel):
     """One twin (see the module docstring)."""
 
@@ -97,6 +132,8 @@ class TwinConfig(BaseModel):
     replay: ReplayConfig | None = None
     grace_s: float = Field(default=5.0, ge=0)
     history: int = Field(default=96, ge=1, le=10_000, description="States kept in memory.")
+    forward_look: ForwardLookConfig = Field(default_factory=ForwardLookConfig)
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
 
 
 def load_twin_config(path: Path) -> TwinConfig:
@@ -142,6 +179,8 @@ class TwinRuntime:
     states: collections.deque[LiveState] = field(default_factory=collections.deque)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    forward: ForwardLooker | None = None
+    compliance: WeeklyCompliance | None = None
 
     def latest(self) -> LiveState | None:
         """The newest state, if any."""
@@ -222,6 +261,7 @@ def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
     alarms.restore(_read_alarm_log(log))
     runtime = TwinRuntime(config, live, alarms, stop, replay_pipe=pipe)
     runtime.states = collections.deque(maxlen=config.history)
+    _start_forward_and_compliance(runtime, state)
     runner = LiveRunner(live, grace_s=config.grace_s, on_state=_on_state(runtime))
     runtime.runner = runner
     if replay_thread is not None:
@@ -238,9 +278,45 @@ def _on_state(runtime: TwinRuntime) -> Callable[[LiveState], None]:
     def on_state(s: LiveState) -> None:
         with runtime.lock:
             runtime.states.append(s)
-        runtime.alarms.on_state(s)
+        if runtime.compliance is not None:
+            runtime.compliance.add(s)
+        forecast: Sequence[Any] = ()
+        if runtime.forward is not None:
+            try:
+                forecast = runtime.forward.forecast(s)
+            except GridTwinError as exc:  # the interval's own alarms go on without it
+                runtime.forward.available = False
+                runtime.forward.reason = f"stopped after {s.time_utc}: {exc}"
+                runtime.errors.append(f"forward look {runtime.forward.reason}")
+        runtime.alarms.on_state(s, forecast)
 
     return on_state
+
+
+def _start_forward_and_compliance(runtime: TwinRuntime, state: ServiceState) -> None:
+    """The forward look (when enabled; it says why not when the twin has no profiles)
+    and the weekly compliance counters, rebuilt from the stored state history."""
+    from gridtwin.workflows.compliance import WeeklyCompliance
+    from gridtwin.workflows.forward import ForwardLooker
+
+    config, live = runtime.config, runtime.live
+    fl = config.forward_look
+    if fl.enabled:
+        runtime.forward = ForwardLooker(
+            live,
+            horizon_h=fl.horizon_h,
+            every_intervals=fl.every_intervals,
+            load_scale=1.0 if config.replay is None else config.replay.load_scale,
+            anchor=fl.anchor,
+        )
+    runtime.compliance = WeeklyCompliance(
+        live.twin.model,
+        config.standard,
+        config.timezone,
+        live.step,
+        min_intervals=config.compliance.min_intervals,
+    )
+    runtime.compliance.rebuild(state.store)
 
 
 def _guard(runtime: TwinRuntime, fn: Callable[[threading.Event], None]) -> Callable[..., None]:

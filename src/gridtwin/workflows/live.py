@@ -152,6 +152,14 @@ class LiveState:
         removing bad data); None for a power flow.
     bad_data : tuple of str
         Readings removed as bad data (``"load 3 p"``), with their normalised residual.
+    trafo_hot_spot_c : Series or None
+        IEC 60076-7 hot-spot temperature [°C] of each two-winding transformer at the end of
+        the interval (the thermal model carried from interval to interval, cooling
+        :data:`THERMAL_COOLING`, the twin's ambient); None for a model without one.
+    load_ratio : float or None
+        Measured over profile active power of the metered loads in the interval (the
+        profile as the model holds it, unscaled); None without a metered load. The
+        forward look may anchor the profiles to the present with it.
     """
 
     time_utc: pd.Timestamp
@@ -166,7 +174,12 @@ class LiveState:
     notes: tuple[str, ...] = ()
     chi2_passed: bool | None = None
     bad_data: tuple[str, ...] = ()
+    trafo_hot_spot_c: pd.Series | None = None
+    load_ratio: float | None = None
 
+
+#: IEC 60076-7 cooling of the live twin's transformers (that of the network checks).
+THERMAL_COOLING = "distribution_onan"
 
 #: Meter accuracy as a standard deviation: 2 % of the value, at least 0.1 kW / kvar.
 METER_SIGMA_RELATIVE = 0.02
@@ -214,6 +227,17 @@ class _Interval:
         for i, (pid, factor) in q_points.items():
             if pid in newest.index and i in q.index:
                 q[i] = float(newest[pid]) * factor
+
+    def load_ratio(self) -> float | None:
+        """Measured over profile active power of the metered loads; None without any
+        (or with a profile total of zero)."""
+        ids = sorted(self.load_metered)
+        if not ids:
+            return None
+        profile = float(self.profile_load[0][ids].sum())
+        if abs(profile) < 1e-9:
+            return None
+        return float(self.load_p[ids].sum()) / profile
 
     def _meters(self, ids: list[int], p: pd.Series, q: pd.Series) -> Any:
         from gridtwin.network.estimation import PowerReadings
@@ -289,6 +313,8 @@ class LiveTwin:
         self.points = LoadPoints.from_points(store.points(), set(self._load_ids.tolist()), net)
         self._sgen_ids = np.asarray(net.sgen.index[net.sgen.in_service.astype(bool)], np.int64)
         self._estimator: Any = None
+        self._thermal: Any = None  # IEC 60076-7 state after self._thermal_utc's interval
+        self._thermal_utc: pd.Timestamp | None = None
         self.profiles: Profiles = twin._profiles()
         self.step = self.profiles.step if self.profiles.n_steps > 1 else pd.Timedelta("15min")
         if self.write_state:
@@ -359,6 +385,7 @@ class LiveTwin:
             except (InputError, ConvergenceError) as exc:  # not observable, or diverged
                 note = f"state estimation not possible ({exc}); power flow on profile values"
                 state = self._power_flow(t_utc, iv, "pseudo_power_flow", (note,))
+        state = replace(state, trafo_hot_spot_c=self._hot_spot(state), load_ratio=iv.load_ratio())
         if self.write_state:
             self._write(state)
         return replace(state, update_s=time.perf_counter() - t0)
@@ -411,6 +438,34 @@ class LiveTwin:
             chi2_passed=bool(test.passed),
             bad_data=removed,
         )
+
+    def _hot_spot(self, state: LiveState) -> pd.Series | None:
+        """The transformers' hot spot at the end of the interval (IEC 60076-7, the
+        exponential solution over one step from the previous interval's thermal state; the
+        first interval starts from the steady state of its load). A late interval (not
+        after the last one) is computed from the newest thermal state and does not move it."""
+        from gridtwin.network.ageing import simulate_thermal, thermal_parameters
+
+        loading = state.trafo_loading_percent
+        if loading.empty:
+            return None
+        k = np.nan_to_num(loading.to_numpy(dtype=np.float64), nan=0.0)[:, np.newaxis] / 100.0
+        result = simulate_thermal(
+            k,
+            float(self.twin.ambient_c),
+            thermal_parameters(THERMAL_COOLING),
+            step_min=self.step.total_seconds() / 60.0,
+            initial=self._thermal,
+        )
+        if self._thermal_utc is None or state.time_utc > self._thermal_utc:
+            self._thermal, self._thermal_utc = result.final_state, state.time_utc
+        return pd.Series(result.hot_spot_c[:, -1], index=loading.index, name="hot_spot_c")
+
+    @property
+    def thermal(self) -> tuple[Any, pd.Timestamp | None]:
+        """The transformers' IEC 60076-7 thermal state after the newest interval, and that
+        interval's start (None before the first)."""
+        return self._thermal, self._thermal_utc
 
     def _one_step(self, t_utc: pd.Timestamp, iv: _Interval) -> Profiles:
         pos = self._profile_position(t_utc)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from gridtwin.network import NetworkModel
     from gridtwin.workflows.live import LiveState
 
-__all__ = ["ACTIONS", "LiveAlarms", "element_infos", "snapshot_of"]
+__all__ = ["ACTIONS", "LiveAlarms", "element_infos", "snapshot_of", "snapshot_values"]
 
 #: Operator actions by name (the API's words).
 ACTIONS: dict[str, Callable[..., AlarmUpdate]] = {
@@ -74,17 +74,34 @@ def element_infos(model: NetworkModel, standard: str) -> dict[str, ElementInfo]:
     return out
 
 
-def snapshot_of(state: LiveState) -> Snapshot:
-    """The rules' values of one interval's state."""
+def snapshot_values(time_utc: datetime, columns: Sequence[tuple[str, str, Any, Any]]) -> Snapshot:
+    """A snapshot from ``(quantity, table, element ids, values)`` columns (NaN left out)."""
+    import numpy as np
+
     values: dict[tuple[str, str], float] = {}
-    for quantity, table, series in (
-        ("vm_pu", "bus", state.vm_pu),
-        ("loading_percent", "line", state.line_loading_percent),
-        ("loading_percent", "trafo", state.trafo_loading_percent),
-    ):
-        for i, v in series.dropna().items():
-            values[(quantity, f"{table}:{i}")] = float(v)
-    return Snapshot(state.time_utc.to_pydatetime(), values)
+    for quantity, table, ids, vals in columns:
+        v = np.asarray(vals, dtype=np.float64)
+        ok = np.isfinite(v)
+        for i, x in zip(np.asarray(ids)[ok].tolist(), v[ok].tolist(), strict=True):
+            values[(quantity, f"{table}:{i}")] = x
+    return Snapshot(time_utc, values)
+
+
+def snapshot_of(state: LiveState) -> Snapshot:
+    """The rules' values of one interval's state: bus ``vm_pu``, line and transformer
+    ``loading_percent`` and, where the twin has it, transformer ``hot_spot_c``."""
+    columns: list[tuple[str, str, Any, Any]] = [
+        (quantity, table, series.index, series.to_numpy(dtype=float))
+        for quantity, table, series in (
+            ("vm_pu", "bus", state.vm_pu),
+            ("loading_percent", "line", state.line_loading_percent),
+            ("loading_percent", "trafo", state.trafo_loading_percent),
+        )
+    ]
+    hot = state.trafo_hot_spot_c
+    if hot is not None:
+        columns.append(("hot_spot_c", "trafo", hot.index, hot.to_numpy(dtype=float)))
+    return snapshot_values(state.time_utc.to_pydatetime(), columns)
 
 
 class LiveAlarms:

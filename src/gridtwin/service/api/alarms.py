@@ -83,6 +83,7 @@ class PotentialOut(OutputModel):
     """A deviation the forward look foresees."""
 
     instance_id: str
+    rule_id: str
     element: str
     priority: str
     first_active_utc: dt.datetime
@@ -93,8 +94,13 @@ class PotentialOut(OutputModel):
 
 
 class PotentialsOut(OutputModel):
-    """Potential alarms of the newest evaluation."""
+    """Potential alarms of the newest evaluation, and the forward look they came from."""
 
+    source: str | None = Field(
+        description="Where the forward look came from (profiles), None without one."
+    )
+    horizon_h: float = Field(description="Hours the forward look reaches at each refresh.")
+    look_from_utc: dt.datetime | None = Field(description="Interval of the newest look.")
     potential: list[PotentialOut]
 
 
@@ -175,10 +181,16 @@ async def list_events(
 @router.get("/potential", summary="Potential alarms with their lead time")
 async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
     """What the newest evaluation's forward look foresees."""
+    fw = runtime.forward
+    last = None if fw is None else fw.latest
     return PotentialsOut(
+        source=None if fw is None or not fw.available else fw.source,
+        horizon_h=runtime.config.forward_look.horizon_h,
+        look_from_utc=None if last is None else last.from_utc.to_pydatetime(),
         potential=[
             PotentialOut(
                 instance_id=p.instance_id,
+                rule_id=p.rule_id,
                 element=p.element,
                 priority=p.priority,
                 first_active_utc=p.first_active_utc,
@@ -188,7 +200,7 @@ async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
                 message=p.message,
             )
             for p in runtime.alarms.potential
-        ]
+        ],
     )
 
 
