@@ -301,6 +301,12 @@ def _worker(script: str, mode: str, params: dict[str, Any], **kw: Any) -> subpro
     return subprocess.Popen(cmd, text=True, **kw)
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_up(port: int, proc: subprocess.Popen[str], timeout_s: float = 60) -> None:
     import httpx
 
@@ -333,12 +339,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server = _worker(script, "server", params, stderr=subprocess.PIPE)
         try:
             _wait_up(params["port"], server)
+            cpu0 = _cpu_s(server.pid)
             loader = _worker(script, "load", params, stdout=subprocess.PIPE)
             out, _ = loader.communicate(timeout=2 * (args.duration + 60))
+            server_cpu_s = _cpu_s(server.pid) - cpu0
             if loader.returncode != 0:
                 msg = f"the load process failed ({loader.returncode})"
                 raise RuntimeError(msg)
             http = json.loads(out.strip().splitlines()[-1])
+            # the server's CPU time per answered request (the background ingest included):
+            # what the rate costs, whatever else the machine is doing
+            http["server_cpu_s"] = server_cpu_s
+            http["server_cpu_ms_per_request"] = 1000 * server_cpu_s / max(1, http["completed"])
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -371,7 +383,8 @@ def _table(res: dict[str, Any]) -> str:
     lines = [
         f"{res['rate_per_s']:g} req/s for {res['duration_s']:g} s "
         f"(achieved {h['achieved_rate_per_s']:.1f}/s; {h['completed']}/{h['requests']} "
-        f"answered, statuses {h['statuses']}, errors {h['errors']})",
+        f"answered, statuses {h['statuses']}, errors {h['errors']}; server CPU "
+        f"{h['server_cpu_ms_per_request']:.2f} ms per request)",
         f"{'route':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
         f"{'all':<34} {h['completed']:>6} {h['all']['p50_ms']:8.2f} "
         f"{h['all']['p99_ms']:8.2f} {h['all']['max_ms']:8.2f}",

@@ -58,6 +58,13 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 _TOKEN_PREFIX = "gt_"
 _SCHEMA_VERSION = 1
 
+# every change of users or tokens moves this on (in its own transaction), so that a
+# process that remembers verified tokens knows when to forget them
+_BUMP_ACCESS = (
+    "INSERT INTO meta VALUES ('access_version', '1') ON CONFLICT (key) DO UPDATE "
+    "SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
@@ -231,8 +238,17 @@ class Accounts:
         # verified tokens by hash, valid while no connection changed the file (SQLite's
         # data_version moves on another connection's commit; this one's writes clear it)
         self._verified: dict[str, tuple[User, TokenInfo]] = {}
+        # tokens are verified on a connection of their own: in WAL mode a read never
+        # waits for a write (an audit entry's commit), so the service's event loop never
+        # does either; its data_version moves on every commit of any other connection,
+        # and then the access version (moved on by every change of users or tokens, in
+        # any process) says whether the verified tokens still hold
+        self._verify_con = sqlite3.connect(
+            path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        self._verify_lock = threading.Lock()
         self._data_version = -1
-        self._generation = 0  # moves on with every write of users or tokens here
+        self._access_version = ""
         self._hasher = PasswordHasher()
         #: The time now (tests move it on to expire tokens).
         self.clock: Callable[[], dt.datetime] = utc_now
@@ -264,7 +280,8 @@ class Accounts:
 
     def close(self) -> None:
         """Close the database (idempotent)."""
-        with self._lock:
+        with self._lock, self._verify_lock:
+            self._verify_con.close()
             self._con.close()
 
     def __enter__(self) -> Accounts:
@@ -278,13 +295,14 @@ class Accounts:
         """One transaction (``BEGIN IMMEDIATE``: other processes wait, never conflict);
         ``access``: it may change users or tokens (the verified tokens are forgotten)."""
         with self._lock:
-            if access:
-                self._verified.clear()
-                self._generation += 1
             con = self._con
             try:
                 con.execute("BEGIN IMMEDIATE")
+                if access:
+                    con.execute(_BUMP_ACCESS)
             except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
                 msg = f"accounts file {self.path}: {exc}"
                 raise StoreError(msg) from exc
             try:
@@ -459,34 +477,16 @@ class Accounts:
             msg = "invalid token"
             raise AuthenticationError(msg)
         digest = _sha256(token)
-        with self._lock:
+        with self._verify_lock:
             try:
-                version = self._con.execute("PRAGMA data_version").fetchone()[0]
+                known = self._verified_entry(digest)
             except sqlite3.Error as exc:
                 msg = f"accounts file {self.path}: {exc}"
                 raise StoreError(msg) from exc
-            if version != self._data_version:  # another process changed the file
-                self._verified.clear()
-                self._data_version = version
-            known = self._verified.get(digest)
-            generation = self._generation
         if known is None:
-            rows = self._read(
-                f"SELECT {_TOKEN_COLS}, u.role, u.disabled, u.created_utc, u.updated_utc "
-                "FROM tokens t JOIN users u USING (username) WHERE t.token_sha256 = ?",
-                [digest],
-            )
-            if not rows:
-                msg = "invalid token"
-                raise AuthenticationError(msg)
-            info = _token(rows[0][:6])
-            user = _user((info.username, *rows[0][6:]))
-            with self._lock:
-                unchanged = self._data_version == version and self._generation == generation
-                if unchanged and len(self._verified) < 10_000:
-                    self._verified[digest] = (user, info)
-        else:
-            user, info = known
+            msg = "invalid token"
+            raise AuthenticationError(msg)
+        user, info = known
         if info.revoked_utc is not None:
             msg = "the token was revoked; log in again"
             raise AuthenticationError(msg)
@@ -497,6 +497,37 @@ class Accounts:
             msg = "the account is disabled"
             raise AuthenticationError(msg)
         return user, info
+
+    def _verified_entry(self, digest: str) -> tuple[User, TokenInfo] | None:
+        """The user and token of a token hash, remembered while no user or token changed
+        (on the verifying connection, under its lock)."""
+        con = self._verify_con
+        version = con.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:  # some connection committed: access too?
+            row = con.execute("SELECT value FROM meta WHERE key = 'access_version'").fetchone()
+            access = "" if row is None else str(row[0])
+            if access != self._access_version:
+                self._verified.clear()
+                self._access_version = access
+            self._data_version = version
+        known = self._verified.get(digest)
+        if known is not None:
+            return known
+        row = con.execute(
+            f"SELECT {_TOKEN_COLS}, u.role, u.disabled, u.created_utc, u.updated_utc "
+            "FROM tokens t JOIN users u USING (username) WHERE t.token_sha256 = ?",
+            [digest],
+        ).fetchone()
+        if row is None:
+            return None
+        info = _token(row[:6])
+        entry = (_user((info.username, *row[6:])), info)
+        # kept unless a change committed while it was read (then the next request reads)
+        if con.execute("PRAGMA data_version").fetchone()[0] == version:
+            if len(self._verified) >= 10_000:
+                self._verified.clear()
+            self._verified[digest] = entry
+        return entry
 
     def list_tokens(self, username: str) -> list[TokenInfo]:
         """The user's tokens (revoked and expired ones too), newest first."""

@@ -46,6 +46,8 @@ class ServiceState:
         Audit entries that could not be written (shown by ``/health``).
     extras : dict
         Resources of extensions (``create_app(..., lifespans=...)``), by name.
+    answers : dict
+        Answers kept by routes between requests, with what they depend on.
     """
 
     settings: ServiceSettings
@@ -58,6 +60,7 @@ class ServiceState:
     started_utc: dt.datetime
     audit_failures: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a worker thread (never on the event loop)."""

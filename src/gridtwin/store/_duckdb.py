@@ -178,6 +178,7 @@ class DuckDBStore:
         self._latest_cache: pd.DataFrame | None = None  # dropped by every write
         self._latest_mem: LatestTable | None = None  # read at first use, then kept
         self._names: dict[int, str] = {}
+        self._sorted_points: list[MeasurementPoint] = []
         self._load_points()
 
     # ------------------------------------------------------------------ opening
@@ -282,6 +283,7 @@ class DuckDBStore:
         self._keys = {r[1]: int(r[0]) for r in rows}
         self._names = {int(r[0]): r[1] for r in rows}
         self._points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
+        self._sorted_points = [self._points[k] for k in sorted(self._points)]
 
     def add_points(self, points: Iterable[MeasurementPoint]) -> int:
         """Add or update points (see :class:`~gridtwin.store.MeasurementStore`)."""
@@ -316,7 +318,7 @@ class DuckDBStore:
     def points(self) -> list[MeasurementPoint]:
         """Every point, ordered by id."""
         with self._lock:
-            return [self._points[k] for k in sorted(self._points)]
+            return list(self._sorted_points)
 
     # ------------------------------------------------------------------ writing
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -106,6 +107,28 @@ def py_time(value: Any) -> dt.datetime | None:
     t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
     out: dt.datetime = t.to_pydatetime()
     return out
+
+
+def py_times(column: pd.Series) -> list[dt.datetime | None]:
+    """A time column as UTC datetimes (None for NaT), all at once (a row at a time
+    costs more than the query that read them)."""
+    import pandas as pd
+
+    times = pd.DatetimeIndex(pd.to_datetime(column, utc=True)).to_pydatetime()
+    return [None if t is pd.NaT else t for t in times]
+
+
+def floats_or_none(column: pd.Series) -> list[float | None]:
+    """A numeric column as floats, None for NaN (JSON has no NaN)."""
+    return [None if v != v else v for v in column.astype(float).tolist()]
+
+
+@functools.cache
+def quality_label(code: int) -> str:
+    """The label of a quality code (``good``, ``estimated|questionable``, ...)."""
+    from gridtwin.store import Quality
+
+    return Quality(code).label()
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -21,9 +21,12 @@ from gridtwin.service.api._common import (
     InputModel,
     OutputModel,
     UtcTime,
+    floats_or_none,
     known_points,
     none_if_nan,
     py_time,
+    py_times,
+    quality_label,
     records,
 )
 from gridtwin.service.deps import AuditDep, Operator, StateDep, Viewer
@@ -79,24 +82,31 @@ async def latest(user: Viewer, state: StateDep, points: PointsQuery = None) -> L
 
 
 def _latest(state: ServiceState, point_ids: list[str] | None) -> LatestOut:
-    from gridtwin.store import Quality
 
     units = {p.point_id: p.unit for p in state.store.points()}
     ids = known_points(state.store, point_ids) if point_ids is not None else sorted(units)
     frame = state.store.latest(ids)
-    rows = records(frame)
     values = [
         LatestValueOut(
-            point_id=str(r["point_id"]),
-            unit=units[str(r["point_id"])],
-            ts_utc=_time(r["ts_utc"]),
-            value=none_if_nan(r["value"]),
-            quality=Quality(int(r["quality"])).label(),
-            revision=int(r["revision"]),
-            source_ts_utc=py_time(r["source_ts_utc"]),
-            arrival_ts_utc=_time(r["arrival_ts_utc"]),
+            point_id=pid,
+            unit=units[pid],
+            ts_utc=_time(ts),
+            value=v,
+            quality=quality_label(q),
+            revision=r,
+            source_ts_utc=src,
+            arrival_ts_utc=_time(arr),
         )
-        for r in rows
+        for pid, ts, v, q, r, src, arr in zip(
+            frame["point_id"].tolist(),
+            py_times(frame["ts_utc"]),
+            floats_or_none(frame["value"]),
+            frame["quality"].tolist(),
+            frame["revision"].tolist(),
+            py_times(frame["source_ts_utc"]),
+            py_times(frame["arrival_ts_utc"]),
+            strict=True,
+        )
     ]
     have = {v.point_id for v in values}
     return LatestOut(values=values, without_value=[p for p in ids if p not in have])

@@ -16,9 +16,10 @@ from gridtwin.service.api._common import (
     OutputModel,
     UtcTime,
     check_span,
+    floats_or_none,
     none_if_nan,
-    py_time,
-    records,
+    py_times,
+    quality_label,
 )
 from gridtwin.service.deps import Analyst, AuditDep, StateDep, Viewer
 from gridtwin.store import MeasurementPoint
@@ -92,7 +93,17 @@ def _find(points: list[MeasurementPoint], point_id: str) -> MeasurementPoint | N
 async def list_points(user: Viewer, state: StateDep) -> PointsOut:
     """Every point, by id."""
     points = await state.run(state.store.points)
-    return PointsOut(points=[point_out(p) for p in points])
+    # the answer is kept while the store gives the same point objects (it makes new ones
+    # only when points change): a thousand response models are not remade per request
+    # (the points are kept beside the answer, so that their ids stay theirs)
+    key = tuple(map(id, points))
+    cached = state.answers.get("points")
+    if cached is not None and cached[0] == key:
+        out: PointsOut = cached[1]
+        return out
+    out = PointsOut(points=[point_out(p) for p in points])
+    state.answers["points"] = (key, out, points)
+    return out
 
 
 @router.post("", response_model=PointOut, status_code=201, summary="Create a point (analyst)")
@@ -184,8 +195,6 @@ def _series(
 ) -> tuple[str, list[ValueOut]]:
     import pandas as pd
 
-    from gridtwin.store import Quality
-
     point = _find(state.store.points(), point_id)
     if point is None:
         msg = f"no measurement point {point_id!r}"
@@ -206,15 +215,15 @@ def _series(
             "(max_query_points); narrow start/end or give step_s"
         )
         raise InputError(msg)
-    rows = records(frame)
     return point.unit, [
-        ValueOut(
-            ts_utc=py_time(r["ts_utc"]),
-            value=none_if_nan(r["value"]),
-            quality=Quality(int(r["quality"])).label(),
-            revision=int(r["revision"]),
+        ValueOut(ts_utc=t, value=v, quality=quality_label(q), revision=r)
+        for t, v, q, r in zip(
+            py_times(frame["ts_utc"]),
+            floats_or_none(frame["value"]),
+            frame["quality"].tolist(),
+            frame["revision"].tolist(),
+            strict=True,
         )
-        for r in rows
     ]
 
 
