@@ -14,7 +14,7 @@ import pytest
 
 from gridtwin.alarms import AlarmEvent
 from gridtwin.errors import InputError
-from gridtwin.service.api.alarms import event_data
+from gridtwin.service._events import event_data
 from gridtwin.service.settings import ServiceSettings
 from gridtwin.service.twin import NetworkSource, TwinConfig, load_twin_config, twin_extension
 from gridtwin.service.webhooks import (

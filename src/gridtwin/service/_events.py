@@ -24,17 +24,79 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from gridtwin.alarms import AlarmEvent
 
-__all__ = ["AlarmBroadcaster", "Listener", "NumberedEvent", "Subscription"]
+__all__ = [
+    "AlarmBroadcaster",
+    "EventOut",
+    "Listener",
+    "NumberedEvent",
+    "Subscription",
+    "event_data",
+    "event_out",
+]
 
 _log = logging.getLogger("gridtwin.service.events")
+
+
+class EventOut(BaseModel):
+    """One transition of an alarm, with who and when (the twin's time).
+
+    The one shape of an alarm event outside the service: an item of ``GET /alarms/events``,
+    the ``data`` of a stream message and the ``event`` of a webhook. (Defined here, not in
+    ``api/alarms.py``, so that the twin's webhooks can use it without importing the API;
+    its configuration is that of ``api._common.OutputModel``.)
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_utc: dt.datetime
+    instance_id: str
+    rule_id: str
+    element: str
+    kind: str
+    user: str
+    from_state: str
+    to_state: str
+    priority: str
+    reason: str
+    message: str
+    value: float | None
+    limit: float | None
+
+
+def event_out(e: AlarmEvent) -> EventOut:
+    """An alarm event as the API shows it."""
+    return EventOut(
+        time_utc=e.time_utc,
+        instance_id=e.instance_id,
+        rule_id=e.rule_id,
+        element=e.element,
+        kind=e.kind,
+        user=e.user,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        priority=e.priority,
+        reason=e.reason,
+        message=e.message,
+        value=e.value,
+        limit=e.limit,
+    )
+
+
+def event_data(e: AlarmEvent) -> dict[str, Any]:
+    """:func:`event_out` as JSON-ready data (what a webhook sends)."""
+    return event_out(e).model_dump(mode="json")
+
 
 #: An event with its id (its 1-based position in the alarm log).
 NumberedEvent = tuple[int, "AlarmEvent"]

@@ -267,8 +267,7 @@ def _delivery(
 ) -> tuple[AlarmBroadcaster, list[WebhookDispatcher]]:
     """The alarm stream's broadcaster (ids continue the restored log) and a webhook
     dispatcher per endpoint, listening to it (started by the caller)."""
-    from gridtwin.service._events import AlarmBroadcaster
-    from gridtwin.service.api.alarms import event_data
+    from gridtwin.service._events import AlarmBroadcaster, event_data
     from gridtwin.service.webhooks import DEAD_LETTER_LOG, DeadLetterLog, WebhookDispatcher
 
     broadcaster = AlarmBroadcaster(restored)

@@ -20,12 +20,12 @@ from starlette.background import BackgroundTask
 
 from gridtwin.errors import NotFoundError
 from gridtwin.service._accounts import Role
-from gridtwin.service._events import Subscription
+from gridtwin.service._events import EventOut, Subscription, event_out
 from gridtwin.service.api._common import InputModel, OutputModel, UtcTime
 from gridtwin.service.api.twin import TwinDep
 from gridtwin.service.deps import Admin, AuditDep, Operator, StateDep, Viewer
 
-__all__ = ["event_data", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
@@ -64,24 +64,6 @@ class AlarmsOut(OutputModel):
     """Alarm instances."""
 
     alarms: list[AlarmOut]
-
-
-class EventOut(OutputModel):
-    """One transition of an alarm, with who and when (the twin's time)."""
-
-    time_utc: dt.datetime
-    instance_id: str
-    rule_id: str
-    element: str
-    kind: str
-    user: str
-    from_state: str
-    to_state: str
-    priority: str
-    reason: str
-    message: str
-    value: float | None
-    limit: float | None
 
 
 class EventsOut(OutputModel):
@@ -142,30 +124,6 @@ def _alarm(inst: Any) -> AlarmOut:
     )
 
 
-def _event(e: Any) -> EventOut:
-    return EventOut(
-        time_utc=e.time_utc,
-        instance_id=e.instance_id,
-        rule_id=e.rule_id,
-        element=e.element,
-        kind=e.kind,
-        user=e.user,
-        from_state=e.from_state,
-        to_state=e.to_state,
-        priority=e.priority,
-        reason=e.reason,
-        message=e.message,
-        value=e.value,
-        limit=e.limit,
-    )
-
-
-def event_data(e: Any) -> dict[str, Any]:
-    """An alarm event as JSON-ready data: one item of ``GET /alarms/events`` (the SSE
-    ``data:`` and the webhooks' ``event``)."""
-    return _event(e).model_dump(mode="json")
-
-
 @router.get("", summary="Alarms (active ones unless all=true)")
 async def list_alarms(
     user: Viewer,
@@ -192,7 +150,7 @@ async def list_events(
     events = runtime.alarms.event_log()
     if since is not None:
         events = [e for e in events if e.time_utc >= since]
-    return EventsOut(events=[_event(e) for e in events[-limit:]])
+    return EventsOut(events=[event_out(e) for e in events[-limit:]])
 
 
 _STREAM_DOC = """Every alarm event as it happens, as server-sent events (`text/event-stream`)::
@@ -211,7 +169,7 @@ with that id and nothing is lost. A stream lasts at most an hour (reconnect), or
 
 
 def _sse(n: int, e: Any) -> ServerSentEvent:
-    return ServerSentEvent(data=_event(e).model_dump_json(), event="alarm", id=str(n))
+    return ServerSentEvent(data=event_out(e).model_dump_json(), event="alarm", id=str(n))
 
 
 async def _stream(
