@@ -191,6 +191,23 @@ def test_events_arrive_in_order_in_batches(tmp_path: Path) -> None:
     assert all(verify_signature(SECRET, r.headers, r.body) for r in rec.requests)
 
 
+def test_a_twin_named_in_cyrillic_still_sends_ascii_headers(tmp_path: Path) -> None:
+    with receiver() as rec:
+        d = _dispatcher(rec.url, tmp_path)
+        d = WebhookDispatcher(
+            d.config, SECRET.encode(), event_data, DeadLetterLog(tmp_path / "dl"), twin="фидер 7"
+        )
+        d.start()
+        try:
+            d.submit([(5, _event(5))])
+            (got,) = rec.wait_for(1)
+        finally:
+            d.close()
+    assert got.headers["webhook-id"] == "7.alarms.5-5"
+    assert json.loads(got.body)["twin"] == "фидер 7"
+    assert verify_signature(SECRET, got.headers, got.body)
+
+
 def test_filters_on_priority_and_kind(tmp_path: Path) -> None:
     with receiver() as rec:
         d = _dispatcher(rec.url, tmp_path, priorities=["critical"], kinds=["activated"])

@@ -43,6 +43,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 import urllib.parse
@@ -358,6 +359,8 @@ class WebhookDispatcher:
         self._dead = dead_letters
         self.dead_letter_path = dead_letters.path
         self._twin = twin
+        # the webhook-id is a header: ASCII only, whatever the twin is called
+        self._id_prefix = re.sub(r"[^A-Za-z0-9_-]+", "-", twin).strip("-")[:40] or "twin"
         self._queue: collections.deque[NumberedEvent] = collections.deque()
         self._cond = threading.Condition()
         self._in_flight = 0
@@ -455,7 +458,7 @@ class WebhookDispatcher:
 
     def _deliver(self, client: httpx.Client, batch: Sequence[NumberedEvent]) -> None:
         cfg = self.config
-        webhook_id = f"{self._twin}.alarms.{batch[0][0]}-{batch[-1][0]}"
+        webhook_id = f"{self._id_prefix}.alarms.{batch[0][0]}-{batch[-1][0]}"
         body = self._body(batch)
         started = time.monotonic()
         attempt = 0
