@@ -49,9 +49,9 @@ if TYPE_CHECKING:
     from gridtwin.ingest import Pipeline
     from gridtwin.service._events import AlarmBroadcaster
     from gridtwin.service._state import ServiceState
+    from gridtwin.service.webhooks import WebhookDispatcher
     from gridtwin.workflows.compliance import WeeklyCompliance
     from gridtwin.workflows.forward import ForwardLooker
-    from gridtwin.service.webhooks import WebhookDispatcher
     from gridtwin.workflows.live import LiveRunner, LiveState, LiveTwin
     from gridtwin.workflows.live_alarms import LiveAlarms
     from gridtwin.workflows.twin import Twin
