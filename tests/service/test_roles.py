@@ -54,6 +54,8 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/alarms/events"): "viewer",
     ("GET", "/api/v1/alarms/potential"): "viewer",
     ("GET", "/api/v1/alarms/health"): "viewer",
+    ("GET", "/api/v1/alarms/stream"): "viewer",
+    ("GET", "/api/v1/alarms/delivery"): "admin",
     ("POST", "/api/v1/alarms/{instance_id}/{action}"): "operator",
 }
 
@@ -73,6 +75,9 @@ QUERY = {
         "end": "2026-01-01T01:00Z",
     },
     "/api/v1/export": {"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z"},
+    # a bounded stream: new events only, for 0.05 s (httpx's ASGITransport buffers the
+    # whole response, so an endless stream would never answer)
+    "/api/v1/alarms/stream": {"timeout_s": "0.05"},
 }
 
 

@@ -11,13 +11,17 @@ A twin is configured by one YAML file (``gridtwin serve twin.yaml``)::
     grace_s: 5                                     # how long an interval waits for meters
     forward_look: {horizon_h: 6, every_intervals: 4, anchor: false}  # potential alarms
     compliance: {min_intervals: 96}                # weekly supply-voltage counters
+    webhooks:                                      # optional: signed POSTs of alarm events
+      - {url: https://scada.example/hooks/alarms, secret_env: GRIDTWIN_WEBHOOK_SECRET}
 
 The service's store holds the measurements. With ``replay``, the grid's load and
 generator profiles are played into it as live telemetry (this is the demo). The
 :class:`~gridtwin.workflows.live.LiveRunner` updates the state as intervals arrive and
 each state goes through the alarm rules (:class:`~gridtwin.workflows.live_alarms.LiveAlarms`);
 alarm events are appended to ``gridtwin-alarms.jsonl`` beside the accounts file (one JSON
-object per line, flushed and synced) and read back at start.
+object per line, flushed and synced) and read back at start. Each new batch then goes to
+the :class:`~gridtwin.service._events.AlarmBroadcaster` (``GET /alarms/stream``) and to the
+webhook dispatchers (:mod:`gridtwin.service.webhooks`).
 """
 
 from __future__ import annotations
@@ -38,11 +42,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gridtwin._datafile import load_validated
 from gridtwin.errors import GridTwinError, InputError
+from gridtwin.service.webhooks import WebhookConfig
 
 if TYPE_CHECKING:
     from gridtwin.alarms import AlarmEvent
     from gridtwin.ingest import Pipeline
+    from gridtwin.service._events import AlarmBroadcaster
     from gridtwin.service._state import ServiceState
+    from gridtwin.service.webhooks import WebhookDispatcher
     from gridtwin.workflows.compliance import WeeklyCompliance
     from gridtwin.workflows.forward import ForwardLooker
     from gridtwin.workflows.live import LiveRunner, LiveState, LiveTwin
@@ -134,6 +141,9 @@ class TwinConfig(BaseModel):
     history: int = Field(default=96, ge=1, le=10_000, description="States kept in memory.")
     forward_look: ForwardLookConfig = Field(default_factory=ForwardLookConfig)
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
+    webhooks: list[WebhookConfig] = Field(
+        default_factory=list, max_length=20, description="Endpoints sent every alarm event."
+    )
 
 
 def load_twin_config(path: Path) -> TwinConfig:
@@ -181,6 +191,8 @@ class TwinRuntime:
     lock: threading.Lock = field(default_factory=threading.Lock)
     forward: ForwardLooker | None = None
     compliance: WeeklyCompliance | None = None
+    broadcaster: AlarmBroadcaster | None = None
+    webhooks: list[WebhookDispatcher] = field(default_factory=list)
 
     def latest(self) -> LiveState | None:
         """The newest state, if any."""
@@ -199,6 +211,10 @@ class TwinRuntime:
             t.join(timeout=30)
         if self.replay_pipe is not None:
             self.replay_pipe.close(timeout_s=30)
+        if self.broadcaster is not None:
+            self.broadcaster.close()
+        for dispatcher in self.webhooks:
+            dispatcher.close()
 
 
 def _alarm_log(state: ServiceState) -> Path:
@@ -233,13 +249,47 @@ def _appender(path: Path) -> Callable[[Sequence[AlarmEvent]], None]:
     return append
 
 
+def _store_then_publish(
+    path: Path, broadcaster: AlarmBroadcaster
+) -> Callable[[Sequence[AlarmEvent]], None]:
+    """Append a batch to the alarm log, then (once it is durable) publish it."""
+    append = _appender(path)
+
+    def on_events(events: Sequence[AlarmEvent]) -> None:
+        append(events)
+        broadcaster.publish(events)
+
+    return on_events
+
+
+def _delivery(
+    config: TwinConfig, keys: Sequence[bytes], restored: Sequence[AlarmEvent], log: Path
+) -> tuple[AlarmBroadcaster, list[WebhookDispatcher]]:
+    """The alarm stream's broadcaster (ids continue the restored log) and a webhook
+    dispatcher per endpoint, listening to it (started by the caller)."""
+    from gridtwin.service._events import AlarmBroadcaster, event_data
+    from gridtwin.service.webhooks import DEAD_LETTER_LOG, DeadLetterLog, WebhookDispatcher
+
+    broadcaster = AlarmBroadcaster(restored)
+    dead = DeadLetterLog(log.parent / DEAD_LETTER_LOG)
+    dispatchers = [
+        WebhookDispatcher(w, key, event_data, dead, twin=config.name)
+        for w, key in zip(config.webhooks, keys, strict=True)
+    ]
+    for dispatcher in dispatchers:
+        broadcaster.add_listener(dispatcher.submit)
+    return broadcaster, dispatchers
+
+
 def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
     """Build the twin, restore its alarms, start the replay (if any) and the runner."""
     from gridtwin.alarms import load_rules
+    from gridtwin.service.webhooks import resolve_secret
     from gridtwin.workflows.live import LiveRunner, LiveTwin
     from gridtwin.workflows.live_alarms import LiveAlarms
     from gridtwin.workflows.twin import Twin
 
+    keys = [resolve_secret(w, i, os.environ) for i, w in enumerate(config.webhooks)]
     twin = Twin.load(
         simbench_code=config.network.simbench,
         path=config.network.path,
@@ -257,9 +307,16 @@ def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
         else load_rules(config.alarm_rules, standard=config.standard)
     )
     log = _alarm_log(state)
-    alarms = LiveAlarms(twin.model, config.standard, rules, on_events=_appender(log))
-    alarms.restore(_read_alarm_log(log))
+    restored = _read_alarm_log(log)
+    broadcaster, dispatchers = _delivery(config, keys, restored, log)
+    alarms = LiveAlarms(
+        twin.model, config.standard, rules, on_events=_store_then_publish(log, broadcaster)
+    )
+    alarms.restore(restored)
     runtime = TwinRuntime(config, live, alarms, stop, replay_pipe=pipe)
+    runtime.broadcaster, runtime.webhooks = broadcaster, dispatchers
+    for dispatcher in dispatchers:
+        dispatcher.start()
     runtime.states = collections.deque(maxlen=config.history)
     _start_forward_and_compliance(runtime, state)
     runner = LiveRunner(live, grace_s=config.grace_s, on_state=_on_state(runtime))

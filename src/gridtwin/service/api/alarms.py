@@ -1,18 +1,29 @@
-"""``/alarms``: the twin's alarms (read: viewer; act: operator; take out of service: admin)."""
+"""``/alarms``: the twin's alarms (read: viewer; act: operator; take out of service: admin).
+
+``GET /alarms/stream`` sends every alarm event as a server-sent event as it happens (see
+:func:`stream_events`); ``GET /alarms/delivery`` (admin) shows how the stream and the
+webhooks (:mod:`gridtwin.service.webhooks`) are doing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+import anyio
+from fastapi import APIRouter, Header, HTTPException, Path, Query
 from pydantic import Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
 
 from gridtwin.errors import NotFoundError
 from gridtwin.service._accounts import Role
+from gridtwin.service._events import EventOut, Subscription, event_out
 from gridtwin.service.api._common import InputModel, OutputModel, UtcTime
 from gridtwin.service.api.twin import TwinDep
-from gridtwin.service.deps import AuditDep, Operator, StateDep, Viewer
+from gridtwin.service.deps import Admin, AuditDep, Operator, StateDep, Viewer
 
 __all__ = ["router"]
 
@@ -53,24 +64,6 @@ class AlarmsOut(OutputModel):
     """Alarm instances."""
 
     alarms: list[AlarmOut]
-
-
-class EventOut(OutputModel):
-    """One transition of an alarm, with who and when (the twin's time)."""
-
-    time_utc: dt.datetime
-    instance_id: str
-    rule_id: str
-    element: str
-    kind: str
-    user: str
-    from_state: str
-    to_state: str
-    priority: str
-    reason: str
-    message: str
-    value: float | None
-    limit: float | None
 
 
 class EventsOut(OutputModel):
@@ -131,24 +124,6 @@ def _alarm(inst: Any) -> AlarmOut:
     )
 
 
-def _event(e: Any) -> EventOut:
-    return EventOut(
-        time_utc=e.time_utc,
-        instance_id=e.instance_id,
-        rule_id=e.rule_id,
-        element=e.element,
-        kind=e.kind,
-        user=e.user,
-        from_state=e.from_state,
-        to_state=e.to_state,
-        priority=e.priority,
-        reason=e.reason,
-        message=e.message,
-        value=e.value,
-        limit=e.limit,
-    )
-
-
 @router.get("", summary="Alarms (active ones unless all=true)")
 async def list_alarms(
     user: Viewer,
@@ -175,7 +150,146 @@ async def list_events(
     events = runtime.alarms.event_log()
     if since is not None:
         events = [e for e in events if e.time_utc >= since]
-    return EventsOut(events=[_event(e) for e in events[-limit:]])
+    return EventsOut(events=[event_out(e) for e in events[-limit:]])
+
+
+_STREAM_DOC = """Every alarm event as it happens, as server-sent events (`text/event-stream`)::
+
+    id: 42
+    event: alarm
+    data: {<one item of GET /alarms/events>}
+
+`id` is the event's position in the alarm log (1, 2, ...; the same after a restart).
+A reconnecting client sends `Last-Event-ID` (browsers' `EventSource` do) or `?after=`:
+the events after it come first, then new ones; without either, only new ones. A comment
+line (`: ping`) is sent every 15 s while idle. A client that falls too far behind gets
+`event: overflow` (`data: {"last_event_id": n, ...}`) and the stream ends: reconnect
+with that id and nothing is lost. A stream lasts at most an hour (reconnect), or until
+`max_events` events were sent or `timeout_s` seconds passed."""
+
+
+def _sse(n: int, e: Any) -> ServerSentEvent:
+    return ServerSentEvent(data=event_out(e).model_dump_json(), event="alarm", id=str(n))
+
+
+async def _stream(
+    sub: Subscription, max_events: int | None, lifetime_s: float
+) -> AsyncIterator[ServerSentEvent]:
+    """The events of one subscription until a bound, an overflow or the twin's end."""
+    deadline = anyio.current_time() + lifetime_s
+    sent = 0
+    sent_id = sub.last_id
+    try:
+        pending = sub.take_backlog()
+        while True:
+            for n, e in pending:
+                yield _sse(n, e)
+                sent, sent_id = sent + 1, n
+                if max_events is not None and sent >= max_events:
+                    return
+            if sub.overflowed:
+                detail = "this client fell too far behind; reconnect with Last-Event-ID"
+                data = json.dumps({"last_event_id": sent_id, "detail": detail})
+                yield ServerSentEvent(data=data, event="overflow")
+                return
+            remaining_s = deadline - anyio.current_time()
+            if sub.closed or remaining_s <= 0:
+                return
+            pending = await sub.next_batch(remaining_s)
+    finally:
+        sub.cancel()
+
+
+@router.get(
+    "/stream",
+    summary="Alarm events as they happen (server-sent events)",
+    description=_STREAM_DOC,
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "The event stream.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def stream_events(
+    user: Viewer,
+    runtime: TwinDep,
+    last_event_id: Annotated[
+        int | None,
+        Header(ge=0, le=2**53, description="Resume after this event id (EventSource sends it)."),
+    ] = None,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=2**53, description="Resume after this id (0: the whole log)."),
+    ] = None,
+    max_events: Annotated[
+        int | None, Query(ge=1, le=100_000, description="End after this many events.")
+    ] = None,
+    timeout_s: Annotated[
+        float | None, Query(gt=0, le=3600, description="End after this long [s].")
+    ] = None,
+) -> EventSourceResponse:
+    """Alarm events as server-sent events (see the description above)."""
+    broadcaster = runtime.broadcaster
+    if broadcaster is None:  # a runtime built without one (not by start_runtime)
+        msg = "this twin does not stream its alarms"
+        raise NotFoundError(msg)
+    start = last_event_id if last_event_id is not None else after
+    sub = broadcaster.subscribe(start)  # before the headers go: the client is subscribed
+    lifetime_s = min(timeout_s or broadcaster.max_lifetime_s, broadcaster.max_lifetime_s)
+    return EventSourceResponse(
+        _stream(sub, max_events, lifetime_s),
+        ping=broadcaster.heartbeat_s,
+        send_timeout=broadcaster.send_timeout_s,
+        background=BackgroundTask(sub.cancel),  # also when the stream never starts (HEAD)
+    )
+
+
+class StreamStatsOut(OutputModel):
+    """The alarm stream (SSE)."""
+
+    last_event_id: int = Field(description="The newest event's id (0: none yet).")
+    subscribers: int
+    overflows: int = Field(description="Subscribers dropped for falling behind.")
+    queue_size: int = Field(description="Events a subscriber may have waiting.")
+
+
+class WebhookStatsOut(OutputModel):
+    """One webhook endpoint."""
+
+    url: str = Field(description="Without credentials or query.")
+    delivered: int = Field(description="Events the endpoint accepted.")
+    retried: int = Field(description="Attempts repeated after a retryable failure.")
+    failed: int = Field(description="Events given up (in the dead-letter file).")
+    queue_length: int = Field(description="Events waiting (the batch in flight too).")
+    last_error: str | None
+    last_error_utc: dt.datetime | None
+    last_delivered_utc: dt.datetime | None
+
+
+class DeliveryOut(OutputModel):
+    """How alarm events reach their subscribers."""
+
+    stream: StreamStatsOut
+    webhooks: list[WebhookStatsOut]
+    dead_letter_file: str | None = Field(description="Where failed webhook batches go.")
+
+
+@router.get("/delivery", summary="Alarm delivery: stream subscribers and webhook counters")
+async def delivery(user: Admin, runtime: TwinDep) -> DeliveryOut:
+    """Subscribers of the stream, and per webhook endpoint: events delivered, retries,
+    events failed (dead-lettered), the queue and the last error."""
+    b = runtime.broadcaster
+    stream = StreamStatsOut(
+        last_event_id=0 if b is None else b.last_id,
+        subscribers=0 if b is None else b.subscribers,
+        overflows=0 if b is None else b.overflows,
+        queue_size=0 if b is None else b.queue_size,
+    )
+    hooks = [WebhookStatsOut.model_validate(vars(d.stats())) for d in runtime.webhooks]
+    dead = str(runtime.webhooks[0].dead_letter_path) if runtime.webhooks else None
+    return DeliveryOut(stream=stream, webhooks=hooks, dead_letter_file=dead)
 
 
 @router.get("/potential", summary="Potential alarms with their lead time")
