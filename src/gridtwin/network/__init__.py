@@ -63,7 +63,7 @@ from gridtwin.network._results import (
     read_parquet,
 )
 from gridtwin.network._setpoints import PowerFactorControl
-from gridtwin.network._timeseries import simulate
+from gridtwin.network._timeseries import StepPowerFlow, simulate
 from gridtwin.network._validate import validate
 from gridtwin.network.estimation import (
     EstimationOptions,
@@ -101,6 +101,7 @@ __all__ = [
     "ReactivePowerControl",
     "StateEstimator",
     "StatisticsSpec",
+    "StepPowerFlow",
     "TapControl",
     "ValidationReport",
     "build_pgm_network",

@@ -606,3 +606,92 @@ class _Collector:
             notes=tuple(notes),
             step_duration=run.step_len,
         )
+
+
+class StepPowerFlow:
+    """Power flows of one step at a time on a model validated and built once.
+
+    The live twin solves one interval at a time on a network that does not change
+    between intervals; :func:`simulate` would validate the model and build the solver's
+    network every time, several times the cost of the solution. This keeps both and
+    writes each step's set-points into the one-step profile the solver reads.
+
+    Parameters
+    ----------
+    model : NetworkModel
+    template : Profiles
+        One step whose frames name the columns of every later step (their values are
+        replaced by :meth:`solve`).
+    options : PowerFlowOptions, optional
+
+    Notes
+    -----
+    Only the fixed-point engine reads the profile's arrays at solve time; with another
+    solver (or when the arrays are not the solver's own), each step runs through
+    :func:`simulate` and says nothing different.
+    """
+
+    def __init__(
+        self, model: NetworkModel, template: Profiles, options: PowerFlowOptions | None = None
+    ) -> None:
+        if template.n_steps != 1:
+            msg = f"StepPowerFlow: the template has {template.n_steps} steps; give one"
+            raise InputError(msg)
+        self.model = model
+        self.options = options if options is not None else PowerFlowOptions()
+        idx = pd.DatetimeIndex(template.time_utc, name="time_utc")
+        self._arrays: dict[str, FloatArray] = {}
+        frames = {}
+        for name, frame in template.frames().items():
+            arr = np.array(frame.to_numpy(dtype=np.float64), order="C")
+            self._arrays[name] = arr
+            frames[name] = pd.DataFrame(arr, index=idx, columns=frame.columns, copy=False)
+        self._columns = {name: frame.columns for name, frame in frames.items()}
+        self._prof = type(template)(time_utc=idx, source=template.source, **frames)
+        self._run = _plan(model, self._prof, None, self.options, Controls(), KeepFull())
+        self._engine = _build_engine(self._run)
+        self.fast = self._reads_our_arrays()
+
+    def _reads_our_arrays(self) -> bool:
+        """Whether the engine's set-points are views of :attr:`_arrays` (then writing
+        them is enough)."""
+        from gridtwin.network._engine_fp import FixedPointEngine
+
+        engine = self._engine
+        if not isinstance(engine, FixedPointEngine):
+            return False
+        ours = [a for a in self._arrays.values() if a.size]
+        for inj in engine.injections.values():
+            for _static, cols, values, _select, _identity in inj.parts:
+                if values is None or not len(cols):
+                    continue
+                if not any(np.shares_memory(values, a) for a in ours):
+                    return False
+        return True
+
+    def solve(self, frames: Mapping[str, pd.Series]) -> PowerFlowResult:
+        """The power flow of one step: ``frames`` maps a profile name (``load_p_mw``,
+        ``sgen_q_mvar``, ...) to that step's values by element id; every name of the
+        template must be given, and the same elements."""
+        for name, arr in self._arrays.items():
+            if name not in frames:
+                msg = f"StepPowerFlow.solve: no values for {name}"
+                raise InputError(msg)
+            values = frames[name]
+            if not values.index.equals(self._columns[name]):
+                values = values.reindex(self._columns[name])
+                if values.isna().any():
+                    msg = f"StepPowerFlow.solve: {name} lacks elements of the template"
+                    raise InputError(msg)
+            arr[0, :] = values.to_numpy(dtype=np.float64)
+        if not self.fast:
+            return simulate(self.model, self._prof, options=self.options)
+        run, engine = self._run, self._engine
+        for counter in ("outside_replaced", "outside_confirmed", "outside_unchecked"):
+            setattr(engine, counter, 0)
+        collector = _Collector.open(run, engine)
+        fallback, messages = _run_chunks(run, engine, collector, None)
+        notes = [*run.notes, *_final_notes(run, engine, fallback, messages)]
+        result = collector.finish(notes)
+        assert isinstance(result, PowerFlowResult)
+        return result

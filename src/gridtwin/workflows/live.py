@@ -313,6 +313,7 @@ class LiveTwin:
         self.points = LoadPoints.from_points(store.points(), set(self._load_ids.tolist()), net)
         self._sgen_ids = np.asarray(net.sgen.index[net.sgen.in_service.astype(bool)], np.int64)
         self._estimator: Any = None
+        self._step_flow: Any = None  # the power flow of one interval, built at first use
         self._thermal: Any = None  # IEC 60076-7 state after self._thermal_utc's interval
         self._thermal_utc: pd.Timestamp | None = None
         self.profiles: Profiles = twin._profiles()
@@ -349,8 +350,7 @@ class LiveTwin:
         ids = self.points.point_ids
         if not ids:
             return iv
-        got = self.store.window(ids, t_utc, t_utc + self.step)
-        newest = got.groupby("point_id")["value"].last() if len(got) else pd.Series(dtype=float)
+        newest = self._last_values(ids, t_utc)
         iv.measure(self.points.p, self.points.q, newest, iv.load_p, iv.load_q, iv.load_metered)
         iv.measure(
             self.points.sgen_p, self.points.sgen_q, newest, iv.sgen_p, iv.sgen_q, iv.sgen_metered
@@ -358,6 +358,27 @@ class LiveTwin:
         iv.vm = {bus: float(newest[pid]) for bus, pid in self.points.vm.items() if pid in newest}
         iv.q_metered = {i for i, (pid, _) in self.points.q.items() if pid in newest.index}
         return iv
+
+    def _last_values(self, ids: list[str], t_utc: pd.Timestamp) -> pd.Series:
+        """Each point's last value in ``[t, t + step)``, by point id.
+
+        From the newest values (the store keeps them at hand) for every point whose
+        newest value lies in the interval, the live case; a window query only for the
+        points that have moved past it (an interval updated late).
+        """
+        end = t_utc + self.step
+        latest = self.store.latest(ids)
+        ts = latest["ts_utc"]
+        inside = latest[(ts >= t_utc) & (ts < end)]
+        out = pd.Series(
+            inside["value"].to_numpy(dtype=np.float64), index=inside["point_id"].to_numpy()
+        )
+        later = latest.loc[ts >= end, "point_id"].tolist()
+        if later:
+            got = self.store.window(later, t_utc, end)
+            if len(got):
+                out = pd.concat([out, got.groupby("point_id")["value"].last()])
+        return out
 
     def setpoints(self, t_utc: pd.Timestamp) -> tuple[pd.Series, pd.Series, int]:
         """Load set-points of the interval [MW], [Mvar]: measured where a value was
@@ -393,10 +414,12 @@ class LiveTwin:
     def _power_flow(
         self, t_utc: pd.Timestamp, iv: _Interval, method: Method, notes: tuple[str, ...]
     ) -> LiveState:
-        from gridtwin.network import simulate
+        from gridtwin.network import StepPowerFlow
 
-        prof = self._one_step(t_utc, iv)
-        r = simulate(self.twin.model, prof, options=self.twin.options)
+        if self._step_flow is None:  # validated and built once: the network stays
+            template = self._one_step(t_utc, iv)
+            self._step_flow = StepPowerFlow(self.twin.model, template, self.twin.options)
+        r = self._step_flow.solve(self._step_values(t_utc, iv))
         return LiveState(
             time_utc=t_utc,
             method=method,
@@ -466,6 +489,21 @@ class LiveTwin:
         """The transformers' IEC 60076-7 thermal state after the newest interval, and that
         interval's start (None before the first)."""
         return self._thermal, self._thermal_utc
+
+    def _step_values(self, t_utc: pd.Timestamp, iv: _Interval) -> dict[str, pd.Series]:
+        """The set-points of the interval by profile name: the measured or profile values
+        of loads and PV, the profile's row for the rest."""
+        pos = self._profile_position(t_utc)
+        values = {name: frame.iloc[pos] for name, frame in self.profiles.frames().items()}
+        for name, series in (
+            ("load_p_mw", iv.load_p),
+            ("load_q_mvar", iv.load_q),
+            ("sgen_p_mw", iv.sgen_p),
+            ("sgen_q_mvar", iv.sgen_q),
+        ):
+            if len(series):
+                values[name] = series
+        return values
 
     def _one_step(self, t_utc: pd.Timestamp, iv: _Interval) -> Profiles:
         pos = self._profile_position(t_utc)

@@ -1,0 +1,60 @@
+"""One step at a time on a model built once (the live twin's power flow) equals the
+batch power flow and pandapower, step after step with changing set-points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridtwin.errors import InputError
+from gridtwin.network import StepPowerFlow, simulate
+from tests.network.util import LV_CODE, pandapower_step, simbench_model
+
+
+def test_each_step_equals_the_batch_power_flow_and_pandapower() -> None:
+    model = simbench_model(LV_CODE)
+    prof = model.profiles
+    assert prof is not None
+    flow = StepPowerFlow(model, prof.select([0]))
+    assert flow.fast  # the solver reads the arrays the steps are written into
+    rng = np.random.default_rng(3)
+    # steps of the year in no order, and the loads scaled differently each time (as
+    # measured values would be), so that nothing carries over from one step to the next
+    for step in (40, 3, 17_000, 40, 9_000):
+        scale = rng.uniform(0.5, 3.0)
+        one = prof.select([step])
+        frames = {name: frame.iloc[0] for name, frame in one.frames().items()}
+        frames["load_p_mw"] = frames["load_p_mw"] * scale
+        frames["load_q_mvar"] = frames["load_q_mvar"] * scale
+        got = flow.solve(frames)
+        scaled = prof.select([step])
+        scaled_frames = scaled.frames()
+        scaled_frames["load_p_mw"] = scaled_frames["load_p_mw"] * scale
+        scaled_frames["load_q_mvar"] = scaled_frames["load_q_mvar"] * scale
+        want_prof = type(prof).from_frames(scaled.time_utc, **scaled_frames)
+        want = simulate(model, want_prof)
+        assert got.converged.all()
+        np.testing.assert_allclose(got.vm_pu, want.vm_pu, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            got.line_loading_percent, want.line_loading_percent, rtol=0, atol=1e-9
+        )
+        net = pandapower_step(model, want_prof, 0)
+        np.testing.assert_allclose(
+            got.vm_pu[0], net.res_bus.loc[got.bus_ids, "vm_pu"].to_numpy(), rtol=0, atol=1e-8
+        )
+
+
+def test_missing_values_are_refused() -> None:
+    model = simbench_model(LV_CODE)
+    prof = model.profiles
+    assert prof is not None
+    flow = StepPowerFlow(model, prof.select([0]))
+    frames = {name: frame.iloc[0] for name, frame in prof.select([1]).frames().items()}
+    with pytest.raises(InputError, match="load_p_mw lacks"):
+        flow.solve({**frames, "load_p_mw": frames["load_p_mw"].iloc[1:]})
+    with pytest.raises(InputError, match="no values for"):
+        flow.solve({k: v for k, v in frames.items() if k != "sgen_p_mw"})
+    with pytest.raises(InputError, match="2 steps"):
+        StepPowerFlow(model, prof.select([0, 1]))
+    assert isinstance(frames["load_p_mw"], pd.Series)
