@@ -39,7 +39,7 @@ def test_model_figures_match_the_library(module_api: Api, net: Any) -> None:
     assert m["nominal_voltages_kv"] == [0.4, 20.0]
     assert m["frequency_hz"] == 50.0
     assert m["has_geodata"] is True
-    assert m["profile_start_utc"] == "2016-01-01T00:00:00+00:00"
+    assert m["profile_start_utc"] == "2016-01-01T00:00:00Z"
     assert m["profile_steps"] == 35_136
     assert m["profile_step_s"] == 900.0
 

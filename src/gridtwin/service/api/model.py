@@ -13,6 +13,7 @@ Electrical quantities keep pandapower's units where they come from the model
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections import defaultdict
@@ -48,7 +49,7 @@ class ModelOut(OutputModel):
     nominal_voltages_kv: list[float] = Field(description="The buses' nominal voltages, sorted.")
     frequency_hz: float
     has_geodata: bool = Field(description="Whether the buses have coordinates.")
-    profile_start_utc: str | None = Field(description="First profile step, if profiles.")
+    profile_start_utc: dt.datetime | None = Field(description="First profile step, if any.")
     profile_steps: int | None
     profile_step_s: float | None
     notes: list[str]
@@ -413,7 +414,7 @@ async def model_info(user: Viewer, runtime: TwinDep) -> ModelOut:
         nominal_voltages_kv=sorted({float(v) for v in net.bus["vn_kv"]}),
         frequency_hz=float(getattr(net, "f_hz", 50.0) or 50.0),
         has_geodata=bool(_bus_xy(net)),
-        profile_start_utc=None if prof is None else prof.time_utc[0].isoformat(),
+        profile_start_utc=None if prof is None else prof.time_utc[0].to_pydatetime(),
         profile_steps=None if prof is None else prof.n_steps,
         profile_step_s=step_s,
         notes=list(model.notes),
