@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from gridtwin.errors import InputError
 
-__all__ = ["load_validated", "read_data_file", "validation_message"]
+__all__ = ["load_validated", "read_data_file", "validation_lines", "validation_message"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -74,8 +74,9 @@ def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
     return data
 
 
-def validation_message(where: str, exc: ValidationError) -> str:
-    """Turn a pydantic error into 'file: field.path: reason' lines."""
+def validation_lines(where: str, exc: ValidationError) -> list[str]:
+    """One 'file: field.path: reason' text per error of a pydantic error, in order (a
+    text may hold a line break when a field name does)."""
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "<top level>"
@@ -83,7 +84,12 @@ def validation_message(where: str, exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             reason = "unknown field (check the spelling against the schema)"
         lines.append(f"{where}: {loc}: {reason}")
-    return "\n".join(lines)
+    return lines
+
+
+def validation_message(where: str, exc: ValidationError) -> str:
+    """Turn a pydantic error into 'file: field.path: reason' lines."""
+    return "\n".join(validation_lines(where, exc))
 
 
 def load_validated(path: str | Path, model: type[_M], error: type[Exception] = InputError) -> _M:

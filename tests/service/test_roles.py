@@ -57,6 +57,13 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/alarms/stream"): "viewer",
     ("GET", "/api/v1/alarms/delivery"): "admin",
     ("POST", "/api/v1/alarms/{instance_id}/{action}"): "operator",
+    ("GET", "/api/v1/model"): "viewer",
+    ("GET", "/api/v1/model/topology"): "viewer",
+    ("GET", "/api/v1/tariffs"): "viewer",
+    ("POST", "/api/v1/bills"): "analyst",
+    ("POST", "/api/v1/norms"): "analyst",
+    ("POST", "/api/v1/quality/assessments"): "analyst",
+    ("POST", "/api/v1/studies/scenario"): "analyst",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

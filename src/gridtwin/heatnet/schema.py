@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from gridtwin._datafile import read_data_file, validation_message
+from gridtwin._datafile import read_data_file, validation_lines
 from gridtwin.errors import InputError
 from gridtwin.heatnet.pumps import (
     Curve,
@@ -698,7 +698,7 @@ _FORMS = {
 def _messages(where: str, exc: ValidationError) -> str:
     """``file: field.path: reason`` lines (the project's format), with clearer curve forms."""
     lines = []
-    for line, err in zip(validation_message(where, exc).splitlines(), exc.errors(), strict=True):
+    for line, err in zip(validation_lines(where, exc), exc.errors(), strict=True):
         if err["type"] == "union_tag_not_found" and err["loc"]:
             kind = str(err["loc"][-1])
             loc = ".".join(str(x) for x in err["loc"])

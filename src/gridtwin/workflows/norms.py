@@ -50,16 +50,17 @@ class ComingYearNorms:
 @dataclass(frozen=True)
 class NormsCalculation:
     """The norms of the territorial units described by ``files`` (.yaml or .toml, one
-    unit each)."""
+    unit each; or inputs already validated, e.g. by the REST API with
+    :func:`gridtwin.heatnet.schema.input_from_dict`)."""
 
-    files: Sequence[Path]
+    files: Sequence[Path | NormsInput]
 
     def inputs(self) -> list[NormsInput]:
         """The validated inputs; two files of the same territorial unit are refused."""
         if not self.files:
             msg = "give at least one norms input file"
             raise InputError(msg)
-        inputs = [load_input(f) for f in self.files]
+        inputs = [f if isinstance(f, NormsInput) else load_input(f) for f in self.files]
         names = [i.name for i in inputs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if len(inputs) > 1 and dupes:

@@ -79,8 +79,10 @@ class QualityAssessment:
 
     Attributes
     ----------
-    file : Path
-        Aggregated measurements, CSV or Parquet (long or wide layout).
+    file : Path, MeasurementSet or DataFrame
+        Aggregated measurements: a CSV or Parquet file (long or wide layout), a set
+        already read, or a frame in the canonical long layout (``time_utc, point_id,
+        indicator, phase, value[, flagged]``; the REST API's inline values).
     standard : str
         Built-in limit set (``'GOST 32144-2013'``, ``'EN 50160:2010'``) or a limit-set file.
     voltage_level : {'LV', 'MV'}
@@ -102,7 +104,7 @@ class QualityAssessment:
         Judge frequency against the isolated-system limits.
     """
 
-    file: Path
+    file: Path | MeasurementSet | pd.DataFrame
     standard: str = "GOST 32144-2013"
     voltage_level: VoltageLevel = "LV"
     nominal_v: float | None = None
@@ -117,6 +119,10 @@ class QualityAssessment:
 
     def measurements(self) -> MeasurementSet:
         """The file's measurements."""
+        if isinstance(self.file, MeasurementSet):
+            return self.file
+        if isinstance(self.file, pd.DataFrame):
+            return MeasurementSet.from_frame(self.file, timezone=self.timezone, label=self.label)
         return read_measurements(
             self.file, timezone=self.timezone, label=self.label, layout=self.layout
         )

@@ -21,7 +21,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gridtwin.service.api import alarms, audit, auth, health, measurements, points, twin, users
+from gridtwin.service.api import (
+    alarms,
+    audit,
+    auth,
+    capabilities,
+    health,
+    measurements,
+    model,
+    points,
+    twin,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -35,4 +46,6 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     twin.router,
     alarms.router,
+    model.router,
+    capabilities.router,
 ]
