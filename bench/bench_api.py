@@ -169,12 +169,12 @@ def _percentiles(values_ms: list[float]) -> dict[str, float]:
 MIX = (("latest", 0.45), ("window", 0.15), ("points", 0.10), ("health", 0.05), ("ingest", 0.25))
 
 
-def _schedule(n: int) -> list[str]:
+def _schedule(n: int, mix: tuple[tuple[str, float], ...] = MIX) -> list[str]:
     """Route names for ``n`` requests: the mix's shares, interleaved evenly."""
     out: list[str] = []
-    credit = dict.fromkeys((name for name, _ in MIX), 0.0)
+    credit = dict.fromkeys((name for name, _ in mix), 0.0)
     for _ in range(n):
-        for name, share in MIX:
+        for name, share in mix:
             credit[name] += share
         name = max(credit, key=lambda k: credit[k])
         credit[name] -= 1.0
@@ -209,8 +209,9 @@ async def _load(params: dict[str, Any]) -> dict[str, Any]:
         return "POST", "/measurements", {"json": {"items": items}}
 
     rate, duration = params["rate"], params["duration"]
-    names = _schedule(int(rate * duration))
-    latencies: dict[str, list[float]] = {name: [] for name, _ in MIX}
+    mix = ((params["only"], 1.0),) if params.get("only") else MIX
+    names = _schedule(int(rate * duration), mix)
+    latencies: dict[str, list[float]] = {name: [] for name, _ in mix}
     statuses: dict[str, int] = {}
     errors: list[str] = []
     connector = aiohttp.TCPConnector(limit=128)
@@ -335,6 +336,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rate": args.rate,
             "duration": args.duration,
             "background": not args.no_background,
+            "only": args.only,
         }
         server = _worker(script, "server", params, stderr=subprocess.PIPE)
         try:
@@ -372,7 +374,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "background_ingest": params["background"],
         "values_per_request": 10,
-        "mix": dict(MIX),
+        "mix": {args.only: 1.0} if args.only else dict(MIX),
         "http": http,
         "floor_in_process": floor_result,
     }
@@ -415,6 +417,9 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=20.0, help="seconds")
     p.add_argument("--points", type=int, default=1000)
     p.add_argument("--no-background", action="store_true", help="no concurrent ingest")
+    p.add_argument(
+        "--only", choices=[name for name, _ in MIX], default=None, help="one route, not the mix"
+    )
     p.add_argument("--quick", action="store_true", help="50 req/s for 3 s, 200 points")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)

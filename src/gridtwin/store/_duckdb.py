@@ -154,9 +154,6 @@ WHERE excluded.ts_utc > latest.ts_utc
 """
 
 
-_NEWEST_REVISION = "QUALIFY m.revision = max(m.revision) OVER (PARTITION BY m.point_key, m.ts_utc)"
-
-
 class DuckDBStore:
     """The embedded store (see the module docstring). Open with :meth:`open`."""
 
@@ -178,6 +175,7 @@ class DuckDBStore:
         self._latest_cache: pd.DataFrame | None = None  # dropped by every write
         self._latest_mem: LatestTable | None = None  # read at first use, then kept
         self._names: dict[int, str] = {}
+        self._key_rank = np.zeros(0, np.int64)
         self._sorted_points: list[MeasurementPoint] = []
         self._load_points()
 
@@ -282,6 +280,11 @@ class DuckDBStore:
         rows = self._cursor().execute(f"SELECT point_key, {_sql.POINT_COLS} FROM points").fetchall()
         self._keys = {r[1]: int(r[0]) for r in rows}
         self._names = {int(r[0]): r[1] for r in rows}
+        # each key's place in the order of the point ids (windows are ordered by id)
+        rank = np.zeros(max(self._names, default=-1) + 1, np.int64)
+        for place, key in enumerate(sorted(self._names, key=self._names.__getitem__)):
+            rank[key] = place
+        self._key_rank = rank
         self._points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
         self._sorted_points = [self._points[k] for k in sorted(self._points)]
 
@@ -476,12 +479,6 @@ class DuckDBStore:
         )
         return mem
 
-    def _point_filter(self, point_ids: Sequence[str] | None, alias: str) -> tuple[str, list[Any]]:
-        if point_ids is None:
-            return "", []
-        keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
-        return f"WHERE {alias}.point_key IN (SELECT unnest(?::INTEGER[]))", [keys.tolist()]
-
     def window(
         self,
         point_ids: Sequence[str] | None,
@@ -490,16 +487,72 @@ class DuckDBStore:
         *,
         all_revisions: bool = False,
     ) -> pd.DataFrame:
-        """Values in ``[start_utc, end_utc)``."""
-        where, params = self._point_filter(point_ids, "m")
+        """Values in ``[start_utc, end_utc)``.
+
+        The rows are read as arrays and ordered (and the newest revision of each key
+        kept) with numpy: the query stays a filtered scan, which for the API's and the
+        twin's small windows costs a fraction of a sort, a window function and a join in
+        SQL.
+        """
+        import duckdb
+
         lo, hi = _sql.utc_bounds(start_utc, end_utc)
-        cond = f"{where} {'AND' if where else 'WHERE'} m.ts_utc >= ? AND m.ts_utc < ?"
-        newest = "" if all_revisions else _NEWEST_REVISION
-        return self._frame(
-            f"SELECT p.point_id, m.ts_utc, m.value, m.quality, m.revision, m.source_ts_utc, "
-            f"m.arrival_ts_utc FROM measurements m JOIN points p USING (point_key) {cond} "
-            f"{newest} ORDER BY p.point_id, m.ts_utc, m.revision",
-            [*params, lo, hi],
+        cond, params = "m.ts_utc >= ? AND m.ts_utc < ?", [lo, hi]
+        if point_ids is not None:
+            keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
+            if len(keys) == 1:
+                cond += " AND m.point_key = ?"
+                params.append(int(keys[0]))
+            else:
+                cond += " AND m.point_key IN (SELECT unnest(?::INTEGER[]))"
+                params.append(keys.tolist())
+        try:
+            with self._reader() as cur:
+                rows = cur.execute(f"SELECT {_ROW_COLS} FROM measurements m WHERE {cond}", params)
+                cols = rows.fetchnumpy()
+        except duckdb.ConnectionException as exc:  # closed while reading
+            self._cursor()
+            msg = f"{self.directory}: {exc}"
+            raise StoreError(msg) from exc
+        return self._window_frame(cols, newest_only=not all_revisions)
+
+    def _window_frame(self, cols: dict[str, Any], *, newest_only: bool) -> pd.DataFrame:
+        """Rows (arrays by column) as the window frame: by point id, time and revision;
+        ``newest_only``: the highest revision of each key."""
+
+        def arr(name: str, dtype: Any) -> Any:
+            a = cols[name]
+            if np.ma.isMaskedArray(a):
+                a = a.filled(np.datetime64("NaT") if np.dtype(dtype).kind == "M" else 0)
+            return np.asarray(a).astype(dtype, copy=False)
+
+        keys = arr("point_key", np.int64)
+        ts = arr("ts_utc", "datetime64[us]")
+        rev = arr("revision", np.int16)
+        with self._lock:
+            names = self._names
+            rank = self._key_rank
+        order = np.lexsort((rev, ts, rank[keys])) if len(keys) else np.zeros(0, np.intp)
+        if newest_only and len(order) > 1:
+            k, t = keys[order], ts[order]
+            last = np.r_[(k[1:] != k[:-1]) | (t[1:] != t[:-1]), True]
+            order = order[last]
+        keys = keys[order]
+        ids = np.array([names[int(k)] for k in keys], dtype=object)
+
+        def utc(name: str) -> pd.Series:
+            return pd.Series(pd.DatetimeIndex(arr(name, "datetime64[us]")[order], tz="UTC"))
+
+        return pd.DataFrame(
+            {
+                "point_id": pd.Series(ids, dtype=object),
+                "ts_utc": utc("ts_utc"),
+                "value": arr("value", np.float64)[order],
+                "quality": arr("quality", np.uint8)[order],
+                "revision": rev[order],
+                "source_ts_utc": utc("source_ts_utc"),
+                "arrival_ts_utc": utc("arrival_ts_utc"),
+            }
         )
 
     def resample(
