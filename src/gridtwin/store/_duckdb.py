@@ -175,7 +175,7 @@ class DuckDBStore:
         self._latest_cache: pd.DataFrame | None = None  # dropped by every write
         self._latest_mem: LatestTable | None = None  # read at first use, then kept
         self._names: dict[int, str] = {}
-        self._key_rank = np.zeros(0, np.int64)
+        self._index: tuple[dict[int, str], npt.NDArray[np.int64]] = ({}, np.zeros(0, np.int64))
         self._sorted_points: list[MeasurementPoint] = []
         self._load_points()
 
@@ -277,16 +277,20 @@ class DuckDBStore:
     # ------------------------------------------------------------------ points
 
     def _load_points(self) -> None:
+        """Read the points. Readers take no lock: each attribute is replaced whole, the
+        key-to-id index first, so a key a reader finds always has its id and rank."""
         rows = self._cursor().execute(f"SELECT point_key, {_sql.POINT_COLS} FROM points").fetchall()
-        self._keys = {r[1]: int(r[0]) for r in rows}
-        self._names = {int(r[0]): r[1] for r in rows}
+        names = {int(r[0]): r[1] for r in rows}
         # each key's place in the order of the point ids (windows are ordered by id)
-        rank = np.zeros(max(self._names, default=-1) + 1, np.int64)
-        for place, key in enumerate(sorted(self._names, key=self._names.__getitem__)):
+        rank = np.zeros(max(names, default=-1) + 1, np.int64)
+        for place, key in enumerate(sorted(names, key=names.__getitem__)):
             rank[key] = place
-        self._key_rank = rank
-        self._points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
-        self._sorted_points = [self._points[k] for k in sorted(self._points)]
+        self._index = (names, rank)
+        self._names = names
+        points = {r[1]: _sql.point_from_row(r[1:]) for r in rows}
+        self._points = points
+        self._sorted_points = [points[k] for k in sorted(points)]
+        self._keys = {r[1]: int(r[0]) for r in rows}
 
     def add_points(self, points: Iterable[MeasurementPoint]) -> int:
         """Add or update points (see :class:`~gridtwin.store.MeasurementStore`)."""
@@ -319,9 +323,9 @@ class DuckDBStore:
         return row is not None
 
     def points(self) -> list[MeasurementPoint]:
-        """Every point, ordered by id."""
-        with self._lock:
-            return list(self._sorted_points)
+        """Every point, ordered by id (a snapshot: no waiting for a write)."""
+        self._cursor()  # a closed store says so
+        return list(self._sorted_points)
 
     # ------------------------------------------------------------------ writing
 
@@ -529,9 +533,7 @@ class DuckDBStore:
         keys = arr("point_key", np.int64)
         ts = arr("ts_utc", "datetime64[us]")
         rev = arr("revision", np.int16)
-        with self._lock:
-            names = self._names
-            rank = self._key_rank
+        names, rank = self._index  # one snapshot of both (replaced whole, never changed)
         order = np.lexsort((rev, ts, rank[keys])) if len(keys) else np.zeros(0, np.intp)
         if newest_only and len(order) > 1:
             k, t = keys[order], ts[order]
@@ -540,19 +542,20 @@ class DuckDBStore:
         keys = keys[order]
         ids = np.array([names[int(k)] for k in keys], dtype=object)
 
-        def utc(name: str) -> pd.Series:
-            return pd.Series(pd.DatetimeIndex(arr(name, "datetime64[us]")[order], tz="UTC"))
+        def utc(name: str) -> Any:  # arrays, not series: no index to align
+            return pd.DatetimeIndex(arr(name, "datetime64[us]")[order], tz="UTC").array
 
         return pd.DataFrame(
             {
-                "point_id": pd.Series(ids, dtype=object),
+                "point_id": ids,
                 "ts_utc": utc("ts_utc"),
                 "value": arr("value", np.float64)[order],
                 "quality": arr("quality", np.uint8)[order],
                 "revision": rev[order],
                 "source_ts_utc": utc("source_ts_utc"),
                 "arrival_ts_utc": utc("arrival_ts_utc"),
-            }
+            },
+            copy=False,
         )
 
     def resample(

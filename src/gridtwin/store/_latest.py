@@ -11,6 +11,7 @@ is array indexing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -96,17 +97,18 @@ class LatestTable:
         order = np.argsort(ids, kind="stable") if len(ids) else np.zeros(0, np.intp)
         k, ids = k[order], ids[order]
 
-        def utc(arr: npt.NDArray[np.datetime64]) -> pd.Series:
-            return pd.Series(pd.DatetimeIndex(arr[k], tz="UTC"))
+        def utc(arr: npt.NDArray[np.datetime64]) -> Any:
+            return pd.DatetimeIndex(arr[k], tz="UTC").array  # no index to align
 
         return pd.DataFrame(
             {
-                "point_id": pd.Series(ids, dtype=object),
+                "point_id": ids,
                 "ts_utc": utc(self.ts),
                 "value": self.value[k],
                 "quality": self.quality[k],
                 "revision": self.revision[k],
                 "source_ts_utc": utc(self.source_ts),
                 "arrival_ts_utc": utc(self.arrival_ts),
-            }
+            },
+            copy=False,
         )
