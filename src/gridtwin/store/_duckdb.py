@@ -137,7 +137,7 @@ FROM batch
 #: The columns of ``measurements``, in order (``new_rows`` also carries the batch's seq).
 _ROW_COLS = "point_key, ts_utc, revision, value, quality, source_ts_utc, arrival_ts_utc"
 
-_UPDATE_LATEST = """
+_UPDATE_LATEST_SQL = """
 INSERT INTO latest
 SELECT point_key, ts_utc, revision, value, quality, source_ts_utc, arrival_ts_utc
 FROM (
@@ -152,6 +152,11 @@ ON CONFLICT (point_key) DO UPDATE SET
 WHERE excluded.ts_utc > latest.ts_utc
     OR (excluded.ts_utc = latest.ts_utc AND excluded.revision > latest.revision)
 """
+#: ``new_rows`` into the measurements and the newest values, then dropped.
+_STORE_NEW_ROWS = (
+    f"INSERT INTO measurements SELECT {_ROW_COLS} FROM new_rows;\n"
+    f"{_UPDATE_LATEST_SQL};\nDROP TABLE new_rows"
+)
 
 
 class DuckDBStore:
@@ -400,21 +405,28 @@ class DuckDBStore:
         con.register("batch", table)
         try:
             lo, hi = batch.ts_utc.min(), batch.ts_utc.max()
-            if self._nothing_stored_near(con, lo, hi) and _sql.unique_keys(keys, batch.ts_utc):
-                con.execute(_FAST_NEW_ROWS)
-                seq = np.arange(len(batch), dtype=np.int64)
-                revision = np.zeros(len(batch), np.int16)
-            else:
-                con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
-                rows = con.execute("SELECT seq, revision FROM new_rows ORDER BY seq").fetchnumpy()
-                seq = np.asarray(rows["seq"], dtype=np.int64)
-                revision = np.asarray(rows["revision"], dtype=np.int16)
-            con.execute(f"INSERT INTO measurements SELECT {_ROW_COLS} FROM new_rows")
-            con.execute(_UPDATE_LATEST)
-            con.execute("DROP TABLE new_rows")
+            if _sql.unique_keys(keys, batch.ts_utc) and self._all_new(con, keys, batch.ts_utc):
+                # one call for the statements (each call costs a round of the GIL)
+                con.execute(f"{_FAST_NEW_ROWS};\n{_STORE_NEW_ROWS}")
+                return np.arange(len(batch), dtype=np.int64), np.zeros(len(batch), np.int16)
+            con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
+            rows = con.execute("SELECT seq, revision FROM new_rows ORDER BY seq").fetchnumpy()
+            con.execute(_STORE_NEW_ROWS)
         finally:
             con.unregister("batch")
-        return seq, revision
+        return (
+            np.asarray(rows["seq"], dtype=np.int64),
+            np.asarray(rows["revision"], dtype=np.int16),
+        )
+
+    def _all_new(self, con: Any, keys: np.ndarray, ts: npt.NDArray[np.datetime64]) -> bool:
+        """No key of the batch can be stored already: each value is newer than its point's
+        newest (from memory, the live case), or nothing is stored in the batch's span."""
+        with self._mem_lock:
+            mem = self._latest_mem
+            if mem is not None:
+                return mem.all_newer(keys, ts)
+        return self._nothing_stored_near(con, ts.min(), ts.max())
 
     @staticmethod
     def _nothing_stored_near(con: Any, lo: np.datetime64, hi: np.datetime64) -> bool:

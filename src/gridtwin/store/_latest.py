@@ -83,6 +83,16 @@ class LatestTable:
         self.source_ts[k] = np.asarray(source_ts, "datetime64[us]")[rows]
         self.arrival_ts[k] = np.asarray(arrival_ts, "datetime64[us]")[rows]
 
+    def all_newer(self, keys: npt.NDArray[np.integer], ts: npt.NDArray[np.datetime64]) -> bool:
+        """Whether every value is later than its point's newest (then none of their keys
+        can be stored yet)."""
+        k = np.asarray(keys, np.int64)
+        known = k < len(self.has)
+        kk = k[known]
+        held = self.has[kk]
+        newest = self.ts[kk[held]]
+        return bool(np.all(np.asarray(ts, "datetime64[us]")[known][held] > newest))
+
     def frame(self, keys: npt.NDArray[np.integer] | None, names: Mapping[int, str]) -> pd.DataFrame:
         """The newest values of ``keys`` (every point with a value when None), ordered by
         point id: ``point_id, ts_utc, value, quality, revision, source_ts_utc,

@@ -9,6 +9,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 import gridtwin
 from gridtwin.service.api._common import OutputModel
@@ -30,6 +31,11 @@ class HealthOut(OutputModel):
     version: str
     uptime_s: float
     audit_failures: int
+    ingest_requests: int = Field(description="POST /measurements requests written so far.")
+    ingest_transactions: int = Field(
+        description="The store transactions that held them (requests arriving together "
+        "share one: the group commit)."
+    )
 
 
 @router.get(
@@ -56,5 +62,7 @@ async def health(state: StateDep) -> JSONResponse:
         version=gridtwin.__version__,
         uptime_s=(dt.datetime.now(dt.UTC) - state.started_utc).total_seconds(),
         audit_failures=state.audit_failures,
+        ingest_requests=state.ingest.requests,
+        ingest_transactions=state.ingest.transactions,
     )
     return JSONResponse(body.model_dump(), status_code=200 if reachable else 503)
