@@ -242,6 +242,8 @@ async def _load(params: dict[str, Any]) -> dict[str, Any]:
         for t in pending:
             t.cancel()
         elapsed = loop.time() - start
+        async with session.get("health") as r:
+            health = await r.json()
     every = [x for v in latencies.values() for x in v]
     return {
         "requests": len(names),
@@ -250,6 +252,8 @@ async def _load(params: dict[str, Any]) -> dict[str, Any]:
         "errors": len(errors),
         "statuses": dict(sorted(statuses.items())),
         "achieved_rate_per_s": len(every) / elapsed if elapsed > 0 else 0.0,
+        "ingest_requests": health["ingest_requests"],
+        "ingest_transactions": health["ingest_transactions"],
         "all": _percentiles(every),
         "routes": {name: {"requests": len(v), **_percentiles(v)} for name, v in latencies.items()},
     }
@@ -386,7 +390,8 @@ def _table(res: dict[str, Any]) -> str:
         f"{res['rate_per_s']:g} req/s for {res['duration_s']:g} s "
         f"(achieved {h['achieved_rate_per_s']:.1f}/s; {h['completed']}/{h['requests']} "
         f"answered, statuses {h['statuses']}, errors {h['errors']}; server CPU "
-        f"{h['server_cpu_ms_per_request']:.2f} ms per request)",
+        f"{h['server_cpu_ms_per_request']:.2f} ms per request; {h['ingest_requests']} ingest "
+        f"requests in {h['ingest_transactions']} transactions)",
         f"{'route':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
         f"{'all':<34} {h['completed']:>6} {h['all']['p50_ms']:8.2f} "
         f"{h['all']['p99_ms']:8.2f} {h['all']['max_ms']:8.2f}",
