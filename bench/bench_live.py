@@ -189,6 +189,8 @@ def main() -> None:
         "floor_bare_pgm_state_estimation",
         "one_step_simulate",
     ):
+        if key not in result:  # no state estimation ran (e.g. the feeder was not observable)
+            continue
         r = result[key]
         extra = f"  {r['methods']}" if "methods" in r else ""
         print(f"{key:>34}: median {r['median_ms']:7.1f} ms, p99 {r['p99_ms']:7.1f} ms{extra}")

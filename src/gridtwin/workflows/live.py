@@ -495,15 +495,7 @@ class LiveTwin:
         of loads and PV, the profile's row for the rest."""
         pos = self._profile_position(t_utc)
         values = {name: frame.iloc[pos] for name, frame in self.profiles.frames().items()}
-        for name, series in (
-            ("load_p_mw", iv.load_p),
-            ("load_q_mvar", iv.load_q),
-            ("sgen_p_mw", iv.sgen_p),
-            ("sgen_q_mvar", iv.sgen_q),
-        ):
-            if len(series):
-                values[name] = series
-        return values
+        return {**values, **_setpoint_frames(iv)}
 
     def _one_step(self, t_utc: pd.Timestamp, iv: _Interval) -> Profiles:
         pos = self._profile_position(t_utc)
@@ -512,14 +504,8 @@ class LiveTwin:
             name: pd.DataFrame(frame.iloc[[pos]].to_numpy(), index=idx, columns=frame.columns)
             for name, frame in self.profiles.frames().items()
         }
-        for name, series in (
-            ("load_p_mw", iv.load_p),
-            ("load_q_mvar", iv.load_q),
-            ("sgen_p_mw", iv.sgen_p),
-            ("sgen_q_mvar", iv.sgen_q),
-        ):
-            if len(series):
-                frames[name] = pd.DataFrame([series.to_numpy()], index=idx, columns=series.index)
+        for name, series in _setpoint_frames(iv).items():
+            frames[name] = pd.DataFrame([series.to_numpy()], index=idx, columns=series.index)
         return type(self.profiles)(time_utc=idx, source=f"live:{t_utc}", **frames)
 
     # ------------------------------------------------------------------ state history
@@ -562,6 +548,17 @@ class LiveTwin:
                 ids, ts, np.concatenate(values), quality=np.full(n, int(Quality.ESTIMATED))
             )
         )
+
+
+def _setpoint_frames(iv: _Interval) -> dict[str, pd.Series]:
+    """The interval's load and PV set-points by profile name (those with elements)."""
+    named = {
+        "load_p_mw": iv.load_p,
+        "load_q_mvar": iv.load_q,
+        "sgen_p_mw": iv.sgen_p,
+        "sgen_q_mvar": iv.sgen_q,
+    }
+    return {name: series for name, series in named.items() if len(series)}
 
 
 class LiveRunner:
