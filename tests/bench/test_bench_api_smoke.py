@@ -27,13 +27,21 @@ def test_quick_api_benchmark_reports_http_and_floor(tmp_path: Path) -> None:
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["quick"] is True
     assert res["rate_per_s"] == 50.0
+    http = res["http"]
+    assert http["requests"] == 150
+    assert http["completed"] == 150
+    assert http["errors"] == 0
+    assert http["statuses"] == {"200": 150}
+    assert 0 < http["all"]["p50_ms"] <= http["all"]["p99_ms"] <= http["all"]["max_ms"]
+    routes = http["routes"]
+    assert set(routes) == {"latest", "window", "points", "health", "ingest"}
+    assert sum(r["requests"] for r in routes.values()) == 150
+    assert abs(routes["ingest"]["requests"] - 0.25 * 150) <= 1  # the mix's share
+    # every ingest request was written, in at most as many transactions
+    assert http["ingest_requests"] == routes["ingest"]["requests"]
+    assert 0 < http["ingest_transactions"] <= http["ingest_requests"]
+    assert http["server_cpu_ms_per_request"] > 0
     for route in ("latest", "ingest"):
-        http = res["http"][route]
-        assert http["requests"] == 100
-        assert http["completed"] == 100
-        assert http["errors"] == 0
-        assert http["statuses"] == {"200": 100}
-        assert 0 < http["p50_ms"] <= http["p99_ms"] <= http["max_ms"]
         floor = res["floor_in_process"][route]
         assert 0 < floor["p50_ms"] <= floor["p99_ms"]
     assert "GET /measurements/latest" in proc.stdout

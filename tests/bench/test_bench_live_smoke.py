@@ -29,5 +29,6 @@ def test_quick_live_benchmark_reports_every_part(tmp_path: Path) -> None:
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["full_metering"]["methods"] == ["power_flow"]
     assert res["half_metering"]["methods"] == ["state_estimation"]
-    for key in ("floor_power_flow_one_step", "floor_bare_pgm_state_estimation"):
+    for key in ("floor_step_power_flow", "floor_bare_pgm_state_estimation", "one_step_simulate"):
         assert res[key]["median_ms"] > 0
+    assert res["buses"] > 0
