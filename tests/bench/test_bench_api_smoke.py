@@ -5,24 +5,14 @@ speed, only that every part ran and reported."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "bench_api.py"
+from tests.bench.util import run_quick
 
 
 def test_quick_api_benchmark_reports_http_and_floor(tmp_path: Path) -> None:
     out = tmp_path / "api.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    proc = run_quick("bench_api.py", out, timeout_s=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["quick"] is True

@@ -4,27 +4,17 @@ state and writes its JSON; it never asserts on speed."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "bench_estimation.py"
+from tests.bench.util import run_quick
 
 
 @pytest.mark.slow
 def test_quick_estimation_benchmark_runs(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
+    proc = run_quick("bench_estimation.py", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     lv = res["grids"]["LV"]

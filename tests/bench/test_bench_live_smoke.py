@@ -4,27 +4,17 @@ is asserted)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "bench_live.py"
+from tests.bench.util import run_quick
 
 
 @pytest.mark.slow
 def test_quick_live_benchmark_reports_every_part(tmp_path: Path) -> None:
     out = tmp_path / "live.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
+    proc = run_quick("bench_live.py", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["full_metering"]["methods"] == ["power_flow"]

@@ -7,28 +7,18 @@ It checks that every engine runs and that the totals agree; it never asserts on 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "bench_tariff.py"
+from tests.bench.util import run_quick
 
 
 @pytest.mark.slow
 def test_quick_benchmark_runs_and_totals_agree(tmp_path: Path) -> None:
     pytest.importorskip("PySAM.Utilityrate5")
     out = tmp_path / "quick.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
+    proc = run_quick("bench_tariff.py", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["quick"] is True

@@ -4,24 +4,14 @@ every command against the floor; it never asserts on speed."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "bench_startup.py"
+from tests.bench.util import run_quick
 
 
 def test_quick_startup_benchmark_reports_every_command(tmp_path: Path) -> None:
     out = tmp_path / "startup.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out), "--baseline-src", "src"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    proc = run_quick("bench_startup.py", out, "--baseline-src", "src", timeout_s=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["floor python -c pass"]["median_s"] > 0
