@@ -131,7 +131,7 @@ def _floor_step_power_flow(twin: Any, n: int) -> list[float]:
     return times
 
 
-def _floor_power_flow(twin: Any, n: int) -> list[float]:
+def _one_step_simulate(twin: Any, n: int) -> list[float]:
     """One-step ``simulate`` (validating the model and building the solver each time)."""
     from gridtwin.network import simulate
 
@@ -167,7 +167,7 @@ def run(n: int, code: str = GRIDS["LV"]) -> dict[str, Any]:
                 out["floor_bare_pgm_state_estimation"] = _stats(floor)
             store.close()
     out["floor_step_power_flow"] = _stats(_floor_step_power_flow(twin, n))
-    out["one_step_simulate"] = _stats(_floor_power_flow(twin, n))
+    out["one_step_simulate"] = _stats(_one_step_simulate(twin, n))
     out["machine"] = machine(("power-grid-model", "pandapower", "duckdb"))
     out["date"] = dt.date.today().isoformat()
     return out

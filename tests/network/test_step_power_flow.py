@@ -58,3 +58,34 @@ def test_missing_values_are_refused() -> None:
     with pytest.raises(InputError, match="2 steps"):
         StepPowerFlow(model, prof.select([0, 1]))
     assert isinstance(frames["load_p_mw"], pd.Series)
+
+
+@pytest.mark.filterwarnings("ignore:tap_dependency_table is missing:DeprecationWarning")
+@pytest.mark.parametrize("name", ["mv_oberrhein", "cigre_mv"])
+def test_pandapower_networks_step_by_step_equal_the_batch(name: str) -> None:
+    import pandapower.networks as pn
+
+    from gridtwin.network import Profiles, from_net
+
+    net = pn.mv_oberrhein() if name == "mv_oberrhein" else pn.create_cigre_network_mv("pv_wind")
+    idx = pd.date_range("2025-01-01", periods=3, freq="15min", tz="UTC", name="time_utc")
+    rng = np.random.default_rng(1)
+
+    def scaled(values: pd.Series, low: float, high: float) -> pd.DataFrame:
+        factors = rng.uniform(low, high, len(idx))
+        return pd.DataFrame(np.outer(factors, values.to_numpy()), index=idx, columns=values.index)
+
+    prof = Profiles.from_frames(
+        idx,
+        load_p_mw=scaled(net.load.p_mw, 0.3, 1.2),
+        load_q_mvar=scaled(net.load.q_mvar, 0.3, 1.2),
+        sgen_p_mw=scaled(net.sgen.p_mw, 0.0, 1.0),
+        sgen_q_mvar=scaled(net.sgen.q_mvar, 0.0, 0.0),
+    )
+    model = from_net(net, prof, name=name)
+    flow = StepPowerFlow(model, prof.select([0]))
+    assert flow.fast
+    want = simulate(model, prof)
+    for t in (2, 0, 1):
+        got = flow.solve({k: f.iloc[t] for k, f in prof.frames().items()})
+        np.testing.assert_allclose(got.vm_pu[0], want.vm_pu[t], rtol=0, atol=1e-10)

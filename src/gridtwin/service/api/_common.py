@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
@@ -74,10 +74,14 @@ def check_span(
     return n
 
 
-def known_points(store: MeasurementStore, point_ids: Iterable[str]) -> list[str]:
-    """``point_ids`` if the store has them all; a NotFoundError naming the others."""
+def known_points(
+    store: MeasurementStore, point_ids: Iterable[str], have: Collection[str] | None = None
+) -> list[str]:
+    """``point_ids`` if the store has them all (``have``: its point ids, when the caller
+    already read them); a NotFoundError naming the others."""
     ids = list(dict.fromkeys(point_ids))
-    have = {p.point_id for p in store.points()}
+    if have is None:
+        have = {p.point_id for p in store.points()}
     missing = [p for p in ids if p not in have]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5])

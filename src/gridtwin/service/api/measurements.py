@@ -84,7 +84,7 @@ async def latest(user: Viewer, state: StateDep, points: PointsQuery = None) -> L
 def _latest(state: ServiceState, point_ids: list[str] | None) -> LatestOut:
 
     units = {p.point_id: p.unit for p in state.store.points()}
-    ids = known_points(state.store, point_ids) if point_ids is not None else sorted(units)
+    ids = sorted(units) if point_ids is None else known_points(state.store, point_ids, units)
     frame = state.store.latest(ids)
     values = [
         LatestValueOut(
