@@ -901,6 +901,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.merge:
         return merge(args)
+    if args.work_dir is not None:
+        Path(args.work_dir).mkdir(parents=True, exist_ok=True)
     jobs, skipped = _jobs(args)
     if args.list:
         for kind, case in jobs:

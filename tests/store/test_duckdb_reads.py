@@ -61,6 +61,54 @@ def test_latest_from_memory_equals_the_table_through_revisions_and_late_data(
         pd.testing.assert_frame_equal(again.latest(), final)
 
 
+def test_the_fast_write_path_keeps_the_latest_table_right(tmp_path: Path) -> None:
+    """Batches of only new values (the live case) take the fast path: rows in place of
+    the upsert. Its cases: points without a value yet, several times of one point in a
+    batch, and older values filling a gap before the newest values were ever read (then
+    memory cannot tell, and the table must not go back in time)."""
+    ids = np.array([f"q{i}" for i in range(6)], object)
+    t0 = np.datetime64("2026-03-01T00:00", "us")
+    step = np.timedelta64(15, "m")
+    location = str(tmp_path / "store")
+    newest: dict[str, tuple[np.datetime64, float]] = {}
+
+    def write(store: object, pids: list[str], k: list[int], value: float) -> None:
+        ts = t0 + np.asarray(k) * step
+        store.write(MeasurementBatch.build(np.array(pids, object), ts, np.full(len(k), value)))  # type: ignore[attr-defined]
+        for pid, t in zip(pids, ts, strict=True):
+            if pid not in newest or t > newest[pid][0]:
+                newest[pid] = (t, value)
+
+    def check(store: object) -> None:
+        table = _table(store).set_index("point_id")
+        assert sorted(table.index) == sorted(newest)
+        for pid, (t, value) in newest.items():
+            assert table.loc[pid, "ts_utc"] == pd.Timestamp(t, tz="UTC"), pid
+            assert table.loc[pid, "value"] == value, pid
+            assert table.loc[pid, "revision"] == 0
+
+    with open_store(location, create=True) as store:
+        store.add_points(MeasurementPoint(str(i), "p", "kW") for i in ids)
+        write(store, ["q0", "q1"], [10, 10], 1.0)  # nothing stored: fast, new points
+        write(store, ["q0", "q0", "q2"], [11, 12, 11], 2.0)  # two times of q0 in one batch
+        check(store)
+    with open_store(location) as store:  # the newest values not read yet
+        write(store, ["q0", "q3"], [3, 3], 3.0)  # older than q0's newest, in a gap
+        check(store)
+        assert store.latest().set_index("point_id").loc["q0", "value"] == 2.0
+        write(store, ["q0", "q1", "q4"], [13, 11, 13], 4.0)  # memory now: all newer
+        check(store)
+        pd.testing.assert_frame_equal(store.latest(), _table(store))
+        assert (
+            len(
+                store.window(
+                    None, pd.Timestamp(t0, tz="UTC"), pd.Timestamp(t0 + 20 * step, tz="UTC")
+                )
+            )
+            == 10
+        )
+
+
 def _sql_window(store: object, lo: pd.Timestamp, hi: pd.Timestamp, newest: bool) -> pd.DataFrame:
     """The window in SQL alone: join, window function, ORDER BY (the reference)."""
     qualify = (

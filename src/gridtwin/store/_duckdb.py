@@ -128,11 +128,25 @@ JOIN batch bt ON bt.seq = f.seq
 LEFT JOIN top t ON t.point_key = f.point_key AND t.ts_utc = f.ts_utc
 """
 
-_FAST_NEW_ROWS = """
-CREATE OR REPLACE TEMP TABLE new_rows AS
-SELECT point_key, ts_utc, 0::SMALLINT AS revision, value, quality, source_ts_utc,
-    arrival_ts_utc, seq
-FROM batch
+#: The fast path's statements: the batch's rows (all new, revision 0) into the
+#: measurements, and each point's newest row (``newest``) over its row of ``latest`` when
+#: later. An ``UPDATE`` of the rows in place costs less than half the upsert of
+#: ``_UPDATE_LATEST_SQL`` through a temporary table (DuckDB 2.0: 5 against 12 ms for ten
+#: values), which matters when every API ingest request is a transaction of its own.
+_FAST_STORE = """
+INSERT INTO measurements
+SELECT point_key, ts_utc, 0::SMALLINT, value, quality, source_ts_utc, arrival_ts_utc
+FROM batch;
+UPDATE latest SET ts_utc = n.ts_utc, revision = 0, value = n.value, quality = n.quality,
+    source_ts_utc = n.source_ts_utc, arrival_ts_utc = n.arrival_ts_utc
+FROM newest n
+WHERE latest.point_key = n.point_key AND n.ts_utc > latest.ts_utc
+"""
+#: ... and the points that had no newest value yet (skipped when memory says none).
+_FAST_ADD_LATEST = """;
+INSERT INTO latest
+SELECT point_key, ts_utc, 0::SMALLINT, value, quality, source_ts_utc, arrival_ts_utc
+FROM newest n WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.point_key = n.point_key)
 """
 #: The columns of ``measurements``, in order (``new_rows`` also carries the batch's seq).
 _ROW_COLS = "point_key, ts_utc, revision, value, quality, source_ts_utc, arrival_ts_utc"
@@ -406,8 +420,13 @@ class DuckDBStore:
         try:
             lo, hi = batch.ts_utc.min(), batch.ts_utc.max()
             if _sql.unique_keys(keys, batch.ts_utc) and self._all_new(con, keys, batch.ts_utc):
-                # one call for the statements (each call costs a round of the GIL)
-                con.execute(f"{_FAST_NEW_ROWS};\n{_STORE_NEW_ROWS}")
+                rows = _sql.newest_per_key(keys, batch.ts_utc)
+                con.register("newest", table.take(rows))
+                try:  # one call for the statements (each call costs a round of the GIL)
+                    held = self._all_held(keys[rows])
+                    con.execute(_FAST_STORE if held else _FAST_STORE + _FAST_ADD_LATEST)
+                finally:
+                    con.unregister("newest")
                 return np.arange(len(batch), dtype=np.int64), np.zeros(len(batch), np.int16)
             con.execute(_NEW_ROWS, {"lo": _sql.py_ts(lo), "hi": _sql.py_ts(hi)})
             rows = con.execute("SELECT seq, revision FROM new_rows ORDER BY seq").fetchnumpy()
@@ -427,6 +446,13 @@ class DuckDBStore:
             if mem is not None:
                 return mem.all_newer(keys, ts)
         return self._nothing_stored_near(con, ts.min(), ts.max())
+
+    def _all_held(self, keys: np.ndarray) -> bool:
+        """Whether every point already has a newest value (from memory; False when the
+        newest values are not read yet)."""
+        with self._mem_lock:
+            mem = self._latest_mem
+            return mem is not None and mem.holds(keys)
 
     @staticmethod
     def _nothing_stored_near(con: Any, lo: np.datetime64, hi: np.datetime64) -> bool:

@@ -83,6 +83,11 @@ class LatestTable:
         self.source_ts[k] = np.asarray(source_ts, "datetime64[us]")[rows]
         self.arrival_ts[k] = np.asarray(arrival_ts, "datetime64[us]")[rows]
 
+    def holds(self, keys: npt.NDArray[np.integer]) -> bool:
+        """Whether every key has a newest value."""
+        k = np.asarray(keys, np.int64)
+        return bool(np.all(k < len(self.has)) and np.all(self.has[k[k < len(self.has)]]))
+
     def all_newer(self, keys: npt.NDArray[np.integer], ts: npt.NDArray[np.datetime64]) -> bool:
         """Whether every value is later than its point's newest (then none of their keys
         can be stored yet)."""

@@ -140,6 +140,16 @@ def unique_keys(keys: npt.NDArray[np.int32], ts: npt.NDArray[np.datetime64]) -> 
     return not bool(((k[1:] == k[:-1]) & (t[1:] == t[:-1])).any())
 
 
+def newest_per_key(
+    keys: npt.NDArray[np.int32], ts: npt.NDArray[np.datetime64]
+) -> npt.NDArray[np.intp]:
+    """The row of each point's latest time in a batch whose (point, time) pairs are
+    unique, in point order."""
+    order = np.lexsort((ts.view(np.int64), keys))
+    k = keys[order]
+    return order[np.flatnonzero(np.r_[k[1:] != k[:-1], True])]
+
+
 WriteItems = Sequence[tuple[MeasurementBatch, RejectBatch | None]]
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from pydantic import Field, field_validator
 from starlette.background import BackgroundTask
@@ -22,6 +22,7 @@ from gridtwin.service.api._common import (
     OutputModel,
     UtcTime,
     floats_or_none,
+    json_response,
     known_points,
     none_if_nan,
     py_time,
@@ -75,10 +76,10 @@ class LatestOut(OutputModel):
 
 
 @router.get("/measurements/latest", response_model=LatestOut, summary="The newest value of points")
-async def latest(user: Viewer, state: StateDep, points: PointsQuery = None) -> LatestOut:
+async def latest(user: Viewer, state: StateDep, points: PointsQuery = None) -> Response:
     """The newest value of each point asked for (all points when none is named);
     404 naming any point the store does not have."""
-    return await state.run(_latest, state, _split(points))
+    return json_response(await state.run(_latest, state, _split(points)))
 
 
 def _latest(state: ServiceState, point_ids: list[str] | None) -> LatestOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
 from gridtwin.errors import InputError, NotFoundError
@@ -17,6 +17,7 @@ from gridtwin.service.api._common import (
     UtcTime,
     check_span,
     floats_or_none,
+    json_response,
     none_if_nan,
     py_times,
     quality_label,
@@ -90,20 +91,19 @@ def _find(points: list[MeasurementPoint], point_id: str) -> MeasurementPoint | N
 
 
 @router.get("", response_model=PointsOut, summary="List the measurement points")
-async def list_points(user: Viewer, state: StateDep) -> PointsOut:
+async def list_points(user: Viewer, state: StateDep) -> Response:
     """Every point, by id."""
     points = await state.run(state.store.points)
-    # the answer is kept while the store gives the same point objects (it makes new ones
-    # only when points change): a thousand response models are not remade per request
-    # (the points are kept beside the answer, so that their ids stay theirs)
+    # the answer's JSON is kept while the store gives the same point objects (it makes
+    # new ones only when points change): a thousand points are neither remade nor
+    # serialised per request (the points are kept beside it, so that their ids stay theirs)
     key = tuple(map(id, points))
     cached = state.answers.get("points")
-    if cached is not None and cached[0] == key:
-        out: PointsOut = cached[1]
-        return out
-    out = PointsOut(points=[point_out(p) for p in points])
-    state.answers["points"] = (key, out, points)
-    return out
+    if cached is None or cached[0] != key:
+        body = PointsOut(points=[point_out(p) for p in points]).model_dump_json().encode()
+        cached = (key, body, points)
+        state.answers["points"] = cached
+    return Response(content=cached[1], media_type="application/json")
 
 
 @router.post("", response_model=PointOut, status_code=201, summary="Create a point (analyst)")
@@ -165,7 +165,7 @@ async def point_measurements(
     ] = None,
     how: Annotated[How, Query(description="Aggregation of a resampled interval.")] = "mean",
     all_revisions: Annotated[bool, Query(description="Raw: every revision.")] = False,
-) -> SeriesOut:
+) -> Response:
     """Raw values, or values resampled on ``step_s`` (intervals labelled by their start;
     an interval without values is null, never filled). Bounded: ``(end - start) /
     step`` may not exceed ``max_query_points``, with ``raw_step_s`` as the step of raw
@@ -173,14 +173,16 @@ async def point_measurements(
     settings = state.settings
     check_span(start, end, step_s or settings.raw_step_s, settings.max_query_points)
     unit, values = await state.run(_series, state, point_id, start, end, step_s, how, all_revisions)
-    return SeriesOut(
-        point_id=point_id,
-        unit=unit,
-        start_utc=start,
-        end_utc=end,
-        step_s=step_s,
-        how=how if step_s else None,
-        values=values,
+    return json_response(
+        SeriesOut(
+            point_id=point_id,
+            unit=unit,
+            start_utc=start,
+            end_utc=end,
+            step_s=step_s,
+            how=how if step_s else None,
+            values=values,
+        )
     )
 
 
