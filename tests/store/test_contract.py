@@ -218,6 +218,28 @@ def test_latest_for_a_subset_and_for_points_without_values(store: MeasurementSto
         store.latest(["ghost"])
 
 
+def test_held_latest_values_equal_latest_or_are_not_there(store: MeasurementStore) -> None:
+    """``latest_held`` is an answer from memory or None; when it answers, it is what
+    ``latest`` says (the embedded store holds them once read or written)."""
+    store.write(batch(["load.1.p", "bus.3.vm", "load.1.p"], [0, 1, 3], [1.0, 1.02, 4.0]))
+    store.write(batch(["load.1.p"], [3], [5.0]))  # a revision of the newest time
+    want = store.latest(["bus.3.vm", "load.1.p", "meter.9.e"])
+    held = store.latest_held(["bus.3.vm", "load.1.p", "meter.9.e"])
+    if store.backend == "postgresql":
+        assert held is None
+        return
+    assert held is not None
+    assert held.point_id == want["point_id"].tolist() == ["bus.3.vm", "load.1.p"]
+    np.testing.assert_array_equal(held.value, want["value"].to_numpy())
+    np.testing.assert_array_equal(held.revision, [0, 1])
+    np.testing.assert_array_equal(
+        held.ts_utc, want["ts_utc"].dt.tz_convert(None).to_numpy("datetime64[us]")
+    )
+    np.testing.assert_array_equal(held.quality, want["quality"].to_numpy())
+    with pytest.raises(StoreError, match="ghost"):
+        store.latest_held(["ghost"])
+
+
 # ----------------------------------------------------------------------- reads
 
 

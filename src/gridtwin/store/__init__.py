@@ -18,6 +18,7 @@ from gridtwin.errors import InputError
 from gridtwin.store._model import (
     PHASES,
     REJECT_REASONS,
+    LatestValues,
     MeasurementBatch,
     MeasurementPoint,
     Quality,
@@ -36,6 +37,7 @@ __all__ = [
     "PHASES",
     "REJECT_REASONS",
     "ExportFormat",
+    "LatestValues",
     "MeasurementBatch",
     "MeasurementPoint",
     "MeasurementStore",

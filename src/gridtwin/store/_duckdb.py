@@ -37,6 +37,7 @@ from gridtwin.errors import InputError, StoreError
 from gridtwin.store import _sql
 from gridtwin.store._latest import LatestTable
 from gridtwin.store._model import (
+    LatestValues,
     MeasurementBatch,
     MeasurementPoint,
     RejectBatch,
@@ -538,6 +539,16 @@ class DuckDBStore:
             if self._latest_cache is None:
                 self._latest_cache = mem.frame(None, self._names)
             return self._latest_cache.copy()
+
+    def latest_held(self, point_ids: Sequence[str] | None = None) -> LatestValues | None:
+        """The newest values from memory (see :meth:`latest`); None until they were read."""
+        self._cursor()  # a closed store says so
+        keys = None
+        if point_ids is not None:
+            keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
+        with self._mem_lock:
+            mem = self._latest_mem
+            return None if mem is None else mem.values(keys, self._names)
 
     def _read_latest(self) -> LatestTable:
         df = self._cursor().execute(f"SELECT {_ROW_COLS} FROM latest").df()

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gridtwin.store._model import LatestValues
+
 __all__ = ["LatestTable"]
 
 _NAT = np.datetime64("NaT", "us")
@@ -98,10 +100,11 @@ class LatestTable:
         newest = self.ts[kk[held]]
         return bool(np.all(np.asarray(ts, "datetime64[us]")[known][held] > newest))
 
-    def frame(self, keys: npt.NDArray[np.integer] | None, names: Mapping[int, str]) -> pd.DataFrame:
-        """The newest values of ``keys`` (every point with a value when None), ordered by
-        point id: ``point_id, ts_utc, value, quality, revision, source_ts_utc,
-        arrival_ts_utc`` (times tz-aware UTC)."""
+    def _select(
+        self, keys: npt.NDArray[np.integer] | None, names: Mapping[int, str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+        """The keys with a value among ``keys`` (all when None), and their point ids,
+        ordered by point id."""
         if keys is None:
             k = np.flatnonzero(self.has)
         else:
@@ -110,7 +113,29 @@ class LatestTable:
             k = k[self.has[k]]
         ids = np.array([names[int(i)] for i in k], dtype=object)
         order = np.argsort(ids, kind="stable") if len(ids) else np.zeros(0, np.intp)
-        k, ids = k[order], ids[order]
+        return k[order], ids[order]
+
+    def values(
+        self, keys: npt.NDArray[np.integer] | None, names: Mapping[int, str]
+    ) -> LatestValues:
+        """The newest values of ``keys`` (every point with a value when None) as arrays,
+        ordered by point id (copies: later writes do not change them)."""
+        k, ids = self._select(keys, names)
+        return LatestValues(
+            ids.tolist(),
+            self.ts[k],
+            self.value[k],
+            self.quality[k],
+            self.revision[k],
+            self.source_ts[k],
+            self.arrival_ts[k],
+        )
+
+    def frame(self, keys: npt.NDArray[np.integer] | None, names: Mapping[int, str]) -> pd.DataFrame:
+        """The newest values of ``keys`` (every point with a value when None), ordered by
+        point id: ``point_id, ts_utc, value, quality, revision, source_ts_utc,
+        arrival_ts_utc`` (times tz-aware UTC)."""
+        k, ids = self._select(keys, names)
 
         def utc(arr: npt.NDArray[np.datetime64]) -> Any:
             return pd.DatetimeIndex(arr[k], tz="UTC").array  # no index to align

@@ -360,6 +360,36 @@ _BATCH_FIELDS = ("point_id", "ts_utc", "value", "quality", "source_ts_utc", "arr
 
 
 @dataclass(frozen=True)
+class LatestValues:
+    """The newest values of points as arrays, one entry per point that has a value,
+    ordered by point id (the rows of :meth:`MeasurementStore.latest`, without a frame).
+
+    Attributes
+    ----------
+    point_id : list of str
+    ts_utc, source_ts_utc, arrival_ts_utc : numpy.ndarray
+        ``datetime64[us]``, UTC, naive; NaT where a value has no source time.
+    value : numpy.ndarray
+        ``float64``, in the point's unit.
+    quality : numpy.ndarray
+        ``uint8`` :class:`Quality` codes.
+    revision : numpy.ndarray
+        ``int16``.
+    """
+
+    point_id: list[str]
+    ts_utc: npt.NDArray[np.datetime64]
+    value: npt.NDArray[np.float64]
+    quality: npt.NDArray[np.uint8]
+    revision: npt.NDArray[np.int16]
+    source_ts_utc: npt.NDArray[np.datetime64]
+    arrival_ts_utc: npt.NDArray[np.datetime64]
+
+    def __len__(self) -> int:
+        return len(self.point_id)
+
+
+@dataclass(frozen=True)
 class RejectBatch:
     """Inputs not stored, with the reason (column-wise).
 

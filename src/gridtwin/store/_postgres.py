@@ -56,6 +56,7 @@ from gridtwin.errors import InputError, StoreError
 from gridtwin.store import _sql
 from gridtwin.store._model import (
     REJECT_COLUMNS,
+    LatestValues,
     MeasurementBatch,
     MeasurementPoint,
     RejectBatch,
@@ -597,6 +598,10 @@ class PostgresStore:
             msg = f"{self.location}: unexpected packed rows from the server"
             raise StoreError(msg)
         return self._rows_frame(np.frombuffer(data, dtype=dtype))
+
+    def latest_held(self, point_ids: Sequence[str] | None = None) -> LatestValues | None:
+        """None: the server holds the newest values (ask :meth:`latest`)."""
+        return None
 
     def _window_sql(
         self,

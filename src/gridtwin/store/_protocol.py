@@ -25,6 +25,7 @@ from typing import Literal, Protocol, runtime_checkable
 import pandas as pd
 
 from gridtwin.store._model import (
+    LatestValues,
     MeasurementBatch,
     MeasurementPoint,
     RejectBatch,
@@ -74,6 +75,13 @@ class MeasurementStore(Protocol):
         Columns ``point_id, ts_utc, value, quality, revision, source_ts_utc,
         arrival_ts_utc``; one row per point that has a value, ordered by ``point_id``.
         """
+        ...
+
+    def latest_held(self, point_ids: Sequence[str] | None = None) -> LatestValues | None:
+        """The newest values (as :meth:`latest`) when the store holds them in memory,
+        answered without I/O and without waiting for a write (an API can answer on its
+        event loop); None when it does not hold them (then ask :meth:`latest`). When they
+        are held, an unknown point id is an error, as in :meth:`latest`."""
         ...
 
     def window(
