@@ -139,7 +139,11 @@ def serve(params: dict[str, Any]) -> None:
     from gridtwin.service.app import create_app
     from gridtwin.service.settings import ServiceSettings
 
-    settings = ServiceSettings(store=params["store"], port=params["port"])
+    settings = ServiceSettings(
+        store=params["store"],
+        port=params["port"],
+        switch_interval_ms=params["switch_interval_ms"],
+    )
     extensions = [_background_ingest(params["points"])] if params["background"] else []
     uvicorn.run(
         create_app(settings, lifespans=extensions),
@@ -341,6 +345,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "duration": args.duration,
             "background": not args.no_background,
             "only": args.only,
+            "switch_interval_ms": args.switch_interval_ms,
         }
         server = _worker(script, "server", params, stderr=subprocess.PIPE)
         try:
@@ -377,6 +382,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rate_per_s": args.rate,
         "duration_s": args.duration,
         "background_ingest": params["background"],
+        "switch_interval_ms": args.switch_interval_ms,
         "values_per_request": 10,
         "mix": {args.only: 1.0} if args.only else dict(MIX),
         "http": http,
@@ -387,7 +393,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _table(res: dict[str, Any]) -> str:
     h, f = res["http"], res["floor_in_process"]
     lines = [
-        f"{res['rate_per_s']:g} req/s for {res['duration_s']:g} s "
+        f"{res['rate_per_s']:g} req/s for {res['duration_s']:g} s, switch interval "
+        f"{res['switch_interval_ms']:g} ms "
         f"(achieved {h['achieved_rate_per_s']:.1f}/s; {h['completed']}/{h['requests']} "
         f"answered, statuses {h['statuses']}, errors {h['errors']}; server CPU "
         f"{h['server_cpu_ms_per_request']:.2f} ms per request; {h['ingest_requests']} ingest "
@@ -424,6 +431,12 @@ def main() -> None:
     p.add_argument("--no-background", action="store_true", help="no concurrent ingest")
     p.add_argument(
         "--only", choices=[name for name, _ in MIX], default=None, help="one route, not the mix"
+    )
+    p.add_argument(
+        "--switch-interval-ms",
+        type=float,
+        default=1.0,
+        help="the service's GRIDTWIN_SWITCH_INTERVAL_MS (Python's default is 5)",
     )
     p.add_argument("--quick", action="store_true", help="50 req/s for 3 s, 200 points")
     p.add_argument("--out", type=Path, default=None)

@@ -144,3 +144,16 @@ def test_no_secret_in_any_response_or_log_line(
     for secret in [*secrets, secrets[1] + "!", "sh0rt-pw", stored_hash, "$argon2"]:
         assert secret not in text
     assert token in login.text  # shown once, at login
+
+
+def test_the_thread_switch_interval_is_the_services_while_it_runs(tmp_path: Path) -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    settings = ServiceSettings(store=make_store(tmp_path), switch_interval_ms=0.5)
+    with running(settings) as api:
+        assert api.get("/api/v1/health").status_code == 200
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(ValueError, match="switch_interval_ms"):
+        ServiceSettings(store=make_store(tmp_path), switch_interval_ms=0)

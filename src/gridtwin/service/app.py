@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -100,6 +101,8 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await anyio.to_thread.run_sync(_open_state, settings)
+        switch_s = sys.getswitchinterval()
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for ext in extensions:
@@ -111,6 +114,7 @@ def _lifespan(
                 finally:
                     app.state.service = None
         finally:
+            sys.setswitchinterval(switch_s)
             await anyio.to_thread.run_sync(_close_state, state)
 
     return lifespan

@@ -115,6 +115,16 @@ class ServiceSettings(BaseModel):
         "durable write (a group commit), waiting for it in these threads.",
     )
 
+    switch_interval_ms: float = Field(
+        default=1.0,
+        ge=0.1,
+        le=100.0,
+        description="Python's thread switch interval while the service runs [ms]: the "
+        "event loop waits at most this long for a worker thread to let go of the "
+        "interpreter (Python's default is 5 ms, which each request can meet several "
+        "times).",
+    )
+
     @model_validator(mode="after")
     def _check(self) -> ServiceSettings:
         if self.demo and self.host != DEMO_HOST:
