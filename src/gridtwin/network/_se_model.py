@@ -13,7 +13,8 @@ the off-nominal ratio ``k = (u1/u2)/(u1_rated/u2_rated)`` and the clock's phase 
 both ends connected: ``ytt = y + y_sh/2``, ``yff = ytt/|t|^2``, ``yft = -y/conj(t)``,
 ``ytf = -y/t``; one end open: the open end's half of the branch hangs as a shunt at the
 other. Nodes joined by a ``link`` (a closed bus-bus switch, which PGM models with a huge
-admittance) are merged into one state node here, which is the limit of PGM's model.
+admittance) are merged into one state node here, which is the limit of PGM's model, and
+PGM is given the same merged model (:func:`merged_input`).
 
 State ``x``: voltage angles of every energised state node but one per island (the
 node of that island's source), then the voltage magnitudes of every energised state
@@ -219,6 +220,9 @@ def build_grid(g: PgmNetwork) -> Grid:
     fs = np.concatenate([p[2] for p in parts])
     ts = np.concatenate([p[3] for p in parts])
     yff, yft, ytf, ytt = (np.concatenate([p[4][k] for p in parts]) for k in range(4))
+    shorted = f == t  # both ends on one state node: shorted by a closed bus-bus switch,
+    fs, ts = fs & ~shorted, ts & ~shorted  # out of service, as in merged_input
+    yff, yft, ytf, ytt = (np.where(shorted, 0.0, y) for y in (yff, yft, ytf, ytt))
     nb = len(f)
     rows = np.arange(nb)
     shape = (2 * nb, n_super)
@@ -273,7 +277,8 @@ def merged_input(g: PgmNetwork, grid: Grid) -> tuple[dict[Any, np.ndarray], IntA
     representative); merged links are left out; the other nodes stay in the input,
     with nothing connected (PGM reports them not energised: read the representative's
     voltage). A line or transformer whose two ends merge into one node is shorted by
-    the switch: it is taken out of service (no flow; its shunt is dropped).
+    the switch: it is taken out of service here and in :func:`build_grid` (no flow, its
+    shunt dropped; a flow reading on it is refused).
 
     Returns
     -------
