@@ -13,7 +13,8 @@ the off-nominal ratio ``k = (u1/u2)/(u1_rated/u2_rated)`` and the clock's phase 
 both ends connected: ``ytt = y + y_sh/2``, ``yff = ytt/|t|^2``, ``yft = -y/conj(t)``,
 ``ytf = -y/t``; one end open: the open end's half of the branch hangs as a shunt at the
 other. Nodes joined by a ``link`` (a closed bus-bus switch, which PGM models with a huge
-admittance) are merged into one state node here, which is the limit of PGM's model.
+admittance) are merged into one state node here, which is the limit of PGM's model, and
+PGM is given the same merged model (:func:`merged_input`).
 
 State ``x``: voltage angles of every energised state node but one per island (the
 node of that island's source), then the voltage magnitudes of every energised state
@@ -49,6 +50,7 @@ __all__ = [
     "Rows",
     "build_grid",
     "evaluate",
+    "merged_input",
     "node_positions",
     "omega_diagonal",
     "unobservable_zones",
@@ -218,6 +220,9 @@ def build_grid(g: PgmNetwork) -> Grid:
     fs = np.concatenate([p[2] for p in parts])
     ts = np.concatenate([p[3] for p in parts])
     yff, yft, ytf, ytt = (np.concatenate([p[4][k] for p in parts]) for k in range(4))
+    shorted = f == t  # both ends on one state node: shorted by a closed bus-bus switch,
+    fs, ts = fs & ~shorted, ts & ~shorted  # out of service, as in merged_input
+    yff, yft, ytf, ytt = (np.where(shorted, 0.0, y) for y in (yff, yft, ytf, ytt))
     nb = len(f)
     rows = np.arange(nb)
     shape = (2 * nb, n_super)
@@ -250,6 +255,72 @@ def build_grid(g: PgmNetwork) -> Grid:
         branch_ends=ends,
         n_line=n_line,
     )
+
+
+def merged_input(g: PgmNetwork, grid: Grid) -> tuple[dict[Any, np.ndarray], IntArray]:
+    """PGM's input for the estimator: nodes joined by closed links merged, as here.
+
+    PGM models a link (a closed bus-bus switch) as a branch of huge admittance, and its
+    sparse LU factorises block by block without numerical pivoting across blocks; its
+    pivot perturbation is not enabled in meshed grids. A link at a source's node
+    followed by a mesh (e.g. a substation with two busbar sections coupled on both
+    sides of two parallel transformers, as in SimBench's MV grids) then gives a pivot
+    too small to factorise and too large to perturb: ``SparseMatrixError`` although the
+    readings determine the state (power-grid-model pull request 1118 and issue 864,
+    github.com/PowerGridModel/power-grid-model). The estimator therefore solves the
+    bus-branch model a state estimator's topology processor builds from the breaker
+    model (A. Abur, A. Gomez Exposito, *Power System State Estimation*, 2004, sec.
+    1.3 / ch. 4; A. Monticelli, *State Estimation in Electric Power Systems*, 1999):
+    the zero-impedance limit of PGM's link, which this module's rows already use.
+
+    Every component at a merged node is moved to its state node's first node (its
+    representative); merged links are left out; the other nodes stay in the input,
+    with nothing connected (PGM reports them not energised: read the representative's
+    voltage). A line or transformer whose two ends merge into one node is shorted by
+    the switch: it is taken out of service here and in :func:`build_grid` (no flow, its
+    shunt dropped; a flow reading on it is refused).
+
+    Returns
+    -------
+    input_data : dict
+        ``ComponentType -> structured input array`` (``g``'s own arrays where nothing
+        is merged).
+    node_rep : numpy.ndarray
+        Per PGM node (position), the position of the node that carries its state.
+    """
+    node_arr = g.input_data[ComponentType.node]
+    _, first = np.unique(grid.node_super, return_index=True)
+    node_rep = first[grid.node_super].astype(np.int64)
+    if np.array_equal(node_rep, np.arange(len(node_rep))):
+        return dict(g.input_data), node_rep
+    ids = node_arr["id"].astype(np.int64)
+    order = np.argsort(ids)
+    rep_id = ids[node_rep]
+
+    def remap(col: np.ndarray) -> np.ndarray:
+        at = order[np.searchsorted(ids, col, sorter=order)]
+        return rep_id[at].astype(col.dtype)
+
+    data: dict[Any, np.ndarray] = {}
+    for comp, arr in g.input_data.items():
+        names = arr.dtype.names or ()
+        out = arr.copy()
+        if comp == ComponentType.link:
+            merged = out["from_status"].astype(bool) & out["to_status"].astype(bool)
+            out = out[~merged]
+            if not len(out):
+                continue
+        if "node" in names:
+            out["node"] = remap(out["node"])
+        if "from_node" in names and "to_node" in names:
+            f, t = remap(out["from_node"]), remap(out["to_node"])
+            loop = f == t  # shorted by the switch: kept on its own nodes, out of service
+            out["from_node"] = np.where(loop, out["from_node"], f)
+            out["to_node"] = np.where(loop, out["to_node"], t)
+            out["from_status"][loop] = 0
+            out["to_status"][loop] = 0
+        data[comp] = out
+    return data, node_rep
 
 
 @dataclass(frozen=True)

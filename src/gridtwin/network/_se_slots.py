@@ -373,8 +373,13 @@ def ratings(net: Any) -> dict[str, FloatArray]:
     }
 
 
-def pgm_model(g: PgmNetwork, lay: Layout) -> tuple[Any, IntArray, IntArray]:
-    """The PGM model with one (disabled) sensor per slot, and the sensor ids."""
+def pgm_model(
+    g: PgmNetwork, lay: Layout, input_data: dict[Any, Any], node_rep: IntArray
+) -> tuple[Any, IntArray, IntArray]:
+    """The PGM model of ``input_data`` (``g``'s, linked nodes merged:
+    :func:`gridtwin.network._se_model.merged_input`) with one (disabled) sensor per slot,
+    and the sensor ids. The voltage sensor of a bus measures the node that carries its
+    state (``node_rep``)."""
     from power_grid_model import ComponentType as Ct
     from power_grid_model import DatasetType, MeasuredTerminalType, PowerGridModel, initialize_array
 
@@ -382,8 +387,8 @@ def pgm_model(g: PgmNetwork, lay: Layout) -> tuple[Any, IntArray, IntArray]:
     nodes = g.input_data[Ct.node]
     vs = initialize_array(DatasetType.input, Ct.sym_voltage_sensor, len(nodes))
     vs["id"] = next_id + np.arange(len(nodes))
-    vs["measured_object"] = nodes["id"]
-    vs["u_measured"] = nodes["u_rated"]
+    vs["measured_object"] = nodes["id"][node_rep]
+    vs["u_measured"] = nodes["u_rated"][node_rep]
     vs["u_sigma"] = np.inf
     objects = [g.ids[t].pgm_id for t in ("load", "sgen", "line", "line", "trafo", "trafo")]
     mt = MeasuredTerminalType
@@ -397,7 +402,7 @@ def pgm_model(g: PgmNetwork, lay: Layout) -> tuple[Any, IntArray, IntArray]:
     )
     ps["p_measured"], ps["q_measured"] = 0.0, 0.0
     ps["p_sigma"], ps["q_sigma"] = np.inf, np.inf
-    data = dict(g.input_data)
+    data = dict(input_data)
     data[Ct.sym_voltage_sensor], data[Ct.sym_power_sensor] = vs, ps
     model = PowerGridModel(data, system_frequency=g.f_hz)
     return model, vs["id"].astype(np.int64), ps["id"].astype(np.int64)

@@ -55,6 +55,14 @@ zero-injection constraints,
   injection measurement: their ``r_N`` are equal, so a bad reading is located to the
   bus; the one with the largest ``|r|/sigma`` is named and its neighbours listed.
 
+Topology: buses joined by closed bus-bus switches are one node of the estimator (the
+bus-branch model a state estimator's topology processor builds;
+:func:`gridtwin.network._se_model.merged_input`): PGM gets them merged instead of its
+high-admittance ``link``, whose ill-conditioning makes PGM's LU (no pivoting across
+blocks) fail with ``SparseMatrixError`` on observable grids where a link at the source
+is followed by a mesh, such as a substation with two busbar sections and two parallel
+transformers (SimBench's MV grids). Merged buses report the same voltage.
+
 Observability: before PGM runs, a structural check (:func:`_se_model.unobservable_zones`)
 names the buses a measurement set leaves undetermined and what to add; PGM's own
 ``NotObservableError`` is translated the same way. Both raise
@@ -146,7 +154,7 @@ class StateEstimator:
 
     def __init__(self, model: Any, options: EstimationOptions | None = None) -> None:
         from gridtwin.network._pgm import build_pgm_network
-        from gridtwin.network._se_model import build_grid
+        from gridtwin.network._se_model import build_grid, merged_input
 
         net = getattr(model, "net", model)
         self.options = options or EstimationOptions()
@@ -155,12 +163,13 @@ class StateEstimator:
         self._layout = Layout(*(g.ids[t].index for t in ("bus", "load", "sgen", "line", "trafo")))
         self._grid = build_grid(g)
         self._apps = appliances(g, self._grid, self._layout)
-        self._pgm, self._vs_ids, self._ps_ids = pgm_model(g, self._layout)
+        data, self._node_rep = merged_input(g, self._grid)
+        self._pgm, self._vs_ids, self._ps_ids = pgm_model(g, self._layout, data, self._node_rep)
         self._vs_ids = self._vs_ids.astype(np.int32)
         self._ps_ids = self._ps_ids.astype(np.int32)
         self._ratings = ratings(net)
         u = g.input_data[ct("node")]["u_rated"].astype(float)
-        self._u_rated = u
+        self._u_rated = u[self._node_rep]  # a bus's voltage sensor is at its state's node
         _, self._rep = np.unique(self._grid.node_super, return_index=True)
 
     @property
@@ -625,7 +634,8 @@ class StateEstimator:
     ) -> EstimationResult:
         """The result in pandapower's units."""
         out, lay, rt = state.out, self._layout, self._ratings
-        node = out[ct("node")]
+        rep = self._node_rep  # a merged bus reads the node that carries its state
+        node = {k: np.asarray(v)[rep] for k, v in out[ct("node")].items()}
         on = node["energized"].astype(bool)
         ln, tr = out.get(ct("line")), out.get(ct("transformer"))
         ld, sg = out.get(ct("sym_load")), out.get(ct("sym_gen"))
