@@ -281,7 +281,7 @@ def floor(params: dict[str, Any]) -> dict[str, Any]:
 
     points = _ten(params["points"])
     n = max(20, int(params["rate"] * params["duration"]) // 4)
-    with open_store(params["store"]) as store:
+    with open_store(params["store"], threads=1) as store:  # as the service opens it
         lat = []
         for _ in range(n):
             t = time.perf_counter()

@@ -146,7 +146,7 @@ def test_no_secret_in_any_response_or_log_line(
     assert token in login.text  # shown once, at login
 
 
-def test_the_thread_switch_interval_is_the_services_while_it_runs(tmp_path: Path) -> None:
+def test_the_thread_switch_interval_and_store_threads_are_the_services(tmp_path: Path) -> None:
     import sys
 
     before = sys.getswitchinterval()
@@ -154,6 +154,9 @@ def test_the_thread_switch_interval_is_the_services_while_it_runs(tmp_path: Path
     with running(settings) as api:
         assert api.get("/api/v1/health").status_code == 200
         assert sys.getswitchinterval() == pytest.approx(0.0005)
+        # the embedded store runs DuckDB on one thread while serving (store_threads)
+        threads = api.state.store._cursor().execute("SELECT current_setting('threads')")
+        assert threads.fetchone()[0] == 1
     assert sys.getswitchinterval() == before
     with pytest.raises(ValueError, match="switch_interval_ms"):
         ServiceSettings(store=make_store(tmp_path), switch_interval_ms=0)

@@ -63,7 +63,7 @@ def _open_state(settings: ServiceSettings) -> ServiceState:
     from gridtwin.store import open_store
 
     with contextlib.ExitStack() as stack:
-        store = open_store(settings.store, create=settings.demo)
+        store = open_store(settings.store, create=settings.demo, threads=settings.store_threads)
         stack.callback(store.close)
         accounts = open_accounts(settings)
         stack.callback(accounts.close)

@@ -115,6 +115,14 @@ class ServiceSettings(BaseModel):
         "durable write (a group commit), waiting for it in these threads.",
     )
 
+    store_threads: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="DuckDB's worker threads for the embedded store while serving: the "
+        "API's many small queries and writes cost less without parallel work (on 2 cores "
+        "a ten-value write takes 4 ms of CPU on one thread, 8 on two).",
+    )
     switch_interval_ms: float = Field(
         default=1.0,
         ge=0.1,

@@ -63,7 +63,11 @@ def is_server_url(location: str | Path) -> bool:
 
 
 def open_store(
-    location: str | Path, *, create: bool = False, read_only: bool = False
+    location: str | Path,
+    *,
+    create: bool = False,
+    read_only: bool = False,
+    threads: int | None = None,
 ) -> MeasurementStore:
     """Open a store: a data directory (embedded DuckDB) or a ``postgresql://`` URL.
 
@@ -76,6 +80,10 @@ def open_store(
         a missing store is an :class:`~gridtwin.errors.InputError` that says to run it.
     read_only : bool
         Open without write access (embedded: other read-only processes may open it too).
+    threads : int, optional
+        Embedded: DuckDB's worker threads (default: DuckDB's, one per core). One suits a
+        service's many small queries, which parallel work only slows down; bulk loads and
+        long exports gain from more. Ignored by the PostgreSQL store.
     """
     if is_server_url(location):
         from gridtwin.store._postgres import PostgresStore
@@ -86,4 +94,4 @@ def open_store(
         raise InputError(msg)
     from gridtwin.store._duckdb import DuckDBStore
 
-    return DuckDBStore.open(Path(location), create=create, read_only=read_only)
+    return DuckDBStore.open(Path(location), create=create, read_only=read_only, threads=threads)

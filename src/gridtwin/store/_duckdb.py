@@ -202,8 +202,16 @@ class DuckDBStore:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, directory: Path, *, create: bool = False, read_only: bool = False) -> DuckDBStore:
-        """Open (``create``: make) the store in ``directory``."""
+    def open(
+        cls,
+        directory: Path,
+        *,
+        create: bool = False,
+        read_only: bool = False,
+        threads: int | None = None,
+    ) -> DuckDBStore:
+        """Open (``create``: make) the store in ``directory``; ``threads``: DuckDB's
+        worker threads (None: DuckDB's default)."""
         import duckdb
 
         directory = Path(directory).expanduser()
@@ -224,7 +232,10 @@ class DuckDBStore:
                 msg = f"{directory}: cannot create the store directory ({exc.strerror})"
                 raise StoreError(msg) from exc
         try:
-            con = duckdb.connect(str(db), read_only=read_only and not create)
+            config: dict[str, str | bool | int | float | list[str]] = (
+                {} if threads is None else {"threads": int(threads)}
+            )
+            con = duckdb.connect(str(db), read_only=read_only and not create, config=config)
         except duckdb.IOException as exc:
             msg = f"{directory}: cannot open the store: {_lock_hint(str(exc))}"
             raise StoreError(msg) from exc
