@@ -46,6 +46,18 @@ def run_worker(
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def steal_s() -> float | None:
+    """CPU time the hypervisor gave to others so far, all cores [s] (Linux ``/proc/stat``;
+    None elsewhere): a benchmark run on a shared host reports how much it lost."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return None
+    if fields[0] != "cpu" or len(fields) < 9:
+        return None
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def machine(packages: tuple[str, ...]) -> dict[str, Any]:
     """CPU, cores, versions of Python and ``packages``, git revision and load average."""
     cpu = platform.processor()

@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import machine
+from _harness import machine, steal_s
 
 PASSWORD = "bench password 0123"
 T0 = "2026-01-01T00:00:00+00:00"
@@ -350,10 +350,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server = _worker(script, "server", params, stderr=subprocess.PIPE)
         try:
             _wait_up(params["port"], server)
-            cpu0 = _cpu_s(server.pid)
+            cpu0, steal0 = _cpu_s(server.pid), steal_s()
             loader = _worker(script, "load", params, stdout=subprocess.PIPE)
             out, _ = loader.communicate(timeout=2 * (args.duration + 60))
             server_cpu_s = _cpu_s(server.pid) - cpu0
+            steal1 = steal_s()
             if loader.returncode != 0:
                 msg = f"the load process failed ({loader.returncode})"
                 raise RuntimeError(msg)
@@ -362,6 +363,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # what the rate costs, whatever else the machine is doing
             http["server_cpu_s"] = server_cpu_s
             http["server_cpu_ms_per_request"] = 1000 * server_cpu_s / max(1, http["completed"])
+            # CPU the host gave to other machines meanwhile (a shared host's noise)
+            http["steal_s"] = None if steal0 is None or steal1 is None else steal1 - steal0
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -398,7 +401,8 @@ def _table(res: dict[str, Any]) -> str:
         f"(achieved {h['achieved_rate_per_s']:.1f}/s; {h['completed']}/{h['requests']} "
         f"answered, statuses {h['statuses']}, errors {h['errors']}; server CPU "
         f"{h['server_cpu_ms_per_request']:.2f} ms per request; {h['ingest_requests']} ingest "
-        f"requests in {h['ingest_transactions']} transactions)",
+        f"requests in {h['ingest_transactions']} transactions; CPU stolen by the host "
+        f"{h.get('steal_s') or 0:.1f} s)",
         f"{'route':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
         f"{'all':<34} {h['completed']:>6} {h['all']['p50_ms']:8.2f} "
         f"{h['all']['p99_ms']:8.2f} {h['all']['max_ms']:8.2f}",
