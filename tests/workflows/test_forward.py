@@ -27,6 +27,7 @@ from gridtwin.workflows.live_alarms import LiveAlarms
 from gridtwin.workflows.telemetry import simbench_replay_frame
 from gridtwin.workflows.twin import Twin
 from tests.network.util import LV_CODE
+from tests.workflows.util import replayed_store
 
 T0 = pd.Timestamp("2016-01-01T00:00Z")
 STEP = pd.Timedelta("15min")
@@ -44,10 +45,7 @@ def store(twin: Twin, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Meas
     frame, points = simbench_replay_frame(LV_CODE, end_utc=T0 + pd.Timedelta(hours=19))
     loads = [c for c in frame.columns if str(c).startswith("load:")]
     frame[loads] = frame[loads] * SCALE
-    st = open_store(tmp_path_factory.mktemp("forward") / "st", create=True)
-    st.add_points(points)
-    with Pipeline(st) as pipe:
-        run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
+    st = replayed_store(tmp_path_factory.mktemp("forward") / "st", frame, points)
     yield st
     st.close()
 

@@ -18,6 +18,7 @@ from gridtwin.workflows.live import LiveTwin
 from gridtwin.workflows.telemetry import simbench_replay_frame
 from gridtwin.workflows.twin import Twin
 from tests.network.util import LV_CODE
+from tests.workflows.util import replayed_store
 
 T0 = pd.Timestamp("2016-01-01T00:00Z")
 STEP = pd.Timedelta("15min")
@@ -35,11 +36,7 @@ def _store(tmp_path: Path, keep: Any = None) -> Any:
     if keep is not None:
         points = [p for p in points if keep(p)]
         frame = frame[[p.point_id for p in points]]
-    store = open_store(tmp_path / "st", create=True)
-    store.add_points(points)
-    with Pipeline(store) as pipe:
-        run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
-    return store
+    return replayed_store(tmp_path / "st", frame, points)
 
 
 def test_fully_metered_interval_is_the_power_flow_of_its_step(twin: Twin, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ operator acknowledges; the state returns to normal with the values."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +11,13 @@ import pytest
 
 from gridtwin.alarms import AlarmEvent
 from gridtwin.errors import InputError
-from gridtwin.ingest import Pipeline, ReplaySource, run_sources
-from gridtwin.store import MeasurementBatch, open_store
+from gridtwin.store import MeasurementBatch
 from gridtwin.workflows.live import LiveTwin
 from gridtwin.workflows.live_alarms import LiveAlarms, element_infos
 from gridtwin.workflows.telemetry import simbench_replay_frame
 from gridtwin.workflows.twin import Twin
 from tests.network.util import LV_CODE
+from tests.workflows.util import replayed_store
 
 T0 = pd.Timestamp("2016-01-01T00:00Z")
 STEP = pd.Timedelta("15min")
@@ -42,10 +41,7 @@ def test_element_infos_follow_the_standard(twin: Twin) -> None:
 
 def test_an_overload_raises_alarms_that_are_acknowledged(twin: Twin, tmp_path: Path) -> None:
     frame, points = simbench_replay_frame(LV_CODE, end_utc=T0 + 3 * STEP)
-    store = open_store(tmp_path / "st", create=True)
-    store.add_points(points)
-    with Pipeline(store) as pipe:
-        run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
+    store = replayed_store(tmp_path / "st", frame, points)
     live = LiveTwin(twin, store, write_state=False)
     stored: list[AlarmEvent] = []
     alarms = LiveAlarms(twin.model, twin.standard, on_events=stored.extend)

@@ -8,21 +8,19 @@ because power-grid-model's LU failed on it (tests/network/test_estimation_busbar
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gridtwin.ingest import Pipeline, ReplaySource, run_sources
 from gridtwin.network import simulate
-from gridtwin.store import open_store
 from gridtwin.workflows import live as live_module
 from gridtwin.workflows.live import LiveTwin
 from gridtwin.workflows.telemetry import simbench_replay_frame
 from gridtwin.workflows.twin import Twin
 from tests.network.util import MV_CODE
+from tests.workflows.util import replayed_store
 
 T0 = pd.Timestamp("2016-01-01T00:00Z")
 STEP = pd.Timedelta("15min")
@@ -39,11 +37,7 @@ def _half_metered(twin: Twin, tmp_path: Path) -> object:
     half = set(twin.model.net.load.index[::2].tolist())
     points = [p for p in points if not p.element.startswith("load:") or int(p.element[5:]) in half]
     frame = frame[[p.point_id for p in points]]
-    store = open_store(tmp_path / "st", create=True)
-    store.add_points(points)
-    with Pipeline(store) as pipe:
-        run_sources(pipe, [ReplaySource(frame, speed=float("inf"))], threading.Event())
-    return store
+    return replayed_store(tmp_path / "st", frame, points)
 
 
 def test_the_substation_layout_is_the_one_that_failed(twin: Twin) -> None:
