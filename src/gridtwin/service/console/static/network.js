@@ -50,7 +50,7 @@
         branches.append(node);
       } else if (kind === "bus" && f.geometry.type === "Point") {
         const [x, y] = f.geometry.coordinates;
-        const r = f.properties.kind === "customer" ? 5 : 7;
+        const r = f.properties.kind === "customer" ? 6 : 8;
         node = svg("circle", {
           cx: X(x).toFixed(1),
           cy: Y(y).toFixed(1),
