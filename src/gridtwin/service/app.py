@@ -15,7 +15,9 @@ database and the API's ingest pipeline, and keeps them in one typed
 lifespans run inside it, and everything closes in reverse order at shutdown.
 
 Only ``GET /api/v1/health`` and ``POST /api/v1/auth/token`` (which checks a password)
-answer without a token; the OpenAPI description is ``GET /api/v1/openapi.json`` (viewer).
+answer without a token under ``/api/v1`` (the console's pages outside it are HTML shells
+whose scripts read the API with the user's token); the OpenAPI description is
+``GET /api/v1/openapi.json`` (viewer).
 """
 
 from __future__ import annotations
