@@ -8,6 +8,7 @@ tests skip and say why. Screenshots go to ``build/screenshots/`` (not committed)
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -184,6 +185,10 @@ def login(tab: Tab, console: Console, role: str, path: str = "/alarms") -> None:
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_url(console.url + path)
-    page.wait_for_function(
-        "(role) => document.getElementById('who').textContent.includes(role)", arg=role
-    )
+    # locator waits, not wait_for_function: the pages' CSP forbids the eval it polls with
+    page.locator("#who", has_text=f"{role} (").wait_for()
+
+
+def wait_live(tab: Tab) -> None:
+    """Until the page's alarm stream is connected."""
+    tab.page.locator("#stream-status", has_text=re.compile(r"^live$")).wait_for()

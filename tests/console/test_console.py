@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tests.console.conftest import Console, Tab, login
+from tests.console.conftest import Console, Tab, login, wait_live
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -40,7 +40,7 @@ def test_each_page_loads_without_console_errors(
     tab.page.wait_for_selector("#login-form")
     tab.screenshot("login")
     login(tab, console, "operator", "/alarms")
-    tab.page.wait_for_function("document.getElementById('stream-status').textContent === 'live'")
+    wait_live(tab)
     tab.page.wait_for_selector("#health dt")
     tab.screenshot("alarms-before")
     tab.page.click("nav >> text=Network")
@@ -65,7 +65,7 @@ def test_an_overload_pushed_through_the_api_appears_in_the_alarm_list_within_2s(
     tab = open_tab()
     login(tab, console, "viewer", "/alarms")
     page = tab.page
-    page.wait_for_function("document.getElementById('stream-status').textContent === 'live'")
+    wait_live(tab)
     assert page.locator("#alarm-rows tr").count() == 0
     t0 = time.monotonic()
     console.push_overload()
