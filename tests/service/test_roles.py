@@ -64,6 +64,12 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/norms"): "analyst",
     ("POST", "/api/v1/quality/assessments"): "analyst",
     ("POST", "/api/v1/studies/scenario"): "analyst",
+    # the console: HTML shells and their assets, no data (tests/console)
+    ("GET", "/"): "anonymous",
+    ("GET", "/login"): "anonymous",
+    ("GET", "/alarms"): "anonymous",
+    ("GET", "/network"): "anonymous",
+    ("GET", "/console/static/{name}"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

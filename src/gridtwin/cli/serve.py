@@ -66,7 +66,8 @@ def serve_cmd(
         lifespans = [] if twin is None else [twin_extension(twin)]
         console().print(
             f"gridtwin: serving http://{settings.host}:{settings.port}/api/v1 "
-            f"(store {settings.store}{', twin ' + twin.name if twin else ''})",
+            f"(store {settings.store}{', twin ' + twin.name if twin else ''}); "
+            f"console http://{settings.host}:{settings.port}/",
             highlight=False,
         )
         uvicorn.run(

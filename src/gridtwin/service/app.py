@@ -7,6 +7,7 @@
              ─► exception handlers (service/errors.py: the one table)
              ─► /api/v1 routers (service/api/*): deps check the token and role, then
                 call the store / workflows in worker threads
+             ─► the console's pages and assets (service/console: HTML shells, no data)
 
 One lifespan opens the measurement store (:func:`gridtwin.store.open_store`), the accounts
 database and the API's ingest pipeline, and keeps them in one typed
@@ -14,7 +15,9 @@ database and the API's ingest pipeline, and keeps them in one typed
 lifespans run inside it, and everything closes in reverse order at shutdown.
 
 Only ``GET /api/v1/health`` and ``POST /api/v1/auth/token`` (which checks a password)
-answer without a token; the OpenAPI description is ``GET /api/v1/openapi.json`` (viewer).
+answer without a token under ``/api/v1`` (the console's pages outside it are HTML shells
+whose scripts read the API with the user's token); the OpenAPI description is
+``GET /api/v1/openapi.json`` (viewer).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import gridtwin
 from gridtwin.service._audit import AuditMiddleware
 from gridtwin.service._state import ServiceState
 from gridtwin.service.api import ROUTERS
+from gridtwin.service.console import install_console
 from gridtwin.service.deps import Viewer
 from gridtwin.service.errors import ERROR_RESPONSES, CatchAllMiddleware, install_error_handlers
 from gridtwin.service.settings import ServiceSettings
@@ -152,6 +156,7 @@ def create_app(
     for router in (*ROUTERS, *routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     _add_openapi_route(app)
+    install_console(app)
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, prefix=API_PREFIX)
     app.add_middleware(CatchAllMiddleware)
