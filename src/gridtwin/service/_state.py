@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from gridtwin.service._accounts import Accounts
     from gridtwin.service._ingest import ApiIngest
     from gridtwin.service.settings import ServiceSettings
-    from gridtwin.store import MeasurementStore
+    from gridtwin.store import MeasurementPoint, MeasurementStore
 
 __all__ = ["ServiceState"]
 
@@ -47,7 +47,8 @@ class ServiceState:
     extras : dict
         Resources of extensions (``create_app(..., lifespans=...)``), by name.
     answers : dict
-        Answers kept by routes between requests, with what they depend on.
+        Answers kept by routes between requests, with what they depend on (see
+        :meth:`per_points`).
     """
 
     settings: ServiceSettings
@@ -61,6 +62,20 @@ class ServiceState:
     audit_failures: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
     answers: dict[str, Any] = field(default_factory=dict)
+
+    def per_points(self, name: str, make: Callable[[list[MeasurementPoint]], T]) -> T:
+        """``make(points)``, kept under ``name`` while the store gives the same point
+        objects (it makes new ones only when points change, and its ``points()`` is a
+        snapshot read without I/O). The points are kept beside the answer, so that their
+        ids stay theirs."""
+        points = self.store.points()
+        key = tuple(map(id, points))
+        cached = self.answers.get(name)
+        if cached is None or cached[0] != key:
+            cached = (key, make(points), points)
+            self.answers[name] = cached
+        answer: T = cached[1]
+        return answer
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a worker thread (never on the event loop)."""

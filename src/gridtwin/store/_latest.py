@@ -88,7 +88,7 @@ class LatestTable:
     def holds(self, keys: npt.NDArray[np.integer]) -> bool:
         """Whether every key has a newest value."""
         k = np.asarray(keys, np.int64)
-        return bool(np.all(k < len(self.has)) and np.all(self.has[k[k < len(self.has)]]))
+        return bool(np.all(k < len(self.has))) and bool(self.has[k].all())
 
     def all_newer(self, keys: npt.NDArray[np.integer], ts: npt.NDArray[np.datetime64]) -> bool:
         """Whether every value is later than its point's newest (then none of their keys

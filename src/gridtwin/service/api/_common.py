@@ -13,6 +13,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 from gridtwin.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
     from fastapi import Response
 
@@ -28,6 +30,7 @@ __all__ = [
     "none_if_nan",
     "py_time",
     "records",
+    "utc_datetimes",
 ]
 
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
@@ -138,10 +141,15 @@ def py_times(column: pd.Series) -> list[dt.datetime | None]:
 
     if isinstance(column.dtype, np.dtype | pd.DatetimeTZDtype) and column.dtype.kind == "M":
         # numpy's own conversion (UTC for tz-aware columns), a tenth of pandas' cost
-        naive = column.to_numpy(dtype="datetime64[us]").tolist()
-        return [None if t is None else t.replace(tzinfo=dt.UTC) for t in naive]
+        return utc_datetimes(column.to_numpy(dtype="datetime64[us]"))
     times = pd.DatetimeIndex(pd.to_datetime(column, utc=True)).to_pydatetime()
     return [None if t is pd.NaT else t for t in times]
+
+
+def utc_datetimes(values: npt.NDArray[np.datetime64]) -> list[dt.datetime | None]:
+    """UTC ``datetime64`` values (naive) as tz-aware datetimes, None for NaT."""
+    naive = values.astype("datetime64[us]").tolist()
+    return [None if t is None else t.replace(tzinfo=dt.UTC) for t in naive]
 
 
 def floats_or_none(column: pd.Series) -> list[float | None]:

@@ -29,6 +29,7 @@ from gridtwin.service.api._common import (
     py_times,
     quality_label,
     records,
+    utc_datetimes,
 )
 from gridtwin.service.deps import AuditDep, Operator, StateDep, Viewer
 
@@ -94,15 +95,8 @@ _HELD_ON_LOOP = 200
 
 
 def _units(state: ServiceState) -> dict[str, str]:
-    """Each point's unit, kept while the store gives the same point objects."""
-    points = state.store.points()
-    key = tuple(map(id, points))
-    cached = state.answers.get("units")
-    if cached is None or cached[0] != key:
-        cached = (key, {p.point_id: p.unit for p in points}, points)
-        state.answers["units"] = cached
-    units: dict[str, str] = cached[1]
-    return units
+    """Each point's unit (kept while the points stay the same)."""
+    return state.per_points("units", lambda points: {p.point_id: p.unit for p in points})
 
 
 def _latest_held(state: ServiceState, point_ids: list[str]) -> LatestOut | None:
@@ -112,60 +106,64 @@ def _latest_held(state: ServiceState, point_ids: list[str]) -> LatestOut | None:
     held = state.store.latest_held(ids)
     if held is None:
         return None
-    utc = dt.UTC
-    values = [
-        LatestValueOut(
-            point_id=pid,
-            unit=units[pid],
-            ts_utc=ts.replace(tzinfo=utc),
-            value=None if v != v else v,
-            quality=quality_label(q),
-            revision=r,
-            source_ts_utc=None if src is None else src.replace(tzinfo=utc),
-            arrival_ts_utc=arr.replace(tzinfo=utc),
-        )
-        for pid, ts, v, q, r, src, arr in zip(
-            held.point_id,
-            held.ts_utc.tolist(),
-            held.value.tolist(),
-            held.quality.tolist(),
-            held.revision.tolist(),
-            held.source_ts_utc.tolist(),
-            held.arrival_ts_utc.tolist(),
-            strict=True,
-        )
-    ]
-    have = set(held.point_id)
-    return LatestOut(values=values, without_value=[p for p in ids if p not in have])
+    return _latest_out(
+        units,
+        ids,
+        held.point_id,
+        utc_datetimes(held.ts_utc),
+        [None if v != v else v for v in held.value.tolist()],
+        held.quality.tolist(),
+        held.revision.tolist(),
+        utc_datetimes(held.source_ts_utc),
+        utc_datetimes(held.arrival_ts_utc),
+    )
 
 
 def _latest(state: ServiceState, point_ids: list[str] | None) -> LatestOut:
     units = _units(state)
     ids = sorted(units) if point_ids is None else known_points(state.store, point_ids, units)
     frame = state.store.latest(ids)
+    return _latest_out(
+        units,
+        ids,
+        frame["point_id"].tolist(),
+        py_times(frame["ts_utc"]),
+        floats_or_none(frame["value"]),
+        frame["quality"].tolist(),
+        frame["revision"].tolist(),
+        py_times(frame["source_ts_utc"]),
+        py_times(frame["arrival_ts_utc"]),
+    )
+
+
+def _latest_out(
+    units: dict[str, str],
+    ids: list[str],
+    point_id: list[str],
+    ts: list[dt.datetime | None],
+    value: list[float | None],
+    quality: list[int],
+    revision: list[int],
+    source_ts: list[dt.datetime | None],
+    arrival_ts: list[dt.datetime | None],
+) -> LatestOut:
+    """The answer from the newest values' columns (plain Python values)."""
     values = [
         LatestValueOut(
             point_id=pid,
             unit=units[pid],
-            ts_utc=_time(ts),
+            ts_utc=_time(t),
             value=v,
             quality=quality_label(q),
             revision=r,
             source_ts_utc=src,
             arrival_ts_utc=_time(arr),
         )
-        for pid, ts, v, q, r, src, arr in zip(
-            frame["point_id"].tolist(),
-            py_times(frame["ts_utc"]),
-            floats_or_none(frame["value"]),
-            frame["quality"].tolist(),
-            frame["revision"].tolist(),
-            py_times(frame["source_ts_utc"]),
-            py_times(frame["arrival_ts_utc"]),
-            strict=True,
+        for pid, t, v, q, r, src, arr in zip(
+            point_id, ts, value, quality, revision, source_ts, arrival_ts, strict=True
         )
     ]
-    have = {v.point_id for v in values}
+    have = set(point_id)
     return LatestOut(values=values, without_value=[p for p in ids if p not in have])
 
 

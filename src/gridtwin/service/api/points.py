@@ -93,17 +93,13 @@ def _find(points: list[MeasurementPoint], point_id: str) -> MeasurementPoint | N
 @router.get("", response_model=PointsOut, summary="List the measurement points")
 async def list_points(user: Viewer, state: StateDep) -> Response:
     """Every point, by id."""
-    points = await state.run(state.store.points)
-    # the answer's JSON is kept while the store gives the same point objects (it makes
-    # new ones only when points change): a thousand points are neither remade nor
-    # serialised per request (the points are kept beside it, so that their ids stay theirs)
-    key = tuple(map(id, points))
-    cached = state.answers.get("points")
-    if cached is None or cached[0] != key:
-        body = PointsOut(points=[point_out(p) for p in points]).model_dump_json().encode()
-        cached = (key, body, points)
-        state.answers["points"] = cached
-    return Response(content=cached[1], media_type="application/json")
+    # serialised once per set of points (a thousand points neither remade nor
+    # serialised per request)
+    body = state.per_points(
+        "points",
+        lambda points: PointsOut(points=[point_out(p) for p in points]).model_dump_json(),
+    )
+    return Response(content=body, media_type="application/json")
 
 
 @router.post("", response_model=PointOut, status_code=201, summary="Create a point (analyst)")
