@@ -134,6 +134,7 @@ def bill(
     customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
     series: Mapping[str, pd.Series] | None = None,
     allow_gaps: bool = False,
+    note_unbilled: bool | None = None,
 ) -> BillingResult:
     """Bill every meter of ``data`` under ``tariff``.
 
@@ -153,6 +154,10 @@ def bill(
     allow_gaps : bool
         Bill despite missing intervals; the bills then say how many are missing (the
         missing energy is not invented).
+    note_unbilled : bool, optional
+        Record the data outside the periods at both ends (``unbilled_intervals``, and a
+        note on the bills at the ends): what default periods leave out of data that
+        start or end in the middle of a local day. Default: when ``periods`` is None.
 
     Returns
     -------
@@ -165,6 +170,8 @@ def bill(
         Bad data, missing customer properties, periods outside the data or the tariff.
     """
     has_gaps = _check_values(data, allow_gaps)
+    if note_unbilled is None:
+        note_unbilled = periods is None
     if periods is None:
         periods = default_periods(tariff, data)
     plan = build_plan(tariff, data.start_utc, data.step, list(periods))
@@ -199,7 +206,41 @@ def bill(
         missing_intervals=missing_count,
     )
     result.notes.extend(provisional_notes(tariff))
+    if note_unbilled:
+        _mark_unbilled(result, plan, data)
     return result
+
+
+def _mark_unbilled(result: BillingResult, plan: BillingPlan, data: IntervalData) -> None:
+    """Record the data the default periods leave out: the partial local days at the ends
+    (data that start or end in the middle of a local day). Nothing is left out silently:
+    each bill at an end says how much and why (:func:`~gridtwin.billing.bill_for`)."""
+    outside = plan.step_slice < 0
+    if not outside.any():
+        return
+    inside = np.flatnonzero(~outside)
+    before = np.zeros(len(outside), dtype=bool)
+    before[: inside[0]] = True
+    after = outside & ~before
+    energy = data.energy_kwh
+    counts = np.zeros((data.n_meters, 2), dtype=np.int64)
+    kwh = np.zeros((data.n_meters, 2))
+    for j, mask in enumerate((before, after)):
+        part = energy[:, mask]
+        counts[:, j] = (~np.isnan(part)).sum(axis=1)
+        kwh[:, j] = np.nansum(part, axis=1)
+    if not counts.any():
+        return
+    tz = plan.tariff.timezone
+    first = data.start_utc[0].tz_convert(tz)
+    last_end = data.end_utc.tz_convert(tz)
+    result.unbilled_intervals = counts
+    result.unbilled_kwh = kwh
+    result.unbilled_reason = (
+        f"the default billing periods cover whole local days ({tz}), and the data run "
+        f"from {first:%Y-%m-%d %H:%M} to {last_end:%Y-%m-%d %H:%M} local time; give data "
+        "that start and end at local midnight to bill those days"
+    )
 
 
 def _band_assignments(

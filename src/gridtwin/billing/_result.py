@@ -79,6 +79,13 @@ class BillingResult:
     max_power_source: Callable[[], FloatArray]  # computes (m, periods) on first use
     missing_intervals: npt.NDArray[np.int64]  # (m, periods)
     notes: list[str] = field(default_factory=list)
+    #: Data outside the default periods (partial local days at the ends), per meter:
+    #: intervals with a value and their energy, ``[:, 0]`` before the first period and
+    #: ``[:, 1]`` after the last; None when every interval is in a period.
+    unbilled_intervals: npt.NDArray[np.int64] | None = None  # (m, 2)
+    unbilled_kwh: FloatArray | None = None  # (m, 2)
+    #: Why that data is outside, for the bills' notes.
+    unbilled_reason: str = ""
     _max_power: FloatArray | None = field(default=None, repr=False)
 
     @property

@@ -120,6 +120,7 @@ class BillingRun:
             "customers": dict(self.customers),
             "series": dict(self.series),
             "allow_gaps": self.allow_gaps,
+            "note_unbilled": not self.periods,  # default periods: say what they leave out
         }
         if data.n_meters <= self.chunk_meters:
             return bill(tariff, data, **kw)
@@ -152,6 +153,21 @@ def _concatenate(parts: list[BillingResult], meter_ids: tuple[str, ...]) -> Bill
         max_power_source=lambda: cat([p.max_power_kw for p in parts]),
         missing_intervals=cat([p.missing_intervals for p in parts]),
         notes=first.notes,
+        unbilled_intervals=_cat_unbilled([p.unbilled_intervals for p in parts], parts, np.int64),
+        unbilled_kwh=_cat_unbilled([p.unbilled_kwh for p in parts], parts, np.float64),
+        unbilled_reason=next((p.unbilled_reason for p in parts if p.unbilled_reason), ""),
+    )
+
+
+def _cat_unbilled(arrays: list[Any], parts: list[BillingResult], dtype: Any) -> Any:
+    """The chunks' (meters, 2) arrays of unbilled data as one (None when none has any)."""
+    if all(a is None for a in arrays):
+        return None
+    return np.concatenate(
+        [
+            np.zeros((len(p.meter_ids), 2), dtype) if a is None else a
+            for a, p in zip(arrays, parts, strict=True)
+        ]
     )
 
 
