@@ -34,6 +34,10 @@ __all__ = ["bill", "default_periods"]
 
 FloatArray = npt.NDArray[np.float64]
 
+#: The largest energy of one interval that is billed (a terawatt hour: far above any
+#: supply point; a larger or infinite value is a unit or file error).
+MAX_INTERVAL_KWH = 1e9
+
 
 def default_periods(
     tariff: Tariff, data: IntervalData, freq: str = "month"
@@ -63,7 +67,21 @@ def _check_values(data: IntervalData, allow_gaps: bool) -> bool:
     """Refuse negative values (and gaps unless allowed); return True if there are gaps."""
     energy = data.energy_kwh
     lowest = float(energy.min()) if energy.size else 0.0  # one pass; NaN propagates
+    highest = float(energy.max()) if energy.size else 0.0
     has_gaps = bool(np.isnan(lowest))
+    if has_gaps:
+        highest = float(np.nanmax(energy)) if not np.isnan(energy).all() else 0.0
+    if not np.isfinite(highest) or highest > MAX_INTERVAL_KWH:
+        r, c = (
+            int(x[0]) for x in np.nonzero(~(np.abs(energy) <= MAX_INTERVAL_KWH) & ~np.isnan(energy))
+        )
+        msg = (
+            f"{data.source}: {energy[r, c]} kWh for meter {data.meter_ids[r]} at "
+            f"{data.start_utc[c].isoformat()} is not a consumption this engine can bill "
+            f"(more than {MAX_INTERVAL_KWH:g} kWh in one interval); check the file's units "
+            "and that value"
+        )
+        raise DataQualityError(msg)
     if has_gaps:
         if not allow_gaps:
             data.check_complete()
@@ -192,6 +210,7 @@ def bill(
     by_band = _energy_by_band(plan, agg, main, data.n_meters, len(bands))
     missing_count = _missing_counts(plan, missing, data.n_meters)
     quantity, amount, applies = _line_arrays(lines, data.n_meters)
+    _check_finite(lines, amount, data)
     result = BillingResult(
         tariff=tariff,
         meter_ids=data.meter_ids,
@@ -241,6 +260,20 @@ def _mark_unbilled(result: BillingResult, plan: BillingPlan, data: IntervalData)
         f"from {first:%Y-%m-%d %H:%M} to {last_end:%Y-%m-%d %H:%M} local time; give data "
         "that start and end at local midnight to bill those days"
     )
+
+
+def _check_finite(lines: list[LineOut], amount: FloatArray, data: IntervalData) -> None:
+    """Every amount is a number: an overflow (a huge rate times a huge quantity) is an
+    error naming the line, never an infinite bill."""
+    bad = ~np.isfinite(amount)
+    if bad.any():
+        m, k = (int(x[0]) for x in np.nonzero(bad))
+        msg = (
+            f"{data.source}: the amount of {lines[k].spec.label!r} for meter "
+            f"{data.meter_ids[m]} is {amount[m, k]}: a price or quantity too large to bill; "
+            "check the tariff's rates and the data's units"
+        )
+        raise DataQualityError(msg)
 
 
 def _band_assignments(

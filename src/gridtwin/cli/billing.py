@@ -71,6 +71,11 @@ def _emit(result: BillingResult, fmt: str, output: Path | None, meter: str | Non
     from gridtwin.billing import bill_for, lines_frame
     from gridtwin.cli._render import bill_panel
 
+    if meter and meter not in result.meter_ids:
+        ids = result.meter_ids
+        shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+        msg = f"--meter {meter!r}: no such meter in the data; its {len(ids)} meter(s): {shown}"
+        raise InputError(msg)
     meters = [result.meter_ids.index(meter)] if meter else range(len(result.meter_ids))
     if output is not None and output.suffix.lower() in (".parquet", ".pq"):
         frame = lines_frame(result)

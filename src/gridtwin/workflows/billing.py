@@ -159,6 +159,18 @@ def _concatenate(parts: list[BillingResult], meter_ids: tuple[str, ...]) -> Bill
     )
 
 
+def _meter_row(data: IntervalData, meter: str) -> int:
+    """The row of a meter id in the data; an unknown id names the meters there are."""
+    if meter not in data.meter_ids:
+        shown = ", ".join(data.meter_ids[:10]) + (" ..." if len(data.meter_ids) > 10 else "")
+        msg = (
+            f"meter {meter!r} is not in {data.source} ({len(data.meter_ids)} meter(s): "
+            f"{shown}); choose one of them (`--meter` on the command line)"
+        )
+        raise InputError(msg)
+    return data.meter_ids.index(meter)
+
+
 def _cat_unbilled(arrays: list[Any], parts: list[BillingResult], dtype: Any) -> Any:
     """The chunks' (meters, 2) arrays of unbilled data as one (None when none has any)."""
     if all(a is None for a in arrays):
@@ -240,7 +252,7 @@ class OfferComparison:
         return compare(
             [_tariff(t) for t in self.tariffs],
             data,
-            meter=data.meter_ids.index(self.meter) if self.meter else 0,
+            meter=_meter_row(data, self.meter) if self.meter else 0,
             periods=list(self.periods) if self.periods else None,
             customers=dict(self.customers),
             series=dict(self.series),
