@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gridtwin.cli._common import check_output, console, run, write_text, writing
+from gridtwin.cli._common import check_choice, check_output, console, run, write_text, writing
 from gridtwin.cli.tariffs import FORMAT_HELP, print_frame
 from gridtwin.errors import InputError
 
@@ -154,6 +154,7 @@ def bill_cmd(
     def body() -> None:
         from gridtwin.workflows.billing import BillingRun, ReadingsBilling
 
+        check_choice(fmt, "--format", ("table", "json", "csv"))
         check_output(output)
         props = _parse_props(prop or [])
         periods = [_parse_period(p) for p in period or []]
@@ -199,6 +200,7 @@ def compare_cmd(
         from gridtwin.cli._render import comparison_table
         from gridtwin.workflows.billing import OfferComparison
 
+        check_choice(fmt, "--format", ("table", "json", "csv"))
         c = OfferComparison(
             tariff,
             data,

@@ -61,15 +61,43 @@ def read_price_series(path: str | Path) -> pd.Series:
         The file cannot be read or has other columns.
     """
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror}"
         raise InputError(msg) from exc
+    except pd.errors.EmptyDataError:
+        msg = f"{path}: the file is empty; it needs a header timestamp,value and rows"
+        raise InputError(msg) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable CSV file ({exc})"
+        raise InputError(msg) from None
     if list(frame.columns[:2]) != ["timestamp", "value"]:
         msg = f"{path}: expected columns timestamp,value; found {list(frame.columns)}"
         raise InputError(msg)
-    index = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True))
-    return pd.Series(frame["value"].to_numpy(dtype=float), index=index)
+    if frame.empty:
+        msg = f"{path}: the header is there, but no row of prices"
+        raise InputError(msg)
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        msg = f"{path}: row {row + 2}: value {frame['value'].iloc[row]!r} is not a number"
+        raise InputError(msg)
+    stamps = frame["timestamp"].str.strip()
+    has_zone = stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    if not has_zone.all():
+        row = int(np.flatnonzero(~has_zone.to_numpy())[0])
+        msg = (
+            f"{path}: row {row + 2}: timestamp {stamps.iloc[row]!r} has no UTC offset; "
+            "write it with Z or +hh:mm (e.g. 2025-01-01T00:00Z)"
+        )
+        raise InputError(msg)
+    times = pd.to_datetime(stamps, utc=True, errors="coerce", format="ISO8601")
+    if times.isna().any():
+        row = int(np.flatnonzero(times.isna().to_numpy())[0])
+        msg = f"{path}: row {row + 2}: timestamp {stamps.iloc[row]!r} is not an ISO 8601 time"
+        raise InputError(msg)
+    return pd.Series(values, index=pd.DatetimeIndex(times))
 
 
 @dataclass(frozen=True)
