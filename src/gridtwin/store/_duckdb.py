@@ -45,7 +45,8 @@ import pandas as pd
 
 from gridtwin.errors import InputError, StoreError
 from gridtwin.store import _sql
-from gridtwin.store._journal import Journal, JournalRecord
+from gridtwin.store._held import HeldRows, columns_table, record_columns, with_held
+from gridtwin.store._journal import Journal
 from gridtwin.store._latest import LatestTable
 from gridtwin.store._model import (
     LatestValues,
@@ -213,9 +214,7 @@ class DuckDBStore:
         # journaled writes not yet in the database, in order: their rows (numpy columns
         # of ``measurements`` but the revision, which is 0) and rejects (Arrow or None)
         self._journal = Journal(directory, read_only=read_only)
-        self._held: list[tuple[dict[str, np.ndarray], Any | None]] = []
-        self._held_rows = 0
-        self._held_cols: dict[str, np.ndarray] | None = None  # the rows concatenated
+        self._held = HeldRows()
         self._applier: threading.Thread | None = None
         self._stop = threading.Event()
         self._apply_error: BaseException | None = None
@@ -309,7 +308,7 @@ class DuckDBStore:
         applied = self._applied_generation()
         if records and self._journal.generation > applied:
             for record in records:
-                self._hold(_record_columns(record), record.rejects)
+                self._held.add(record_columns(record), record.rejects)
         if self.read_only:
             return
         with self._lock:
@@ -442,7 +441,7 @@ class DuckDBStore:
 
     def _has_values(self, point_id: str) -> bool:
         key = self._keys[point_id]
-        held = self._held_columns()
+        held = self._held.columns()
         if held is not None and bool((held["point_key"] == key).any()):
             return True
         row = self._cursor().execute("SELECT 1 FROM latest WHERE point_key = ?", [key]).fetchone()
@@ -534,8 +533,6 @@ class DuckDBStore:
         self, batch: MeasurementBatch, keys: np.ndarray, rejects: RejectBatch | None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
         """Append the write to the journal (durable), hold it for the reads."""
-        import pyarrow as pa
-
         cols = {
             "point_key": keys.astype(np.int32, copy=False),
             "ts_utc": batch.ts_utc,
@@ -545,10 +542,9 @@ class DuckDBStore:
             "arrival_ts_utc": batch.arrival_ts_utc,
         }
         rej = None if rejects is None or not len(rejects) else _sql.rejects_table(rejects)
-        rows = pa.table({k: _arrow(v) for k, v in cols.items()})
-        self._journal.append(rows, rej)
-        self._hold(cols, rej)
-        if self._held_rows >= self.APPLY_ROWS:
+        self._journal.append(columns_table(cols), rej)
+        self._held.add(cols, rej)
+        if self._held.rows >= self.APPLY_ROWS:
             self._apply_held()
         elif self._applier is None:
             self._applier = threading.Thread(
@@ -556,29 +552,6 @@ class DuckDBStore:
             )
             self._applier.start()
         return np.arange(len(batch), dtype=np.int64), np.zeros(len(batch), np.int16)
-
-    def _hold(self, cols: dict[str, np.ndarray], rejects: Any | None) -> None:
-        with self._mem_lock:
-            self._held.append((cols, rejects))
-            self._held_rows += len(cols["point_key"])
-            self._held_cols = None
-
-    def _held_columns(self) -> dict[str, np.ndarray] | None:
-        """The held rows as one set of columns (None when none are held)."""
-        with self._mem_lock:
-            if not self._held:
-                return None
-            if self._held_cols is None:
-                parts = [c for c, _ in self._held]
-                self._held_cols = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
-            return self._held_cols
-
-    def _held_rejects(self) -> Any | None:
-        import pyarrow as pa
-
-        with self._mem_lock:
-            tables = [r for _, r in self._held if r is not None]
-        return pa.concat_tables(tables) if tables else None
 
     def _apply_loop(self) -> None:
         """The background thread: apply the journal every APPLY_EVERY_S until close."""
@@ -596,14 +569,14 @@ class DuckDBStore:
         records the journal's generation, then the journal emptied (under the lock)."""
         import duckdb
 
-        cols = self._held_columns()
+        cols = self._held.columns()
         if cols is None:
             return
         con = self._writable()
-        rejects = self._held_rejects()
+        rejects = self._held.rejects()
         generation = self._journal.generation
         rows = _sql.newest_per_key(cols["point_key"], cols["ts_utc"])
-        fast_batch = _columns_table(cols)  # read by the SQL, by name
+        fast_batch = columns_table(cols)  # read by the SQL, by name
         fast_newest = fast_batch.take(rows)  # noqa: F841 (read by the SQL, by name)
         script = [_FAST_STORE, _FAST_ADD_LATEST]
         if rejects is not None:
@@ -618,17 +591,14 @@ class DuckDBStore:
             msg = f"{self.directory}: the journal could not be applied ({exc}); it is kept"
             self._apply_error = StoreError(msg)
             raise self._apply_error from exc
-        with self._mem_lock:
-            self._held = []
-            self._held_rows = 0
-            self._held_cols = None
+        self._held.clear()
         self._apply_error = None
         self._journal.restart(generation + 1)
 
     @property
     def journal_rows(self) -> int:
         """Rows journaled and not yet applied to the database."""
-        return self._held_rows
+        return self._held.rows
 
     def flush(self) -> None:
         """Apply the journal to the database now (the background thread does it every
@@ -798,7 +768,7 @@ class DuckDBStore:
             df["source_ts_utc"].to_numpy("datetime64[us]"),
             df["arrival_ts_utc"].to_numpy("datetime64[us]"),
         )
-        held = self._held_columns()
+        held = self._held.columns()
         if held is not None:
             rows = _sql.newest_per_key(held["point_key"], held["ts_utc"])
             mem.update(
@@ -834,7 +804,7 @@ class DuckDBStore:
         keys = None
         # the held rows before the database's: a row applied in between is read twice
         # (and once dropped), never missed
-        held = self._held_columns()
+        held = self._held.columns()
         if point_ids is not None:
             keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
             if len(keys) == 1:
@@ -852,7 +822,7 @@ class DuckDBStore:
             msg = f"{self.directory}: {exc}"
             raise StoreError(msg) from exc
         if held is not None:
-            cols = _with_held(cols, held, keys, lo, hi)
+            cols = with_held(cols, held, keys, lo, hi)
         return self._window_frame(cols, newest_only=not all_revisions, merged=held is not None)
 
     def _window_frame(
@@ -916,7 +886,7 @@ class DuckDBStore:
         """Rejected inputs, newest first (the journaled ones too)."""
         lim = "" if limit is None else f" LIMIT {int(limit)}"
         with self._lock:  # no application of the journal meanwhile
-            held = self._held_rejects()
+            held = self._held.rejects()
             if held is None:
                 return self._frame(f"SELECT * FROM rejects ORDER BY arrival_ts_utc DESC{lim}")
             with self._reader() as cur:
@@ -958,8 +928,8 @@ class DuckDBStore:
             )
             n_rej = _one(con, "SELECT count(*) FROM rejects")[0]
             version = _one(con, "SELECT max(version) FROM schema_version")[0]
-            held = self._held_columns()
-            rejects = self._held_rejects()
+            held = self._held.columns()
+            rejects = self._held.rejects()
         if held is not None:
             n += len(held["ts_utc"])
             h_lo, h_hi = held["ts_utc"].min(), held["ts_utc"].max()
@@ -978,68 +948,6 @@ class DuckDBStore:
             None if hi is None else np.datetime64(hi, "us"),
             int(version),
         )
-
-
-def _arrow(values: np.ndarray) -> Any:
-    """A numpy column as Arrow (NaT as null)."""
-    import pyarrow as pa
-
-    if values.dtype.kind == "M":
-        return pa.array(values, type=pa.timestamp("us"), from_pandas=True)
-    return pa.array(values)
-
-
-def _columns_table(cols: dict[str, np.ndarray]) -> Any:
-    """Held rows (numpy columns) as an Arrow table for the database."""
-    import pyarrow as pa
-
-    return pa.table({k: _arrow(v) for k, v in cols.items()})
-
-
-def _record_columns(record: JournalRecord) -> dict[str, np.ndarray]:
-    """A journal record's rows as numpy columns (nulls as NaT)."""
-    t = record.rows
-
-    def ts(name: str) -> np.ndarray:
-        return np.asarray(t[name].to_numpy(zero_copy_only=False), dtype="datetime64[us]")
-
-    return {
-        "point_key": np.asarray(t["point_key"].to_numpy(), dtype=np.int32),
-        "ts_utc": ts("ts_utc"),
-        "value": np.asarray(t["value"].to_numpy(), dtype=np.float64),
-        "quality": np.asarray(t["quality"].to_numpy(), dtype=np.uint8),
-        "source_ts_utc": ts("source_ts_utc"),
-        "arrival_ts_utc": ts("arrival_ts_utc"),
-    }
-
-
-def _with_held(
-    cols: dict[str, Any],
-    held: dict[str, np.ndarray],
-    keys: npt.NDArray[np.int32] | None,
-    lo: Any,
-    hi: Any,
-) -> dict[str, Any]:
-    """The database's window rows and the held rows of the same points in ``[lo, hi)``."""
-    ts = held["ts_utc"]
-    mask = (ts >= np.datetime64(lo, "us")) & (ts < np.datetime64(hi, "us"))
-    if keys is not None:
-        mask &= np.isin(held["point_key"], keys)
-    if not mask.any():
-        return cols
-    out: dict[str, Any] = {}
-    for name, col in cols.items():
-        if name == "revision":
-            extra: np.ndarray = np.zeros(int(mask.sum()), np.int16)
-        else:
-            extra = held[name][mask]
-        base = (
-            col.filled(np.datetime64("NaT") if col.dtype.kind == "M" else 0)
-            if np.ma.isMaskedArray(col)
-            else np.asarray(col)
-        )
-        out[name] = np.concatenate([base.astype(extra.dtype, copy=False), extra])
-    return out
 
 
 def _one(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
