@@ -70,6 +70,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/alarms"): "anonymous",
     ("GET", "/network"): "anonymous",
     ("GET", "/console/static/{name}"): "anonymous",
+    ("POST", "/api/v1/bills/compare"): "analyst",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except
