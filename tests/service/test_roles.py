@@ -71,6 +71,8 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/network"): "anonymous",
     ("GET", "/console/static/{name}"): "anonymous",
     ("POST", "/api/v1/bills/compare"): "analyst",
+    ("GET", "/supply"): "anonymous",
+    ("GET", "/heat"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

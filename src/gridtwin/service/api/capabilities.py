@@ -89,6 +89,7 @@ class TariffOut(OutputModel):
     valid_from: str
     valid_to: str = Field(description="End (exclusive), or 'open'.")
     provisional: bool = Field(description="Values not verified against the official text.")
+    timezone: str = Field(default="UTC", description="The zone of its local days and hours.")
     properties: list[TariffPropertyOut] = Field(
         default_factory=list, description="The customer properties it reads."
     )
@@ -117,6 +118,7 @@ def _properties(tariff_id: str) -> list[TariffPropertyOut]:
 
 
 def _tariffs() -> TariffsOut:
+    from gridtwin.tariffs import get_tariff
     from gridtwin.workflows.tariffs import tariff_catalogue
 
     frame = tariff_catalogue()
@@ -130,6 +132,7 @@ def _tariffs() -> TariffsOut:
                 valid_from=str(r["valid_from"]),
                 valid_to=str(r["valid_to"]),
                 provisional=r["provisional"] == "yes",
+                timezone=get_tariff(str(r["id"])).timezone,
                 properties=_properties(str(r["id"])),
             )
             for r in frame.to_dict("records")

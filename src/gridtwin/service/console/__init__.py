@@ -33,6 +33,8 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/login": ("login.html", "Log in"),
     "/alarms": ("alarms.html", "Alarms"),
     "/network": ("network.html", "Network"),
+    "/supply": ("supply.html", "Supply: bills and offers"),
+    "/heat": ("heat.html", "Heat network: pumping-station norms"),
 }
 
 #: The assets under ``/console/static/``: name -> media type.
@@ -42,6 +44,8 @@ STATIC_FILES: Final[dict[str, str]] = {
     "alarms.js": "text/javascript; charset=utf-8",
     "network.js": "text/javascript; charset=utf-8",
     "login.js": "text/javascript; charset=utf-8",
+    "supply.js": "text/javascript; charset=utf-8",
+    "heat.js": "text/javascript; charset=utf-8",
 }
 
 _SECURITY_HEADERS: Final[dict[str, str]] = {
@@ -87,6 +91,18 @@ async def alarms_page(request: Request) -> HTMLResponse:
 async def network_page(request: Request) -> HTMLResponse:
     """The network view (``/api/v1/model/topology?format=geojson`` and the twin's state)."""
     return _page(request, "/network")
+
+
+@router.get("/supply", response_class=HTMLResponse)
+async def supply_page(request: Request) -> HTMLResponse:
+    """Bills and offer comparison (``GET /api/v1/tariffs``, ``POST /api/v1/bills[/compare]``)."""
+    return _page(request, "/supply")
+
+
+@router.get("/heat", response_class=HTMLResponse)
+async def heat_page(request: Request) -> HTMLResponse:
+    """Pumping-station norms and characteristics (``POST /api/v1/norms[/characteristics]``)."""
+    return _page(request, "/heat")
 
 
 @router.get("/console/static/{name}")
