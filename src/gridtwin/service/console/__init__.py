@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 import gridtwin
 from gridtwin.errors import NotFoundError
+from gridtwin.service.console import _vendor
 
 __all__ = ["PAGES", "STATIC_FILES", "install_console", "router"]
 
@@ -66,6 +67,8 @@ def _page(request: Request, path: str) -> HTMLResponse:
     context = {"title": title, "page": path.strip("/"), "version": gridtwin.__version__}
     response = _templates.TemplateResponse(request, template, context)
     response.headers.update(_SECURITY_HEADERS)
+    if path in _vendor.PLOTLY_PAGES:
+        response.headers["Content-Security-Policy"] = _vendor.PLOTLY_CSP
     return response
 
 
@@ -120,3 +123,4 @@ async def static_file(name: str) -> Response:
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages and assets from ``app`` (outside ``/api/v1``)."""
     app.include_router(router)
+    app.include_router(_vendor.router)
