@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -141,29 +141,23 @@ def _finite(x: float | None) -> float | None:
 def _season_marks(
     station: str,
     season: str,
-    past: dict[str, Any] | None,
-    coming: dict[str, Any] | None,
+    past: PastYearResult | None,
+    coming: ComingYearResult | None,
 ) -> list[Mark]:
     marks: list[Mark] = []
-    if past is not None:
-        for st in past["stations"]:
-            for row in st["seasons"]:
-                if st["station"] != station or row["season"] != season:
-                    continue
-                head = row["design_head_m"] or row["design_curve_head_m"]
-                marks.append(
-                    Mark("design", row["design_flow_t_per_h"], head, row["design_unit_power_kw"])
-                )
-                head = row["nominal_head_m"] or row["nominal_curve_head_m"]
-                marks.append(
-                    Mark("actual", row["actual_flow_t_per_h"], head, row["nominal_unit_power_kw"])
-                )
-    if coming is not None:
-        for st in coming["stations"]:
-            for row in st["seasons"]:
-                if st["station"] == station and row["season"] == season:
-                    head = row["head_m"] or row["curve_head_m"]
-                    marks.append(Mark("coming", row["flow_t_per_h"], head, row["unit_power_kw"]))
+    for st in () if past is None else past.stations:
+        for row in st.seasons:
+            if st.station != station or row.season != season:
+                continue
+            head = row.design_head_m or row.design_curve_head_m
+            marks.append(Mark("design", row.design_flow_t_per_h, head, row.design_unit_power_kw))
+            head = row.nominal_head_m or row.nominal_curve_head_m
+            marks.append(Mark("actual", row.actual_flow_t_per_h, head, row.nominal_unit_power_kw))
+    for cst in () if coming is None else coming.stations:
+        for crow in cst.seasons:
+            if cst.station == station and crow.season == season:
+                head = crow.head_m or crow.curve_head_m
+                marks.append(Mark("coming", crow.flow_t_per_h, head, crow.unit_power_kw))
     return marks
 
 
@@ -217,13 +211,11 @@ def characteristics(inp: NormsInput, n_points: int = 41) -> Characteristics:
         past = past_year(inp, stations)
     if inp.coming_year is not None:
         coming = coming_year(inp, past, stations)
-    past_d = None if past is None else past.to_dict()
-    coming_d = None if coming is None else coming.to_dict()
     seasons: list[SeasonCurves] = []
     for name, station in stations.items():
         for season, char in station.seasons.items():
             points = char.curve_points(n_points)
-            marks = _season_marks(name, season, past_d, coming_d)
+            marks = _season_marks(name, season, past, coming)
             design = next((m for m in marks if m.kind == "design"), None)
             s_t = None
             if design is not None and design.head_m:

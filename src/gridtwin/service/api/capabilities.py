@@ -10,6 +10,7 @@ back; the workflows do the work, in a worker thread (``state.run``). Inputs are 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
@@ -603,16 +604,23 @@ class NormsExamplesOut(OutputModel):
 
 
 def _norms_examples() -> NormsExamplesOut:
-    import yaml
-
     if not _NORMS_EXAMPLES.is_dir():
         msg = (
             "the norms examples ship with gridtwin's source tree (examples/heatnet), which "
             "this installation does not have; send your own input to POST /api/v1/norms"
         )
         raise NotFoundError(msg)
+    files = sorted(_NORMS_EXAMPLES.glob("*.yaml"), key=lambda p: p.stem.split("-"))
+    return _read_examples(tuple((p, p.stat().st_mtime_ns) for p in files))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_examples(files: tuple[tuple[Path, int], ...]) -> NormsExamplesOut:
+    """The examples' YAML read once per version of the files (parsing costs ~0.1 s)."""
+    import yaml
+
     out = []
-    for path in sorted(_NORMS_EXAMPLES.glob("*.yaml"), key=lambda p: p.stem.split("-")):
+    for path, _ in files:
         unit = yaml.safe_load(path.read_text(encoding="utf-8"))
         out.append(NormsExampleOut(name=path.stem, title=str(unit.get("title", "")), unit=unit))
     return NormsExamplesOut(examples=out)
@@ -694,24 +702,12 @@ class CharacteristicsOut(OutputModel):
 
 
 def _characteristics(body: CharacteristicsIn) -> CharacteristicsOut:
-    from dataclasses import asdict
-
     from gridtwin.heatnet.curves import characteristics
     from gridtwin.heatnet.schema import input_from_dict
 
     c = characteristics(input_from_dict(body.unit, "unit"), body.n_points)
-    return CharacteristicsOut.model_validate(_finite_deep(asdict(c)))
-
-
-def _finite_deep(obj: Any) -> Any:
-    """``obj`` with every non-finite float as None (JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {k: _finite_deep(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite_deep(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+    # the dataclasses read as they are (NaN never occurs: the curves give None off-curve)
+    return CharacteristicsOut.model_validate(c, from_attributes=True)
 
 
 @router.post(

@@ -148,7 +148,7 @@
     const base = {
       title: { text: title, font: { size: 14 } },
       margin: { l: 60, r: 60, t: 40, b: 45 },
-      legend: { orientation: "h", y: -0.2 },
+      legend: { orientation: "h", y: -0.22, font: { size: 10 } },
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
     };
@@ -201,7 +201,8 @@
       done.push(
         plot(`plot-station-${i}-head`, `Station ${name}: characteristic and network curve`, head, {
           xaxis: { title: { text: "G [t/h]" } },
-          yaxis: { title: { text: "H [m]" }, rangemode: "tozero" },
+          // up to a little above the pumps' heads (the network curve goes on rising)
+          yaxis: { title: { text: "H [m]" }, range: [0, 1.3 * Math.max(...seasons.flatMap((s) => s.head_m.filter((h) => h !== null)))] },
         }),
         plot(`plot-station-${i}-power`, `Station ${name}: power N(G) and efficiency`, power, {
           xaxis: { title: { text: "G [t/h]" } },
