@@ -70,6 +70,12 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/alarms"): "anonymous",
     ("GET", "/network"): "anonymous",
     ("GET", "/console/static/{name}"): "anonymous",
+    ("POST", "/api/v1/bills/compare"): "analyst",
+    ("GET", "/supply"): "anonymous",
+    ("GET", "/heat"): "anonymous",
+    ("GET", "/api/v1/norms/examples"): "viewer",
+    ("POST", "/api/v1/norms/characteristics"): "analyst",
+    ("GET", "/console/static/vendor/plotly.min.js"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

@@ -39,10 +39,12 @@ def compare(
     periods: Sequence[tuple[dt.date, dt.date]] | None = None,
     customers: Mapping[str, PropValue] | None = None,
     series: Mapping[str, pd.Series] | None = None,
+    allow_gaps: bool = False,
 ) -> Comparison:
     """Bill one meter under every tariff and rank them (same currency required).
 
-    Customer properties a tariff does not read are ignored for that tariff.
+    Customer properties a tariff does not read are ignored for that tariff. With
+    ``allow_gaps`` missing intervals are not billed under any offer (the notes say so).
     """
     if not tariffs:
         msg = "compare needs at least one tariff"
@@ -58,7 +60,13 @@ def compare(
     for t in tariffs:
         props = {k: v for k, v in (customers or {}).items() if k in t.doc.properties}
         result = bill(
-            t, one, periods=periods, customers=props, series=series, note_unbilled=by_default
+            t,
+            one,
+            periods=periods,
+            customers=props,
+            series=series,
+            allow_gaps=allow_gaps,
+            note_unbilled=by_default,
         )
         rows.append(
             {
