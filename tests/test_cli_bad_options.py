@@ -54,7 +54,7 @@ SERIES = {
         "timestamp,value\nsoon+01:00,1\n",
         "row 2: timestamp 'soon+01:00' is not an ISO 8601",
     ),
-    "not UTF-8": (b"timestamp,value\n2025-01-01T00:00Z,\xe9\n", "not a readable CSV"),
+    "not UTF-8": (b"timestamp,value\n2025-01-01T00:00Z,\xe9\n", "not UTF-8 text (byte 0xe9)"),
 }
 
 
