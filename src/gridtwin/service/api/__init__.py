@@ -31,6 +31,7 @@ from gridtwin.service.api import (
     model,
     points,
     twin,
+    twin_history,
     users,
 )
 
@@ -48,4 +49,5 @@ ROUTERS: list[APIRouter] = [
     alarms.router,
     model.router,
     capabilities.router,
+    twin_history.router,
 ]
