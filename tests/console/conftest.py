@@ -192,3 +192,30 @@ def login(tab: Tab, console: Console, role: str, path: str = "/alarms") -> None:
 def wait_live(tab: Tab) -> None:
     """Until the page's alarm stream is connected."""
     tab.page.locator("#stream-status", has_text=re.compile(r"^live$")).wait_for()
+
+
+@pytest.fixture(scope="session")
+def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """One server for the test files that do not need a fresh one each (the alarm
+    history, trends and compliance pages): a module takes it by overriding ``console``
+    (``def console(shared_console): return shared_console``), so ``open_tab`` uses it too.
+    Its tests push the overload once (:meth:`Console.ensure_overload`) and check what
+    they add, not the server's whole history."""
+    folder = tmp_path_factory.mktemp("shared-console")
+    settings = ServiceSettings(store=make_store(folder))
+    add_twin_hour(settings.store)
+    add_users(settings, {r.value: r for r in ROLES})
+    config = TwinConfig(network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0)
+    server = LiveServer(create_app(settings, lifespans=[twin_extension(config)]))
+    server.start()
+    try:
+        result = Console(server, issue_tokens(settings, [r.value for r in ROLES]))
+        deadline = time.monotonic() + 90
+        while result.intervals() < 4:
+            if time.monotonic() > deadline:
+                pytest.fail("the twin did not update the first hour")
+            time.sleep(0.05)
+        result.ensure_overload()
+        yield result
+    finally:
+        server.stop()
