@@ -194,18 +194,38 @@ def wait_live(tab: Tab) -> None:
     tab.page.locator("#stream-status", has_text=re.compile(r"^live$")).wait_for()
 
 
+#: The rule that latches on the shared server (``shared_console``).
+LATCHING_RULE = "line-loading-high"
+
+
 @pytest.fixture(scope="session")
 def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """One server for the test files that do not need a fresh one each (the alarm
     history, trends and compliance pages): a module takes it by overriding ``console``
     (``def console(shared_console): return shared_console``), so ``open_tab`` uses it too.
     Its tests push the overload once (:meth:`Console.ensure_overload`) and check what
-    they add, not the server's whole history."""
+    they add, not the server's whole history. Its line-overload rule latches
+    (:data:`LATCHING_RULE`)."""
+    from importlib import resources
+
+    import yaml
+
     folder = tmp_path_factory.mktemp("shared-console")
     settings = ServiceSettings(store=make_store(folder))
     add_twin_hour(settings.store)
     add_users(settings, {r.value: r for r in ROLES})
-    config = TwinConfig(network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0)
+    # the built-in rules, with the line overload latching (a latched alarm to reset)
+    rules = yaml.safe_load(
+        (resources.files("gridtwin.alarms") / "data" / "default-rules.yaml").read_text()
+    )
+    for rule in rules["rules"]:
+        if rule["id"] == LATCHING_RULE:
+            rule["latching"] = True
+    rules_path = folder / "rules.yaml"
+    rules_path.write_text(yaml.safe_dump(rules))
+    config = TwinConfig(
+        network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0, alarm_rules=str(rules_path)
+    )
     server = LiveServer(create_app(settings, lifespans=[twin_extension(config)]))
     server.start()
     try:
