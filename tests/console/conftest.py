@@ -196,6 +196,24 @@ def wait_live(tab: Tab) -> None:
 
 #: The rule that latches on the shared server (``shared_console``).
 LATCHING_RULE = "line-loading-high"
+#: A power-quality meter of the shared server (no element: the twin does not use it).
+PQ_POINT = "pq:feeder-end:u"
+
+
+def add_pq_day(location: str) -> None:
+    """:data:`PQ_POINT`: 10-min phase voltages [V] of 2015-12-31 (the day before the twin's
+    hour), 230 V but one interval at 190 V (below GOST/EN's -10 % band)."""
+    import numpy as np
+    import pandas as pd
+
+    from gridtwin.store import MeasurementBatch, MeasurementPoint, open_store
+
+    ts = pd.date_range("2015-12-31", periods=144, freq="10min").to_numpy("datetime64[us]")
+    values = np.full(len(ts), 230.0)
+    values[60] = 190.0
+    with open_store(location) as store:
+        store.add_points([MeasurementPoint(PQ_POINT, "u", "V", description="PQ meter")])
+        store.write(MeasurementBatch.build([PQ_POINT] * len(ts), ts, values))
 
 
 @pytest.fixture(scope="session")
@@ -222,6 +240,7 @@ def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
         if rule["id"] == LATCHING_RULE:
             rule["latching"] = True
     rules_path = folder / "rules.yaml"
+    add_pq_day(settings.store)
     rules_path.write_text(yaml.safe_dump(rules))
     config = TwinConfig(
         network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0, alarm_rules=str(rules_path)

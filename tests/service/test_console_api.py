@@ -241,3 +241,19 @@ def test_history_windows_measured_points_and_refusals(twin: Api) -> None:
         as_="viewer",
     )
     assert backwards.status_code == 422
+
+
+def test_the_quality_module_refuses_the_twins_15_min_states(twin: Api) -> None:
+    """Why the compliance page reports measured points only: the power-quality module
+    takes 10-min aggregates, and says so for the twin's 15-min states."""
+    rep = twin.get("/api/v1/twin/compliance", as_="viewer").json()
+    body = {
+        "standard": rep["standard"],
+        "timezone": rep["timezone"],
+        "point_ids": [f"twin:bus:{rep['customers'][0]['bus']}:vm"],
+        "start_utc": rep["start_utc"],
+        "end_utc": rep["end_utc"],
+    }
+    r = twin.post("/api/v1/quality/assessments?format=html", json=body, as_="analyst")
+    assert r.status_code == 422
+    assert "10min" in r.json()["detail"]

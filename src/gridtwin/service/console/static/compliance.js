@@ -1,10 +1,10 @@
 // Compliance: the week's supply-voltage verdicts per feeder and per customer bus from
-// GET /twin/compliance, and the power-quality module's HTML report of the shown buses
-// through POST /quality/assessments?format=html (analyst; the API decides).
+// GET /twin/compliance, and the power-quality module's HTML report of measured voltage
+// or frequency points through POST /quality/assessments?format=html (analyst; the API
+// decides).
 "use strict";
 
 (() => {
-  const MAX_REPORT_POINTS = 50;
   let report = null;
   let me = null;
 
@@ -92,25 +92,35 @@
     render();
   }
 
+  async function fillReportPoints() {
+    const { points } = await gt.api("GET", "/points");
+    const select = document.getElementById("report-points");
+    select.replaceChildren(
+      ...points
+        .filter((p) => p.source !== "twin" && ["u", "vm", "f"].includes(p.quantity))
+        .map((p) => gt.el("option", { value: p.point_id, "data-unit": p.unit },
+          p.point_id + " (" + p.quantity + ", " + p.unit + ")")),
+    );
+  }
+
   async function downloadReport() {
     const status = document.getElementById("report-status");
-    const shown = shownCustomers().filter((c) => c.intervals > 0);
-    if (!report || !report.start_utc || !shown.length) {
-      status.textContent = "no customer bus with values in this week";
+    const chosen = [...document.getElementById("report-points").selectedOptions];
+    if (!report || !report.start_utc || !chosen.length) {
+      status.textContent = "choose one or more points";
       return;
     }
-    const levels = [...new Set(shown.map((c) => c.voltage_level))];
-    const level = levels.includes("LV") ? "LV" : levels[0];
-    const buses = shown.filter((c) => c.voltage_level === level).slice(0, MAX_REPORT_POINTS);
     const body = {
       standard: report.standard,
-      voltage_level: level,
+      voltage_level: document.getElementById("report-level").value,
       timezone: report.timezone,
-      point_ids: buses.map((c) => "twin:bus:" + c.bus + ":vm"),
+      point_ids: chosen.map((o) => o.value),
       start_utc: report.start_utc,
       end_utc: report.end_utc,
     };
-    status.textContent = "assessing " + buses.length + " buses ...";
+    if (chosen.some((o) => o.dataset.unit === "V" || o.dataset.unit === "kV"))
+      body.nominal_v = Number(document.getElementById("report-u0").value);
+    status.textContent = "assessing " + chosen.length + " point(s) ...";
     const headers = { Accept: "text/html", "Content-Type": "application/json",
       Authorization: "Bearer " + gt.token() };
     try {
@@ -132,7 +142,7 @@
       document.body.append(a);
       a.click();
       a.remove();
-      status.textContent = "report of " + buses.length + " " + level + " buses downloaded";
+      status.textContent = "report of " + chosen.length + " point(s) downloaded";
     } catch (err) {
       status.textContent = "";
       gt.say("Report failed: " + err.message);
@@ -149,7 +159,15 @@
       document.getElementById("report-status").textContent =
         "(the report needs the analyst role; you have the role " + me.role + ")";
     }
-    button.addEventListener("click", downloadReport);
+    document.getElementById("report-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      downloadReport();
+    });
+    try {
+      await fillReportPoints();
+    } catch (err) {
+      if (err.status !== 401) gt.say("Points unavailable (" + err.status + "): " + err.detail);
+    }
     const form = document.getElementById("compliance-form");
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
