@@ -15,7 +15,6 @@ Content-Security-Policy that allows scripts, styles and requests from this origi
 
 from __future__ import annotations
 
-import functools
 from importlib import resources
 from typing import Final
 
@@ -25,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 import gridtwin
 from gridtwin.errors import NotFoundError
+from gridtwin.service.console import _vendor
 
 __all__ = ["PAGES", "STATIC_FILES", "install_console", "router"]
 
@@ -36,6 +36,8 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/login": ("login.html", "Log in"),
     "/alarms": ("alarms.html", "Alarms"),
     "/network": ("network.html", "Network"),
+    "/supply": ("supply.html", "Supply: bills and offers"),
+    "/heat": ("heat.html", "Heat network: pumping-station norms"),
     "/alarms/history": ("alarm_history.html", "Alarm history"),
     "/trends": ("trends.html", "Trends"),
     "/compliance": ("compliance.html", "Compliance"),
@@ -48,25 +50,16 @@ STATIC_FILES: Final[dict[str, str]] = {
     "alarms.js": "text/javascript; charset=utf-8",
     "network.js": "text/javascript; charset=utf-8",
     "login.js": "text/javascript; charset=utf-8",
+    "supply.js": "text/javascript; charset=utf-8",
+    "heat.js": "text/javascript; charset=utf-8",
     "alarm_history.js": "text/javascript; charset=utf-8",
     "trends.js": "text/javascript; charset=utf-8",
     "compliance.js": "text/javascript; charset=utf-8",
 }
 
-#: The two inline ``<style>`` elements Plotly's bundle adds, allowed by their CSP hashes
-#: (any other inline style stays refused): an empty one it fills through the CSSOM
-#: (``insertRule``, which CSP does not restrict), and the fixed MapLibre stylesheet of
-#: plotly.js 4.1.1 (the ``plotly==7.1.0`` pip package; a new version changes this hash and
-#: the browser tests then name the new one).
-_PLOTLY_STYLE_HASHES: Final = (
-    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "
-    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='"
-)
-
 _SECURITY_HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; "
-        f"style-src 'self' {_PLOTLY_STYLE_HASHES}; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -82,6 +75,8 @@ def _page(request: Request, path: str) -> HTMLResponse:
     context = {"title": title, "page": path.strip("/"), "version": gridtwin.__version__}
     response = _templates.TemplateResponse(request, template, context)
     response.headers.update(_SECURITY_HEADERS)
+    if path in _vendor.PLOTLY_PAGES:
+        response.headers["Content-Security-Policy"] = _vendor.PLOTLY_CSP
     return response
 
 
@@ -107,6 +102,18 @@ async def alarms_page(request: Request) -> HTMLResponse:
 async def network_page(request: Request) -> HTMLResponse:
     """The network view (``/api/v1/model/topology?format=geojson`` and the twin's state)."""
     return _page(request, "/network")
+
+
+@router.get("/supply", response_class=HTMLResponse)
+async def supply_page(request: Request) -> HTMLResponse:
+    """Bills and offer comparison (``GET /api/v1/tariffs``, ``POST /api/v1/bills[/compare]``)."""
+    return _page(request, "/supply")
+
+
+@router.get("/heat", response_class=HTMLResponse)
+async def heat_page(request: Request) -> HTMLResponse:
+    """Pumping-station norms and characteristics (``POST /api/v1/norms[/characteristics]``)."""
+    return _page(request, "/heat")
 
 
 @router.get("/console/static/{name}")
@@ -139,28 +146,7 @@ async def compliance_page(request: Request) -> HTMLResponse:
     return _page(request, "/compliance")
 
 
-@router.get("/console/static/vendor/plotly.min.js")
-async def plotly_js() -> Response:
-    """Plotly's browser bundle, read from the installed ``plotly`` pip package (never
-    committed to this repository); 404 if the package or its bundle is missing."""
-    body = _plotly_bundle()
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=86400"}
-    return Response(content=body, media_type="text/javascript; charset=utf-8", headers=headers)
-
-
-@functools.cache
-def _plotly_bundle() -> bytes:
-    try:
-        bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
-        return bundle.read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as err:
-        msg = (
-            "plotly's browser bundle (plotly/package_data/plotly.min.js) is not installed: "
-            f"install the project's dependencies (pip install -e .): {err}"
-        )
-        raise NotFoundError(msg) from err
-
-
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages and assets from ``app`` (outside ``/api/v1``)."""
     app.include_router(router)
+    app.include_router(_vendor.router)
