@@ -32,6 +32,7 @@ from gridtwin.service.api import (
     model,
     points,
     twin,
+    twin_history,
     users,
 )
 
@@ -50,4 +51,5 @@ ROUTERS: list[APIRouter] = [
     model.router,
     capabilities.router,
     heatnet.router,
+    twin_history.router,
 ]
