@@ -267,6 +267,26 @@ def test_gost_rules_and_the_previous_week(twin: Twin) -> None:
     assert cur.intervals == 1
 
 
+def test_a_final_failure_is_violated_even_when_data_are_missing(twin: Twin) -> None:
+    """A twin started mid-week has too few intervals for the standard's evaluation
+    ("insufficient data" comes first there), but an interval beyond the 100 % band fails
+    the week whatever the missing intervals hold: violated, at once (the console showed
+    "insufficient data")."""
+    comp = WeeklyCompliance(twin.model, "EN 50160:2010", "Europe/Berlin", STEP, min_intervals=4)
+    bus = int(customer_reference(twin.model, "EN 50160:2010")["bus"].iloc[0])
+    thursday = MONDAY + pd.Timedelta(days=3)
+    for k in range(6):
+        comp.add(_flat_state(twin, thursday + k * STEP, {bus: 0.97}))
+    assert next(c for c in comp.report().customers if c.bus == bus).verdict == "insufficient data"
+    comp.add(_flat_state(twin, thursday + 6 * STEP, {bus: 0.80}))  # beyond -15 %
+    row = next(c for c in comp.report().customers if c.bus == bus)
+    assert row.n2 == 1
+    assert row.verdict == "violated"
+    assert "beyond the 100 % limit (final" in row.rule
+    others = {c.verdict for c in comp.report().customers if c.bus != bus}
+    assert others == {"insufficient data"}
+
+
 def test_compliance_agrees_with_the_stored_history_and_is_rebuilt_from_it(
     twin: Twin, tmp_path: Path
 ) -> None:

@@ -623,16 +623,29 @@ class WeeklyCompliance:
     ) -> tuple[RunningVerdict, str]:
         """The running (or final) verdict from the standard's verdict on the intervals so
         far."""
+        beyond_max = ind.max_limit is not None and n2 > 0
+        beyond_share = (
+            ind.share_limit is not None
+            and n1 * 10_000 > (10_000 - ind.share_limit.share_basis_points) * n_week
+        )
+        if standard_verdict != "fail" and (beyond_max or beyond_share):
+            # final whatever the missing intervals: the standard's evaluation says
+            # "insufficient data" first, but no data still to come can undo this
+            what = (
+                f"{n2} interval(s) beyond the 100 % limit"
+                if beyond_max
+                else f"{n1} interval(s) beyond the share limit, more than the week's "
+                f"{n_week} intervals allow"
+            )
+            return "violated", f"{ind.clause} {ind.name}: {what} (final, whatever data is missing)"
         if complete:
             word: RunningVerdict = {"pass": "compliant", "fail": "violated"}.get(
                 standard_verdict, "insufficient data"
             )  # type: ignore[assignment]
             return word, rule
-        final = (ind.max_limit is not None and n2 > 0) or (
-            ind.share_limit is not None
-            and n1 * 10_000 > (10_000 - ind.share_limit.share_basis_points) * n_week
-        )
-        if standard_verdict == "fail" and (final or n_valid >= self.min_intervals):
+        if standard_verdict == "fail" and (
+            beyond_max or beyond_share or n_valid >= self.min_intervals
+        ):
             return "violated", rule
         if n_valid < self.min_intervals:
             return "insufficient data", (
