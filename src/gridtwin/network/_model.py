@@ -317,6 +317,9 @@ def load_pandapower_json(path: str | Path, profiles: Profiles | None = None) -> 
     if not isinstance(getattr(net, "get", lambda _k: None)("bus"), pd.DataFrame):
         msg = f"{p}: the JSON is not a pandapower net (it has no bus table); {hint}"
         raise InputError(msg)
+    from gridtwin.network._net_check import check_net_shape
+
+    check_net_shape(net, str(p))
     return NetworkModel(net=net, profiles=profiles, name=p.stem, source=str(p))
 
 
