@@ -70,6 +70,9 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/alarms"): "anonymous",
     ("GET", "/network"): "anonymous",
     ("GET", "/console/static/{name}"): "anonymous",
+    ("POST", "/api/v1/studies/contingency"): "analyst",
+    ("POST", "/api/v1/studies/hosting"): "analyst",
+    ("GET", "/studies"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

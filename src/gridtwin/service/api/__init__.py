@@ -30,6 +30,7 @@ from gridtwin.service.api import (
     measurements,
     model,
     points,
+    studies,
     twin,
     users,
 )
@@ -48,4 +49,5 @@ ROUTERS: list[APIRouter] = [
     alarms.router,
     model.router,
     capabilities.router,
+    studies.router,
 ]
