@@ -4,6 +4,7 @@ as a twin from a file; the generated layout checked against the grid's own tree.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,9 @@ from tests.service.conftest import ROLES, Api, add_users, issue_tokens, make_sto
 
 
 def _without_geodata() -> Any:
-    net = pn.mv_oberrhein()
+    with warnings.catch_warnings():  # the example file predates pandapower 3's tables
+        warnings.simplefilter("ignore", DeprecationWarning)
+        net = pn.mv_oberrhein()
     net.bus["geo"] = None
     net.line["geo"] = None
     return net
@@ -102,7 +105,7 @@ def test_a_point_mapped_anew_is_in_the_next_answer(layout_api: Api) -> None:
     made = layout_api.post("/api/v1/points", json=point, as_="analyst")
     assert made.status_code in (200, 201), made.text
     after = layout_api.get("/api/v1/model/topology", as_="viewer").json()
-    assert after["buses"][3]["point_ids"] == ["u-bus-3"]
+    assert "u-bus-3" in after["buses"][3]["point_ids"]
 
 
 def test_gzip_is_sent_only_to_clients_that_accept_it() -> None:

@@ -550,27 +550,35 @@ def geojson(topo: TopologyOut) -> FeatureCollectionOut:
 
 # ---------------------------------------------------------------------- the answer's cache
 
-#: Per model (the twin's, never mutated): format -> (the points' mapping, JSON, gzip).
-_ANSWERS: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, bytes, bytes]]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Per model (by identity; the twin's model is never mutated, and its entry goes with it):
+#: format -> (the points' mapping, JSON, gzip).
+_ANSWERS: dict[int, dict[str, tuple[Any, bytes, bytes]]] = {}
 _ANSWERS_LOCK = threading.Lock()
+
+
+def _slot(model: Any) -> dict[str, tuple[Any, bytes, bytes]]:
+    key = id(model)
+    with _ANSWERS_LOCK:
+        slot = _ANSWERS.get(key)
+        if slot is None:
+            slot = _ANSWERS[key] = {}
+            weakref.finalize(model, _ANSWERS.pop, key, None)
+        return slot
 
 
 def topology_json(model: Any, points: list[Any], fmt: str) -> tuple[bytes, bytes]:
     """The topology answer of ``model`` as JSON and as gzip, built once per model, format
     and mapping of the measurement points to elements (a point mapped anew rebuilds it)."""
     key = tuple((p.point_id, p.element) for p in points if p.element)
-    with _ANSWERS_LOCK:
-        hit = _ANSWERS.get(model, {}).get(fmt)
+    slot = _slot(model)
+    hit = slot.get(fmt)
     if hit is not None and hit[0] == key:
         return hit[1], hit[2]
     topo = topology(model.net, model.name, points, generate_layout=True)
     doc: TopologyOut | FeatureCollectionOut = geojson(topo) if fmt == "geojson" else topo
     raw = doc.model_dump_json().encode()
     packed = gzip.compress(raw, compresslevel=6)
-    with _ANSWERS_LOCK:
-        _ANSWERS.setdefault(model, {})[fmt] = (key, raw, packed)
+    slot[fmt] = (key, raw, packed)
     return raw, packed
 
 

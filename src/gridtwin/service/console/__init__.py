@@ -33,6 +33,7 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/login": ("login.html", "Log in"),
     "/alarms": ("alarms.html", "Alarms"),
     "/network": ("network.html", "Network"),
+    "/studies": ("studies.html", "Studies"),
 }
 
 #: The assets under ``/console/static/``: name -> media type.
@@ -42,6 +43,7 @@ STATIC_FILES: Final[dict[str, str]] = {
     "alarms.js": "text/javascript; charset=utf-8",
     "network.js": "text/javascript; charset=utf-8",
     "login.js": "text/javascript; charset=utf-8",
+    "studies.js": "text/javascript; charset=utf-8",
 }
 
 _SECURITY_HEADERS: Final[dict[str, str]] = {
@@ -104,3 +106,10 @@ async def static_file(name: str) -> Response:
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages and assets from ``app`` (outside ``/api/v1``)."""
     app.include_router(router)
+
+
+@router.get("/studies", response_class=HTMLResponse)
+async def studies_page(request: Request) -> HTMLResponse:
+    """Studies: a scenario, N-1 or hosting capacity (``/api/v1/studies/...``, analyst),
+    the result drawn on the network."""
+    return _page(request, "/studies")

@@ -6,6 +6,7 @@
 // (focusable with Tab); above that (the 9,099-bus grid) each colour class is ONE path of
 // all its elements (a few nodes instead of tens of thousands), and a click finds the
 // element under the pointer from a grid index. Wheel zooms, drag pans (both modes).
+// `/network?draw=classes` (or `elements`) chooses the way regardless of the size.
 // `gtNet.create` is also used by the studies page to colour a study's result.
 "use strict";
 
@@ -23,7 +24,8 @@ const gtNet = (() => {
   }
 
   // A drawing of `collection` in the <svg> `root`; onSelect(id) on click / Enter.
-  function create(root, collection, { onSelect, onHover } = {}) {
+  // `draw`: "elements" or "classes" to choose the way of drawing, else by size.
+  function create(root, collection, { onSelect, onHover, draw } = {}) {
     const items = new Map(); // id -> {id, kind, props, pt: [x, y] | null, path: [[x, y]...] | null}
     const pts = [];
     for (const f of collection.features) {
@@ -71,7 +73,7 @@ const gtNet = (() => {
         drawn += 1;
       }
     }
-    api.perElement = drawn <= PER_ELEMENT_MAX;
+    api.perElement = draw === "elements" || (draw !== "classes" && drawn <= PER_ELEMENT_MAX);
     api.drawn = drawn;
     root.dataset.mode = api.perElement ? "elements" : "classes";
     root.dataset.layout = collection.layout ?? "geodata";
@@ -504,7 +506,8 @@ const gtNet = (() => {
     const root = document.getElementById("network");
     try {
       const collection = await gt.api("GET", "/model/topology?format=geojson");
-      net = gtNet.create(root, collection, { onSelect: panel, onHover: hover });
+      const draw = new URLSearchParams(location.search).get("draw") ?? undefined;
+      net = gtNet.create(root, collection, { onSelect: panel, onHover: hover, draw });
     } catch (err) {
       if (err.status !== 401) gt.say("No network model (" + err.status + "): " + err.detail);
       return;
