@@ -554,6 +554,7 @@ def geojson(topo: TopologyOut) -> FeatureCollectionOut:
 #: format -> (the points' mapping, JSON, gzip).
 _ANSWERS: dict[int, dict[str, tuple[Any, bytes, bytes]]] = {}
 _ANSWERS_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()  # one build at a time: a request waits for the start's
 
 
 def _slot(model: Any) -> dict[str, tuple[Any, bytes, bytes]]:
@@ -574,11 +575,15 @@ def topology_json(model: Any, points: list[Any], fmt: str) -> tuple[bytes, bytes
     hit = slot.get(fmt)
     if hit is not None and hit[0] == key:
         return hit[1], hit[2]
-    topo = topology(model.net, model.name, points, generate_layout=True)
-    doc: TopologyOut | FeatureCollectionOut = geojson(topo) if fmt == "geojson" else topo
-    raw = doc.model_dump_json().encode()
-    packed = gzip.compress(raw, compresslevel=6)
-    slot[fmt] = (key, raw, packed)
+    with _BUILD_LOCK:
+        hit = slot.get(fmt)  # built meanwhile (by the twin's start)?
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        topo = topology(model.net, model.name, points, generate_layout=True)
+        doc: TopologyOut | FeatureCollectionOut = geojson(topo) if fmt == "geojson" else topo
+        raw = doc.model_dump_json().encode()
+        packed = gzip.compress(raw, compresslevel=6)
+        slot[fmt] = (key, raw, packed)
     return raw, packed
 
 
