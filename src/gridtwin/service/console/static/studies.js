@@ -107,7 +107,7 @@
   async function runScenario(e) {
     e.preventDefault();
     const start = document.getElementById("scenario-start").value;
-    const days = Number(document.getElementById("scenario-days").value);
+    const hours = Number(document.getElementById("scenario-hours").value);
     const t0 = new Date(start + ":00Z");
     if (Number.isNaN(t0.getTime())) {
       gt.say("Give the start of the period (UTC).");
@@ -116,8 +116,10 @@
     const body = {
       kind: document.getElementById("scenario-kind").value,
       share: Number(document.getElementById("scenario-share").value),
+      ev_kw: Number(document.getElementById("scenario-ev").value),
+      pv_kwp: Number(document.getElementById("scenario-kwp").value),
       start_utc: t0.toISOString(),
-      end_utc: new Date(t0.getTime() + days * 86400e3).toISOString(),
+      end_utc: new Date(t0.getTime() + hours * 3600e3).toISOString(),
     };
     await run("scenario", "/studies/scenario", body, scenarioResult);
   }
