@@ -43,6 +43,15 @@
     return t;
   }
 
+  function notes(lines) {
+    const box = gt.el("details", { class: "hint" });
+    box.append(gt.el("summary", {}, `Notes of the run (${lines.length})`));
+    const ul = gt.el("ul");
+    for (const line of lines) ul.append(gt.el("li", {}, line));
+    box.append(ul);
+    return box;
+  }
+
   const fmt = (x, d = 3) => (x === null || x === undefined ? "-" : Number(x).toFixed(d));
 
   function show(nodes) {
@@ -98,7 +107,7 @@
           ["limiting element", r.before.limiting_element ?? "-", r.after.limiting_element ?? "-"],
         ],
       ),
-      gt.el("p", { class: "hint" }, r.notes.join(" ")),
+      notes(r.notes),
     ]);
     document.body.dataset.study = "scenario";
     redraw();
