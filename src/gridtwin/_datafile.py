@@ -41,6 +41,24 @@ for _loader in (_Yaml12Loader, _FastYaml12Loader):
     )
 
 
+#: Deepest nesting read: far beyond any real file, well within what the parsers survive
+#: (libyaml recurses in C and crashes the process near a depth of 100,000).
+MAX_NESTING = 1_000
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets or indentation nest deeper than :data:`MAX_NESTING` (counted
+    coarsely: brackets inside quoted text count too)."""
+    depth = deepest = 0
+    for ch in re.sub(r"[^\[\]{}]+", "", text):
+        depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        return True
+    indents = (len(line) - len(line.lstrip(" ")) for line in text.splitlines())
+    return max(indents, default=0) > 2 * MAX_NESTING
+
+
 def _load_yaml(text: str) -> Any:
     """Parse YAML 1.2-style: libyaml first; a document it refuses is parsed again by the
     pure-Python parser, whose error quotes the offending line."""
@@ -53,10 +71,25 @@ def _load_yaml(text: str) -> Any:
 def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
     """Read a YAML or TOML mapping; raise ``error`` naming the file on any problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         msg = f"{path}: cannot read file ({exc.strerror})"
         raise error(msg) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        msg = (
+            f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the "
+            "file as UTF-8"
+        )
+        raise error(msg) from None
+    if _too_deep(text):
+        msg = (
+            f"{path}: nested too deeply to read (more than {MAX_NESTING:,} lists or mappings "
+            "inside each other)"
+        )
+        raise error(msg)
     try:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
@@ -68,6 +101,9 @@ def read_data_file(path: Path, error: type[Exception]) -> dict[str, Any]:
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         msg = f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}"
         raise error(msg) from exc
+    except RecursionError:
+        msg = f"{path}: nested too deeply to read (lists or mappings inside each other)"
+        raise error(msg) from None
     if not isinstance(data, dict):
         msg = f"{path}: the file must hold a mapping at top level, found {type(data).__name__}"
         raise error(msg)

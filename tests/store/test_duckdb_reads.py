@@ -15,7 +15,9 @@ N_POINTS = 30
 
 
 def _table(store: object) -> pd.DataFrame:
-    """The durable ``latest`` table, read with SQL (what the store answered before)."""
+    """The durable ``latest`` table, read with SQL (what the store answered before), once
+    the journal is applied."""
+    store.flush()  # type: ignore[attr-defined]
     return store._frame(  # type: ignore[attr-defined]
         f"SELECT p.point_id, {_sql.VALUE_COLS} FROM latest l "
         "JOIN points p USING (point_key) ORDER BY p.point_id"

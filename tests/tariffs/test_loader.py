@@ -171,3 +171,28 @@ def test_calendar_reference_with_a_switching_table(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises((InputError, TariffSchemaError), match=r"missing\.csv"):
         load_tariff(path)
+
+
+def test_a_tariff_file_changed_on_disk_is_read_again(tmp_path: Path) -> None:
+    """A long-running service asks for the same path again and again: it must get the
+    prices the file holds now, not the ones it held at the first question."""
+    import os
+    import shutil
+
+    import yaml
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "sk"
+    shutil.copy(examples / "hdo_switching_example.csv", tmp_path / "hdo_switching_example.csv")
+    path = tmp_path / "two_band.yaml"
+    text = (examples / "example_two_band_tariff.yaml").read_text("utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = get_tariff(str(path))
+    assert get_tariff(str(path)) is first  # unchanged: kept
+    data = yaml.safe_load(text)
+    data["name"] = "renamed on disk"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    st = path.stat()  # a later modification time, whatever the clock's resolution
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    again = get_tariff(str(path))
+    assert again is not first
+    assert again.doc.name == "renamed on disk"

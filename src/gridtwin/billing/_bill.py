@@ -88,6 +88,10 @@ class Bill:
     missing_intervals: int
     language: str
     notes: tuple[str, ...]
+    #: Data of this meter outside every billing period next to this one (partial local
+    #: days at the ends of the data, with default periods): not billed, said in a note.
+    unbilled_intervals: int = 0
+    unbilled_kwh: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (money as strings with the minor-unit digits)."""
@@ -126,6 +130,22 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
             f"INCOMPLETE: {int(result.missing_intervals[m, period])} interval(s) "
             "missing from the data; their energy is not billed."
         )
+    unbilled_n, unbilled_kwh = 0, 0.0
+    if result.unbilled_intervals is not None and result.unbilled_kwh is not None:
+        ends = [(0, "before", p_from)] if period == 0 else []
+        if period == len(result.periods) - 1:
+            ends.append((1, "from", p_to))
+        for j, word, day in ends:
+            n = int(result.unbilled_intervals[m, j])
+            if n:
+                kwh = float(result.unbilled_kwh[m, j])
+                unbilled_n += n
+                unbilled_kwh += kwh
+                notes.append(
+                    f"NOT BILLED: {n} interval(s) of this meter's data ({kwh:.3f} kWh) "
+                    f"{word} {day.isoformat()} lie outside the billing periods: "
+                    f"{result.unbilled_reason}."
+                )
     by_band = result.energy_by_band_kwh[m, period]
     return Bill(
         tariff_id=result.tariff.id,
@@ -145,6 +165,8 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
         missing_intervals=int(result.missing_intervals[m, period]),
         language=result.tariff.doc.language,
         notes=tuple(notes),
+        unbilled_intervals=unbilled_n,
+        unbilled_kwh=unbilled_kwh,
     )
 
 

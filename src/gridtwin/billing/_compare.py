@@ -39,10 +39,12 @@ def compare(
     periods: Sequence[tuple[dt.date, dt.date]] | None = None,
     customers: Mapping[str, PropValue] | None = None,
     series: Mapping[str, pd.Series] | None = None,
+    allow_gaps: bool = False,
 ) -> Comparison:
     """Bill one meter under every tariff and rank them (same currency required).
 
-    Customer properties a tariff does not read are ignored for that tariff.
+    Customer properties a tariff does not read are ignored for that tariff. With
+    ``allow_gaps`` missing intervals are not billed under any offer (the notes say so).
     """
     if not tariffs:
         msg = "compare needs at least one tariff"
@@ -52,11 +54,20 @@ def compare(
         msg = f"cannot compare tariffs in different currencies: {sorted(currencies)}"
         raise InputError(msg)
     one = data.select([data.meter_ids[meter]])
+    by_default = periods is None
     periods = list(periods) if periods is not None else default_periods(tariffs[0], one)
     rows, notes = [], []
     for t in tariffs:
         props = {k: v for k, v in (customers or {}).items() if k in t.doc.properties}
-        result = bill(t, one, periods=periods, customers=props, series=series)
+        result = bill(
+            t,
+            one,
+            periods=periods,
+            customers=props,
+            series=series,
+            allow_gaps=allow_gaps,
+            note_unbilled=by_default,
+        )
         rows.append(
             {
                 "tariff_id": t.id,
@@ -65,6 +76,16 @@ def compare(
             }
         )
         notes += [f"{t.id}: {n}" for n in result.notes]
+        if (
+            result.unbilled_intervals is not None
+            and result.unbilled_kwh is not None
+            and not any(n.startswith("NOT BILLED") for n in notes)
+        ):
+            notes.append(
+                f"NOT BILLED: {int(result.unbilled_intervals.sum())} interval(s) of the data "
+                f"({float(result.unbilled_kwh.sum()):.3f} kWh) lie outside the compared "
+                f"periods: {result.unbilled_reason}."
+            )
     table = pd.DataFrame(rows).sort_values("total", kind="stable").reset_index(drop=True)
     table["extra_vs_best"] = table["total"] - table["total"].iloc[0]
     table["saving_vs_worst"] = table["total"].iloc[-1] - table["total"]

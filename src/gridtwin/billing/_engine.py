@@ -34,6 +34,10 @@ __all__ = ["bill", "default_periods"]
 
 FloatArray = npt.NDArray[np.float64]
 
+#: The largest energy of one interval that is billed (a terawatt hour: far above any
+#: supply point; a larger or infinite value is a unit or file error).
+MAX_INTERVAL_KWH = 1e9
+
 
 def default_periods(
     tariff: Tariff, data: IntervalData, freq: str = "month"
@@ -63,7 +67,21 @@ def _check_values(data: IntervalData, allow_gaps: bool) -> bool:
     """Refuse negative values (and gaps unless allowed); return True if there are gaps."""
     energy = data.energy_kwh
     lowest = float(energy.min()) if energy.size else 0.0  # one pass; NaN propagates
+    highest = float(energy.max()) if energy.size else 0.0
     has_gaps = bool(np.isnan(lowest))
+    if has_gaps:
+        highest = float(np.nanmax(energy)) if not np.isnan(energy).all() else 0.0
+    if not np.isfinite(highest) or highest > MAX_INTERVAL_KWH:
+        r, c = (
+            int(x[0]) for x in np.nonzero(~(np.abs(energy) <= MAX_INTERVAL_KWH) & ~np.isnan(energy))
+        )
+        msg = (
+            f"{data.source}: {energy[r, c]} kWh for meter {data.meter_ids[r]} at "
+            f"{data.start_utc[c].isoformat()} is not a consumption this engine can bill "
+            f"(more than {MAX_INTERVAL_KWH:g} kWh in one interval); check the file's units "
+            "and that value"
+        )
+        raise DataQualityError(msg)
     if has_gaps:
         if not allow_gaps:
             data.check_complete()
@@ -134,6 +152,7 @@ def bill(
     customers: Mapping[str, PropValue | Sequence[PropValue]] | None = None,
     series: Mapping[str, pd.Series] | None = None,
     allow_gaps: bool = False,
+    note_unbilled: bool | None = None,
 ) -> BillingResult:
     """Bill every meter of ``data`` under ``tariff``.
 
@@ -153,6 +172,10 @@ def bill(
     allow_gaps : bool
         Bill despite missing intervals; the bills then say how many are missing (the
         missing energy is not invented).
+    note_unbilled : bool, optional
+        Record the data outside the periods at both ends (``unbilled_intervals``, and a
+        note on the bills at the ends): what default periods leave out of data that
+        start or end in the middle of a local day. Default: when ``periods`` is None.
 
     Returns
     -------
@@ -165,6 +188,8 @@ def bill(
         Bad data, missing customer properties, periods outside the data or the tariff.
     """
     has_gaps = _check_values(data, allow_gaps)
+    if note_unbilled is None:
+        note_unbilled = periods is None
     if periods is None:
         periods = default_periods(tariff, data)
     plan = build_plan(tariff, data.start_utc, data.step, list(periods))
@@ -185,6 +210,7 @@ def bill(
     by_band = _energy_by_band(plan, agg, main, data.n_meters, len(bands))
     missing_count = _missing_counts(plan, missing, data.n_meters)
     quantity, amount, applies = _line_arrays(lines, data.n_meters)
+    _check_finite(lines, amount, data)
     result = BillingResult(
         tariff=tariff,
         meter_ids=data.meter_ids,
@@ -199,7 +225,55 @@ def bill(
         missing_intervals=missing_count,
     )
     result.notes.extend(provisional_notes(tariff))
+    if note_unbilled:
+        _mark_unbilled(result, plan, data)
     return result
+
+
+def _mark_unbilled(result: BillingResult, plan: BillingPlan, data: IntervalData) -> None:
+    """Record the data the default periods leave out: the partial local days at the ends
+    (data that start or end in the middle of a local day). Nothing is left out silently:
+    each bill at an end says how much and why (:func:`~gridtwin.billing.bill_for`)."""
+    outside = plan.step_slice < 0
+    if not outside.any():
+        return
+    inside = np.flatnonzero(~outside)
+    before = np.zeros(len(outside), dtype=bool)
+    before[: inside[0]] = True
+    after = outside & ~before
+    energy = data.energy_kwh
+    counts = np.zeros((data.n_meters, 2), dtype=np.int64)
+    kwh = np.zeros((data.n_meters, 2))
+    for j, mask in enumerate((before, after)):
+        part = energy[:, mask]
+        counts[:, j] = (~np.isnan(part)).sum(axis=1)
+        kwh[:, j] = np.nansum(part, axis=1)
+    if not counts.any():
+        return
+    tz = plan.tariff.timezone
+    first = data.start_utc[0].tz_convert(tz)
+    last_end = data.end_utc.tz_convert(tz)
+    result.unbilled_intervals = counts
+    result.unbilled_kwh = kwh
+    result.unbilled_reason = (
+        f"the default billing periods cover whole local days ({tz}), and the data run "
+        f"from {first:%Y-%m-%d %H:%M} to {last_end:%Y-%m-%d %H:%M} local time; give data "
+        "that start and end at local midnight to bill those days"
+    )
+
+
+def _check_finite(lines: list[LineOut], amount: FloatArray, data: IntervalData) -> None:
+    """Every amount is a number: an overflow (a huge rate times a huge quantity) is an
+    error naming the line, never an infinite bill."""
+    bad = ~np.isfinite(amount)
+    if bad.any():
+        m, k = (int(x[0]) for x in np.nonzero(bad))
+        msg = (
+            f"{data.source}: the amount of {lines[k].spec.label!r} for meter "
+            f"{data.meter_ids[m]} is {amount[m, k]}: a price or quantity too large to bill; "
+            "check the tariff's rates and the data's units"
+        )
+        raise DataQualityError(msg)
 
 
 def _band_assignments(

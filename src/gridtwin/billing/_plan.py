@@ -20,7 +20,7 @@ import pandas as pd
 
 from gridtwin.errors import InputError, TariffValidityError
 from gridtwin.tariffs._loader import Tariff
-from gridtwin.tariffs._schema import Condition, TariffVersion
+from gridtwin.tariffs._schema import Condition, PropertySpec, TariffVersion
 from gridtwin.timeseries import utc_ns
 
 __all__ = ["BillingPlan", "Customers", "Slice", "build_plan", "month_periods", "segment_periods"]
@@ -161,8 +161,37 @@ def resolve_customers(
                 )
                 raise InputError(msg)
         if spec.type == "number":
-            customers.numeric(name)
+            _check_number(tariff, name, spec, customers.numeric(name))
+        if spec.type == "bool":
+            bad_bool = [v for v in arr.tolist() if not isinstance(v, bool | np.bool_)]
+            if bad_bool:
+                msg = (
+                    f"customer property {name}={bad_bool[0]!r} must be true or false "
+                    f"(tariff {tariff.id}), e.g. --prop {name}=true"
+                )
+                raise InputError(msg)
     return customers
+
+
+#: Units of properties that are sizes of a supply: zero or less is no supply at all.
+_POSITIVE_UNITS = frozenset({"kW", "kVA", "A", "kVAr"})
+
+
+def _check_number(
+    tariff: Tariff, name: str, spec: PropertySpec, values: npt.NDArray[np.float64]
+) -> None:
+    """A numeric property is finite, and a power or current is above zero."""
+    bad = values[~np.isfinite(values)]
+    if bad.size:
+        msg = f"customer property {name}={bad[0]} must be a finite number (tariff {tariff.id})"
+        raise InputError(msg)
+    if spec.unit in _POSITIVE_UNITS and (values <= 0).any():
+        low = values[values <= 0][0]
+        msg = (
+            f"customer property {name}={low:g} {spec.unit} must be above zero "
+            f"(tariff {tariff.id}): a supply of no power cannot be billed"
+        )
+        raise InputError(msg)
 
 
 @dataclass(frozen=True)

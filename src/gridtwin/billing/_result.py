@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import numpy.typing as npt
 
+from gridtwin.errors import DataQualityError
 from gridtwin.tariffs._loader import Tariff
 
 __all__ = ["BillingResult", "LineSpec", "round_half_up", "round_half_up_array"]
@@ -21,7 +23,11 @@ MINOR_UNITS = {"EUR": 2, "ILS": 2, "USD": 2}
 def round_half_up(value: float, digits: int = 2) -> Decimal:
     """Round a float half away from zero to ``digits`` decimals (for presentation)."""
     quantum = Decimal(1).scaleb(-digits)
-    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+    number = float(value)
+    if not math.isfinite(number) or abs(number) >= 1e24:
+        msg = f"the amount {number} cannot be presented: it is not a finite amount of money"
+        raise DataQualityError(msg)
+    return Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def round_half_up_array(values: FloatArray, digits: int = 2) -> FloatArray:
@@ -79,6 +85,13 @@ class BillingResult:
     max_power_source: Callable[[], FloatArray]  # computes (m, periods) on first use
     missing_intervals: npt.NDArray[np.int64]  # (m, periods)
     notes: list[str] = field(default_factory=list)
+    #: Data outside the default periods (partial local days at the ends), per meter:
+    #: intervals with a value and their energy, ``[:, 0]`` before the first period and
+    #: ``[:, 1]`` after the last; None when every interval is in a period.
+    unbilled_intervals: npt.NDArray[np.int64] | None = None  # (m, 2)
+    unbilled_kwh: FloatArray | None = None  # (m, 2)
+    #: Why that data is outside, for the bills' notes.
+    unbilled_reason: str = ""
     _max_power: FloatArray | None = field(default=None, repr=False)
 
     @property

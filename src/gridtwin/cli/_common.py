@@ -6,9 +6,11 @@ starts at once; the commands import the workflows they call inside their bodies.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +24,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_choice",
+    "check_output",
     "console",
     "frame_text",
     "print_json",
     "print_notes",
     "run",
     "write_text",
+    "writing",
 ]
 
 
@@ -69,17 +73,47 @@ def print_notes(notes: Sequence[str], style: str = "yellow") -> None:
         con.print(f"[{style}]{note}[/{style}]", markup=True, highlight=False)
 
 
+def check_output(output: Path | None, option: str = "--output") -> None:
+    """Refuse an output file that cannot be written, before any work is done: a folder,
+    a missing folder, a folder this user may not write to."""
+    if output is None:
+        return
+    if output.is_dir():
+        msg = f"{option} {output}: is a folder; give a file name in it"
+        raise InputError(msg)
+    parent = output.parent if str(output.parent) else Path()
+    if not parent.is_dir():
+        msg = f"{option} {output}: folder {parent} does not exist; create it first"
+        raise InputError(msg)
+    if not os.access(parent, os.W_OK):
+        msg = f"{option} {output}: folder {parent} is not writable"
+        raise InputError(msg)
+
+
+@contextlib.contextmanager
+def writing(output: Path, option: str = "--output") -> Iterator[Path]:
+    """A temporary file beside ``output`` to write to, renamed onto it when the block
+    ends: nothing is half-written, and a failed write (a full disk) is an error naming
+    ``option``."""
+    check_output(output, option)
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        yield tmp
+        tmp.replace(output)
+    except OSError as exc:
+        msg = f"{option} {output}: cannot write ({exc.strerror or exc})"
+        raise InputError(msg) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_text(text: str, output: Path | None, option: str = "--output") -> None:
     """``text`` to standard output, or atomically to ``output`` (nothing half-written)."""
     if output is None:
         sys.stdout.write(text)
         return
-    if not output.parent.is_dir():
-        msg = f"{option} {output}: directory {output.parent} does not exist"
-        raise InputError(msg)
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    with writing(output, option) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     console().print(f"wrote {output}")
 
 

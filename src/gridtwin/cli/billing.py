@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gridtwin.cli._common import console, run
+from gridtwin.cli._common import check_choice, check_output, console, run, write_text, writing
 from gridtwin.cli.tariffs import FORMAT_HELP, print_frame
 from gridtwin.errors import InputError
 
@@ -71,14 +70,18 @@ def _emit(result: BillingResult, fmt: str, output: Path | None, meter: str | Non
     from gridtwin.billing import bill_for, lines_frame
     from gridtwin.cli._render import bill_panel
 
+    if meter and meter not in result.meter_ids:
+        ids = result.meter_ids
+        shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+        msg = f"--meter {meter!r}: no such meter in the data; its {len(ids)} meter(s): {shown}"
+        raise InputError(msg)
     meters = [result.meter_ids.index(meter)] if meter else range(len(result.meter_ids))
     if output is not None and output.suffix.lower() in (".parquet", ".pq"):
         frame = lines_frame(result)
         if meter:
             frame = frame[frame["meter_id"] == meter]
-        tmp = output.with_name(output.name + ".tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(output)  # nothing half-written
+        with writing(output) as tmp:  # nothing half-written
+            frame.to_parquet(tmp, index=False)
         console().print(f"wrote {len(frame)} bill lines to {output}")
         return
     if fmt == "csv":
@@ -99,11 +102,7 @@ def _emit(result: BillingResult, fmt: str, output: Path | None, meter: str | Non
         if len(meters) > 20:
             con.print(f"... {len(meters) - 20} more meters: use --format csv/json or --meter")
         return
-    if output:
-        output.write_text(text, encoding="utf-8")
-        console().print(f"wrote {output}")
-    else:
-        sys.stdout.write(text)
+    write_text(text, output)
 
 
 def _bill_with_progress(job: BillingRun) -> BillingResult:
@@ -155,6 +154,8 @@ def bill_cmd(
     def body() -> None:
         from gridtwin.workflows.billing import BillingRun, ReadingsBilling
 
+        check_choice(fmt, "--format", ("table", "json", "csv"))
+        check_output(output)
         props = _parse_props(prop or [])
         periods = [_parse_period(p) for p in period or []]
         result: BillingResult
@@ -199,6 +200,7 @@ def compare_cmd(
         from gridtwin.cli._render import comparison_table
         from gridtwin.workflows.billing import OfferComparison
 
+        check_choice(fmt, "--format", ("table", "json", "csv"))
         c = OfferComparison(
             tariff,
             data,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gridtwin.cli._common import check_choice, console, print_json, print_notes, run
+from gridtwin.cli._common import check_choice, check_output, console, print_json, print_notes, run
 from gridtwin.errors import InputError
 
 if TYPE_CHECKING:
@@ -291,6 +291,7 @@ def simulate_cmd(
 
         check_format(fmt)
         check_choice(method, "--method", _METHODS)
+        check_output(output)
         step_slice = parse_steps(steps)
         options = PowerFlowOptions(
             method=method,  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridtwin.cli._common import console, run
+from gridtwin.cli._common import check_output, console, run
 from gridtwin.errors import InputError
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def _check_format(fmt: str, output: Path | None) -> None:
     if output is not None and fmt == "table":
         msg = "--output writes json or csv; add --format json or --format csv"
         raise InputError(msg)
+    check_output(output)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -181,6 +182,7 @@ def report_cmd(
         from gridtwin.heatnet.report import write_text_atomic
         from gridtwin.workflows.norms import NormsCalculation
 
+        check_output(output)
         write_text_atomic(output, NormsCalculation([file]).report_html())
         _console().print(f"wrote {output}", highlight=False)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from gridtwin.cli._common import check_choice, console, print_notes, run, write_text
+from gridtwin.cli._common import check_choice, check_output, console, print_notes, run, write_text
 from gridtwin.errors import InputError
 
 if TYPE_CHECKING:
@@ -361,6 +361,7 @@ def report_cmd(
     def body() -> None:
         from gridtwin.workflows.quality import read_feeder_map
 
+        check_output(output)
         job = _job(
             file,
             standard=standard,

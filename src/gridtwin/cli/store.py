@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gridtwin.cli._common import check_choice, console, frame_text, print_json, run, write_text
+from gridtwin.cli._common import (
+    check_choice,
+    check_output,
+    console,
+    frame_text,
+    print_json,
+    run,
+    write_text,
+)
 from gridtwin.errors import InputError
 
 if TYPE_CHECKING:
@@ -268,6 +276,7 @@ def store_export(
     """Export measurements to a Parquet or CSV file."""
 
     def body() -> None:
+        check_output(output, "OUTPUT")
         chosen = fmt or {".parquet": "parquet", ".csv": "csv"}.get(output.suffix.lower(), "")
         if not chosen:
             msg = f"{output}: cannot tell the format from the suffix; pass --format parquet|csv"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gridtwin.cli._common import console, print_json, run
+from gridtwin.cli._common import check_output, console, print_json, run, writing
 from gridtwin.cli.network import (
     FormatOpt,
     NetOpt,
@@ -218,9 +218,11 @@ def hosting_cmd(
         if kind not in ("pv", "load"):
             msg = f"--kind {kind!r}: use pv or load"
             raise InputError(msg)
+        check_output(output)
         frame = hosting_study(load_model(simbench, net), kind, vm_max_pu=vm_max_pu)  # type: ignore[arg-type]
         if output is not None:
-            frame.to_csv(output, index=False)
+            with writing(output) as tmp:
+                frame.to_csv(tmp, index=False)
         _emit_frames({f"Hosting capacity ({kind})": frame}, fmt)
 
     run(body)

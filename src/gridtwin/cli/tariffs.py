@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridtwin.cli._common import console, frame_text, run
+from gridtwin.cli._common import check_choice, console, frame_text, run
 from gridtwin.errors import InputError
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ def print_frame(frame: pd.DataFrame, fmt: str, title: str) -> None:
     """A frame as CSV, JSON records or a terminal table."""
     from gridtwin.cli._render import frame_table
 
+    check_choice(fmt, "--format", ("table", "json", "csv"))
     if fmt in ("csv", "json"):
         sys.stdout.write(frame_text(frame, fmt))
     else:
@@ -96,6 +97,13 @@ def tariffs_revision(
         if table not in ("revision", "private-deal", "system-management"):
             msg = f"--table {table!r}: use revision, private-deal or system-management"
             raise InputError(msg)
-        print_frame(israel_2015_table(table, level), fmt, f"Israel 2015: {table}")
+        try:
+            frame = israel_2015_table(table, level)
+        except InputError as exc:
+            if level and "voltage level" in str(exc):
+                msg = f"--level: {exc}"
+                raise InputError(msg) from exc
+            raise
+        print_frame(frame, fmt, f"Israel 2015: {table}")
 
     run(body)

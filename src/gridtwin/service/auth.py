@@ -49,6 +49,7 @@ __all__ = [
 DEMO_USERS: dict[str, Role] = {
     "viewer": Role.viewer,
     "operator": Role.operator,
+    "analyst": Role.analyst,
     "admin": Role.admin,
 }
 

@@ -52,7 +52,7 @@ class ServiceSettings(BaseModel):
     demo: bool = Field(
         default=False,
         description="Demo mode: creates the store if missing and fixed demo users "
-        "(viewer, operator, admin); binds 127.0.0.1 only.",
+        "(viewer, operator, analyst, admin); binds 127.0.0.1 only.",
     )
     demo_password: SecretStr | None = Field(
         default=None,

@@ -4,6 +4,7 @@ Layout of the data directory::
 
     <dir>/gridtwin-store.duckdb    points, measurements, latest values, rejects
     <dir>/gridtwin-store.duckdb.wal  DuckDB's write-ahead log (while open)
+    <dir>/gridtwin-store.journal     new values acknowledged, not yet in the database
 
 Exports (``gridtwin store export``) are Parquet or CSV files written anywhere.
 
@@ -16,6 +17,14 @@ row groups of that span. The newest value per point is kept in a small table of 
 updated in the same transaction, so that the twin reads the state of every point in
 milliseconds whatever the length of the history.
 
+Small writes of new values (the live case: every value newer than its point's newest)
+are journaled (:mod:`gridtwin.store._journal`): appended to a file and synced, which
+makes them durable, then applied to the database by a background thread in one
+transaction every :attr:`DuckDBStore.APPLY_EVERY_S` and at close. Reads see them at once:
+the newest values are kept in memory, a window adds the journaled rows in its span, and
+the other reads take them into account under the write lock. Every other write applies
+the journal first, so the database is never written past it.
+
 One process may open the store for writing (DuckDB's own lock); a second gets a
 :class:`~gridtwin.errors.StoreError` that says which process holds it. Read-only opens
 from other processes are possible while no process writes.
@@ -24,6 +33,7 @@ from other processes are possible while no process writes.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -35,6 +45,8 @@ import pandas as pd
 
 from gridtwin.errors import InputError, StoreError
 from gridtwin.store import _sql
+from gridtwin.store._held import HeldRows, columns_table, record_columns, with_held
+from gridtwin.store._journal import Journal
 from gridtwin.store._latest import LatestTable
 from gridtwin.store._model import (
     LatestValues,
@@ -47,6 +59,8 @@ from gridtwin.store._model import (
 from gridtwin.store._protocol import ExportFormat, ResampleHow
 
 __all__ = ["DB_FILE", "SCHEMA_VERSION", "DuckDBStore"]
+
+_log = logging.getLogger(__name__)
 
 #: The database file inside the data directory.
 DB_FILE = "gridtwin-store.duckdb"
@@ -99,6 +113,13 @@ CREATE TABLE IF NOT EXISTS rejects (
 );
 """
 
+#: The generation of the last journal applied (see :mod:`gridtwin.store._journal`); made
+#: by every read-write open, so that stores made before the journal gain it.
+_JOURNAL_STATE = """
+CREATE TABLE IF NOT EXISTS journal_state (generation BIGINT NOT NULL);
+INSERT INTO journal_state SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM journal_state);
+"""
+
 # The write of one batch (registered as ``batch`` with a ``seq`` column giving its order):
 # equal values collapse to their first occurrence; values equal to a stored revision of
 # the key are duplicates; the rest are numbered after the key's highest stored revision.
@@ -129,9 +150,9 @@ JOIN batch bt ON bt.seq = f.seq
 LEFT JOIN top t ON t.point_key = f.point_key AND t.ts_utc = f.ts_utc
 """
 
-#: The fast path's statements: the batch's rows (all new, revision 0) into the
-#: measurements, and each point's newest row (``fast_newest``) over its row of ``latest``
-#: when later. An ``UPDATE`` of the rows in place costs less than half the upsert of
+#: The fast path's statements: the batch's rows (``fast_batch``: all new, revision 0) into
+#: the measurements, and each point's newest row (``fast_newest``) over its row of
+#: ``latest`` when later. An ``UPDATE`` of the rows in place costs less than half the upsert of
 #: ``_UPDATE_LATEST_SQL`` through a temporary table (DuckDB 2.0: 5 against 12 ms for ten
 #: values), which matters when every API ingest request is a transaction of its own.
 _FAST_STORE = """
@@ -179,10 +200,24 @@ class DuckDBStore:
 
     backend = "duckdb"
 
+    #: Seconds between two applications of the journal to the database.
+    APPLY_EVERY_S = 0.5
+    #: Journaled rows that make the next write apply the journal at once.
+    APPLY_ROWS = 50_000
+    #: Writes of more rows go to the database directly (after the journal).
+    JOURNAL_MAX_ROWS = 10_000
+
     def __init__(self, con: Any, directory: Path, read_only: bool) -> None:
         self._con = con
         self.directory = directory
         self.read_only = read_only
+        # journaled writes not yet in the database, in order: their rows (numpy columns
+        # of ``measurements`` but the revision, which is 0) and rejects (Arrow or None)
+        self._journal = Journal(directory, read_only=read_only)
+        self._held = HeldRows()
+        self._applier: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._apply_error: BaseException | None = None
         self._lock = threading.RLock()  # writes, points, opening and closing
         # reads run on cursors of their own beside a write (DuckDB shows them the last
         # committed state), taken from a pool so that threads come and go freely
@@ -247,11 +282,67 @@ class DuckDBStore:
             if _one(con, "SELECT count(*) FROM schema_version")[0] == 0:
                 con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
         _check_schema(con, directory)
-        return cls(con, directory, read_only)
+        read_only = read_only and not create
+        if not read_only:
+            con.execute(_JOURNAL_STATE)
+        store = cls(con, directory, read_only)
+        try:
+            store._recover()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _recover(self) -> None:
+        """Take up the journal a previous process left: apply it (read-only: hold it in
+        memory), unless the database holds its generation already (then it was applied
+        and only its emptying was cut short)."""
+        records = self._journal.read()
+        if self._journal.dropped_bytes:
+            _log.warning(
+                "%s: %d bytes at the end of the journal were cut short by a crash (a write "
+                "never acknowledged) and are left out",
+                self._journal.path,
+                self._journal.dropped_bytes,
+            )
+        applied = self._applied_generation()
+        if records and self._journal.generation > applied:
+            for record in records:
+                self._held.add(record_columns(record), record.rejects)
+        if self.read_only:
+            return
+        with self._lock:
+            self._journal.open_for_append()
+            if self._held:
+                self._apply_held()
+            else:
+                self._journal.restart(max(applied, self._journal.generation) + 1)
+
+    def _applied_generation(self) -> int:
+        import duckdb
+
+        try:
+            row = self._cursor().execute("SELECT max(generation) FROM journal_state").fetchone()
+        except duckdb.CatalogException:  # a read-only open of a store made before it
+            return 0
+        return 0 if row is None or row[0] is None else int(row[0])
 
     def close(self) -> None:
-        """Close the database (idempotent)."""
+        """Apply the journal and close the database (idempotent). If the journal cannot
+        be applied now, it stays on disk and the next open applies it."""
+        self._stop.set()
+        applier = self._applier
+        if applier is not None and applier is not threading.current_thread():
+            applier.join()
         with self._lock:
+            if self._con is not None and self._held and not self.read_only:
+                try:
+                    self._apply_held()
+                except Exception as exc:  # kept in the journal: nothing is lost
+                    _log.error(
+                        "%s: the journal stays for the next open (%s)", self._journal.path, exc
+                    )
+            self._journal.close()
             if self._con is not None:
                 with self._readers_lock:
                     for cur in self._readers:
@@ -350,6 +441,9 @@ class DuckDBStore:
 
     def _has_values(self, point_id: str) -> bool:
         key = self._keys[point_id]
+        held = self._held.columns()
+        if held is not None and bool((held["point_key"] == key).any()):
+            return True
         row = self._cursor().execute("SELECT 1 FROM latest WHERE point_key = ?", [key]).fetchone()
         return row is not None
 
@@ -385,7 +479,8 @@ class DuckDBStore:
         self, items: Sequence[tuple[MeasurementBatch, RejectBatch | None]]
     ) -> list[WriteReport]:
         """Store several writes in one durable transaction, each with its own report (a
-        value repeated by a later item is a duplicate of the earlier one)."""
+        value repeated by a later item is a duplicate of the earlier one). New values in
+        a small write are journaled (see the module docstring)."""
         import duckdb
 
         if not items:
@@ -398,14 +493,18 @@ class DuckDBStore:
             if len(batch) == 0 and n_rej == 0:
                 return [WriteReport() for _ in items]
             try:
-                if len(batch) and self._all_new(con, keys, batch.ts_utc):
-                    seq, revision = self._write_fast(con, batch, keys, rejects)
+                if self._journaled(keys, batch):
+                    seq, revision = self._write_journal(batch, keys, rejects)
                 else:
-                    seq, revision = self._write_checked(con, batch, keys, rejects)
+                    self._apply_held()  # the database is never written past the journal
+                    if len(batch) and self._nothing_stored(con, keys, batch.ts_utc):
+                        seq, revision = self._write_fast(con, batch, keys, rejects)
+                    else:
+                        seq, revision = self._write_checked(con, batch, keys, rejects)
             except duckdb.Error as exc:
                 msg = f"{self.directory}: the write failed and was rolled back ({exc})"
                 raise StoreError(msg) from exc
-            with self._mem_lock:  # committed: move the newest values on
+            with self._mem_lock:  # durable: move the newest values on
                 self._latest_cache = None
                 if self._latest_mem is not None:
                     self._latest_mem.update(
@@ -419,10 +518,99 @@ class DuckDBStore:
                     )
         return _sql.split_reports(items, starts, seq, revision > 0)
 
+    # ------------------------------------------------------------------ the journal
+
+    def _journaled(self, keys: np.ndarray, batch: MeasurementBatch) -> bool:
+        """Whether a write goes to the journal: a small one, every value newer than its
+        point's newest (memory answers), the last application did not fail."""
+        if not 0 < len(batch) <= self.JOURNAL_MAX_ROWS or self._apply_error is not None:
+            return False
+        if not _sql.unique_keys(keys, batch.ts_utc):
+            return False
+        return self._memory().all_newer(keys, batch.ts_utc)
+
+    def _write_journal(
+        self, batch: MeasurementBatch, keys: np.ndarray, rejects: RejectBatch | None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
+        """Append the write to the journal (durable), hold it for the reads."""
+        cols = {
+            "point_key": keys.astype(np.int32, copy=False),
+            "ts_utc": batch.ts_utc,
+            "value": batch.value,
+            "quality": batch.quality,
+            "source_ts_utc": batch.source_ts_utc,
+            "arrival_ts_utc": batch.arrival_ts_utc,
+        }
+        rej = None if rejects is None or not len(rejects) else _sql.rejects_table(rejects)
+        self._journal.append(columns_table(cols), rej)
+        self._held.add(cols, rej)
+        if self._held.rows >= self.APPLY_ROWS:
+            self._apply_held()
+        elif self._applier is None:
+            self._applier = threading.Thread(
+                target=self._apply_loop, name=f"gridtwin-journal:{self.directory.name}", daemon=True
+            )
+            self._applier.start()
+        return np.arange(len(batch), dtype=np.int64), np.zeros(len(batch), np.int16)
+
+    def _apply_loop(self) -> None:
+        """The background thread: apply the journal every APPLY_EVERY_S until close."""
+        while not self._stop.wait(self.APPLY_EVERY_S):
+            with self._lock:
+                if self._con is None:
+                    return
+                try:
+                    self._apply_held()
+                except Exception as exc:  # told to the next write, which retries
+                    _log.error("%s: applying the journal failed: %s", self.directory, exc)
+
+    def _apply_held(self) -> None:
+        """The held rows and rejects into the database in one transaction that also
+        records the journal's generation, then the journal emptied (under the lock)."""
+        import duckdb
+
+        cols = self._held.columns()
+        if cols is None:
+            return
+        con = self._writable()
+        rejects = self._held.rejects()
+        generation = self._journal.generation
+        rows = _sql.newest_per_key(cols["point_key"], cols["ts_utc"])
+        fast_batch = columns_table(cols)  # read by the SQL, by name
+        fast_newest = fast_batch.take(rows)  # noqa: F841 (read by the SQL, by name)
+        script = [_FAST_STORE, _FAST_ADD_LATEST]
+        if rejects is not None:
+            fast_rejects = rejects  # noqa: F841 (read by the SQL, by name)
+            script.append("INSERT INTO rejects SELECT * FROM fast_rejects")
+        script.append(f"UPDATE journal_state SET generation = {int(generation)}")
+        try:
+            con.execute("BEGIN TRANSACTION;\n" + ";\n".join(script) + ";\nCOMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            msg = f"{self.directory}: the journal could not be applied ({exc}); it is kept"
+            self._apply_error = StoreError(msg)
+            raise self._apply_error from exc
+        self._held.clear()
+        self._apply_error = None
+        self._journal.restart(generation + 1)
+
+    @property
+    def journal_rows(self) -> int:
+        """Rows journaled and not yet applied to the database."""
+        return self._held.rows
+
+    def flush(self) -> None:
+        """Apply the journal to the database now (the background thread does it every
+        APPLY_EVERY_S; reads never need this)."""
+        with self._lock:
+            if self._con is not None and not self.read_only:
+                self._apply_held()
+
     def _write_fast(
         self, con: Any, batch: MeasurementBatch, keys: np.ndarray, rejects: RejectBatch | None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
-        """Every value of the batch is new (:meth:`_all_new`): the whole transaction in
+        """Every value of the batch is new (:meth:`_nothing_stored`): the whole transaction in
         one call. Each call costs DuckDB's fixed overhead and a round of the GIL, and a
         registered view is a catalog change of its own; the Arrow tables are found by their
         names in this frame (DuckDB's replacement scan) instead."""
@@ -477,19 +665,30 @@ class DuckDBStore:
             np.asarray(rows["revision"], dtype=np.int16),
         )
 
-    def _all_new(self, con: Any, keys: np.ndarray, ts: npt.NDArray[np.datetime64]) -> bool:
-        """No key of the batch can be stored already, and none repeats in it: each value is
-        newer than its point's newest (from memory, the live case), or nothing is stored in
-        the batch's span (a gap filled later)."""
-        if not _sql.unique_keys(keys, ts):
-            return False
+    def _memory(self) -> LatestTable:
+        """The newest values in memory, read at first use (under the write lock, so no
+        write lands meanwhile)."""
         with self._mem_lock:
             mem = self._latest_mem
-        if mem is None:  # read once, under the write lock: memory then answers this
-            mem = self._read_latest()
-            with self._mem_lock:
-                self._latest_mem = mem
-        return mem.all_newer(keys, ts) or self._nothing_stored_near(con, ts.min(), ts.max())
+        if mem is None:
+            with self._lock:
+                with self._mem_lock:
+                    mem = self._latest_mem
+                if mem is None:
+                    mem = self._read_latest()
+                    with self._mem_lock:
+                        self._latest_mem = mem
+        return mem
+
+    def _nothing_stored(self, con: Any, keys: np.ndarray, ts: npt.NDArray[np.datetime64]) -> bool:
+        """No key of the batch can be stored already (nothing held: the journal is
+        applied), and none repeats in it: each value is newer than its point's newest, or
+        nothing is stored in the batch's span (a gap filled later)."""
+        if not _sql.unique_keys(keys, ts):
+            return False
+        return self._memory().all_newer(keys, ts) or self._nothing_stored_near(
+            con, ts.min(), ts.max()
+        )
 
     def _all_held(self, keys: np.ndarray) -> bool:
         """Whether every point already has a newest value (from memory; False when the
@@ -530,12 +729,7 @@ class DuckDBStore:
         batches a second. The frame of every point is kept until the next write.
         """
         self._cursor()  # a closed store says so
-        if self._latest_mem is None:
-            with self._lock:  # no write meanwhile: the table and memory agree
-                if self._latest_mem is None:
-                    mem = self._read_latest()
-                    with self._mem_lock:
-                        self._latest_mem = mem
+        self._memory()
         keys = None
         if point_ids is not None:  # unknown ids are an error, as in every read
             keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
@@ -562,6 +756,7 @@ class DuckDBStore:
             return None if mem is None else mem.values(keys, self._names)
 
     def _read_latest(self) -> LatestTable:
+        """The table of newest values, moved on by the held (journaled) rows."""
         df = self._cursor().execute(f"SELECT {_ROW_COLS} FROM latest").df()
         mem = LatestTable()
         mem.update(
@@ -573,6 +768,18 @@ class DuckDBStore:
             df["source_ts_utc"].to_numpy("datetime64[us]"),
             df["arrival_ts_utc"].to_numpy("datetime64[us]"),
         )
+        held = self._held.columns()
+        if held is not None:
+            rows = _sql.newest_per_key(held["point_key"], held["ts_utc"])
+            mem.update(
+                held["point_key"][rows].astype(np.int64),
+                held["ts_utc"][rows],
+                np.zeros(len(rows), np.int16),
+                held["value"][rows],
+                held["quality"][rows],
+                held["source_ts_utc"][rows],
+                held["arrival_ts_utc"][rows],
+            )
         return mem
 
     def window(
@@ -594,6 +801,10 @@ class DuckDBStore:
 
         lo, hi = _sql.utc_bounds(start_utc, end_utc)
         cond, params = "m.ts_utc >= ? AND m.ts_utc < ?", [lo, hi]
+        keys = None
+        # the held rows before the database's: a row applied in between is read twice
+        # (and once dropped), never missed
+        held = self._held.columns()
         if point_ids is not None:
             keys = _sql.point_keys(np.asarray(list(point_ids), object), self._keys, self.location)
             if len(keys) == 1:
@@ -610,11 +821,16 @@ class DuckDBStore:
             self._cursor()
             msg = f"{self.directory}: {exc}"
             raise StoreError(msg) from exc
-        return self._window_frame(cols, newest_only=not all_revisions)
+        if held is not None:
+            cols = with_held(cols, held, keys, lo, hi)
+        return self._window_frame(cols, newest_only=not all_revisions, merged=held is not None)
 
-    def _window_frame(self, cols: dict[str, Any], *, newest_only: bool) -> pd.DataFrame:
+    def _window_frame(
+        self, cols: dict[str, Any], *, newest_only: bool, merged: bool = False
+    ) -> pd.DataFrame:
         """Rows (arrays by column) as the window frame: by point id, time and revision;
-        ``newest_only``: the highest revision of each key."""
+        ``newest_only``: the highest revision of each key; ``merged``: held rows were
+        added, and a row read twice is kept once."""
 
         def arr(name: str, dtype: Any) -> Any:
             a = cols[name]
@@ -627,6 +843,9 @@ class DuckDBStore:
         rev = arr("revision", np.int16)
         names, rank = self._index  # one snapshot of both (replaced whole, never changed)
         order = np.lexsort((rev, ts, rank[keys])) if len(keys) else np.zeros(0, np.intp)
+        if merged and not newest_only and len(order) > 1:
+            k, t, r = keys[order], ts[order], rev[order]
+            order = order[np.r_[True, (k[1:] != k[:-1]) | (t[1:] != t[:-1]) | (r[1:] != r[:-1])]]
         if newest_only and len(order) > 1:
             k, t = keys[order], ts[order]
             last = np.r_[(k[1:] != k[:-1]) | (t[1:] != t[:-1]), True]
@@ -664,9 +883,22 @@ class DuckDBStore:
         return _sql.resample_frame(long, list(point_ids), start_utc, end_utc, step_us, agg)
 
     def rejects(self, limit: int | None = None) -> pd.DataFrame:
-        """Rejected inputs, newest first."""
+        """Rejected inputs, newest first (the journaled ones too)."""
         lim = "" if limit is None else f" LIMIT {int(limit)}"
-        return self._frame(f"SELECT * FROM rejects ORDER BY arrival_ts_utc DESC{lim}")
+        with self._lock:  # no application of the journal meanwhile
+            held = self._held.rejects()
+            if held is None:
+                return self._frame(f"SELECT * FROM rejects ORDER BY arrival_ts_utc DESC{lim}")
+            with self._reader() as cur:
+                cur.register("held_rejects", held)
+                try:
+                    df = cur.execute(
+                        "SELECT * FROM (SELECT * FROM rejects UNION ALL "
+                        f"SELECT * FROM held_rejects) ORDER BY arrival_ts_utc DESC{lim}"
+                    ).df()
+                finally:
+                    cur.unregister("held_rejects")
+        return _sql.utc_columns(df)
 
     def export(
         self,
@@ -686,8 +918,8 @@ class DuckDBStore:
         return len(df)
 
     def info(self) -> StoreInfo:
-        """Counts and time span."""
-        with self._reader() as con:
+        """Counts and time span (the journaled rows included)."""
+        with self._lock, self._reader() as con:  # no application of the journal meanwhile
             n_points = _one(con, "SELECT count(*) FROM points")[0]
             n, n_rev, lo, hi = _one(
                 con,
@@ -696,6 +928,15 @@ class DuckDBStore:
             )
             n_rej = _one(con, "SELECT count(*) FROM rejects")[0]
             version = _one(con, "SELECT max(version) FROM schema_version")[0]
+            held = self._held.columns()
+            rejects = self._held.rejects()
+        if held is not None:
+            n += len(held["ts_utc"])
+            h_lo, h_hi = held["ts_utc"].min(), held["ts_utc"].max()
+            lo = h_lo if lo is None else min(np.datetime64(lo, "us"), h_lo)
+            hi = h_hi if hi is None else max(np.datetime64(hi, "us"), h_hi)
+        if rejects is not None:
+            n_rej += rejects.num_rows
         return StoreInfo(
             "duckdb",
             self.location,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -324,11 +324,30 @@ def builtin_tariff_ids(include_sets: bool = False) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
-@cache
 def get_tariff(tariff_id: str) -> Tariff:
-    """A built-in tariff by id, or a tariff file by path."""
+    """A built-in tariff by id, or a tariff file by path.
+
+    Both are kept once read; a file is read again when it changed on disk (its
+    modification time or size), so a long-running service never bills at stale prices.
+    """
     if tariff_id.endswith((".yaml", ".yml", ".toml")) or "/" in tariff_id:
-        return load_tariff(tariff_id)
+        path = Path(tariff_id)
+        try:
+            st = path.stat()
+        except OSError:
+            return load_tariff(path)  # says what is wrong with the path
+        return _tariff_file(str(path.resolve()), tariff_id, st.st_mtime_ns, st.st_size)
+    return _builtin_tariff(tariff_id)
+
+
+@lru_cache(maxsize=64)
+def _tariff_file(resolved: str, given: str, mtime_ns: int, size: int) -> Tariff:
+    """A tariff file, cached by its path and its state on disk."""
+    return load_tariff(given)
+
+
+@cache
+def _builtin_tariff(tariff_id: str) -> Tariff:
     index = _builtin_index()
     if tariff_id not in index:
         msg = (

@@ -61,15 +61,43 @@ def read_price_series(path: str | Path) -> pd.Series:
         The file cannot be read or has other columns.
     """
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror}"
         raise InputError(msg) from exc
+    except pd.errors.EmptyDataError:
+        msg = f"{path}: the file is empty; it needs a header timestamp,value and rows"
+        raise InputError(msg) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable CSV file ({exc})"
+        raise InputError(msg) from None
     if list(frame.columns[:2]) != ["timestamp", "value"]:
         msg = f"{path}: expected columns timestamp,value; found {list(frame.columns)}"
         raise InputError(msg)
-    index = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True))
-    return pd.Series(frame["value"].to_numpy(dtype=float), index=index)
+    if frame.empty:
+        msg = f"{path}: the header is there, but no row of prices"
+        raise InputError(msg)
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        msg = f"{path}: row {row + 2}: value {frame['value'].iloc[row]!r} is not a number"
+        raise InputError(msg)
+    stamps = frame["timestamp"].str.strip()
+    has_zone = stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    if not has_zone.all():
+        row = int(np.flatnonzero(~has_zone.to_numpy())[0])
+        msg = (
+            f"{path}: row {row + 2}: timestamp {stamps.iloc[row]!r} has no UTC offset; "
+            "write it with Z or +hh:mm (e.g. 2025-01-01T00:00Z)"
+        )
+        raise InputError(msg)
+    times = pd.to_datetime(stamps, utc=True, errors="coerce", format="ISO8601")
+    if times.isna().any():
+        row = int(np.flatnonzero(times.isna().to_numpy())[0])
+        msg = f"{path}: row {row + 2}: timestamp {stamps.iloc[row]!r} is not an ISO 8601 time"
+        raise InputError(msg)
+    return pd.Series(values, index=pd.DatetimeIndex(times))
 
 
 @dataclass(frozen=True)
@@ -120,6 +148,7 @@ class BillingRun:
             "customers": dict(self.customers),
             "series": dict(self.series),
             "allow_gaps": self.allow_gaps,
+            "note_unbilled": not self.periods,  # default periods: say what they leave out
         }
         if data.n_meters <= self.chunk_meters:
             return bill(tariff, data, **kw)
@@ -152,6 +181,33 @@ def _concatenate(parts: list[BillingResult], meter_ids: tuple[str, ...]) -> Bill
         max_power_source=lambda: cat([p.max_power_kw for p in parts]),
         missing_intervals=cat([p.missing_intervals for p in parts]),
         notes=first.notes,
+        unbilled_intervals=_cat_unbilled([p.unbilled_intervals for p in parts], parts, np.int64),
+        unbilled_kwh=_cat_unbilled([p.unbilled_kwh for p in parts], parts, np.float64),
+        unbilled_reason=next((p.unbilled_reason for p in parts if p.unbilled_reason), ""),
+    )
+
+
+def _meter_row(data: IntervalData, meter: str) -> int:
+    """The row of a meter id in the data; an unknown id names the meters there are."""
+    if meter not in data.meter_ids:
+        shown = ", ".join(data.meter_ids[:10]) + (" ..." if len(data.meter_ids) > 10 else "")
+        msg = (
+            f"meter {meter!r} is not in {data.source} ({len(data.meter_ids)} meter(s): "
+            f"{shown}); choose one of them (`--meter` on the command line)"
+        )
+        raise InputError(msg)
+    return data.meter_ids.index(meter)
+
+
+def _cat_unbilled(arrays: list[Any], parts: list[BillingResult], dtype: Any) -> Any:
+    """The chunks' (meters, 2) arrays of unbilled data as one (None when none has any)."""
+    if all(a is None for a in arrays):
+        return None
+    return np.concatenate(
+        [
+            np.zeros((len(p.meter_ids), 2), dtype) if a is None else a
+            for a, p in zip(arrays, parts, strict=True)
+        ]
     )
 
 
@@ -224,7 +280,7 @@ class OfferComparison:
         return compare(
             [_tariff(t) for t in self.tariffs],
             data,
-            meter=data.meter_ids.index(self.meter) if self.meter else 0,
+            meter=_meter_row(data, self.meter) if self.meter else 0,
             periods=list(self.periods) if self.periods else None,
             customers=dict(self.customers),
             series=dict(self.series),

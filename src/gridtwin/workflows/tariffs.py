@@ -72,6 +72,10 @@ def israel_2015_table(table: str = "revision", level: str | None = None) -> pd.D
     if table == "revision":
         frame = il.revision_table(tables.tou_old_agorot_per_kwh, tables.tou_new_agorot_per_kwh)
         if level:
+            levels = list(dict.fromkeys(frame.index.get_level_values("voltage_level")))
+            if level not in levels:
+                msg = f"voltage level {level!r}: use one of {', '.join(levels)}"
+                raise InputError(msg)
             frame = pd.DataFrame(frame.xs(level, level="voltage_level", drop_level=False))
     elif table == "private-deal":
         frame = il.private_deal_table(tables, level or "HV_general")

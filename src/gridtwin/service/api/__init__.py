@@ -27,6 +27,7 @@ from gridtwin.service.api import (
     auth,
     capabilities,
     health,
+    heatnet,
     measurements,
     model,
     points,
@@ -49,5 +50,6 @@ ROUTERS: list[APIRouter] = [
     alarms.router,
     model.router,
     capabilities.router,
+    heatnet.router,
     studies.router,
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from gridtwin.service._state import ServiceState
     from gridtwin.service.twin import TwinRuntime
     from gridtwin.store import ResampleHow
+    from gridtwin.timeseries import IntervalData
 
 __all__ = [
     "MAX_BILL_VALUES",
+    "MAX_COMPARE_OFFERS",
     "MAX_NORMS_UNITS",
     "MAX_QUALITY_VALUES",
     "MAX_SCENARIO_SPAN_S",
@@ -50,6 +52,8 @@ router = APIRouter(tags=["capabilities"])
 MAX_BILL_VALUES = 40_000
 #: Days one bill may span (a billing period of a year at most).
 MAX_BILL_DAYS = 366
+#: Offers one comparison may bill.
+MAX_COMPARE_OFFERS = 8
 #: Rows of power-quality values one assessment may carry inline (a week of 10-min
 #: values of 3 phases at 30 points is 90,720).
 MAX_QUALITY_VALUES = 100_000
@@ -64,6 +68,17 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 # ====================================================================== tariffs
 
 
+class TariffPropertyOut(OutputModel):
+    """A customer property the tariff reads (``customer`` of ``POST /bills``)."""
+
+    name: str
+    type: Literal["str", "bool", "number"]
+    allowed: list[str] | None = Field(description="The values a str property may take.")
+    default: str | bool | float | None = Field(description="None: the bill needs it.")
+    description: str | None
+    unit: str | None
+
+
 class TariffOut(OutputModel):
     """One bundled tariff."""
 
@@ -74,6 +89,10 @@ class TariffOut(OutputModel):
     valid_from: str
     valid_to: str = Field(description="End (exclusive), or 'open'.")
     provisional: bool = Field(description="Values not verified against the official text.")
+    timezone: str = Field(default="UTC", description="The zone of its local days and hours.")
+    properties: list[TariffPropertyOut] = Field(
+        default_factory=list, description="The customer properties it reads."
+    )
 
 
 class TariffsOut(OutputModel):
@@ -82,7 +101,24 @@ class TariffsOut(OutputModel):
     tariffs: list[TariffOut]
 
 
+def _properties(tariff_id: str) -> list[TariffPropertyOut]:
+    from gridtwin.tariffs import get_tariff
+
+    return [
+        TariffPropertyOut(
+            name=name,
+            type=p.type,
+            allowed=None if p.allowed is None else list(p.allowed),
+            default=p.default,
+            description=p.description,
+            unit=p.unit,
+        )
+        for name, p in get_tariff(tariff_id).doc.properties.items()
+    ]
+
+
 def _tariffs() -> TariffsOut:
+    from gridtwin.tariffs import get_tariff
     from gridtwin.workflows.tariffs import tariff_catalogue
 
     frame = tariff_catalogue()
@@ -96,6 +132,8 @@ def _tariffs() -> TariffsOut:
                 valid_from=str(r["valid_from"]),
                 valid_to=str(r["valid_to"]),
                 provisional=r["provisional"] == "yes",
+                timezone=get_tariff(str(r["id"])).timezone,
+                properties=_properties(str(r["id"])),
             )
             for r in frame.to_dict("records")
         ]
@@ -123,12 +161,9 @@ class IntervalValuesIn(InputModel):
     )
 
 
-class BillIn(InputModel):
-    """A point of delivery billed under a bundled tariff for one period."""
+class _ConsumptionIn(InputModel):
+    """One point of delivery's consumption over one billing period (what bills read)."""
 
-    tariff_id: str = Field(
-        min_length=1, max_length=100, description="A bundled tariff (GET /tariffs)."
-    )
     period_start: dt.date = Field(description="First local day of the period.")
     period_end: dt.date = Field(description="Local day after the period (excluded).")
     point_id: Name | None = Field(
@@ -154,7 +189,7 @@ class BillIn(InputModel):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> BillIn:
+    def _one_source(self) -> Self:
         if (self.point_id is None) == (self.values is None):
             msg = "give exactly one of point_id (stored values) or values (inline)"
             raise ValueError(msg)
@@ -163,6 +198,31 @@ class BillIn(InputModel):
             raise ValueError(msg)
         if (self.period_end - self.period_start).days > MAX_BILL_DAYS:
             msg = f"the period may span at most {MAX_BILL_DAYS} days; bill it in parts"
+            raise ValueError(msg)
+        return self
+
+
+class BillIn(_ConsumptionIn):
+    """A point of delivery billed under a bundled tariff for one period."""
+
+    tariff_id: str = Field(
+        min_length=1, max_length=100, description="A bundled tariff (GET /tariffs)."
+    )
+
+
+class CompareIn(_ConsumptionIn):
+    """One point of delivery's consumption billed under several bundled offers."""
+
+    tariff_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=2,
+        max_length=MAX_COMPARE_OFFERS,
+        description="Two or more bundled tariffs of one currency (GET /tariffs), no repeats.",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if len(set(self.tariff_ids)) != len(self.tariff_ids):
+            msg = "tariff_ids: each tariff once"
             raise ValueError(msg)
         return self
 
@@ -224,7 +284,7 @@ def _local_midnight_utc(day: dt.date, zone: str) -> pd.Timestamp:
 
 
 def _stored_energy(
-    state: ServiceState, body: BillIn, tariff: Any
+    state: ServiceState, body: _ConsumptionIn, tariff: Any
 ) -> tuple[pd.DatetimeIndex, Any, str]:
     """The point's energy per interval [kWh] over the period (NaN where nothing)."""
     import pandas as pd
@@ -255,15 +315,13 @@ def _stored_energy(
     return index, values, pid
 
 
-def _bill(state: ServiceState, body: BillIn) -> BillOut:
+def _consumption(state: ServiceState, body: _ConsumptionIn, tariff: Any) -> IntervalData:
+    """The body's consumption (inline, or the stored point's in ``tariff``'s local days)."""
     import numpy as np
     import pandas as pd
 
-    from gridtwin.billing import bill_for
     from gridtwin.timeseries import IntervalData
-    from gridtwin.workflows.billing import BillingRun
 
-    tariff = _bundled_tariff(body.tariff_id)
     if body.values is not None:
         v = body.values
         index = pd.date_range(
@@ -273,7 +331,15 @@ def _bill(state: ServiceState, body: BillIn) -> BillOut:
         meter = body.meter_id
     else:
         index, values, meter = _stored_energy(state, body, tariff)
-    data = IntervalData(index, values, (meter,), source="request")
+    return IntervalData(index, values, (meter,), source="request")
+
+
+def _bill(state: ServiceState, body: BillIn) -> BillOut:
+    from gridtwin.billing import bill_for
+    from gridtwin.workflows.billing import BillingRun
+
+    tariff = _bundled_tariff(body.tariff_id)
+    data = _consumption(state, body, tariff)
     job = BillingRun(
         tariff,
         data,
@@ -322,6 +388,85 @@ async def bills(user: Analyst, state: StateDep, audit: AuditDep, body: BillIn) -
     audit.obj = f"tariff={body.tariff_id}"
     audit.detail = f"point={body.point_id}" if body.point_id else f"meter={body.meter_id}"
     return await state.run(_bill, state, body)
+
+
+class OfferOut(OutputModel):
+    """One offer of a comparison: its place, its total against the others, its bill."""
+
+    rank: int = Field(description="1 for the cheapest.")
+    tariff_id: str
+    tariff_name: str
+    total: str = Field(description="The bill's total (decimal string, as printed).")
+    extra_vs_best: float = Field(description="What it costs more than the cheapest.")
+    saving_vs_worst: float = Field(description="What it saves against the dearest.")
+    bill: BillOut
+
+
+class CompareOut(OutputModel):
+    """Offers ranked for one consumption, cheapest first, each with its itemised bill."""
+
+    currency: str
+    meter_id: str
+    period_from: dt.date
+    period_to: dt.date
+    energy_kwh: float | None
+    offers: list[OfferOut]
+    notes: list[str] = Field(description="Each offer's notes, prefixed with its id.")
+
+
+def _compare(state: ServiceState, body: CompareIn) -> CompareOut:
+    from gridtwin.billing import bill_for, compare
+    from gridtwin.workflows.billing import BillingRun
+
+    tariffs = [_bundled_tariff(t) for t in body.tariff_ids]
+    data = _consumption(state, body, tariffs[0])
+    period = (body.period_start, body.period_end)
+    customers = dict(body.customer)
+    ranking = compare(
+        tariffs, data, periods=[period], customers=customers, allow_gaps=body.allow_gaps
+    )
+    by_id = {t.id: t for t in tariffs}
+    offers: list[OfferOut] = []
+    for rank, row in enumerate(ranking.table.to_dict("records"), start=1):
+        tariff = by_id[str(row["tariff_id"])]
+        props = {k: v for k, v in customers.items() if k in tariff.doc.properties}
+        result = BillingRun(
+            tariff, data, periods=[period], customers=props, allow_gaps=body.allow_gaps
+        ).run()
+        one = _bill_out(bill_for(result, 0, 0).to_dict())
+        offers.append(
+            OfferOut(
+                rank=rank,
+                tariff_id=one.tariff_id,
+                tariff_name=one.tariff_name,
+                total=one.total,
+                extra_vs_best=round(float(row["extra_vs_best"]), 6),
+                saving_vs_worst=round(float(row["saving_vs_worst"]), 6),
+                bill=one,
+            )
+        )
+    first = offers[0].bill
+    return CompareOut(
+        currency=ranking.currency,
+        meter_id=first.meter_id,
+        period_from=first.period_from,
+        period_to=first.period_to,
+        energy_kwh=first.energy_kwh,
+        offers=offers,
+        notes=list(ranking.notes),
+    )
+
+
+@router.post("/bills/compare", summary="Compare offers: one consumption under several tariffs")
+async def bills_compare(
+    user: Analyst, state: StateDep, audit: AuditDep, body: CompareIn
+) -> CompareOut:
+    """The same consumption (a stored point or inline values, as ``POST /bills``) billed
+    under two or more bundled offers of one currency and ranked cheapest first (the
+    library's ``compare``, as ``gridtwin compare``), with each offer's itemised bill."""
+    audit.obj = "tariffs=" + ",".join(body.tariff_ids)
+    audit.detail = f"point={body.point_id}" if body.point_id else f"meter={body.meter_id}"
+    return await state.run(_compare, state, body)
 
 
 # ====================================================================== norms

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 import gridtwin
 from gridtwin.errors import NotFoundError
+from gridtwin.service.console import _vendor
 
 __all__ = ["PAGES", "STATIC_FILES", "install_console", "router"]
 
@@ -33,6 +34,8 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/login": ("login.html", "Log in"),
     "/alarms": ("alarms.html", "Alarms"),
     "/network": ("network.html", "Network"),
+    "/supply": ("supply.html", "Supply: bills and offers"),
+    "/heat": ("heat.html", "Heat network: pumping-station norms"),
     "/studies": ("studies.html", "Studies"),
 }
 
@@ -43,6 +46,8 @@ STATIC_FILES: Final[dict[str, str]] = {
     "alarms.js": "text/javascript; charset=utf-8",
     "network.js": "text/javascript; charset=utf-8",
     "login.js": "text/javascript; charset=utf-8",
+    "supply.js": "text/javascript; charset=utf-8",
+    "heat.js": "text/javascript; charset=utf-8",
     "studies.js": "text/javascript; charset=utf-8",
 }
 
@@ -64,6 +69,8 @@ def _page(request: Request, path: str) -> HTMLResponse:
     context = {"title": title, "page": path.strip("/"), "version": gridtwin.__version__}
     response = _templates.TemplateResponse(request, template, context)
     response.headers.update(_SECURITY_HEADERS)
+    if path in _vendor.PLOTLY_PAGES:
+        response.headers["Content-Security-Policy"] = _vendor.PLOTLY_CSP
     return response
 
 
@@ -91,6 +98,18 @@ async def network_page(request: Request) -> HTMLResponse:
     return _page(request, "/network")
 
 
+@router.get("/supply", response_class=HTMLResponse)
+async def supply_page(request: Request) -> HTMLResponse:
+    """Bills and offer comparison (``GET /api/v1/tariffs``, ``POST /api/v1/bills[/compare]``)."""
+    return _page(request, "/supply")
+
+
+@router.get("/heat", response_class=HTMLResponse)
+async def heat_page(request: Request) -> HTMLResponse:
+    """Pumping-station norms and characteristics (``POST /api/v1/norms[/characteristics]``)."""
+    return _page(request, "/heat")
+
+
 @router.get("/console/static/{name}")
 async def static_file(name: str) -> Response:
     """One of the console's own assets (:data:`STATIC_FILES`); 404 for anything else."""
@@ -106,6 +125,7 @@ async def static_file(name: str) -> Response:
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages and assets from ``app`` (outside ``/api/v1``)."""
     app.include_router(router)
+    app.include_router(_vendor.router)
 
 
 @router.get("/studies", response_class=HTMLResponse)
