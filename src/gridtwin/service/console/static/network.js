@@ -226,7 +226,9 @@ const gtNet = (() => {
       if (!it) return;
       const node = shapes.get(id);
       if (node) node.classList.add("selected");
-      if (it.pt) marks.append(svg("circle", { class: "mark", cx: it.pt[0], cy: it.pt[1], r: 14, "data-element": id }));
+      // a ring of about 12 px at the present zoom
+      const r = (12 * unitsPerPixel(root)).toFixed(2);
+      if (it.pt) marks.append(svg("circle", { class: "mark", cx: it.pt[0], cy: it.pt[1], r, "data-element": id }));
       else if (it.path) marks.append(svg("path", { class: "mark", d: d(it.path), "data-element": id }));
     }
 
