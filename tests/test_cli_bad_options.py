@@ -54,7 +54,7 @@ SERIES = {
         "timestamp,value\nsoon+01:00,1\n",
         "row 2: timestamp 'soon+01:00' is not an ISO 8601",
     ),
-    "not UTF-8": (b"timestamp,value\n2025-01-01T00:00Z,\xe9\n", "not a readable CSV"),
+    "not UTF-8": (b"timestamp,value\n2025-01-01T00:00Z,\xe9\n", "not UTF-8 text (byte 0xe9)"),
 }
 
 
@@ -101,3 +101,44 @@ def test_a_good_level_still_answers(tmp_path: Path) -> None:
     )
     assert code == 0, text
     assert text.splitlines()[1].startswith("LV_general,winter,off_peak,40.94,38.02")
+
+
+@pytest.fixture(scope="module")
+def net_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    path = tmp_path_factory.mktemp("net") / "simple.json"
+    pp.to_json(pn.example_simple(), str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--steps", "5:2"], "--steps '5:2': selects no step"),
+        (["--steps", "-1:"], "--steps '-1:': step positions count from 0"),
+        (["--steps", "3:9"], "--steps 3:9: selects no step of the 1 the model has"),
+        (["--threads", "-5"], "--threads -5: use -1 (sequential), 0 (all cores)"),
+        (["--chunk-steps", "0"], "--chunk-steps 0: use 1 or more"),
+    ],
+)
+def test_network_simulate_options_are_checked(
+    tmp_path: Path, net_file: str, args: list[str], said: str
+) -> None:
+    code, text = _gridtwin("network", "simulate", "--net", net_file, *args, cwd=tmp_path)
+    assert code == 2, text
+    assert "Traceback" not in text
+    assert said in text
+
+
+def test_network_simulate_with_a_good_step_range_runs(tmp_path: Path, net_file: str) -> None:
+    code, text = _gridtwin("network", "simulate", "--net", net_file, "--steps", "0:1", cwd=tmp_path)
+    assert code == 0, text
+
+
+def test_norms_characteristic_points_are_bounded(tmp_path: Path) -> None:
+    heat = str(Path(__file__).resolve().parents[1] / "examples" / "heatnet" / "seed-example.yaml")
+    code, text = _gridtwin("norms", "characteristic", heat, "--points", "100000", cwd=tmp_path)
+    assert code == 2, text
+    assert "--points 100000: use 2 to 1000" in text

@@ -45,3 +45,31 @@ def test_toml_in_another_encoding_too(tmp_path: Path) -> None:
     path.write_bytes('id = "x"\nname = "\xe9"\n'.encode("latin-1"))
     with pytest.raises(InputError, match="line 2: not UTF-8"):
         read_data_file(path, InputError)
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "the file is empty; it needs a header (point_id,feeder)"),
+        (b"point_id,feeder\nA,f1\n\xe9,f2\n", "not UTF-8 text (byte 0xe9)"),
+        (b'point_id,feeder\nA,"f1\n', "not a CSV file of point_id,feeder"),
+    ],
+)
+def test_small_csv_files_name_their_problem(tmp_path: Path, content: bytes, said: str) -> None:
+    from gridtwin._datafile import read_csv_text
+
+    path = tmp_path / "feeders.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=said.replace("(", r"\(").replace(")", r"\)")):
+        read_csv_text(path, "point_id,feeder")
+
+
+def test_quality_feeder_and_event_files_use_it(tmp_path: Path) -> None:
+    from gridtwin.workflows.quality import read_event_table, read_feeder_map
+
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match=r"e\.csv: the file is empty"):
+        read_feeder_map(empty)
+    with pytest.raises(InputError, match=r"e\.csv: the file is empty"):
+        read_event_table(empty)

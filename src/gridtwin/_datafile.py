@@ -136,3 +136,28 @@ def load_validated(path: str | Path, model: type[_M], error: type[Exception] = I
         return model.model_validate(data)
     except ValidationError as exc:
         raise error(validation_message(str(p), exc)) from exc
+
+
+def read_csv_text(path: str | Path, expected: str) -> Any:
+    """A small CSV file as a frame of text cells (``""`` for empty ones), with an
+    :class:`~gridtwin.errors.InputError` naming the file for an empty file, one that is
+    not UTF-8, ragged rows or a file that cannot be read. ``expected`` says what its
+    header should hold (for the messages)."""
+    import pandas as pd
+
+    from gridtwin.errors import InputError
+
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror})"
+        raise InputError(msg) from exc
+    except pd.errors.EmptyDataError:
+        msg = f"{path}: the file is empty; it needs a header ({expected}) and rows"
+        raise InputError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
+        raise InputError(msg) from None
+    except pd.errors.ParserError as exc:
+        msg = f"{path}: not a CSV file of {expected} ({exc})"
+        raise InputError(msg) from None

@@ -192,3 +192,69 @@ def login(tab: Tab, console: Console, role: str, path: str = "/alarms") -> None:
 def wait_live(tab: Tab) -> None:
     """Until the page's alarm stream is connected."""
     tab.page.locator("#stream-status", has_text=re.compile(r"^live$")).wait_for()
+
+
+#: The rule that latches on the shared server (``shared_console``).
+LATCHING_RULE = "line-loading-high"
+#: A power-quality meter of the shared server (no element: the twin does not use it).
+PQ_POINT = "pq:feeder-end:u"
+
+
+def add_pq_day(location: str) -> None:
+    """:data:`PQ_POINT`: 10-min phase voltages [V] of 2015-12-31 (the day before the twin's
+    hour), 230 V but one interval at 190 V (below GOST/EN's -10 % band)."""
+    import numpy as np
+    import pandas as pd
+
+    from gridtwin.store import MeasurementBatch, MeasurementPoint, open_store
+
+    ts = pd.date_range("2015-12-31", periods=144, freq="10min").to_numpy("datetime64[us]")
+    values = np.full(len(ts), 230.0)
+    values[60] = 190.0
+    with open_store(location) as store:
+        store.add_points([MeasurementPoint(PQ_POINT, "u", "V", description="PQ meter")])
+        store.write(MeasurementBatch.build([PQ_POINT] * len(ts), ts, values))
+
+
+@pytest.fixture(scope="session")
+def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """One server for the test files that do not need a fresh one each (the alarm
+    history, trends and compliance pages): a module takes it by overriding ``console``
+    (``def console(shared_console): return shared_console``), so ``open_tab`` uses it too.
+    Its tests push the overload once (:meth:`Console.ensure_overload`) and check what
+    they add, not the server's whole history. Its line-overload rule latches
+    (:data:`LATCHING_RULE`)."""
+    from importlib import resources
+
+    import yaml
+
+    folder = tmp_path_factory.mktemp("shared-console")
+    settings = ServiceSettings(store=make_store(folder))
+    add_twin_hour(settings.store)
+    add_users(settings, {r.value: r for r in ROLES})
+    # the built-in rules, with the line overload latching (a latched alarm to reset)
+    rules = yaml.safe_load(
+        (resources.files("gridtwin.alarms") / "data" / "default-rules.yaml").read_text()
+    )
+    for rule in rules["rules"]:
+        if rule["id"] == LATCHING_RULE:
+            rule["latching"] = True
+    rules_path = folder / "rules.yaml"
+    add_pq_day(settings.store)
+    rules_path.write_text(yaml.safe_dump(rules))
+    config = TwinConfig(
+        network=NetworkSource(simbench=TWIN_CODE), grace_s=0.0, alarm_rules=str(rules_path)
+    )
+    server = LiveServer(create_app(settings, lifespans=[twin_extension(config)]))
+    server.start()
+    try:
+        result = Console(server, issue_tokens(settings, [r.value for r in ROLES]))
+        deadline = time.monotonic() + 90
+        while result.intervals() < 4:
+            if time.monotonic() > deadline:
+                pytest.fail("the twin did not update the first hour")
+            time.sleep(0.05)
+        result.ensure_overload()
+        yield result
+    finally:
+        server.stop()

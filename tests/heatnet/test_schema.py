@@ -116,7 +116,7 @@ def test_pump_efficiency_outside_unit_interval() -> None:
     )
     _fails(
         _set("pumps.СЭ-1250-70.motor_efficiency", 0.0),
-        r"pumps\.СЭ-1250-70\.motor_efficiency: Input should be greater than 0",
+        r"pumps\.СЭ-1250-70\.motor_efficiency: Input should be greater than or equal to 0.01",
     )
     _fails(
         _set(
@@ -253,4 +253,25 @@ def test_tabulated_points_must_be_consistent() -> None:
     _fails(
         _set("pumps.СЭ-1250-70.flow_range_m3_per_h", [1600, 500]),
         r"pumps\.СЭ-1250-70: .*low < high",
+    )
+
+
+def test_typos_far_outside_any_station_are_named() -> None:
+    """Fuzzed inputs overflowed deep in the arithmetic (OverflowError, LinAlgError,
+    infinite energies): bounds far outside any real station name the field instead."""
+    _fails(
+        _set("stations.I.regimes.winter", {"СЭ-1250-70": 2**63}),
+        r"stations\.I\.regimes\.winter\..*: Input should be less than or equal to 1000",
+    )
+    _fails(
+        _set("pumps.СЭ-1250-70.head.shutoff_head_m", 1e308),
+        r"shutoff_head_m: Input should be less than or equal to 10000",
+    )
+    _fails(
+        _set("past_year.hours_h.winter", 1e308),
+        r"past_year\.hours_h\.winter: Input should be less than or equal to 8784",
+    )
+    _fails(
+        _set("pumps.СЭ-1250-70.efficiency", {"form": "constant", "value": 1e-308}),
+        r"efficiency\.constant\.value: Input should be greater than or equal to 0\.01",
     )

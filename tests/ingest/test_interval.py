@@ -457,3 +457,14 @@ def test_wide_missing_rows_are_gaps(tmp_path: Path) -> None:
     assert data.n_steps == 5
     np.testing.assert_array_equal(data.missing_mask(), [[0, 0, 1, 0, 0], [0, 0, 1, 0, 0]])
     assert any("2 missing interval(s) in 2 meter(s)" in n for n in data.notes)
+
+
+def test_a_value_cell_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    """The error reporter read the column as text and failed itself (pyarrow's
+    ArrowInvalid) on bytes that are not UTF-8: the cell is named instead."""
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(
+        b"timestamp,m1\n2026-01-01T00:00Z,0.1\n2026-01-01T00:15Z,0.1\xff\n2026-01-01T00:30Z,0.2\n"
+    )
+    with pytest.raises(InputError, match=r"data row 2 .* column 'm1': .* not UTF-8 text"):
+        read_intervals(path)

@@ -64,6 +64,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/norms"): "analyst",
     ("POST", "/api/v1/quality/assessments"): "analyst",
     ("POST", "/api/v1/studies/scenario"): "analyst",
+    ("GET", "/api/v1/twin/history"): "viewer",
     # the console: HTML shells and their assets, no data (tests/console)
     ("GET", "/"): "anonymous",
     ("GET", "/login"): "anonymous",
@@ -75,6 +76,9 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/heat"): "anonymous",
     ("GET", "/api/v1/norms/examples"): "viewer",
     ("POST", "/api/v1/norms/characteristics"): "analyst",
+    ("GET", "/alarms/history"): "anonymous",
+    ("GET", "/trends"): "anonymous",
+    ("GET", "/compliance"): "anonymous",
     ("GET", "/console/static/vendor/plotly.min.js"): "anonymous",
     ("POST", "/api/v1/studies/contingency"): "analyst",
     ("POST", "/api/v1/studies/hosting"): "analyst",
@@ -100,6 +104,7 @@ QUERY = {
     # a bounded stream: new events only, for 0.05 s (httpx's ASGITransport buffers the
     # whole response, so an endless stream would never answer)
     "/api/v1/alarms/stream": {"timeout_s": "0.05"},
+    "/api/v1/twin/history": {"element": "bus:1"},
 }
 
 

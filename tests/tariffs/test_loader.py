@@ -79,6 +79,28 @@ def test_inherit_changes_unknown_id_is_named() -> None:
         tariff([], versions=versions)
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "said"),
+    [
+        ("a version", {"valid_from": "2021-01-01", "inherit": True}, "which is not a mapping"),
+        (None, {"valid_from": "2021-01-01", "inherit": True, "changes": [1]}, "found list"),
+        (None, {"valid_from": "2021-01-01", "inherit": True, "changes": {"e": 3}}, "found int"),
+        (None, {"valid_from": "2021-01-01", "inherit": True, "add_components": 5}, "lists"),
+    ],
+)
+def test_inherit_from_what_is_not_a_mapping_is_named(
+    first: object, second: dict[str, object], said: str
+) -> None:
+    """Fuzzed tariffs found these raising AttributeError and TypeError."""
+    good = {
+        "valid_from": "2020-01-01",
+        "valid_to": "2021-01-01",
+        "components": [comp("e", "energy", unit="EUR/kWh", rates=0.1)],
+    }
+    with pytest.raises(TariffSchemaError, match=said):
+        tariff([], versions=[good if first is None else first, second])
+
+
 def test_tiers_must_end_open_and_increase() -> None:
     with pytest.raises(TariffSchemaError, match="only the last tier"):
         tariff(

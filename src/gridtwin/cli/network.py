@@ -91,10 +91,34 @@ def parse_steps(text: str | None) -> slice | None:
     try:
         if not sep:
             raise ValueError
-        return slice(int(start) if start else None, int(end) if end else None)
+        lo, hi = (int(start) if start else None), (int(end) if end else None)
     except ValueError:
         msg = f"--steps {text!r}: write it as START:END (step positions, END excluded), e.g. 0:672"
         raise InputError(msg) from None
+    if (lo is not None and lo < 0) or (hi is not None and hi < 0):
+        msg = f"--steps {text!r}: step positions count from 0"
+        raise InputError(msg)
+    if lo is not None and hi is not None and hi <= lo:
+        msg = f"--steps {text!r}: selects no step (END must be above START)"
+        raise InputError(msg)
+    return slice(lo, hi)
+
+
+def check_steps(steps: slice | None, n_steps: int) -> None:
+    """``--steps`` must select at least one of the model's ``n_steps`` steps."""
+    if steps is not None and len(range(n_steps)[steps]) == 0:
+        msg = (
+            f"--steps {steps.start or ''}:{steps.stop or ''}: selects no step of the "
+            f"{n_steps:,} the model has (positions 0 to {n_steps - 1:,})"
+        )
+        raise InputError(msg)
+
+
+def check_threads(threads: int) -> None:
+    """``--threads``: -1 (sequential), 0 (all cores) or a count of threads."""
+    if threads < -1:
+        msg = f"--threads {threads}: use -1 (sequential), 0 (all cores) or a number of threads"
+        raise InputError(msg)
 
 
 def load_model(simbench_code: str | None, net_file: Path | None) -> NetworkModel:
@@ -292,6 +316,10 @@ def simulate_cmd(
         check_format(fmt)
         check_choice(method, "--method", _METHODS)
         check_output(output)
+        check_threads(threads)
+        if chunk_steps < 1:
+            msg = f"--chunk-steps {chunk_steps}: use 1 or more"
+            raise InputError(msg)
         step_slice = parse_steps(steps)
         options = PowerFlowOptions(
             method=method,  # type: ignore[arg-type]
@@ -301,6 +329,7 @@ def simulate_cmd(
             enforce_q_lims=enforce_q_lims,
         )
         twin = load_twin(simbench, net, tap_control=tap_control, options=options)
+        check_steps(step_slice, twin.n_steps)
         with progress_bar("power flow", disable=fmt == "json") as advance:
             result = twin.simulate(step_slice, parquet=output, progress=advance)
         summary = result.summary().to_dict()

@@ -44,6 +44,10 @@ def _console() -> Console:
     return console(min_width=140)
 
 
+#: Most flows per regime of ``norms characteristic`` (a curve is smooth long before).
+MAX_CURVE_POINTS = 1_000
+
+
 def _check_format(fmt: str, output: Path | None) -> None:
     if fmt not in ("table", "json", "csv"):
         msg = f"--format {fmt!r}: use table, json or csv"
@@ -154,6 +158,9 @@ def characteristic_cmd(
         from gridtwin.workflows.norms import NormsCalculation
 
         _check_format(fmt, output)
+        if not 2 <= points <= MAX_CURVE_POINTS:
+            msg = f"--points {points}: use 2 to {MAX_CURVE_POINTS} flows per regime"
+            raise InputError(msg)
         title, frame = NormsCalculation([file]).characteristic(station, season, points)
         if fmt == "json":
             _emit(to_json(frame.to_dict("records")), output)

@@ -362,6 +362,9 @@ def report_cmd(
         from gridtwin.workflows.quality import read_feeder_map
 
         check_output(output)
+        if max_points < 1:
+            msg = f"--max-points {max_points}: use 1 or more"
+            raise InputError(msg)
         job = _job(
             file,
             standard=standard,

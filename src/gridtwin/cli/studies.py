@@ -19,6 +19,7 @@ from gridtwin.cli.network import (
     TapControlOpt,
     ThreadsOpt,
     check_format,
+    check_threads,
     load_model,
     load_twin,
     parse_steps,
@@ -98,6 +99,7 @@ def check_cmd(
 
         from gridtwin.network import PowerFlowOptions
 
+        check_threads(threads)
         twin = load_twin(
             simbench,
             net,

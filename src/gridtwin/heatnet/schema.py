@@ -58,13 +58,24 @@ __all__ = [
     "load_input",
 ]
 
-Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+# Bounds far outside any real station, there so that a typo (1e308 m of head, 2^63 pumps)
+# is an error naming the field rather than an overflow deep in the arithmetic.
+#: An efficiency [-]: a pump or motor below 1 % is a typo.
+Fraction = Annotated[float, Field(ge=0.01, le=1.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=1e15, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, le=1e15, allow_inf_nan=False)]
+#: A flow [m³/h or t/h]: ten million is beyond any heat network.
+Flow = Annotated[float, Field(gt=0.0, le=1e7, allow_inf_nan=False)]
+FlowOrZero = Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+#: A head [m]: ten kilometres is beyond any pump.
+Head = Annotated[float, Field(gt=0.0, le=1e4, allow_inf_nan=False)]
+#: Hours of a season [h]: at most a leap year.
+Hours = Annotated[float, Field(gt=0.0, le=8784.0, allow_inf_nan=False)]
 Task = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 OperatingAllowance = Annotated[float, Field(ge=1.0, le=1.2, allow_inf_nan=False)]
 AuxiliaryFactor = Annotated[float, Field(ge=1.0, le=1.05, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=1)]
+#: Pumps of one type in a regime.
+Count = Annotated[int, Field(ge=1, le=1000)]
 PumpSet = dict[str, Count]
 
 
@@ -132,8 +143,8 @@ class PointsHead(_Strict):
     """Tabulated H(Q), interpolated (never extrapolated)."""
 
     form: Literal["points"]
-    flow_m3_per_h: list[NonNegative] = Field(min_length=2)
-    head_m: list[Positive] = Field(min_length=2)
+    flow_m3_per_h: list[FlowOrZero] = Field(min_length=2)
+    head_m: list[Head] = Field(min_length=2)
     interpolation: Literal["pchip", "linear"] = "pchip"
 
     @model_validator(mode="after")
@@ -146,8 +157,8 @@ class FitHead(_Strict):
     """H(Q) fitted by least squares to points: quadratic or ``H0 − S·Q²``."""
 
     form: Literal["fit"]
-    flow_m3_per_h: list[NonNegative] = Field(min_length=2)
-    head_m: list[Positive] = Field(min_length=2)
+    flow_m3_per_h: list[FlowOrZero] = Field(min_length=2)
+    head_m: list[Head] = Field(min_length=2)
     model: Literal["quadratic", "parabola"] = "quadratic"
 
     @model_validator(mode="after")
@@ -163,7 +174,7 @@ class ParabolaHead(_Strict):
     """``H = H0 − S·Q²`` from its coefficients."""
 
     form: Literal["parabola"]
-    shutoff_head_m: Positive
+    shutoff_head_m: Head
     drop_coefficient_m_per_m3_per_h_sq: Positive
 
 
@@ -171,7 +182,7 @@ class PointsEfficiency(_Strict):
     """Tabulated ηн(Q), interpolated (never extrapolated)."""
 
     form: Literal["points"]
-    flow_m3_per_h: list[Positive] = Field(min_length=2)
+    flow_m3_per_h: list[Flow] = Field(min_length=2)
     efficiency: list[Fraction] = Field(min_length=2)
     interpolation: Literal["pchip", "linear"] = "pchip"
 
@@ -185,7 +196,7 @@ class FitEfficiency(_Strict):
     """``η = e1·Q + e2·Q²`` fitted by least squares to points."""
 
     form: Literal["fit"]
-    flow_m3_per_h: list[Positive] = Field(min_length=2)
+    flow_m3_per_h: list[Flow] = Field(min_length=2)
     efficiency: list[Fraction] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -198,7 +209,7 @@ class NominalParabolaEfficiency(_Strict):
     """``η = η_nom·(2q − q²)``, ``q = Q/Q_nom`` (textbook shape; an assumption)."""
 
     form: Literal["nominal_parabola"]
-    nominal_flow_m3_per_h: Positive
+    nominal_flow_m3_per_h: Flow
     nominal_efficiency: Fraction
 
 
@@ -222,7 +233,7 @@ class PumpSpec(_Strict):
     motor_efficiency: Fraction
     head: HeadSpec
     efficiency: EfficiencySpec
-    flow_range_m3_per_h: tuple[NonNegative, Positive] | None = None
+    flow_range_m3_per_h: tuple[FlowOrZero, Flow] | None = None
     source: str | None = None
     status: Literal["confirmed", "seed", "reconstructed", "assumed"] | None = None
 
@@ -270,7 +281,7 @@ class SeasonRegimes(_Strict):
 class MeasuredSpec(_Strict):
     """A tested N(G) of the running units in one season."""
 
-    flow_t_per_h: list[Positive] = Field(min_length=2)
+    flow_t_per_h: list[Flow] = Field(min_length=2)
     power_kw: list[Positive] = Field(min_length=2)
     interpolation: Literal["pchip", "linear"] = "pchip"
 
@@ -315,15 +326,15 @@ class StationSpec(_Strict):
 class SeasonHours(_Strict):
     """Operating hours per season [h]."""
 
-    winter: Positive | None = None
-    summer: Positive | None = None
+    winter: Hours | None = None
+    summer: Hours | None = None
 
 
 class NetworkFlow(_Strict):
     """Hourly-mean flows of the whole network in one season [t/h] (for formula (6))."""
 
-    design_t_per_h: Positive
-    actual_t_per_h: Positive
+    design_t_per_h: Flow
+    actual_t_per_h: Flow
 
 
 class SeasonNetworkFlows(_Strict):
@@ -334,11 +345,11 @@ class SeasonNetworkFlows(_Strict):
 class PastSeason(_Strict):
     """One station in one season of the past year."""
 
-    hours_h: Positive | None = None
-    design_flow_t_per_h: Positive
-    design_head_m: Positive | None = None
-    actual_flow_t_per_h: Positive | None = None
-    nominal_head_m: Positive | None = None
+    hours_h: Hours | None = None
+    design_flow_t_per_h: Flow
+    design_head_m: Head | None = None
+    actual_flow_t_per_h: Flow | None = None
+    nominal_head_m: Head | None = None
 
 
 class PastStation(_Strict):
@@ -444,9 +455,9 @@ def _hours_problems(no_hours: dict[str, list[str]]) -> list[str]:
 class ComingSeason(_Strict):
     """One station in one season of the coming year."""
 
-    hours_h: Positive | None = None
-    flow_t_per_h: Positive
-    head_m: Positive | None = None
+    hours_h: Hours | None = None
+    flow_t_per_h: Flow
+    head_m: Head | None = None
 
 
 class ComingStation(_Strict):
@@ -484,8 +495,8 @@ class PreviousYearTotals(_Strict):
 
 
 class SeasonFlows(_Strict):
-    winter: Positive | None = None
-    summer: Positive | None = None
+    winter: Flow | None = None
+    summer: Flow | None = None
 
 
 class ComingYearSpec(_Strict):

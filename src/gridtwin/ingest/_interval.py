@@ -384,10 +384,14 @@ def _read_csv(file: Path, cols: list[str], long: bool, aware: bool) -> Any:
 
 def _raise_bad_number(file: Path, value_cols: list[str], long: bool) -> NoReturn:
     """Re-read the value columns as text and name the first cell that is not a number."""
-    opts = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(value_cols, pa.string()), include_columns=value_cols
+    opts = pacsv.ConvertOptions(  # bytes, not text: a cell may not be UTF-8
+        column_types=dict.fromkeys(value_cols, pa.binary()), include_columns=value_cols
     )
-    table = pacsv.read_csv(str(file), convert_options=opts)
+    try:
+        table = pacsv.read_csv(str(file), convert_options=opts)
+    except (pa.ArrowException, OSError) as exc:
+        msg = f"{file}: cannot read as CSV ({exc}); check the delimiter (comma) and quoting"
+        raise InputError(msg) from exc
     hint = (
         ""
         if long
@@ -395,14 +399,21 @@ def _raise_bad_number(file: Path, value_cols: list[str], long: bool) -> NoReturn
         "for a long file pass meter_column= (and value_column=)."
     )
     for col in value_cols:
-        text = pd.Series(table.column(col).to_pylist(), dtype=object)
+        raw = table.column(col).to_pylist()
+        text = pd.Series([None if b is None else b.decode("utf-8", "replace") for b in raw])
         number = pd.to_numeric(text, errors="coerce")
         bad = np.flatnonzero(number.isna().to_numpy() & text.notna().to_numpy())
         if bad.size:
             row = int(bad[0])
+            cell = text.iloc[row]
+            why = (
+                "holds bytes that are not UTF-8 text"
+                if "\ufffd" in cell
+                else "is not a number (use a dot as decimal separator)"
+            )
             msg = (
                 f"{file}: data row {row + 1} (1-based, header excluded), column {col!r}: "
-                f"{text.iloc[row]!r} is not a number (use a dot as decimal separator).{hint}"
+                f"{cell!r} {why}.{hint}"
             )
             raise InputError(msg)
     msg = f"{file}: a value column is not numeric (columns {value_cols[:10]}).{hint}"

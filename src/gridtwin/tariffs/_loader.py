@@ -53,15 +53,37 @@ def _resolve_inheritance(data: dict[str, Any], where: str) -> dict[str, Any]:
         if not resolved:
             msg = f"{where}: versions.0: the first version cannot inherit"
             raise TariffSchemaError(msg)
+        if not isinstance(resolved[-1], dict):
+            msg = (
+                f"{where}: versions.{i}: inherits from versions.{i - 1}, which is not a "
+                "mapping (a version is a mapping of valid_from, components, ...)"
+            )
+            raise TariffSchemaError(msg)
         prev = copy.deepcopy(resolved[-1])
         changes = raw.pop("changes", {}) or {}
+        if not isinstance(changes, dict):
+            msg = (
+                f"{where}: versions.{i}.changes: must map component ids to the fields "
+                f"they change, found {type(changes).__name__}"
+            )
+            raise TariffSchemaError(msg)
         for key in ("components", "taxes"):
             items = prev.get(key, [])
+            added = raw.pop(f"add_{key}", [])
+            if not isinstance(items, list) or not isinstance(added, list):
+                msg = f"{where}: versions.{i}: {key} and add_{key} must be lists"
+                raise TariffSchemaError(msg)
             for item in items:
-                patch = changes.pop(item.get("id"), None)
+                patch = changes.pop(item.get("id"), None) if isinstance(item, dict) else None
+                if patch is not None and not isinstance(patch, dict):
+                    msg = (
+                        f"{where}: versions.{i}.changes.{item.get('id')}: must map fields to "
+                        f"new values, found {type(patch).__name__}"
+                    )
+                    raise TariffSchemaError(msg)
                 if patch is not None:
                     item.update(patch)
-            prev[key] = items + raw.pop(f"add_{key}", [])
+            prev[key] = items + added
         if changes:
             msg = (
                 f"{where}: versions.{i}.changes: unknown component id(s) {sorted(changes)} "

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from gridtwin._datafile import read_csv_text
 from gridtwin.billing import BillingResult, Comparison, bill, bill_band_totals, compare
 from gridtwin.billing import default_periods as _default_periods
 from gridtwin.errors import InputError
@@ -60,17 +61,7 @@ def read_price_series(path: str | Path) -> pd.Series:
     InputError
         The file cannot be read or has other columns.
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        msg = f"cannot read {path}: {exc.strerror}"
-        raise InputError(msg) from exc
-    except pd.errors.EmptyDataError:
-        msg = f"{path}: the file is empty; it needs a header timestamp,value and rows"
-        raise InputError(msg) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not a readable CSV file ({exc})"
-        raise InputError(msg) from None
+    frame = read_csv_text(path, "timestamp,value")
     if list(frame.columns[:2]) != ["timestamp", "value"]:
         msg = f"{path}: expected columns timestamp,value; found {list(frame.columns)}"
         raise InputError(msg)

@@ -17,6 +17,7 @@ from typing import Literal
 
 import pandas as pd
 
+from gridtwin._datafile import read_csv_text
 from gridtwin.errors import InputError
 from gridtwin.quality import (
     Assessment,
@@ -43,11 +44,7 @@ def read_event_table(path: str | Path) -> pd.DataFrame:
     InputError
         The file cannot be read or its rows do not validate (the row is named).
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        msg = f"{path}: cannot read ({exc.strerror})"
-        raise InputError(msg) from exc
+    frame = read_csv_text(path, "point_id,start_utc,end_utc,kind,...")
     for col in ("duration_s", "extreme_percent"):
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
@@ -62,11 +59,7 @@ def read_feeder_map(path: str | Path) -> dict[str, str]:
     InputError
         The file cannot be read or lacks the columns.
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        msg = f"{path}: cannot read ({exc.strerror})"
-        raise InputError(msg) from exc
+    frame = read_csv_text(path, "point_id,feeder")
     if not {"point_id", "feeder"} <= set(frame.columns):
         msg = f"{path}: expected columns point_id,feeder; found {list(frame.columns)}"
         raise InputError(msg)

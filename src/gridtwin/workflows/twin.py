@@ -236,6 +236,11 @@ class Twin:
         (:attr:`options`), before any run (errors and warnings)."""
         return validate(self.model, self.profiles, solver=self.options.engine)
 
+    @property
+    def n_steps(self) -> int:
+        """Steps of the profiles a run goes through (one for a net without profiles)."""
+        return len(self._profiles().time_utc)
+
     def _profiles(self) -> Profiles:
         if self.profiles is not None:
             return self.profiles

@@ -33,6 +33,7 @@ from gridtwin.service.api import (
     points,
     studies,
     twin,
+    twin_history,
     users,
 )
 
@@ -51,5 +52,6 @@ ROUTERS: list[APIRouter] = [
     model.router,
     capabilities.router,
     heatnet.router,
+    twin_history.router,
     studies.router,
 ]

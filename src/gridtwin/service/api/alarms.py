@@ -18,6 +18,7 @@ from pydantic import Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
+from gridtwin.alarms import AlarmState, EventKind, Priority
 from gridtwin.errors import NotFoundError
 from gridtwin.service._accounts import Role
 from gridtwin.service._events import EventOut, Subscription, event_out
@@ -64,6 +65,10 @@ class AlarmsOut(OutputModel):
     """Alarm instances."""
 
     alarms: list[AlarmOut]
+    max_shelve_s: float = Field(
+        description="The longest shelve the alarm system allows [s] (a timed shelve's "
+        "duration_s, a one-shot shelve's latest end)."
+    )
 
 
 class EventsOut(OutputModel):
@@ -124,19 +129,61 @@ def _alarm(inst: Any) -> AlarmOut:
     )
 
 
+_PriorityQuery = Annotated[
+    list[Priority] | None,
+    Query(description="Only these priorities (repeat the parameter for several)."),
+]
+_ElementQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="Only this element (bus:3, line:5, trafo:0), or with a trailing * those "
+        "it starts with (line:*).",
+    ),
+]
+
+
+def _element_matches(pattern: str | None) -> Any:
+    """A test of an element name against ``pattern`` (exact, or a prefix before ``*``)."""
+    if pattern is None:
+        return lambda element: True
+    if pattern.endswith("*"):
+        head = pattern[:-1]
+        return lambda element: element.startswith(head)
+    return lambda element: element == pattern
+
+
 @router.get("", summary="Alarms (active ones unless all=true)")
 async def list_alarms(
     user: Viewer,
     runtime: TwinDep,
     all_: Annotated[bool, Query(alias="all", description="Normal ones too.")] = False,
+    priority: _PriorityQuery = None,
+    state: Annotated[
+        list[AlarmState] | None,
+        Query(description="Only these states (repeat for several; normal implies all=true)."),
+    ] = None,
+    element: _ElementQuery = None,
 ) -> AlarmsOut:
-    """Alarm instances, newest change first."""
+    """Alarm instances, newest change first, filtered by priority, state and element."""
     instances = runtime.alarms.instances()
-    if not all_:
+    if not all_ and not (state and "normal" in state):
         instances = [i for i in instances if i.state != "normal"]
+    match = _element_matches(element)
+    instances = [
+        i
+        for i in instances
+        if (not priority or i.priority in priority)
+        and (not state or i.state in state)
+        and match(i.element)
+    ]
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
     instances.sort(key=lambda i: i.last_change_utc or far, reverse=True)
-    return AlarmsOut(alarms=[_alarm(i) for i in instances])
+    return AlarmsOut(
+        alarms=[_alarm(i) for i in instances],
+        max_shelve_s=runtime.alarms.rules.config.max_shelve_s,
+    )
 
 
 @router.get("/events", summary="Alarm events (every transition, with who and when)")
@@ -145,11 +192,39 @@ async def list_events(
     runtime: TwinDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
     since: Annotated[UtcTime | None, Query(description="Only events at or after.")] = None,
+    until: Annotated[UtcTime | None, Query(description="Only events before.")] = None,
+    priority: _PriorityQuery = None,
+    kind: Annotated[
+        list[EventKind] | None,
+        Query(description="Only these kinds (activated, acknowledged, comment, ...)."),
+    ] = None,
+    state: Annotated[
+        list[AlarmState] | None,
+        Query(description="Only events into these states (the event's to_state)."),
+    ] = None,
+    element: _ElementQuery = None,
+    instance_id: Annotated[
+        str | None, Query(min_length=1, max_length=300, description="Only this alarm.")
+    ] = None,
+    by: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Only this user's events.")
+    ] = None,
 ) -> EventsOut:
-    """The newest ``limit`` events (optionally from ``since``), oldest first."""
-    events = runtime.alarms.event_log()
-    if since is not None:
-        events = [e for e in events if e.time_utc >= since]
+    """The newest ``limit`` events matching the filters (time window ``[since, until)``,
+    priority, kind, state entered, element, alarm, user), oldest first."""
+    match = _element_matches(element)
+    events = [
+        e
+        for e in runtime.alarms.event_log()
+        if (since is None or e.time_utc >= since)
+        and (until is None or e.time_utc < until)
+        and (not priority or e.priority in priority)
+        and (not kind or e.kind in kind)
+        and (not state or e.to_state in state)
+        and (instance_id is None or e.instance_id == instance_id)
+        and (by is None or e.user == by)
+        and match(e.element)
+    ]
     return EventsOut(events=[event_out(e) for e in events[-limit:]])
 
 

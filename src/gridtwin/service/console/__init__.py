@@ -1,11 +1,13 @@
 """The operator console: server-rendered HTML shells over the service's own API.
 
-The pages (``GET /``, ``/login``, ``/alarms``, ``/network``) are Jinja2 templates that
-hold no data: their scripts (``/console/static/...``, written for this project, no
-third-party JavaScript, no CDN) log in with ``POST /api/v1/auth/token``, keep the token
-in the tab's ``sessionStorage``, and read everything from the API with it as a bearer
-header. The API decides what a user may see and do; the console has no logic or access
-rules of its own, so the pages themselves are served without a token.
+The pages (``GET /``, ``/login``, ``/alarms``, ``/alarms/history``, ``/network``,
+``/trends``, ``/compliance``) are Jinja2 templates that hold no data: their scripts
+(``/console/static/...``, written for this project; the only third-party script is
+Plotly's bundle, read at run time from its installed pip package; no CDN) log in with
+``POST /api/v1/auth/token``, keep the token in the tab's ``sessionStorage``, and read
+everything from the API with it as a bearer header. The API decides what a user may see
+and do; the console has no logic or access rules of its own, so the pages themselves are
+served without a token.
 
 The pages are left out of the OpenAPI description (they are not API), and carry a
 Content-Security-Policy that allows scripts, styles and requests from this origin only.
@@ -36,6 +38,9 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/network": ("network.html", "Network"),
     "/supply": ("supply.html", "Supply: bills and offers"),
     "/heat": ("heat.html", "Heat network: pumping-station norms"),
+    "/alarms/history": ("alarm_history.html", "Alarm history"),
+    "/trends": ("trends.html", "Trends"),
+    "/compliance": ("compliance.html", "Compliance"),
     "/studies": ("studies.html", "Studies"),
 }
 
@@ -48,6 +53,9 @@ STATIC_FILES: Final[dict[str, str]] = {
     "login.js": "text/javascript; charset=utf-8",
     "supply.js": "text/javascript; charset=utf-8",
     "heat.js": "text/javascript; charset=utf-8",
+    "alarm_history.js": "text/javascript; charset=utf-8",
+    "trends.js": "text/javascript; charset=utf-8",
+    "compliance.js": "text/javascript; charset=utf-8",
     "studies.js": "text/javascript; charset=utf-8",
 }
 
@@ -120,6 +128,24 @@ async def static_file(name: str) -> Response:
     body = (_HERE / "static" / name).read_bytes()
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
     return Response(content=body, media_type=media_type, headers=headers)
+
+
+@router.get("/alarms/history", response_class=HTMLResponse)
+async def alarm_history_page(request: Request) -> HTMLResponse:
+    """Alarm history with filters (``GET /api/v1/alarms?all=true``, ``/alarms/events``)."""
+    return _page(request, "/alarms/history")
+
+
+@router.get("/trends", response_class=HTMLResponse)
+async def trends_page(request: Request) -> HTMLResponse:
+    """Trends of a point (``?point=``) or an element's state (``?element=bus:3``)."""
+    return _page(request, "/trends")
+
+
+@router.get("/compliance", response_class=HTMLResponse)
+async def compliance_page(request: Request) -> HTMLResponse:
+    """The week's supply-voltage verdicts (``GET /api/v1/twin/compliance``)."""
+    return _page(request, "/compliance")
 
 
 def install_console(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ __all__ = ["PLOTLY_CSP", "PLOTLY_PAGES", "PLOTLY_PATH", "plotly_js", "router"]
 #: Where the pages load Plotly from.
 PLOTLY_PATH = "/console/static/vendor/plotly.min.js"
 #: The pages that load Plotly.
-PLOTLY_PAGES: set[str] = {"/heat"}
+PLOTLY_PAGES: set[str] = {"/heat", "/trends"}
 #: Their Content-Security-Policy: the console's, with inline styles allowed, since Plotly
 #: adds ``<style>`` elements (its own and MapLibre's rules) when it loads. Scripts and
 #: requests stay same-origin only.

@@ -18,7 +18,7 @@ const gt = (() => {
   }
 
   function toLogin() {
-    const next = location.pathname === "/login" ? "/alarms" : location.pathname;
+    const next = location.pathname === "/login" ? "/alarms" : location.pathname + location.search;
     location.assign("/login?next=" + encodeURIComponent(next));
   }
 
@@ -203,5 +203,11 @@ const gt = (() => {
     if (button) button.addEventListener("click", logout);
   });
 
-  return { api, alarmStream, ApiError, debounce, el, forget, say, setToken, token, utc, whoAmI };
+  // Whether user `me` (from GET /auth/me) has `role` or higher (the API decides anyway).
+  const ROLE_RANK = { viewer: 0, operator: 1, analyst: 2, admin: 3 };
+  function mayAct(me, role) {
+    return Boolean(me) && (ROLE_RANK[me.role] ?? -1) >= ROLE_RANK[role];
+  }
+
+  return { api, alarmStream, ApiError, debounce, el, forget, say, setToken, token, utc, whoAmI, mayAct };
 })();

@@ -26,7 +26,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     gt.setToken((await response.json()).access_token);
     const next = new URLSearchParams(location.search).get("next") || "/alarms";
-    // only a path of this console, never another site
-    location.assign(/^\/[a-z]*$/.test(next) ? next : "/alarms");
+    // only a path of this console (with its query), never another site
+    location.assign(/^\/[a-z][a-z/]*(\?[^#]*)?$|^\/$/.test(next) ? next : "/alarms");
   });
 });
