@@ -80,6 +80,9 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/trends"): "anonymous",
     ("GET", "/compliance"): "anonymous",
     ("GET", "/console/static/vendor/plotly.min.js"): "anonymous",
+    ("POST", "/api/v1/studies/contingency"): "analyst",
+    ("POST", "/api/v1/studies/hosting"): "analyst",
+    ("GET", "/studies"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

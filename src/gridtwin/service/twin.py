@@ -417,9 +417,26 @@ def twin_extension(
     @contextlib.asynccontextmanager
     async def twin(state: ServiceState) -> AsyncIterator[TwinRuntime]:
         runtime = await anyio.to_thread.run_sync(start_runtime, state, config)
+        _warm_topology(runtime, state)
         try:
             yield runtime
         finally:
             await anyio.to_thread.run_sync(runtime.close)
 
     return twin
+
+
+def _warm_topology(runtime: TwinRuntime, state: ServiceState) -> None:
+    """Build the network view's topology answer in the background, so that the first page
+    load finds it ready (the 9,099-bus grid's takes seconds); a failure is only logged."""
+    from gridtwin.service.api.model import topology_json
+
+    model = runtime.live.twin.model
+
+    def build() -> None:
+        try:
+            topology_json(model, state.store.points(), "geojson")
+        except Exception:  # the route builds it again and reports
+            _log.exception("building the topology answer at start failed")
+
+    threading.Thread(target=build, name="twin-topology", daemon=True).start()

@@ -31,6 +31,7 @@ from gridtwin.service.api import (
     measurements,
     model,
     points,
+    studies,
     twin,
     twin_history,
     users,
@@ -52,4 +53,5 @@ ROUTERS: list[APIRouter] = [
     capabilities.router,
     heatnet.router,
     twin_history.router,
+    studies.router,
 ]

@@ -14,23 +14,34 @@ Electrical quantities keep pandapower's units where they come from the model
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import math
+import threading
+import weakref
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import Field
 
 from gridtwin.service.api._common import OutputModel
 from gridtwin.service.api.twin import TwinDep
 from gridtwin.service.deps import StateDep, Viewer
 
-__all__ = ["ModelOut", "TopologyOut", "router", "topology"]
+__all__ = ["ModelOut", "TopologyOut", "one_line_layout", "router", "topology", "topology_json"]
 
 router = APIRouter(prefix="/model", tags=["model"])
 
 BusKind = Literal["slack", "substation", "customer", "junction"]
+Layout = Literal["geodata", "generated", "none"]
+_LAYOUT_DOC = (
+    "Where the coordinates come from: geodata (the model's own), generated (a one-line "
+    "diagram drawn by the service for a model without geodata: x, y in its own units, "
+    "not WGS 84) or none."
+)
 
 
 class ModelOut(OutputModel):
@@ -61,8 +72,12 @@ class BusOut(OutputModel):
     id: int = Field(description="The bus index in the model (pandapower).")
     name: str
     vn_kv: float
-    x: float | None = Field(description="Longitude or easting; null without geodata.")
-    y: float | None = Field(description="Latitude or northing; null without geodata.")
+    x: float | None = Field(
+        description="Longitude or easting (or the generated layout's x); null without any."
+    )
+    y: float | None = Field(
+        description="Latitude or northing (or the generated layout's y); null without any."
+    )
     kind: BusKind = Field(
         description="slack (feeds the grid), substation (a transformer's terminal), "
         "customer (has a load), junction (anything else)."
@@ -135,7 +150,8 @@ class TopologyOut(OutputModel):
     """The model's elements and how they connect."""
 
     name: str
-    has_geodata: bool
+    has_geodata: bool = Field(description="Whether the model has its own coordinates.")
+    layout: Layout = Field(description=_LAYOUT_DOC)
     buses: list[BusOut]
     lines: list[LineOut]
     trafos: list[TrafoOut]
@@ -165,6 +181,7 @@ class FeatureCollectionOut(OutputModel):
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     name: str
+    layout: Layout = Field(description=_LAYOUT_DOC)
     features: list[FeatureOut]
 
 
@@ -215,17 +232,72 @@ def _bus_xy(net: Any) -> dict[int, tuple[float, float]]:
     return out
 
 
-def _line_route(
-    net: Any, i: int, ends: tuple[int, int], xy: dict[int, tuple[float, float]]
-) -> list[list[float]] | None:
-    if "geo" in net.line.columns:
-        geo = _geo(net.line.at[i, "geo"])
-        if geo and geo.get("type") == "LineString" and len(geo.get("coordinates", [])) >= 2:
-            return [[float(c[0]), float(c[1])] for c in geo["coordinates"]]
-    a, b = ends
-    if a in xy and b in xy:
-        return [list(xy[a]), list(xy[b])]
-    return None
+def one_line_layout(net: Any) -> dict[int, tuple[float, float]]:
+    """Generated coordinates for a net without geodata: a one-line (tree) diagram.
+
+    Each connected part of the grid (lines, transformers, bus-bus switches, open or not)
+    is drawn as the tree of a breadth-first search from its external grid (else its
+    lowest bus): ``y`` is minus the depth, ``x`` the leaves' order of a depth-first walk,
+    a parent centred over its children; the parts side by side. Deterministic (neighbours
+    in index order). pandapower's ``create_generic_coordinates`` does the same with
+    igraph or graphviz, neither of which the project depends on.
+
+    Returns
+    -------
+    dict of int to (float, float)
+        Bus index -> (x, y) in units of one leaf spacing and one level.
+    """
+    import networkx as nx
+
+    graph: nx.Graph[int] = nx.Graph()
+    graph.add_nodes_from(sorted(int(b) for b in net.bus.index))
+    edges: list[tuple[int, int]] = []
+    for table, cols in (
+        ("line", ("from_bus", "to_bus")),
+        ("trafo", ("hv_bus", "lv_bus")),
+        ("trafo3w", ("hv_bus", "mv_bus")),
+        ("trafo3w", ("hv_bus", "lv_bus")),
+        ("impedance", ("from_bus", "to_bus")),
+    ):
+        frame = net.get(table, None)
+        if isinstance(frame, pd.DataFrame) and len(frame) and set(cols) <= set(frame.columns):
+            edges += zip(frame[cols[0]].astype(int), frame[cols[1]].astype(int), strict=True)
+    sw = net.switch
+    if len(sw):
+        bb = sw[sw["et"] == "b"]
+        edges += zip(bb["bus"].astype(int), bb["element"].astype(int), strict=True)
+    graph.add_edges_from(sorted((min(a, b), max(a, b)) for a, b in edges if a != b))
+    slack = {int(b) for b in net.ext_grid["bus"]} if len(net.ext_grid) else set()
+    out: dict[int, tuple[float, float]] = {}
+    offset = 0.0
+    for part in sorted(nx.connected_components(graph), key=min):
+        roots = sorted(part & slack) or [min(part)]
+        children: dict[int, list[int]] = {n: [] for n in part}
+        depth = {roots[0]: 0}
+        for parent, kids in nx.bfs_successors(graph, roots[0]):
+            children[parent] = sorted(kids)
+            for k in kids:
+                depth[k] = depth[parent] + 1
+        order: list[int] = []  # depth-first pre-order, iterative (feeders can be deep)
+        stack = [roots[0]]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            stack.extend(reversed(children[node]))
+        x: dict[int, float] = {}
+        leaf = 0
+        for node in order:
+            if not children[node]:
+                x[node] = offset + leaf
+                leaf += 1
+        for node in reversed(order):
+            kids = children[node]
+            if kids:
+                x[node] = (x[kids[0]] + x[kids[-1]]) / 2.0
+        for node in order:
+            out[node] = (x[node], -float(depth[node]))
+        offset += leaf + 1
+    return out
 
 
 def _points_by_element(points: list[Any]) -> dict[str, list[str]]:
@@ -260,90 +332,178 @@ def _bus_kinds(net: Any) -> dict[int, BusKind]:
     return kinds
 
 
+def _column(table: Any, name: str) -> list[Any]:
+    """A column as a Python list (None where the table has no such column)."""
+    if name in table.columns:
+        return list(table[name].tolist())
+    return [None] * len(table)
+
+
+def _ids(table: Any) -> list[int]:
+    return [int(i) for i in table.index]
+
+
 def _injections(table: Any, prefix: str, points: dict[str, list[str]]) -> list[InjectionOut]:
-    has = set(table.columns)
     return [
         InjectionOut(
-            id=int(i),
-            name=_text(row["name"]) or f"{prefix} {i}",
-            bus=int(row["bus"]),
-            p_mw=float(row["p_mw"]),
-            type=_text(row["type"]) if "type" in has else None,
-            profile=_text(row["profile"]) if "profile" in has else None,
-            in_service=bool(row["in_service"]),
+            id=i,
+            name=_text(name) or f"{prefix} {i}",
+            bus=int(bus),
+            p_mw=float(p_mw),
+            type=_text(kind),
+            profile=_text(profile),
+            in_service=bool(ins),
             point_ids=sorted(points.get(f"{prefix}:{i}", [])),
         )
-        for i, row in table.iterrows()
+        for i, name, bus, p_mw, kind, profile, ins in zip(
+            _ids(table),
+            _column(table, "name"),
+            _column(table, "bus"),
+            _column(table, "p_mw"),
+            _column(table, "type"),
+            _column(table, "profile"),
+            _column(table, "in_service"),
+            strict=True,
+        )
     ]
 
 
-def topology(net: Any, name: str, points: list[Any]) -> TopologyOut:
+def _line_routes(net: Any, xy: dict[int, tuple[float, float]], geodata: bool) -> list[Any]:
+    """Each line's route [[x, y], ...]: its own (with geodata), else its ends' buses."""
+    routes: list[Any] = []
+    own = _column(net.line, "geo") if geodata else [None] * len(net.line)
+    for cell, a, b in zip(
+        own, _column(net.line, "from_bus"), _column(net.line, "to_bus"), strict=True
+    ):
+        geo = _geo(cell)
+        if geo and geo.get("type") == "LineString" and len(geo.get("coordinates", [])) >= 2:
+            routes.append([[float(c[0]), float(c[1])] for c in geo["coordinates"]])
+        elif int(a) in xy and int(b) in xy:
+            routes.append([list(xy[int(a)]), list(xy[int(b)])])
+        else:
+            routes.append(None)
+    return routes
+
+
+def topology(
+    net: Any, name: str, points: list[Any], *, generate_layout: bool = False
+) -> TopologyOut:
     """The topology of a pandapower net, with the measurement points mapped to its
-    elements (``MeasurementPoint.element`` = ``<table>:<index>``)."""
+    elements (``MeasurementPoint.element`` = ``<table>:<index>``).
+
+    Without geodata the buses have no coordinates, unless ``generate_layout``: then they
+    get those of :func:`one_line_layout` and ``layout`` says ``generated``.
+    """
     by_element = _points_by_element(points)
     xy = _bus_xy(net)
+    layout: Layout = "geodata" if xy else "none"
+    if not xy and generate_layout and len(net.bus):
+        xy = one_line_layout(net)
+        layout = "generated"
     kinds = _bus_kinds(net)
     opened = _open_elements(net)
+    bus = net.bus
     buses = [
         BusOut(
-            id=int(i),
-            name=_text(row["name"]) or f"bus {i}",
-            vn_kv=float(row["vn_kv"]),
-            x=xy[int(i)][0] if int(i) in xy else None,
-            y=xy[int(i)][1] if int(i) in xy else None,
-            kind=kinds.get(int(i), "junction"),
-            in_service=bool(row["in_service"]),
+            id=i,
+            name=_text(bname) or f"bus {i}",
+            vn_kv=float(vn),
+            x=xy[i][0] if i in xy else None,
+            y=xy[i][1] if i in xy else None,
+            kind=kinds.get(i, "junction"),
+            in_service=bool(ins),
             point_ids=sorted(by_element.get(f"bus:{i}", [])),
         )
-        for i, row in net.bus.iterrows()
+        for i, bname, vn, ins in zip(
+            _ids(bus),
+            _column(bus, "name"),
+            _column(bus, "vn_kv"),
+            _column(bus, "in_service"),
+            strict=True,
+        )
     ]
+    ln = net.line
     lines = [
         LineOut(
-            id=int(i),
-            name=_text(row["name"]) or f"line {i}",
-            from_bus=int(row["from_bus"]),
-            to_bus=int(row["to_bus"]),
-            length_km=float(row["length_km"]),
-            max_i_ka=float(row["max_i_ka"]),
-            parallel=int(row["parallel"]),
-            std_type=_text(row["std_type"]),
-            in_service=bool(row["in_service"]),
-            open=int(i) in opened["l"],
-            coordinates=_line_route(net, int(i), (int(row["from_bus"]), int(row["to_bus"])), xy),
+            id=i,
+            name=_text(lname) or f"line {i}",
+            from_bus=int(a),
+            to_bus=int(b),
+            length_km=float(length),
+            max_i_ka=float(imax),
+            parallel=int(par),
+            std_type=_text(std),
+            in_service=bool(ins),
+            open=i in opened["l"],
+            coordinates=route,
             point_ids=sorted(by_element.get(f"line:{i}", [])),
         )
-        for i, row in net.line.iterrows()
+        for i, lname, a, b, length, imax, par, std, ins, route in zip(
+            _ids(ln),
+            _column(ln, "name"),
+            _column(ln, "from_bus"),
+            _column(ln, "to_bus"),
+            _column(ln, "length_km"),
+            _column(ln, "max_i_ka"),
+            _column(ln, "parallel"),
+            _column(ln, "std_type"),
+            _column(ln, "in_service"),
+            _line_routes(net, xy, layout == "geodata"),
+            strict=True,
+        )
     ]
+    tr = net.trafo
     trafos = [
         TrafoOut(
-            id=int(i),
-            name=_text(row["name"]) or f"trafo {i}",
-            hv_bus=int(row["hv_bus"]),
-            lv_bus=int(row["lv_bus"]),
-            sn_mva=float(row["sn_mva"]),
-            vn_hv_kv=float(row["vn_hv_kv"]),
-            vn_lv_kv=float(row["vn_lv_kv"]),
-            tap_pos=_float(row["tap_pos"]),
-            in_service=bool(row["in_service"]),
-            open=int(i) in opened["t"],
+            id=i,
+            name=_text(tname) or f"trafo {i}",
+            hv_bus=int(hv),
+            lv_bus=int(lv),
+            sn_mva=float(sn),
+            vn_hv_kv=float(vhv),
+            vn_lv_kv=float(vlv),
+            tap_pos=_float(tap),
+            in_service=bool(ins),
+            open=i in opened["t"],
             point_ids=sorted(by_element.get(f"trafo:{i}", [])),
         )
-        for i, row in net.trafo.iterrows()
+        for i, tname, hv, lv, sn, vhv, vlv, tap, ins in zip(
+            _ids(tr),
+            _column(tr, "name"),
+            _column(tr, "hv_bus"),
+            _column(tr, "lv_bus"),
+            _column(tr, "sn_mva"),
+            _column(tr, "vn_hv_kv"),
+            _column(tr, "vn_lv_kv"),
+            _column(tr, "tap_pos"),
+            _column(tr, "in_service"),
+            strict=True,
+        )
     ]
+    sw = net.switch
     switches = [
         SwitchOut(
-            id=int(i),
-            bus=int(row["bus"]),
-            element_type=str(row["et"]),
-            element=int(row["element"]),
-            closed=bool(row["closed"]),
-            type=_text(row["type"]),
+            id=i,
+            bus=int(b),
+            element_type=str(et),
+            element=int(el),
+            closed=bool(closed),
+            type=_text(kind),
         )
-        for i, row in net.switch.iterrows()
+        for i, b, et, el, closed, kind in zip(
+            _ids(sw),
+            _column(sw, "bus"),
+            _column(sw, "et"),
+            _column(sw, "element"),
+            _column(sw, "closed"),
+            _column(sw, "type"),
+            strict=True,
+        )
     ]
     return TopologyOut(
         name=name,
-        has_geodata=bool(xy),
+        has_geodata=layout == "geodata",
+        layout=layout,
         buses=buses,
         lines=lines,
         trafos=trafos,
@@ -356,7 +516,7 @@ def topology(net: Any, name: str, points: list[Any]) -> TopologyOut:
 def geojson(topo: TopologyOut) -> FeatureCollectionOut:
     """The topology as GeoJSON: buses, loads and sgens as points (at their bus), lines
     as their routes, transformers between their two buses; null geometry without
-    geodata."""
+    coordinates. A generated layout (``layout``) is not in WGS 84 but in its own units."""
     xy = {b.id: (b.x, b.y) for b in topo.buses if b.x is not None and b.y is not None}
 
     def point(bus: int) -> GeometryOut | None:
@@ -385,7 +545,63 @@ def geojson(topo: TopologyOut) -> FeatureCollectionOut:
             features.append(
                 FeatureOut(id=f"{table}:{inj.id}", geometry=point(inj.bus), properties=props)
             )
-    return FeatureCollectionOut(name=topo.name, features=features)
+    return FeatureCollectionOut(name=topo.name, layout=topo.layout, features=features)
+
+
+# ---------------------------------------------------------------------- the answer's cache
+
+#: Per model (by identity; the twin's model is never mutated, and its entry goes with it):
+#: format -> (the points' mapping, JSON, gzip).
+_ANSWERS: dict[int, dict[str, tuple[Any, bytes, bytes]]] = {}
+_ANSWERS_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()  # one build at a time: a request waits for the start's
+
+
+def _slot(model: Any) -> dict[str, tuple[Any, bytes, bytes]]:
+    key = id(model)
+    with _ANSWERS_LOCK:
+        slot = _ANSWERS.get(key)
+        if slot is None:
+            slot = _ANSWERS[key] = {}
+            weakref.finalize(model, _ANSWERS.pop, key, None)
+        return slot
+
+
+def topology_json(model: Any, points: list[Any], fmt: str) -> tuple[bytes, bytes]:
+    """The topology answer of ``model`` as JSON and as gzip, built once per model, format
+    and mapping of the measurement points to elements (a point mapped anew rebuilds it)."""
+    key = tuple((p.point_id, p.element) for p in points if p.element)
+    slot = _slot(model)
+    hit = slot.get(fmt)
+    if hit is not None and hit[0] == key:
+        return hit[1], hit[2]
+    with _BUILD_LOCK:
+        hit = slot.get(fmt)  # built meanwhile (by the twin's start)?
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        topo = topology(model.net, model.name, points, generate_layout=True)
+        doc: TopologyOut | FeatureCollectionOut = geojson(topo) if fmt == "geojson" else topo
+        raw = doc.model_dump_json().encode()
+        packed = gzip.compress(raw, compresslevel=6)
+        slot[fmt] = (key, raw, packed)
+    return raw, packed
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` header allows gzip (named or ``*``, not ``q=0``)."""
+    for item in header.split(","):
+        coding, *params = (part.strip().lower() for part in item.split(";"))
+        if coding not in ("gzip", "*"):
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
 
 
 # ---------------------------------------------------------------------- routes
@@ -430,18 +646,25 @@ async def model_topology(
     user: Viewer,
     runtime: TwinDep,
     state: StateDep,
+    request: Request,
     fmt: Annotated[
         Literal["json", "geojson"],
         Query(alias="format", description="json (default) or geojson (RFC 7946)."),
     ] = "json",
-) -> TopologyOut | FeatureCollectionOut:
-    """Buses with coordinates (null without geodata) and kind; lines, transformers and
-    switches with their ends, ratings and state; loads and generators with their bus and
-    the measurement points that meter them. ``format=geojson``: a FeatureCollection."""
+) -> Response:
+    """Buses with coordinates and kind; lines, transformers and switches with their ends,
+    ratings and state; loads and generators with their bus and the measurement points
+    that meter them. ``format=geojson``: a FeatureCollection. A model without geodata
+    gets a generated one-line layout (``layout: generated``). Built once per model (and
+    mapping of points), sent gzip-compressed to clients that accept it."""
     model = runtime.live.twin.model
 
-    def build() -> TopologyOut | FeatureCollectionOut:
-        topo = topology(model.net, model.name, state.store.points())
-        return geojson(topo) if fmt == "geojson" else topo
+    def build() -> tuple[bytes, bytes]:
+        return topology_json(model, state.store.points(), fmt)
 
-    return await state.run(build)
+    raw, packed = await state.run(build)
+    headers = {"Vary": "Accept-Encoding"}
+    if _accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(packed, media_type="application/json", headers=headers)
+    return Response(raw, media_type="application/json", headers=headers)

@@ -41,6 +41,7 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/alarms/history": ("alarm_history.html", "Alarm history"),
     "/trends": ("trends.html", "Trends"),
     "/compliance": ("compliance.html", "Compliance"),
+    "/studies": ("studies.html", "Studies"),
 }
 
 #: The assets under ``/console/static/``: name -> media type.
@@ -55,6 +56,7 @@ STATIC_FILES: Final[dict[str, str]] = {
     "alarm_history.js": "text/javascript; charset=utf-8",
     "trends.js": "text/javascript; charset=utf-8",
     "compliance.js": "text/javascript; charset=utf-8",
+    "studies.js": "text/javascript; charset=utf-8",
 }
 
 _SECURITY_HEADERS: Final[dict[str, str]] = {
@@ -150,3 +152,10 @@ def install_console(app: FastAPI) -> None:
     """Serve the console's pages and assets from ``app`` (outside ``/api/v1``)."""
     app.include_router(router)
     app.include_router(_vendor.router)
+
+
+@router.get("/studies", response_class=HTMLResponse)
+async def studies_page(request: Request) -> HTMLResponse:
+    """Studies: a scenario, N-1 or hosting capacity (``/api/v1/studies/...``, analyst),
+    the result drawn on the network."""
+    return _page(request, "/studies")
