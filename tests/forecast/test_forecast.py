@@ -95,7 +95,7 @@ def test_fallbacks_are_stated_for_each_series() -> None:
     assert res.fallbacks[1].startswith("flat")
     # 5 days of data end at midnight; the cut at 06:00 the day before leaves 4.25
     assert res.fallbacks[2].startswith("short: 4.2 days")
-    assert res.fallbacks[3].startswith("gaps: 50%")
+    assert res.fallbacks[3].startswith("gaps: 34%")  # (20 - 0.75) / 2 of the last 28 days
     assert res.fallbacks[4].startswith("empty")
     assert np.all(res.values[1] == 4.2)
     assert np.isfinite(res.values[:4]).all()

@@ -85,9 +85,9 @@ class ForecastSpec:
     min_history_days: int = 14
     max_gap_share: float = 0.3
     max_history_days: int = 371
-    max_train_rows: int = 200_000
-    num_boost_round: int = 150
-    learning_rate: float = 0.08
+    max_train_rows: int = 100_000
+    num_boost_round: int = 100
+    learning_rate: float = 0.1
     num_leaves: int = 31
     n_jobs: int = 2
     seed: int = 0
