@@ -58,7 +58,17 @@ def test_the_command_line_starts_without_the_domain() -> None:
 
 @pytest.mark.parametrize(
     "package",
-    ["network", "quality", "heatnet", "tariffs", "billing", "calendar", "ingest", "workflows"],
+    [
+        "network",
+        "quality",
+        "heatnet",
+        "tariffs",
+        "billing",
+        "calendar",
+        "ingest",
+        "workflows",
+        "forecast",
+    ],
 )
 def test_importing_a_package_loads_no_heavy_library(package: str) -> None:
     loaded = _loaded_after(f"import gridtwin.{package}")

@@ -19,6 +19,7 @@ module             commands
 ``ingest``         ``ingest file|greenbutton|replay|mqtt|modbus|iec104`` (telemetry in)
 ``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
 ``users``          ``users add|list|disable|token`` (the service's accounts)
+``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
 =================  ==================================================================
 """
 
@@ -40,6 +41,7 @@ from gridtwin.cli import (
     tariffs,
     users,
 )
+from gridtwin.cli import forecast as forecast_cli
 
 __all__ = ["app", "main"]
 
@@ -56,6 +58,7 @@ app.add_typer(cache.app, name="cache")
 app.add_typer(store.app, name="store")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(users.app, name="users")
+app.add_typer(forecast_cli.app, name="forecast")
 billing.register(app)
 demo.register(app)
 serve.register(app)
