@@ -6,7 +6,7 @@ Python client takes the interpreter lock several times in each statement, so a s
 that commits every ingest request makes every other request wait behind it. A write
 of new values (each newer than its point's newest, the live case) is appended to this
 file and synced instead; the store applies the file's batches to the database in one
-transaction every fraction of a second (and at close), then empties it. Until then the
+transaction every two seconds (and at close), then empties it. Until then the
 store answers reads from the database *and* the batches held in memory (see
 :class:`~gridtwin.store._duckdb.DuckDBStore`).
 
