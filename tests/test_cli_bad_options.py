@@ -3,40 +3,13 @@ exit 2 and no traceback (issue 17: causes 5 and 10, and formats that fell back).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
+from tests.cli_util import gridtwin, month_csv
+
 PUN = "it-offerta-pun-0028"
-
-
-def _gridtwin(*args: str, cwd: Path) -> tuple[int, str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "gridtwin", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
-    return out.returncode, out.stdout + out.stderr
-
-
-def _rome_data(folder: Path) -> str:
-    idx = pd.date_range(
-        "2025-01-01", "2025-02-01", freq="15min", inclusive="left", tz="Europe/Rome"
-    )
-    path = folder / "d.csv"
-    pd.DataFrame(
-        {
-            "timestamp": idx.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "m0": np.full(len(idx), 0.1),
-        }
-    ).to_csv(path, index=False)
-    return str(path)
 
 
 SERIES = {
@@ -66,8 +39,9 @@ def test_a_bad_price_series_names_the_option_and_row(tmp_path: Path, case: str) 
         series.write_bytes(content)
     else:
         series.write_text(content, encoding="utf-8")
-    code, text = _gridtwin(
-        "bill", "--tariff", PUN, "--data", _rome_data(tmp_path), "--prop", "resident=true",
+    data = month_csv(tmp_path, "2025-01-01", "Europe/Rome")
+    code, text = gridtwin(
+        "bill", "--tariff", PUN, "--data", data, "--prop", "resident=true",
         "--prop", "contracted_kw=3", "--series", f"PUN={series}", cwd=tmp_path,
     )  # fmt: skip
     assert code == 2, text
@@ -88,15 +62,15 @@ def test_a_bad_price_series_names_the_option_and_row(tmp_path: Path, case: str) 
     ],
 )
 def test_a_bad_option_is_named(tmp_path: Path, args: list[str], said: str) -> None:
-    data = _rome_data(tmp_path)
-    code, text = _gridtwin(*[data if a == "DATA" else a for a in args], cwd=tmp_path)
+    data = month_csv(tmp_path, "2025-01-01", "Europe/Rome")
+    code, text = gridtwin(*[data if a == "DATA" else a for a in args], cwd=tmp_path)
     assert code == 2, text
     assert "Traceback" not in text
     assert said in text
 
 
 def test_a_good_level_still_answers(tmp_path: Path) -> None:
-    code, text = _gridtwin(
+    code, text = gridtwin(
         "tariffs", "revision", "--level", "LV_general", "--format", "csv", cwd=tmp_path
     )
     assert code == 0, text
@@ -126,19 +100,19 @@ def net_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_network_simulate_options_are_checked(
     tmp_path: Path, net_file: str, args: list[str], said: str
 ) -> None:
-    code, text = _gridtwin("network", "simulate", "--net", net_file, *args, cwd=tmp_path)
+    code, text = gridtwin("network", "simulate", "--net", net_file, *args, cwd=tmp_path)
     assert code == 2, text
     assert "Traceback" not in text
     assert said in text
 
 
 def test_network_simulate_with_a_good_step_range_runs(tmp_path: Path, net_file: str) -> None:
-    code, text = _gridtwin("network", "simulate", "--net", net_file, "--steps", "0:1", cwd=tmp_path)
+    code, text = gridtwin("network", "simulate", "--net", net_file, "--steps", "0:1", cwd=tmp_path)
     assert code == 0, text
 
 
 def test_norms_characteristic_points_are_bounded(tmp_path: Path) -> None:
     heat = str(Path(__file__).resolve().parents[1] / "examples" / "heatnet" / "seed-example.yaml")
-    code, text = _gridtwin("norms", "characteristic", heat, "--points", "100000", cwd=tmp_path)
+    code, text = gridtwin("norms", "characteristic", heat, "--points", "100000", cwd=tmp_path)
     assert code == 2, text
     assert "--points 100000: use 2 to 1000" in text

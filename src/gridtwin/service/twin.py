@@ -56,7 +56,14 @@ if TYPE_CHECKING:
     from gridtwin.workflows.live_alarms import LiveAlarms
     from gridtwin.workflows.twin import Twin
 
-__all__ = ["TwinConfig", "TwinRuntime", "demo_twin_config", "load_twin_config", "twin_extension"]
+__all__ = [
+    "START_HOOKS",
+    "TwinConfig",
+    "TwinRuntime",
+    "demo_twin_config",
+    "load_twin_config",
+    "twin_extension",
+]
 
 _log = logging.getLogger("gridtwin.service.twin")
 #: The demo's grid: SimBench's semi-urban LV feeder (the one `make run` simulates).
@@ -409,6 +416,12 @@ def _start_replay(
     return pipe, thread
 
 
+#: Called with the runtime and the service's state once a twin has started: what the
+#: API's modules prepare ahead (the network view's topology answer), registered by them,
+#: so that this module needs none of them.
+START_HOOKS: list[Callable[[TwinRuntime, ServiceState], None]] = []
+
+
 def twin_extension(
     config: TwinConfig,
 ) -> Callable[[ServiceState], contextlib.AbstractAsyncContextManager[TwinRuntime]]:
@@ -417,26 +430,11 @@ def twin_extension(
     @contextlib.asynccontextmanager
     async def twin(state: ServiceState) -> AsyncIterator[TwinRuntime]:
         runtime = await anyio.to_thread.run_sync(start_runtime, state, config)
-        _warm_topology(runtime, state)
+        for hook in START_HOOKS:
+            hook(runtime, state)
         try:
             yield runtime
         finally:
             await anyio.to_thread.run_sync(runtime.close)
 
     return twin
-
-
-def _warm_topology(runtime: TwinRuntime, state: ServiceState) -> None:
-    """Build the network view's topology answer in the background, so that the first page
-    load finds it ready (the 9,099-bus grid's takes seconds); a failure is only logged."""
-    from gridtwin.service.api.model import topology_json
-
-    model = runtime.live.twin.model
-
-    def build() -> None:
-        try:
-            topology_json(model, state.store.points(), "geojson")
-        except Exception:  # the route builds it again and reports
-            _log.exception("building the topology answer at start failed")
-
-    threading.Thread(target=build, name="twin-topology", daemon=True).start()

@@ -31,7 +31,13 @@ __all__ = ["PAGES", "STATIC_FILES", "install_console", "router"]
 _HERE = resources.files(__name__)
 _templates = Jinja2Templates(directory=str(_HERE / "templates"))
 
-#: The console's pages: path -> (template, title).
+#: The console's pages: path -> (template, title). What each reads from the API:
+#: ``/login`` ``POST /auth/token``; ``/alarms`` the list, its stream and health;
+#: ``/network`` the topology (GeoJSON) and the twin's state and checks; ``/supply``
+#: ``GET /tariffs``, ``POST /bills[/compare]``; ``/heat`` ``POST /norms[/characteristics]``;
+#: ``/alarms/history`` ``GET /alarms?all=true`` and ``/alarms/events``; ``/trends``
+#: ``GET /twin/history`` or a point's values; ``/compliance`` ``GET /twin/compliance``;
+#: ``/studies`` ``POST /studies/...`` (analyst), the result drawn on the network.
 PAGES: Final[dict[str, tuple[str, str]]] = {
     "/login": ("login.html", "Log in"),
     "/alarms": ("alarms.html", "Alarms"),
@@ -88,36 +94,6 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/alarms", status_code=307)
 
 
-@router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request) -> HTMLResponse:
-    """The login form (it calls ``POST /api/v1/auth/token``)."""
-    return _page(request, "/login")
-
-
-@router.get("/alarms", response_class=HTMLResponse)
-async def alarms_page(request: Request) -> HTMLResponse:
-    """The alarm list (live from ``GET /api/v1/alarms/stream``)."""
-    return _page(request, "/alarms")
-
-
-@router.get("/network", response_class=HTMLResponse)
-async def network_page(request: Request) -> HTMLResponse:
-    """The network view (``/api/v1/model/topology?format=geojson`` and the twin's state)."""
-    return _page(request, "/network")
-
-
-@router.get("/supply", response_class=HTMLResponse)
-async def supply_page(request: Request) -> HTMLResponse:
-    """Bills and offer comparison (``GET /api/v1/tariffs``, ``POST /api/v1/bills[/compare]``)."""
-    return _page(request, "/supply")
-
-
-@router.get("/heat", response_class=HTMLResponse)
-async def heat_page(request: Request) -> HTMLResponse:
-    """Pumping-station norms and characteristics (``POST /api/v1/norms[/characteristics]``)."""
-    return _page(request, "/heat")
-
-
 @router.get("/console/static/{name}")
 async def static_file(name: str) -> Response:
     """One of the console's own assets (:data:`STATIC_FILES`); 404 for anything else."""
@@ -130,32 +106,21 @@ async def static_file(name: str) -> Response:
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-@router.get("/alarms/history", response_class=HTMLResponse)
-async def alarm_history_page(request: Request) -> HTMLResponse:
-    """Alarm history with filters (``GET /api/v1/alarms?all=true``, ``/alarms/events``)."""
-    return _page(request, "/alarms/history")
+def _page_route(path: str) -> None:
+    """Serve the page at ``path`` (an HTML shell of :data:`PAGES`)."""
+
+    async def page(request: Request) -> HTMLResponse:
+        return _page(request, path)
+
+    page.__name__ = f"page_{path.strip('/').replace('/', '_')}"
+    router.add_api_route(path, page, methods=["GET"], response_class=HTMLResponse)
 
 
-@router.get("/trends", response_class=HTMLResponse)
-async def trends_page(request: Request) -> HTMLResponse:
-    """Trends of a point (``?point=``) or an element's state (``?element=bus:3``)."""
-    return _page(request, "/trends")
-
-
-@router.get("/compliance", response_class=HTMLResponse)
-async def compliance_page(request: Request) -> HTMLResponse:
-    """The week's supply-voltage verdicts (``GET /api/v1/twin/compliance``)."""
-    return _page(request, "/compliance")
+for _path in PAGES:
+    _page_route(_path)
 
 
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages and assets from ``app`` (outside ``/api/v1``)."""
     app.include_router(router)
     app.include_router(_vendor.router)
-
-
-@router.get("/studies", response_class=HTMLResponse)
-async def studies_page(request: Request) -> HTMLResponse:
-    """Studies: a scenario, N-1 or hosting capacity (``/api/v1/studies/...``, analyst),
-    the result drawn on the network."""
-    return _page(request, "/studies")
