@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from gridtwin.cli._common import console, run
+from gridtwin.errors import InputError
 
 __all__ = ["register", "serve_cmd"]
 
@@ -44,6 +45,13 @@ def serve_cmd(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+    status_every: Annotated[
+        float,
+        typer.Option(
+            "--status-every",
+            help="Print a line of the twin's state every this many seconds (0: never).",
+        ),
+    ] = 10.0,
 ) -> None:
     """Serve the REST API, and the live twin of CONFIG (or the demo's)."""
 
@@ -52,6 +60,7 @@ def serve_cmd(
 
         import uvicorn
 
+        from gridtwin.service._status import status_extension
         from gridtwin.service.app import create_app
         from gridtwin.service.settings import ServiceSettings, demo_settings
         from gridtwin.service.twin import demo_twin_config, load_twin_config, twin_extension
@@ -63,7 +72,12 @@ def serve_cmd(
             twin = twin or demo_twin_config()
         else:
             settings = ServiceSettings.from_env(store=store, host=host, port=port)
+        if not 0 <= status_every <= 86_400:
+            msg = f"--status-every {status_every:g}: use 0 (never) to 86400 seconds"
+            raise InputError(msg)
         lifespans = [] if twin is None else [twin_extension(twin)]
+        if twin is not None and status_every > 0:
+            lifespans.append(status_extension(status_every))
         console().print(
             f"gridtwin: serving http://{settings.host}:{settings.port}/api/v1 "
             f"(store {settings.store}{', twin ' + twin.name if twin else ''}); "
