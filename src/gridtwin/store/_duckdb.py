@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -550,21 +551,13 @@ class DuckDBStore:
             self._apply_held()
         elif self._applier is None:
             self._applier = threading.Thread(
-                target=self._apply_loop, name=f"gridtwin-journal:{self.directory.name}", daemon=True
+                target=_apply_loop,
+                args=(weakref.ref(self), self._stop, self.APPLY_EVERY_S),
+                name=f"gridtwin-journal:{self.directory.name}",
+                daemon=True,
             )
             self._applier.start()
         return np.arange(len(batch), dtype=np.int64), np.zeros(len(batch), np.int16)
-
-    def _apply_loop(self) -> None:
-        """The background thread: apply the journal every APPLY_EVERY_S until close."""
-        while not self._stop.wait(self.APPLY_EVERY_S):
-            with self._lock:
-                if self._con is None:
-                    return
-                try:
-                    self._apply_held()
-                except Exception as exc:  # told to the next write, which retries
-                    _log.error("%s: applying the journal failed: %s", self.directory, exc)
 
     def _apply_held(self) -> None:
         """The held rows and rejects into the database in one transaction that also
@@ -950,6 +943,23 @@ class DuckDBStore:
             None if hi is None else np.datetime64(hi, "us"),
             int(version),
         )
+
+
+def _apply_loop(ref: weakref.ref[DuckDBStore], stop: threading.Event, every_s: float) -> None:
+    """The background thread: apply the journal every ``every_s`` until the store closes,
+    holding the store weakly (one nobody closed is collected; its next open applies it)."""
+    while not stop.wait(every_s):
+        store = ref()
+        if store is None:
+            return
+        with store._lock:
+            if store._con is None:
+                return
+            try:
+                store._apply_held()
+            except Exception as exc:  # told to the next write, which retries
+                _log.error("%s: applying the journal failed: %s", store.directory, exc)
+        del store
 
 
 def _one(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
