@@ -147,7 +147,7 @@ def test_mqtt_through_the_cli(
     bad ones rejected with their reason."""
 
     def publish_later() -> None:
-        time.sleep(1.0)
+        time.sleep(2.0)  # after the CLI subscribed, also on a busy machine
         for k in range(20):
             item = {"point_id": "m1", "ts": f"2026-03-01T00:{k:02d}:00Z", "value": k}
             publisher.publish(f"{topic_ns}/a", json.dumps([item, {"point_id": "m2", "value": 1}]))
@@ -166,7 +166,7 @@ def test_mqtt_through_the_cli(
         "--topic",
         f"{topic_ns}/#",
         "--duration",
-        "4",
+        "6",
         "--format",
         "json",
     )

@@ -323,3 +323,26 @@ def test_a_closed_store_says_so(store: MeasurementStore) -> None:
     with pytest.raises(StoreError, match="closed"):
         store.latest()
     store.close()  # idempotent
+
+
+def test_window_rows_are_the_window_as_arrays(store: MeasurementStore) -> None:
+    # two points, a revision of one value, a NaN value and a value with a source time:
+    # the arrays hold exactly the frame's rows, newest revision only unless asked
+    store.write(batch(["load.1.p"] * 3 + ["bus.3.vm"], [0, 1, 2, 1], [0.0, 1.0, 2.0, 0.98]))
+    store.write(batch(["load.1.p"], [1], [1.5]))  # a revision
+    start = pd.Timestamp(ts(0)[0], tz=UTC)
+    end = start + pd.Timedelta("1h")
+    for all_revisions in (False, True):
+        frame = store.window(None, start, end, all_revisions=all_revisions)
+        rows = store.window_rows(None, start, end, all_revisions=all_revisions)
+        assert len(rows) == len(frame) == (5 if all_revisions else 4)
+        assert rows.point_id == frame["point_id"].tolist()
+        assert rows.ts_utc.dtype == np.dtype("datetime64[us]")
+        expected = frame["ts_utc"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+        np.testing.assert_array_equal(rows.ts_utc, expected)
+        np.testing.assert_array_equal(rows.value, frame["value"].to_numpy(dtype=float))
+        np.testing.assert_array_equal(rows.revision, frame["revision"].to_numpy())
+        np.testing.assert_array_equal(rows.quality, frame["quality"].to_numpy())
+    newest = store.window_rows(["load.1.p"], start, end)
+    assert newest.value.tolist() == [0.0, 1.5, 2.0]
+    assert newest.revision.tolist() == [0, 1, 0]

@@ -58,6 +58,7 @@ from gridtwin.store._model import (
     WriteReport,
 )
 from gridtwin.store._protocol import ExportFormat, ResampleHow
+from gridtwin.store._window import ordered_rows, rows_frame
 
 __all__ = ["DB_FILE", "SCHEMA_VERSION", "DuckDBStore"]
 
@@ -785,12 +786,23 @@ class DuckDBStore:
         *,
         all_revisions: bool = False,
     ) -> pd.DataFrame:
-        """Values in ``[start_utc, end_utc)``.
+        """Values in ``[start_utc, end_utc)`` (the frame of :meth:`window_rows`)."""
+        return rows_frame(
+            self.window_rows(point_ids, start_utc, end_utc, all_revisions=all_revisions)
+        )
 
-        The rows are read as arrays and ordered (and the newest revision of each key
-        kept) with numpy: the query stays a filtered scan, which for the API's and the
-        twin's small windows costs a fraction of a sort, a window function and a join in
-        SQL.
+    def window_rows(
+        self,
+        point_ids: Sequence[str] | None,
+        start_utc: pd.Timestamp,
+        end_utc: pd.Timestamp,
+        *,
+        all_revisions: bool = False,
+    ) -> LatestValues:
+        """Values in ``[start_utc, end_utc)`` as arrays, ordered as :meth:`window`.
+
+        The rows are read with one filtered scan and ordered (and the newest revision of
+        each key kept) with numpy (:mod:`gridtwin.store._window`).
         """
         import duckdb
 
@@ -818,50 +830,9 @@ class DuckDBStore:
             raise StoreError(msg) from exc
         if held is not None:
             cols = with_held(cols, held, keys, lo, hi)
-        return self._window_frame(cols, newest_only=not all_revisions, merged=held is not None)
-
-    def _window_frame(
-        self, cols: dict[str, Any], *, newest_only: bool, merged: bool = False
-    ) -> pd.DataFrame:
-        """Rows (arrays by column) as the window frame: by point id, time and revision;
-        ``newest_only``: the highest revision of each key; ``merged``: held rows were
-        added, and a row read twice is kept once."""
-
-        def arr(name: str, dtype: Any) -> Any:
-            a = cols[name]
-            if np.ma.isMaskedArray(a):
-                a = a.filled(np.datetime64("NaT") if np.dtype(dtype).kind == "M" else 0)
-            return np.asarray(a).astype(dtype, copy=False)
-
-        keys = arr("point_key", np.int64)
-        ts = arr("ts_utc", "datetime64[us]")
-        rev = arr("revision", np.int16)
         names, rank = self._index  # one snapshot of both (replaced whole, never changed)
-        order = np.lexsort((rev, ts, rank[keys])) if len(keys) else np.zeros(0, np.intp)
-        if merged and not newest_only and len(order) > 1:
-            k, t, r = keys[order], ts[order], rev[order]
-            order = order[np.r_[True, (k[1:] != k[:-1]) | (t[1:] != t[:-1]) | (r[1:] != r[:-1])]]
-        if newest_only and len(order) > 1:
-            k, t = keys[order], ts[order]
-            last = np.r_[(k[1:] != k[:-1]) | (t[1:] != t[:-1]), True]
-            order = order[last]
-        keys = keys[order]
-        ids = np.array([names[int(k)] for k in keys], dtype=object)
-
-        def utc(name: str) -> Any:  # arrays, not series: no index to align
-            return pd.DatetimeIndex(arr(name, "datetime64[us]")[order], tz="UTC").array
-
-        return pd.DataFrame(
-            {
-                "point_id": ids,
-                "ts_utc": utc("ts_utc"),
-                "value": arr("value", np.float64)[order],
-                "quality": arr("quality", np.uint8)[order],
-                "revision": rev[order],
-                "source_ts_utc": utc("source_ts_utc"),
-                "arrival_ts_utc": utc("arrival_ts_utc"),
-            },
-            copy=False,
+        return ordered_rows(
+            cols, names, rank, newest_only=not all_revisions, merged=held is not None
         )
 
     def resample(

@@ -64,6 +64,7 @@ from gridtwin.store._model import (
     WriteReport,
 )
 from gridtwin.store._protocol import ExportFormat, ResampleHow
+from gridtwin.store._window import frame_rows
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "redact_url"]
 
@@ -642,6 +643,17 @@ class PostgresStore:
         """Values with ``start_utc <= ts_utc < end_utc`` (long format)."""
         sql, params = self._window_sql(point_ids, start_utc, end_utc, all_revisions)
         return self._values_frame(sql, params)
+
+    def window_rows(
+        self,
+        point_ids: Sequence[str] | None,
+        start_utc: pd.Timestamp,
+        end_utc: pd.Timestamp,
+        *,
+        all_revisions: bool = False,
+    ) -> LatestValues:
+        """The rows of :meth:`window` as arrays."""
+        return frame_rows(self.window(point_ids, start_utc, end_utc, all_revisions=all_revisions))
 
     def resample(
         self,

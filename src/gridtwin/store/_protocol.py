@@ -96,6 +96,17 @@ class MeasurementStore(Protocol):
         :meth:`latest`), ordered by ``point_id, ts_utc, revision``."""
         ...
 
+    def window_rows(
+        self,
+        point_ids: Sequence[str] | None,
+        start_utc: pd.Timestamp,
+        end_utc: pd.Timestamp,
+        *,
+        all_revisions: bool = False,
+    ) -> LatestValues:
+        """The rows of :meth:`window` as arrays, without a frame (times naive UTC)."""
+        ...
+
     def resample(
         self,
         point_ids: Sequence[str],

@@ -109,17 +109,25 @@ def check_point_changes(
         raise InputError("\n".join(problems))
 
 
+#: Up to this many ids are looked up one by one (no hashing pass).
+_SMALL = 64
+
+
 def point_keys(
     point_ids: npt.NDArray[np.object_], keys: dict[str, int], where: str
 ) -> npt.NDArray[np.int32]:
     """The integer keys of point ids; unknown ids are a :class:`StoreError` naming them."""
     if len(point_ids) == 0:
         return np.zeros(0, np.int32)
-    codes, uniq = pd.factorize(point_ids)  # hashing: ten times faster than sorting
-    uniq = np.asarray(uniq, dtype=str)
-    lookup = np.array([keys.get(u, -1) for u in uniq], dtype=np.int32)
+    if len(point_ids) <= _SMALL:  # a dict look-up each: below pandas' fixed cost
+        uniq = np.asarray(point_ids, dtype=str)
+        codes = np.arange(len(uniq))
+    else:
+        codes, uniq = pd.factorize(point_ids)  # hashing: ten times faster than sorting
+        uniq = np.asarray(uniq, dtype=str)
+    lookup = np.array([keys.get(u, -1) for u in uniq.tolist()], dtype=np.int32)
     if (lookup < 0).any():
-        missing = [str(u) for u, k in zip(uniq, lookup, strict=True) if k < 0]
+        missing = list(dict.fromkeys(str(u) for u, k in zip(uniq, lookup, strict=True) if k < 0))
         shown = ", ".join(missing[:5]) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         )

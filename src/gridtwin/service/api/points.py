@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
@@ -16,11 +16,10 @@ from gridtwin.service.api._common import (
     OutputModel,
     UtcTime,
     check_span,
-    floats_or_none,
     json_response,
     none_if_nan,
-    py_times,
     quality_label,
+    utc_datetimes,
 )
 from gridtwin.service.deps import Analyst, AuditDep, StateDep, Viewer
 from gridtwin.store import MeasurementPoint
@@ -205,21 +204,24 @@ def _series(
             ValueOut(ts_utc=t.to_pydatetime(), value=none_if_nan(v))
             for t, v in zip(wide.index, col, strict=True)
         ]
-    frame = state.store.window([point_id], lo, hi, all_revisions=all_revisions)
+    rows = state.store.window_rows([point_id], lo, hi, all_revisions=all_revisions)
     limit = state.settings.max_query_points
-    if len(frame) > limit:
+    if len(rows) > limit:
         msg = (
-            f"the window holds {len(frame):,} values, above the limit of {limit:,} "
+            f"the window holds {len(rows):,} values, above the limit of {limit:,} "
             "(max_query_points); narrow start/end or give step_s"
         )
         raise InputError(msg)
+    # built without validation: every field comes from the store's typed arrays (a
+    # validated model per value cost more than the query that read them)
+    make = ValueOut.model_construct
     return point.unit, [
-        ValueOut(ts_utc=t, value=v, quality=quality_label(q), revision=r)
+        make(ts_utc=t, value=v, quality=quality_label(q), revision=r)
         for t, v, q, r in zip(
-            py_times(frame["ts_utc"]),
-            floats_or_none(frame["value"]),
-            frame["quality"].tolist(),
-            frame["revision"].tolist(),
+            cast("list[dt.datetime]", utc_datetimes(rows.ts_utc)),  # stored: never NaT
+            [None if v != v else v for v in rows.value.tolist()],
+            rows.quality.tolist(),
+            rows.revision.tolist(),
             strict=True,
         )
     ]
