@@ -528,7 +528,7 @@ def check_eligibility(
         _check_small_business(
             rules.small_business, name, consumption_kwh_by_pod_year_t_minus_2, year
         )
-    check_distribution_rate(rules, distribution_rate, voltage_level=voltage_level)
+    check_distribution_rate(tariff, distribution_rate, voltage_level=voltage_level)
 
 
 def _check_small_business(

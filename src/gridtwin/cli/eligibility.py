@@ -7,12 +7,13 @@ customer takes, changes or loses a rate. Every refusal names the tariff and the 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gridtwin.cli._common import check_choice, console, run
+from gridtwin.cli._common import check_choice, console, frame_text, run
 from gridtwin.errors import EligibilityError, InputError
 
 __all__ = ["app"]
@@ -209,7 +210,7 @@ def rebill_cmd(
     """Re-bill consumption after a wrongly assigned rate (ÚRSO 0210/2017/E I.13, B.3)."""
 
     def body() -> None:
-        from gridtwin.cli.tariffs import print_frame
+        from gridtwin.cli._render import frame_table
         from gridtwin.workflows.eligibility import rebill_wrong_rate
 
         check_choice(fmt, "--format", ("table", "json", "csv"))
@@ -222,7 +223,10 @@ def rebill_cmd(
             correct_customer=_props(correct_prop or []),
             timezone=timezone,
         )
-        print_frame(frame, fmt, f"re-billing {billed} -> {correct}")
+        if fmt == "table":
+            console().print(frame_table(frame, f"re-billing {billed} -> {correct}"))
+        else:
+            sys.stdout.write(frame_text(frame, fmt))
 
     run(body)
 

@@ -152,7 +152,7 @@ def tariffs_deal(
 
     def body() -> None:
         from gridtwin.cli._render import comparison_table
-        from gridtwin.cli.billing import _parse_period, _parse_props
+        from gridtwin.cli.eligibility import _period, _props
         from gridtwin.tariffs.il_private_deal import private_deal_tariff
         from gridtwin.workflows.billing import OfferComparison
 
@@ -166,8 +166,8 @@ def tariffs_deal(
             data,
             meter=meter,
             timezone=timezone,
-            periods=[_parse_period(p) for p in period or []] or None,
-            customers=_parse_props(prop or []),
+            periods=[_period(p) for p in period or []] or None,
+            customers=_props(prop or []),
         ).run()
         if fmt == "table":
             console().print(comparison_table(c))

@@ -25,6 +25,7 @@ from gridtwin.billing._sk_rules import (
     common_parts_class,
     disconnection_fee_period,
 )
+from gridtwin.errors import EligibilityError
 from gridtwin.ingest import read_intervals
 from gridtwin.tariffs import Tariff, get_tariff
 
@@ -87,6 +88,16 @@ def check_customer(tariff: Tariff | str, case: CustomerCase) -> list[str]:
         Missing or invalid inputs.
     """
     t = tariff if isinstance(tariff, Tariff) else get_tariff(tariff)
+    try:
+        return _check_customer(t, case)
+    except EligibilityError as exc:
+        if f"tariff {t.id}" in str(exc):
+            raise
+        msg = f"tariff {t.id}: {exc}"
+        raise EligibilityError(msg) from exc
+
+
+def _check_customer(t: Tariff, case: CustomerCase) -> list[str]:
     passed = []
     customer_class = case.customer_class
     if case.common_parts:
@@ -180,6 +191,22 @@ def rebill_wrong_rate(
     return pd.DataFrame(rows)
 
 
+def _no_consumption(t: Tariff) -> dict[str, float]:
+    """Zero kWh on every register of the tariff's energy schedule (``total`` if flat)."""
+    from gridtwin.tariffs._schema import EnergyCharge
+
+    schedules = {
+        c.schedule
+        for d in t.documents()
+        for v in d.versions
+        for c in v.components
+        if isinstance(c, EnergyCharge) and c.schedule is not None
+    }
+    if len(schedules) != 1 or t.calendar is None:
+        return {"total": 0.0}
+    return dict.fromkeys(t.calendar.bands(schedules.pop()), 0.0)
+
+
 def disconnection_fee(
     tariff: Tariff | str,
     period: tuple[dt.date, dt.date],
@@ -197,5 +224,5 @@ def disconnection_fee(
     """
     t = tariff if isinstance(tariff, Tariff) else get_tariff(tariff)
     fee = disconnection_fee_period(period, disconnected_from, contract_end)
-    result = bill_band_totals(t, {"total": 0.0}, (fee.start, fee.end), customers=customer)
+    result = bill_band_totals(t, _no_consumption(t), (fee.start, fee.end), customers=customer)
     return fee, bill_for(result, 0, 0)
