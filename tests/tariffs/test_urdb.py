@@ -597,7 +597,7 @@ def test_metadata_fields_are_read_as_metadata() -> None:
     }
     imported = urdb_to_mapping(record)  # strict by default
     assert any("dgrules 'Net Metering'" in n and "not billed" in n for n in imported.notes)
-    with pytest.raises(TariffSchemaError, match="demandunits.*kVA"):
+    with pytest.raises(TariffSchemaError, match=r"demandunits.*kVA"):
         urdb_to_mapping(flat(0.1) | {"label": "x", "demandunits": "kVA"})
 
 
