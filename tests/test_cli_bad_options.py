@@ -53,7 +53,7 @@ def test_a_bad_price_series_names_the_option_and_row(tmp_path: Path, case: str) 
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["tariffs", "revision", "--level", "bogus"], "--level: voltage level 'bogus'"),
+        (["tariffs", "revision", "--level", "bogus"], "--level 'bogus': use LV, HV or EHV"),
         (["tariffs", "list", "--format", "xml"], "--format 'xml': use one of table, json, csv"),
         (
             ["bill", "--tariff", "sk-urso-0210-2017-dd2", "--data", "DATA", "--format", "xml"],

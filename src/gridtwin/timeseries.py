@@ -149,8 +149,8 @@ class IntervalData:
         msg = (
             f"{self.source}: {int(missing.sum())} missing interval(s) in "
             f"{len(set(rows.tolist()))} meter(s), e.g. {examples}. Gaps are never "
-            "zero-filled: supply the missing data or bill with allow_gaps=True, "
-            "which marks the bill incomplete."
+            "zero-filled: supply the missing data or bill with --allow-gaps (in "
+            "Python allow_gaps=True), which marks the bill incomplete."
         )
         raise DataQualityError(msg)
 

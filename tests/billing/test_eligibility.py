@@ -252,7 +252,7 @@ def test_dmp2_needs_c2_on_low_voltage() -> None:
     ):
         check_distribution_rate(dmp2, "C1", voltage_level="LV")
     check_distribution_rate(dmp2, "C1", voltage_level="MV")  # the rule is for LV only
-    with pytest.raises(InputError, match="pass voltage_level="):
+    with pytest.raises(InputError, match="in Python voltage_level="):
         check_distribution_rate(dmp2, "C2")
     with pytest.raises(InputError, match="voltage_level='NN'"):
         check_distribution_rate(dmp2, "C2", voltage_level="NN")
@@ -267,7 +267,7 @@ def test_check_eligibility_combines_the_rules() -> None:
         check_eligibility(dd2, customer_class="small_business", distribution_rate="D2")
     with pytest.raises(EligibilityError, match="D1 or D2"):
         check_eligibility(dd2, customer_class="household", distribution_rate="D3")
-    with pytest.raises(InputError, match="pass consumption_kwh_by_pod_year_t_minus_2"):
+    with pytest.raises(InputError, match="in Python consumption_kwh_by_pod_year_t_minus_2="):
         check_eligibility(
             dmp2, customer_class="small_business", distribution_rate="C2", voltage_level="LV"
         )

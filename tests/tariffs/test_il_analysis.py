@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -291,8 +292,25 @@ def test_system_management_sign(tables: IsraelTables) -> None:
 
 
 def test_system_management_hv_needs_infrastructure(tables: IsraelTables) -> None:
-    with pytest.raises(TariffError, match=r"1-7\.4.*implied_infrastructure_table"):
+    with pytest.raises(TariffError, match=r"1-7\.4.*implied_infrastructure_rates") as err:
         system_management_table(tables, "HV_general")
+    # The call the message suggests works (it used to suggest one whose result raised
+    # AttributeError when passed on), and reproduces the published HV residuals.
+    call = re.search(
+        r"(gridtwin\.tariffs\.il_analysis\.implied_infrastructure_rates\([^)]*\))", str(err.value)
+    )
+    assert call is not None
+    rates = eval(
+        call.group(1), {"gridtwin": __import__("gridtwin.tariffs.il_analysis"), "tables": tables}
+    )
+    computed = system_management_table(tables, "HV_general", infrastructure_agorot_per_kwh=rates)
+    published = tables.published.system_management["HV_general"]
+    for (season, band), row in published.items():
+        got = round_half_up(float(computed.loc[(season, band), "residual_agorot_per_kwh"]))
+        assert got == row.residual_agorot_per_kwh, (season, band)
+    # The frame of implied_infrastructure_table is accepted as well.
+    frame = implied_infrastructure_table(tables, "HV_general")
+    assert system_management_table(tables, "HV_general", frame)["infrastructure_is_implied"].all()
 
 
 def test_hv_implied_infrastructure_is_consistent(tables: IsraelTables) -> None:

@@ -408,7 +408,7 @@ UNSUPPORTED: list[tuple[dict[str, Any], str]] = [
     ({"demandratchetpercentage": [0.35] * 12}, "demandratchetpercentage"),
     ({"demandwindow": 15}, "demandwindow"),
     ({"demandreactivepowercharge": 2.7}, "demandreactivepowercharge"),
-    ({"dgrules": "Net Metering"}, "dgrules"),
+    ({"demandunits": "kVA"}, "demandunits"),
     ({"fixedchargeeaaddl": 3.0}, "fixedchargeeaaddl"),
     ({"annualmincharge": 100.0}, "annualmincharge"),
     ({"mincharge": 100.0, "minchargeunits": "$/year"}, "minchargeunits"),
@@ -571,8 +571,8 @@ def test_load_urdb_single_record_and_api_answer(tmp_path: Path) -> None:
     with pytest.raises(TariffSchemaError, match="cannot read file"):
         load_urdb(tmp_path / "missing.json")
     broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps({"items": [flat(0.1) | {"label": "x", "dgrules": "NM"}]}))
-    with pytest.raises(TariffSchemaError, match=r"broken\.json: URDB field `dgrules`"):
+    broken.write_text(json.dumps({"items": [flat(0.1) | {"label": "x", "demandwindow": 30}]}))
+    with pytest.raises(TariffSchemaError, match=r"broken\.json: URDB field `demandwindow`"):
         load_urdb(broken)
 
 
@@ -580,3 +580,34 @@ def test_docstring_examples() -> None:
     result = doctest.testmod(_urdb, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+# --------------------------------------------------- issue 15: metadata read as metadata
+# Each record below reproduces a trait seen in real URDB records in public repositories:
+# `demandunits: "kW"` (23 of the 37 records of the issue), `dgrules` (15), `energytoulabels`
+# (3) and camel-case spellings of known fields.
+
+
+def test_metadata_fields_are_read_as_metadata() -> None:
+    record = flat(0.1) | {
+        "label": "meta",
+        "demandunits": "kW",
+        "dgrules": "Net Metering",
+        "energytoulabels": ["Off-Peak", "On-Peak"],
+    }
+    imported = urdb_to_mapping(record)  # strict by default
+    assert any("dgrules 'Net Metering'" in n and "not billed" in n for n in imported.notes)
+    with pytest.raises(TariffSchemaError, match=r"demandunits.*kVA"):
+        urdb_to_mapping(flat(0.1) | {"label": "x", "demandunits": "kVA"})
+
+
+def test_camel_case_fields_are_the_urdb_fields() -> None:
+    plain = flat(0.1) | {"label": "c"}
+    camel = {
+        ("energyRateStructure" if k == "energyratestructure" else k): v for k, v in plain.items()
+    }
+    assert "energyratestructure" not in camel
+    assert urdb_to_mapping(camel).mapping == urdb_to_mapping(plain).mapping
+    clash = plain | {"energyRateStructure": [[{"rate": 0.2}]]}
+    with pytest.raises(TariffSchemaError, match="given twice"):
+        urdb_to_mapping(clash)

@@ -100,5 +100,5 @@ def test_tariff_catalogue_and_the_israeli_tables() -> None:
     assert len(tariff_catalogue(include_sets=True)) > len(catalogue)
     revision = israel_2015_table("revision", "LV_general")
     assert set(revision["voltage_level"]) == {"LV_general"}
-    with pytest.raises(InputError, match="use revision, private-deal or system-management"):
+    with pytest.raises(InputError, match="use one of revision, generation, infrastructure"):
         israel_2015_table("other")

@@ -44,6 +44,7 @@ from gridtwin.tariffs._schema import TariffDocument
 __all__ = [
     "DistributionRateRule",
     "EligibilityRules",
+    "GroupOfftakeRule",
     "RateChangeCheck",
     "RateChangeRule",
     "SmallBusinessRule",
@@ -94,9 +95,18 @@ class RateChangeRule(_Strict):
     source: str | None = None
 
 
+class GroupOfftakeRule(_Strict):
+    """Rates a group offtake may take (ÚRSO 0210/2017/E part I.a: DD1 or DD2 only)."""
+
+    allowed_rates: tuple[str, ...] = Field(min_length=1)
+    source: str | None = None
+
+
 class EligibilityRules(_Strict):
     """The ``eligibility:`` mapping of a Slovak tariff file, validated."""
 
+    rate: str | None = Field(default=None, description="the rate's code, e.g. DD2")
+    group_offtake: GroupOfftakeRule | None = None
     customer_class: str | None = None
     small_business: SmallBusinessRule | None = None
     distribution_rate: DistributionRateRule | None = None
@@ -138,8 +148,8 @@ def eligibility_rules(tariff: Tariff | TariffDocument) -> EligibilityRules:
             reason = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 reason = (
-                    "unknown key (known: customer_class, small_business, "
-                    "distribution_rate, rate_change and their fields)"
+                    "unknown key (known: rate, group_offtake, customer_class, "
+                    "small_business, distribution_rate, rate_change and their fields)"
                 )
             lines.append(f"{where}: {loc}: {reason}")
         raise TariffSchemaError("\n".join(lines)) from exc
@@ -387,8 +397,9 @@ def _check_early_change(
             f"the rate last changed on {last}; a new change may apply from {earliest} "
             f"({months} months later, ÚRSO 0210/2017/E I.11), not from {wanted}. An "
             "earlier change needs a change of the customer's consumption conditions "
-            "(pass consumption_conditions_changed=True and the reason), which the "
-            "supplier and the DSO must approve"
+            "(gridtwin eligibility: --conditions-changed and --reason; in Python "
+            "consumption_conditions_changed=True and reason=), which the supplier and "
+            "the DSO must approve"
         )
         raise EligibilityError(msg)
     if reason is not None and reason in rule.not_a_change_of_conditions:
@@ -451,7 +462,9 @@ def check_distribution_rate(
         if level is None:
             msg = (
                 f"{name} needs distribution rate {list(req.required)} on voltage level(s) "
-                f"{list(req.voltage_levels)}; pass voltage_level= (LV = up to 1 kV)"
+                f"{list(req.voltage_levels)}; give the point of delivery's voltage level "
+                "(gridtwin eligibility --voltage-level; in Python voltage_level=; LV = up "
+                "to 1 kV)"
             )
             raise InputError(msg)
         if level not in req.voltage_levels:
@@ -515,7 +528,7 @@ def check_eligibility(
         _check_small_business(
             rules.small_business, name, consumption_kwh_by_pod_year_t_minus_2, year
         )
-    check_distribution_rate(rules, distribution_rate, voltage_level=voltage_level)
+    check_distribution_rate(tariff, distribution_rate, voltage_level=voltage_level)
 
 
 def _check_small_business(
@@ -527,9 +540,9 @@ def _check_small_business(
     """Refuse a customer that is not (or not proven to be) a small business."""
     if consumption_kwh_by_pod_year_t_minus_2 is None:
         msg = (
-            f"{name} is for small businesses: pass "
-            "consumption_kwh_by_pod_year_t_minus_2 (kWh of every point of delivery "
-            f"in year t-{sb.reference_year_offset})"
+            f"{name} is for small businesses: give the kWh of every point of delivery "
+            f"in year t-{sb.reference_year_offset} (gridtwin eligibility --pod-kwh "
+            "POD=KWH, repeatable; in Python consumption_kwh_by_pod_year_t_minus_2=)"
         )
         raise InputError(msg)
     if not is_small_business(

@@ -11,6 +11,7 @@ import pandas as pd
 
 from gridtwin.billing._aggregate import Aggregates, build_layout
 from gridtwin.billing._components import EVALUATORS, EvalContext, LineOut
+from gridtwin.billing._not_included import not_included_notes
 from gridtwin.billing._plan import (
     BillingPlan,
     PropValue,
@@ -225,6 +226,7 @@ def bill(
         missing_intervals=missing_count,
     )
     result.notes.extend(provisional_notes(tariff))
+    result.notes.extend(not_included_notes(result))
     if note_unbilled:
         _mark_unbilled(result, plan, data)
     return result

@@ -19,6 +19,7 @@ import pandas as pd
 from gridtwin.billing._aggregate import FLAT, Aggregates
 from gridtwin.billing._components import EvalContext
 from gridtwin.billing._engine import _evaluate, _main_schedule, provisional_notes
+from gridtwin.billing._not_included import not_included_notes
 from gridtwin.billing._plan import (
     BillingPlan,
     PropValue,
@@ -154,6 +155,7 @@ def bill_band_totals(
     if estimated:
         result.notes.append("ESTIMATED: at least one reading is an estimate (lettura stimata).")
     result.notes.extend(provisional_notes(tariff))
+    result.notes.extend(not_included_notes(result))
     return result
 
 

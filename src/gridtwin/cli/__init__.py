@@ -20,6 +20,7 @@ module             commands
 ``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
 ``users``          ``users add|list|disable|token`` (the service's accounts)
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
+``eligibility``    ``eligibility check|rate-change|rebill|disconnection`` (Slovak rules)
 =================  ==================================================================
 """
 
@@ -41,6 +42,7 @@ from gridtwin.cli import (
     tariffs,
     users,
 )
+from gridtwin.cli import eligibility as eligibility_cli
 from gridtwin.cli import forecast as forecast_cli
 
 __all__ = ["app", "main"]
@@ -63,6 +65,7 @@ billing.register(app)
 demo.register(app)
 serve.register(app)
 studies.register(network.app)
+app.add_typer(eligibility_cli.app, name="eligibility")
 
 
 def main() -> None:

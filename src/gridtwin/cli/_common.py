@@ -26,6 +26,7 @@ __all__ = [
     "check_choice",
     "check_output",
     "console",
+    "error_console",
     "frame_text",
     "print_json",
     "print_notes",
@@ -45,12 +46,24 @@ def console(min_width: int = 120) -> Console:
     return con
 
 
+def error_console() -> Console:
+    """A console on standard error (error messages never mix with a command's output)."""
+    from rich.console import Console
+
+    return Console(stderr=True, width=max(120, Console(stderr=True).width))
+
+
 def run(fn: Callable[[], None]) -> None:
-    """Run a command body; print a GridTwinError as one line and exit with code 2."""
+    """Run a command body; print a GridTwinError as one line on standard error and exit
+    with code 2."""
     try:
         fn()
     except GridTwinError as exc:
-        console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        error_console().print(
+            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from exc
 
 

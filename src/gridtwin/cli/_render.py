@@ -22,6 +22,7 @@ def _num(x: float, digits: int = 2) -> str:
 
 def bill_panel(b: Bill, explain: bool = True) -> Panel:
     """An itemised bill as a rich panel: sections, lines, subtotals, total, explanations."""
+    from gridtwin.billing._band_names import band_name
     from gridtwin.tariffs._schema import SECTIONS
 
     table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
@@ -47,7 +48,7 @@ def bill_panel(b: Bill, explain: bool = True) -> Panel:
                 label += f" ({ln.period_from:%d.%m.%Y}–{ln.period_to:%d.%m.%Y})"
             table.add_row(
                 label,
-                ln.band or "",
+                band_name(ln.band, b.language),
                 f"{_num(ln.quantity, 3)} {ln.quantity_unit}",
                 price,
                 _num(float(ln.amount)),
@@ -100,8 +101,15 @@ def frame_table(frame: pd.DataFrame, title: str = "", digits: int = 2) -> Table:
     for col in frame.columns:
         table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
     for _, row in frame.iterrows():
-        table.add_row(*[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[_cell(v, digits) for v in row])
     return table
+
+
+def _cell(v: object, digits: int) -> str:
+    """A table cell: floats with ``digits`` decimals, a missing value (NaN) as a dash."""
+    if isinstance(v, float):
+        return "—" if v != v else f"{v:.{digits}f}"
+    return str(v)
 
 
 def kv_table(title: str, rows: dict[str, object]) -> Table:

@@ -66,9 +66,20 @@ def _read_series(items: list[str]) -> dict[str, pd.Series]:
     return out
 
 
-def _emit(result: BillingResult, fmt: str, output: Path | None, meter: str | None) -> None:
-    from gridtwin.billing import bill_for, lines_frame
+def _emit(
+    result: BillingResult,
+    fmt: str,
+    output: Path | None,
+    meter: str | None,
+    lang: str | None = None,
+) -> None:
+    from gridtwin.billing import bill_for as _bill_for
+    from gridtwin.billing import lines_frame
+    from gridtwin.billing._band_names import in_language
     from gridtwin.cli._render import bill_panel
+
+    def bill_for(res: BillingResult, m: int, p: int) -> Any:
+        return in_language(_bill_for(res, m, p), lang)
 
     if meter and meter not in result.meter_ids:
         ids = result.meter_ids
@@ -148,13 +159,18 @@ def bill_cmd(
         Path | None, typer.Option(help="Write to a file (.parquet: the table of all bill lines).")
     ] = None,
     allow_gaps: Annotated[bool, typer.Option(help="Bill despite gaps (marked).")] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Bill language: it, en or he (default: tariff's).")
+    ] = None,
 ) -> None:
     """Bill interval data (or register readings) under a tariff: itemised bills."""
 
     def body() -> None:
+        from gridtwin.billing._band_names import check_language
         from gridtwin.workflows.billing import BillingRun, ReadingsBilling
 
         check_choice(fmt, "--format", ("table", "json", "csv"))
+        check_language(lang)
         check_output(output)
         props = _parse_props(prop or [])
         periods = [_parse_period(p) for p in period or []]
@@ -179,7 +195,7 @@ def bill_cmd(
         else:
             msg = "give --data FILE (interval data) or --readings FILE (register readings)"
             raise InputError(msg)
-        _emit(result, fmt, output, meter)
+        _emit(result, fmt, output, meter, lang)
 
     run(body)
 

@@ -1,9 +1,10 @@
-"""``gridtwin tariffs list|show|revision``: the built-in and user tariffs."""
+"""``gridtwin tariffs list|show|revision|deal``: the built-in and user tariffs."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +14,8 @@ from gridtwin.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from gridtwin.tariffs import Tariff
 
 __all__ = ["FORMAT_HELP", "app", "print_frame"]
 
@@ -55,6 +58,7 @@ def tariffs_show(
     """Show a tariff (built-in id or file): source, properties, versions and components."""
 
     def body() -> None:
+        from gridtwin.cli._tariff_prices import component_prices
         from gridtwin.workflows.tariffs import load_tariff
 
         t = load_tariff(tariff)
@@ -76,34 +80,107 @@ def tariffs_show(
             for v in doc.versions:
                 con.print(f"  version {v.valid_from} → {v.valid_to or 'open'}")
                 for c in (*v.components, *v.taxes):
-                    con.print(f"    - {c.id} [{c.kind}, {c.section}] {c.label}")
+                    con.print(
+                        f"    - {c.id} [{c.kind}, {c.section}] {c.label}",
+                        markup=False,
+                        highlight=False,
+                    )
+                    con.print(
+                        f"      {component_prices(c, doc.currency)}",
+                        markup=False,
+                        highlight=False,
+                        soft_wrap=True,
+                    )
 
     run(body)
 
 
 @app.command("revision")
 def tariffs_revision(
-    level: Annotated[str | None, typer.Option(help="Voltage level, e.g. LV_general.")] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(help="Voltage level: LV, HV or EHV (as `bill` takes it), or e.g. LV_general."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
     table: Annotated[
-        str, typer.Option(help="revision (TOU old/new), private-deal, or system-management")
+        str,
+        typer.Option(
+            help="revision (1-5.2), generation (6.3.x), infrastructure (7.x), "
+            "system-management (section 9), private-deal (section 10), recognised-costs (II)"
+        ),
     ] = "revision",
+    group: Annotated[
+        str | None, typer.Option(help="Consumer group at LV/HV: general (default) or bulk.")
+    ] = None,
+    discount_percent: Annotated[
+        float,
+        typer.Option(help="Private deal: share of the recognised generation cost off the TOU [%]."),
+    ] = 7.0,
 ) -> None:
     """Israeli tariff analysis of 1.2.2015 (seed 003), to the published two decimals."""
 
     def body() -> None:
         from gridtwin.workflows.tariffs import israel_2015_table
 
-        if table not in ("revision", "private-deal", "system-management"):
-            msg = f"--table {table!r}: use revision, private-deal or system-management"
-            raise InputError(msg)
-        try:
-            frame = israel_2015_table(table, level)
-        except InputError as exc:
-            if level and "voltage level" in str(exc):
-                msg = f"--level: {exc}"
-                raise InputError(msg) from exc
-            raise
+        frame = israel_2015_table(table, level, group, discount_percent)
         print_frame(frame, fmt, f"Israel 2015: {table}")
 
     run(body)
+
+
+@app.command("deal")
+def tariffs_deal(
+    data: Annotated[Path, typer.Option(help="Interval data (CSV/Parquet), Israeli consumption.")],
+    prop: Annotated[
+        list[str] | None,
+        typer.Option(help="Customer property name=value: voltage_level=HV (and consumer_group)."),
+    ] = None,
+    discount_percent: Annotated[
+        float,
+        typer.Option(help="Share of the recognised generation cost off the TOU [%] (seed: 7)."),
+    ] = 7.0,
+    period: Annotated[list[str] | None, typer.Option(help="Period START:END; repeatable.")] = None,
+    meter: Annotated[str | None, typer.Option(help="Meter to use (default: first).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+) -> None:
+    """Bill interval data at the Israeli private-deal price and compare it with IEC's TOU.
+
+    The deal price is the TOU rate (table 1-5.2) less --discount-percent of the recognised
+    IEC generation cost (table 1-6.3.1), as in section 10 of seed 003.
+    """
+
+    def body() -> None:
+        from gridtwin.cli._render import comparison_table
+        from gridtwin.cli.eligibility import _period, _props
+        from gridtwin.tariffs.il_private_deal import private_deal_tariff
+        from gridtwin.workflows.billing import OfferComparison
+
+        check_choice(fmt, "--format", ("table", "json", "csv"))
+        if not 0.0 <= discount_percent <= 100.0:
+            msg = f"--discount-percent {discount_percent}: give a share between 0 and 100"
+            raise InputError(msg)
+        deal = private_deal_tariff(discount_percent / 100.0)
+        c = OfferComparison(
+            [load_tariff_id("il-tou-2015"), deal],
+            data,
+            meter=meter,
+            timezone=timezone,
+            periods=[_period(p) for p in period or []] or None,
+            customers=_props(prop or []),
+        ).run()
+        if fmt == "table":
+            console().print(comparison_table(c))
+            for n in c.notes:
+                console().print(f"[yellow]{n}[/yellow]")
+        else:
+            print_frame(c.table, fmt, "private deal vs IEC TOU")
+
+    run(body)
+
+
+def load_tariff_id(tariff_id: str) -> Tariff:
+    """A built-in tariff by id (imported lazily)."""
+    from gridtwin.workflows.tariffs import load_tariff
+
+    return load_tariff(tariff_id)

@@ -319,8 +319,9 @@ def _pick_layout(
     """Return True for long layout after checking that the needed columns exist."""
     if ts_col not in names:
         msg = (
-            f"{file}: no timestamp column {ts_col!r}; found columns {names[:10]}. Pass "
-            "timestamp_column= with the right name"
+            f"{file}: no timestamp column {ts_col!r}; found columns {names[:10]}. On the "
+            f"command line (gridtwin bill, compare) rename the file's time column to "
+            f"{ts_col!r}; in Python pass timestamp_column= with the right name"
         )
         raise InputError(msg)
     long = layout == "long" or (layout == "auto" and meter_col in names)
@@ -555,7 +556,9 @@ def _check_values(raw: _Raw, allow_negative: bool) -> None:
             msg = (
                 f"{raw.source}: {raw.rows(np.unique(rows))}: negative value (first: {first} in "
                 f"column {raw.value_columns[int(cols[0])]!r}). Import is positive in the "
-                "consumer frame; pass allow_negative=True if the meter exports"
+                "consumer frame: give an exporting meter's import and export as two "
+                "non-negative columns (gridtwin bill and compare bill consumption only); "
+                "in Python, read_intervals(..., allow_negative=True) keeps the sign"
             )
             raise DataQualityError(msg)
 

@@ -489,7 +489,8 @@ class LimitSet:
         if voltage_level not in self.spec.levels:
             msg = (
                 f"{self.id} ({self.path}): no voltage level {voltage_level!r}; "
-                f"pass voltage_level= one of {sorted(self.spec.levels)}"
+                f"pass --voltage-level (in Python voltage_level=) one of "
+                f"{sorted(self.spec.levels)}"
             )
             raise InputError(msg)
         found = self.indicators.get((voltage_level, name))

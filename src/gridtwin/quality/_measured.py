@@ -162,7 +162,7 @@ def _check_measured_grid(t_ns: IntArray, ind: Indicator, step_ns: int) -> int:
     A 2-h value aggregates 12 consecutive 10-min values: it starts on a 10-min UTC tick,
     and the values follow each other at 2-h steps from the first one.
     """
-    fix = "pass time_label='end' if the timestamps mark interval ends"
+    fix = "pass --label end (in Python time_label='end') if the timestamps mark interval ends"
     tick_ns = min(step_ns, _TEN_MIN_NS)
     tick = f"{ind.aggregation} UTC" if tick_ns == step_ns else "10-min UTC"
     _check_grid(

@@ -84,8 +84,9 @@ def read_measurements(
     names = _csv_names(file) if is_csv else parquet_columns(file)
     if timestamp_column not in names:
         msg = (
-            f"{file}: no timestamp column {timestamp_column!r}; found {names[:10]}. Pass "
-            "timestamp_column= with the right name"
+            f"{file}: no timestamp column {timestamp_column!r}; found {names[:10]}. On the "
+            f"command line (gridtwin quality) rename the file's time column to "
+            f"{timestamp_column!r}; in Python pass timestamp_column= with the right name"
         )
         raise InputError(msg)
     long = layout == "long" or (layout == "auto" and "indicator" in names)

@@ -56,8 +56,8 @@ def _check_grid(where: _Where, t: IntArray, rows: IntArray, q: Quantity, origin:
             f"{where.source}: {where.rows(rows[i])}: {q.name} timestamp {_iso(t[i])} (as "
             f"interval start) is off the {what} grid ({off.size} off-grid value(s) in "
             f"all). IEC 61000-4-30 {q.aggregation} values start on the clock ticks of "
-            "their interval: realign the data, or pass label='end' if the timestamps "
-            "mark interval ends"
+            "their interval: realign the data, or pass --label end (in Python "
+            "label='end') if the timestamps mark interval ends"
         )
         raise DataQualityError(msg)
 

@@ -28,6 +28,7 @@ __all__ = [
     "IndexedEnergyCharge",
     "InstalmentCharge",
     "MinimumCharge",
+    "NotIncluded",
     "PercentTax",
     "PowerCharge",
     "PropertySpec",
@@ -365,6 +366,19 @@ class CalendarRef(_Strict):
     schedule_tables: dict[str, str] = Field(default_factory=dict)
 
 
+class NotIncluded(_Strict):
+    """An item the tariff's prices leave out, stated on every bill that does not price it.
+
+    ``priced_by`` lists the components (of the tariff or its included sets) that price the
+    item when they apply; a bill where none of them applies says the item is not included.
+    """
+
+    id: str
+    label: str
+    explanation: str
+    priced_by: tuple[str, ...] = ()
+
+
 class TariffDocument(_Strict):
     """A tariff (or a shared component set) with its versions."""
 
@@ -386,6 +400,9 @@ class TariffDocument(_Strict):
         default=None, description="why values are unverified; shown on every bill"
     )
     versions: tuple[TariffVersion, ...]
+    not_included: tuple[NotIncluded, ...] = Field(
+        default=(), description="items the prices leave out, stated on bills that lack them"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

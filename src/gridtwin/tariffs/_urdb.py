@@ -64,6 +64,7 @@ from gridtwin.tariffs._urdb_record import (
     _present,
     _slug,
     _unsupported_items,
+    normalised_record,
 )
 from gridtwin.tariffs._urdb_schedules import MONTHS, _calendar, _hour_ranges
 
@@ -139,6 +140,7 @@ def urdb_to_mapping(
         the URDB field.
     """
     where = _message_name(record, where, timezone, day_convention)
+    record = normalised_record(record, where)
     issues = _Issues(where, strict)
     draft = _Draft(record, issues, day_convention)
     _read_billing_items(draft)

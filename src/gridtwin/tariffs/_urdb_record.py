@@ -59,6 +59,10 @@ _METADATA = frozenset(
         "demandmax",
         "utility_info",
         "dgrules_description",
+        "energytoulabels",
+        "demandtoulabels",
+        "flatdemandtoulabels",
+        "coincidenttoulabels",
     }
 )
 # Fields that say who may take the tariff (listed, not checked, in the description).
@@ -110,6 +114,7 @@ _BILLING = frozenset(
         "demandratchetpercentage",
         "demandwindow",
         "demandreactivepowercharge",
+        "demandunits",
         "dgrules",
         "energyattrs",
         "fixedattrs",
@@ -149,6 +154,29 @@ class _Issues:
         """Raise for a malformed record, naming the field."""
         msg = f"{self.where}: URDB field `{field}`: {reason}"
         raise TariffSchemaError(msg)
+
+
+_KNOWN_FIELDS = _METADATA | _BILLING
+
+
+def normalised_record(record: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The record with camel-case variants of known fields (``energyRateStructure``) under
+    their URDB names; a field given under both spellings with different values is an error."""
+    from gridtwin.errors import TariffSchemaError
+
+    out = dict(record)
+    for key in list(record):
+        low = key.lower()
+        if key == low or low not in _KNOWN_FIELDS:
+            continue
+        if low in record and record[low] != record[key]:
+            msg = (
+                f"{where}: URDB field {low!r} is given twice, as `{low}` and `{key}`, with "
+                "different values; keep one"
+            )
+            raise TariffSchemaError(msg)
+        out[low] = out.pop(key)
+    return out
 
 
 def _present(record: Mapping[str, Any], key: str) -> bool:
@@ -261,13 +289,14 @@ def _unsupported_items(d: _Draft) -> None:
         rec["demandreactivepowercharge"], "demandreactivepowercharge", issues
     ):
         issues.unsupported("demandreactivepowercharge", "a reactive power charge")
-    if _present(rec, "dgrules"):
-        issues.unsupported(
-            "dgrules",
-            f"export compensation {rec['dgrules']!r} (net "
-            "metering/billing of exported energy; gridtwin bills "
-            "consumption only)",
+    if _present(rec, "dgrules"):  # metadata for a consumption bill: exports are refused
+        issues.notes.append(
+            f"dgrules {rec['dgrules']!r}: export compensation, not billed (gridtwin bills "
+            "consumption only and refuses exported energy in the data)"
         )
+    unit = rec.get("demandunits")
+    if unit not in (None, "") and str(unit).strip().lower() != "kw":
+        issues.unsupported("demandunits", f"demand measured in {unit!r} (gridtwin bills kW)")
     for key in ("energyattrs", "fixedattrs", "demandattrs"):
         if _present(rec, key):
             issues.notes.append(

@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal, cast
@@ -78,6 +79,7 @@ __all__ = [
     "SystemManagementRow",
     "VoltageLevel",
     "implied_infrastructure",
+    "implied_infrastructure_rates",
     "implied_infrastructure_table",
     "load_tables_2015",
     "present",
@@ -151,7 +153,10 @@ def present(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_float_dtype(out[column]):
-            out[column] = [round_half_up(float(v), decimals) for v in out[column]]
+            out[column] = [
+                round_half_up(float(v), decimals) if math.isfinite(v) else float(v)
+                for v in out[column]
+            ]
     return out
 
 
@@ -507,10 +512,51 @@ def implied_infrastructure_table(
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
 
 
+def implied_infrastructure_rates(
+    tables: IsraelTables, voltage_level: str = "HV_general", decimals: int | None = 2
+) -> SeasonBandTable:
+    """IMPLIED infrastructure rates of a level as a table to pass to
+    :func:`system_management_table`.
+
+    Parameters
+    ----------
+    tables : IsraelTables
+        From :func:`load_tables_2015`.
+    voltage_level : str
+        A level with a published section-9 table (``HV_general`` is the one that needs it).
+    decimals : int or None
+        Round the implied rates half-up to this many decimals, the precision at which the
+        7.x tables are printed (2: then every published HV residual and total of section 9
+        is reproduced); None keeps them unrounded.
+
+    Returns
+    -------
+    SeasonBandTable
+        Implied rates [agorot/kWh]; derived, not published.
+
+    Examples
+    --------
+    >>> t = load_tables_2015()
+    >>> implied_infrastructure_rates(t, "HV_general").value("winter", "off_peak")
+    6.81
+    """
+    col = implied_infrastructure_table(tables, voltage_level)[
+        "implied_infrastructure_agorot_per_kwh"
+    ]
+    values = {
+        (s, b): float(col[(s, b)])
+        if decimals is None
+        else round_half_up(float(col[(s, b)]), decimals)
+        for s in SEASONS
+        for b in BANDS
+    }
+    return SeasonBandTable(values)
+
+
 def system_management_table(
     tables: IsraelTables,
     voltage_level: str,
-    infrastructure_agorot_per_kwh: SeasonBandTable | None = None,
+    infrastructure_agorot_per_kwh: SeasonBandTable | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The seed's system-management table (section 9) for one voltage level, new tables.
 
@@ -520,10 +566,11 @@ def system_management_table(
         From :func:`load_tables_2015`.
     voltage_level : str
         ``EHV`` (table 1-7.2), ``HV_general`` (1-7.4) or ``LV_general`` (3-7.4).
-    infrastructure_agorot_per_kwh : SeasonBandTable, optional
+    infrastructure_agorot_per_kwh : SeasonBandTable or pandas.DataFrame, optional
         Infrastructure rates to use instead of the 7.x table [agorot/kWh]. Required for
         ``HV_general``, whose 1-7.4 rates the source does not print; pass implied values
-        (see :func:`implied_infrastructure_table`). Any rates passed here are treated as not
+        (:func:`implied_infrastructure_rates`, or the frame of
+        :func:`implied_infrastructure_table`). Any rates passed here are treated as not
         published, and the result flags them in ``infrastructure_is_implied``.
 
     Returns
@@ -544,7 +591,8 @@ def system_management_table(
     """
     infra_table = tables.infrastructure_for(voltage_level)
     level = infra_table.consumer_voltage_level
-    infra, losses = _new_infrastructure_and_losses(infra_table, infrastructure_agorot_per_kwh)
+    override = _as_season_band(infrastructure_agorot_per_kwh)
+    infra, losses = _new_infrastructure_and_losses(infra_table, override)
     records = []
     for season, band, tou in tables.tou_new_agorot_per_kwh[level].cells():
         gen = tables.generation_tariff_new_agorot_per_kwh.value(season, band)
@@ -563,6 +611,22 @@ def system_management_table(
     return pd.DataFrame(records, index=_SEASON_BAND_INDEX.copy())
 
 
+def _as_season_band(rates: SeasonBandTable | pd.DataFrame | None) -> SeasonBandTable | None:
+    """Rates given as a table, or as the frame of :func:`implied_infrastructure_table`."""
+    if rates is None or isinstance(rates, SeasonBandTable):
+        return rates
+    column = "implied_infrastructure_agorot_per_kwh"
+    if isinstance(rates, pd.DataFrame) and column in rates.columns:
+        col = rates[column]
+        return SeasonBandTable({(s, b): float(col[(s, b)]) for s in SEASONS for b in BANDS})
+    msg = (
+        f"infrastructure_agorot_per_kwh is a {type(rates).__name__}; give a SeasonBandTable "
+        "(e.g. implied_infrastructure_rates(tables, 'HV_general')) or the frame of "
+        "implied_infrastructure_table"
+    )
+    raise InputError(msg)
+
+
 def _new_infrastructure_and_losses(
     infra_table: InfrastructureTable, override: SeasonBandTable | None
 ) -> tuple[SeasonBandTable, SeasonBandTable]:
@@ -574,8 +638,10 @@ def _new_infrastructure_and_losses(
         missing = "losses factors" if losses is None else "infrastructure rates"
         msg = (
             f"the source does not print the new {missing} of table {infra_table.table_id} "
-            f"({level}); pass infrastructure_agorot_per_kwh explicitly, e.g. implied values "
-            f"from implied_infrastructure_table(tables, {level!r})"
+            f"({level}); pass infrastructure_agorot_per_kwh explicitly, e.g. the implied "
+            f"values of gridtwin.tariffs.il_analysis.implied_infrastructure_rates(tables, "
+            f"{level!r}) (on the command line: gridtwin tariffs revision --table "
+            "system-management --level HV uses them, flagged as implied)"
         )
         raise TariffError(msg)
     return infra, losses

@@ -14,12 +14,18 @@ from typing import Literal
 
 import pandas as pd
 
-from gridtwin.errors import InputError
 from gridtwin.tariffs import Tariff, builtin_tariff_ids, get_tariff
 
 __all__ = ["Israel2015Table", "israel_2015_table", "load_tariff", "tariff_catalogue"]
 
-Israel2015Table = Literal["revision", "private-deal", "system-management"]
+Israel2015Table = Literal[
+    "revision",
+    "generation",
+    "infrastructure",
+    "system-management",
+    "private-deal",
+    "recognised-costs",
+]
 
 
 def load_tariff(tariff: str | Path) -> Tariff:
@@ -49,39 +55,33 @@ def tariff_catalogue(include_sets: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def israel_2015_table(table: str = "revision", level: str | None = None) -> pd.DataFrame:
+def israel_2015_table(
+    table: str = "revision",
+    level: str | None = None,
+    group: str | None = None,
+    discount_percent: float = 7.0,
+) -> pd.DataFrame:
     """A table of the Israeli tariff analysis of 1.2.2015, as published (two decimals).
 
     Parameters
     ----------
-    table : {"revision", "private-deal", "system-management"}
-        The TOU revision (old and new prices), the private-deal price, or the
-        system-management residual.
+    table : str
+        ``revision`` (1-5.2), ``generation`` (6.3.x), ``infrastructure`` (7.x),
+        ``system-management`` (section 9), ``private-deal`` (section 10) or
+        ``recognised-costs`` (section II).
     level : str, optional
-        Voltage level, e.g. ``"LV_general"`` (the revision: all levels by default; the
-        others: ``HV_general`` and ``LV_general`` by default).
+        Voltage level as ``bill`` takes it (``LV``, ``HV``, ``EHV``) or a table name
+        (``LV_general``); every level the table has by default.
+    group : {"general", "bulk"}, optional
+        Consumer group at LV and HV.
+    discount_percent : float
+        Private deal: share of the recognised generation cost taken off the TOU [%].
 
     Raises
     ------
     InputError
         An unknown table or level.
     """
-    from gridtwin.tariffs import il_analysis as il
+    from gridtwin.workflows._israel import israel_table
 
-    tables = il.load_tables_2015()
-    if table == "revision":
-        frame = il.revision_table(tables.tou_old_agorot_per_kwh, tables.tou_new_agorot_per_kwh)
-        if level:
-            levels = list(dict.fromkeys(frame.index.get_level_values("voltage_level")))
-            if level not in levels:
-                msg = f"voltage level {level!r}: use one of {', '.join(levels)}"
-                raise InputError(msg)
-            frame = pd.DataFrame(frame.xs(level, level="voltage_level", drop_level=False))
-    elif table == "private-deal":
-        frame = il.private_deal_table(tables, level or "HV_general")
-    elif table == "system-management":
-        frame = il.system_management_table(tables, level or "LV_general")
-    else:
-        msg = f"table {table!r}: use revision, private-deal or system-management"
-        raise InputError(msg)
-    return il.present(frame).reset_index()
+    return israel_table(table, level, group, discount_percent)
