@@ -20,6 +20,7 @@ module             commands
 ``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
 ``users``          ``users add|list|disable|token`` (the service's accounts)
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
+``warn``           ``warn`` (potential deviations of the next day, measures checked)
 =================  ==================================================================
 """
 
@@ -42,6 +43,7 @@ from gridtwin.cli import (
     users,
 )
 from gridtwin.cli import forecast as forecast_cli
+from gridtwin.cli import warn as warn_cli
 
 __all__ = ["app", "main"]
 
@@ -63,6 +65,7 @@ billing.register(app)
 demo.register(app)
 serve.register(app)
 studies.register(network.app)
+warn_cli.register(app)
 
 
 def main() -> None:
