@@ -89,7 +89,9 @@ def register(app: typer.Typer) -> None:
         threshold: Annotated[
             float, typer.Option("--threshold", help="Probability from which to report.")
         ] = 0.2,
-        method: Annotated[str, typer.Option("--method", help="Forecast method.")] = "gbm",
+        method: Annotated[
+            str, typer.Option("--method", help="Forecast method (gbm: LightGBM, slow).")
+        ] = "sf_seasonal_naive",
         tz: Annotated[str, typer.Option("--tz", help="Local zone of the grid (IANA).")] = "UTC",
         country: Annotated[
             str | None, typer.Option("--country", help="holidays country code.")

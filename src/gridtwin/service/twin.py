@@ -10,7 +10,7 @@ A twin is configured by one YAML file (``gridtwin serve twin.yaml``)::
     replay: {speed: 900, loop: true, load_scale: 1}  # optional: play the grid's profiles
     grace_s: 5                                     # how long an interval waits for meters
     forward_look: {horizon_h: 6, every_intervals: 4, anchor: false}  # potential alarms
-    early_warning: {threshold: 0.2, method: gbm}    # day-ahead, GET /api/v1/warnings
+    early_warning: {threshold: 0.2, method: sf_seasonal_naive}  # day-ahead, GET /warnings
     compliance: {min_intervals: 96}                # weekly supply-voltage counters
     webhooks:                                      # optional: signed POSTs of alarm events
       - {url: https://scada.example/hooks/alarms, secret_env: GRIDTWIN_WEBHOOK_SECRET}
@@ -147,7 +147,9 @@ class EarlyWarningConfig(BaseModel):
         "as a potential alarm.",
     )
     method: Literal["gbm", "weekly_naive", "sf_seasonal_naive", "sf_mstl"] = Field(
-        default="gbm", description="Forecast method of every load and PV unit."
+        default="sf_seasonal_naive",
+        description="Forecast method of every load and PV unit (gbm: LightGBM, minutes "
+        "for a feeder's loads on 2 cores).",
     )
     country: str | None = Field(default=None, description="Holiday calendar (holidays code).")
     history_days: int = Field(default=56, ge=15, le=400, description="Days of history used.")
@@ -156,6 +158,12 @@ class EarlyWarningConfig(BaseModel):
         default=0.5, ge=0, le=1, description="Common-factor weight of the loads (copula)."
     )
     measures: bool = Field(default=True, description="Propose and check measures.")
+    load_scale: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Multiplies the load history (a what-if); default the replay's load_scale.",
+    )
 
 
 class TwinConfig(BaseModel):

@@ -68,7 +68,7 @@ class WarningSpec:
     """
 
     threshold: float = DEFAULT_THRESHOLD
-    method: str = "gbm"
+    method: str = "sf_seasonal_naive"
     tz: str = "UTC"
     country: str | None = None
     history_days: int = 56

@@ -3,7 +3,8 @@
 The first request after the twin's newest interval entered a new local day computes the
 next day's report (forecasts of every load and PV unit, the quantile power flow, the
 potential deviations with their probability and lead time, the measures checked by power
-flow; a few seconds to a minute with LightGBM); later requests answer from it. Its
+flow; seconds with the default seasonal naive,
+minutes with LightGBM); later requests answer from it. Its
 findings are also the ``forecast`` potential alarms of ``/alarms/potential``. 404 when the
 service runs no twin; 422 before the twin's first interval or when the profiles cannot
 give the history.
@@ -95,7 +96,9 @@ def _warner(runtime: TwinRuntime) -> Any:
                 tz=cfg.timezone,
                 country=ew.country,
                 history_days=ew.history_days,
-                load_scale=1.0 if cfg.replay is None else cfg.replay.load_scale,
+                load_scale=ew.load_scale
+                if ew.load_scale is not None
+                else (1.0 if cfg.replay is None else cfg.replay.load_scale),
                 sampling=SamplingSpec(n_samples=ew.samples, rho_load=ew.rho_load),
                 measures=ew.measures,
                 standard=cfg.standard,
