@@ -54,7 +54,8 @@ def test_a_forecast_peak_below_the_band_raises_potential_alarms_with_a_checked_m
     body = r.json()
     assert body["day"] == "2016-01-02"
     assert body["reference_utc"] == "2016-01-01T00:45:00Z"
-    assert body["steps"] == 96 and body["method"] == "sf_seasonal_naive"
+    assert body["steps"] == 96
+    assert body["method"] == "sf_seasonal_naive"
     low = [w for w in body["warnings"] if w["rule_id"] == "customer-voltage-low-lv"]
     assert low, body["warnings"][:3]
     for w in low:
@@ -66,7 +67,8 @@ def test_a_forecast_peak_below_the_band_raises_potential_alarms_with_a_checked_m
     checked = [w for w in low if w["measure"] is not None]
     assert checked, "a voltage deviation must come with a checked measure"
     m = checked[0]["measure"]
-    assert m["kind"] == "tap" and m["power_flows"] > 0
+    assert m["kind"] == "tap"
+    assert m["power_flows"] > 0
     assert f"customer-voltage-low-lv@{checked[0]['element']}" in m["findings_removed"]
     assert {x["kind"] for x in body["measures"]} >= {"tap", "q_u", "curtail_pv"}
     assert any("normally-open" in n for n in body["notes"])

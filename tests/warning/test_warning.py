@@ -180,7 +180,8 @@ def test_an_evening_peak_below_the_band_is_found_and_a_tap_removes_it() -> None:
     assert low, "the evening peak must break the lower band"
     far = max(low, key=lambda f: int(f.element.split(":")[1]))
     assert 0.2 <= far.probability <= 1.0
-    assert far.first_utc.hour in range(16, 20) and far.peak_utc.hour in range(17, 21)
+    assert far.first_utc.hour in range(16, 20)
+    assert far.peak_utc.hour in range(17, 21)
     assert far.lead_time_s == (far.first_utc - issue).total_seconds() > 0
     assert far.band_value < far.limit  # the stress band is beyond it too
     alarm = far.potential_alarm()
@@ -190,12 +191,15 @@ def test_an_evening_peak_below_the_band_is_found_and_a_tap_removes_it() -> None:
     kinds = {m.kind for m in measures}
     assert {"tap", "curtail_pv", "q_u"} <= kinds
     best = measures[0]
-    assert best.kind == "tap" and best.settings["tap_pos"] < 0, best
+    assert best.kind == "tap", best
+    assert best.settings["tap_pos"] < 0
     assert f"customer-voltage-low-lv@{far.element}" in best.findings_removed
-    assert best.removed > 0 and best.cost_eur > 0
+    assert best.removed > 0
+    assert best.cost_eur > 0
     # the wrong way round makes it worse: checked, not assumed
     up = [m for m in measures if m.kind == "tap" and m.settings["tap_pos"] > 0]
-    assert up and all(m.removed == 0 for m in up)
+    assert up
+    assert all(m.removed == 0 for m in up)
 
 
 def test_a_quiet_day_has_no_finding_and_no_measure() -> None:
@@ -205,7 +209,8 @@ def test_a_quiet_day_has_no_finding_and_no_measure() -> None:
     band = quantile_power_flow(model, fc)
     lim = limits_of(rules, band, element_infos(model, "EN 50160:2010"))
     base = assess(model, fc, lim, SamplingSpec(n_samples=50), band_flow=band)
-    assert base.sampled_steps.size == 0 and base.sampled_flow is None  # screened out
+    assert base.sampled_steps.size == 0
+    assert base.sampled_flow is None
     issue = T0 - pd.Timedelta(hours=18)
     assert (
         findings(rules, lim, base.probability, base.median, base.band, fc.time_utc, issue, 0.2)
@@ -252,12 +257,14 @@ def test_early_warning_from_history_end_to_end() -> None:
         sampling=SamplingSpec(n_samples=100),
     )
     report = early_warning(model, dt.date(2016, 3, 2), spec, profiles=prof)
-    assert report.time_utc[0] == T0 and len(report.time_utc) == 96
+    assert report.time_utc[0] == T0
+    assert len(report.time_utc) == 96
     assert report.issue_utc == pd.Timestamp("2016-03-01T06:00Z")
     low = [f for f in report.findings if f.rule_id == "customer-voltage-low-lv"]
     assert low
     m = report.measure_for(low[-1])
-    assert m is not None and m.kind == "tap"
+    assert m is not None
+    assert m.kind == "tap"
     body = report.to_dict()
     assert (
         body["findings"][0]["measure"] is not None
