@@ -46,6 +46,7 @@ LAYERS: dict[str, tuple[str, int]] = {
     # workflows
     "workflows": ("workflows", 3),
     "distributed": ("workflows", 3),
+    "warning": ("workflows", 3),  # early warning: forecast + network + alarms
     # domain
     "calendar": ("domain", 2),
     "tariffs": ("domain", 2),

@@ -34,6 +34,7 @@ from gridtwin.alarms._engine import (
     Snapshot,
     evaluate,
     replay,
+    watched,
 )
 from gridtwin.alarms._health import (
     AlarmHealth,
@@ -130,4 +131,5 @@ __all__ = [
     "shelve",
     "stale_alarms",
     "unshelve",
+    "watched",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "Snapshot",
     "evaluate",
     "replay",
+    "watched",
 ]
 
 
@@ -106,6 +107,12 @@ class PotentialAlarm:
     value, limit : float
         The forecast value then and the limit.
     message : str
+    probability : float or None
+        The estimated probability that the condition occurs (a probabilistic early
+        warning, :mod:`gridtwin.warning`); None for a forward look on one trajectory.
+    source : str
+        What foresaw it: ``forward_look`` (the profiles' next hours) or ``forecast``
+        (the day-ahead early warning).
     """
 
     instance_id: str
@@ -117,6 +124,8 @@ class PotentialAlarm:
     value: float
     limit: float
     message: str
+    probability: float | None = None
+    source: str = "forward_look"
 
 
 @dataclass(frozen=True)
@@ -357,6 +366,14 @@ def _instances_of(
             if _matches(rule, element, info):
                 out.append((rule, element, value, rule.limit_for(info.u0_pu)))
     return out
+
+
+def watched(
+    rules: RuleSet, snapshot: Snapshot, elements: Mapping[str, ElementInfo]
+) -> list[tuple[AlarmRule, str, float, float]]:
+    """``(rule, element, value, limit)`` for every value of ``snapshot`` a rule watches
+    (the limit resolved for the element's reference voltage)."""
+    return _instances_of(rules, snapshot, elements)
 
 
 def _start(state: AlarmSystemState, t: datetime, what: str) -> datetime:

@@ -21,6 +21,7 @@ module             commands
 ``users``          ``users add|list|disable|token`` (the service's accounts)
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
 ``eligibility``    ``eligibility check|rate-change|rebill|disconnection`` (Slovak rules)
+``warn``           ``warn`` (potential deviations of the next day, measures checked)
 =================  ==================================================================
 """
 
@@ -44,6 +45,7 @@ from gridtwin.cli import (
 )
 from gridtwin.cli import eligibility as eligibility_cli
 from gridtwin.cli import forecast as forecast_cli
+from gridtwin.cli import warn as warn_cli
 
 __all__ = ["app", "main"]
 
@@ -66,6 +68,7 @@ demo.register(app)
 serve.register(app)
 studies.register(network.app)
 app.add_typer(eligibility_cli.app, name="eligibility")
+warn_cli.register(app)
 
 
 def main() -> None:

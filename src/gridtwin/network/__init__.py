@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gridtwin.network._batch import BatchPowerFlow
 from gridtwin.network._cim import load_cgmes
 from gridtwin.network._controls import Controls, tap_controls_from_net
 from gridtwin.network._fp_controls import ReactivePowerControl, TapControl
@@ -82,6 +83,7 @@ __all__ = [
     "FIXED_POINT_ONLY_TABLES",
     "PROFILE_FIELDS",
     "UNSUPPORTED_TABLES",
+    "BatchPowerFlow",
     "Controls",
     "EstimationOptions",
     "EstimationResult",

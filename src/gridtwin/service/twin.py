@@ -10,6 +10,7 @@ A twin is configured by one YAML file (``gridtwin serve twin.yaml``)::
     replay: {speed: 900, loop: true, load_scale: 1}  # optional: play the grid's profiles
     grace_s: 5                                     # how long an interval waits for meters
     forward_look: {horizon_h: 6, every_intervals: 4, anchor: false}  # potential alarms
+    early_warning: {threshold: 0.2, method: sf_seasonal_naive}  # day-ahead, GET /warnings
     compliance: {min_intervals: 96}                # weekly supply-voltage counters
     webhooks:                                      # optional: signed POSTs of alarm events
       - {url: https://scada.example/hooks/alarms, secret_env: GRIDTWIN_WEBHOOK_SECRET}
@@ -133,6 +134,38 @@ class ComplianceConfig(BaseModel):
     )
 
 
+class EarlyWarningConfig(BaseModel):
+    """The day-ahead early warning (``GET /api/v1/warnings``; :mod:`gridtwin.warning`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(
+        default=0.2,
+        gt=0.05,
+        lt=1.0,
+        description="Probability from which a potential deviation is reported and raised "
+        "as a potential alarm.",
+    )
+    method: Literal["gbm", "weekly_naive", "sf_seasonal_naive", "sf_mstl"] = Field(
+        default="sf_seasonal_naive",
+        description="Forecast method of every load and PV unit (gbm: LightGBM, minutes "
+        "for a feeder's loads on 2 cores).",
+    )
+    country: str | None = Field(default=None, description="Holiday calendar (holidays code).")
+    history_days: int = Field(default=56, ge=15, le=400, description="Days of history used.")
+    samples: int = Field(default=200, ge=10, le=5000, description="Sampled scenarios per step.")
+    rho_load: float = Field(
+        default=0.5, ge=0, le=1, description="Common-factor weight of the loads (copula)."
+    )
+    measures: bool = Field(default=True, description="Propose and check measures.")
+    load_scale: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Multiplies the load history (a what-if); default the replay's load_scale.",
+    )
+
+
 class TwinConfig(BaseModel):
     """One twin (see the module docstring)."""
 
@@ -151,6 +184,7 @@ class TwinConfig(BaseModel):
     webhooks: list[WebhookConfig] = Field(
         default_factory=list, max_length=20, description="Endpoints sent every alarm event."
     )
+    early_warning: EarlyWarningConfig = Field(default_factory=EarlyWarningConfig)
 
 
 def load_twin_config(path: Path) -> TwinConfig:
@@ -200,6 +234,7 @@ class TwinRuntime:
     compliance: WeeklyCompliance | None = None
     broadcaster: AlarmBroadcaster | None = None
     webhooks: list[WebhookDispatcher] = field(default_factory=list)
+    warner: Any = None  # the early warning (service._warnings.EarlyWarner), made on first use
 
     def latest(self) -> LiveState | None:
         """The newest state, if any."""

@@ -131,6 +131,8 @@ class LiveAlarms:
         self.state = AlarmSystemState()
         self.events: list[AlarmEvent] = []
         self.potential: tuple[PotentialAlarm, ...] = ()
+        #: Potential alarms of the day-ahead early warning (:mod:`gridtwin.warning`).
+        self.early: tuple[PotentialAlarm, ...] = ()
         self.on_events = on_events
         self.skipped_late = 0
         self._lock = threading.RLock()
@@ -205,6 +207,11 @@ class LiveAlarms:
                 **kwargs,
             )
             return self._apply(update)
+
+    def set_early(self, potential: Sequence[PotentialAlarm]) -> None:
+        """Replace the early warning's potential alarms (those of a newer forecast day)."""
+        with self._lock:
+            self.early = tuple(potential)
 
     def _now(self) -> datetime:
         """The alarm clock: the twin's own time, that of the newest interval evaluated.

@@ -35,6 +35,7 @@ from gridtwin.service.api import (
     twin,
     twin_history,
     users,
+    warnings,
 )
 
 __all__ = ["ROUTERS"]
@@ -54,4 +55,5 @@ ROUTERS: list[APIRouter] = [
     heatnet.router,
     twin_history.router,
     studies.router,
+    warnings.router,
 ]

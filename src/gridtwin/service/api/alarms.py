@@ -89,6 +89,15 @@ class PotentialOut(OutputModel):
     value: float
     limit: float
     message: str
+    probability: float | None = Field(
+        default=None,
+        description="Estimated probability (day-ahead early warning); None for the "
+        "forward look's single trajectory.",
+    )
+    source: str = Field(
+        default="forward_look",
+        description="forward_look (the profiles' next hours) or forecast (GET /warnings).",
+    )
 
 
 class PotentialsOut(OutputModel):
@@ -387,8 +396,10 @@ async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
                 value=p.value,
                 limit=p.limit,
                 message=p.message,
+                probability=p.probability,
+                source=p.source,
             )
-            for p in runtime.alarms.potential
+            for p in (*runtime.alarms.potential, *runtime.alarms.early)
         ],
     )
 

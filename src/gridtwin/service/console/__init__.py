@@ -48,6 +48,7 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/trends": ("trends.html", "Trends"),
     "/compliance": ("compliance.html", "Compliance"),
     "/studies": ("studies.html", "Studies"),
+    "/warnings": ("warnings.html", "Early warning"),
 }
 
 #: The assets under ``/console/static/``: name -> media type.
@@ -63,6 +64,7 @@ STATIC_FILES: Final[dict[str, str]] = {
     "trends.js": "text/javascript; charset=utf-8",
     "compliance.js": "text/javascript; charset=utf-8",
     "studies.js": "text/javascript; charset=utf-8",
+    "warnings.js": "text/javascript; charset=utf-8",
 }
 
 _SECURITY_HEADERS: Final[dict[str, str]] = {
