@@ -20,6 +20,7 @@ module             commands
 ``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
 ``users``          ``users add|list|disable|token`` (the service's accounts)
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
+``protection``     ``network shortcircuit|protection`` (IEC 60909, LV feeder protection)
 =================  ==================================================================
 """
 
@@ -42,6 +43,7 @@ from gridtwin.cli import (
     users,
 )
 from gridtwin.cli import forecast as forecast_cli
+from gridtwin.cli import protection as protection_cli
 
 __all__ = ["app", "main"]
 
@@ -63,6 +65,7 @@ billing.register(app)
 demo.register(app)
 serve.register(app)
 studies.register(network.app)
+protection_cli.register(network.app)
 
 
 def main() -> None:
