@@ -68,3 +68,25 @@ def test_protection_bad_devices_file(tmp_path: Path) -> None:
     )
     assert out.exit_code != 0
     assert "colour" in out.output
+
+
+def test_outage_cli_trench() -> None:
+    out = runner.invoke(
+        app,
+        ["network", "outage", "--simbench", "1-LV-rural1--0-sw", "--lines", "2,6",
+         "--repair-h", "4", "--format", "json"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    summary = data["Outage outage"][0]
+    assert summary["customers_lost"] == 9
+    assert summary["customer_minutes_lost"] == 9 * 240
+    assert len(data["Lost loads"]) == 9
+
+
+def test_outage_cli_bad_ids() -> None:
+    out = runner.invoke(
+        app, ["network", "outage", "--simbench", "1-LV-rural1--0-sw", "--lines", "2;6"]
+    )
+    assert out.exit_code != 0
+    assert "--lines" in out.output

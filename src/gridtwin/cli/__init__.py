@@ -20,7 +20,7 @@ module             commands
 ``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
 ``users``          ``users add|list|disable|token`` (the service's accounts)
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
-``protection``     ``network shortcircuit|protection`` (IEC 60909, LV feeder protection)
+``protection``     ``network shortcircuit|protection|outage`` (IEC 60909, protection)
 =================  ==================================================================
 """
 

@@ -188,7 +188,65 @@ def protection_cmd(
     run(body)
 
 
+def _ids(text: str | None, option: str) -> list[int]:
+    if not text:
+        return []
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        msg = f"{option} {text!r}: give element indices separated by commas, e.g. 2,6"
+        raise InputError(msg) from exc
+
+
+def outage_cmd(
+    simbench: SimbenchOpt = None,
+    net: NetOpt = None,
+    buses: Annotated[
+        str | None, typer.Option(help="Buses out, e.g. a substation busbar: 3")
+    ] = None,
+    lines: Annotated[
+        str | None, typer.Option(help="Lines out together, e.g. a trench: 2,6")
+    ] = None,
+    trafos: Annotated[str | None, typer.Option(help="Transformers out: 0")] = None,
+    name: Annotated[str, typer.Option(help="Name of the event.")] = "outage",
+    switching_min: Annotated[float, typer.Option(help="Restoration by switching (min).")] = 60.0,
+    repair_h: Annotated[float, typer.Option(help="Repair of the rest (h).")] = 8.0,
+    no_restore: Annotated[
+        bool, typer.Option("--no-restore", help="Do not close normally-open switches.")
+    ] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """A multi-element outage: load lost and unrestorable, customers and customer-minutes."""
+
+    def body() -> None:
+        import pandas as pd
+
+        from gridtwin.network.outages import multi_outage
+
+        res = multi_outage(
+            load_model(simbench, net),
+            buses=_ids(buses, "--buses"),
+            lines=_ids(lines, "--lines"),
+            trafos=_ids(trafos, "--trafos"),
+            name=name,
+            switching_min=switching_min,
+            repair_h=repair_h,
+            restore=not no_restore,
+        )
+        summary = res.summary | {
+            "switches_closed": ", ".join(map(str, res.summary["switches_closed"]))
+        }
+        _emit_frames(
+            {f"Outage {res.name}": pd.DataFrame([summary]), "Lost loads": res.loads},
+            fmt,
+            res.notes,
+        )
+
+    run(body)
+
+
 def register(network_app: typer.Typer) -> None:
     """Add the commands to the ``network`` command group."""
     network_app.command("shortcircuit")(shortcircuit_cmd)
     network_app.command("protection")(protection_cmd)
+    network_app.command("outage")(outage_cmd)
