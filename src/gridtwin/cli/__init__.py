@@ -22,6 +22,7 @@ module             commands
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
 ``eligibility``    ``eligibility check|rate-change|rebill|disconnection`` (Slovak rules)
 ``warn``           ``warn`` (potential deviations of the next day, measures checked)
+``protection``     ``network shortcircuit|protection|outage`` (IEC 60909, protection)
 =================  ==================================================================
 """
 
@@ -45,6 +46,7 @@ from gridtwin.cli import (
 )
 from gridtwin.cli import eligibility as eligibility_cli
 from gridtwin.cli import forecast as forecast_cli
+from gridtwin.cli import protection as protection_cli
 from gridtwin.cli import warn as warn_cli
 
 __all__ = ["app", "main"]
@@ -69,6 +71,7 @@ serve.register(app)
 studies.register(network.app)
 app.add_typer(eligibility_cli.app, name="eligibility")
 warn_cli.register(app)
+protection_cli.register(network.app)
 
 
 def main() -> None:

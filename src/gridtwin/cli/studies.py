@@ -43,6 +43,36 @@ StepsOpt = Annotated[
     ),
 ]
 _MAX_ROWS = 40
+CableMethodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cable-method",
+        help="Rate LV cables by IEC 60364-5-52 for this installation method (A1, A2, B1, "
+        "B2, C, D1, D2, E) instead of their own rating; type from the name (NAYY 4x150 ...).",
+    ),
+]
+CableAmbientOpt = Annotated[
+    float | None,
+    typer.Option("--cable-ambient-c", help="Air temperature of in-air cables (°C; ref. 30)."),
+]
+GroundOpt = Annotated[
+    float | None, typer.Option("--ground-c", help="Ground temperature, D1/D2 (°C; ref. 20).")
+]
+SoilOpt = Annotated[
+    float | None,
+    typer.Option("--soil-k-m-per-w", help="Soil thermal resistivity, D1 (K·m/W; ref. 2.5)."),
+]
+GroupingOpt = Annotated[
+    int, typer.Option("--grouping", help="Number of grouped circuits or cables (1: alone).")
+]
+ArrangementOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--arrangement",
+        help="Grouping arrangement: bunched, single_layer_wall, single_layer_perforated_tray, "
+        "single_layer_ladder, ground_direct_touching (D2), ground_ducts_touching (D1).",
+    ),
+]
 
 
 def _emit_frames(frames: dict[str, pd.DataFrame], fmt: str, notes: tuple[str, ...] = ()) -> None:
@@ -73,6 +103,44 @@ def _report_frames(rep: CheckReport) -> dict[str, pd.DataFrame]:
     }
 
 
+def _cable_ratings(
+    model: Any,
+    method: str | None,
+    ambient_c: float | None,
+    ground_c: float | None,
+    soil: float | None,
+    grouping: int,
+    arrangement: str | None,
+) -> tuple[dict[int, float] | None, tuple[str, ...]]:
+    """IEC 60364-5-52 ratings of the LV cables, or None when --cable-method is not given."""
+    if method is None:
+        given = [
+            name
+            for name, v in (
+                ("--cable-ambient-c", ambient_c),
+                ("--ground-c", ground_c),
+                ("--soil-k-m-per-w", soil),
+                ("--arrangement", arrangement),
+            )
+            if v is not None
+        ] + (["--grouping"] if grouping != 1 else [])
+        if given:
+            msg = f"{', '.join(given)} need --cable-method (the IEC 60364-5-52 installation method)"
+            raise InputError(msg)
+        return None, ()
+    from gridtwin.network._cable_types import iec_line_ratings
+
+    return iec_line_ratings(
+        model.net,
+        method=method,
+        ambient_c=ambient_c,
+        ground_c=ground_c,
+        soil_k_m_per_w=soil,
+        n_grouped=grouping,
+        arrangement=arrangement,
+    )
+
+
 def check_cmd(
     simbench: SimbenchOpt = None,
     net: NetOpt = None,
@@ -91,6 +159,12 @@ def check_cmd(
     threads: ThreadsOpt = -1,
     tap_control: TapControlOpt = False,
     fmt: FormatOpt = "table",
+    cable_method: CableMethodOpt = None,
+    cable_ambient_c: CableAmbientOpt = None,
+    ground_c: GroundOpt = None,
+    soil_k_m_per_w: SoilOpt = None,
+    grouping: GroupingOpt = 1,
+    arrangement: ArrangementOpt = None,
 ) -> None:
     """Simulate and check voltages at customers, cable loading and transformer ageing."""
 
@@ -98,22 +172,30 @@ def check_cmd(
         import pandas as pd
 
         from gridtwin.network import PowerFlowOptions
+        from gridtwin.workflows import Twin
 
         check_threads(threads)
-        twin = load_twin(
-            simbench,
-            net,
-            tap_control=tap_control,
+        model = load_model(simbench, net)
+        ratings, rating_notes = _cable_ratings(
+            model, cable_method, cable_ambient_c, ground_c, soil_k_m_per_w, grouping, arrangement
+        )
+        twin = Twin(
+            model,
             options=PowerFlowOptions(threading=threads),
-            standard=standard,
+            standard=standard,  # type: ignore[arg-type]
             timezone=timezone,
             ambient_c=ambient_c,
             stream=stream,
+            cable_ratings_a=ratings,
         )
+        if tap_control:
+            twin = twin.with_tap_control()
         state = twin.run(parse_steps(steps))
         rep = state.checks
         summary = pd.DataFrame([state.violations | {"limiting_element": state.limiting_element}])
-        _emit_frames({"Violations": summary, **_report_frames(rep)}, fmt, rep.notes)
+        _emit_frames(
+            {"Violations": summary, **_report_frames(rep)}, fmt, (*rating_notes, *rep.notes)
+        )
 
     run(body)
 

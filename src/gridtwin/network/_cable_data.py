@@ -47,9 +47,10 @@ class _Model(BaseModel):
 
 
 class BaseCapacityTable(_Model):
-    """One copper base-capacity table (or the method-E part of one)."""
+    """One base-capacity table (or the method-E part of one) of one conductor material."""
 
     table: str
+    material: Literal["Cu", "Al"] = "Cu"
     table_number_verification: Verification | None = None
     insulation: Insulation
     conductor_max_c: float = Field(gt=0)
@@ -165,10 +166,10 @@ class CableRatingData(_Model):
 
     @model_validator(mode="after")
     def _check_unique(self) -> CableRatingData:
-        seen: set[tuple[str, int, str]] = set()
+        seen: set[tuple[str, str, int, str]] = set()
         for tab in self.base_capacity:
             for method in tab.methods:
-                key = (tab.insulation, tab.loaded_conductors, method)
+                key = (tab.material, tab.insulation, tab.loaded_conductors, method)
                 if key in seen:
                     msg = f"base_capacity: {key} is defined twice"
                     raise ValueError(msg)
@@ -191,18 +192,31 @@ class CableRatingData(_Model):
             out.extend(m for m in tab.methods if m not in out)
         return tuple(out)
 
-    def base_table(self, method: str, insulation: str, loaded_conductors: int) -> BaseCapacityTable:
-        """The table holding the (method, insulation, loaded conductors) column."""
+    def base_table(
+        self, method: str, insulation: str, loaded_conductors: int, material: str = "Cu"
+    ) -> BaseCapacityTable:
+        """The table holding the (material, method, insulation, loaded conductors) column."""
         for tab in self.base_capacity:
             if (
                 method in tab.methods
+                and tab.material == material
                 and tab.insulation == insulation
                 and tab.loaded_conductors == loaded_conductors
             ):
                 return tab
+        have = sorted(
+            {
+                f"{t.insulation}/{t.loaded_conductors} loaded/{m}"
+                for t in self.base_capacity
+                if t.material == material
+                for m in t.methods
+            }
+        )
         msg = (
-            f"no base-capacity table for method {method!r}, insulation {insulation!r}, "
-            f"loaded_conductors={loaded_conductors}"
+            f"no base-capacity table for material {material!r}, method {method!r}, "
+            f"insulation {insulation!r}, loaded_conductors={loaded_conductors}; "
+            f"{material} has: {', '.join(have) or 'nothing'} (or supply the cable's own "
+            "rating as rated_current_a)"
         )
         raise InputError(msg)
 
@@ -229,5 +243,5 @@ def load_cable_rating_data(path: str | Path) -> CableRatingData:
 
 @cache
 def cable_rating_data() -> CableRatingData:
-    """The built-in IEC 60364-5-52:2009 copper tables (cached)."""
+    """The built-in IEC 60364-5-52:2009 tables, copper and aluminium (cached)."""
     return load_cable_rating_data(Path(__file__).with_name("data") / _DATA_FILE)

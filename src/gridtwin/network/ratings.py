@@ -18,8 +18,9 @@ Rules:
 - Sizes are never interpolated: only tabulated sizes are accepted.
 - Temperature factors use the standard's formula ``sqrt((θmax - θ)/(θmax - θref))`` for any
   temperature inside the tabulated range (the tables equal the formula to two decimals).
-- Only copper is available: the aluminium halves of the tables were not transcribed. For an
-  aluminium cable (or any cable with a known rating) pass ``rated_current_a``.
+- Copper: every table. Aluminium: three loaded conductors only (Tables B.52.4 / B.52.5,
+  16-240 mm², transcribed from memory, marked so in every result). For other aluminium
+  cables (or any cable with a known rating) pass ``rated_current_a``.
 
 The data schema and loader live in :mod:`gridtwin.network._cable_data`, the loading
 check (:func:`loading_ratio`, :func:`cable_loading_check`) in
@@ -364,7 +365,7 @@ def permissible_current_a(
     third_harmonic_percent: float | None = None,
     rated_current_a: float | None = None,
 ) -> CableRating:
-    """Permissible continuous current I_z of a copper cable (IEC 60364-5-52:2009 Annex B).
+    """Permissible continuous current I_z of a cable (IEC 60364-5-52:2009 Annex B).
 
     Parameters
     ----------
@@ -377,8 +378,8 @@ def permissible_current_a(
         PVC (70 °C) or XLPE/EPR (90 °C).
     loaded_conductors : {2, 3}
         Number of loaded conductors (2 = single-phase, 3 = three-phase).
-    material : {'Cu'}
-        Conductor material. Aluminium is refused: its tables were not transcribed.
+    material : {'Cu', 'Al'}
+        Conductor material. Aluminium only with three loaded conductors (B.52.4 / B.52.5).
     ambient_c : float, optional
         Air temperature [°C] for in-air methods; reference 30 °C (Table B.52.14).
     ground_c : float, optional
@@ -426,7 +427,7 @@ def permissible_current_a(
             third_harmonic_percent=third_harmonic_percent,
         )
     _check_cable(data, material, method, insulation, loaded_conductors)
-    tab = data.base_table(method, insulation, loaded_conductors)
+    tab = data.base_table(method, insulation, loaded_conductors, material)
     base = _base_capacity(tab, size_mm2, method, insulation, loaded_conductors)
     conditions = _Conditions(
         ambient_c, ground_c, soil_k_m_per_w, n_grouped, arrangement, third_harmonic_percent

@@ -181,6 +181,9 @@ class Twin:
     stream : bool
         Keep streamed statistics instead of every step (memory independent of the
         number of steps; for large grids).
+    cable_ratings_a : mapping line id -> A, optional
+        Permissible currents replacing the cables' own ratings in the checks (e.g. from
+        IEC 60364-5-52 for the installation conditions).
     """
 
     model: NetworkModel
@@ -191,6 +194,7 @@ class Twin:
     timezone: str = "UTC"
     ambient_c: float = 20.0
     stream: bool = False
+    cable_ratings_a: Mapping[int, float] | None = None
 
     def __post_init__(self) -> None:
         if self.standard not in _STANDARDS:
@@ -287,6 +291,7 @@ class Twin:
             standard=self.standard,
             timezone=self.timezone,
             ambient_c=self.ambient_c,
+            cable_ratings_a=self.cable_ratings_a,
         )
 
     def run(self, steps: Steps = None, *, progress: Progress | None = None) -> TwinState:
