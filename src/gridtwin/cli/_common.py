@@ -35,22 +35,26 @@ __all__ = [
 ]
 
 
-def console(min_width: int = 120) -> Console:
-    """A console; at least ``min_width`` columns wide when output is not a terminal."""
+def console(min_width: int = 120, *, stderr: bool = False) -> Console:
+    """A console (on standard error with ``stderr``); at least ``min_width`` columns wide
+    when output is not a terminal."""
     from rich.console import Console
 
-    con = Console()
+    con = Console(stderr=stderr)
     if not con.is_terminal:
-        con = Console(width=max(min_width, con.width))
+        con = Console(width=max(min_width, con.width), stderr=stderr)
     return con
 
 
 def run(fn: Callable[[], None]) -> None:
-    """Run a command body; print a GridTwinError as one line and exit with code 2."""
+    """Run a command body; print a GridTwinError as one line on standard error and exit
+    with code 2."""
     try:
         fn()
     except GridTwinError as exc:
-        console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        console(stderr=True).print(
+            f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from exc
 
 
