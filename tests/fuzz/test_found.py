@@ -118,3 +118,44 @@ def test_a_negative_id_in_any_element_table_is_named(
     path = tmp_path / "net.json"
     path.write_text(json.dumps(net), encoding="utf-8")
     _refused(["network", "validate", "--net", str(path)], "table shunt has index -1")
+
+
+def _net_with(seeds: dict[str, Path], tmp_path: Path, table: str, col: str, value: object) -> str:
+    net = json.loads(seeds["net_json"].read_text(encoding="utf-8"))
+    frame = json.loads(net["_object"][table]["_object"])
+    i = frame["columns"].index(col)
+    for row in frame["data"]:
+        row[i] = value
+    net["_object"][table]["_object"] = json.dumps(frame)
+    net["_object"][table]["dtype"].pop(col, None)  # as a hand-written net has none
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(net), encoding="utf-8")
+    return str(path)
+
+
+def test_impedances_too_small_to_factorise_are_named(
+    tmp_path: Path, seeds: dict[str, Path]
+) -> None:
+    """Issue 17's singular factorisation: lines of 1e-300 ohm/km passed every check and
+    SuperLU's ordering step raised "Factor is exactly singular"."""
+    path = _net_with(seeds, tmp_path, "line", "x_ohm_per_km", 1e-300)
+    net = json.loads(Path(path).read_text(encoding="utf-8"))
+    frame = json.loads(net["_object"]["line"]["_object"])
+    i = frame["columns"].index("r_ohm_per_km")
+    for row in frame["data"]:
+        row[i] = 1e-300
+    net["_object"]["line"]["_object"] = json.dumps(frame)
+    Path(path).write_text(json.dumps(net), encoding="utf-8")
+    _refused(
+        ["network", "simulate", "--net", path],
+        "the admittance matrix is singular (Factor is exactly singular)",
+    )
+
+
+def test_a_yes_no_cell_that_is_neither_is_named(tmp_path: Path, seeds: dict[str, Path]) -> None:
+    """``in_service: "maybe"`` in a table without a dtype map counted as in service."""
+    path = _net_with(seeds, tmp_path, "load", "in_service", "maybe")
+    _refused(
+        ["network", "validate", "--net", path],
+        "table load, row 0, column in_service: 'maybe' is not true or false",
+    )

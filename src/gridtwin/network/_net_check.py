@@ -77,7 +77,9 @@ def check_net_shape(net: Any, where: str) -> None:
             msg = f"{where}: table {table} has no column(s) {', '.join(missing)}"
             raise InputError(msg)
         for col in columns:
-            if col not in _FLAGS and col not in _TEXT:
+            if col in _FLAGS:
+                _check_flags(frame, table, col, where)
+            elif col not in _TEXT:
                 _check_numbers(frame, table, col, where)
 
 
@@ -112,6 +114,29 @@ def _check_index(frame: pd.DataFrame, table: str, where: str) -> None:
             "elements_index)"
         )
         raise InputError(msg)
+
+
+def _check_flags(frame: pd.DataFrame, table: str, col: str, where: str) -> None:
+    """A yes/no column holds true/false (or 1/0): ``"maybe"`` would count as true."""
+    values = frame[col]
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return
+    ok = np.array(
+        [
+            isinstance(v, bool | np.bool_)
+            or (type(v) in (int, float) and v in (0, 1))
+            or (isinstance(v, np.integer | np.floating) and v in (0, 1))
+            for v in values
+        ]
+    )
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        msg = (
+            f"{where}: table {table}, row {frame.index[i]}, column {col}: "
+            f"{values.iloc[i]!r} is not true or false"
+        )
+        raise InputError(msg)
+    frame[col] = values.astype(bool)
 
 
 def _check_numbers(frame: pd.DataFrame, table: str, col: str, where: str) -> None:
