@@ -17,6 +17,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -108,11 +109,11 @@ def cpu_s(pid: int) -> float:
 class Worker:
     """A process running inputs one at a time; killed and replaced on a timeout."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_s: float = 3600.0) -> None:
         self.conn, child = mp.Pipe()
         self.proc = mp.Process(target=_worker, args=(child,), daemon=True)
         self.proc.start()
-        if not self.conn.poll(600):
+        if not self.conn.poll(start_s):  # imports and seeds: minutes on a starved machine
             msg = "worker did not start"
             raise RuntimeError(msg)
         self.conn.recv()
@@ -142,9 +143,10 @@ def campaign(
     starting new ones after ``max_s`` seconds."""
     jobs = plan(inputs, base_seed)
     jobs.reverse()
+    t0 = time.monotonic()
+    stop = signal.signal(signal.SIGTERM, lambda *_: setattr(sys, "fuzz_stop", True))
     pool = [Worker() for _ in range(workers)]
     results: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    t0 = time.monotonic()
     done = 0
     for w in pool:
         if jobs:
@@ -169,13 +171,14 @@ def campaign(
             else:
                 continue
             w.job = None
-            if jobs and time.monotonic() - t0 > max_s:
+            if jobs and (time.monotonic() - t0 > max_s or getattr(sys, "fuzz_stop", False)):
                 print(f"time limit: {len(jobs)} inputs not started", flush=True)
                 jobs.clear()
             if jobs:
                 w.submit(jobs.pop())
             if done % 100 == 0:
                 print(f"{done}/{inputs} in {time.monotonic() - t0:.0f} s", flush=True)
+    signal.signal(signal.SIGTERM, stop)
     for w in pool:
         w.conn.send(None)
         w.proc.join(5)
