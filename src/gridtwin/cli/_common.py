@@ -26,6 +26,7 @@ __all__ = [
     "check_choice",
     "check_output",
     "console",
+    "error_console",
     "frame_text",
     "print_json",
     "print_notes",
@@ -35,15 +36,21 @@ __all__ = [
 ]
 
 
-def console(min_width: int = 120, *, stderr: bool = False) -> Console:
-    """A console (on standard error with ``stderr``); at least ``min_width`` columns wide
-    when output is not a terminal."""
+def console(min_width: int = 120) -> Console:
+    """A console; at least ``min_width`` columns wide when output is not a terminal."""
     from rich.console import Console
 
-    con = Console(stderr=stderr)
+    con = Console()
     if not con.is_terminal:
-        con = Console(width=max(min_width, con.width), stderr=stderr)
+        con = Console(width=max(min_width, con.width))
     return con
+
+
+def error_console() -> Console:
+    """A console on standard error (error messages never mix with a command's output)."""
+    from rich.console import Console
+
+    return Console(stderr=True, width=max(120, Console(stderr=True).width))
 
 
 def run(fn: Callable[[], None]) -> None:
@@ -52,8 +59,10 @@ def run(fn: Callable[[], None]) -> None:
     try:
         fn()
     except GridTwinError as exc:
-        console(stderr=True).print(
-            f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True
+        from rich.markup import escape
+
+        error_console().print(
+            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
         )
         raise typer.Exit(code=2) from exc
 
