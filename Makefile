@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench install clean sysdeps
+.PHONY: run demo test lint bench install clean sysdeps fuzz
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,3 +41,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# issue 17: at least 20,000 corrupted inputs through every reader of the command line
+# (CPU-heavy: niced); counts per reader in bench/results/fuzz_campaign.json
+fuzz: $(STAMP)
+	nice -n 19 $(BIN)/python bench/fuzz_campaign.py --inputs 20000 --workers 2

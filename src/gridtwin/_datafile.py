@@ -41,9 +41,11 @@ for _loader in (_Yaml12Loader, _FastYaml12Loader):
     )
 
 
-#: Deepest nesting read: far beyond any real file, well within what the parsers survive
-#: (libyaml recurses in C and crashes the process near a depth of 100,000).
-MAX_NESTING = 1_000
+#: Deepest nesting read: far beyond any real file (the tariffs nest about 8 deep), well
+#: within what the parsers survive (libyaml recurses in C and crashes the process near a
+#: depth of 100,000) and what the readers after them survive (``copy.deepcopy`` and
+#: pydantic recurse in Python: a depth of 990 exceeded Python's recursion limit).
+MAX_NESTING = 100
 
 
 def _too_deep(text: str) -> bool:

@@ -128,7 +128,11 @@ def _week_start(text: str | None, timezone: str) -> str | pd.Timestamp | None:
             "ISO date-time (2025-06-04T00:00+03:00)"
         )
         raise InputError(msg) from exc
-    return ts.tz_convert(timezone) if ts.tzinfo else ts.tz_localize(timezone)
+    try:
+        return ts.tz_convert(timezone) if ts.tzinfo else ts.tz_localize(timezone)
+    except (LookupError, ValueError) as exc:  # pytz's UnknownTimeZoneError is a KeyError
+        msg = f"--timezone {timezone!r}: unknown time zone; use an IANA name ('Europe/Moscow')"
+        raise InputError(msg) from exc
 
 
 def _flagged(option: str, path: Path | None, read: Callable[[Path], T]) -> T | None:

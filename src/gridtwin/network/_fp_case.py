@@ -126,7 +126,16 @@ def _elimination_order(y: sp.csc_matrix) -> IntArray:
 
     if y.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    lu = splu(y, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    try:
+        lu = splu(
+            y, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        )
+    except RuntimeError as exc:  # "Factor is exactly singular": impedances of 1e-300 ohm
+        msg = (
+            f"the admittance matrix is singular ({exc}); check for floating parts and for "
+            "impedances too small to be real (use a bus-bus switch)"
+        )
+        raise InputError(msg) from exc
     # SuperLU's perm_c maps an old column to its new place; the order is its inverse
     return np.argsort(np.asarray(lu.perm_c, dtype=np.int64)).astype(np.int64)
 

@@ -36,6 +36,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ext_grid": ("bus", "vm_pu", "in_service"),
     "switch": ("bus", "element", "et", "closed"),
 }  # fmt: skip
+#: Tables whose index is an element id passed to the engines.
+ELEMENTS = (
+    *REQUIRED, "trafo3w", "shunt", "ward", "xward", "impedance", "dcline", "storage", "motor",
+    "asymmetric_load", "asymmetric_sgen", "svc", "tcsc", "ssc",
+)  # fmt: skip
 _FLAGS = frozenset({"in_service", "closed"})
 _TEXT = frozenset({"et"})
 #: power-grid-model's ids are 32-bit integers.
@@ -54,9 +59,15 @@ def check_net_shape(net: Any, where: str) -> None:
             )
             raise InputError(msg)
     f_hz = net.get("f_hz")
-    if not isinstance(f_hz, int | float) or not math.isfinite(f_hz) or f_hz <= 0:
+    if not _positive(f_hz):
         msg = f"{where}: f_hz is {f_hz!r}; give the system frequency in Hz (50 or 60)"
         raise InputError(msg)
+    sn_mva = net.get("sn_mva", 1.0)
+    if not _positive(sn_mva):
+        msg = f"{where}: sn_mva is {sn_mva!r}; give the per-unit base power in MVA (e.g. 1)"
+        raise InputError(msg)
+    for table in _element_tables(net):
+        _check_index(net[table], table, where)
     for table, columns in REQUIRED.items():
         frame = net.get(table)
         if not isinstance(frame, pd.DataFrame) or frame.empty:
@@ -65,10 +76,29 @@ def check_net_shape(net: Any, where: str) -> None:
         if missing:
             msg = f"{where}: table {table} has no column(s) {', '.join(missing)}"
             raise InputError(msg)
-        _check_index(frame, table, where)
         for col in columns:
-            if col not in _FLAGS and col not in _TEXT:
+            if col in _FLAGS:
+                _check_flags(frame, table, col, where)
+            elif col not in _TEXT:
                 _check_numbers(frame, table, col, where)
+
+
+def _element_tables(net: Any) -> list[str]:
+    """The net's element tables with rows (their index is the element id the engines
+    take)."""
+    return [
+        name for name in ELEMENTS if isinstance(net.get(name), pd.DataFrame) and not net[name].empty
+    ]
+
+
+def _positive(value: Any) -> bool:
+    """Whether ``value`` is a finite number above zero (not a bool)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def _check_index(frame: pd.DataFrame, table: str, where: str) -> None:
@@ -84,6 +114,29 @@ def _check_index(frame: pd.DataFrame, table: str, where: str) -> None:
             "elements_index)"
         )
         raise InputError(msg)
+
+
+def _check_flags(frame: pd.DataFrame, table: str, col: str, where: str) -> None:
+    """A yes/no column holds true/false (or 1/0): ``"maybe"`` would count as true."""
+    values = frame[col]
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return
+    ok = np.array(
+        [
+            isinstance(v, bool | np.bool_)
+            or (type(v) in (int, float) and v in (0, 1))
+            or (isinstance(v, np.integer | np.floating) and v in (0, 1))
+            for v in values
+        ]
+    )
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        msg = (
+            f"{where}: table {table}, row {frame.index[i]}, column {col}: "
+            f"{values.iloc[i]!r} is not true or false"
+        )
+        raise InputError(msg)
+    frame[col] = values.astype(bool)
 
 
 def _check_numbers(frame: pd.DataFrame, table: str, col: str, where: str) -> None:

@@ -95,21 +95,32 @@ def _read_table(
 
 def _raise_bad_number(file: Path, value_cols: list[str]) -> None:
     """Raise naming the first CSV cell of a value column that is not a number."""
-    opts = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(value_cols, pa.string()), include_columns=value_cols
+    opts = pacsv.ConvertOptions(  # bytes, not text: a cell may not be UTF-8
+        column_types=dict.fromkeys(value_cols, pa.binary()), include_columns=value_cols
     )
-    table = pacsv.read_csv(str(file), convert_options=opts)
+    try:
+        table = pacsv.read_csv(str(file), convert_options=opts)
+    except (pa.ArrowException, OSError) as exc:
+        msg = f"{file}: cannot read as CSV ({exc}); check the delimiter (comma) and quoting"
+        raise InputError(msg) from exc
     for col in value_cols:
-        text = pd.Series(table.column(col).to_pylist(), dtype=object)
+        raw = table.column(col).to_pylist()
+        text = pd.Series([None if b is None else b.decode("utf-8", "replace") for b in raw])
         num = pd.to_numeric(text.replace("", np.nan), errors="coerce")
         bad = np.flatnonzero(
             num.isna().to_numpy() & text.notna().to_numpy() & (text != "").to_numpy()
         )
         if bad.size:
+            cell = text.iloc[int(bad[0])]
+            why = (
+                "holds bytes that are not UTF-8 text"
+                if "\ufffd" in cell
+                else "is not a number (use a dot as decimal separator; leave the cell "
+                "empty for no value)"
+            )
             msg = (
                 f"{file}: data row {int(bad[0]) + 1} (1-based, header excluded), column "
-                f"{col!r}: {text.iloc[int(bad[0])]!r} is not a number (use a dot as "
-                "decimal separator; leave the cell empty for no value)"
+                f"{col!r}: {cell!r} {why}"
             )
             raise InputError(msg)
     msg = f"{file}: a value column is not numeric (columns {value_cols[:10]})"

@@ -52,6 +52,11 @@ def _data(data: IntervalData | str | Path, timezone: str | None) -> IntervalData
     return data if isinstance(data, IntervalData) else read_intervals(data, timezone=timezone)
 
 
+#: Largest price a series may hold, in any unit (EUR/MWh, EUR/kWh): far beyond any traded
+#: price (market caps are about 10^4 EUR/MWh); beyond it a bill's amounts lose their cents.
+MAX_PRICE = 1e9
+
+
 def read_price_series(path: str | Path) -> pd.Series:
     """A price series from a CSV file with columns ``timestamp, value`` (timestamps with
     an offset or ``Z``), as a float Series on a UTC period-start index.
@@ -73,6 +78,14 @@ def read_price_series(path: str | Path) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         msg = f"{path}: row {row + 2}: value {frame['value'].iloc[row]!r} is not a number"
+        raise InputError(msg)
+    huge = np.abs(values) > MAX_PRICE
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        msg = (
+            f"{path}: row {row + 2}: value {frame['value'].iloc[row]!r} is beyond any price "
+            f"(at most {MAX_PRICE:.0e} either way); check the column and its unit"
+        )
         raise InputError(msg)
     stamps = frame["timestamp"].str.strip()
     has_zone = stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
