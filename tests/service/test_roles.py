@@ -83,6 +83,9 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/studies/contingency"): "analyst",
     ("POST", "/api/v1/studies/hosting"): "analyst",
     ("GET", "/studies"): "anonymous",
+    ("GET", "/api/v1/assets"): "viewer",
+    ("GET", "/api/v1/assets/trends"): "viewer",
+    ("GET", "/assets"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

@@ -20,6 +20,7 @@ module             commands
 ``serve``          ``serve [TWIN.yaml] [--demo]`` (the REST API and the live twin)
 ``users``          ``users add|list|disable|token`` (the service's accounts)
 ``forecast``       ``forecast backtest|run`` (probabilistic day-ahead forecasts)
+``assets``         ``assets rank|trends`` (condition-based maintenance)
 =================  ==================================================================
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import typer
 
+from gridtwin.cli import assets as assets_cli
 from gridtwin.cli import (
     billing,
     cache,
@@ -63,6 +65,7 @@ billing.register(app)
 demo.register(app)
 serve.register(app)
 studies.register(network.app)
+app.add_typer(assets_cli.app, name="assets")
 
 
 def main() -> None:

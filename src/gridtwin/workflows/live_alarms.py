@@ -131,6 +131,9 @@ class LiveAlarms:
         self.state = AlarmSystemState()
         self.events: list[AlarmEvent] = []
         self.potential: tuple[PotentialAlarm, ...] = ()
+        #: Early warnings of the equipment trends (gridtwin.assets.trends), set by
+        #: :meth:`set_trend_potential`; listed beside the forward look's potential alarms.
+        self.trend_potential: tuple[PotentialAlarm, ...] = ()
         self.on_events = on_events
         self.skipped_late = 0
         self._lock = threading.RLock()
@@ -205,6 +208,11 @@ class LiveAlarms:
                 **kwargs,
             )
             return self._apply(update)
+
+    def set_trend_potential(self, alarms: Sequence[PotentialAlarm]) -> None:
+        """Replace the equipment trends' potential alarms (each evaluation's whole set)."""
+        with self._lock:
+            self.trend_potential = tuple(alarms)
 
     def _now(self) -> datetime:
         """The alarm clock: the twin's own time, that of the newest interval evaluated.

@@ -36,6 +36,7 @@ from gridtwin.service.api import (
     twin_history,
     users,
 )
+from gridtwin.service.api import assets as assets_api
 
 __all__ = ["ROUTERS"]
 
@@ -54,4 +55,5 @@ ROUTERS: list[APIRouter] = [
     heatnet.router,
     twin_history.router,
     studies.router,
+    assets_api.router,
 ]

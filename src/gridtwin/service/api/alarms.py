@@ -369,7 +369,8 @@ async def delivery(user: Admin, runtime: TwinDep) -> DeliveryOut:
 
 @router.get("/potential", summary="Potential alarms with their lead time")
 async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
-    """What the newest evaluation's forward look foresees."""
+    """What the newest evaluation's forward look foresees, and the equipment trends'
+    early warnings (rules ``trend-...``, lead time = projected time to the limit)."""
     fw = runtime.forward
     last = None if fw is None else fw.latest
     return PotentialsOut(
@@ -388,7 +389,7 @@ async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
                 limit=p.limit,
                 message=p.message,
             )
-            for p in runtime.alarms.potential
+            for p in (*runtime.alarms.potential, *runtime.alarms.trend_potential)
         ],
     )
 
