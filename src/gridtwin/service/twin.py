@@ -364,12 +364,29 @@ def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
     )
     runtime.threads.append(runner_thread)
     runner_thread.start()
-    from gridtwin.service._assets import start_trend_watch
-
-    watch = start_trend_watch(runtime, state)
-    if watch is not None:
-        runtime.threads.append(watch)
+    if config.assets.trends:
+        runtime.threads.append(_trend_watch(runtime, state))
     return runtime
+
+
+def _trend_watch(runtime: TwinRuntime, state: ServiceState) -> threading.Thread:
+    """The equipment-trend watch (see :mod:`gridtwin.service._assets`)."""
+    from gridtwin.service._assets import model_elements, refresh_trends, start_trend_watch
+
+    cfg = runtime.config.assets
+    elements = model_elements(runtime.live.twin.model.net)
+
+    def refresh() -> None:
+        refresh_trends(
+            state.store,
+            runtime.alarms,
+            elements,
+            window_days=cfg.window_days,
+            horizon_days=cfg.trend_horizon_days,
+            ambient_c=float(runtime.live.twin.ambient_c),
+        )
+
+    return start_trend_watch(runtime.stop, cfg.trend_every_s, refresh, runtime.errors)
 
 
 def _on_state(runtime: TwinRuntime) -> Callable[[LiveState], None]:

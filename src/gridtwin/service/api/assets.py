@@ -122,7 +122,7 @@ def _ranking(state: ServiceState, runtime: TwinRuntime, window_days: float | Non
     from gridtwin.workflows.assets import rank_from_store
 
     cfg = runtime.config.assets
-    reg = twin_register(runtime)
+    reg = twin_register(cfg.file)
     if reg is None:
         return AssetsOut(
             configured=False,
@@ -186,10 +186,17 @@ def _ranking(state: ServiceState, runtime: TwinRuntime, window_days: float | Non
 
 
 def _trends(state: ServiceState, runtime: TwinRuntime) -> TrendsOut:
-    from gridtwin.service._assets import refresh_trends
+    from gridtwin.service._assets import model_elements, refresh_trends
 
     cfg = runtime.config.assets
-    found = refresh_trends(runtime, state)
+    found = refresh_trends(
+        state.store,
+        runtime.alarms,
+        model_elements(runtime.live.twin.model.net),
+        window_days=cfg.window_days,
+        horizon_days=cfg.trend_horizon_days,
+        ambient_c=float(runtime.live.twin.ambient_c),
+    )
     notes = [] if found else ["no element has enough stored daily peaks for a trend (5 days)"]
     return TrendsOut(
         window_days=cfg.window_days,
