@@ -56,6 +56,7 @@ LAYERS: dict[str, tuple[str, int]] = {
     "heatnet": ("domain", 2),
     "forecast": ("domain", 2),
     "alarms": ("domain", 2),
+    "assets": ("domain", 2),
     # data
     "store": ("data", 2),
     "ingest": ("data", 2),
@@ -77,6 +78,7 @@ DOMAIN_EDGES: frozenset[tuple[str, str]] = frozenset(
         ("billing", "tariffs"),  # billing evaluates tariffs
         ("network", "quality"),  # quality's pure limit evaluation of simulated voltages
         ("alarms", "quality"),  # customer-voltage limit references (standard:<id>:<item>)
+        ("assets", "alarms"),  # equipment-trend warnings are the alarm system's PotentialAlarm
     }
 )
 

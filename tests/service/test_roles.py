@@ -85,6 +85,9 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/studies"): "anonymous",
     ("GET", "/api/v1/warnings"): "viewer",
     ("GET", "/warnings"): "anonymous",
+    ("GET", "/api/v1/assets"): "viewer",
+    ("GET", "/api/v1/assets/trends"): "viewer",
+    ("GET", "/assets"): "anonymous",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except

@@ -23,6 +23,7 @@ module             commands
 ``eligibility``    ``eligibility check|rate-change|rebill|disconnection`` (Slovak rules)
 ``warn``           ``warn`` (potential deviations of the next day, measures checked)
 ``protection``     ``network shortcircuit|protection|outage`` (IEC 60909, protection)
+``assets``         ``assets rank|trends`` (condition-based maintenance)
 =================  ==================================================================
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import typer
 
+from gridtwin.cli import assets as assets_cli
 from gridtwin.cli import (
     billing,
     cache,
@@ -72,6 +74,7 @@ studies.register(network.app)
 app.add_typer(eligibility_cli.app, name="eligibility")
 warn_cli.register(app)
 protection_cli.register(network.app)
+app.add_typer(assets_cli.app, name="assets")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ A twin is configured by one YAML file (``gridtwin serve twin.yaml``)::
     compliance: {min_intervals: 96}                # weekly supply-voltage counters
     webhooks:                                      # optional: signed POSTs of alarm events
       - {url: https://scada.example/hooks/alarms, secret_env: GRIDTWIN_WEBHOOK_SECRET}
+    assets: {file: assets.yaml, window_days: 90, trend_horizon_days: 30}  # optional
 
 The service's store holds the measurements. With ``replay``, the grid's load and
 generator profiles are played into it as live telemetry (this is the demo). The
@@ -166,6 +167,26 @@ class EarlyWarningConfig(BaseModel):
     )
 
 
+class AssetsConfig(BaseModel):
+    """Condition-based maintenance: the asset register and the equipment trends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str | None = Field(
+        default=None, description="Asset register (YAML/TOML/CSV); relative to the file."
+    )
+    window_days: float = Field(
+        default=90.0, gt=0, le=366, description="History the indicators and trends read."
+    )
+    trends: bool = Field(default=True, description="Watch the equipment trends.")
+    trend_horizon_days: float = Field(
+        default=30.0, gt=0, le=366, description="Warn when a limit is this close."
+    )
+    trend_every_s: float = Field(
+        default=300.0, ge=1, description="Wall seconds between two trend evaluations."
+    )
+
+
 class TwinConfig(BaseModel):
     """One twin (see the module docstring)."""
 
@@ -185,6 +206,7 @@ class TwinConfig(BaseModel):
         default_factory=list, max_length=20, description="Endpoints sent every alarm event."
     )
     early_warning: EarlyWarningConfig = Field(default_factory=EarlyWarningConfig)
+    assets: AssetsConfig = Field(default_factory=AssetsConfig)
 
 
 def load_twin_config(path: Path) -> TwinConfig:
@@ -196,6 +218,9 @@ def load_twin_config(path: Path) -> TwinConfig:
         updates["network"] = NetworkSource(path=str(base / cfg.network.path))
     if cfg.alarm_rules is not None and not Path(cfg.alarm_rules).is_absolute():
         updates["alarm_rules"] = str(base / cfg.alarm_rules)
+    reg = cfg.assets.file
+    if reg is not None and not Path(reg).is_absolute():
+        updates["assets"] = cfg.assets.model_copy(update={"file": str(base / reg)})
     return cfg.model_copy(update=updates) if updates else cfg
 
 
@@ -207,12 +232,16 @@ DEMO_LOAD_SCALE = 5.0
 
 def demo_twin_config() -> TwinConfig:
     """The demo: SimBench's semi-urban LV feeder with every apartment electrified, its
-    profiles replayed as telemetry at 900x (one 15-minute interval a second)."""
+    profiles replayed as telemetry at 900x (one 15-minute interval a second), with the
+    example asset register of its grid."""
+    from gridtwin.assets import demo_register_path
+
     return TwinConfig(
         name="demo: LV feeder, apartments electrified (5x load)",
         network=NetworkSource(simbench=DEMO_GRID),
         replay=ReplayConfig(speed=900.0, loop=True, load_scale=DEMO_LOAD_SCALE),
         grace_s=2.0,
+        assets=AssetsConfig(file=str(demo_register_path())),
     )
 
 
@@ -370,7 +399,29 @@ def start_runtime(state: ServiceState, config: TwinConfig) -> TwinRuntime:
     )
     runtime.threads.append(runner_thread)
     runner_thread.start()
+    if config.assets.trends:
+        runtime.threads.append(_trend_watch(runtime, state))
     return runtime
+
+
+def _trend_watch(runtime: TwinRuntime, state: ServiceState) -> threading.Thread:
+    """The equipment-trend watch (see :mod:`gridtwin.service._assets`)."""
+    from gridtwin.service._assets import model_elements, refresh_trends, start_trend_watch
+
+    cfg = runtime.config.assets
+    elements = model_elements(runtime.live.twin.model.net)
+
+    def refresh() -> None:
+        refresh_trends(
+            state.store,
+            runtime.alarms,
+            elements,
+            window_days=cfg.window_days,
+            horizon_days=cfg.trend_horizon_days,
+            ambient_c=float(runtime.live.twin.ambient_c),
+        )
+
+    return start_trend_watch(runtime.stop, cfg.trend_every_s, refresh, runtime.errors)
 
 
 def _on_state(runtime: TwinRuntime) -> Callable[[LiveState], None]:

@@ -133,6 +133,9 @@ class LiveAlarms:
         self.potential: tuple[PotentialAlarm, ...] = ()
         #: Potential alarms of the day-ahead early warning (:mod:`gridtwin.warning`).
         self.early: tuple[PotentialAlarm, ...] = ()
+        #: Early warnings of the equipment trends (gridtwin.assets.trends), set by
+        #: :meth:`set_trend_potential`; listed beside the forward look's potential alarms.
+        self.trend_potential: tuple[PotentialAlarm, ...] = ()
         self.on_events = on_events
         self.skipped_late = 0
         self._lock = threading.RLock()
@@ -212,6 +215,11 @@ class LiveAlarms:
         """Replace the early warning's potential alarms (those of a newer forecast day)."""
         with self._lock:
             self.early = tuple(potential)
+
+    def set_trend_potential(self, alarms: Sequence[PotentialAlarm]) -> None:
+        """Replace the equipment trends' potential alarms (each evaluation's whole set)."""
+        with self._lock:
+            self.trend_potential = tuple(alarms)
 
     def _now(self) -> datetime:
         """The alarm clock: the twin's own time, that of the newest interval evaluated.

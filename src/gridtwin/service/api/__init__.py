@@ -37,6 +37,7 @@ from gridtwin.service.api import (
     users,
     warnings,
 )
+from gridtwin.service.api import assets as assets_api
 
 __all__ = ["ROUTERS"]
 
@@ -56,4 +57,5 @@ ROUTERS: list[APIRouter] = [
     twin_history.router,
     studies.router,
     warnings.router,
+    assets_api.router,
 ]

@@ -378,7 +378,8 @@ async def delivery(user: Admin, runtime: TwinDep) -> DeliveryOut:
 
 @router.get("/potential", summary="Potential alarms with their lead time")
 async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
-    """What the newest evaluation's forward look foresees."""
+    """What the newest evaluation's forward look foresees, and the equipment trends'
+    early warnings (rules ``trend-...``, lead time = projected time to the limit)."""
     fw = runtime.forward
     last = None if fw is None else fw.latest
     return PotentialsOut(
@@ -399,7 +400,11 @@ async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
                 probability=p.probability,
                 source=p.source,
             )
-            for p in (*runtime.alarms.potential, *runtime.alarms.early)
+            for p in (
+                *runtime.alarms.potential,
+                *runtime.alarms.early,
+                *runtime.alarms.trend_potential,
+            )
         ],
     )
 

@@ -37,7 +37,8 @@ _templates = Jinja2Templates(directory=str(_HERE / "templates"))
 #: ``GET /tariffs``, ``POST /bills[/compare]``; ``/heat`` ``POST /norms[/characteristics]``;
 #: ``/alarms/history`` ``GET /alarms?all=true`` and ``/alarms/events``; ``/trends``
 #: ``GET /twin/history`` or a point's values; ``/compliance`` ``GET /twin/compliance``;
-#: ``/studies`` ``POST /studies/...`` (analyst), the result drawn on the network.
+#: ``/studies`` ``POST /studies/...`` (analyst), the result drawn on the network;
+#: ``/assets`` ``GET /assets`` and ``/assets/trends``.
 PAGES: Final[dict[str, tuple[str, str]]] = {
     "/login": ("login.html", "Log in"),
     "/alarms": ("alarms.html", "Alarms"),
@@ -49,6 +50,7 @@ PAGES: Final[dict[str, tuple[str, str]]] = {
     "/compliance": ("compliance.html", "Compliance"),
     "/studies": ("studies.html", "Studies"),
     "/warnings": ("warnings.html", "Early warning"),
+    "/assets": ("assets.html", "Assets: maintenance ranking"),
 }
 
 #: The assets under ``/console/static/``: name -> media type.
@@ -65,6 +67,7 @@ STATIC_FILES: Final[dict[str, str]] = {
     "compliance.js": "text/javascript; charset=utf-8",
     "studies.js": "text/javascript; charset=utf-8",
     "warnings.js": "text/javascript; charset=utf-8",
+    "assets.js": "text/javascript; charset=utf-8",
 }
 
 _SECURITY_HEADERS: Final[dict[str, str]] = {
