@@ -176,7 +176,7 @@ class QualityReport:
             body.append("<h2>Feeders</h2>")
             for feeder, pids in self._feeder_groups().items():
                 body.append(self._feeder_html(feeder, pids, figs))
-        body.append("<h2>Points of delivery</h2>")
+        body.append("<h2 class='points'>Points of delivery</h2>")
         for pid in self.point_ids:
             body.append(self._point_html(pid, figs))
         if self.potential is not None:
