@@ -57,10 +57,13 @@ def test_pdf_tables_fit_the_page_and_headings_keep_with_their_tables(
             # every drawn table border and every character lies within the page box
             for kind in ("rects", "lines", "chars"):
                 for obj in getattr(page, kind):
-                    assert -0.5 <= float(obj["x0"]) and float(obj["x1"]) <= width + 0.5, (
-                        f"page {number}: a {kind[:-1]} at x {obj['x0']:.1f}..{obj['x1']:.1f} "
-                        f"leaves the page (width {width:.1f} pt)"
+                    x0, x1 = float(obj["x0"]), float(obj["x1"])
+                    assert x0 >= -0.5, f"page {number}: a {kind[:-1]} starts left of the page"
+                    assert x1 <= width + 0.5, (
+                        f"page {number}: a {kind[:-1]} at x {x0:.1f}..{x1:.1f} leaves the "
+                        f"page (width {width:.1f} pt)"
                     )
+                    assert float(obj["bottom"]) <= height + 0.5, f"page {number}: below the page"
             lines = [
                 ln["text"].strip()
                 for ln in page.extract_text_lines()
