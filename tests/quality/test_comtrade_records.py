@@ -276,3 +276,66 @@ def test_harmonic_order_follows_the_sample_rate(tmp_path: Path) -> None:
     code, out = cli("assess", cfg, "--max-harmonic-order", "40")
     assert code == 2
     assert "too low for harmonics up to order 40" in out
+
+
+# --------------------------------------------------------------------------- campaign traits
+
+
+def test_russian_relay_record_v_per_kv_units_zero_sequence_and_a_dead_line(tmp_path: Path) -> None:
+    # a relay terminal's record (Guseynov1/Comtrade-Reader "Terminal ПСА"): Windows-1251,
+    # unit "В/кВ" (secondary V, primary kV, PS = S, 220 kV / 100 V), Ua Ub Uc with phase
+    # fields, Uни and Uик with phase field 0, Uл with none; the line is switched off halfway
+    # (noise left), which must not read as a reversed phase order
+    fs = 1000.0
+    sec = sines(fs, 2.0, u_v=100 / np.sqrt(3))
+    sec[1000:] = 0.2 * np.random.default_rng(3).standard_normal((1000, 3))
+    x = np.hstack([sec, sec[:, :1] * 0, sec[:, :1] * 0, sec[:, :1] - sec[:, 1:2]])
+    chans = [("Ua", "A", "В/кВ"), ("Ub", "B", "В/кВ"), ("Uc", "C", "В/кВ")]
+    chans += [("Uни", "0", "В/кВ"), ("Uик", "0", "В/кВ"), ("Uл", "", "В/кВ")]
+    cfg = write_record(
+        tmp_path, "terminal", x, [(fs, 2000)], channels=chans, encoding="cp1251", scale=0.001
+    )
+    lines = cfg.read_bytes().decode("cp1251").splitlines()
+    lines[2:8] = [ln.replace(",1,1,P", ",220.0,100.000,S") for ln in lines[2:8]]
+    cfg.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    wf = read_comtrade(cfg)
+    assert wf.channel_names == ("Ua", "Ub", "Uc")
+    # primary volts: 100/sqrt(3) V secondary x 220 kV / 100 V = 127 kV
+    rms = np.sqrt((wf.samples_v[:1000] ** 2).mean(axis=0))
+    assert rms == pytest.approx(np.full(3, 220e3 / np.sqrt(3)), rel=1e-3)
+    assert wf.connection == "phase"
+    code, out = cli("assess", cfg, "--voltage-level", "MV", "--nominal-line-v", "220000")
+    assert code == 0, out
+    assert "not in the order" not in out
+
+
+def test_several_three_phase_sets_take_the_first_and_say_so(tmp_path: Path) -> None:
+    # a generator recorder (miguelmoreto/pycomtrade test2): VA_GC1.. VN_GC1, VA_GC2.. in kV
+    x = sines(6400.0, 0.5) / 1000
+    chans = [(f"V{p}_GC{g}", p, "kV") for g in (1, 2) for p in "ABC"]
+    cfg = write_record(
+        tmp_path, "gen", np.hstack([x, x]), [(6400.0, 3200)], channels=chans, scale=1e-5
+    )
+    wf = read_comtrade(cfg)
+    assert wf.channel_names == ("VA_GC1", "VB_GC1", "VC_GC1")
+    assert any("other sets: VA_GC2, VB_GC2, VC_GC2" in n for n in wf.notes)
+    assert read_comtrade(cfg, channels=["VA_GC2", "VB_GC2", "VC_GC2"]).channel_names[0] == (
+        "VA_GC2"
+    )
+
+
+def test_rate_given_in_the_cfg_beats_zero_timestamps_and_hdr_in_another_encoding(
+    tmp_path: Path,
+) -> None:
+    # zhangsonggui/comtrade-io binary_1999: every DAT timestamp 0 with nrates = 1, and a
+    # UTF-8 HDR beside a GBK CFG
+    cfg = write_record(
+        tmp_path, "zero", sines(6400.0, 0.5), [(6400.0, 3200)], station="故障录波", encoding="gbk"
+    )
+    dat = cfg.with_suffix(".dat")
+    rows = [r.split(",") for r in dat.read_text().splitlines()]
+    dat.write_text("\n".join(",".join([r[0], "0", *r[2:]]) for r in rows) + "\n")
+    cfg.with_suffix(".hdr").write_text("记录 — header € text", encoding="utf-8")
+    wf = read_comtrade(cfg)
+    assert wf.sample_rate_hz == pytest.approx(6400.0)
+    assert wf.channel_names == ("UA", "UB", "UC")

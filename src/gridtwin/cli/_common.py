@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from gridtwin.errors import GridTwinError, InputError
 
@@ -50,7 +51,9 @@ def run(fn: Callable[[], None]) -> None:
     try:
         fn()
     except GridTwinError as exc:
-        console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        console().print(
+            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from exc
 
 
@@ -70,7 +73,7 @@ def print_notes(notes: Sequence[str], style: str = "yellow") -> None:
     """Each note on its own line."""
     con = console()
     for note in notes:
-        con.print(f"[{style}]{note}[/{style}]", markup=True, highlight=False)
+        con.print(f"[{style}]{escape(note)}[/{style}]", markup=True, highlight=False)
 
 
 def check_output(output: Path | None, option: str = "--output") -> None:

@@ -39,13 +39,16 @@ class _Channels:
 
 
 def _unit_of(raw: str) -> str | None:
-    """``'V'`` or ``'kV'`` for a CFG unit string (``V``, ``volt``, Cyrillic ``В``, ``кВ``
-    ...), else None (empty or not a voltage unit)."""
+    """``'V'``, ``'kV'`` or ``'V/kV'`` (secondary V, primary kV) for a CFG unit string
+    (``V``, ``volt``, Cyrillic ``В``, ``кВ``, ``В/кВ`` ...), else None (empty or not a
+    voltage unit)."""
     key = raw.strip().lower().replace(" ", "")
     if key in _VOLT_UNITS:
         return "V"
     if key in _KILOVOLT_UNITS:
         return "kV"
+    if key in ("v/kv", "в/кв"):
+        return "V/kV"  # secondary in V, primary in kV (Russian relays)
     return None
 
 
@@ -74,7 +77,38 @@ def _kind(name: str, phase: str) -> str:
     digits = re.sub(r"[^0-9]", "", key)
     if _LINE_RE.match(key) and (len(digits) == 2 or not digits):
         return "line"
+    if re.match(r"^(?:u|v|в)_?(?:л|лин)", key):  # Uл: line voltage (Russian relays)
+        return "line"
+    base = key.split("_")[0]
+    if base != key and _ZERO_RE.match(base):  # VN_GC1, V0_BUS
+        return "zero"
     return "phase"
+
+
+def _phase_letter(name: str, phase: str) -> tuple[str, str] | None:
+    """(set key, phase a/b/c) of a phase channel, from its CFG ``ph`` or its name
+    (``VA_GC1`` -> ('v_gc1', 'a'), ``Ua`` -> ('u', 'a'))."""
+    ph = phase.strip().lower()
+    ph = {"1": "a", "2": "b", "3": "c", "l1": "a", "l2": "b", "l3": "c"}.get(ph, ph)
+    key = name.strip().lower()
+    m = re.match(r"^(u|v)_?(?:l?([123])|([abc]))(.*)$", key)
+    if m is not None:
+        letter = m.group(3) or "abc"[int(m.group(2)) - 1]
+        if ph in ("", letter):
+            return m.group(1) + m.group(4), letter
+    if ph in ("a", "b", "c"):
+        return key.replace(ph, "", 1), ph
+    return None
+
+
+def _three_phase_sets(names: list[str], phases: list[str], idx: list[int]) -> list[list[int]]:
+    """Sets of three phase channels (a, b, c) sharing a name stem, in record order."""
+    groups: dict[str, dict[str, int]] = {}
+    for i in idx:
+        got = _phase_letter(names[i], phases[i])
+        if got is not None:
+            groups.setdefault(got[0], {}).setdefault(got[1], i)
+    return [[g["a"], g["b"], g["c"]] for g in groups.values() if set(g) == {"a", "b", "c"}]
 
 
 def _pick_channels(
@@ -83,6 +117,7 @@ def _pick_channels(
     kinds: list[str],
     wanted: Sequence[str] | None,
     where: str,
+    phases: list[str] | None = None,
 ) -> tuple[list[int], list[str]]:
     """Indices of the 1 or 3 analog channels to read (named, or the V/kV ones), and notes.
 
@@ -98,6 +133,7 @@ def _pick_channels(
     )
     if wanted is not None:
         return _named_channels(names, kinds, wanted, where, listing), []
+    phases = phases if phases is not None else [""] * len(names)
     volts = [i for i, u in enumerate(units) if u is not None]
     notes = []
     zero = [i for i in volts if kinds[i] == "zero"]
@@ -107,6 +143,17 @@ def _pick_channels(
             f"{', '.join(names[i] for i in zero)} left out (never a phase voltage)"
         )
     volts = [i for i in volts if kinds[i] != "zero"]
+    sets = _three_phase_sets(names, phases, [i for i in volts if kinds[i] == "phase"])
+    if sets and (len(sets) > 1 or len(volts) > 3):
+        chosen = sets[0]
+        others = "; ".join(", ".join(names[i] for i in s) for s in sets[1:])
+        notes.append(
+            f"{where}: three-phase voltage channels {', '.join(names[i] for i in chosen)} "
+            "used"
+            + (f" (other sets: {others})" if others else "")
+            + "; pass --channel (channels=) to choose others"
+        )
+        return chosen, notes
     phase = [i for i in volts if kinds[i] == "phase"]
     line = [i for i in volts if kinds[i] == "line"]
     if phase and line and len(phase) in (1, 3):
@@ -180,8 +227,9 @@ def _read_voltage_channels(
         given.get(n.strip().lower()) or _unit_of(str(c.uu))
         for n, c in zip(names, analog, strict=True)
     ]
-    kinds = [_kind(str(c.name), str(getattr(c, "ph", ""))) for c in analog]
-    idx, pick_notes = _pick_channels(names, unit, kinds, channels, where)
+    phases = [str(getattr(c, "ph", "")) for c in analog]
+    kinds = [_kind(n, p) for n, p in zip(names, phases, strict=True)]
+    idx, pick_notes = _pick_channels(names, unit, kinds, channels, where, phases)
     if rec.total_samples < 2:
         msg = f"{where}: the record holds {rec.total_samples} sample(s); at least 2 needed"
         raise InputError(msg)
@@ -201,15 +249,31 @@ def _read_voltage_channels(
         )
     cols = [_volts(analog[i], rec.analog[i], unit[i], values, where) for i in idx]
     start, start_notes = _start_time(cfg, start_timezone, where)
-    time_s = np.asarray(rec.time, dtype=np.float64)
+    time_s, time_notes = _sample_times(cfg, np.asarray(rec.time, dtype=np.float64), where)
     return _Channels(
         time_s,
         np.column_stack(cols),
         start,
         [names[i] for i in idx],
-        (*enc_notes, *notes, *pick_notes, *start_notes),
+        (*enc_notes, *notes, *pick_notes, *start_notes, *time_notes),
         connection,
     )
+
+
+def _sample_times(cfg: Any, dat_s: FloatArray, where: str) -> tuple[FloatArray, tuple[str, ...]]:
+    """Sample times [s]: from the CFG sample rate when it gives one (the DAT timestamps
+    are then not critical, IEEE C37.111), else the DAT timestamps."""
+    rates = [(float(r), int(e)) for r, e in cfg.sample_rates]
+    if cfg.timestamp_critical or len(rates) != 1 or not rates[0][0] > 0:
+        return dat_s, ()
+    t = np.arange(dat_s.size, dtype=np.float64) / rates[0][0]
+    if dat_s.size > 1 and np.allclose(dat_s - dat_s[0], t, rtol=0.0, atol=0.01 / rates[0][0]):
+        return dat_s, ()
+    note = (
+        f"{where}: the DAT timestamps disagree with the CFG sample rate "
+        f"{rates[0][0]:g} Hz; the rate is used (timestamps are not critical, nrates > 0)"
+    )
+    return t, (note,)
 
 
 def _given_units(units: Mapping[str, str] | None, names: list[str], where: str) -> dict[str, str]:
@@ -264,16 +328,27 @@ def _encoding(path: Path, given: str | None) -> tuple[str, tuple[str, ...]]:
 
 
 def _guess_encoding(raw: bytes) -> str:
-    """Windows-1251, GBK or Latin-1 for non-UTF-8 bytes, by the shape of their text."""
-    high = [len(m) for m in re.findall(rb"[\x80-\xff]+", raw)]
-    mean_run = sum(high) / len(high) if high else 0.0
+    """Windows-1251, GBK or Latin-1 for non-UTF-8 bytes, by the shape of their text.
+
+    Windows-1251: the high bytes read as Cyrillic letters and stand as words of their own
+    (Latin-1 accents sit inside Latin words: S-ü-d). GBK: two high bytes per character,
+    all read as CJK, and no odd run of high bytes (a Cyrillic word of odd length).
+    """
+    runs = list(re.finditer(rb"[\x80-\xff]+", raw))
     text = raw.decode("cp1251", errors="replace")
     non_ascii = [ch for ch in text if ord(ch) > 127]
     cyr = sum(1 for ch in non_ascii if "\u0400" <= ch <= "\u04ff" or ch == "\u2116")
-    if non_ascii and cyr / len(non_ascii) >= 0.9 and mean_run >= 2.5:
-        return "cp1251"
+    inside = sum(
+        1
+        for m in runs
+        if m.start() > 0
+        and m.end() < len(raw)
+        and chr(raw[m.start() - 1]).isalpha()
+        and chr(raw[m.end()]).isalpha()
+    )
+    cyrillic = bool(non_ascii) and cyr / len(non_ascii) >= 0.9 and inside < 0.3 * len(runs)
     wide: list[str] = []
-    if all(n % 2 == 0 for n in high):  # GB2312 text: two high bytes per character
+    if all(len(m.group()) % 2 == 0 for m in runs):  # GB2312 text: two bytes a character
         try:
             wide = [ch for ch in raw.decode("gbk") if ord(ch) > 127]
         except UnicodeDecodeError:
@@ -281,9 +356,7 @@ def _guess_encoding(raw: bytes) -> str:
     cjk = sum(1 for ch in wide if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
     if wide and cjk / len(wide) >= 0.9:
         return "gbk"
-    if non_ascii and cyr / len(non_ascii) >= 0.9 and mean_run >= 2.0:
-        return "cp1251"
-    return "latin-1"
+    return "cp1251" if cyrillic else "latin-1"
 
 
 def _comtrade_module() -> Any:
@@ -314,7 +387,10 @@ def _load(comtrade: Any, path: Path, encoding: str) -> tuple[Any, tuple[str, ...
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            rec.load(str(path), encoding=encoding)
+            # the free-text HDR and INF files are not needed (and may be in another
+            # encoding): point the reader at none
+            none = str(path.with_name(f".{path.name}.absent"))
+            rec.load(str(path), encoding=encoding, hdr_file=none, inf_file=none)
         except (
             OSError,
             ValueError,
@@ -345,9 +421,19 @@ def _check_one_rate(cfg: Any, where: str) -> None:
 
 
 def _volts(ch: Any, recorded: Any, unit: str | None, values: str, where: str) -> FloatArray:
-    """One channel in V (kV converted), scaled to primary or secondary values."""
+    """One channel in V (kV converted), scaled to primary or secondary values.
+
+    ``'V/kV'`` channels hold secondary volts (PS = S) or primary kilovolts (PS = P), and
+    their CFG ``primary`` is in kV.
+    """
     x = np.asarray(recorded, dtype=np.float64)
-    if unit == "kV":
+    pors = str(ch.pors).strip().upper() or "P"
+    primary, secondary = float(ch.primary), float(ch.secondary)
+    if unit == "V/kV":
+        primary *= 1000.0
+        if pors == "P":
+            x = x * 1000.0
+    elif unit == "kV":
         x = x * 1000.0
     elif unit != "V":
         msg = (
@@ -355,8 +441,7 @@ def _volts(ch: Any, recorded: Any, unit: str | None, values: str, where: str) ->
             f"expected: pass --unit '{ch.name}=V' (units={{'{ch.name}': 'V'}}) if it is one"
         )
         raise InputError(msg)
-    pors = str(ch.pors).strip().upper() or "P"
-    ratio = float(ch.primary) / float(ch.secondary) if float(ch.secondary) else 1.0
+    ratio = primary / secondary if secondary else 1.0
     if values == "primary" and pors == "S":
         x = x * ratio
     elif values == "secondary" and pors == "P":

@@ -524,7 +524,7 @@ def _check_values(c: CycleValues, waveform: Waveform, u_din: float, check_units:
     if check_units:
         _check_scale(c.u_rms_v, u_din, waveform.source)
     if waveform.samples_v.shape[1] == 3:
-        _check_phase_order(c, waveform.channel_names, waveform.source)
+        _check_phase_order(c, waveform.channel_names, waveform.source, u_din)
 
 
 def _check_args(
@@ -576,15 +576,19 @@ def _check_scale(u_rms: FloatArray, u_din_v: float, where: str) -> None:
     msg = (
         f"{where}: the 10/12-cycle r.m.s. voltages (median {med:g}) do not fit "
         f"u_din_v = {u_din_v:g} V (they look like {unit!r}): pass u_din_v in the same kind "
-        "of voltage as the channels (phase-to-neutral or phase-to-phase, in V), or "
-        "check_units=False"
+        "of voltage as the channels (phase-to-neutral or phase-to-phase, in V; on the "
+        "command line --nominal-v or --nominal-line-v, with --voltage-level MV for the "
+        "agreed U_c), or check_units=False"
     )
     raise InputError(msg)
 
 
-def _check_phase_order(c: CycleValues, names: tuple[str, ...], where: str) -> None:
-    """Three phases in positive-sequence order (median u2 below 50 %)."""
-    u2 = c.unbalance_negative_percent
+def _check_phase_order(c: CycleValues, names: tuple[str, ...], where: str, u_din: float) -> None:
+    """Three phases in positive-sequence order (median u2 below 50 %), judged on the
+    windows where every phase is above half of U_din (a switched-off line or a fault
+    leaves noise whose sequence means nothing)."""
+    healthy = np.all(np.asarray(c.u_rms_v) > 0.5 * u_din, axis=1)
+    u2 = np.asarray(c.unbalance_negative_percent)[healthy]
     med = float(np.nanmedian(u2)) if np.isfinite(u2).any() else 0.0
     if med > 50.0:
         msg = (
