@@ -11,6 +11,7 @@ import pytest
 from gridtwin.quality import assess, build_report, read_measurements
 from gridtwin.quality import report as report_module
 from tests.quality.test_assessment import GOLDEN_VERDICTS, MSK, golden_week_csv
+from tests.quality.test_report import parse
 
 GOST = "GOST 32144-2013"
 _HEADINGS = (
@@ -80,3 +81,16 @@ def test_pdf_tables_fit_the_page_and_headings_keep_with_their_tables(
     # the "Rule" column (why a point failed) is printed in every verdict table
     assert rules >= len(GOLDEN_VERDICTS)
     assert readable >= 1
+
+
+def test_failing_indicators_other_than_voltage_are_plotted(golden: Any) -> None:
+    # the golden week: "thdfail" fails THD (GOST 32144 4.2.4: 8 % share, 12 % maximum)
+    html = build_report(golden).to_html()
+    page = parse(html)
+    fig = page.figures["indicator-thd-thdfail"]
+    limits = {t["meta"]["value"] for t in fig["data"] if "meta" in t}
+    assert {8.0, 12.0} <= limits
+    values = [v for t in fig["data"] if "meta" not in t for v in t["y"] if v is not None]
+    assert max(values) > 8.0  # the values beyond the share limit are drawn
+    # points that pass get no such figure
+    assert not [k for k in page.figures if k.startswith("indicator-") and k.endswith("-ok")]

@@ -68,6 +68,7 @@ from gridtwin.quality._report_html import (
     _verdict_table,
     _verdict_td,
 )
+from gridtwin.quality._report_indicators import _failing_indicator_figures
 from gridtwin.quality.assessment import Assessment, records
 
 __all__ = ["BROWSERS", "QualityReport", "build_report", "find_browser", "write_pdf"]
@@ -318,6 +319,8 @@ class QualityReport:
                         ),
                     )
                 )
+        for name, fig in _failing_indicator_figures(a, pid):
+            parts.append(figs.add(name, fig))
         parts.append(
             "<h4>Indicator verdicts</h4>" + _verdict_table(a.table[a.table["point_id"] == pid])
         )
