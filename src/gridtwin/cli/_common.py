@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
 
 from gridtwin.errors import GridTwinError, InputError
 
@@ -51,9 +50,7 @@ def run(fn: Callable[[], None]) -> None:
     try:
         fn()
     except GridTwinError as exc:
-        console().print(
-            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
-        )
+        console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from exc
 
 
@@ -73,6 +70,8 @@ def print_notes(notes: Sequence[str], style: str = "yellow") -> None:
     """Each note on its own line."""
     con = console()
     for note in notes:
+        from rich.markup import escape
+
         con.print(f"[{style}]{escape(note)}[/{style}]", markup=True, highlight=False)
 
 
