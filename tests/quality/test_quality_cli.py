@@ -165,7 +165,8 @@ def test_report_html_and_json(week_csv: Path, tmp_path: Path) -> None:
     text = html_out.read_text(encoding="utf-8")
     assert "<h1>Week 23</h1>" in text
     assert "Feeder F1" in text
-    assert text.count("class='figure'") == 2 * len(GOLDEN_VERDICTS) + 2  # + 2 feeders
+    # 2 per point, 2 feeders, and the failing THD of point thdfail
+    assert text.count("class='figure'") == 2 * len(GOLDEN_VERDICTS) + 2 + 1
     json_out = tmp_path / "report.json"
     res = runner.invoke(
         quality_app,

@@ -83,7 +83,9 @@ def print_notes(notes: Sequence[str], style: str = "yellow") -> None:
     """Each note on its own line."""
     con = console()
     for note in notes:
-        con.print(f"[{style}]{note}[/{style}]", markup=True, highlight=False)
+        from rich.markup import escape
+
+        con.print(f"[{style}]{escape(note)}[/{style}]", markup=True, highlight=False)
 
 
 def check_output(output: Path | None, option: str = "--output") -> None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gridtwin.quality import Assessment
-    from gridtwin.workflows.quality import QualityAssessment
+    from gridtwin.workflows.quality import QualityAssessment, WaveformOptions
 
 __all__ = ["app"]
 
@@ -43,7 +43,8 @@ FileArg = Annotated[
     Path,
     typer.Argument(
         help="Aggregated measurements, CSV or Parquet (long: timestamp, point_id, indicator, "
-        "phase, value; or wide: one column per quantity and phase)."
+        "phase, value; or wide: one column per quantity and phase), or a COMTRADE record "
+        "(.cfg with its .dat, or .cff) processed to IEC 61000-4-30 aggregates."
     ),
 ]
 StandardOpt = Annotated[
@@ -106,6 +107,40 @@ EventsOpt = Annotated[
 IsolatedOpt = Annotated[
     bool, typer.Option("--isolated", help="Judge frequency against the isolated-system limits.")
 ]
+ChannelOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--channel",
+        help="COMTRADE: analog channel id to use (1 or 3, in L1, L2, L3 order); repeatable. "
+        "Default: the channels in V or kV.",
+    ),
+]
+ChannelUnitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--unit",
+        help="COMTRADE: NAME=V or NAME=kV for a channel whose CFG unit is empty or unusual; "
+        "repeatable.",
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="COMTRADE: text encoding of the CFG (e.g. cp1251, gbk, latin-1); default UTF-8, "
+        "else detected.",
+    ),
+]
+FrequencyOpt = Annotated[
+    float, typer.Option("--frequency", help="COMTRADE: nominal frequency, 50 or 60 [Hz].")
+]
+OrderOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-harmonic-order",
+        help="COMTRADE: highest harmonic order; default what the sample rate resolves, at most 40.",
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output format: table, json or csv.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write to this file.")]
 
@@ -146,6 +181,38 @@ def _flagged(option: str, path: Path | None, read: Callable[[Path], T]) -> T | N
         raise InputError(msg) from exc
 
 
+def _waveform_options(
+    channels: list[str] | None,
+    units: list[str] | None,
+    encoding: str | None,
+    frequency: float,
+    order: int | None,
+) -> WaveformOptions:
+    """The COMTRADE options checked (``--unit NAME=V``, 50 or 60 Hz)."""
+    from gridtwin.workflows.quality import WaveformOptions
+
+    given: dict[str, str] = {}
+    for item in units or []:
+        name, sep, unit = item.partition("=")
+        if not sep or not name.strip() or not unit.strip():
+            msg = f"--unit {item!r}: write NAME=V or NAME=kV (a channel id and its unit)"
+            raise InputError(msg)
+        given[name.strip()] = unit.strip()
+    if frequency not in (50.0, 60.0):
+        msg = f"--frequency {frequency:g}: use 50 or 60"
+        raise InputError(msg)
+    if order is not None and not 2 <= order <= 50:
+        msg = f"--max-harmonic-order {order}: use 2..50"
+        raise InputError(msg)
+    return WaveformOptions(
+        channels=tuple(channels) if channels else None,
+        units=given,
+        encoding=encoding,
+        nominal_frequency_hz=frequency,
+        max_harmonic_order=order,
+    )
+
+
 def _job(
     file: Path,
     *,
@@ -160,9 +227,10 @@ def _job(
     layout: str = "auto",
     events: Path | None = None,
     isolated: bool = False,
+    waveform: WaveformOptions | None = None,
 ) -> QualityAssessment:
     """The workflow's description of the assessment, the options checked."""
-    from gridtwin.workflows.quality import QualityAssessment, read_event_table
+    from gridtwin.workflows.quality import QualityAssessment, WaveformOptions, read_event_table
 
     check_choice(label, "--label", ("start", "end"))
     check_choice(layout, "--layout", ("auto", "long", "wide"))
@@ -181,6 +249,7 @@ def _job(
         layout=layout,  # type: ignore[arg-type]
         events=_flagged("--events", events, read_event_table),
         isolated=isolated,
+        waveform=waveform if waveform is not None else WaveformOptions(),
     )
 
 
@@ -242,6 +311,11 @@ def assess_cmd(
     isolated: IsolatedOpt = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
+    channel: ChannelOpt = None,
+    unit: ChannelUnitOpt = None,
+    encoding: EncodingOpt = None,
+    frequency: FrequencyOpt = 50.0,
+    max_harmonic_order: OrderOpt = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit with code 1 when a point fails.")
     ] = False,
@@ -265,6 +339,7 @@ def assess_cmd(
             layout=layout,
             events=events,
             isolated=isolated,
+            waveform=_waveform_options(channel, unit, encoding, frequency, max_harmonic_order),
         ).run()
         failing = int((a.points["verdict"] == "fail").sum())
         if fmt == "json":
@@ -286,24 +361,44 @@ def events_cmd(
         str,
         typer.Option(
             "--source",
-            help="Event source: 'flags' (flagged intervals in the file) or a registered detector.",
+            help="Event source: 'flags' (flagged intervals in the file), 'rms' (dips, swells "
+            "and interruptions from the r.m.s. values, thresholds of --standard) or a "
+            "registered detector.",
         ),
     ] = "flags",
+    standard: StandardOpt = "GOST 32144-2013",
+    voltage_level: LevelOpt = "LV",
+    nominal_v: NominalOpt = None,
+    nominal_line_v: NominalLineOpt = None,
     timezone: TimezoneOpt = "UTC",
     label: LabelOpt = "start",
     layout: LayoutOpt = "auto",
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
+    channel: ChannelOpt = None,
+    unit: ChannelUnitOpt = None,
+    encoding: EncodingOpt = None,
+    frequency: FrequencyOpt = 50.0,
 ) -> None:
-    """List the events (flagged intervals) present in a measurement file."""
+    """List the events of a measurement file or COMTRADE record (flags, or from r.m.s.)."""
 
     def body() -> None:
         from gridtwin.quality import event_sources
         from gridtwin.quality.assessment import records
 
         check_choice(fmt, "--format", _FORMATS)
-        check_choice(source, "--source", event_sources())
-        ev = _job(file, timezone=timezone, label=label, layout=layout).find_events(source)
+        check_choice(source, "--source", (*event_sources(), "rms"))
+        ev = _job(
+            file,
+            standard=standard,
+            voltage_level=voltage_level,
+            nominal_v=nominal_v,
+            nominal_line_v=nominal_line_v,
+            timezone=timezone,
+            label=label,
+            layout=layout,
+            waveform=_waveform_options(channel, unit, encoding, frequency, None),
+        ).find_events(source)
         if fmt == "json":
             write_text(
                 json.dumps(
@@ -359,6 +454,11 @@ def report_cmd(
     max_points: Annotated[
         int, typer.Option("--max-points", help="Most point sections (failing first).")
     ] = 100,
+    channel: ChannelOpt = None,
+    unit: ChannelUnitOpt = None,
+    encoding: EncodingOpt = None,
+    frequency: FrequencyOpt = 50.0,
+    max_harmonic_order: OrderOpt = None,
 ) -> None:
     """Write the power-quality report per point and feeder (HTML with plots, JSON, PDF)."""
 
@@ -382,6 +482,7 @@ def report_cmd(
             layout=layout,
             events=events,
             isolated=isolated,
+            waveform=_waveform_options(channel, unit, encoding, frequency, max_harmonic_order),
         )
         a, rep = job.report(
             point_ids=point,

@@ -15,7 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gridtwin.quality._counting import _severity
 from gridtwin.quality._limits import Indicator, LimitSet
+from gridtwin.quality._series import IndicatorSeries
 from gridtwin.quality._verdict import IndicatorEvaluation
 
 IntArray = npt.NDArray[np.int64]
@@ -75,8 +77,13 @@ def _detail_frame(
     measured: str,
     cols: tuple[IntArray, tuple[str, ...]],
     point_ids: tuple[str, ...],
+    indicator: Indicator,
 ) -> pd.DataFrame:
-    """Rows per point × week × phase of one evaluation of the ``measured`` quantity."""
+    """Rows per point × week × phase of one evaluation of the ``measured`` quantity.
+
+    ``severity`` ranks the phases' worst values against ``indicator``'s widest band
+    (1 at its edge, see :func:`gridtwin.quality._counting._severity`).
+    """
     k, n = ev.n_valid.shape
     pidx, phases = cols
     col = np.tile(np.arange(n), k)
@@ -109,6 +116,7 @@ def _detail_frame(
             "p95_value": ev.p95_value.ravel(),
             "p05_value": ev.p05_value.ravel(),
             "worst_value": ev.worst_value.ravel(),
+            "severity": _severity(ev.worst_value.ravel(), indicator),
             "worst_time_utc": pd.DatetimeIndex(ev.worst_time_utc.ravel()).tz_localize("UTC"),
             "clause": ev.clause,
             "limits": ev.limits,
@@ -139,17 +147,19 @@ def _indicator_table(detail: pd.DataFrame) -> pd.DataFrame:
 
 
 def _worst_phase_rows(detail: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per ``keys``: the row of the most severe phase (verdict, then T2, T1, first row)."""
+    """Per ``keys``: the row of the most severe phase: verdict, then T2, T1, then the
+    worst value closest to (or farthest beyond) the widest band, then the first row."""
     rank = detail["verdict"].map(_RANK).to_numpy()
     sev = pd.DataFrame(
         {
             "rank": rank,
             "t2": detail["t2_percent"].fillna(-1.0).to_numpy(),
             "t1": detail["t1_percent"].fillna(-1.0).to_numpy(),
+            "closeness": detail["severity"].to_numpy(dtype=np.float64),
             "pos": -np.arange(len(detail)),
         }
     )
-    order = np.lexsort((sev["pos"], sev["t1"], sev["t2"], sev["rank"]))[::-1]
+    order = np.lexsort((sev["pos"], sev["closeness"], sev["t1"], sev["t2"], sev["rank"]))[::-1]
     return detail.iloc[order].drop_duplicates(keys, keep="first")
 
 
@@ -235,3 +245,78 @@ def _limits_table(ls: LimitSet, indicators: Iterable[Indicator], level: str) -> 
 def _num(x: float | None) -> float:
     """NaN for a missing limit edge."""
     return float("nan") if x is None else float(x)
+
+
+def _point_spans(
+    series: Iterable[IndicatorSeries], point_ids: tuple[str, ...]
+) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """Per point: the start of its first and the end of its last interval holding data
+    (a value or a flag) in any quantity; points without data are left out."""
+    first: dict[int, pd.Timestamp] = {}
+    last: dict[int, pd.Timestamp] = {}
+    for ser in series:
+        has = np.isfinite(ser.values) | ser.flagged
+        for p in np.unique(ser.point_index):
+            rows = np.flatnonzero(has[:, ser.point_index == p].any(axis=1))
+            if not rows.size:
+                continue
+            lo, hi = ser.time_utc[rows[0]], ser.time_utc[rows[-1]] + ser.step
+            k = int(p)
+            first[k] = min(first.get(k, lo), lo)
+            last[k] = max(last.get(k, hi), hi)
+    return {point_ids[k]: (first[k], last[k]) for k in first}
+
+
+def _within_spans(
+    detail: pd.DataFrame, spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
+) -> pd.DataFrame:
+    """The rows of periods that overlap their point's own data span: a point measured in
+    other weeks than its neighbours is judged on its weeks only. Points without any data
+    keep all their rows (``insufficient data``)."""
+    if not spans:
+        return detail
+    pid = detail["point_id"]
+    lo = pid.map({p: s[0] for p, s in spans.items()})
+    hi = pid.map({p: s[1] for p, s in spans.items()})
+    start = pd.DatetimeIndex(detail["period_start_utc"])
+    end = pd.DatetimeIndex(detail["period_end_utc"])
+    keep = lo.isna().to_numpy() | ((end > pd.DatetimeIndex(lo)) & (start < pd.DatetimeIndex(hi)))
+    return detail[keep].reset_index(drop=True)
+
+
+def _split_week_notes(
+    table: pd.DataFrame,
+    timezone: str,
+    min_availability_percent: float,
+    spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+) -> list[str]:
+    """Notes for points whose first or last observation week lacks data although their
+    data would fill a week: the week alignment in ``timezone`` cuts the measuring
+    campaign (a Monday 00:00 UTC campaign read in Europe/Moscow leaves a 3-h week)."""
+    weekly = table[(table["period_end_utc"] - table["period_start_utc"]) <= pd.Timedelta(days=8)]
+    notes = []
+    for (pid, ind), g in weekly.groupby(["point_id", "indicator"], sort=False):
+        short = (g["verdict"] == "insufficient data").to_numpy()
+        if len(g) < 2 or not (short[0] or short[-1]):
+            continue
+        need = float(g["n_expected"].max()) * min_availability_percent / 100.0
+        if float(g["n_valid"].sum()) < need:
+            continue
+        first = pd.Timestamp(g["period_start_utc"].min()).tz_convert(timezone)
+        span = spans.get(str(pid))
+        start = first if span is None else pd.Timestamp(span[0]).tz_convert(timezone)
+        which = (
+            "every observation week lacks data"
+            if short.all()
+            else f"{int(short.sum())} of {len(g)} observation weeks lack data"
+        )
+        notes.append(
+            f"point {pid}, {ind}: {which} (fewest "
+            f"{float(g['availability_percent'].min()):.1f} % < {min_availability_percent:g} %),"
+            f" though its {int(g['n_valid'].sum())} valid intervals would fill a week: the "
+            f"weeks, aligned in {timezone} from {first:%a %H:%M}, cut the measuring "
+            f"campaign. Pass --week-start '{start.isoformat(timespec='minutes')}' (its "
+            "first interval, week_start=) to start the weeks with the data, or the "
+            "--timezone the weeks were planned in"
+        )
+    return notes

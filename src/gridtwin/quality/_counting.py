@@ -124,6 +124,19 @@ def _worst_is_min(max_v: FloatArray, min_v: FloatArray, ind: Indicator) -> BoolA
         return np.asarray(u_lo > u_hi, dtype=np.bool_)
 
 
+def _severity(values: FloatArray, ind: Indicator) -> FloatArray:
+    """How close ``values`` come to the widest band, relative to its edges (as in
+    :func:`_worst_is_min`): 1 at an edge, above 1 beyond it; ``-inf`` for NaN."""
+    wide = ind.widest_limit
+    v = np.asarray(values, dtype=np.float64)
+    out = np.full(v.shape, -np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for edge in (wide.upper, wide.lower):
+            if edge is not None and edge != 0:
+                out = np.fmax(out, v / edge)
+    return np.where(np.isfinite(v), out, -np.inf)
+
+
 def _block_stats(
     lo: FloatArray, hi: FloatArray, flagged: BoolArray | None, ind: Indicator, same: bool
 ) -> _Block:

@@ -213,12 +213,23 @@ td.verdict.nodata, .badge.nodata { background: #fcf3cf; }
 tr.empty td { color: #7f8c8d; font-style: italic; }
 .plot { width: 760px; height: 340px; margin: .5em 0; }
 section.point, section.feeder { margin-bottom: 2em; }
+h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+table.verdicts, table.events, table.availability, table.potential { width: 100%; }
+table.verdicts td, table.events td, table.availability td, table.potential td {
+  overflow-wrap: anywhere;
+}
+table.verdicts td:last-child { min-width: 14em; }
 @media print {
-  @page { size: A4; margin: 12mm; }
-  body { margin: 0; font-size: 10px; }
-  .plot, table { break-inside: avoid; }
+  @page { size: A4 landscape; margin: 10mm; }
+  body { margin: 0; font-size: 9px; }
+  table.verdicts, table.events, table.availability, table.potential { font-size: 8px; }
+  th, td { padding: 1px 3px; }
+  thead { display: table-header-group; }
+  tr, .plot, table.header, table.limits, table.summary { break-inside: avoid; }
+  .plot { zoom: 0.66; display: inline-block; vertical-align: top; }
   .modebar-container { display: none; }
-  section.point { break-before: page; }
+  section.point, h2.points { break-before: page; }
+  h2.points + section.point { break-before: auto; }
 }
 """
 

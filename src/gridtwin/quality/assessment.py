@@ -53,7 +53,10 @@ from gridtwin.quality._assessment_tables import (
     _detail_frame,
     _indicator_table,
     _limits_table,
+    _point_spans,
     _points_table,
+    _split_week_notes,
+    _within_spans,
 )
 from gridtwin.quality._limits import (
     LimitSet,
@@ -362,7 +365,12 @@ def assess(
         ls, voltage_level, timezone, week_start, min_availability_percent, u0, u0_line
     )
     evaluations, detail, eval_notes = _evaluate(jobs, run, ms.point_ids)
+    spans = _point_spans(ms_flagged.series.values(), ms.point_ids)
+    detail = _within_spans(detail, spans)
     table = _indicator_table(detail)
+    if evaluations:
+        min_av = min(ev.min_availability_percent for ev in evaluations)
+        eval_notes += _split_week_notes(table, timezone, min_av, spans)
     return Assessment(
         standard=ls.id,
         edition=ls.spec.edition,
@@ -429,7 +437,7 @@ def _evaluate(
     for job in jobs:
         for ev, cols in _run_job(job, run):
             evaluations.append(ev)
-            frames.append(_detail_frame(ev, job.measured, cols, point_ids))
+            frames.append(_detail_frame(ev, job.measured, cols, point_ids, job.indicator))
             notes += ev.notes
     detail = pd.concat(frames, ignore_index=True)
     detail = (

@@ -68,6 +68,7 @@ from gridtwin.quality._report_html import (
     _verdict_table,
     _verdict_td,
 )
+from gridtwin.quality._report_indicators import _failing_indicator_figures
 from gridtwin.quality.assessment import Assessment, records
 
 __all__ = ["BROWSERS", "QualityReport", "build_report", "find_browser", "write_pdf"]
@@ -176,7 +177,7 @@ class QualityReport:
             body.append("<h2>Feeders</h2>")
             for feeder, pids in self._feeder_groups().items():
                 body.append(self._feeder_html(feeder, pids, figs))
-        body.append("<h2>Points of delivery</h2>")
+        body.append("<h2 class='points'>Points of delivery</h2>")
         for pid in self.point_ids:
             body.append(self._point_html(pid, figs))
         if self.potential is not None:
@@ -318,6 +319,8 @@ class QualityReport:
                         ),
                     )
                 )
+        for name, fig in _failing_indicator_figures(a, pid):
+            parts.append(figs.add(name, fig))
         parts.append(
             "<h4>Indicator verdicts</h4>" + _verdict_table(a.table[a.table["point_id"] == pid])
         )

@@ -60,7 +60,7 @@ time base (``_wave_record``), cycle synchronisation (``_wave_sync``), 10/12-cycl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -88,6 +88,7 @@ __all__ = [
     "AggregatedMeasurements",
     "CycleValues",
     "Waveform",
+    "max_harmonic_order_for",
     "min_sample_rate_hz",
     "process_waveform",
     "read_comtrade",
@@ -110,6 +111,24 @@ def _cycles_per_window(nominal_frequency_hz: float) -> int:
         f"{nominal_frequency_hz}"
     )
     raise InputError(msg)
+
+
+def max_harmonic_order_for(
+    sample_rate_hz: float, nominal_frequency_hz: float = 50.0, highest: int = 40
+) -> int:
+    """Highest harmonic order whose IEC 61000-4-7 subgroup a sample rate can resolve
+    (``sample_rate_hz > min_sample_rate_hz(f, n)``), at most ``highest``; 1 if none.
+
+    Examples
+    --------
+    >>> max_harmonic_order_for(6400.0), max_harmonic_order_for(1000.0)
+    (40, 9)
+    """
+    n = _cycles_per_window(nominal_frequency_hz)
+    k = int(np.floor(sample_rate_hz / (2.0 * nominal_frequency_hz) - 1.0 / n))
+    while k >= 1 and sample_rate_hz <= min_sample_rate_hz(nominal_frequency_hz, k):
+        k -= 1
+    return max(1, min(highest, k))
 
 
 def min_sample_rate_hz(nominal_frequency_hz: float = 50.0, max_harmonic_order: int = 40) -> float:
@@ -144,6 +163,9 @@ class Waveform:
         Where the samples came from (file path), used in messages.
     notes : tuple of str
         Reader warnings and caveats.
+    connection : {'phase', 'line'}
+        Phase-to-neutral (default) or line-to-line channels (COMTRADE channels named
+        U21, UAB ... or with phase field AB): U_din must be of the same kind.
     """
 
     samples_v: FloatArray
@@ -152,6 +174,7 @@ class Waveform:
     channel_names: tuple[str, ...] = ()
     source: str = "<array>"
     notes: tuple[str, ...] = ()
+    connection: str = "phase"
 
     def __post_init__(self) -> None:
         x = np.asarray(self.samples_v, dtype=np.float64)
@@ -291,6 +314,8 @@ def read_comtrade(
     channels: Sequence[str] | None = None,
     start_timezone: str = "UTC",
     values: Literal["primary", "secondary", "as_recorded"] = "primary",
+    encoding: str | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> Waveform:
     """Read voltage channels of a COMTRADE record (CFG + DAT, or CFF) with ``comtrade``.
 
@@ -307,11 +332,19 @@ def read_comtrade(
     values : {'primary', 'secondary', 'as_recorded'}
         Scale channels to primary or secondary values with the CFG ``primary``,
         ``secondary`` and ``PS`` fields, or keep them as recorded.
+    encoding : str, optional
+        Text encoding of the CFG; default UTF-8, else detected among Windows-1251, GBK
+        and Latin-1 (with a note).
+    units : mapping of str to str, optional
+        Unit per channel id (``{'UA': 'kV'}``) for channels whose CFG unit is empty or
+        unusual; ``V``, ``volt``, ``kV`` and the Cyrillic ``В``, ``кВ`` are read as such.
 
     Returns
     -------
     Waveform
-        Voltages [V] (kV channels are converted); reader warnings are in ``notes``.
+        Voltages [V] (kV channels are converted); reader warnings are in ``notes``;
+        ``connection`` is ``'line'`` for line-to-line channels. Zero-sequence or
+        residual channels (Vo, 3U0) are never taken as phases.
 
     Raises
     ------
@@ -325,7 +358,7 @@ def read_comtrade(
     if values not in ("primary", "secondary", "as_recorded"):
         msg = f"values must be 'primary', 'secondary' or 'as_recorded', got {values!r}"
         raise InputError(msg)
-    ch = _read_voltage_channels(path, channels, start_timezone, values)
+    ch = _read_voltage_channels(path, channels, start_timezone, values, encoding, units)
     wf = Waveform.from_time_samples(
         ch.time_s,
         ch.samples_v,
@@ -334,7 +367,13 @@ def read_comtrade(
         source=where,
     )
     return Waveform(
-        wf.samples_v, wf.sample_rate_hz, wf.start_utc, wf.channel_names, where, ch.notes
+        wf.samples_v,
+        wf.sample_rate_hz,
+        wf.start_utc,
+        wf.channel_names,
+        where,
+        ch.notes,
+        ch.connection,
     )
 
 
@@ -440,7 +479,7 @@ def process_waveform(
         unbalance_negative_10min_percent=ten.u2,
         unbalance_zero_10min_percent=ten.u0,
         events=EventLog(events, u_din, th, waveform.channel_names, waveform.start_utc, rec.end_utc),
-        notes=_notes(waveform, c, n_cyc),
+        notes=_notes(waveform, c, n_cyc, u_din),
     )
 
 
@@ -456,9 +495,18 @@ def _record_of(waveform: Waveform) -> _Record:
     )
 
 
-def _notes(waveform: Waveform, c: CycleValues, n_cyc: int) -> tuple[str, ...]:
-    """The reader's notes, and a note on windows with unsynchronised cycles."""
+def _notes(waveform: Waveform, c: CycleValues, n_cyc: int, u_din: float) -> tuple[str, ...]:
+    """The reader's notes, a note on windows with unsynchronised cycles, and a question
+    when the measured r.m.s. is far (> 15 %) from the declared voltage."""
     notes: list[str] = list(waveform.notes)
+    med = float(np.nanmedian(c.u_rms_v)) if np.isfinite(c.u_rms_v).any() else float("nan")
+    if np.isfinite(med) and abs(med / u_din - 1.0) > 0.15:
+        notes.append(
+            f"{waveform.source}: the median {n_cyc}-cycle r.m.s. voltage {med:.4g} V is "
+            f"{100.0 * (med / u_din - 1.0):+.0f} % from the declared u_din_v = {u_din:g} V: "
+            "check the declared voltage (phase-to-neutral or line-to-line, primary or "
+            "secondary values) before trusting the verdicts"
+        )
     if not c.synchronised.all():
         notes.append(
             f"{int((~c.synchronised).sum())} of {c.synchronised.size} {n_cyc}-cycle "
@@ -476,7 +524,7 @@ def _check_values(c: CycleValues, waveform: Waveform, u_din: float, check_units:
     if check_units:
         _check_scale(c.u_rms_v, u_din, waveform.source)
     if waveform.samples_v.shape[1] == 3:
-        _check_phase_order(c, waveform.channel_names, waveform.source)
+        _check_phase_order(c, waveform.channel_names, waveform.source, u_din)
 
 
 def _check_args(
@@ -496,6 +544,16 @@ def _check_args(
         raise InputError(msg)
     if not 0 < min_coverage_percent <= 100:
         msg = f"min_coverage_percent must be in (0, 100], got {min_coverage_percent}"
+        raise InputError(msg)
+    window_s = _cycles_per_window(f_nom) / f_nom
+    if waveform.duration_s < window_s:
+        msg = (
+            f"{where}: the record holds {waveform.n_samples} samples "
+            f"({waveform.duration_s:.4g} s), shorter than one "
+            f"{_cycles_per_window(f_nom)}-cycle window ({window_s:g} s at {f_nom:g} Hz) that "
+            "IEC 61000-4-30 values are computed over: a fault record this short has no "
+            "power-quality values; use a longer record"
+        )
         raise InputError(msg)
     fs, fs_min = waveform.sample_rate_hz, min_sample_rate_hz(f_nom, max_harmonic_order)
     if fs <= fs_min:
@@ -518,15 +576,19 @@ def _check_scale(u_rms: FloatArray, u_din_v: float, where: str) -> None:
     msg = (
         f"{where}: the 10/12-cycle r.m.s. voltages (median {med:g}) do not fit "
         f"u_din_v = {u_din_v:g} V (they look like {unit!r}): pass u_din_v in the same kind "
-        "of voltage as the channels (phase-to-neutral or phase-to-phase, in V), or "
-        "check_units=False"
+        "of voltage as the channels (phase-to-neutral or phase-to-phase, in V; on the "
+        "command line --nominal-v or --nominal-line-v, with --voltage-level MV for the "
+        "agreed U_c), or check_units=False"
     )
     raise InputError(msg)
 
 
-def _check_phase_order(c: CycleValues, names: tuple[str, ...], where: str) -> None:
-    """Three phases in positive-sequence order (median u2 below 50 %)."""
-    u2 = c.unbalance_negative_percent
+def _check_phase_order(c: CycleValues, names: tuple[str, ...], where: str, u_din: float) -> None:
+    """Three phases in positive-sequence order (median u2 below 50 %), judged on the
+    windows where every phase is above half of U_din (a switched-off line or a fault
+    leaves noise whose sequence means nothing)."""
+    healthy = np.all(np.asarray(c.u_rms_v) > 0.5 * u_din, axis=1)
+    u2 = np.asarray(c.unbalance_negative_percent)[healthy]
     med = float(np.nanmedian(u2)) if np.isfinite(u2).any() else 0.0
     if med > 50.0:
         msg = (

@@ -11,7 +11,7 @@ indicator week by week (:func:`gridtwin.quality.assess`), and build the report
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -31,9 +31,17 @@ from gridtwin.quality import (
     events_frame,
     find_events,
     read_measurements,
+    resolve_limit_set,
+)
+from gridtwin.quality._rms_events import rms_events, rms_thresholds
+from gridtwin.quality.assessment import _references
+from gridtwin.workflows._quality_waveform import (
+    WaveformOptions,
+    is_waveform_file,
+    waveform_measurements,
 )
 
-__all__ = ["QualityAssessment", "read_event_table", "read_feeder_map"]
+__all__ = ["QualityAssessment", "WaveformOptions", "read_event_table", "read_feeder_map"]
 
 
 def read_event_table(path: str | Path) -> pd.DataFrame:
@@ -95,6 +103,9 @@ class QualityAssessment:
         Event table (CSV or frame); the intervals it overlaps are flagged and excluded.
     isolated : bool
         Judge frequency against the isolated-system limits.
+    waveform : WaveformOptions
+        How to read a COMTRADE record (``.cfg``/``.cff`` file): channels, units,
+        encoding, nominal frequency, harmonic order.
     """
 
     file: Path | MeasurementSet | pd.DataFrame
@@ -109,11 +120,26 @@ class QualityAssessment:
     layout: Literal["auto", "long", "wide"] = "auto"
     events: Path | pd.DataFrame | None = None
     isolated: bool = False
+    waveform: WaveformOptions = field(default_factory=WaveformOptions)
+
+    def _record(self) -> tuple[MeasurementSet, pd.DataFrame]:
+        """A COMTRADE record's aggregates and its U_rms(1/2) events."""
+        return waveform_measurements(
+            Path(str(self.file)),
+            self.waveform,
+            standard=self.standard,
+            voltage_level=self.voltage_level,
+            nominal_v=self.nominal_v,
+            nominal_line_v=self.nominal_line_v,
+            timezone=self.timezone,
+        )
 
     def measurements(self) -> MeasurementSet:
-        """The file's measurements."""
+        """The file's measurements (a COMTRADE record's 10-s and 10-min aggregates)."""
         if isinstance(self.file, MeasurementSet):
             return self.file
+        if is_waveform_file(self.file):
+            return self._record()[0]
         if isinstance(self.file, pd.DataFrame):
             return MeasurementSet.from_frame(self.file, timezone=self.timezone, label=self.label)
         return read_measurements(
@@ -128,23 +154,48 @@ class QualityAssessment:
 
     def run(self) -> Assessment:
         """Read and evaluate: verdicts per point, week, indicator and phase."""
+        events = self.event_table()
+        if is_waveform_file(self.file):
+            ms, found = self._record()
+            events = found if events is None else pd.concat([events, found], ignore_index=True)
+        else:
+            ms = self.measurements()
         return assess(
-            self.measurements(),
+            ms,
             self.standard,
             timezone=self.timezone,
             voltage_level=self.voltage_level,
             nominal_v=self.nominal_v,
             nominal_line_v=self.nominal_line_v,
             voltage_unit=self.voltage_unit,
-            events=self.event_table(),
+            events=events,
             week_start=self.week_start,
             isolated_system=self.isolated,
         )
 
     def find_events(self, source: str = "flags") -> pd.DataFrame:
         """The events of the file from a registered event source (``'flags'``: the
-        intervals the instrument flagged)."""
-        return find_events(self.measurements(), source)
+        intervals the instrument flagged) or ``'rms'``: dips, swells and interruptions
+        from the r.m.s. values (a COMTRADE record's U_rms(1/2); a file's voltage series,
+        thresholds of the standard, see :func:`gridtwin.quality.rms_thresholds`)."""
+        if source != "rms":
+            return find_events(self.measurements(), source)
+        if is_waveform_file(self.file):
+            return self._record()[1]
+        ls = resolve_limit_set(self.standard)
+        u0, u0_line = _references(ls, self.voltage_level, self.nominal_v, self.nominal_line_v)
+        if u0 is None or u0_line is None:
+            msg = (
+                f"{ls.id} {self.voltage_level}: no default nominal voltage; pass "
+                "--nominal-v or --nominal-line-v (the agreed U_c [V])"
+            )
+            raise InputError(msg)
+        return rms_events(
+            self.measurements(),
+            nominal_v=u0,
+            nominal_line_v=u0_line,
+            thresholds=rms_thresholds(ls.id),
+        )
 
     def report(
         self,
