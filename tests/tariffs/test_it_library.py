@@ -162,11 +162,14 @@ def test_network_values_2025_q1_and_2026_q1() -> None:
     assert fixed_nr.applies_if is not None
     assert fixed_nr.applies_if.equals == {"resident": False}
     q1_2026 = _components("it-arera-network-domestic", dt.date(2026, 2, 1))
-    assert isinstance(q1_2026["oneri_asos_arim"], EnergyCharge)
-    assert q1_2026["oneri_asos_arim"].rates == 0.030295
+    asos, arim = q1_2026["oneri_asos"], q1_2026["oneri_arim"]
+    assert isinstance(asos, EnergyCharge)
+    assert isinstance(arim, EnergyCharge)
+    assert (asos.rates, arim.rates) == (0.028657, 0.001638)  # data-corrections-2026-12
+    assert float(asos.rates) + float(arim.rates) == pytest.approx(0.030295, abs=1e-12)  # ARERA
     assert isinstance(q1_2026["oneri_quota_fissa"], FixedCharge)
     assert q1_2026["oneri_quota_fissa"].amount == 88.75
-    assert "oneri_asos" not in q1_2026
+    assert "oneri_asos_arim" not in q1_2026
 
 
 @pytest.mark.parametrize(
@@ -289,16 +292,16 @@ def test_unknown_component_in_inherited_version_is_rejected() -> None:
 def test_pun_example_series() -> None:
     frame = pd.read_csv(EXAMPLES / "pun_monthly_2024_2025.csv")
     starts = pd.to_datetime(frame["month_start"], utc=True).dt.tz_convert(TZ)
-    expected = pd.date_range("2024-01-01", "2025-11-01", freq="MS", tz=TZ)
+    expected = pd.date_range("2024-01-01", "2025-12-01", freq="MS", tz=TZ)
     assert list(starts) == list(expected)  # local month starts, DST offsets right
-    # CET months: Jan-Mar and Nov-Dec 2024, Jan-Mar and Nov 2025
-    assert frame["month_start"].str.endswith("+01:00").sum() == 9
+    # CET months: Jan-Mar and Nov-Dec 2024, Jan-Mar and Nov-Dec 2025
+    assert frame["month_start"].str.endswith("+01:00").sum() == 10
     pun = frame["pun_eur_per_mwh"]
     assert pun.between(50, 250).all()
     assert pun.iloc[12] == 143.03  # January 2025 (GME via ASM Energia / ARERA)
     assert pun.iloc[:12].mean() == pytest.approx(108.4, abs=0.5)  # 2024 mean about 108
     bands = frame.dropna(subset=["pun_f1_eur_per_mwh"])
-    assert len(bands) == 13
+    assert len(bands) == 23  # every month but December 2024
     assert (frame["status"] == "final").all()
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     for key in frame["source"].unique():
@@ -306,15 +309,18 @@ def test_pun_example_series() -> None:
 
 
 def test_packaged_pun_series_matches_the_example() -> None:
-    """data/it/pun.csv (read by `gridtwin demo`) repeats the example's final values and
-    adds only the provisional December 2025."""
+    """data/it/pun.csv (read by `gridtwin demo`) repeats the example's values, single
+    band and per band, and flags what rests on one source."""
     example = pd.read_csv(EXAMPLES / "pun_monthly_2024_2025.csv")
     packaged = pd.read_csv(DATA_DIR / "pun.csv", comment="#")
     n = len(example)
-    assert list(packaged["timestamp"][:n]) == list(example["month_start"])
-    assert list(packaged["value"][:n]) == list(example["pun_eur_per_mwh"])
-    assert list(packaged["timestamp"][n:]) == ["2025-12-01T00:00:00+01:00"]
-    assert packaged["value"][n] == 119.0
+    assert len(packaged) == n == 24
+    assert list(packaged["timestamp"]) == list(example["month_start"])
+    assert list(packaged["value"]) == list(example["pun_eur_per_mwh"])
+    for band in ("F1", "F2", "F3"):
+        col = f"pun_{band.lower()}_eur_per_mwh"
+        assert packaged[band].fillna(-1).tolist() == example[col].fillna(-1).tolist()
+    assert packaged["value"].iloc[-1] == 115.49  # GME final, not the month-to-date 119.00
     assert "PROVISIONAL" in (DATA_DIR / "pun.csv").read_text(encoding="utf-8")
 
 
