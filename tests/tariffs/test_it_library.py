@@ -33,12 +33,13 @@ from gridtwin.timeseries import IntervalData
 TZ = "Europe/Rome"
 DATA_DIR = Path(str(resources.files("gridtwin.tariffs") / "data" / "it"))
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "it"
-SETS = ("it-arera-network-domestic", "it-taxes-domestic")
+SETS = ("it-arera-network-domestic", "it-taxes-domestic", "it-bonus-sociale")
 TARIFFS = (
     "it-tutela-vulnerabili-2025",
     "it-offerta-fissa-monoraria-0136",
     "it-offerta-pun-0028",
     "it-offerta-trioraria-esempio",
+    "it-offerta-pun-0000",
 )
 
 
@@ -96,7 +97,7 @@ def test_tariffs_cover_2025_and_include_the_regulated_sets(tariff_id: str) -> No
     assert tariff.timezone == TZ
 
 
-@pytest.mark.parametrize("doc_id", SETS)
+@pytest.mark.parametrize("doc_id", SETS[:2])
 def test_properties_are_declared_with_descriptions(doc_id: str) -> None:
     props = documents()[doc_id].properties
     assert props["resident"].type == "bool"
@@ -109,7 +110,16 @@ def test_properties_are_declared_with_descriptions(doc_id: str) -> None:
 
 def test_tariffs_read_the_set_properties() -> None:
     for tariff_id in TARIFFS:
-        assert set(get_tariff(tariff_id).doc.properties) == {"resident", "contracted_kw", "vat_use"}
+        assert set(get_tariff(tariff_id).doc.properties) == {
+            "resident",
+            "contracted_kw",
+            "vat_use",
+            "canone_rai",
+            "bonus_sociale",
+            "isee_eur",
+            "household_size",
+            "figli_a_carico",
+        }
 
 
 def _components(doc_id: str, day: dt.date) -> dict[str, object]:
@@ -142,7 +152,7 @@ def test_taxes_values() -> None:
         assert canone.months == tuple(range(1, 11))
         assert canone.section == "other"  # outside the IVA base
         assert canone.applies_if is not None
-        assert canone.applies_if.equals == {"resident": True}
+        assert canone.applies_if.equals == {"resident": True, "canone_rai": "dovuto"}
 
 
 def test_network_values_2025_q1_and_2026_q1() -> None:
