@@ -486,3 +486,41 @@ def test_compare_from_readings_on_the_command_line(tmp_path: Path) -> None:
     assert [r["tariff_id"] for r in rows][-1] == "it-tutela-vulnerabili-2025"
     assert rows[-1]["eligible"] is False
     assert rows[-1]["note"].startswith("solo clienti vulnerabili")
+
+
+def test_one_period_asked_for_still_carries_the_earlier_ricalcoli(tmp_path: Path) -> None:
+    path = _readings(tmp_path / "r.csv", CONGUAGLIO)
+    whole = ReadingsBills(FIXA, path, customers=RES3).run()[-1]
+    (march,) = ReadingsBills(
+        FIXA, path, periods=[(D(2025, 3, 1), D(2025, 4, 1))], customers=RES3
+    ).run()
+    assert march.ricalcoli == whole.ricalcoli
+    assert len(march.ricalcoli) == 2
+    assert march.bill.total == whole.bill.total
+    assert not any("ESTIMATED" in n for n in march.bill.notes)  # its start was corrected
+    # 31 of the 90 days between the actual readings of 1 January and 1 April
+    assert march.kwh_by_register == pytest.approx(
+        {"F1": 93.0, "F2": 230 * 31 / 90, "F3": 400 * 31 / 90}
+    )
+    out = runner.invoke(
+        app,
+        [
+            "bill",
+            "--tariff",
+            FIXA,
+            "--readings",
+            str(path),
+            "--period",
+            "2025-03-01:2025-04-01",
+            "--prop",
+            "resident=true",
+            "--prop",
+            "contracted_kw=3",
+            "--format",
+            "json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    (doc,) = json.loads(out.output)
+    assert [r["period_from"] for r in doc["bolletta"]["ricalcoli"]] == ["2025-01-01", "2025-02-01"]
+    assert set(doc["bolletta"]["billed_kwh_by_band"]) == {"F1", "F2", "F3"}

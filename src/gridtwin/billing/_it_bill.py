@@ -316,6 +316,13 @@ class ItalianBill:
     history: tuple[tuple[str, float], ...] = ()
     ricalcoli: tuple[Ricalcolo, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: Consumo fatturato per band as read (registers); default the tariff's bands.
+    billed_by_band_kwh: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def consumption_by_band(self) -> dict[str, float]:
+        """kWh billed per band as read, else per band of the tariff's schedule."""
+        return self.billed_by_band_kwh or self.bill.energy_by_band_kwh
 
     def label(self, key: str) -> str:
         """A page label in the bill's language."""
@@ -368,7 +375,7 @@ class ItalianBill:
                 {"date": r.read_date.isoformat(), "registers": r.registers, "kind": r.kind}
                 for r in self.readings
             ],
-            "billed_kwh_by_band": self.bill.energy_by_band_kwh,
+            "billed_kwh_by_band": self.consumption_by_band,
             "annual_kwh": self.annual_kwh,
             "history_kwh": [{"month": m, "kwh": k} for m, k in self.history],
             "ricalcoli": [
@@ -418,6 +425,7 @@ def italian_bill(
     ricalcoli: Sequence[Ricalcolo] = (),
     issue_date: dt.date | None = None,
     payment_days: int = DEFAULT_PAYMENT_DAYS,
+    billed_by_band_kwh: Mapping[str, float] | None = None,
 ) -> ItalianBill:
     """Present ``bill`` as a Bolletta 2.0.
 
@@ -442,6 +450,8 @@ def italian_bill(
         Default: the period's end date.
     payment_days : int
         Days from issue to the due date (the offer's payment term).
+    billed_by_band_kwh : mapping, optional
+        kWh billed per register as read (shown as the consumo fatturato per band).
     """
     if language not in LABELS:
         msg = f"--lang {language!r}: the Italian bill is printed in 'it' or 'en'"
@@ -473,6 +483,7 @@ def italian_bill(
         history=last12,
         ricalcoli=tuple(ricalcoli),
         warnings=tuple(warnings),
+        billed_by_band_kwh=dict(billed_by_band_kwh or {}),
     )
 
 

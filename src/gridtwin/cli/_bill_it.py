@@ -101,6 +101,7 @@ def readings_bills(
             history=pb.history,
             ricalcoli=pb.ricalcoli,
             payment_days=opts.payment_days,
+            billed_by_band_kwh=pb.kwh_by_register,
         )
         for pb in done
     ]

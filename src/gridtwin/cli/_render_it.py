@@ -115,9 +115,7 @@ def _consumption(b: ItalianBill) -> Table:
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
-    bands = " · ".join(
-        f"{k} {num_it(v, 0, lang)} kWh" for k, v in b.bill.energy_by_band_kwh.items()
-    )
+    bands = " · ".join(f"{k} {num_it(v, 0, lang)} kWh" for k, v in b.consumption_by_band.items())
     t.add_row(b.label("billed"), f"{num_it(b.bill.energy_kwh, 0, lang)} kWh ({bands})")
     annual = (
         b.label("annual_none") if b.annual_kwh is None else f"{num_it(b.annual_kwh, 0, lang)} kWh"

@@ -110,9 +110,7 @@ def history_svg(history: Sequence[tuple[str, float]], lang: str = "it") -> str:
 
 def _consumption(b: ItalianBill) -> str:
     lang = b.language
-    bands = " · ".join(
-        f"{k} {num_it(v, 0, lang)} kWh" for k, v in b.bill.energy_by_band_kwh.items()
-    )
+    bands = " · ".join(f"{k} {num_it(v, 0, lang)} kWh" for k, v in b.consumption_by_band.items())
     annual = (
         b.label("annual_none") if b.annual_kwh is None else f"{num_it(b.annual_kwh, 0, lang)} kWh"
     )

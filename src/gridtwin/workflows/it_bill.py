@@ -43,6 +43,8 @@ class PeriodBill:
     readings: tuple[ReadingRow, ...]
     ricalcoli: tuple[Ricalcolo, ...]
     history: tuple[tuple[str, float], ...]
+    #: Consumption billed per register as read (F1/F2/F3 even on a single-band offer).
+    kwh_by_register: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,13 @@ class ReadingsBills:
         )
         pod, by_date = _dates(raw, self.pod)
         dates = sorted(by_date)
-        periods = _periods(dates, self.periods, pod)
+        wanted = _periods(dates, self.periods, pod)
+        # the periods before the first one asked for are billed too (not returned), so
+        # that a ricalcolo on a later bill corrects what those bills charged
+        lead = [(a, b) for a, b in itertools.pairwise(dates) if b <= wanted[0][0]]
+        periods = [*lead, *wanted]
         used: dict[dt.date, dict[str, float]] = {}  # index each bill used at a date
+        corrected_at: set[dt.date] = set()
         issued: dict[tuple[dt.date, dt.date], tuple[dict[str, float], Decimal]] = {}
         out: list[PeriodBill] = []
         for start, end in periods:
@@ -101,15 +108,16 @@ class ReadingsBills:
                     ricalcoli.append(Ricalcolo(p0, p1, kwh, new_kwh, total, new_total))
                     issued[(p0, p1)] = (new_kwh, new_total)
                 used.update({d: corrected[d] for d in corrected if anchor <= d <= start})
+                corrected_at.update(d for d in corrected if anchor <= d <= start)
             kwh = _diff(_index(by_date[end]), used[start], pod, start, end)
+            start_estimated = _kind(by_date[start]) == "estimated" and start not in corrected_at
             result = bill_band_totals(
                 tariff,
                 kwh,
                 (start, end),
                 pod=pod,
                 customers=dict(self.customers),
-                estimated=_kind(by_date[end]) == "estimated"
-                or _kind(by_date[start]) == "estimated",
+                estimated=_kind(by_date[end]) == "estimated" or start_estimated,
             )
             bill = bill_for(result, 0, 0)
             issued[(start, end)] = (kwh, bill.total)
@@ -122,9 +130,10 @@ class ReadingsBills:
                     tuple(reading_rows(by_date, shown)),
                     tuple(ricalcoli),
                     tuple(monthly_history({p: v[0] for p, v in issued.items()})),
+                    kwh,
                 )
             )
-        return out
+        return out[len(lead) :]
 
     def _bill(
         self, tariff: Tariff, kwh: dict[str, float], period: tuple[dt.date, dt.date], pod: str
