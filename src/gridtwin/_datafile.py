@@ -140,17 +140,20 @@ def load_validated(path: str | Path, model: type[_M], error: type[Exception] = I
         raise error(validation_message(str(p), exc)) from exc
 
 
-def read_csv_text(path: str | Path, expected: str) -> Any:
+def read_csv_text(path: str | Path, expected: str, *, comment: str | None = None) -> Any:
     """A small CSV file as a frame of text cells (``""`` for empty ones), with an
     :class:`~gridtwin.errors.InputError` naming the file for an empty file, one that is
     not UTF-8, ragged rows or a file that cannot be read. ``expected`` says what its
-    header should hold (for the messages)."""
+    header should hold (for the messages); with ``comment="#"`` lines starting with
+    ``#`` are skipped (the bundled data files document themselves that way)."""
     import pandas as pd
 
     from gridtwin.errors import InputError
 
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", comment=comment
+        )
     except OSError as exc:
         msg = f"{path}: cannot read ({exc.strerror})"
         raise InputError(msg) from exc

@@ -33,12 +33,13 @@ from gridtwin.timeseries import IntervalData
 TZ = "Europe/Rome"
 DATA_DIR = Path(str(resources.files("gridtwin.tariffs") / "data" / "it"))
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "it"
-SETS = ("it-arera-network-domestic", "it-taxes-domestic")
+SETS = ("it-arera-network-domestic", "it-taxes-domestic", "it-bonus-sociale")
 TARIFFS = (
     "it-tutela-vulnerabili-2025",
     "it-offerta-fissa-monoraria-0136",
     "it-offerta-pun-0028",
     "it-offerta-trioraria-esempio",
+    "it-offerta-pun-0000",
 )
 
 
@@ -96,7 +97,7 @@ def test_tariffs_cover_2025_and_include_the_regulated_sets(tariff_id: str) -> No
     assert tariff.timezone == TZ
 
 
-@pytest.mark.parametrize("doc_id", SETS)
+@pytest.mark.parametrize("doc_id", SETS[:2])
 def test_properties_are_declared_with_descriptions(doc_id: str) -> None:
     props = documents()[doc_id].properties
     assert props["resident"].type == "bool"
@@ -109,7 +110,16 @@ def test_properties_are_declared_with_descriptions(doc_id: str) -> None:
 
 def test_tariffs_read_the_set_properties() -> None:
     for tariff_id in TARIFFS:
-        assert set(get_tariff(tariff_id).doc.properties) == {"resident", "contracted_kw", "vat_use"}
+        assert set(get_tariff(tariff_id).doc.properties) == {
+            "resident",
+            "contracted_kw",
+            "vat_use",
+            "canone_rai",
+            "bonus_sociale",
+            "isee_eur",
+            "household_size",
+            "figli_a_carico",
+        }
 
 
 def _components(doc_id: str, day: dt.date) -> dict[str, object]:
@@ -142,7 +152,7 @@ def test_taxes_values() -> None:
         assert canone.months == tuple(range(1, 11))
         assert canone.section == "other"  # outside the IVA base
         assert canone.applies_if is not None
-        assert canone.applies_if.equals == {"resident": True}
+        assert canone.applies_if.equals == {"resident": True, "canone_rai": "dovuto"}
 
 
 def test_network_values_2025_q1_and_2026_q1() -> None:
@@ -162,11 +172,14 @@ def test_network_values_2025_q1_and_2026_q1() -> None:
     assert fixed_nr.applies_if is not None
     assert fixed_nr.applies_if.equals == {"resident": False}
     q1_2026 = _components("it-arera-network-domestic", dt.date(2026, 2, 1))
-    assert isinstance(q1_2026["oneri_asos_arim"], EnergyCharge)
-    assert q1_2026["oneri_asos_arim"].rates == 0.030295
+    asos, arim = q1_2026["oneri_asos"], q1_2026["oneri_arim"]
+    assert isinstance(asos, EnergyCharge)
+    assert isinstance(arim, EnergyCharge)
+    assert (asos.rates, arim.rates) == (0.028657, 0.001638)  # data-corrections-2026-12
+    assert float(asos.rates) + float(arim.rates) == pytest.approx(0.030295, abs=1e-12)  # ARERA
     assert isinstance(q1_2026["oneri_quota_fissa"], FixedCharge)
     assert q1_2026["oneri_quota_fissa"].amount == 88.75
-    assert "oneri_asos" not in q1_2026
+    assert "oneri_asos_arim" not in q1_2026
 
 
 @pytest.mark.parametrize(
@@ -289,16 +302,16 @@ def test_unknown_component_in_inherited_version_is_rejected() -> None:
 def test_pun_example_series() -> None:
     frame = pd.read_csv(EXAMPLES / "pun_monthly_2024_2025.csv")
     starts = pd.to_datetime(frame["month_start"], utc=True).dt.tz_convert(TZ)
-    expected = pd.date_range("2024-01-01", "2025-11-01", freq="MS", tz=TZ)
+    expected = pd.date_range("2024-01-01", "2025-12-01", freq="MS", tz=TZ)
     assert list(starts) == list(expected)  # local month starts, DST offsets right
-    # CET months: Jan-Mar and Nov-Dec 2024, Jan-Mar and Nov 2025
-    assert frame["month_start"].str.endswith("+01:00").sum() == 9
+    # CET months: Jan-Mar and Nov-Dec 2024, Jan-Mar and Nov-Dec 2025
+    assert frame["month_start"].str.endswith("+01:00").sum() == 10
     pun = frame["pun_eur_per_mwh"]
     assert pun.between(50, 250).all()
     assert pun.iloc[12] == 143.03  # January 2025 (GME via ASM Energia / ARERA)
     assert pun.iloc[:12].mean() == pytest.approx(108.4, abs=0.5)  # 2024 mean about 108
     bands = frame.dropna(subset=["pun_f1_eur_per_mwh"])
-    assert len(bands) == 13
+    assert len(bands) == 23  # every month but December 2024
     assert (frame["status"] == "final").all()
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     for key in frame["source"].unique():
@@ -306,15 +319,18 @@ def test_pun_example_series() -> None:
 
 
 def test_packaged_pun_series_matches_the_example() -> None:
-    """data/it/pun.csv (read by `gridtwin demo`) repeats the example's final values and
-    adds only the provisional December 2025."""
+    """data/it/pun.csv (read by `gridtwin demo`) repeats the example's values, single
+    band and per band, and flags what rests on one source."""
     example = pd.read_csv(EXAMPLES / "pun_monthly_2024_2025.csv")
     packaged = pd.read_csv(DATA_DIR / "pun.csv", comment="#")
     n = len(example)
-    assert list(packaged["timestamp"][:n]) == list(example["month_start"])
-    assert list(packaged["value"][:n]) == list(example["pun_eur_per_mwh"])
-    assert list(packaged["timestamp"][n:]) == ["2025-12-01T00:00:00+01:00"]
-    assert packaged["value"][n] == 119.0
+    assert len(packaged) == n == 24
+    assert list(packaged["timestamp"]) == list(example["month_start"])
+    assert list(packaged["value"]) == list(example["pun_eur_per_mwh"])
+    for band in ("F1", "F2", "F3"):
+        col = f"pun_{band.lower()}_eur_per_mwh"
+        assert packaged[band].fillna(-1).tolist() == example[col].fillna(-1).tolist()
+    assert packaged["value"].iloc[-1] == 115.49  # GME final, not the month-to-date 119.00
     assert "PROVISIONAL" in (DATA_DIR / "pun.csv").read_text(encoding="utf-8")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -84,7 +85,9 @@ class Bill:
     total_unrounded: float
     energy_by_band_kwh: dict[str, float]
     energy_kwh: float
-    max_power_kw: float
+    #: Highest average power of an interval [kW]; None when the data cannot say
+    #: (register readings): absent, never NaN.
+    max_power_kw: float | None
     missing_intervals: int
     language: str
     notes: tuple[str, ...]
@@ -106,6 +109,8 @@ class Bill:
                 return {k: fix(x) for k, x in v.items()}
             if isinstance(v, list | tuple):
                 return [fix(x) for x in v]
+            if isinstance(v, float) and not math.isfinite(v):
+                return None  # strict JSON: no NaN/Infinity
             return v
 
         return {k: fix(v) for k, v in out.items()}
@@ -161,13 +166,18 @@ def bill_for(result: BillingResult, meter: int | str, period: int = 0) -> Bill:
         total_unrounded=float(result.totals()[m, period]),
         energy_by_band_kwh={b: float(x) for b, x in zip(result.bands, by_band, strict=True)},
         energy_kwh=float(by_band.sum()),
-        max_power_kw=float(result.max_power_kw[m, period]),
+        max_power_kw=_finite_or_none(float(result.max_power_kw[m, period])),
         missing_intervals=int(result.missing_intervals[m, period]),
         language=result.tariff.doc.language,
         notes=tuple(notes),
         unbilled_intervals=unbilled_n,
         unbilled_kwh=unbilled_kwh,
     )
+
+
+def _finite_or_none(x: float) -> float | None:
+    """``x``, or None when it is NaN or infinite (a quantity the data cannot give)."""
+    return x if math.isfinite(x) else None
 
 
 def _meter_index(result: BillingResult, meter: int | str) -> int:

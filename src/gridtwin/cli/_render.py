@@ -67,8 +67,10 @@ def bill_panel(b: Bill, explain: bool = True) -> Panel:
     header = (
         f"[bold]{b.tariff_name}[/bold] ({b.tariff_id})\nmeter {b.meter_id} · "
         f"{b.period_from} → {b.period_to} (end exclusive) · consumption "
-        f"{_num(b.energy_kwh, 1)} kWh ({bands}) · max power {_num(b.max_power_kw, 2)} kW"
+        f"{_num(b.energy_kwh, 1)} kWh ({bands})"
     )
+    if b.max_power_kw is not None:  # absent from register readings
+        header += f" · max power {_num(b.max_power_kw, 2)} kW"
     parts: list[object] = [header, table]
     if explain and explanations:
         parts.append("[dim]" + "\n".join(explanations) + "[/dim]")

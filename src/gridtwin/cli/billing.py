@@ -58,8 +58,11 @@ def _read_series(items: list[str]) -> dict[str, pd.Series]:
         if not sep:
             msg = f"--series {item!r}: write it as NAME=file.csv (columns timestamp,value)"
             raise InputError(msg)
+        column = None
+        if not Path(path).exists() and ":" in path:  # NAME=file.csv:column
+            path, _colon, column = path.rpartition(":")
         try:
-            out[name] = read_price_series(path)
+            out[name] = read_price_series(path, column)
         except InputError as exc:
             msg = f"--series {name}: {exc}"
             raise InputError(msg) from exc
@@ -104,7 +107,7 @@ def _emit(
         bills = [
             bill_for(result, m, p).to_dict() for m in meters for p in range(len(result.periods))
         ]
-        text = json.dumps(bills, indent=2, ensure_ascii=False)
+        text = json.dumps(bills, indent=2, ensure_ascii=False, allow_nan=False)
     else:
         con = console()
         for m in list(meters)[:20]:
@@ -151,7 +154,9 @@ def bill_cmd(
     ] = None,
     whole: Annotated[bool, typer.Option(help="One period for all the data.")] = False,
     prop: Annotated[list[str] | None, typer.Option(help="Customer property name=value.")] = None,
-    series: Annotated[list[str] | None, typer.Option(help="Price series NAME=file.csv.")] = None,
+    series: Annotated[
+        list[str] | None, typer.Option(help="Price series NAME=file.csv[:column].")
+    ] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
     meter: Annotated[str | None, typer.Option(help="Only this meter.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
@@ -160,10 +165,21 @@ def bill_cmd(
     ] = None,
     allow_gaps: Annotated[bool, typer.Option(help="Bill despite gaps (marked).")] = False,
     lang: Annotated[
-        str | None, typer.Option("--lang", help="Bill language: it, en or he (default: tariff's).")
+        str | None,
+        typer.Option("--lang", help="Bill language: it, en or he (default: the tariff's)."),
     ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Supply address printed on an Italian bill.")
+    ] = None,
+    payment_days: Annotated[
+        int, typer.Option(help="Italian bill: days from issue to due date (offer's terms).")
+    ] = 20,
 ) -> None:
-    """Bill interval data (or register readings) under a tariff: itemised bills."""
+    """Bill interval data (or register readings) under a tariff: itemised bills.
+
+    Italian tariffs print as ARERA's Bolletta 2.0 (quadro sintetico, readings, history,
+    ricalcoli; --output bill.html or bill.pdf for the page); their --readings may span
+    several periods (one per pair of reading dates by default)."""
 
     def body() -> None:
         from gridtwin.billing._band_names import check_language
@@ -174,6 +190,14 @@ def bill_cmd(
         check_output(output)
         props = _parse_props(prop or [])
         periods = [_parse_period(p) for p in period or []]
+        italian = _italian_options(tariff, fmt, output, lang, address, payment_days, props, pod)
+        if italian is not None and readings is not None:
+            from gridtwin.cli._bill_it import emit_italian, readings_bills
+            from gridtwin.tariffs import get_tariff
+
+            t = get_tariff(tariff)
+            emit_italian(readings_bills(t, readings, periods, italian), fmt, output)
+            return
         result: BillingResult
         if readings is not None:
             if pod is None or len(periods) != 1:
@@ -195,6 +219,11 @@ def bill_cmd(
         else:
             msg = "give --data FILE (interval data) or --readings FILE (register readings)"
             raise InputError(msg)
+        if italian is not None:
+            from gridtwin.cli._bill_it import emit_italian, interval_bills
+
+            emit_italian(interval_bills(result, italian, meter), fmt, output)
+            return
         _emit(result, fmt, output, meter, lang)
 
     run(body)
@@ -202,21 +231,40 @@ def bill_cmd(
 
 def compare_cmd(
     tariff: Annotated[list[str], typer.Option(help="Tariffs/offers to rank; repeatable.")],
-    data: Annotated[Path, typer.Option(help="Interval data (CSV/Parquet).")],
+    data: Annotated[Path | None, typer.Option(help="Interval data (CSV/Parquet).")] = None,
     meter: Annotated[str | None, typer.Option(help="Meter to use (default: first).")] = None,
     period: Annotated[list[str] | None, typer.Option(help="Period START:END.")] = None,
     prop: Annotated[list[str] | None, typer.Option(help="Customer property name=value.")] = None,
-    series: Annotated[list[str] | None, typer.Option(help="Price series NAME=file.csv.")] = None,
+    series: Annotated[
+        list[str] | None, typer.Option(help="Price series NAME=file.csv[:column].")
+    ] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone of naive timestamps.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+    readings: Annotated[
+        Path | None, typer.Option(help="Register readings CSV (Italian offers).")
+    ] = None,
+    pod: Annotated[str | None, typer.Option(help="Point of delivery (with --readings).")] = None,
+    vulnerable: Annotated[
+        bool, typer.Option(help="Vulnerable customer (may take the Italian tutela offer).")
+    ] = False,
 ) -> None:
-    """Rank offers for one consumption profile, with the saving of each."""
+    """Rank offers for one consumption profile, with the saving of each.
+
+    Italian offers can be compared from register readings (--readings) as well, PUN
+    offers use the bundled monthly PUN unless --series is given, and the eligibility of
+    each offer is shown."""
 
     def body() -> None:
         from gridtwin.cli._render import comparison_table
         from gridtwin.workflows.billing import OfferComparison
 
         check_choice(fmt, "--format", ("table", "json", "csv"))
+        if _compare_italian(tariff, data, readings, pod, meter, timezone, vulnerable,
+                            period, prop, series, fmt):  # fmt: skip
+            return
+        if data is None:
+            msg = "give --data FILE (interval data); --readings is for Italian offers"
+            raise InputError(msg)
         c = OfferComparison(
             tariff,
             data,
@@ -234,6 +282,78 @@ def compare_cmd(
             print_frame(c.table, fmt, "comparison")
 
     run(body)
+
+
+def _italian_options(
+    tariff: str,
+    fmt: str,
+    output: Path | None,
+    lang: str | None,
+    address: str | None,
+    payment_days: int,
+    props: dict[str, Any],
+    pod: str | None,
+) -> Any:
+    """The Bolletta 2.0 options when the tariff is Italian and the output is a bill page
+    (terminal, JSON, HTML, PDF); None otherwise (CSV/Parquet lines, other tariffs)."""
+    from gridtwin.cli._bill_it import ItalianOptions, is_italian
+    from gridtwin.tariffs import get_tariff
+
+    if fmt == "csv" or (output is not None and output.suffix.lower() in (".parquet", ".pq")):
+        return None
+    if not is_italian(get_tariff(tariff)):
+        if address is not None:
+            msg = "--address is for Italian tariffs (the Bolletta 2.0 layout)"
+            raise InputError(msg)
+        return None  # --lang: the bill's band names and titles (e.g. he/en for Israel)
+    check_choice(lang or "it", "--lang", ("it", "en"))
+    return ItalianOptions(lang or "it", address, payment_days, props, pod)
+
+
+def _compare_italian(
+    tariffs: list[str],
+    data: Path | None,
+    readings: Path | None,
+    pod: str | None,
+    meter: str | None,
+    timezone: str | None,
+    vulnerable: bool,
+    period: list[str] | None,
+    prop: list[str] | None,
+    series: list[str] | None,
+    fmt: str,
+) -> bool:
+    """Compare Italian offers (readings or data, bundled PUN, eligibility); False when
+    the offers are not Italian."""
+    from gridtwin.cli._bill_it import comparison_it_table, is_italian
+    from gridtwin.tariffs import get_tariff
+    from gridtwin.workflows.it_compare import ItalianComparison
+
+    loaded = [get_tariff(t) for t in tariffs]
+    if not all(is_italian(t) for t in loaded):
+        return False
+    if data is not None and readings is not None:
+        msg = "give --data or --readings, not both"
+        raise InputError(msg)
+    c = ItalianComparison(
+        loaded,
+        data,
+        readings,
+        pod=pod,
+        meter=meter,
+        timezone=timezone,
+        vulnerable=vulnerable,
+        periods=[_parse_period(p) for p in period or []] or None,
+        customers=_parse_props(prop or []),
+        series=_read_series(series or []),
+    ).run()
+    if fmt == "table":
+        console().print(comparison_it_table(c))
+        for n in c.notes:
+            console().print(f"[yellow]{n}[/yellow]")
+    else:
+        print_frame(c.table, fmt, "comparison")
+    return True
 
 
 def register(app: typer.Typer) -> None:

@@ -57,19 +57,49 @@ def _data(data: IntervalData | str | Path, timezone: str | None) -> IntervalData
 MAX_PRICE = 1e9
 
 
-def read_price_series(path: str | Path) -> pd.Series:
-    """A price series from a CSV file with columns ``timestamp, value`` (timestamps with
-    an offset or ``Z``), as a float Series on a UTC period-start index.
+#: Column layouts read as a price series: (time column, value column). The second is
+#: the monthly PUN table shipped in examples/it (one column per band as well).
+PRICE_SERIES_LAYOUTS = (("timestamp", "value"), ("month_start", "pun_eur_per_mwh"))
+
+
+def read_price_series(path: str | Path, column: str | None = None) -> pd.Series:
+    """A price series from a CSV file, as a float Series on a UTC period-start index.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with columns ``timestamp, value`` (timestamps with an offset or ``Z``), or
+        the monthly PUN layout ``month_start, pun_eur_per_mwh, pun_f1_eur_per_mwh, ...``
+        of ``examples/it/pun_monthly_2024_2025.csv``. Lines starting with ``#`` are
+        comments (the bundled ``tariffs/data/it/pun.csv`` has them).
+    column : str, optional
+        The value column to read (e.g. ``pun_f1_eur_per_mwh``); default ``value`` or
+        ``pun_eur_per_mwh``.
 
     Raises
     ------
     InputError
-        The file cannot be read or has other columns.
+        The file cannot be read, has other columns, or a bad row (row named).
     """
-    frame = read_csv_text(path, "timestamp,value")
-    if list(frame.columns[:2]) != ["timestamp", "value"]:
-        msg = f"{path}: expected columns timestamp,value; found {list(frame.columns)}"
+    frame = read_csv_text(path, "timestamp,value", comment="#")
+    cols = [str(c).strip() for c in frame.columns]
+    frame.columns = cols
+    layout = next((lay for lay in PRICE_SERIES_LAYOUTS if lay[0] in cols and lay[1] in cols), None)
+    if layout is None:
+        msg = (
+            f"{path}: expected columns timestamp,value (or month_start,pun_eur_per_mwh "
+            f"as in examples/it); found {cols}"
+        )
         raise InputError(msg)
+    time_col, value_col = layout
+    if column is not None:
+        if column not in cols or column == time_col:
+            msg = f"{path}: no value column {column!r}; columns: {cols}"
+            raise InputError(msg)
+        value_col = column
+    frame = frame[[time_col, value_col]].rename(columns={time_col: "timestamp", value_col: "value"})
+    if column is not None:  # a band column may be empty where the source had no value
+        frame = frame[frame["value"].str.strip() != ""]
     if frame.empty:
         msg = f"{path}: the header is there, but no row of prices"
         raise InputError(msg)
