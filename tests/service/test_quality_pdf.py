@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def _pdf_text(data: bytes) -> tuple[int, str]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    return len(reader.pages), "\n".join(p.extract_text() or "" for p in reader.pages)
+    text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    return len(reader.pages), unicodedata.normalize("NFKC", text)  # ligatures undone
 
 
 def _verdict_words(text: str, point: str) -> list[str]:
