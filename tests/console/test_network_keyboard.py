@@ -68,7 +68,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     add_users(settings, {r.value: r for r in ROLES})
     config = TwinConfig(network=NetworkSource(path=str(path)), grace_s=0.0)
     server = LiveServer(create_app(settings, lifespans=[twin_extension(config)]))
-    server.start()
+    server.start(timeout_s=300)  # loads and lays out the grid first: slow on a loaded VM
     try:
         yield Console(server, issue_tokens(settings, [r.value for r in ROLES]))
     finally:
@@ -93,7 +93,7 @@ def test_find_lists_matches_and_enter_opens_one_with_keys_only(
     login(tab, console, "viewer", "/network")
     page = tab.page
     page.wait_for_selector("svg#network[data-mode='classes'] path.dots", state="attached")
-    assert page.locator("svg#network [tabindex]").count() == 1  # only the drawing itself
+    assert page.locator("svg#network [tabindex]").count() == 0  # no element is a Tab stop
     started = time.monotonic()
     for _ in range(40):  # Tab until Find has the focus
         page.keyboard.press("Tab")
@@ -144,7 +144,7 @@ def test_find_lists_matches_and_enter_opens_one_with_keys_only(
     # the panel's links are reachable too: the element's trends
     assert page.get_attribute("#panel-trends", "href") == f"/trends?element=bus%3A{index}"
     tab.screenshot("network-keyboard-find")
-    assert elapsed < 20, f"the keyboard path took {elapsed:.1f} s"
+    assert elapsed < 60, f"the keyboard path took {elapsed:.1f} s"
     assert [e for e in tab.errors if e.startswith("page error")] == []
 
 

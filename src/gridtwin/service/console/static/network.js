@@ -541,7 +541,9 @@ const gtNet = (() => {
         const button = gt.el("button", { type: "button", class: "find-match", "data-element": id },
           id + (name ? " - " + name : ""));
         button.addEventListener("click", () => show(id));
-        return gt.el("li", {}, button);
+        const li = gt.el("li");
+        li.append(button);
+        return li;
       }),
     );
     document.getElementById("find-results").hidden = !input.value.trim();
