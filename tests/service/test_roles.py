@@ -88,6 +88,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/assets"): "viewer",
     ("GET", "/api/v1/assets/trends"): "viewer",
     ("GET", "/assets"): "anonymous",
+    ("GET", "/api/v1/points/{point_id:path}/forecast"): "viewer",
 }
 
 #: Path parameters: objects that do not exist (an allowed role then gets 404), except
@@ -110,6 +111,7 @@ QUERY = {
     # whole response, so an endless stream would never answer)
     "/api/v1/alarms/stream": {"timeout_s": "0.05"},
     "/api/v1/twin/history": {"element": "bus:1"},
+    "/api/v1/points/{point_id:path}/forecast": {"issued": "2026-01-01T01:00Z"},
 }
 
 

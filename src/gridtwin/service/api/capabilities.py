@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import Field, model_validator
 
 from gridtwin.errors import InputError
@@ -755,14 +755,23 @@ def _quality_html(state: ServiceState, body: QualityIn) -> str:
     return html
 
 
+def _quality_pdf(state: ServiceState, body: QualityIn) -> bytes:
+    from gridtwin.service.api._quality_pdf import html_to_pdf
+
+    return html_to_pdf(_quality_html(state, body))
+
+
 @router.post(
     "/quality/assessments",
     summary="Assess supply-voltage quality (GOST 32144 / EN 50160)",
     response_model=QualityOut,
     responses={
         200: {
-            "content": {"text/html": {"schema": {"type": "string"}}},
-            "description": "The assessment (JSON), or with format=html the report.",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "The assessment (JSON), or with format=html|pdf the report.",
         }
     },
 )
@@ -772,17 +781,25 @@ async def quality_assessment(
     audit: AuditDep,
     body: QualityIn,
     fmt: Annotated[
-        Literal["json", "html"],
-        Query(alias="format", description="json (default) or html (the report, offline)."),
+        Literal["json", "html", "pdf"],
+        Query(
+            alias="format",
+            description="json (default), html (the report, offline) or pdf (the same "
+            "report printed by the server's headless Chromium; 503 without one).",
+        ),
     ] = "json",
-) -> QualityOut | HTMLResponse:
+) -> QualityOut | HTMLResponse | Response:
     """The weekly verdicts per point and indicator (the library's ``QualityAssessment``,
     as ``gridtwin quality assess``); ``format=html``: the report of ``gridtwin quality
-    report``, with its plots."""
+    report``, with its plots; ``format=pdf``: that report as PDF (``--output .pdf``)."""
     audit.obj = f"quality={body.standard}"
     audit.detail = "inline" if body.values is not None else f"points={len(body.point_ids or [])}"
     if fmt == "html":
         return HTMLResponse(await state.run(_quality_html, state, body))
+    if fmt == "pdf":
+        pdf = await state.run(_quality_pdf, state, body)
+        disposition = {"Content-Disposition": 'attachment; filename="quality-report.pdf"'}
+        return Response(pdf, media_type="application/pdf", headers=disposition)
     return await state.run(_quality, state, body)
 
 

@@ -11,6 +11,7 @@ from pydantic import Field
 from gridtwin.errors import InputError, NotFoundError
 from gridtwin.service._accounts import ConflictError
 from gridtwin.service._state import ServiceState
+from gridtwin.service.api import point_forecast
 from gridtwin.service.api._common import (
     InputModel,
     OutputModel,
@@ -225,6 +226,10 @@ def _series(
             strict=True,
         )
     ]
+
+
+# GET /{point_id}/forecast (api/point_forecast.py), likewise before the catch-all below
+point_forecast.register(router)
 
 
 @router.get("/{point_id:path}", response_model=PointOut, summary="Show a point")

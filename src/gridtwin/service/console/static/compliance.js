@@ -1,7 +1,7 @@
 // Compliance: the week's supply-voltage verdicts per feeder and per customer bus from
-// GET /twin/compliance, and the power-quality module's HTML report of measured voltage
-// or frequency points through POST /quality/assessments?format=html (analyst; the API
-// decides).
+// GET /twin/compliance, and the power-quality module's report (HTML or PDF) of measured
+// voltage or frequency points through POST /quality/assessments?format=html|pdf
+// (analyst; the API decides).
 "use strict";
 
 (() => {
@@ -103,7 +103,7 @@
     );
   }
 
-  async function downloadReport() {
+  async function downloadReport(fmt) {
     const status = document.getElementById("report-status");
     const chosen = [...document.getElementById("report-points").selectedOptions];
     if (!report || !report.start_utc || !chosen.length) {
@@ -121,10 +121,11 @@
     if (chosen.some((o) => o.dataset.unit === "V" || o.dataset.unit === "kV"))
       body.nominal_v = Number(document.getElementById("report-u0").value);
     status.textContent = "assessing " + chosen.length + " point(s) ...";
-    const headers = { Accept: "text/html", "Content-Type": "application/json",
+    const mediaType = fmt === "pdf" ? "application/pdf" : "text/html";
+    const headers = { Accept: mediaType, "Content-Type": "application/json",
       Authorization: "Bearer " + gt.token() };
     try {
-      const response = await fetch("/api/v1/quality/assessments?format=html",
+      const response = await fetch("/api/v1/quality/assessments?format=" + fmt,
         { method: "POST", headers, body: JSON.stringify(body) });
       if (!response.ok) {
         let detail = response.statusText;
@@ -136,13 +137,14 @@
         gt.say((response.status === 403 ? "Refused (403): " : "Report failed (" + response.status + "): ") + detail);
         return;
       }
-      const blob = new Blob([await response.text()], { type: "text/html" });
+      const blob = fmt === "pdf" ? await response.blob()
+        : new Blob([await response.text()], { type: mediaType });
       const a = gt.el("a", { href: URL.createObjectURL(blob),
-        download: "quality-report-" + report.week + ".html" });
+        download: "quality-report-" + report.week + "." + fmt });
       document.body.append(a);
       a.click();
       a.remove();
-      status.textContent = "report of " + chosen.length + " point(s) downloaded";
+      status.textContent = fmt.toUpperCase() + " report of " + chosen.length + " point(s) downloaded";
     } catch (err) {
       status.textContent = "";
       gt.say("Report failed: " + err.message);
@@ -152,16 +154,18 @@
   document.addEventListener("DOMContentLoaded", async () => {
     me = await gt.whoAmI().catch(() => null);
     if (!me) return;
-    const button = document.getElementById("report-html");
+    const buttons = [document.getElementById("report-html"), document.getElementById("report-pdf")];
     if (!gt.mayAct(me, "analyst")) {
-      button.disabled = true;
-      button.title = "this needs the analyst role or higher; you have the role " + me.role;
+      for (const button of buttons) {
+        button.disabled = true;
+        button.title = "this needs the analyst role or higher; you have the role " + me.role;
+      }
       document.getElementById("report-status").textContent =
         "(the report needs the analyst role; you have the role " + me.role + ")";
     }
     document.getElementById("report-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
-      downloadReport();
+      downloadReport(ev.submitter && ev.submitter.id === "report-pdf" ? "pdf" : "html");
     });
     try {
       await fillReportPoints();

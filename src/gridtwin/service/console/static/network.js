@@ -334,7 +334,25 @@ const gtNet = (() => {
     return prefix;
   }
 
-  return { create, markDrawn, find };
+  // Elements whose id or name holds `text` (case-insensitive): exact matches first, then
+  // prefixes, then the rest; at most `limit`, and how many matched in all.
+  function matches(net, text, limit = 20) {
+    const low = text.trim().toLowerCase();
+    if (!low) return { ids: [], total: 0 };
+    const ranked = [[], [], []];
+    for (const it of net.items.values()) {
+      if (!it.pt && !it.path) continue; // only what is drawn can be shown
+      const id = it.id.toLowerCase();
+      const name = String(it.props.name ?? "").toLowerCase();
+      if (id === low || name === low) ranked[0].push(it.id);
+      else if (id.startsWith(low) || name.startsWith(low)) ranked[1].push(it.id);
+      else if (id.includes(low) || name.includes(low)) ranked[2].push(it.id);
+    }
+    const all = ranked.flat();
+    return { ids: all.slice(0, limit), total: all.length };
+  }
+
+  return { create, markDrawn, find, matches };
 })();
 
 // ---------------------------------------------------------------------- the network page
@@ -497,9 +515,73 @@ const gtNet = (() => {
       net.centre(id, net.perElement ? 0 : 8);
       panel(id);
     });
+    wireMatches();
     for (const [sel, f] of [["#zoom-in", 0.8], ["#zoom-out", 1.25]])
       document.querySelector(sel).addEventListener("click", () => net.zoomBy(f));
     document.getElementById("zoom-reset").addEventListener("click", () => net.reset());
+  }
+
+  // The keyboard path to any element, also when the grid is drawn by colour class (its
+  // elements are then no Tab stops): typing in Find lists the matches as buttons (Tab or
+  // the arrow keys move through them, Escape goes back to Find), Enter on one centres
+  // and marks it and opens its panel.
+  function show(id) {
+    gt.say("");
+    net.centre(id, net.perElement ? 0 : 8);
+    panel(id);
+  }
+
+  function listMatches() {
+    const input = document.getElementById("find-element");
+    const list = document.getElementById("find-matches");
+    const { ids, total } = gtNet.matches(net, input.value);
+    list.replaceChildren(
+      ...ids.map((id) => {
+        const name = net.items.get(id).props.name;
+        const button = gt.el("button", { type: "button", class: "find-match", "data-element": id },
+          id + (name ? " - " + name : ""));
+        button.addEventListener("click", () => show(id));
+        const li = gt.el("li");
+        li.append(button);
+        return li;
+      }),
+    );
+    document.getElementById("find-results").hidden = !input.value.trim();
+    const count = document.getElementById("find-count");
+    count.textContent = !input.value.trim() ? ""
+      : total === 0 ? "no element matches"
+      : total > ids.length ? `${total} matches, the first ${ids.length} listed: type more`
+      : `${total} match${total === 1 ? "" : "es"}: Tab or arrow down to choose, Enter to show`;
+  }
+
+  function wireMatches() {
+    const input = document.getElementById("find-element");
+    const list = document.getElementById("find-matches");
+    input.addEventListener("input", gt.debounce(listMatches, 150));
+    input.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowDown") return;
+      listMatches();
+      const first = list.querySelector("button");
+      if (first) {
+        e.preventDefault();
+        first.focus();
+      }
+    });
+    list.addEventListener("keydown", (e) => {
+      const buttons = [...list.querySelectorAll("button")];
+      const at = buttons.indexOf(document.activeElement);
+      if (at < 0) return;
+      let next = null;
+      if (e.key === "ArrowDown") next = buttons[Math.min(at + 1, buttons.length - 1)];
+      else if (e.key === "ArrowUp") next = at === 0 ? input : buttons[at - 1];
+      else if (e.key === "Home") next = buttons[0];
+      else if (e.key === "End") next = buttons[buttons.length - 1];
+      else if (e.key === "Escape") next = input;
+      if (!next) return;
+      e.preventDefault();
+      e.stopPropagation(); // Escape here goes back to Find; it does not close the panel
+      next.focus();
+    });
   }
 
   document.addEventListener("DOMContentLoaded", async () => {

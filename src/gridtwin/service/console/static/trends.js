@@ -1,7 +1,9 @@
 // Trends: a measurement point (?point=<id>) or an element's state (?element=bus:3) over a
-// window, against its limits, measured vs estimated (forecasts: the API's `forecast`
-// series, null until issue 14). Data from GET /points/{id}/measurements and
-// GET /twin/history; plotted with Plotly (its bundle from the pip package).
+// window, against its limits, measured vs estimated vs forecast. Data from
+// GET /points/{id}/measurements and GET /twin/history; the forecast of the point (for an
+// element: of its stored state point) from GET /points/{id}/forecast, issued at the
+// window's end, drawn as a fan (median, 25-75 % and 5-95 % bands) with its method and
+// issue time; plotted with Plotly (its bundle from the pip package).
 "use strict";
 
 (() => {
@@ -100,11 +102,18 @@
     document.getElementById("trend-notes").replaceChildren(...notes.map((n) => gt.el("li", {}, n)));
   }
 
-  function plot(title, unit, series, limits, startIso, endIso, notes) {
+  function plot(title, unit, series, limits, startIso, endIso, notes, forecast) {
     const start = plotTime(startIso);
     const end = plotTime(endIso);
-    fullRange = [start, end];
     const traces = [];
+    let shownEnd = end;
+    if (forecast && forecast.quantiles.some((q) => q.value.some((v) => v !== null))) {
+      traces.push(...fanTraces(forecast));
+      const last = forecast.time_utc[forecast.time_utc.length - 1];
+      const after = new Date(new Date(last).getTime() + forecast.step_s * 1000);
+      shownEnd = plotTime(after.toISOString().replace(".000Z", "Z"));
+    }
+    fullRange = [start, shownEnd > end ? shownEnd : end];
     for (const s of series) traces.push(seriesTrace(s.data, s.kind));
     traces.push(...limitTraces(limits, start, end));
     const over = beyond(series.map((s) => s.data), limits);
@@ -120,7 +129,7 @@
     }
     const layout = {
       title: { text: title },
-      xaxis: { title: { text: "time (UTC)" }, type: "date", range: [start, end] },
+      xaxis: { title: { text: "time (UTC)" }, type: "date", range: fullRange },
       yaxis: { title: { text: unit } },
       margin: { l: 60, r: 20, t: 40, b: 50 },
       legend: { orientation: "h", y: -0.2 },
@@ -129,6 +138,64 @@
     Plotly.react("trend-chart", traces, layout, { responsive: true, displaylogo: false });
     document.getElementById("trend-title").textContent = title;
     renderSide(limits, over, notes);
+  }
+
+  // The forecast's fan: the outer band, the inner band (each a closed polygon), the median.
+  function fanTraces(f) {
+    const x = f.time_utc.map(plotTime);
+    const level = (q) => f.quantiles.find((b) => b.level === q)?.value ?? [];
+    const band = (lo, hi, name, color) => ({
+      x: [...x, ...[...x].reverse()],
+      y: [...level(lo), ...[...level(hi)].reverse()],
+      mode: "lines",
+      fill: "toself",
+      fillcolor: color,
+      line: { width: 0 },
+      hoverinfo: "skip",
+      name,
+      meta: { kind: "forecast-band", levels: [lo, hi] },
+    });
+    return [
+      band(0.05, 0.95, "forecast 5-95 %", "rgba(106, 27, 154, 0.15)"),
+      band(0.25, 0.75, "forecast 25-75 %", "rgba(106, 27, 154, 0.3)"),
+      {
+        x,
+        y: level(0.5),
+        mode: "lines",
+        name: "forecast median (" + f.method + ")",
+        line: { color: COLORS.forecast, width: 2 },
+        meta: { kind: "forecast" },
+      },
+    ];
+  }
+
+  function forecastLabel(f) {
+    const label = document.getElementById("forecast-label");
+    const how = f.method === "gbm" ? "LightGBM quantiles" : f.method;
+    let text = "Forecast: " + how + ", issued " + gt.utc(f.issue_utc) + " (data to " +
+      gt.utc(f.available_until_utc) + "), for " + f.first_day_local + " (" + f.tz + ")";
+    if (f.fallback) text += "; fell back from " + f.method_requested + ": " + f.fallback;
+    if (f.cached) text += "; kept from an earlier request";
+    label.textContent = text;
+    label.dataset.method = f.method;
+    label.dataset.fallback = f.fallback ?? "";
+  }
+
+  // The forecast of `pointId` issued at `issueIso` (null when there is none: the label
+  // says why).
+  async function fetchForecast(pointId, issueIso) {
+    const label = document.getElementById("forecast-label");
+    label.textContent = "Forecast: computing ...";
+    delete label.dataset.method;
+    try {
+      const f = await gt.api("GET", "/points/" + encodeURIComponent(pointId) + "/forecast?" +
+        new URLSearchParams({ issued: issueIso }));
+      forecastLabel(f);
+      return f;
+    } catch (err) {
+      if (err.status !== 401) label.textContent = "No forecast (" + err.status + "): " + err.detail;
+      return null;
+    }
   }
 
   function zoom(factor) {
@@ -162,17 +229,19 @@
   async function showElement(element, start, end) {
     const q = new URLSearchParams({ element, start, end });
     const h = await gt.api("GET", "/twin/history?" + q);
+    const forecast = h.estimated.point_id ? await fetchForecast(h.estimated.point_id, h.end_utc) : null;
     const series = [{ kind: "estimated", data: h.estimated }];
     for (const m of h.measured) series.push({ kind: "measured", data: m });
     if (h.forecast) series.push({ kind: "forecast", data: h.forecast });
     const what = h.quantity === "vm_pu" ? "voltage" : "loading";
     plot(element + " " + what + " [" + h.unit + "] (" + h.standard + ")", h.unit, series, h.limits,
-      h.start_utc, h.end_utc, h.notes);
+      h.start_utc, h.end_utc, h.notes, forecast);
   }
 
   async function showPoint(pointId, start, end) {
     const p = await gt.api("GET", "/points/" + encodeURIComponent(pointId));
     const q = new URLSearchParams({ start, end });
+    const pending = fetchForecast(pointId, end);
     const m = await gt.api("GET", "/points/" + encodeURIComponent(pointId) + "/measurements?" + q);
     const values = m.values;
     const measured = {
@@ -200,7 +269,7 @@
     }
     if (!values.length) notes.push("no values of " + pointId + " in the window");
     plot(pointId + " (" + p.quantity + " [" + p.unit + "]" + (p.element ? ", " + p.element : "") + ")",
-      p.unit, series, limits, m.start_utc, m.end_utc, notes);
+      p.unit, series, limits, m.start_utc, m.end_utc, notes, await pending);
   }
 
   async function show() {
