@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from gridtwin.errors import InputError
 from gridtwin.network._controls import Controls
@@ -28,6 +27,7 @@ from gridtwin.network._timeseries import (
     _final_notes,
     _plan,
     _run_chunks,
+    own_arrays,
     simulate,
 )
 
@@ -59,15 +59,7 @@ class BatchPowerFlow:
         self.model = model
         self.options = options if options is not None else PowerFlowOptions()
         self.controls = controls if controls is not None else Controls()
-        idx = pd.DatetimeIndex(template.time_utc, name="time_utc")
-        self._arrays: dict[str, FloatArray] = {}
-        frames = {}
-        for name, frame in template.frames().items():
-            arr = np.array(frame.to_numpy(dtype=np.float64), order="C")
-            self._arrays[name] = arr
-            frames[name] = pd.DataFrame(arr, index=idx, columns=frame.columns, copy=False)
-        self.columns = {name: frame.columns for name, frame in frames.items()}
-        self._prof = type(template)(time_utc=idx, source=template.source, **frames)
+        self._arrays, self.columns, self._prof = own_arrays(template)
         self._run = _plan(model, self._prof, None, self.options, self.controls, KeepFull())
         self._engine = _build_engine(self._run)
         self.fast = self._reads_our_arrays()

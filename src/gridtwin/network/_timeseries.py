@@ -608,6 +608,23 @@ class _Collector:
         )
 
 
+def own_arrays(
+    template: Profiles,
+) -> tuple[dict[str, FloatArray], dict[str, pd.Index], Profiles]:
+    """A copy of ``template`` whose frames are views of C-ordered float arrays of its
+    own (writing the arrays changes the profiles the solver reads): the arrays by
+    profile name, each frame's columns, and the profiles."""
+    idx = pd.DatetimeIndex(template.time_utc, name="time_utc")
+    arrays: dict[str, FloatArray] = {}
+    frames = {}
+    for name, frame in template.frames().items():
+        arr = np.array(frame.to_numpy(dtype=np.float64), order="C")
+        arrays[name] = arr
+        frames[name] = pd.DataFrame(arr, index=idx, columns=frame.columns, copy=False)
+    columns = {name: frame.columns for name, frame in frames.items()}
+    return arrays, columns, type(template)(time_utc=idx, source=template.source, **frames)
+
+
 class StepPowerFlow:
     """Power flows of one step at a time on a model validated and built once.
 
@@ -639,15 +656,7 @@ class StepPowerFlow:
             raise InputError(msg)
         self.model = model
         self.options = options if options is not None else PowerFlowOptions()
-        idx = pd.DatetimeIndex(template.time_utc, name="time_utc")
-        self._arrays: dict[str, FloatArray] = {}
-        frames = {}
-        for name, frame in template.frames().items():
-            arr = np.array(frame.to_numpy(dtype=np.float64), order="C")
-            self._arrays[name] = arr
-            frames[name] = pd.DataFrame(arr, index=idx, columns=frame.columns, copy=False)
-        self._columns = {name: frame.columns for name, frame in frames.items()}
-        self._prof = type(template)(time_utc=idx, source=template.source, **frames)
+        self._arrays, self._columns, self._prof = own_arrays(template)
         self._run = _plan(model, self._prof, None, self.options, Controls(), KeepFull())
         self._engine = _build_engine(self._run)
         self.fast = self._reads_our_arrays()

@@ -18,7 +18,7 @@ from pydantic import Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
-from gridtwin.alarms import AlarmState, EventKind, Priority
+from gridtwin.alarms import AlarmState, EventKind, PotentialAlarm, Priority
 from gridtwin.errors import NotFoundError
 from gridtwin.service._accounts import Role
 from gridtwin.service._events import EventOut, Subscription, event_out
@@ -387,25 +387,30 @@ async def list_potential(user: Viewer, runtime: TwinDep) -> PotentialsOut:
         horizon_h=runtime.config.forward_look.horizon_h,
         look_from_utc=None if last is None else last.from_utc.to_pydatetime(),
         potential=[
-            PotentialOut(
-                instance_id=p.instance_id,
-                rule_id=p.rule_id,
-                element=p.element,
-                priority=p.priority,
-                first_active_utc=p.first_active_utc,
-                lead_time_s=p.lead_time_s,
-                value=p.value,
-                limit=p.limit,
-                message=p.message,
-                probability=p.probability,
-                source=p.source,
-            )
+            potential_out(p)
             for p in (
                 *runtime.alarms.potential,
                 *runtime.alarms.early,
                 *runtime.alarms.trend_potential,
             )
         ],
+    )
+
+
+def potential_out(p: PotentialAlarm) -> PotentialOut:
+    """A potential alarm as the API gives it."""
+    return PotentialOut(
+        instance_id=p.instance_id,
+        rule_id=p.rule_id,
+        element=p.element,
+        priority=p.priority,
+        first_active_utc=p.first_active_utc,
+        lead_time_s=p.lead_time_s,
+        value=p.value,
+        limit=p.limit,
+        message=p.message,
+        probability=p.probability,
+        source=p.source,
     )
 
 

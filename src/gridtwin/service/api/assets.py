@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from gridtwin.service.api._common import OutputModel
-from gridtwin.service.api.alarms import PotentialOut
+from gridtwin.service.api.alarms import PotentialOut, potential_out
 from gridtwin.service.api.twin import TwinDep
 from gridtwin.service.deps import StateDep, Viewer
 
@@ -220,21 +220,7 @@ def _trends(state: ServiceState, runtime: TwinRuntime) -> TrendsOut:
             )
             for t in found
         ],
-        potential=[
-            PotentialOut(
-                instance_id=p.instance_id,
-                rule_id=p.rule_id,
-                element=p.element,
-                priority=p.priority,
-                first_active_utc=p.first_active_utc,
-                lead_time_s=p.lead_time_s,
-                value=p.value,
-                limit=p.limit,
-                message=p.message,
-            )
-            for p in (t.alarm for t in found)
-            if p is not None
-        ],
+        potential=[potential_out(p) for p in (t.alarm for t in found) if p is not None],
         notes=notes,
     )
 
