@@ -87,6 +87,9 @@ def test_drawn_by_class_a_click_still_finds_the_element(
         assert dots.count() == 0
     # find by id, then click at the mark's place: the hit test finds the same bus
     page.fill("#find-element", "bus:7")
+    # the list of matches opens under Find (debounced) and moves the drawing down: wait
+    # for it before measuring where the mark is
+    page.wait_for_selector("#find-results button[data-element='bus:7']")
     page.press("#find-element", "Enter")
     page.wait_for_selector("#panel[data-element='bus:7']")
     box = page.locator("svg#network .mark[data-element='bus:7']").bounding_box()
